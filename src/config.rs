@@ -1,0 +1,354 @@
+//! Typed configuration: `config.toml` defaults, an optional file, then
+//! `PAGEGRANT_<SECTION>__<KEY>` environment variables. Every key is checked by
+//! name and type against the built-in defaults, so a typo stops start-up with a
+//! message naming the key instead of being silently ignored.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use toml::{Table, Value};
+
+/// The shipped `config.toml` is the one source of defaults.
+pub const DEFAULTS: &str = include_str!("../config.toml");
+const ENV_PREFIX: &str = "PAGEGRANT_";
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("config file {path} is not valid TOML: {message}")]
+    Parse { path: PathBuf, message: String },
+    #[error("unknown configuration key `{0}`")]
+    UnknownKey(String),
+    #[error("configuration key `{key}`: {message}")]
+    BadValue { key: String, message: String },
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    pub server: ServerConfig,
+    pub database: DatabaseConfig,
+    pub tokens: TokensConfig,
+    pub api: ApiConfig,
+    pub security: SecurityConfig,
+    pub demo: DemoConfig,
+    pub log: LogConfig,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerConfig {
+    pub bind: String,
+    pub issuer: String,
+    pub data_dir: PathBuf,
+    pub workers: u32,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseConfig {
+    pub url: String,
+    pub pool_size: u32,
+    pub busy_timeout_ms: u32,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TokensConfig {
+    pub code_ttl_s: i64,
+    pub access_ttl_s: i64,
+    pub refresh_ttl_s: i64,
+    pub refresh_reuse_grace_s: i64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApiConfig {
+    pub rate_limit_per_s: u32,
+    pub rate_limit_burst: u32,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SecurityConfig {
+    pub session_ttl_s: i64,
+    pub consent_ttl_s: i64,
+    pub login_max_failures_per_account: u32,
+    pub login_max_failures_per_ip: u32,
+    pub login_window_s: i64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DemoConfig {
+    pub seed: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogConfig {
+    pub filter: String,
+}
+
+impl Config {
+    /// Built-in defaults only (what `config.toml` ships with).
+    pub fn defaults() -> Result<Config, ConfigError> {
+        let table = parse_table(DEFAULTS, Path::new("config.toml (built in)"))?;
+        into_config(table)
+    }
+
+    /// Defaults, then `file` (or `./config.toml` when present), then the
+    /// process environment.
+    pub fn load(file: Option<&Path>) -> Result<Config, ConfigError> {
+        let env: Vec<(String, String)> = std::env::vars().collect();
+        Self::load_from(file, &env)
+    }
+
+    pub fn load_from(file: Option<&Path>, env: &[(String, String)]) -> Result<Config, ConfigError> {
+        let defaults = parse_table(DEFAULTS, Path::new("config.toml (built in)"))?;
+        let mut merged = defaults.clone();
+        let path = match file {
+            Some(p) => Some(p.to_path_buf()),
+            None => Some(PathBuf::from("config.toml")).filter(|p| p.is_file()),
+        };
+        if let Some(path) = path {
+            let text = std::fs::read_to_string(&path).map_err(|source| ConfigError::Read {
+                path: path.clone(),
+                source,
+            })?;
+            let file_table = parse_table(&text, &path)?;
+            overlay(&defaults, &mut merged, file_table)?;
+        }
+        for (name, raw) in env {
+            let Some(rest) = name.strip_prefix(ENV_PREFIX) else {
+                continue;
+            };
+            // Variables without a section separator (PAGEGRANT_TEST_DATABASE_URL) are not config.
+            let Some((section, key)) = rest.split_once("__") else {
+                continue;
+            };
+            let (section, key) = (section.to_ascii_lowercase(), key.to_ascii_lowercase());
+            let dotted = format!("{section}.{key}");
+            let default = defaults
+                .get(&section)
+                .and_then(Value::as_table)
+                .and_then(|t| t.get(&key))
+                .ok_or_else(|| ConfigError::UnknownKey(format!("{dotted} (from {name})")))?;
+            let value = env_value(default, raw).map_err(|message| ConfigError::BadValue {
+                key: format!("{dotted} (from {name})"),
+                message,
+            })?;
+            if let Some(t) = merged.get_mut(&section).and_then(Value::as_table_mut) {
+                t.insert(key, value);
+            }
+        }
+        let config = into_config(merged)?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Range and shape checks the types alone cannot express.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let bad = |key: &str, message: &str| {
+            Err(ConfigError::BadValue {
+                key: key.to_string(),
+                message: message.to_string(),
+            })
+        };
+        if self.server.bind.parse::<SocketAddr>().is_err() {
+            return bad("server.bind", "expected an address such as 127.0.0.1:8080");
+        }
+        match url::Url::parse(&self.server.issuer) {
+            Ok(u)
+                if (u.scheme() == "http" || u.scheme() == "https")
+                    && u.host_str().is_some()
+                    && u.query().is_none()
+                    && u.fragment().is_none()
+                    && !self.server.issuer.ends_with('/') => {}
+            _ => {
+                return bad(
+                    "server.issuer",
+                    "expected an http(s) URL without query, fragment or trailing slash",
+                )
+            }
+        }
+        if self.server.data_dir.as_os_str().is_empty() {
+            return bad("server.data_dir", "must not be empty");
+        }
+        if self.database.url.trim().is_empty() {
+            return bad("database.url", "must not be empty");
+        }
+        if self.database.pool_size == 0 || self.database.pool_size > 256 {
+            return bad("database.pool_size", "expected 1 to 256");
+        }
+        for (key, v) in [
+            ("tokens.code_ttl_s", self.tokens.code_ttl_s),
+            ("tokens.access_ttl_s", self.tokens.access_ttl_s),
+            ("tokens.refresh_ttl_s", self.tokens.refresh_ttl_s),
+            ("security.session_ttl_s", self.security.session_ttl_s),
+            ("security.consent_ttl_s", self.security.consent_ttl_s),
+            ("security.login_window_s", self.security.login_window_s),
+        ] {
+            if v <= 0 {
+                return bad(key, "must be a positive number of seconds");
+            }
+        }
+        if self.tokens.refresh_reuse_grace_s < 0 {
+            return bad("tokens.refresh_reuse_grace_s", "must be 0 or more");
+        }
+        if self.security.login_max_failures_per_account == 0 {
+            return bad(
+                "security.login_max_failures_per_account",
+                "must be at least 1",
+            );
+        }
+        if self.security.login_max_failures_per_ip == 0 {
+            return bad("security.login_max_failures_per_ip", "must be at least 1");
+        }
+        Ok(())
+    }
+
+    pub fn issuer_is_https(&self) -> bool {
+        self.server.issuer.starts_with("https://")
+    }
+
+    pub fn bind_addr(&self) -> Result<SocketAddr, ConfigError> {
+        self.server.bind.parse().map_err(|_| ConfigError::BadValue {
+            key: "server.bind".into(),
+            message: "expected an address such as 127.0.0.1:8080".into(),
+        })
+    }
+}
+
+fn parse_table(text: &str, path: &Path) -> Result<Table, ConfigError> {
+    text.parse::<Table>().map_err(|e| ConfigError::Parse {
+        path: path.to_path_buf(),
+        message: e.message().to_string(),
+    })
+}
+
+/// Lays `over` onto `merged`, refusing keys the defaults do not have and
+/// values of another type than the default's.
+fn overlay(defaults: &Table, merged: &mut Table, over: Table) -> Result<(), ConfigError> {
+    for (section, value) in over {
+        let Some(default_section) = defaults.get(&section).and_then(Value::as_table) else {
+            return Err(ConfigError::UnknownKey(section));
+        };
+        let Value::Table(entries) = value else {
+            return Err(ConfigError::BadValue {
+                key: section,
+                message: "expected a [section] table".into(),
+            });
+        };
+        for (key, value) in entries {
+            let dotted = format!("{section}.{key}");
+            let Some(default) = default_section.get(&key) else {
+                return Err(ConfigError::UnknownKey(dotted));
+            };
+            if default.type_str() != value.type_str() {
+                return Err(ConfigError::BadValue {
+                    key: dotted,
+                    message: format!(
+                        "expected {}, found {}",
+                        default.type_str(),
+                        value.type_str()
+                    ),
+                });
+            }
+            if let Some(t) = merged.get_mut(&section).and_then(Value::as_table_mut) {
+                t.insert(key, value);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// An environment variable takes the type of the key's default.
+fn env_value(default: &Value, raw: &str) -> Result<Value, String> {
+    match default {
+        Value::String(_) => Ok(Value::String(raw.to_string())),
+        Value::Integer(_) => raw
+            .trim()
+            .parse::<i64>()
+            .map(Value::Integer)
+            .map_err(|_| format!("expected an integer, found {raw:?}")),
+        Value::Boolean(_) => match raw.trim().to_ascii_lowercase().as_str() {
+            "true" | "1" | "yes" | "on" => Ok(Value::Boolean(true)),
+            "false" | "0" | "no" | "off" => Ok(Value::Boolean(false)),
+            _ => Err(format!("expected true or false, found {raw:?}")),
+        },
+        other => Err(format!(
+            "cannot be set from the environment ({})",
+            other.type_str()
+        )),
+    }
+}
+
+fn into_config(table: Table) -> Result<Config, ConfigError> {
+    // Types were checked against the defaults; what is left is range (a
+    // negative pool size, say), reported with the key's path.
+    serde_path_to_error::deserialize(Value::Table(table)).map_err(|e| ConfigError::BadValue {
+        key: e.path().to_string(),
+        message: e.inner().to_string(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn defaults_parse_and_validate() {
+        let c = Config::load_from(None, &[]).expect("defaults");
+        assert_eq!(c.server.bind, "127.0.0.1:8080");
+        assert_eq!(c.tokens.code_ttl_s, 600);
+        assert_eq!(c.api.rate_limit_burst, 90);
+        assert!(c.demo.seed);
+    }
+
+    #[test]
+    fn env_overrides_and_types() {
+        let c = Config::load_from(
+            None,
+            &env(&[
+                ("PAGEGRANT_TOKENS__CODE_TTL_S", "5"),
+                ("PAGEGRANT_DEMO__SEED", "false"),
+                ("PAGEGRANT_TEST_DATABASE_URL", "ignored"),
+            ]),
+        )
+        .expect("config");
+        assert_eq!(c.tokens.code_ttl_s, 5);
+        assert!(!c.demo.seed);
+        let e = Config::load_from(None, &env(&[("PAGEGRANT_TOKENS__CODE_TTL_S", "soon")]))
+            .expect_err("bad int");
+        assert!(e.to_string().contains("tokens.code_ttl_s"), "{e}");
+        let e = Config::load_from(None, &env(&[("PAGEGRANT_SERVER__BINDD", "x")]))
+            .expect_err("unknown");
+        assert!(e.to_string().contains("server.bindd"), "{e}");
+    }
+
+    #[test]
+    fn out_of_range_names_key() {
+        let e = Config::load_from(None, &env(&[("PAGEGRANT_DATABASE__POOL_SIZE", "0")]))
+            .expect_err("zero");
+        assert!(e.to_string().contains("database.pool_size"), "{e}");
+        let e = Config::load_from(None, &env(&[("PAGEGRANT_DATABASE__POOL_SIZE", "-3")]))
+            .expect_err("negative");
+        assert!(e.to_string().contains("database.pool_size"), "{e}");
+        let e = Config::load_from(None, &env(&[("PAGEGRANT_SERVER__ISSUER", "ftp://x")]))
+            .expect_err("issuer");
+        assert!(e.to_string().contains("server.issuer"), "{e}");
+    }
+}

@@ -1,0 +1,201 @@
+//! Secrets and their storage: OS randomness, SHA-256 for random secrets,
+//! argon2id for passwords, AES-GCM for the internal-token copies owners may
+//! retrieve. No other module touches key material directly.
+
+use std::path::Path;
+use std::sync::OnceLock;
+
+use aes_gcm::aead::{Aead, KeyInit};
+use aes_gcm::{Aes256Gcm, Nonce};
+use argon2::password_hash::rand_core::OsRng as PhOsRng;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+use base64::Engine;
+use rand::rngs::OsRng;
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+use crate::error::{AppError, AppResult};
+
+/// Bytes in codes, refresh tokens, internal tokens and client secrets (256 bits).
+pub const SECRET_BYTES: usize = 32;
+/// Bytes in session ids and JWT ids (128 bits is the floor; we use 256).
+pub const SESSION_BYTES: usize = 32;
+
+/// `n` bytes from the OS random source, base64url without padding: an
+/// unreserved alphabet, so form-encoding changes nothing.
+pub fn random_token(n: usize) -> String {
+    let mut buf = vec![0u8; n];
+    OsRng.fill_bytes(&mut buf);
+    B64.encode(&buf)
+}
+
+/// A 256-bit secret (client secret, code, refresh or internal token body).
+pub fn random_secret() -> String {
+    random_token(SECRET_BYTES)
+}
+
+pub fn new_uuid() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
+/// SHA-256, hex: how random secrets are stored and looked up.
+pub fn sha256_hex(input: &str) -> String {
+    let digest = Sha256::digest(input.as_bytes());
+    let mut out = String::with_capacity(64);
+    for b in digest {
+        out.push_str(&format!("{b:02x}"));
+    }
+    out
+}
+
+pub fn constant_time_eq(a: &str, b: &str) -> bool {
+    a.as_bytes().ct_eq(b.as_bytes()).into()
+}
+
+pub fn hash_password(password: &str) -> AppResult<String> {
+    let salt = SaltString::generate(&mut PhOsRng);
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| AppError::internal(format!("argon2: {e}")))
+}
+
+/// Checks `password` against `stored`; with no stored hash (unknown user) a
+/// dummy hash is verified instead, so both cases cost the same.
+pub fn verify_password(stored: Option<&str>, password: &str) -> bool {
+    static DUMMY: OnceLock<String> = OnceLock::new();
+    let dummy = DUMMY.get_or_init(|| hash_password("pagegrant-dummy-password").unwrap_or_default());
+    let (hash, real) = match stored {
+        Some(h) => (h, true),
+        None => (dummy.as_str(), false),
+    };
+    let ok = match PasswordHash::new(hash) {
+        Ok(parsed) => Argon2::default()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok(),
+        Err(_) => false,
+    };
+    ok && real
+}
+
+/// AES-256-GCM under a key kept in `server.data_dir`.
+#[derive(Clone)]
+pub struct SecretBox {
+    cipher: Aes256Gcm,
+}
+
+impl std::fmt::Debug for SecretBox {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SecretBox(<hidden>)")
+    }
+}
+
+const KEY_FILE: &str = "secret.key";
+
+impl SecretBox {
+    /// Loads `data_dir/secret.key`, creating it (mode 0600) on first use.
+    pub fn load_or_create(data_dir: &Path) -> AppResult<SecretBox> {
+        let path = data_dir.join(KEY_FILE);
+        let key_b64 = if path.exists() {
+            std::fs::read_to_string(&path)
+                .map_err(|e| AppError::internal(format!("reading {}: {e}", path.display())))?
+        } else {
+            std::fs::create_dir_all(data_dir)
+                .map_err(|e| AppError::internal(format!("creating {}: {e}", data_dir.display())))?;
+            let key = random_token(32);
+            write_private(&path, &key)?;
+            key
+        };
+        let raw = B64.decode(key_b64.trim()).map_err(|_| {
+            AppError::internal(format!("{} is not a base64url key", path.display()))
+        })?;
+        let cipher = Aes256Gcm::new_from_slice(&raw).map_err(|_| {
+            AppError::internal(format!("{} does not hold a 256-bit key", path.display()))
+        })?;
+        Ok(SecretBox { cipher })
+    }
+
+    pub fn encrypt(&self, plain: &str) -> AppResult<String> {
+        let mut nonce = [0u8; 12];
+        OsRng.fill_bytes(&mut nonce);
+        let ct = self
+            .cipher
+            .encrypt(Nonce::from_slice(&nonce), plain.as_bytes())
+            .map_err(|_| AppError::internal("encryption failed"))?;
+        let mut out = nonce.to_vec();
+        out.extend_from_slice(&ct);
+        Ok(B64.encode(out))
+    }
+
+    pub fn decrypt(&self, sealed: &str) -> AppResult<String> {
+        let raw = B64
+            .decode(sealed)
+            .map_err(|_| AppError::internal("sealed value is not base64url"))?;
+        if raw.len() < 12 {
+            return Err(AppError::internal("sealed value too short"));
+        }
+        let (nonce, ct) = raw.split_at(12);
+        let plain = self
+            .cipher
+            .decrypt(Nonce::from_slice(nonce), ct)
+            .map_err(|_| AppError::internal("decryption failed (wrong key?)"))?;
+        String::from_utf8(plain).map_err(|_| AppError::internal("sealed value is not UTF-8"))
+    }
+}
+
+fn write_private(path: &Path, contents: &str) -> AppResult<()> {
+    use std::io::Write;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let mut f = opts
+        .open(path)
+        .map_err(|e| AppError::internal(format!("creating {}: {e}", path.display())))?;
+    f.write_all(contents.as_bytes())
+        .map_err(|e| AppError::internal(format!("writing {}: {e}", path.display())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    #[test]
+    fn secrets_are_256_bit_unreserved_and_distinct() {
+        let mut seen = HashSet::new();
+        for _ in 0..100_000 {
+            let s = random_secret();
+            assert_eq!(s.len(), 43);
+            assert!(s
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
+            assert!(seen.insert(s));
+        }
+    }
+
+    #[test]
+    fn password_roundtrip_and_dummy() {
+        let h = hash_password("correct horse").expect("hash");
+        assert!(h.starts_with("$argon2id$"));
+        assert!(verify_password(Some(&h), "correct horse"));
+        assert!(!verify_password(Some(&h), "wrong"));
+        assert!(!verify_password(None, "pagegrant-dummy-password"));
+    }
+
+    #[test]
+    fn secret_box_roundtrip() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let b = SecretBox::load_or_create(dir.path()).expect("box");
+        let sealed = b.encrypt("ntn_secret").expect("enc");
+        assert!(!sealed.contains("ntn_secret"));
+        let again = SecretBox::load_or_create(dir.path()).expect("reload");
+        assert_eq!(again.decrypt(&sealed).expect("dec"), "ntn_secret");
+    }
+}

@@ -1,0 +1,286 @@
+//! Rows and newtype ids. Ids are UUID text in the database; the newtypes keep
+//! a page id from being passed where a workspace id belongs.
+
+use diesel::prelude::*;
+use serde::Serialize;
+
+use super::schema::*;
+
+macro_rules! id_type {
+    ($($name:ident),* $(,)?) => {$(
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize,
+                 diesel::AsExpression, diesel::FromSqlRow)]
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        #[serde(transparent)]
+        pub struct $name(pub String);
+
+        impl $name {
+            pub fn new() -> Self { $name(crate::crypto::new_uuid()) }
+            pub fn as_str(&self) -> &str { &self.0 }
+            /// Accepts a UUID with or without dashes, any case; returns the canonical form.
+            pub fn parse(s: &str) -> Option<Self> {
+                uuid::Uuid::try_parse(s.trim()).ok().map(|u| $name(u.hyphenated().to_string()))
+            }
+        }
+
+        impl Default for $name {
+            fn default() -> Self { Self::new() }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result { f.write_str(&self.0) }
+        }
+
+        impl<DB> diesel::deserialize::FromSql<diesel::sql_types::Text, DB> for $name
+        where
+            DB: diesel::backend::Backend,
+            String: diesel::deserialize::FromSql<diesel::sql_types::Text, DB>,
+        {
+            fn from_sql(bytes: DB::RawValue<'_>) -> diesel::deserialize::Result<Self> {
+                String::from_sql(bytes).map($name)
+            }
+        }
+
+        impl<DB> diesel::serialize::ToSql<diesel::sql_types::Text, DB> for $name
+        where
+            DB: diesel::backend::Backend,
+            str: diesel::serialize::ToSql<diesel::sql_types::Text, DB>,
+        {
+            fn to_sql<'b>(&'b self, out: &mut diesel::serialize::Output<'b, '_, DB>) -> diesel::serialize::Result {
+                <str as diesel::serialize::ToSql<diesel::sql_types::Text, DB>>::to_sql(self.0.as_str(), out)
+            }
+        }
+    )*};
+}
+
+id_type!(
+    UserId,
+    WorkspaceId,
+    PageId,
+    IntegrationId,
+    ConnectionId,
+    BotId
+);
+
+macro_rules! str_enum {
+    ($name:ident { $($variant:ident => $s:literal),* $(,)? }) => {
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name { $($variant),* }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),*];
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $s),* }
+            }
+            pub fn parse(s: &str) -> Option<Self> {
+                match s { $($s => Some($name::$variant),)* _ => None }
+            }
+            /// The accepted spellings, for error messages.
+            pub fn choices() -> String {
+                [$($s),*].join(", ")
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result { f.write_str(self.as_str()) }
+        }
+    };
+}
+
+str_enum!(Role { Owner => "owner", Member => "member" });
+str_enum!(Plan { Free => "free", Plus => "plus", Business => "business", Enterprise => "enterprise" });
+str_enum!(Visibility { Workspace => "workspace", Private => "private" });
+str_enum!(IntegrationKind { Public => "public", Internal => "internal" });
+str_enum!(ClientType { Confidential => "confidential", Public => "public" });
+str_enum!(InstallPolicy { Open => "open", ApprovedOnly => "approved_only" });
+
+/// The capability names, which are also the OAuth scopes (DESIGN §4).
+pub const CAPABILITIES: &[&str] = &[
+    "read_content",
+    "update_content",
+    "insert_content",
+    "read_comments",
+    "insert_comments",
+    "read_user_with_email",
+    "read_user_without_email",
+];
+/// What an integration gets when none are named.
+pub const DEFAULT_CAPABILITIES: &str =
+    "read_content update_content insert_content read_user_with_email";
+
+#[derive(Queryable, Selectable, Insertable, Clone)]
+#[diesel(table_name = users)]
+pub struct User {
+    pub id: UserId,
+    pub email: String,
+    pub name: String,
+    pub password_hash: String,
+    pub avatar_url: Option<String>,
+    pub created_at: i64,
+}
+
+impl std::fmt::Debug for User {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("User")
+            .field("id", &self.id)
+            .field("email", &self.email)
+            .field("name", &self.name)
+            .field("password_hash", &"<hidden>")
+            .finish()
+    }
+}
+
+#[derive(Queryable, Selectable, Insertable, Clone)]
+#[diesel(table_name = sessions)]
+pub struct Session {
+    pub id_hash: String,
+    pub user_id: UserId,
+    pub csrf_secret: String,
+    pub created_at: i64,
+    pub expires_at: i64,
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session")
+            .field("user_id", &self.user_id)
+            .field("csrf_secret", &"<hidden>")
+            .field("expires_at", &self.expires_at)
+            .finish()
+    }
+}
+
+#[derive(Debug, Queryable, Selectable, Insertable, Clone, Serialize)]
+#[diesel(table_name = workspaces)]
+pub struct Workspace {
+    pub id: WorkspaceId,
+    pub name: String,
+    pub icon: Option<String>,
+    pub plan: String,
+    pub install_policy: String,
+    pub auto_approve_first_party: bool,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Queryable, Selectable, Insertable, Clone)]
+#[diesel(table_name = memberships)]
+pub struct Membership {
+    pub workspace_id: WorkspaceId,
+    pub user_id: UserId,
+    pub role: String,
+    pub joined_at: i64,
+}
+
+#[derive(Debug, Queryable, QueryableByName, Selectable, Insertable, Clone, Serialize)]
+#[diesel(table_name = pages)]
+pub struct Page {
+    pub id: PageId,
+    pub workspace_id: WorkspaceId,
+    pub parent_id: Option<PageId>,
+    pub title: String,
+    pub visibility: String,
+    pub created_by: UserId,
+    pub created_at: i64,
+    pub last_edited_at: i64,
+    pub in_trash: bool,
+}
+
+#[derive(Queryable, Selectable, Insertable, Clone)]
+#[diesel(table_name = integrations)]
+pub struct Integration {
+    pub id: IntegrationId,
+    pub name: String,
+    pub kind: String,
+    pub client_id: String,
+    pub client_secret_hash: Option<String>,
+    pub client_type: String,
+    pub developer_name: String,
+    pub website_url: Option<String>,
+    pub support_email: Option<String>,
+    pub icon: Option<String>,
+    pub first_party: bool,
+    pub capabilities: String,
+    pub created_by: Option<UserId>,
+    pub workspace_id: Option<WorkspaceId>,
+    pub created_at: i64,
+}
+
+impl std::fmt::Debug for Integration {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Integration")
+            .field("id", &self.id)
+            .field("name", &self.name)
+            .field("kind", &self.kind)
+            .field("client_id", &self.client_id)
+            .field("client_secret_hash", &"<hidden>")
+            .finish()
+    }
+}
+
+#[derive(Debug, Queryable, Selectable, Insertable, Clone)]
+#[diesel(table_name = integration_redirect_uris)]
+pub struct RedirectUri {
+    pub integration_id: IntegrationId,
+    pub uri: String,
+}
+
+#[derive(Debug, Queryable, Selectable, Insertable, Clone)]
+#[diesel(table_name = connections)]
+pub struct Connection {
+    pub id: ConnectionId,
+    pub integration_id: IntegrationId,
+    pub workspace_id: WorkspaceId,
+    pub installed_by: UserId,
+    pub bot_id: BotId,
+    pub status: String,
+    pub created_at: i64,
+    pub revoked_at: Option<i64>,
+    pub revoked_by: Option<UserId>,
+}
+
+#[derive(Debug, Queryable, Selectable, Insertable, Clone)]
+#[diesel(table_name = connection_pages)]
+pub struct ConnectionPage {
+    pub connection_id: ConnectionId,
+    pub page_id: PageId,
+    pub added_by: UserId,
+    pub added_at: i64,
+}
+
+#[derive(Queryable, Selectable, Insertable, Clone)]
+#[diesel(table_name = internal_tokens)]
+pub struct InternalToken {
+    pub connection_id: ConnectionId,
+    pub hash: String,
+    pub encrypted: String,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = audit_events)]
+pub struct NewAuditEvent {
+    pub workspace_id: Option<WorkspaceId>,
+    pub actor: Option<String>,
+    pub action: String,
+    pub target: String,
+    pub detail: String,
+    pub at: i64,
+}
+
+#[derive(Debug, Queryable, Selectable, Clone, Serialize)]
+#[diesel(table_name = audit_events)]
+pub struct AuditEvent {
+    pub id: i32,
+    pub workspace_id: Option<WorkspaceId>,
+    pub actor: Option<String>,
+    pub action: String,
+    pub target: String,
+    pub detail: String,
+    pub at: i64,
+}
+
+/// Unix seconds now.
+pub fn now() -> i64 {
+    time::OffsetDateTime::now_utc().unix_timestamp()
+}

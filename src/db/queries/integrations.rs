@@ -1,0 +1,77 @@
+use diesel::prelude::*;
+
+use crate::db::models::{Integration, IntegrationId, RedirectUri};
+use crate::db::schema::{integration_redirect_uris, integrations};
+use crate::db::Conn;
+
+pub fn insert(conn: &mut Conn, integration: &Integration, uris: &[String]) -> QueryResult<()> {
+    diesel::insert_into(integrations::table)
+        .values(integration)
+        .execute(conn)?;
+    let rows: Vec<RedirectUri> = uris
+        .iter()
+        .map(|u| RedirectUri {
+            integration_id: integration.id.clone(),
+            uri: u.clone(),
+        })
+        .collect();
+    diesel::insert_into(integration_redirect_uris::table)
+        .values(&rows)
+        .execute(conn)
+        .map(|_| ())
+}
+
+pub fn by_id(conn: &mut Conn, id: &IntegrationId) -> QueryResult<Option<Integration>> {
+    integrations::table
+        .find(id)
+        .select(Integration::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn by_client_id(conn: &mut Conn, client_id: &str) -> QueryResult<Option<Integration>> {
+    integrations::table
+        .filter(integrations::client_id.eq(client_id))
+        .select(Integration::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn by_name(conn: &mut Conn, name: &str) -> QueryResult<Vec<Integration>> {
+    integrations::table
+        .filter(integrations::name.eq(name))
+        .select(Integration::as_select())
+        .load(conn)
+}
+
+pub fn redirect_uris(conn: &mut Conn, id: &IntegrationId) -> QueryResult<Vec<String>> {
+    integration_redirect_uris::table
+        .filter(integration_redirect_uris::integration_id.eq(id))
+        .order(integration_redirect_uris::uri.asc())
+        .select(integration_redirect_uris::uri)
+        .load(conn)
+}
+
+/// Replaces an integration's redirect URIs in one statement pair; callers
+/// hold a transaction.
+pub fn replace_redirect_uris(
+    conn: &mut Conn,
+    id: &IntegrationId,
+    uris: &[String],
+) -> QueryResult<()> {
+    diesel::delete(
+        integration_redirect_uris::table.filter(integration_redirect_uris::integration_id.eq(id)),
+    )
+    .execute(conn)?;
+    let rows: Vec<RedirectUri> = uris
+        .iter()
+        .map(|u| RedirectUri {
+            integration_id: id.clone(),
+            uri: u.clone(),
+        })
+        .collect();
+    diesel::insert_into(integration_redirect_uris::table)
+        .values(&rows)
+        .execute(conn)
+        .map(|_| ())
+}

@@ -1,0 +1,11 @@
+//! Sync query functions per area, run inside `db::run` (or the CLI's own
+//! connection). A missing row is `Ok(None)`, a failure is `Err`.
+
+pub mod audit;
+pub mod connections;
+pub mod integrations;
+pub mod pages;
+pub mod sessions;
+pub mod throttle;
+pub mod users;
+pub mod workspaces;

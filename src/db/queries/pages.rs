@@ -1,0 +1,47 @@
+use diesel::prelude::*;
+use diesel::sql_types::Text;
+
+use crate::db::models::{Page, PageId, WorkspaceId};
+use crate::db::schema::pages;
+use crate::db::Conn;
+
+pub fn insert(conn: &mut Conn, page: &Page) -> QueryResult<()> {
+    diesel::insert_into(pages::table)
+        .values(page)
+        .execute(conn)
+        .map(|_| ())
+}
+
+pub fn by_id(conn: &mut Conn, id: &PageId) -> QueryResult<Option<Page>> {
+    pages::table
+        .find(id)
+        .select(Page::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Every page of the workspace that is not in the trash.
+pub fn in_workspace(conn: &mut Conn, ws: &WorkspaceId) -> QueryResult<Vec<Page>> {
+    pages::table
+        .filter(pages::workspace_id.eq(ws))
+        .filter(pages::in_trash.eq(false))
+        .order((pages::created_at.asc(), pages::title.asc()))
+        .select(Page::as_select())
+        .load(conn)
+}
+
+/// The page and its ancestors, nearest first: one recursive query (valid SQL
+/// on SQLite and PostgreSQL alike).
+pub fn with_ancestors(conn: &mut Conn, id: &PageId) -> QueryResult<Vec<Page>> {
+    diesel::sql_query(
+        "WITH RECURSIVE chain(id, depth) AS ( \
+             SELECT id, 0 FROM pages WHERE id = $1 \
+             UNION ALL \
+             SELECT p.parent_id, c.depth + 1 FROM pages p JOIN chain c ON p.id = c.id \
+             WHERE p.parent_id IS NOT NULL AND c.depth < 64 \
+         ) \
+         SELECT pages.* FROM pages JOIN chain ON pages.id = chain.id ORDER BY chain.depth",
+    )
+    .bind::<Text, _>(id.as_str())
+    .load(conn)
+}

@@ -1,0 +1,67 @@
+use diesel::prelude::*;
+
+use crate::db::models::{Membership, UserId, Workspace, WorkspaceId};
+use crate::db::schema::{memberships, workspaces};
+use crate::db::Conn;
+
+pub fn insert(conn: &mut Conn, ws: &Workspace) -> QueryResult<()> {
+    diesel::insert_into(workspaces::table)
+        .values(ws)
+        .execute(conn)
+        .map(|_| ())
+}
+
+pub fn insert_membership(conn: &mut Conn, m: &Membership) -> QueryResult<()> {
+    diesel::insert_into(memberships::table)
+        .values(m)
+        .execute(conn)
+        .map(|_| ())
+}
+
+pub fn by_id(conn: &mut Conn, id: &WorkspaceId) -> QueryResult<Option<Workspace>> {
+    workspaces::table
+        .find(id)
+        .select(Workspace::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn by_name(conn: &mut Conn, name: &str) -> QueryResult<Vec<Workspace>> {
+    workspaces::table
+        .filter(workspaces::name.eq(name))
+        .select(Workspace::as_select())
+        .load(conn)
+}
+
+/// The user's workspaces with their role, in the order they joined.
+pub fn for_user(conn: &mut Conn, user: &UserId) -> QueryResult<Vec<(Workspace, String)>> {
+    workspaces::table
+        .inner_join(memberships::table)
+        .filter(memberships::user_id.eq(user))
+        .order((memberships::joined_at.asc(), workspaces::name.asc()))
+        .select((Workspace::as_select(), memberships::role))
+        .load(conn)
+}
+
+pub fn membership(
+    conn: &mut Conn,
+    ws: &WorkspaceId,
+    user: &UserId,
+) -> QueryResult<Option<Membership>> {
+    memberships::table
+        .find((ws, user))
+        .select(Membership::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// The earliest owner: who acts for the workspace when no user is named.
+pub fn first_owner(conn: &mut Conn, ws: &WorkspaceId) -> QueryResult<Option<UserId>> {
+    memberships::table
+        .filter(memberships::workspace_id.eq(ws))
+        .filter(memberships::role.eq("owner"))
+        .order(memberships::joined_at.asc())
+        .select(memberships::user_id)
+        .first(conn)
+        .optional()
+}

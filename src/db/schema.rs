@@ -1,0 +1,244 @@
+// @generated shape of `diesel print-schema` for migrations/; keep in step with them.
+
+diesel::table! {
+    access_tokens (jti) {
+        jti -> Text,
+        connection_id -> Text,
+        family_id -> Text,
+        scope -> Text,
+        issued_at -> BigInt,
+        expires_at -> BigInt,
+        revoked_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    approved_integrations (workspace_id, integration_id) {
+        workspace_id -> Text,
+        integration_id -> Text,
+        approved_by -> Text,
+        approved_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    audit_events (id) {
+        id -> Integer,
+        workspace_id -> Nullable<Text>,
+        actor -> Nullable<Text>,
+        action -> Text,
+        target -> Text,
+        detail -> Text,
+        at -> BigInt,
+    }
+}
+
+diesel::table! {
+    auth_failures (key) {
+        key -> Text,
+        failures -> Integer,
+        window_start -> BigInt,
+    }
+}
+
+diesel::table! {
+    authorization_codes (code_hash) {
+        code_hash -> Text,
+        integration_id -> Text,
+        user_id -> Text,
+        workspace_id -> Text,
+        connection_id -> Text,
+        redirect_uri -> Nullable<Text>,
+        code_challenge -> Nullable<Text>,
+        code_challenge_method -> Nullable<Text>,
+        scope -> Text,
+        family_id -> Nullable<Text>,
+        created_at -> BigInt,
+        expires_at -> BigInt,
+        consumed_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    authorization_requests (id) {
+        id -> Text,
+        session_id_hash -> Text,
+        integration_id -> Text,
+        redirect_uri -> Text,
+        redirect_uri_sent -> Bool,
+        state -> Nullable<Text>,
+        scope -> Text,
+        code_challenge -> Nullable<Text>,
+        code_challenge_method -> Nullable<Text>,
+        workspace_id -> Nullable<Text>,
+        csrf_binding -> Text,
+        created_at -> BigInt,
+        expires_at -> BigInt,
+        consumed_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    connection_pages (connection_id, page_id) {
+        connection_id -> Text,
+        page_id -> Text,
+        added_by -> Text,
+        added_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    connections (id) {
+        id -> Text,
+        integration_id -> Text,
+        workspace_id -> Text,
+        installed_by -> Text,
+        bot_id -> Text,
+        status -> Text,
+        created_at -> BigInt,
+        revoked_at -> Nullable<BigInt>,
+        revoked_by -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    integration_redirect_uris (integration_id, uri) {
+        integration_id -> Text,
+        uri -> Text,
+    }
+}
+
+diesel::table! {
+    integrations (id) {
+        id -> Text,
+        name -> Text,
+        kind -> Text,
+        client_id -> Text,
+        client_secret_hash -> Nullable<Text>,
+        client_type -> Text,
+        developer_name -> Text,
+        website_url -> Nullable<Text>,
+        support_email -> Nullable<Text>,
+        icon -> Nullable<Text>,
+        first_party -> Bool,
+        capabilities -> Text,
+        created_by -> Nullable<Text>,
+        workspace_id -> Nullable<Text>,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    internal_tokens (connection_id) {
+        connection_id -> Text,
+        hash -> Text,
+        encrypted -> Text,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    memberships (workspace_id, user_id) {
+        workspace_id -> Text,
+        user_id -> Text,
+        role -> Text,
+        joined_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    pages (id) {
+        id -> Text,
+        workspace_id -> Text,
+        parent_id -> Nullable<Text>,
+        title -> Text,
+        visibility -> Text,
+        created_by -> Text,
+        created_at -> BigInt,
+        last_edited_at -> BigInt,
+        in_trash -> Bool,
+    }
+}
+
+diesel::table! {
+    refresh_tokens (hash) {
+        hash -> Text,
+        connection_id -> Text,
+        family_id -> Text,
+        parent_hash -> Nullable<Text>,
+        scope -> Text,
+        created_at -> BigInt,
+        expires_at -> BigInt,
+        used_at -> Nullable<BigInt>,
+        revoked_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    sessions (id_hash) {
+        id_hash -> Text,
+        user_id -> Text,
+        csrf_secret -> Text,
+        created_at -> BigInt,
+        expires_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    users (id) {
+        id -> Text,
+        email -> Text,
+        name -> Text,
+        password_hash -> Text,
+        avatar_url -> Nullable<Text>,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    workspaces (id) {
+        id -> Text,
+        name -> Text,
+        icon -> Nullable<Text>,
+        plan -> Text,
+        install_policy -> Text,
+        auto_approve_first_party -> Bool,
+        created_at -> BigInt,
+    }
+}
+
+diesel::joinable!(access_tokens -> connections (connection_id));
+diesel::joinable!(approved_integrations -> integrations (integration_id));
+diesel::joinable!(approved_integrations -> workspaces (workspace_id));
+diesel::joinable!(authorization_codes -> connections (connection_id));
+diesel::joinable!(connection_pages -> connections (connection_id));
+diesel::joinable!(connection_pages -> pages (page_id));
+diesel::joinable!(connections -> integrations (integration_id));
+diesel::joinable!(connections -> workspaces (workspace_id));
+diesel::joinable!(integration_redirect_uris -> integrations (integration_id));
+diesel::joinable!(internal_tokens -> connections (connection_id));
+diesel::joinable!(memberships -> users (user_id));
+diesel::joinable!(memberships -> workspaces (workspace_id));
+diesel::joinable!(pages -> workspaces (workspace_id));
+diesel::joinable!(refresh_tokens -> connections (connection_id));
+diesel::joinable!(sessions -> users (user_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    access_tokens,
+    approved_integrations,
+    audit_events,
+    auth_failures,
+    authorization_codes,
+    authorization_requests,
+    connection_pages,
+    connections,
+    integration_redirect_uris,
+    integrations,
+    internal_tokens,
+    memberships,
+    pages,
+    refresh_tokens,
+    sessions,
+    users,
+    workspaces,
+);
