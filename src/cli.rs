@@ -230,20 +230,17 @@ fn serve(config: Config) -> AppResult<()> {
     let bind = config
         .bind_addr()
         .map_err(|e| AppError::invalid(e.to_string()))?;
-    let state = crate::build_state(config)?;
-    let issuer = state.config.server.issuer.clone();
-    let mut conn = state.pool.get()?;
-    let seeded = if state.config.demo.seed {
-        Some(demo::seed(&mut conn, &state.secret_box, &issuer)?)
-    } else {
-        None
-    };
-    demo::refresh_partner(&mut conn, &issuer)?;
-    drop(conn);
+    // Bind first, so a taken port is reported before anything is written.
     let listener = TcpListener::bind(bind)
         .map_err(|e| AppError::invalid(format!("cannot listen on {bind}: {e}")))?;
+    let local = listener
+        .local_addr()
+        .map_err(|e| AppError::internal(format!("listener: {e}")))?;
+    let state = crate::build_state(config)?;
+    let issuer = state.config.server.issuer.clone();
+    let seeded = crate::prepare(&state)?;
     println!(
-        "pagegrant {} serving {issuer} (listening on {bind})",
+        "pagegrant {} serving {issuer} (listening on {local})",
         env!("CARGO_PKG_VERSION")
     );
     match seeded {
@@ -292,7 +289,10 @@ fn emit(json: bool, value: Value, human: &[String]) {
 }
 
 fn run_verb(config: &Config, verb: Verb, json: bool) -> AppResult<()> {
-    let pool = db::open(&config.database)?;
+    let pool = match verb {
+        Verb::Migrate => db::open_unmigrated(&config.database)?,
+        _ => db::open(&config.database)?,
+    };
     let mut conn = pool.get()?;
     let c = &mut *conn;
     match verb {

@@ -55,6 +55,21 @@ pub fn build_state(config: Config) -> AppResult<AppState> {
     })
 }
 
+/// Start-up work on the database before serving: seed the demo world into an
+/// empty database when `demo.seed` is on, and point the demo partner at the
+/// configured issuer.
+pub fn prepare(state: &AppState) -> AppResult<Option<demo::Outcome>> {
+    let issuer = &state.config.server.issuer;
+    let mut conn = state.pool.get()?;
+    let seeded = if state.config.demo.seed {
+        Some(demo::seed(&mut conn, &state.secret_box, issuer)?)
+    } else {
+        None
+    };
+    demo::refresh_partner(&mut conn, issuer)?;
+    Ok(seeded)
+}
+
 /// Serves `state` on `listener`. Must be called inside an actix system.
 pub fn run(state: AppState, listener: TcpListener) -> std::io::Result<Server> {
     let workers = match state.config.server.workers {

@@ -46,6 +46,13 @@ pub fn sqlite_path(url: &str) -> &str {
 /// Opens the pool (creating the file and its directory), switches the file to
 /// WAL and runs pending migrations.
 pub fn open(cfg: &DatabaseConfig) -> AppResult<Pool> {
+    let pool = open_unmigrated(cfg)?;
+    migrate(&mut *pool.get()?)?;
+    Ok(pool)
+}
+
+/// `open` without running migrations (for `pagegrant migrate`, which reports them).
+pub fn open_unmigrated(cfg: &DatabaseConfig) -> AppResult<Pool> {
     let path = sqlite_path(&cfg.url);
     if let Some(parent) = Path::new(path).parent() {
         if !parent.as_os_str().is_empty() {
@@ -65,7 +72,7 @@ pub fn open(cfg: &DatabaseConfig) -> AppResult<Pool> {
     let mut conn = pool.get()?;
     // WAL is a property of the file, so setting it once is enough.
     conn.batch_execute("PRAGMA journal_mode = WAL;")?;
-    migrate(&mut conn)?;
+    drop(conn);
     Ok(pool)
 }
 
@@ -131,11 +138,6 @@ pub fn is_unique_violation(e: &AppError) -> bool {
             _
         ))
     )
-}
-
-/// Opens a single connection outside the pool (CLI verbs).
-pub fn connect(cfg: &DatabaseConfig) -> AppResult<Pool> {
-    open(cfg)
 }
 
 impl From<diesel::ConnectionError> for AppError {

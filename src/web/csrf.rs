@@ -22,26 +22,18 @@ fn forbidden() -> HtmlError {
 }
 
 /// Refuses requests a browser marks as cross-site, and those whose `Origin`
-/// names another host than the one they were sent to.
+/// names another host than the one they were sent to. Browsers send
+/// `Origin: null` on same-origin form posts from `no-referrer` pages (ours), so
+/// `null` says nothing; `Sec-Fetch-Site` is trusted first where sent.
 fn same_origin(req: &HttpRequest) -> bool {
-    if let Some(site) = req
-        .headers()
-        .get("sec-fetch-site")
-        .and_then(|v| v.to_str().ok())
-    {
-        if site == "cross-site" || site == "same-site" {
-            return false;
-        }
+    if let Some(site) = req.headers().get("sec-fetch-site") {
+        return matches!(site.to_str(), Ok("same-origin") | Ok("none"));
     }
-    let Some(origin) = req.headers().get(header::ORIGIN) else {
-        return true;
+    let origin = match req.headers().get(header::ORIGIN).map(|o| o.to_str()) {
+        None | Some(Ok("null")) => return true,
+        Some(Ok(o)) => o,
+        Some(Err(_)) => return false,
     };
-    let Ok(origin) = origin.to_str() else {
-        return false;
-    };
-    if origin == "null" {
-        return false;
-    }
     let host = req
         .headers()
         .get(header::HOST)

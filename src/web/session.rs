@@ -170,9 +170,15 @@ fn see_other(location: &str) -> HttpResponse {
 pub async fn view_login_post(
     req: HttpRequest,
     state: web::Data<AppState>,
-    form: web::Form<LoginForm>,
+    form: Option<web::Form<LoginForm>>,
 ) -> Result<HttpResponse, HtmlError> {
     let secure = state.config.issuer_is_https();
+    // A body that is not our form carries no token: refused like a missing one.
+    let Some(form) = form else {
+        return Err(csrf::verify_login(&req, secure, None)
+            .err()
+            .unwrap_or(HtmlError::BadRequest("The form could not be read.".into())));
+    };
     csrf::verify_login(&req, secure, form.csrf.as_deref())?;
     let form = form.into_inner();
     let next = safe_next(form.next.as_deref());
@@ -254,9 +260,13 @@ pub async fn view_logout_post(
     req: HttpRequest,
     state: web::Data<AppState>,
     user: CurrentUser,
-    form: web::Form<CsrfForm>,
+    form: Option<web::Form<CsrfForm>>,
 ) -> Result<HttpResponse, HtmlError> {
-    csrf::verify(&req, &user.session, form.csrf.as_deref())?;
+    csrf::verify(
+        &req,
+        &user.session,
+        form.as_ref().and_then(|f| f.csrf.as_deref()),
+    )?;
     let hash = user.session.id_hash.clone();
     db::run(&state.pool, move |c| Ok(sessions::delete(c, &hash)?)).await?;
     let secure = state.config.issuer_is_https();

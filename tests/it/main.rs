@@ -1,1 +1,16 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+//! Every integration test, in one binary. Each test starts the real server on
+//! 127.0.0.1:0 with a fresh temporary database and speaks HTTP to it (or runs
+//! the real `pagegrant` binary, for the CLI).
+
+mod common;
+
+mod cli;
+mod config;
+mod platform;
+mod session;
+mod workspace;
+
+#[cfg(feature = "e2e")]
+mod browser;

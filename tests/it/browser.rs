@@ -1,0 +1,324 @@
+//! Browser tests (feature `e2e`): Debian's chromium driven through
+//! chromedriver, clicking by visible label, as a person would. The WebDriver
+//! protocol is plain JSON over HTTP, spoken here with the test's own client.
+//! Screenshots land in target/screenshots/ for a human to look at.
+
+use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+use crate::common::*;
+
+const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
+
+struct Driver {
+    child: Child,
+    base: String,
+    session: String,
+    http: reqwest::blocking::Client,
+    _profile: tempfile::TempDir,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self
+            .http
+            .delete(format!("{}/session/{}", self.base, self.session))
+            .send();
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
+}
+
+impl Driver {
+    fn start() -> Driver {
+        let port = free_port();
+        let child = Command::new("chromedriver")
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromedriver (apt install chromium-driver)");
+        let base = format!("http://127.0.0.1:{port}");
+        let http = reqwest::blocking::Client::builder()
+            .timeout(Duration::from_secs(60))
+            .build()
+            .expect("client");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while http.get(format!("{base}/status")).send().is_err() {
+            assert!(Instant::now() < deadline, "chromedriver did not start");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let profile = tempfile::tempdir().expect("profile dir");
+        let caps = json!({"capabilities": {"alwaysMatch": {
+            "browserName": "chrome",
+            "goog:chromeOptions": {
+                "binary": "/usr/bin/chromium",
+                "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                         "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
+                         "--window-size=1280,800", format!("--user-data-dir={}", profile.path().display())]
+            }
+        }}});
+        let v: Value = http
+            .post(format!("{base}/session"))
+            .json(&caps)
+            .send()
+            .expect("new session")
+            .json()
+            .expect("json");
+        let session = v["value"]["sessionId"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no session: {v}"))
+            .to_string();
+        Driver {
+            child,
+            base,
+            session,
+            http,
+            _profile: profile,
+        }
+    }
+
+    fn cmd(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
+        let url = format!("{}/session/{}{}", self.base, self.session, path);
+        let mut req = self.http.request(method, url);
+        req = req.json(&body.unwrap_or_else(|| json!({})));
+        let v: Value = req.send().expect("webdriver").json().expect("json");
+        if v["value"].get("error").is_some() {
+            panic!("webdriver {path}: {}", v["value"]);
+        }
+        v["value"].clone()
+    }
+
+    fn goto(&self, url: &str) {
+        self.cmd(reqwest::Method::POST, "/url", Some(json!({"url": url})));
+    }
+
+    fn url(&self) -> String {
+        self.cmd(reqwest::Method::GET, "/url", None)
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    }
+
+    fn find_all(&self, xpath: &str) -> Vec<String> {
+        let v = self.cmd(
+            reqwest::Method::POST,
+            "/elements",
+            Some(json!({"using": "xpath", "value": xpath})),
+        );
+        v.as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|e| e[ELEMENT].as_str().map(String::from))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// Waits for an element (pages load after clicks).
+    fn find(&self, xpath: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Some(e) = self.find_all(xpath).into_iter().next() {
+                return e;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no element {xpath} on {}",
+                self.url()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    fn click(&self, xpath: &str) {
+        let e = self.find(xpath);
+        self.cmd(reqwest::Method::POST, &format!("/element/{e}/click"), None);
+    }
+
+    /// Clicks a button or link by its visible text.
+    fn click_label(&self, label: &str) {
+        self.click(&format!(
+            "//*[self::button or self::a or self::summary][normalize-space()={}]",
+            xpath_literal(label)
+        ));
+    }
+
+    /// Types into the field whose <label> reads `label`.
+    fn fill(&self, label: &str, text: &str) {
+        let lab = self.find(&format!(
+            "//label[normalize-space()={}]",
+            xpath_literal(label)
+        ));
+        let id = self.cmd(
+            reqwest::Method::GET,
+            &format!("/element/{lab}/attribute/for"),
+            None,
+        );
+        let id = id.as_str().expect("label has for=");
+        let field = self.find(&format!("//*[@id={}]", xpath_literal(id)));
+        self.cmd(
+            reqwest::Method::POST,
+            &format!("/element/{field}/clear"),
+            None,
+        );
+        self.cmd(
+            reqwest::Method::POST,
+            &format!("/element/{field}/value"),
+            Some(json!({"text": text})),
+        );
+    }
+
+    fn text(&self, xpath: &str) -> String {
+        let e = self.find(xpath);
+        self.cmd(reqwest::Method::GET, &format!("/element/{e}/text"), None)
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    }
+
+    fn screenshot(&self, name: &str) {
+        use base64::Engine;
+        let v = self.cmd(reqwest::Method::GET, "/screenshot", None);
+        let png = base64::engine::general_purpose::STANDARD
+            .decode(v.as_str().unwrap_or_default())
+            .expect("png");
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
+        let _ = std::fs::create_dir_all(&dir);
+        let _ = std::fs::write(dir.join(format!("{name}.png")), png);
+    }
+}
+
+fn xpath_literal(s: &str) -> String {
+    if !s.contains('\'') {
+        format!("'{s}'")
+    } else if !s.contains('"') {
+        format!("\"{s}\"")
+    } else {
+        let parts: Vec<String> = s.split('\'').map(|p| format!("'{p}'")).collect();
+        format!("concat({})", parts.join(", \"'\", "))
+    }
+}
+
+#[test]
+fn browser_login_walk_tree_and_switch_workspace() {
+    let srv = TestServer::start_demo();
+    let d = Driver::start();
+    d.goto(&srv.url("/"));
+    d.find("//h1[normalize-space()='Log in']");
+    d.screenshot("login");
+    d.fill("Email", "ada@example.com");
+    d.fill("Password", "wrong password");
+    d.click_label("Log in");
+    assert_eq!(d.text("//*[@role='alert']"), "Incorrect email or password.");
+    d.fill("Password", pagegrant::demo::DEMO_PASSWORD);
+    d.click_label("Log in");
+    d.find("//main//h1[normalize-space()='Acme Corp']");
+    d.screenshot("workspace-home");
+
+    // Walk the tree: a top-level page, then a nested one from its sub-pages.
+    d.click("//nav[@aria-label='Pages']//a[normalize-space()='📄Engineering' or normalize-space()='📄 Engineering']");
+    d.find("//main//h1[normalize-space()='Engineering']");
+    d.click("//main//a[contains(normalize-space(), 'Roadmap 2026')]");
+    d.find("//main//h1[normalize-space()='Roadmap 2026']");
+    let crumbs = d.text("//nav[@aria-label='Breadcrumbs']");
+    assert!(
+        crumbs.contains("Acme Corp") && crumbs.contains("Engineering"),
+        "{crumbs}"
+    );
+    d.screenshot("page");
+
+    // The switcher at the top right lists both of Ada's workspaces.
+    d.click("//summary[@aria-label='Switch workspace']");
+    d.screenshot("switcher");
+    d.click("//a[@role='menuitem'][contains(normalize-space(), \"Ada's Notebook\")]");
+    d.find("//main//h1[normalize-space()=\"Ada's Notebook\"]");
+    assert!(
+        d.find_all("//nav[@aria-label='Pages']//a[contains(., 'Recipes')]")
+            .len()
+            == 1
+    );
+
+    // Log out from the switcher menu; the workspace then asks for a login again.
+    d.click("//summary[@aria-label='Switch workspace']");
+    d.click_label("Log out");
+    d.find("//h1[normalize-space()='Log in']");
+    d.goto(&srv.url("/"));
+    d.find("//h1[normalize-space()='Log in']");
+}
+
+#[test]
+fn browser_member_sees_only_their_world() {
+    let srv = TestServer::start_demo();
+    let d = Driver::start();
+    d.goto(&srv.url("/login"));
+    d.fill("Email", "grace@example.com");
+    d.fill("Password", pagegrant::demo::DEMO_PASSWORD);
+    d.click_label("Log in");
+    d.find("//main//h1[normalize-space()='Acme Corp']");
+    let tree = d.text("//nav[@aria-label='Pages']");
+    assert!(tree.contains("Grace's Scratchpad"));
+    assert!(!tree.contains("Ada's Drafts") && !tree.contains("Unsent Ideas"));
+    d.click("//summary[@aria-label='Switch workspace']");
+    assert_eq!(
+        d.find_all("//a[@role='menuitem']").len(),
+        1,
+        "Grace is in one workspace"
+    );
+    d.goto(&srv.url("/w/00000000-0000-4000-8000-000000000000"));
+    d.find("//h1[normalize-space()='Page not found']");
+    d.screenshot("not-found");
+}
+
+/// Serves one fixed HTML page on another loopback port (another origin).
+fn serve_framing_page(html: String) -> String {
+    use std::io::{Read, Write};
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten().take(8) {
+            let mut stream = stream;
+            let mut buf = [0u8; 4096];
+            let _ = stream.read(&mut buf);
+            let resp = format!(
+                "HTTP/1.1 200 OK\r\ncontent-type: text/html\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{}",
+                html.len(),
+                html
+            );
+            let _ = stream.write_all(resp.as_bytes());
+        }
+    });
+    format!("http://127.0.0.1:{port}/")
+}
+
+#[test]
+fn browser_login_page_cannot_be_framed_s45() {
+    let srv = TestServer::start();
+    let d = Driver::start();
+    // A page of another origin frames the login page: the frame must stay empty.
+    let framer = serve_framing_page(format!(
+        "<!doctype html><title>framer</title><iframe id=f src='{}' width=600 height=400></iframe>",
+        srv.url("/login")
+    ));
+    d.goto(&framer);
+    std::thread::sleep(Duration::from_millis(2000));
+    d.screenshot("framed-login");
+    let f = d.find("//iframe[@id='f']");
+    d.cmd(
+        reqwest::Method::POST,
+        "/frame",
+        Some(json!({"id": {ELEMENT: f}})),
+    );
+    let inputs = d.find_all("//input[@name='password']");
+    assert!(inputs.is_empty(), "the framed login form rendered");
+}

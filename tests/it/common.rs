@@ -1,0 +1,286 @@
+//! The test harness: a real server per test, fixtures made through the same
+//! service functions the CLI uses, and small HTML helpers.
+
+#![allow(dead_code)]
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::mpsc;
+
+use diesel::prelude::*;
+use pagegrant::config::Config;
+use pagegrant::crypto::SecretBox;
+use pagegrant::db::models::{Page, Plan, Role, User, Workspace};
+use pagegrant::db::Pool;
+use pagegrant::workspace::service::{self as ws, NewPage};
+use reqwest::blocking::{Client, Response};
+
+pub const PASSWORD: &str = "correct horse battery";
+
+pub struct TestServer {
+    pub base: String,
+    pub pool: Pool,
+    pub sbox: SecretBox,
+    pub config: Config,
+    dir: Option<tempfile::TempDir>,
+    handle: actix_web::dev::ServerHandle,
+}
+
+pub fn test_config(dir: &Path, port: u16) -> Config {
+    let mut cfg = Config::defaults().expect("defaults");
+    cfg.server.bind = format!("127.0.0.1:{port}");
+    cfg.server.issuer = format!("http://127.0.0.1:{port}");
+    cfg.server.data_dir = dir.to_path_buf();
+    cfg.server.workers = 2;
+    cfg.database.url = dir.join("pagegrant.db").to_string_lossy().into_owned();
+    cfg.database.pool_size = 4;
+    cfg.demo.seed = false;
+    cfg
+}
+
+impl TestServer {
+    pub fn start() -> TestServer {
+        Self::start_with(|_| {})
+    }
+
+    pub fn start_demo() -> TestServer {
+        Self::start_with(|c| c.demo.seed = true)
+    }
+
+    pub fn start_with(tweak: impl FnOnce(&mut Config)) -> TestServer {
+        let dir = tempfile::tempdir().expect("tempdir");
+        Self::start_in(dir, tweak)
+    }
+
+    /// Starts a server on an existing data directory (restarts, re-seeding checks).
+    pub fn start_in(dir: tempfile::TempDir, tweak: impl FnOnce(&mut Config)) -> TestServer {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        let mut cfg = test_config(dir.path(), port);
+        tweak(&mut cfg);
+        let state = pagegrant::build_state(cfg.clone()).expect("state");
+        pagegrant::prepare(&state).expect("prepare");
+        let pool = state.pool.clone();
+        let sbox = state.secret_box.clone();
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            let sys = actix_web::rt::System::new();
+            let _ = sys.block_on(async move {
+                let server = pagegrant::run(state, listener).expect("run");
+                let _ = tx.send(server.handle());
+                server.await
+            });
+        });
+        let handle = rx.recv().expect("server handle");
+        TestServer {
+            // The address actually served, whatever issuer the test configured.
+            base: format!("http://127.0.0.1:{port}"),
+            pool,
+            sbox,
+            config: cfg,
+            dir: Some(dir),
+            handle,
+        }
+    }
+
+    /// Stops the server and hands back its data directory.
+    pub fn stop(mut self) -> tempfile::TempDir {
+        // The stop command is sent when called; nothing to await here.
+        drop(self.handle.stop(false));
+        // Let the old workers let go of the database before it is reopened.
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        self.dir.take().expect("data dir")
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.as_ref().expect("data dir").path()
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    pub fn conn(
+        &self,
+    ) -> diesel::r2d2::PooledConnection<diesel::r2d2::ConnectionManager<diesel::SqliteConnection>>
+    {
+        self.pool.get().expect("conn")
+    }
+
+    pub fn user(&self, email: &str, name: &str) -> User {
+        pagegrant::accounts::create_user(&mut self.conn(), email, name, PASSWORD).expect("user")
+    }
+
+    pub fn workspace(&self, name: &str, owner: &User, plan: Plan) -> Workspace {
+        ws::create_workspace(&mut self.conn(), name, owner, plan).expect("workspace")
+    }
+
+    pub fn member(&self, w: &Workspace, u: &User, role: Role) {
+        ws::add_member(&mut self.conn(), w, u, role).expect("member");
+    }
+
+    pub fn page(
+        &self,
+        w: &Workspace,
+        creator: &User,
+        title: &str,
+        parent: Option<&Page>,
+        private: bool,
+    ) -> Page {
+        ws::add_page(
+            &mut self.conn(),
+            NewPage {
+                workspace: w,
+                title,
+                parent: parent.map(|p| &p.id),
+                private,
+                creator,
+            },
+        )
+        .expect("page")
+    }
+
+    pub fn count(&self, table: &str) -> i64 {
+        count_rows(&mut self.conn(), table)
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        // The stop command is sent when called; nothing to await here.
+        drop(self.handle.stop(false));
+    }
+}
+
+#[derive(QueryableByName)]
+struct Count {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    n: i64,
+}
+
+pub fn count_rows(conn: &mut diesel::SqliteConnection, table: &str) -> i64 {
+    diesel::sql_query(format!("SELECT COUNT(*) AS n FROM {table}"))
+        .get_result::<Count>(conn)
+        .expect("count")
+        .n
+}
+
+/// A browser-like client: keeps cookies, never follows redirects.
+pub fn client() -> Client {
+    Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client")
+}
+
+/// A client without a cookie jar, for sending cookies by hand.
+pub fn bare_client() -> Client {
+    Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client")
+}
+
+/// The value of `<input ... name="NAME" value="...">` in a page.
+pub fn input_value(html: &str, name: &str) -> Option<String> {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = html.find(&marker)? + marker.len();
+    let end = html[start..].find('"')?;
+    Some(html_unescape(&html[start..start + end]))
+}
+
+pub fn html_unescape(s: &str) -> String {
+    s.replace("&#x2f;", "/")
+        .replace("&#47;", "/")
+        .replace("&quot;", "\"")
+        .replace("&#34;", "\"")
+        .replace("&#39;", "'")
+        .replace("&#x27;", "'")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
+}
+
+pub fn location(resp: &Response) -> String {
+    resp.headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// Loads the login page and posts the form; returns the POST's response.
+pub fn login(
+    srv: &TestServer,
+    c: &Client,
+    email: &str,
+    password: &str,
+    next: Option<&str>,
+) -> Response {
+    let page = c
+        .get(srv.url("/login"))
+        .send()
+        .expect("login page")
+        .text()
+        .expect("body");
+    let csrf = input_value(&page, "csrf").expect("csrf field");
+    let mut form = vec![
+        ("csrf", csrf),
+        ("email", email.to_string()),
+        ("password", password.to_string()),
+    ];
+    if let Some(n) = next {
+        form.push(("next", n.to_string()));
+    }
+    c.post(srv.url("/login"))
+        .form(&form)
+        .send()
+        .expect("login post")
+}
+
+/// Logs in and panics unless it worked.
+pub fn logged_in(srv: &TestServer, email: &str) -> Client {
+    logged_in_with(srv, email, PASSWORD)
+}
+
+pub fn logged_in_with(srv: &TestServer, email: &str, password: &str) -> Client {
+    let c = client();
+    let r = login(srv, &c, email, password, None);
+    assert_eq!(r.status(), 303, "login of {email} failed");
+    c
+}
+
+pub fn get_html(c: &Client, url: &str) -> (u16, String) {
+    let r = c.get(url).send().expect("get");
+    let status = r.status().as_u16();
+    (status, r.text().expect("body"))
+}
+
+/// The `pagegrant` binary, run in `dir` against the database there.
+pub fn pagegrant(dir: &Path, args: &[&str], stdin: Option<&str>) -> Output {
+    use std::io::Write;
+    use std::process::Stdio;
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_pagegrant"));
+    cmd.args(args)
+        .current_dir(dir)
+        .env("PAGEGRANT_DATABASE__URL", dir.join("cli.db"))
+        .env("PAGEGRANT_SERVER__DATA_DIR", dir.join("data"))
+        .env_remove("RUST_LOG")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().expect("spawn pagegrant");
+    if let Some(input) = stdin {
+        if let Some(mut s) = child.stdin.take() {
+            s.write_all(input.as_bytes()).expect("stdin");
+        }
+    }
+    drop(child.stdin.take());
+    child.wait_with_output().expect("wait")
+}
+
+pub fn cli_db(dir: &Path) -> PathBuf {
+    dir.join("cli.db")
+}
