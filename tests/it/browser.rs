@@ -227,7 +227,7 @@ fn browser_login_walk_tree_and_switch_workspace() {
     d.screenshot("workspace-home");
 
     // Walk the tree: a top-level page, then a nested one from its sub-pages.
-    d.click("//nav[@aria-label='Pages']//a[normalize-space()='📄Engineering' or normalize-space()='📄 Engineering']");
+    d.click("//nav[@aria-label='Pages']//a[normalize-space()='Engineering']");
     d.find("//main//h1[normalize-space()='Engineering']");
     d.click("//main//a[contains(normalize-space(), 'Roadmap 2026')]");
     d.find("//main//h1[normalize-space()='Roadmap 2026']");
