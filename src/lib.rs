@@ -112,6 +112,7 @@ pub fn run(state: AppState, listener: TcpListener) -> std::io::Result<Server> {
             })
             .configure(web::routes)
             .configure(workspace::routes)
+            .configure(consent::routes)
             .default_service(aweb::to(web::errors::not_found))
     })
     .workers(workers)

@@ -1,14 +1,38 @@
 // Small progressive enhancements; every page works without this file.
 (function () {
-  // Close an open dropdown (<details>) when clicking elsewhere or pressing Escape.
+  // Close an open dropdown (<details class="switcher">) when clicking elsewhere or pressing Escape.
   document.addEventListener("click", function (e) {
-    document.querySelectorAll("details[open]").forEach(function (d) {
+    document.querySelectorAll("details.switcher[open]").forEach(function (d) {
       if (!d.contains(e.target)) d.removeAttribute("open");
     });
   });
   document.addEventListener("keydown", function (e) {
     if (e.key === "Escape") {
-      document.querySelectorAll("details[open]").forEach(function (d) { d.removeAttribute("open"); });
+      document.querySelectorAll("details.switcher[open]").forEach(function (d) { d.removeAttribute("open"); });
+    }
+  });
+
+  // Page picker: filter by title, keep the count of selected pages.
+  document.querySelectorAll(".picker").forEach(function (picker) {
+    var search = picker.querySelector(".picker-search");
+    var form = picker.closest("form");
+    var count = form && form.querySelector(".picker-count");
+    if (search) {
+      search.addEventListener("input", function () {
+        var q = search.value.trim().toLowerCase();
+        picker.querySelectorAll(".picker-list li").forEach(function (li) {
+          var t = li.querySelector(".picker-title").textContent.toLowerCase();
+          li.hidden = q !== "" && t.indexOf(q) === -1;
+        });
+      });
+      // Enter in the search box must not submit the consent form.
+      search.addEventListener("keydown", function (e) { if (e.key === "Enter") e.preventDefault(); });
+    }
+    if (count) {
+      picker.addEventListener("change", function () {
+        var n = picker.querySelectorAll("input[type=checkbox]:checked").length;
+        count.textContent = n + (n === 1 ? " page selected" : " pages selected");
+      });
     }
   });
 })();

@@ -284,3 +284,61 @@ pub struct AuditEvent {
 pub fn now() -> i64 {
     time::OffsetDateTime::now_utc().unix_timestamp()
 }
+
+#[derive(Queryable, Selectable, Insertable, Clone)]
+#[diesel(table_name = authorization_requests)]
+pub struct AuthorizationRequest {
+    pub id: String,
+    pub session_id_hash: String,
+    pub integration_id: IntegrationId,
+    pub redirect_uri: String,
+    pub redirect_uri_sent: bool,
+    pub state: Option<String>,
+    pub scope: String,
+    pub code_challenge: Option<String>,
+    pub code_challenge_method: Option<String>,
+    pub workspace_id: Option<WorkspaceId>,
+    pub csrf_binding: String,
+    pub created_at: i64,
+    pub expires_at: i64,
+    pub consumed_at: Option<i64>,
+}
+
+impl std::fmt::Debug for AuthorizationRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthorizationRequest")
+            .field("id", &self.id)
+            .field("integration_id", &self.integration_id)
+            .field("workspace_id", &self.workspace_id)
+            .field("csrf_binding", &"<hidden>")
+            .finish()
+    }
+}
+
+#[derive(Queryable, Selectable, Insertable, Clone)]
+#[diesel(table_name = authorization_codes)]
+pub struct AuthorizationCode {
+    pub code_hash: String,
+    pub integration_id: IntegrationId,
+    pub user_id: UserId,
+    pub workspace_id: WorkspaceId,
+    pub connection_id: ConnectionId,
+    pub redirect_uri: Option<String>,
+    pub code_challenge: Option<String>,
+    pub code_challenge_method: Option<String>,
+    pub scope: String,
+    pub family_id: Option<String>,
+    pub created_at: i64,
+    pub expires_at: i64,
+    pub consumed_at: Option<i64>,
+}
+
+impl std::fmt::Debug for AuthorizationCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthorizationCode")
+            .field("code_hash", &"<hidden>")
+            .field("integration_id", &self.integration_id)
+            .field("connection_id", &self.connection_id)
+            .finish()
+    }
+}

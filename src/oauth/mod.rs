@@ -1,3 +1,8 @@
-//! OAuth 2.0 endpoints under `/v1/oauth` (authorize, token, introspect,
-//! revoke) and RFC 8414 metadata. Built in the authorization and token
-//! issues; oxide-auth types stay inside this module.
+//! OAuth 2.0 under `/v1/oauth`: the authorization endpoint's validation
+//! (`authorize`) and oxide-auth's primitives over the database (`endpoint`).
+//! The consent page that answers the endpoint lives in `consent`; the token,
+//! introspection and revocation endpoints come with the token issue.
+//! oxide-auth types stay inside this module.
+
+pub mod authorize;
+pub mod endpoint;

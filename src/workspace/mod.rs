@@ -2,6 +2,7 @@
 //! workspace switcher) and `/w/{workspace_id}/p/{page_id}` (a page with its
 //! breadcrumbs and sub-pages). Who sees what is `service`'s business.
 
+pub mod policy;
 pub mod service;
 
 use actix_web::{web, HttpResponse};

@@ -179,6 +179,29 @@ impl Driver {
         );
     }
 
+    /// Types into the page picker's search box.
+    fn fill_search(&self, text: &str) {
+        let field = self.find("//input[@aria-label='Search pages']");
+        self.cmd(
+            reqwest::Method::POST,
+            &format!("/element/{field}/clear"),
+            None,
+        );
+        if !text.is_empty() {
+            self.cmd(
+                reqwest::Method::POST,
+                &format!("/element/{field}/value"),
+                Some(json!({"text": text})),
+            );
+        }
+        // `clear` fires no input event; send one so the filter runs.
+        self.cmd(
+            reqwest::Method::POST,
+            "/execute/sync",
+            Some(json!({"script": "arguments[0].dispatchEvent(new Event('input'))", "args": [{ELEMENT: field}]})),
+        );
+    }
+
     fn text(&self, xpath: &str) -> String {
         let e = self.find(xpath);
         self.cmd(reqwest::Method::GET, &format!("/element/{e}/text"), None)
@@ -321,4 +344,104 @@ fn browser_login_page_cannot_be_framed_s45() {
     );
     let inputs = d.find_all("//input[@name='password']");
     assert!(inputs.is_empty(), "the framed login form rendered");
+}
+
+#[test]
+fn browser_consent_flow_lands_on_the_redirect_uri_with_a_code() {
+    let srv = TestServer::start_demo();
+    let d = Driver::start();
+    let challenge = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+    let authorize = format!(
+        "{}/v1/oauth/authorize?client_id={}&response_type=code&owner=user&state=tour%201&code_challenge={challenge}&code_challenge_method=S256",
+        srv.base,
+        pagegrant::demo::PARTNER_CLIENT_ID
+    );
+    // Not logged in: the login page first, then straight back to the consent page.
+    d.goto(&authorize);
+    d.fill("Email", "grace@example.com");
+    d.fill("Password", pagegrant::demo::DEMO_PASSWORD);
+    d.click_label("Log in");
+    d.find("//h1[contains(., 'Demo Partner wants to access Acme Corp')]");
+    let body = d.text("//main");
+    assert!(
+        body.contains("Read content") && body.contains("127.0.0.1"),
+        "{body}"
+    );
+
+    // Select pages: the picker lists Grace's pages, not Ada's private ones; search filters.
+    d.click_label("Select pages");
+    let picker = d.text("//*[contains(@class,'picker-list')]");
+    assert!(
+        picker.contains("Grace's Scratchpad") && !picker.contains("Ada's Drafts"),
+        "{picker}"
+    );
+    d.fill_search("Road");
+    let visible = d.text("//*[contains(@class,'picker-list')]");
+    assert!(
+        visible.contains("Roadmap 2026") && !visible.contains("Benefits"),
+        "{visible}"
+    );
+    d.fill_search("");
+    d.click("//label[normalize-space()='Engineering']");
+    d.click("//label[normalize-space()=\"Grace's Scratchpad\"]");
+    assert_eq!(
+        d.text("//*[contains(@class,'picker-count')]"),
+        "2 pages selected"
+    );
+    d.screenshot("consent");
+    d.click_label("Allow access");
+
+    // Landed on the partner's redirect URI with a code, the state and iss.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !d.url().contains("/demo/partner/callback") {
+        assert!(Instant::now() < deadline, "still on {}", d.url());
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let landed = d.url();
+    let query: std::collections::HashMap<String, String> = url::Url::parse(&landed)
+        .expect("url")
+        .query_pairs()
+        .into_owned()
+        .collect();
+    assert_eq!(query.get("state").map(String::as_str), Some("tour 1"));
+    assert_eq!(query.get("iss"), Some(&srv.config.server.issuer));
+    assert_eq!(query.get("code").map(String::len), Some(43));
+    assert_eq!(
+        srv.count("connection_pages"),
+        3,
+        "the internal bot's page plus Grace's two"
+    );
+}
+
+#[test]
+fn browser_consent_switch_workspace_and_cancel() {
+    let srv = TestServer::start_demo();
+    let d = Driver::start();
+    d.goto(&srv.url("/login"));
+    d.fill("Email", "ada@example.com");
+    d.fill("Password", pagegrant::demo::DEMO_PASSWORD);
+    d.click_label("Log in");
+    d.find("//main//h1[normalize-space()='Acme Corp']");
+    d.goto(&format!(
+        "{}/v1/oauth/authorize?client_id={}&response_type=code&state=s&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256",
+        srv.base,
+        pagegrant::demo::PARTNER_CLIENT_ID
+    ));
+    d.find("//h1[contains(., 'wants to access Acme Corp')]");
+    d.click("//summary[@aria-label='Switch workspace']");
+    d.click("//a[@role='menuitem'][contains(normalize-space(), \"Ada's Notebook\")]");
+    d.find("//h1[contains(., \"wants to access Ada's Notebook\")]");
+    d.click_label("Select pages");
+    let picker = d.text("//*[contains(@class,'picker-list')]");
+    assert!(
+        picker.contains("Recipes") && !picker.contains("Engineering"),
+        "{picker}"
+    );
+    d.click_label("Cancel");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !d.url().contains("error=access_denied") {
+        assert!(Instant::now() < deadline, "still on {}", d.url());
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(d.url().contains("state=s"));
 }

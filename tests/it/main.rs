@@ -6,6 +6,7 @@
 
 mod common;
 
+mod authorize;
 mod cli;
 mod config;
 mod platform;

@@ -41,3 +41,99 @@ pub fn page_ids(conn: &mut Conn, id: &ConnectionId) -> QueryResult<Vec<PageId>> 
         .select(connection_pages::page_id)
         .load(conn)
 }
+
+/// The connection this user installed for this integration in this workspace.
+pub fn find_installed(
+    conn: &mut Conn,
+    integration: &crate::db::models::IntegrationId,
+    workspace: &crate::db::models::WorkspaceId,
+    installer: &crate::db::models::UserId,
+) -> QueryResult<Option<Connection>> {
+    connections::table
+        .filter(connections::integration_id.eq(integration))
+        .filter(connections::workspace_id.eq(workspace))
+        .filter(connections::installed_by.eq(installer))
+        .select(Connection::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Re-activates a connection (re-consent after a revoke keeps its bot_id).
+pub fn reactivate(conn: &mut Conn, id: &ConnectionId) -> QueryResult<usize> {
+    diesel::update(connections::table.find(id))
+        .set((
+            connections::status.eq("active"),
+            connections::revoked_at.eq(None::<i64>),
+            connections::revoked_by.eq(None::<crate::db::models::UserId>),
+        ))
+        .execute(conn)
+}
+
+/// Replaces the pages shared with a connection by `pages`.
+pub fn replace_pages(
+    conn: &mut Conn,
+    id: &ConnectionId,
+    pages: &[ConnectionPage],
+) -> QueryResult<()> {
+    diesel::delete(connection_pages::table.filter(connection_pages::connection_id.eq(id)))
+        .execute(conn)?;
+    diesel::insert_into(connection_pages::table)
+        .values(pages)
+        .execute(conn)
+        .map(|_| ())
+}
+
+pub fn is_approved(
+    conn: &mut Conn,
+    workspace: &crate::db::models::WorkspaceId,
+    integration: &crate::db::models::IntegrationId,
+) -> QueryResult<bool> {
+    use crate::db::schema::approved_integrations as a;
+    diesel::select(diesel::dsl::exists(
+        a::table
+            .filter(a::workspace_id.eq(workspace))
+            .filter(a::integration_id.eq(integration)),
+    ))
+    .get_result(conn)
+}
+
+/// Puts an integration on a workspace's approved list (again: no change).
+pub fn approve(
+    conn: &mut Conn,
+    workspace: &crate::db::models::WorkspaceId,
+    integration: &crate::db::models::IntegrationId,
+    by: &crate::db::models::UserId,
+    at: i64,
+) -> QueryResult<()> {
+    use crate::db::schema::approved_integrations as a;
+    diesel::insert_into(a::table)
+        .values((
+            a::workspace_id.eq(workspace),
+            a::integration_id.eq(integration),
+            a::approved_by.eq(by),
+            a::approved_at.eq(at),
+        ))
+        .on_conflict_do_nothing()
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// Marks a connection revoked (its tokens are revoked by the token module).
+pub fn mark_revoked(
+    conn: &mut Conn,
+    id: &ConnectionId,
+    by: Option<&crate::db::models::UserId>,
+    at: i64,
+) -> QueryResult<usize> {
+    diesel::update(
+        connections::table
+            .find(id)
+            .filter(connections::status.eq("active")),
+    )
+    .set((
+        connections::status.eq("revoked"),
+        connections::revoked_at.eq(Some(at)),
+        connections::revoked_by.eq(by.cloned()),
+    ))
+    .execute(conn)
+}

@@ -65,3 +65,18 @@ pub fn first_owner(conn: &mut Conn, ws: &WorkspaceId) -> QueryResult<Option<User
         .first(conn)
         .optional()
 }
+
+/// Sets the Enterprise install restriction and the first-party auto-approval.
+pub fn set_install_policy(
+    conn: &mut Conn,
+    ws: &WorkspaceId,
+    policy: &str,
+    auto_approve_first_party: bool,
+) -> QueryResult<usize> {
+    diesel::update(workspaces::table.find(ws))
+        .set((
+            workspaces::install_policy.eq(policy),
+            workspaces::auto_approve_first_party.eq(auto_approve_first_party),
+        ))
+        .execute(conn)
+}

@@ -1,0 +1,318 @@
+//! Validation of `GET /v1/oauth/authorize`, in the order the contract needs:
+//! first the client and the redirect URI, which decide whether an error may be
+//! redirected at all (S3–S7, S13: never redirect anywhere unverified); then
+//! everything else, whose errors go back to the client as a 303 carrying
+//! `error`, `error_description`, `state` and `iss` (S10–S17).
+
+use std::borrow::Cow;
+
+use oxide_auth::primitives::registrar::{ClientUrl, ExactUrl, Registrar, RegistrarError};
+use oxide_auth::primitives::scope::Scope;
+
+use crate::db::models::{ClientType, Integration, CAPABILITIES};
+use crate::db::Conn;
+use crate::error::AppResult;
+use crate::oauth::endpoint::DbRegistrar;
+
+/// Parameters the endpoint reads; any of them twice is `invalid_request` (S13).
+const KNOWN: &[&str] = &[
+    "client_id",
+    "redirect_uri",
+    "response_type",
+    "state",
+    "scope",
+    "owner",
+    "code_challenge",
+    "code_challenge_method",
+    "workspace_id",
+];
+
+/// An error the client gets at its redirect URI.
+#[derive(Debug, Clone)]
+pub struct ErrorRedirect {
+    pub redirect_uri: String,
+    pub error: &'static str,
+    pub description: String,
+    pub state: Option<String>,
+}
+
+impl ErrorRedirect {
+    pub fn location(&self, issuer: &str) -> String {
+        let mut params = vec![
+            ("error", self.error),
+            ("error_description", self.description.as_str()),
+        ];
+        if let Some(s) = &self.state {
+            params.push(("state", s.as_str()));
+        }
+        params.push(("iss", issuer));
+        redirect_with(&self.redirect_uri, &params)
+    }
+}
+
+#[derive(Debug)]
+pub enum AuthorizeError {
+    /// No verified redirect URI: the person gets an error page (400).
+    Page(String),
+    /// The client gets the error at its verified redirect URI.
+    Redirect(ErrorRedirect),
+}
+
+/// A request that passed every check.
+#[derive(Debug, Clone)]
+pub struct ValidRequest {
+    pub integration: Integration,
+    /// The redirect URI to answer at: as sent, or the only registered one.
+    pub redirect_uri: String,
+    pub redirect_uri_sent: bool,
+    pub state: Option<String>,
+    /// The granted scope: asked for, or the integration's capabilities.
+    pub scope: String,
+    pub code_challenge: Option<String>,
+    pub code_challenge_method: Option<String>,
+    /// `workspace_id` as sent (an extension that pre-selects the workspace).
+    pub workspace_id: Option<String>,
+    /// Every parameter as sent, for links that keep the request.
+    pub pairs: Vec<(String, String)>,
+}
+
+/// Appends parameters to a redirect URI, keeping its own query byte for byte (S8).
+pub fn redirect_with(uri: &str, params: &[(&str, &str)]) -> String {
+    let mut ser = url::form_urlencoded::Serializer::new(String::new());
+    for (k, v) in params {
+        ser.append_pair(k, v);
+    }
+    let sep = match uri.find('?') {
+        None => "?",
+        Some(_) if uri.ends_with('?') || uri.ends_with('&') => "",
+        Some(_) => "&",
+    };
+    format!("{uri}{sep}{}", ser.finish())
+}
+
+/// The authorize URL for the same request with another value of one parameter.
+pub fn authorize_url_with(pairs: &[(String, String)], key: &str, value: &str) -> String {
+    let mut ser = url::form_urlencoded::Serializer::new(String::new());
+    for (k, v) in pairs.iter().filter(|(k, _)| k != key) {
+        ser.append_pair(k, v);
+    }
+    ser.append_pair(key, value);
+    format!("/v1/oauth/authorize?{}", ser.finish())
+}
+
+/// A PKCE challenge: 43 to 128 characters of the unreserved set (RFC 7636 §4.2).
+fn valid_challenge(c: &str) -> bool {
+    (43..=128).contains(&c.len())
+        && c.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'))
+}
+
+pub fn validate(
+    conn: &mut Conn,
+    raw_query: &str,
+) -> AppResult<Result<ValidRequest, AuthorizeError>> {
+    let pairs: Vec<(String, String)> = url::form_urlencoded::parse(raw_query.as_bytes())
+        .into_owned()
+        .collect();
+    let all = |k: &str| {
+        pairs
+            .iter()
+            .filter(|(n, _)| n == k)
+            .map(|(_, v)| v.as_str())
+            .collect::<Vec<_>>()
+    };
+    let page = |m: &str| Ok(Err(AuthorizeError::Page(m.to_string())));
+
+    // 1. The client.
+    let client_id = match all("client_id").as_slice() {
+        [] | [""] => {
+            return page(
+                "This link does not say which integration is asking (client_id is missing).",
+            )
+        }
+        [one] => one.to_string(),
+        _ => {
+            return page("This link names the integration more than once (client_id is repeated).")
+        }
+    };
+    let registrar = DbRegistrar::load(conn, &client_id)?;
+    let Some(integration) = registrar.integration().cloned() else {
+        return page(
+            "No integration with this client_id is registered here, so nothing can be connected.",
+        );
+    };
+    if integration.kind != "public" {
+        return page("This is an internal integration; it uses a workspace token and cannot be connected through this page.");
+    }
+
+    // 2. The redirect URI: until it is verified, nothing is redirected (S4).
+    let sent = match all("redirect_uri").as_slice() {
+        [] => None,
+        [one] => Some(one.to_string()),
+        _ => return page("This link gives more than one redirect_uri."),
+    };
+    let exact = match &sent {
+        Some(s) => match ExactUrl::new(s.clone()) {
+            Ok(e) => Some(Cow::Owned(e)),
+            Err(_) => return page("The redirect_uri in this link is not a valid URL, so the integration cannot be sent back."),
+        },
+        None => None,
+    };
+    let bound = match registrar.bound_redirect(ClientUrl {
+        client_id: Cow::Borrowed(client_id.as_str()),
+        redirect_uri: exact,
+    }) {
+        Ok(b) => b,
+        Err(_) if sent.is_none() => {
+            return page("This link gives no redirect_uri, and the integration has registered several; it must say which.")
+        }
+        Err(_) => {
+            return page("The redirect_uri in this link is not registered for this integration, so you will not be sent there.")
+        }
+    };
+    let redirect_uri = bound.redirect_uri.as_str().to_string();
+
+    // 3. Everything else answers at the verified redirect URI.
+    let states = all("state");
+    let state = match states.as_slice() {
+        [one] => Some(one.to_string()),
+        _ => None,
+    };
+    let fail = |error: &'static str, description: &str| {
+        Ok(Err(AuthorizeError::Redirect(ErrorRedirect {
+            redirect_uri: redirect_uri.clone(),
+            error,
+            description: description.to_string(),
+            state: state.clone(),
+        })))
+    };
+    if let Some(dup) = KNOWN.iter().find(|k| all(k).len() > 1) {
+        return fail(
+            "invalid_request",
+            &format!("the parameter {dup} is repeated"),
+        );
+    }
+    match all("response_type").first().copied() {
+        None | Some("") => return fail("invalid_request", "response_type is missing"),
+        Some("code") => {}
+        Some(_) => {
+            return fail(
+                "unsupported_response_type",
+                "only response_type=code is supported",
+            )
+        }
+    }
+    match all("owner").first().copied() {
+        None | Some("user") => {}
+        Some(_) => return fail("invalid_request", "owner must be user"),
+    }
+    let asked: Option<Scope> = match all("scope").first().copied() {
+        None | Some("") => None,
+        Some(s) => {
+            let names: Vec<&str> = s.split(' ').collect();
+            if names.iter().any(|n| !CAPABILITIES.contains(n)) {
+                return fail("invalid_scope", "the scope names an unknown capability");
+            }
+            match s.parse() {
+                Ok(scope) => Some(scope),
+                Err(_) => return fail("invalid_scope", "the scope is malformed"),
+            }
+        }
+    };
+    let pre = match registrar.negotiate(bound, asked) {
+        Ok(p) => p,
+        Err(RegistrarError::Unspecified) => {
+            return fail(
+                "invalid_scope",
+                "the scope asks for more than the integration's capabilities",
+            )
+        }
+        Err(RegistrarError::PrimitiveError) => {
+            return Err(crate::error::AppError::internal(
+                "integration capabilities do not parse as a scope",
+            ))
+        }
+    };
+
+    // PKCE: S256 only; required for public clients (S16, S17).
+    let challenge = all("code_challenge").first().map(|s| s.to_string());
+    let method = all("code_challenge_method").first().map(|s| s.to_string());
+    match (&challenge, method.as_deref()) {
+        (None, None) => {
+            if integration.client_type == ClientType::Public.as_str() {
+                return fail(
+                    "invalid_request",
+                    "code_challenge is required for public clients (PKCE with S256)",
+                );
+            }
+        }
+        (Some(_), None) => {
+            return fail(
+                "invalid_request",
+                "code_challenge_method is required and must be S256",
+            )
+        }
+        (None, Some(_)) => {
+            return fail(
+                "invalid_request",
+                "code_challenge_method was sent without code_challenge",
+            )
+        }
+        (Some(c), Some("S256")) => {
+            if !valid_challenge(c) {
+                return fail(
+                    "invalid_request",
+                    "code_challenge must be 43 to 128 unreserved characters",
+                );
+            }
+        }
+        (Some(_), Some(_)) => {
+            return fail(
+                "invalid_request",
+                "only code_challenge_method=S256 is supported",
+            )
+        }
+    }
+
+    Ok(Ok(ValidRequest {
+        integration,
+        redirect_uri,
+        redirect_uri_sent: sent.is_some(),
+        state,
+        scope: crate::oauth::endpoint::scope_string(&pre.scope),
+        code_challenge: challenge,
+        code_challenge_method: method,
+        workspace_id: all("workspace_id").first().map(|s| s.to_string()),
+        pairs,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redirect_keeps_the_registered_query_s8() {
+        assert_eq!(
+            redirect_with("https://p.example/cb", &[("code", "a b")]),
+            "https://p.example/cb?code=a+b"
+        );
+        assert_eq!(
+            redirect_with("https://p.example/cb?x=1&y=%2F", &[("code", "c")]),
+            "https://p.example/cb?x=1&y=%2F&code=c"
+        );
+        assert_eq!(
+            redirect_with("https://p.example/cb?", &[("code", "c")]),
+            "https://p.example/cb?code=c"
+        );
+    }
+
+    #[test]
+    fn challenge_shape_s17() {
+        assert!(valid_challenge(&"a".repeat(43)));
+        assert!(valid_challenge(&"A-._~".repeat(10)));
+        assert!(!valid_challenge(&"a".repeat(42)));
+        assert!(!valid_challenge(&"a".repeat(129)));
+        assert!(!valid_challenge(&format!("{}+", "a".repeat(43))));
+    }
+}

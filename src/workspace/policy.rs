@@ -1,0 +1,41 @@
+//! The install policy (DESIGN §3): who may install an integration in a
+//! workspace. Owners always may. In an Enterprise workspace set to
+//! "Only from approved list", a member may install an approved integration, or
+//! a first-party one while "Auto-approve connections built by pagegrant" is on.
+//! The consent page, "+ Add connection" and the page menu all ask here.
+
+use crate::db::models::{InstallPolicy, Integration, Plan, Role, Workspace};
+use crate::db::queries::connections;
+use crate::db::Conn;
+use crate::error::AppResult;
+
+/// Why an install is refused, in words for the person refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Blocked(pub String);
+
+pub fn can_install(
+    conn: &mut Conn,
+    ws: &Workspace,
+    role: Role,
+    integration: &Integration,
+) -> AppResult<Result<(), Blocked>> {
+    if role == Role::Owner {
+        return Ok(Ok(()));
+    }
+    let restricted = Plan::parse(&ws.plan) == Some(Plan::Enterprise)
+        && InstallPolicy::parse(&ws.install_policy) == Some(InstallPolicy::ApprovedOnly);
+    if !restricted {
+        return Ok(Ok(()));
+    }
+    if connections::is_approved(conn, &ws.id, &integration.id)? {
+        return Ok(Ok(()));
+    }
+    if integration.first_party && ws.auto_approve_first_party {
+        return Ok(Ok(()));
+    }
+    Ok(Err(Blocked(format!(
+        "The owners of {} only allow connections from an approved list, and {} is not on it. \
+         Ask a workspace owner to approve it.",
+        ws.name, integration.name
+    ))))
+}
