@@ -8,10 +8,14 @@ pub fn insert(conn: &mut Conn, integration: &Integration, uris: &[String]) -> Qu
     diesel::insert_into(integrations::table)
         .values(integration)
         .execute(conn)?;
+    insert_redirect_uris(conn, &integration.id, uris)
+}
+
+fn insert_redirect_uris(conn: &mut Conn, id: &IntegrationId, uris: &[String]) -> QueryResult<()> {
     let rows: Vec<RedirectUri> = uris
         .iter()
         .map(|u| RedirectUri {
-            integration_id: integration.id.clone(),
+            integration_id: id.clone(),
             uri: u.clone(),
         })
         .collect();
@@ -63,15 +67,5 @@ pub fn replace_redirect_uris(
         integration_redirect_uris::table.filter(integration_redirect_uris::integration_id.eq(id)),
     )
     .execute(conn)?;
-    let rows: Vec<RedirectUri> = uris
-        .iter()
-        .map(|u| RedirectUri {
-            integration_id: id.clone(),
-            uri: u.clone(),
-        })
-        .collect();
-    diesel::insert_into(integration_redirect_uris::table)
-        .values(&rows)
-        .execute(conn)
-        .map(|_| ())
+    insert_redirect_uris(conn, id, uris)
 }
