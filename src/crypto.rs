@@ -146,7 +146,7 @@ impl SecretBox {
     }
 }
 
-fn write_private(path: &Path, contents: &str) -> AppResult<()> {
+pub fn write_private(path: &Path, contents: &str) -> AppResult<()> {
     use std::io::Write;
     let mut opts = std::fs::OpenOptions::new();
     opts.write(true).create_new(true);

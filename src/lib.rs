@@ -35,6 +35,7 @@ pub struct AppState {
     pub pool: db::Pool,
     pub secret_box: SecretBox,
     pub metrics: Metrics,
+    pub keys: oauth::jwt::Keys,
 }
 
 /// Opens the database (migrating it) and loads the keys under `data_dir`.
@@ -47,7 +48,9 @@ pub fn build_state(config: Config) -> AppResult<AppState> {
     })?;
     let pool = db::open(&config.database)?;
     let secret_box = SecretBox::load_or_create(&config.server.data_dir)?;
+    let keys = oauth::jwt::Keys::load_or_create(&config.server.data_dir, &config.server.issuer)?;
     Ok(AppState {
+        keys,
         config,
         pool,
         secret_box,
@@ -113,6 +116,9 @@ pub fn run(state: AppState, listener: TcpListener) -> std::io::Result<Server> {
             .configure(web::routes)
             .configure(workspace::routes)
             .configure(consent::routes)
+            .configure(oauth::routes)
+            .configure(api::routes)
+            .configure(demo::partner::routes)
             .default_service(aweb::to(web::errors::not_found))
     })
     .workers(workers)

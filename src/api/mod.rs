@@ -1,6 +1,16 @@
-//! The Notion-compatible JSON API under `/v1` (users, search, pages, blocks)
-//! arrives with the integration-API issue. What exists now is its error
-//! shape, so every `/v1/*` failure is already JSON.
+//! The Notion-compatible JSON API under `/v1`. Now: the bearer verifier and
+//! `GET /v1/users/me`; search, pages and blocks come with the integration-API
+//! issue. Every `/v1/*` failure is JSON in Notion's error shape.
+
+pub mod bearer;
+pub mod users;
+
+pub fn routes(cfg: &mut actix_web::web::ServiceConfig) {
+    cfg.route(
+        "/v1/users/me",
+        actix_web::web::get().to(users::get_users_me),
+    );
+}
 
 use actix_web::http::{header, StatusCode};
 use actix_web::{HttpResponse, ResponseError};

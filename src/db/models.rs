@@ -342,3 +342,39 @@ impl std::fmt::Debug for AuthorizationCode {
             .finish()
     }
 }
+
+#[derive(Queryable, Selectable, Insertable, Clone)]
+#[diesel(table_name = refresh_tokens)]
+pub struct RefreshToken {
+    pub hash: String,
+    pub connection_id: ConnectionId,
+    pub family_id: String,
+    pub parent_hash: Option<String>,
+    pub scope: String,
+    pub created_at: i64,
+    pub expires_at: i64,
+    pub used_at: Option<i64>,
+    pub revoked_at: Option<i64>,
+}
+
+impl std::fmt::Debug for RefreshToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RefreshToken")
+            .field("hash", &"<hidden>")
+            .field("connection_id", &self.connection_id)
+            .field("family_id", &self.family_id)
+            .finish()
+    }
+}
+
+#[derive(Debug, Queryable, Selectable, Insertable, Clone)]
+#[diesel(table_name = access_tokens)]
+pub struct AccessToken {
+    pub jti: String,
+    pub connection_id: ConnectionId,
+    pub family_id: String,
+    pub scope: String,
+    pub issued_at: i64,
+    pub expires_at: i64,
+    pub revoked_at: Option<i64>,
+}

@@ -8,5 +8,6 @@ pub mod oauth;
 pub mod pages;
 pub mod sessions;
 pub mod throttle;
+pub mod tokens;
 pub mod users;
 pub mod workspaces;

@@ -3,6 +3,8 @@
 //! workspace, a page tree, first-party integrations, an internal one).
 
 use crate::accounts;
+
+pub mod partner;
 use crate::crypto::SecretBox;
 use crate::db::models::{IntegrationKind, Page, PageId, Plan, Role, User, Workspace};
 use crate::db::queries::{integrations as iq, users};

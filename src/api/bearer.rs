@@ -1,0 +1,104 @@
+//! Who is calling the API: `Authorization: Bearer` with one of our access
+//! tokens (a JWT verified against our key, `exp` honoured, its `jti`, family
+//! and connection still live in the database, so a revoke takes effect at
+//! once) or an internal integration token (`ntn_…`, looked up by SHA-256).
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::http::header;
+use actix_web::{web, FromRequest, HttpRequest};
+
+use crate::crypto;
+use crate::db::models::{Connection, Integration};
+use crate::db::queries::{connections, integrations, tokens};
+use crate::db::{self, Conn};
+use crate::error::AppResult;
+use crate::integrations::INTERNAL_TOKEN_PREFIX;
+use crate::oauth::jwt::Keys;
+use crate::AppState;
+
+use super::{ApiCode, ApiError};
+
+/// The connection a request acts for.
+#[derive(Debug, Clone)]
+pub struct Bot {
+    pub connection: Connection,
+    pub integration: Integration,
+    pub scope: String,
+    /// Internal integrations act for the workspace, not a user.
+    pub internal: bool,
+}
+
+fn unauthorized() -> ApiError {
+    ApiError::new(ApiCode::Unauthorized, "API token is invalid.")
+}
+
+/// Resolves a bearer token to a live connection, or `None`.
+pub fn resolve(conn: &mut Conn, keys: &Keys, token: &str) -> AppResult<Option<Bot>> {
+    let (connection_id, scope, internal) = if token.starts_with(INTERNAL_TOKEN_PREFIX) {
+        match tokens::internal_token_connection(conn, &crypto::sha256_hex(token))? {
+            Some(id) => (id, None, true),
+            None => return Ok(None),
+        }
+    } else {
+        let Some(claims) = keys.verify(token) else {
+            return Ok(None);
+        };
+        let Some(row) = tokens::access_by_jti(conn, &claims.jti)? else {
+            return Ok(None);
+        };
+        if row.revoked_at.is_some() {
+            return Ok(None);
+        }
+        (row.connection_id, Some(row.scope), false)
+    };
+    let Some(connection) = connections::by_id(conn, &connection_id)? else {
+        return Ok(None);
+    };
+    if connection.status != "active" {
+        return Ok(None);
+    }
+    let Some(integration) = integrations::by_id(conn, &connection.integration_id)? else {
+        return Ok(None);
+    };
+    let scope = scope.unwrap_or_else(|| integration.capabilities.clone());
+    Ok(Some(Bot {
+        connection,
+        integration,
+        scope,
+        internal,
+    }))
+}
+
+impl FromRequest for Bot {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            let token = req
+                .headers()
+                .get(header::AUTHORIZATION)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| {
+                    v.strip_prefix("Bearer ")
+                        .or_else(|| v.strip_prefix("bearer "))
+                })
+                .map(|t| t.trim().to_string())
+                .filter(|t| !t.is_empty())
+                .ok_or_else(unauthorized)?;
+            let state = req
+                .app_data::<web::Data<AppState>>()
+                .cloned()
+                .ok_or_else(|| {
+                    ApiError::from(crate::error::AppError::internal("app state missing"))
+                })?;
+            let st = state.clone();
+            db::run(&state.pool, move |c| resolve(c, &st.keys, &token))
+                .await?
+                .ok_or_else(unauthorized)
+        })
+    }
+}

@@ -1,0 +1,42 @@
+//! `GET /v1/users/me`: the bot user of the calling connection (DESIGN §4).
+
+use actix_web::{web, HttpResponse};
+use serde_json::json;
+
+use crate::api::bearer::Bot;
+use crate::api::ApiError;
+use crate::db::queries::workspaces;
+use crate::db::{self, Conn};
+use crate::error::{AppError, AppResult};
+use crate::oauth::token::owner_user;
+use crate::AppState;
+
+/// The bot user as JSON (also shown by the demo partner).
+pub fn bot_user(conn: &mut Conn, bot: &Bot) -> AppResult<serde_json::Value> {
+    let ws = workspaces::by_id(conn, &bot.connection.workspace_id)?
+        .ok_or_else(|| AppError::internal("connection without workspace"))?;
+    let owner = if bot.internal {
+        json!({ "type": "workspace", "workspace": true })
+    } else {
+        json!({ "type": "user", "user": owner_user(conn, &bot.connection, &bot.scope)? })
+    };
+    Ok(json!({
+        "object": "user",
+        "id": bot.connection.bot_id,
+        "name": bot.integration.name,
+        "avatar_url": bot.integration.icon,
+        "type": "bot",
+        "bot": {
+            "owner": owner,
+            "workspace_id": ws.id,
+            "workspace_name": ws.name,
+        },
+    }))
+}
+
+pub async fn get_users_me(state: web::Data<AppState>, bot: Bot) -> Result<HttpResponse, ApiError> {
+    let body = db::run(&state.pool, move |c| bot_user(c, &bot)).await?;
+    Ok(HttpResponse::Ok()
+        .insert_header(("x-notion-request-id", crate::crypto::new_uuid()))
+        .json(body))
+}

@@ -1,0 +1,115 @@
+//! Refresh and access tokens, their families, and revocation. Every
+//! single-use step is a conditional UPDATE, so a race has one winner.
+
+use diesel::prelude::*;
+
+use crate::db::models::{AccessToken, ConnectionId, RefreshToken};
+use crate::db::schema::{access_tokens, authorization_codes, internal_tokens, refresh_tokens};
+use crate::db::Conn;
+
+pub fn insert_refresh(conn: &mut Conn, t: &RefreshToken) -> QueryResult<()> {
+    diesel::insert_into(refresh_tokens::table)
+        .values(t)
+        .execute(conn)
+        .map(|_| ())
+}
+
+pub fn insert_access(conn: &mut Conn, t: &AccessToken) -> QueryResult<()> {
+    diesel::insert_into(access_tokens::table)
+        .values(t)
+        .execute(conn)
+        .map(|_| ())
+}
+
+pub fn refresh_by_hash(conn: &mut Conn, hash: &str) -> QueryResult<Option<RefreshToken>> {
+    refresh_tokens::table
+        .find(hash)
+        .select(RefreshToken::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn access_by_jti(conn: &mut Conn, jti: &str) -> QueryResult<Option<AccessToken>> {
+    access_tokens::table
+        .find(jti)
+        .select(AccessToken::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Marks a live refresh token used; false when it was used or revoked already.
+pub fn use_refresh(conn: &mut Conn, hash: &str, now: i64) -> QueryResult<bool> {
+    diesel::update(
+        refresh_tokens::table
+            .filter(refresh_tokens::hash.eq(hash))
+            .filter(refresh_tokens::used_at.is_null())
+            .filter(refresh_tokens::revoked_at.is_null()),
+    )
+    .set(refresh_tokens::used_at.eq(now))
+    .execute(conn)
+    .map(|n| n == 1)
+}
+
+/// Revokes every refresh and access token of a family.
+pub fn revoke_family(conn: &mut Conn, family: &str, now: i64) -> QueryResult<()> {
+    diesel::update(
+        refresh_tokens::table
+            .filter(refresh_tokens::family_id.eq(family))
+            .filter(refresh_tokens::revoked_at.is_null()),
+    )
+    .set(refresh_tokens::revoked_at.eq(now))
+    .execute(conn)?;
+    diesel::update(
+        access_tokens::table
+            .filter(access_tokens::family_id.eq(family))
+            .filter(access_tokens::revoked_at.is_null()),
+    )
+    .set(access_tokens::revoked_at.eq(now))
+    .execute(conn)?;
+    Ok(())
+}
+
+/// Revokes every token family of a connection.
+pub fn revoke_connection_tokens(conn: &mut Conn, id: &ConnectionId, now: i64) -> QueryResult<()> {
+    diesel::update(
+        refresh_tokens::table
+            .filter(refresh_tokens::connection_id.eq(id))
+            .filter(refresh_tokens::revoked_at.is_null()),
+    )
+    .set(refresh_tokens::revoked_at.eq(now))
+    .execute(conn)?;
+    diesel::update(
+        access_tokens::table
+            .filter(access_tokens::connection_id.eq(id))
+            .filter(access_tokens::revoked_at.is_null()),
+    )
+    .set(access_tokens::revoked_at.eq(now))
+    .execute(conn)?;
+    Ok(())
+}
+
+/// Whether any token of the family is revoked (a revoked family stays dead).
+pub fn family_revoked(conn: &mut Conn, family: &str) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        refresh_tokens::table
+            .filter(refresh_tokens::family_id.eq(family))
+            .filter(refresh_tokens::revoked_at.is_not_null()),
+    ))
+    .get_result(conn)
+}
+
+/// Records which family a code's redemption started.
+pub fn set_code_family(conn: &mut Conn, code_hash: &str, family: &str) -> QueryResult<usize> {
+    diesel::update(authorization_codes::table.find(code_hash))
+        .set(authorization_codes::family_id.eq(Some(family)))
+        .execute(conn)
+}
+
+/// The connection an internal token belongs to.
+pub fn internal_token_connection(conn: &mut Conn, hash: &str) -> QueryResult<Option<ConnectionId>> {
+    internal_tokens::table
+        .filter(internal_tokens::hash.eq(hash))
+        .select(internal_tokens::connection_id)
+        .first(conn)
+        .optional()
+}

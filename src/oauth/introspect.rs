@@ -1,0 +1,120 @@
+//! `POST /v1/oauth/introspect` (RFC 7662) and `POST /v1/oauth/revoke`
+//! (RFC 7009). A client sees and ends only its own tokens; anything else is
+//! `{"active":false}` or a silent 200.
+
+use serde_json::{json, Value};
+
+use crate::crypto;
+use crate::db::models::{now, Connection, Integration, NewAuditEvent};
+use crate::db::queries::{audit, connections, tokens};
+use crate::db::{self, Conn};
+use crate::error::AppResult;
+use crate::oauth::jwt::Keys;
+use crate::oauth::token::REFRESH_PREFIX;
+
+fn inactive() -> Value {
+    json!({ "active": false })
+}
+
+/// What the caller may learn about `token`.
+pub fn introspect(
+    conn: &mut Conn,
+    keys: &Keys,
+    client: &Integration,
+    token: &str,
+) -> AppResult<Value> {
+    let t = now();
+    let mine = |c: &Connection| c.integration_id == client.id && c.status == "active";
+    if token.starts_with(REFRESH_PREFIX) {
+        let Some(row) = tokens::refresh_by_hash(conn, &crypto::sha256_hex(token))? else {
+            return Ok(inactive());
+        };
+        let Some(connection) = connections::by_id(conn, &row.connection_id)? else {
+            return Ok(inactive());
+        };
+        if !mine(&connection)
+            || row.revoked_at.is_some()
+            || row.used_at.is_some()
+            || row.expires_at <= t
+        {
+            return Ok(inactive());
+        }
+        return Ok(json!({
+            "active": true,
+            "scope": row.scope,
+            "client_id": client.client_id,
+            "sub": connection.bot_id,
+            "bot_id": connection.bot_id,
+            "workspace_id": connection.workspace_id,
+            "token_type": "refresh_token",
+            "exp": row.expires_at,
+            "iat": row.created_at,
+            "iss": keys.issuer(),
+        }));
+    }
+    let Some(claims) = keys.verify(token) else {
+        return Ok(inactive());
+    };
+    let Some(row) = tokens::access_by_jti(conn, &claims.jti)? else {
+        return Ok(inactive());
+    };
+    let Some(connection) = connections::by_id(conn, &row.connection_id)? else {
+        return Ok(inactive());
+    };
+    if !mine(&connection) || row.revoked_at.is_some() || claims.client_id != client.client_id {
+        return Ok(inactive());
+    }
+    Ok(json!({
+        "active": true,
+        "scope": row.scope,
+        "client_id": client.client_id,
+        "sub": claims.sub,
+        "bot_id": connection.bot_id,
+        "workspace_id": connection.workspace_id,
+        "token_type": "access_token",
+        "exp": claims.exp,
+        "iat": claims.iat,
+        "iss": claims.iss,
+    }))
+}
+
+/// Ends the connection behind `token` when it is the caller's: every token
+/// family of it is revoked and it is marked revoked. Unknown tokens and other
+/// clients' tokens change nothing.
+pub fn revoke(conn: &mut Conn, keys: &Keys, client: &Integration, token: &str) -> AppResult<()> {
+    let connection_id = if token.starts_with(REFRESH_PREFIX) {
+        tokens::refresh_by_hash(conn, &crypto::sha256_hex(token))?.map(|r| r.connection_id)
+    } else {
+        match keys.verify_ignoring_expiry(token) {
+            Some(claims) => tokens::access_by_jti(conn, &claims.jti)?.map(|r| r.connection_id),
+            None => None,
+        }
+    };
+    let Some(id) = connection_id else {
+        return Ok(());
+    };
+    db::write_tx(conn, |c| {
+        let Some(connection) = connections::by_id(c, &id)? else {
+            return Ok(());
+        };
+        if connection.integration_id != client.id {
+            return Ok(());
+        }
+        let t = now();
+        tokens::revoke_connection_tokens(c, &connection.id, t)?;
+        if connections::mark_revoked(c, &connection.id, None, t)? > 0 {
+            audit::record(
+                c,
+                &NewAuditEvent {
+                    workspace_id: Some(connection.workspace_id.clone()),
+                    actor: Some(format!("client:{}", client.client_id)),
+                    action: "connection.revoked".into(),
+                    target: connection.id.to_string(),
+                    detail: format!("{} revoked its token", client.name),
+                    at: t,
+                },
+            )?;
+        }
+        Ok(())
+    })
+}

@@ -1,0 +1,301 @@
+//! `POST /v1/oauth/token`: the authorization-code and refresh-token grants.
+//! Each grant is one `BEGIN IMMEDIATE` transaction whose single-use steps are
+//! conditional UPDATEs, so parallel redemptions have exactly one winner (S28,
+//! S34). A refused request returns `Ok(Err(OAuthError))` from the service so
+//! that what it must write (a replay's revocation, S29) still commits.
+
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+
+use crate::config::Config;
+use crate::crypto;
+use crate::db::models::{now, AccessToken, Connection, Integration, RefreshToken};
+use crate::db::queries::{connections, integrations, oauth as q, tokens, users, workspaces};
+use crate::db::{self, Conn};
+use crate::error::{AppError, AppResult};
+use crate::oauth::client::Params;
+use crate::oauth::error::{OAuthCode, OAuthError};
+use crate::oauth::jwt::{Claims, Keys};
+
+pub const REFRESH_PREFIX: &str = "nrt_";
+
+type Outcome = AppResult<Result<Value, OAuthError>>;
+
+fn refuse(e: OAuthError) -> Outcome {
+    Ok(Err(e))
+}
+
+/// Runs the grant named by `grant_type` for an authenticated client.
+pub fn grant(
+    conn: &mut Conn,
+    cfg: &Config,
+    keys: &Keys,
+    client: &Integration,
+    p: &Params,
+) -> Outcome {
+    match p.get("grant_type") {
+        None => refuse(OAuthError::invalid_request("grant_type is missing")),
+        Some("authorization_code") => exchange_code(conn, cfg, keys, client, p),
+        Some("refresh_token") => refresh(conn, cfg, keys, client, p),
+        Some(_) => refuse(OAuthError::new(
+            OAuthCode::UnsupportedGrantType,
+            "only authorization_code and refresh_token are supported",
+        )),
+    }
+}
+
+/// A PKCE verifier: 43 to 128 unreserved characters (RFC 7636 §4.1).
+fn valid_verifier(v: &str) -> bool {
+    (43..=128).contains(&v.len())
+        && v.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'))
+}
+
+fn s256(verifier: &str) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
+}
+
+fn bad_code() -> OAuthError {
+    OAuthError::invalid_grant("the authorization code is invalid, expired, or already used")
+}
+
+pub fn exchange_code(
+    conn: &mut Conn,
+    cfg: &Config,
+    keys: &Keys,
+    client: &Integration,
+    p: &Params,
+) -> Outcome {
+    let Some(code) = p.get("code") else {
+        return refuse(OAuthError::invalid_request("code is missing"));
+    };
+    let hash = crypto::sha256_hex(code);
+    let sent_redirect = p.get("redirect_uri").map(String::from);
+    let verifier = p.get("code_verifier").map(String::from);
+    db::write_tx(conn, |c| {
+        let t = now();
+        let Some(row) = q::code_by_hash(c, &hash)? else {
+            return refuse(bad_code());
+        };
+        // Bound to its client (S26).
+        if row.integration_id != client.id {
+            return refuse(bad_code());
+        }
+        // Bound to the redirect URI as sent at authorize (S27).
+        let redirect_ok = match (&row.redirect_uri, &sent_redirect) {
+            (Some(r), Some(s)) => r == s,
+            (Some(_), None) => false,
+            (None, None) => true,
+            (None, Some(s)) => {
+                integrations::redirect_uris(c, &client.id)?.as_slice() == [s.clone()]
+            }
+        };
+        if !redirect_ok {
+            return refuse(OAuthError::invalid_grant(
+                "redirect_uri does not match the authorization request",
+            ));
+        }
+        // PKCE (S18, S19).
+        match (&row.code_challenge, &verifier) {
+            (Some(challenge), Some(v)) => {
+                if !valid_verifier(v) || !crypto::constant_time_eq(&s256(v), challenge) {
+                    return refuse(OAuthError::invalid_grant(
+                        "code_verifier does not match the code_challenge",
+                    ));
+                }
+            }
+            (Some(_), None) => {
+                return refuse(OAuthError::invalid_grant("code_verifier is missing"))
+            }
+            (None, Some(_)) => {
+                return refuse(OAuthError::invalid_grant(
+                    "code_verifier was sent for a code issued without code_challenge",
+                ))
+            }
+            (None, None) => {}
+        }
+        // A valid replay: whatever the first redemption issued dies (S29).
+        if row.consumed_at.is_some() {
+            if let Some(family) = &row.family_id {
+                tokens::revoke_family(c, family, t)?;
+                tracing::warn!(connection = %row.connection_id, "authorization code replayed; its tokens are revoked");
+            }
+            return refuse(bad_code());
+        }
+        if row.expires_at <= t || !q::consume_code(c, &hash, t)? {
+            return refuse(bad_code());
+        }
+        let connection = connections::by_id(c, &row.connection_id)?
+            .ok_or_else(|| AppError::internal("code without connection"))?;
+        if connection.status != "active" {
+            return refuse(bad_code());
+        }
+        let family = crypto::new_uuid();
+        tokens::set_code_family(c, &hash, &family)?;
+        let body = mint(c, cfg, keys, client, &connection, &family, &row.scope, None)?;
+        Ok(Ok(body))
+    })
+}
+
+fn bad_refresh() -> OAuthError {
+    OAuthError::invalid_grant("the refresh token is invalid, expired, revoked, or already used")
+}
+
+pub fn refresh(
+    conn: &mut Conn,
+    cfg: &Config,
+    keys: &Keys,
+    client: &Integration,
+    p: &Params,
+) -> Outcome {
+    let Some(token) = p.get("refresh_token") else {
+        return refuse(OAuthError::invalid_request("refresh_token is missing"));
+    };
+    let hash = crypto::sha256_hex(token);
+    let grace = cfg.tokens.refresh_reuse_grace_s;
+    db::write_tx(conn, |c| {
+        let t = now();
+        let Some(row) = tokens::refresh_by_hash(c, &hash)? else {
+            return refuse(bad_refresh());
+        };
+        let Some(connection) = connections::by_id(c, &row.connection_id)? else {
+            return refuse(bad_refresh());
+        };
+        // Bound to its client (S35); another client learns nothing and changes nothing.
+        if connection.integration_id != client.id {
+            return refuse(bad_refresh());
+        }
+        if row.revoked_at.is_some() || row.expires_at <= t || connection.status != "active" {
+            return refuse(bad_refresh());
+        }
+        if let Some(used) = row.used_at {
+            // A retry inside the grace window gets a fresh successor; the first stays valid.
+            if grace > 0 && t - used <= grace && !tokens::family_revoked(c, &row.family_id)? {
+                let body = mint(
+                    c,
+                    cfg,
+                    keys,
+                    client,
+                    &connection,
+                    &row.family_id,
+                    &row.scope,
+                    Some(&hash),
+                )?;
+                return Ok(Ok(body));
+            }
+            // Reuse: the family is compromised (S34).
+            tokens::revoke_family(c, &row.family_id, t)?;
+            tracing::warn!(connection = %connection.id, "refresh token reused; its family is revoked");
+            return refuse(bad_refresh());
+        }
+        if !tokens::use_refresh(c, &hash, t)? {
+            tokens::revoke_family(c, &row.family_id, t)?;
+            return refuse(bad_refresh());
+        }
+        let body = mint(
+            c,
+            cfg,
+            keys,
+            client,
+            &connection,
+            &row.family_id,
+            &row.scope,
+            Some(&hash),
+        )?;
+        Ok(Ok(body))
+    })
+}
+
+/// Issues an access token and a refresh token in `family`, and builds the
+/// token response of DESIGN §4.
+#[allow(clippy::too_many_arguments)]
+fn mint(
+    c: &mut Conn,
+    cfg: &Config,
+    keys: &Keys,
+    client: &Integration,
+    connection: &Connection,
+    family: &str,
+    scope: &str,
+    parent: Option<&str>,
+) -> AppResult<Value> {
+    let t = now();
+    let jti = crypto::random_token(crypto::SESSION_BYTES);
+    let exp = t + cfg.tokens.access_ttl_s;
+    let access = keys.sign(&Claims {
+        iss: keys.issuer().to_string(),
+        sub: connection.bot_id.to_string(),
+        aud: keys.audience(),
+        client_id: client.client_id.clone(),
+        workspace_id: connection.workspace_id.to_string(),
+        jti: jti.clone(),
+        iat: t,
+        exp,
+        scope: scope.to_string(),
+    })?;
+    tokens::insert_access(
+        c,
+        &AccessToken {
+            jti,
+            connection_id: connection.id.clone(),
+            family_id: family.to_string(),
+            scope: scope.to_string(),
+            issued_at: t,
+            expires_at: exp,
+            revoked_at: None,
+        },
+    )?;
+    let refresh = format!("{REFRESH_PREFIX}{}", crypto::random_secret());
+    tokens::insert_refresh(
+        c,
+        &RefreshToken {
+            hash: crypto::sha256_hex(&refresh),
+            connection_id: connection.id.clone(),
+            family_id: family.to_string(),
+            parent_hash: parent.map(String::from),
+            scope: scope.to_string(),
+            created_at: t,
+            expires_at: t + cfg.tokens.refresh_ttl_s,
+            used_at: None,
+            revoked_at: None,
+        },
+    )?;
+    let workspace = workspaces::by_id(c, &connection.workspace_id)?
+        .ok_or_else(|| AppError::internal("connection without workspace"))?;
+    let owner = owner_user(c, connection, scope)?;
+    Ok(json!({
+        "access_token": access,
+        "token_type": "bearer",
+        "expires_in": cfg.tokens.access_ttl_s,
+        "refresh_token": refresh,
+        "scope": scope,
+        "bot_id": connection.bot_id,
+        "workspace_id": workspace.id,
+        "workspace_name": workspace.name,
+        "workspace_icon": workspace.icon,
+        "owner": { "type": "user", "user": owner },
+        "duplicated_template_id": null,
+        "request_id": crypto::new_uuid(),
+    }))
+}
+
+/// The installing user as Notion shows it; the email only with
+/// `read_user_with_email`.
+pub fn owner_user(c: &mut Conn, connection: &Connection, scope: &str) -> AppResult<Value> {
+    let user = users::by_id(c, &connection.installed_by)?
+        .ok_or_else(|| AppError::internal("connection without installer"))?;
+    let person = if scope.split(' ').any(|s| s == "read_user_with_email") {
+        json!({ "email": user.email })
+    } else {
+        json!({})
+    };
+    Ok(json!({
+        "object": "user",
+        "id": user.id,
+        "name": user.name,
+        "avatar_url": user.avatar_url,
+        "type": "person",
+        "person": person,
+    }))
+}
