@@ -11,6 +11,7 @@ mod cli;
 mod config;
 mod platform;
 mod session;
+mod token;
 mod workspace;
 
 #[cfg(feature = "e2e")]
