@@ -71,7 +71,7 @@ pub fn introspect(
         "sub": claims.sub,
         "bot_id": connection.bot_id,
         "workspace_id": connection.workspace_id,
-        "token_type": "access_token",
+        "token_type": "bearer",
         "exp": claims.exp,
         "iat": claims.iat,
         "iss": claims.iss,

@@ -445,3 +445,25 @@ fn browser_consent_switch_workspace_and_cancel() {
     }
     assert!(d.url().contains("state=s"));
 }
+
+#[test]
+fn browser_demo_partner_tour() {
+    let srv = TestServer::start_demo();
+    let d = Driver::start();
+    d.goto(&srv.url("/demo/partner"));
+    d.click_label("Connect pagegrant");
+    d.fill("Email", "ada@example.com");
+    d.fill("Password", pagegrant::demo::DEMO_PASSWORD);
+    d.click_label("Log in");
+    d.find("//h1[contains(., 'Demo Partner wants to access')]");
+    d.click_label("Select pages");
+    d.click("//label[normalize-space()='Company Handbook']");
+    d.click_label("Allow access");
+    d.find("//h1[normalize-space()='Connected']");
+    let shown = d.text("//main");
+    assert!(
+        shown.contains("\"token_type\": \"bearer\"") && shown.contains("\"type\": \"bot\""),
+        "{shown}"
+    );
+    d.screenshot("demo-partner");
+}

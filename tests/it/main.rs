@@ -9,6 +9,8 @@ mod common;
 mod authorize;
 mod cli;
 mod config;
+mod interop;
+mod partner;
 mod platform;
 mod session;
 mod token;

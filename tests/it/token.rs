@@ -882,7 +882,7 @@ fn garbage_and_missing_fields_never_5xx_s32() {
     for (ctype, body) in weird {
         let r = bare_client()
             .post(fx.srv.url("/v1/oauth/token"))
-            .basic_auth(&conf_id(&fx), Some(conf_secret(&fx)))
+            .basic_auth(conf_id(&fx), Some(conf_secret(&fx)))
             .header("content-type", ctype.clone())
             .body(body)
             .send()
@@ -1440,7 +1440,7 @@ fn introspection_of_live_tokens_s41() {
     let a = logged_in(&fx.srv, "ada@example.com");
     let v = tokens_for(&fx, &a);
     for (t, kind) in [
-        (v["access_token"].as_str().expect("at"), "access_token"),
+        (v["access_token"].as_str().expect("at"), "bearer"),
         (v["refresh_token"].as_str().expect("rt"), "refresh_token"),
     ] {
         let i = introspect(&fx, t);
