@@ -36,6 +36,7 @@ pub struct AppState {
     pub secret_box: SecretBox,
     pub metrics: Metrics,
     pub keys: oauth::jwt::Keys,
+    pub limiter: Option<api::limit::Limiter>,
 }
 
 /// Opens the database (migrating it) and loads the keys under `data_dir`.
@@ -51,6 +52,7 @@ pub fn build_state(config: Config) -> AppResult<AppState> {
     let keys = oauth::jwt::Keys::load_or_create(&config.server.data_dir, &config.server.issuer)?;
     Ok(AppState {
         keys,
+        limiter: api::limit::Limiter::new(&config.api),
         config,
         pool,
         secret_box,
@@ -90,10 +92,20 @@ pub fn run(state: AppState, listener: TcpListener) -> std::io::Result<Server> {
             .app_data(aweb::FormConfig::default().limit(64 * 1024).error_handler(|e, _| {
                 HtmlError::BadRequest(format!("The form could not be read: {e}")).into()
             }))
-            .app_data(aweb::QueryConfig::default().error_handler(|e, _| {
-                HtmlError::BadRequest(format!("The address has a bad query: {e}")).into()
+            .app_data(aweb::QueryConfig::default().error_handler(|e, req| {
+                if req.path().starts_with("/v1/") {
+                    api::ApiError::new(api::ApiCode::ValidationError, format!("query failed validation: {e}")).into()
+                } else {
+                    HtmlError::BadRequest(format!("The address has a bad query: {e}")).into()
+                }
             }))
-            .app_data(aweb::PathConfig::default().error_handler(|_, _| HtmlError::NotFound.into()))
+            .app_data(aweb::PathConfig::default().error_handler(|_, req| {
+                if req.path().starts_with("/v1/") {
+                    api::ApiError::new(api::ApiCode::ValidationError, "path failed validation").into()
+                } else {
+                    HtmlError::NotFound.into()
+                }
+            }))
             .wrap(web::headers::security_headers())
             .wrap_fn(move |req, srv| {
                 let start = Instant::now();

@@ -28,6 +28,29 @@ pub struct Bot {
     pub scope: String,
     /// Internal integrations act for the workspace, not a user.
     pub internal: bool,
+    pub version: ApiVersion,
+}
+
+/// The `Notion-Version` a request speaks (DESIGN §4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ApiVersion {
+    V2025_09_03,
+    V2022_06_28,
+}
+
+impl ApiVersion {
+    /// The latest when absent; an unknown value is a `validation_error`.
+    pub fn from_request(req: &HttpRequest) -> Result<ApiVersion, ApiError> {
+        match req.headers().get("notion-version").map(|v| v.to_str()) {
+            None => Ok(ApiVersion::V2025_09_03),
+            Some(Ok("2025-09-03")) => Ok(ApiVersion::V2025_09_03),
+            Some(Ok("2022-06-28")) => Ok(ApiVersion::V2022_06_28),
+            _ => Err(ApiError::new(
+                ApiCode::ValidationError,
+                "Notion-Version must be 2025-09-03 or 2022-06-28.",
+            )),
+        }
+    }
 }
 
 fn unauthorized() -> ApiError {
@@ -68,6 +91,7 @@ pub fn resolve(conn: &mut Conn, keys: &Keys, token: &str) -> AppResult<Option<Bo
         integration,
         scope,
         internal,
+        version: ApiVersion::V2025_09_03,
     }))
 }
 
@@ -78,6 +102,7 @@ impl FromRequest for Bot {
     fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
         let req = req.clone();
         Box::pin(async move {
+            let version = ApiVersion::from_request(&req)?;
             let token = req
                 .headers()
                 .get(header::AUTHORIZATION)
@@ -96,9 +121,14 @@ impl FromRequest for Bot {
                     ApiError::from(crate::error::AppError::internal("app state missing"))
                 })?;
             let st = state.clone();
-            db::run(&state.pool, move |c| resolve(c, &st.keys, &token))
+            let mut bot = db::run(&state.pool, move |c| resolve(c, &st.keys, &token))
                 .await?
-                .ok_or_else(unauthorized)
+                .ok_or_else(unauthorized)?;
+            bot.version = version;
+            if let Some(limiter) = &state.limiter {
+                limiter.check(bot.connection.id.as_str())?;
+            }
+            Ok(bot)
         })
     }
 }

@@ -1,15 +1,24 @@
-//! The Notion-compatible JSON API under `/v1`. Now: the bearer verifier and
-//! `GET /v1/users/me`; search, pages and blocks come with the integration-API
-//! issue. Every `/v1/*` failure is JSON in Notion's error shape.
+//! The Notion-compatible JSON API under `/v1`: the bearer verifier, users,
+//! search, pages and blocks, the per-connection rate limit. Every `/v1/*`
+//! failure is JSON in Notion's error shape.
 
 pub mod bearer;
+pub mod limit;
+pub mod pages;
 pub mod users;
 
 pub fn routes(cfg: &mut actix_web::web::ServiceConfig) {
-    cfg.route(
-        "/v1/users/me",
-        actix_web::web::get().to(users::get_users_me),
-    );
+    use actix_web::web;
+    cfg.route("/v1/users/me", web::get().to(users::get_users_me))
+        .route("/v1/users/{id}", web::get().to(users::get_user))
+        .route("/v1/search", web::post().to(pages::post_search))
+        .route("/v1/pages", web::post().to(pages::post_page))
+        .route("/v1/pages/{id}", web::get().to(pages::get_page))
+        .route("/v1/pages/{id}", web::patch().to(pages::patch_page))
+        .route(
+            "/v1/blocks/{id}/children",
+            web::get().to(pages::get_block_children),
+        );
 }
 
 use actix_web::http::{header, StatusCode};

@@ -40,3 +40,42 @@ pub async fn get_users_me(state: web::Data<AppState>, bot: Bot) -> Result<HttpRe
         .insert_header(("x-notion-request-id", crate::crypto::new_uuid()))
         .json(body))
 }
+
+/// `GET /v1/users/{id}`: the connection's own bot, or the user who installed
+/// it; anyone else is `object_not_found`.
+pub async fn get_user(
+    state: web::Data<AppState>,
+    bot: Bot,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let raw = path.into_inner();
+    let wanted = uuid::Uuid::try_parse(raw.trim())
+        .map(|u| u.hyphenated().to_string())
+        .map_err(|_| {
+            ApiError::new(
+                crate::api::ApiCode::ValidationError,
+                "path failed validation: the id should be a valid uuid.",
+            )
+        })?;
+    let body = db::run(&state.pool, move |c| {
+        if wanted == bot.connection.bot_id.as_str() {
+            return Ok(Some(bot_user(c, &bot)?));
+        }
+        if !bot.internal && wanted == bot.connection.installed_by.as_str() {
+            return Ok(Some(owner_user(c, &bot.connection, &bot.scope)?));
+        }
+        Ok(None)
+    })
+    .await?;
+    body.map(|b| {
+        HttpResponse::Ok()
+            .insert_header(("x-notion-request-id", crate::crypto::new_uuid()))
+            .json(b)
+    })
+    .ok_or_else(|| {
+        ApiError::new(
+            crate::api::ApiCode::ObjectNotFound,
+            "Could not find user with that ID.",
+        )
+    })
+}

@@ -6,6 +6,7 @@
 
 mod common;
 
+mod api;
 mod authorize;
 mod cli;
 mod config;

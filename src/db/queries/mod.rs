@@ -6,6 +6,7 @@ pub mod connections;
 pub mod integrations;
 pub mod oauth;
 pub mod pages;
+pub mod scope;
 pub mod sessions;
 pub mod throttle;
 pub mod tokens;

@@ -1,0 +1,514 @@
+//! `POST /v1/search`, `GET|PATCH /v1/pages/{id}`, `POST /v1/pages`,
+//! `GET /v1/blocks/{id}/children`: only what the connection's shared pages
+//! reach (`db::queries::scope`). A page outside that scope is
+//! `object_not_found`, exactly as if it did not exist.
+
+use actix_web::web::{self, Bytes};
+use actix_web::HttpResponse;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+use super::bearer::{ApiVersion, Bot};
+use super::{ApiCode, ApiError};
+use crate::crypto::SecretBox;
+use crate::db::models::{now, Page, PageId};
+use crate::db::queries::scope::{self, ScopedPage, SearchArgs};
+use crate::db::{self, Conn};
+use crate::error::{AppError, AppResult};
+use crate::workspace::service::{self as ws, NewPage};
+use crate::AppState;
+
+pub const MAX_PAGE_SIZE: i64 = 100;
+
+fn not_found() -> ApiError {
+    ApiError::new(
+        ApiCode::ObjectNotFound,
+        "Could not find page with that ID. Make sure the relevant pages are shared with your integration.",
+    )
+}
+
+fn validation(m: &str) -> ApiError {
+    ApiError::new(ApiCode::ValidationError, m)
+}
+
+pub fn ok(body: Value) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header(("x-notion-request-id", crate::crypto::new_uuid()))
+        .json(body)
+}
+
+/// Parses a JSON body: not JSON is `invalid_json`, the wrong shape is
+/// `validation_error` with serde's (safe, field-naming) message.
+fn body<T: serde::de::DeserializeOwned + Default>(raw: &[u8]) -> Result<T, ApiError> {
+    if raw.iter().all(u8::is_ascii_whitespace) {
+        return Ok(T::default());
+    }
+    let v: Value = serde_json::from_slice(raw)
+        .map_err(|_| ApiError::new(ApiCode::InvalidJson, "Error parsing JSON body."))?;
+    serde_json::from_value(v).map_err(|e| validation(&format!("body failed validation: {e}")))
+}
+
+fn iso(unix: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(unix)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .map(|s| s.replace('Z', ".000Z"))
+        .unwrap_or_default()
+}
+
+fn rich_text(t: &str) -> Value {
+    json!([{
+        "type": "text",
+        "text": { "content": t, "link": null },
+        "annotations": { "bold": false, "italic": false, "strikethrough": false, "underline": false, "code": false, "color": "default" },
+        "plain_text": t,
+        "href": null,
+    }])
+}
+
+/// The page object of DESIGN §4.
+pub fn page_object(issuer: &str, p: &Page, trashed: bool) -> Value {
+    let parent = match &p.parent_id {
+        Some(id) => json!({ "type": "page_id", "page_id": id }),
+        None => json!({ "type": "workspace", "workspace": true }),
+    };
+    json!({
+        "object": "page",
+        "id": p.id,
+        "created_time": iso(p.created_at),
+        "last_edited_time": iso(p.last_edited_at),
+        "created_by": { "object": "user", "id": p.created_by },
+        "last_edited_by": { "object": "user", "id": p.created_by },
+        "cover": null,
+        "icon": null,
+        "parent": parent,
+        "archived": trashed,
+        "in_trash": trashed,
+        "properties": { "title": { "id": "title", "type": "title", "title": rich_text(&p.title) } },
+        "url": format!("{issuer}/w/{}/p/{}", p.workspace_id, p.id),
+        "public_url": null,
+    })
+}
+
+fn block_object(c: &mut Conn, s: &ScopedPage) -> AppResult<Value> {
+    let p = &s.page;
+    Ok(json!({
+        "object": "block",
+        "id": p.id,
+        "parent": { "type": "page_id", "page_id": p.parent_id },
+        "created_time": iso(p.created_at),
+        "last_edited_time": iso(p.last_edited_at),
+        "created_by": { "object": "user", "id": p.created_by },
+        "last_edited_by": { "object": "user", "id": p.created_by },
+        "has_children": scope::has_children(c, &p.id)?,
+        "archived": false,
+        "in_trash": false,
+        "type": "child_page",
+        "child_page": { "title": p.title },
+    }))
+}
+
+/// An opaque, tamper-proof cursor: AES-GCM over where to continue, bound to
+/// the connection and the query it belongs to.
+#[derive(Serialize, Deserialize)]
+struct Cursor {
+    c: String,
+    k: String,
+    t: i64,
+    i: String,
+}
+
+fn seal(sbox: &SecretBox, connection: &str, kind: &str, t: i64, id: &str) -> AppResult<String> {
+    let json = serde_json::to_string(&Cursor {
+        c: connection.into(),
+        k: kind.into(),
+        t,
+        i: id.into(),
+    })
+    .map_err(|e| AppError::internal(format!("cursor: {e}")))?;
+    sbox.encrypt(&json)
+}
+
+fn open(
+    sbox: &SecretBox,
+    connection: &str,
+    kind: &str,
+    raw: &str,
+) -> Result<(i64, String), ApiError> {
+    let bad = || validation("start_cursor is not a valid cursor for this request.");
+    let plain = sbox.decrypt(raw).map_err(|_| bad())?;
+    let c: Cursor = serde_json::from_str(&plain).map_err(|_| bad())?;
+    if c.c != connection || c.k != kind {
+        return Err(bad());
+    }
+    Ok((c.t, c.i))
+}
+
+fn page_size(given: Option<i64>) -> Result<i64, ApiError> {
+    match given {
+        None => Ok(MAX_PAGE_SIZE),
+        Some(n) if (1..=MAX_PAGE_SIZE).contains(&n) => Ok(n),
+        Some(_) => Err(validation("page_size must be between 1 and 100.")),
+    }
+}
+
+fn parse_id(raw: &str) -> Result<PageId, ApiError> {
+    PageId::parse(raw)
+        .ok_or_else(|| validation("path failed validation: the id should be a valid uuid."))
+}
+
+#[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SearchBody {
+    query: Option<String>,
+    filter: Option<SearchFilter>,
+    sort: Option<SearchSort>,
+    start_cursor: Option<String>,
+    page_size: Option<i64>,
+}
+
+#[derive(Deserialize)]
+pub struct SearchFilter {
+    property: FilterProperty,
+    value: FilterValue,
+}
+#[derive(Deserialize, PartialEq)]
+#[serde(rename_all = "snake_case")]
+enum FilterProperty {
+    Object,
+}
+#[derive(Deserialize, PartialEq)]
+#[serde(rename_all = "snake_case")]
+enum FilterValue {
+    Page,
+    Database,
+    DataSource,
+}
+#[derive(Deserialize)]
+pub struct SearchSort {
+    timestamp: SortTimestamp,
+    direction: SortDirection,
+}
+#[derive(Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum SortTimestamp {
+    LastEditedTime,
+}
+#[derive(Deserialize, PartialEq)]
+#[serde(rename_all = "snake_case")]
+enum SortDirection {
+    Ascending,
+    Descending,
+}
+
+pub async fn post_search(
+    state: web::Data<AppState>,
+    bot: Bot,
+    raw: Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let b: SearchBody = body(&raw)?;
+    let size = page_size(b.page_size)?;
+    let descending = match &b.sort {
+        Some(s) => {
+            let SortTimestamp::LastEditedTime = s.timestamp;
+            s.direction == SortDirection::Descending
+        }
+        None => true,
+    };
+    let kind = format!(
+        "search:{}:{}",
+        descending,
+        b.query.clone().unwrap_or_default()
+    );
+    let after = match &b.start_cursor {
+        Some(c) => Some(open(
+            &state.secret_box,
+            bot.connection.id.as_str(),
+            &kind,
+            c,
+        )?),
+        None => None,
+    };
+    // Only pages exist here: a filter for databases or data sources finds nothing.
+    let only_other = matches!(&b.filter, Some(f) if f.property == FilterProperty::Object && f.value != FilterValue::Page);
+    let st = state.clone();
+    let list_type = match bot.version {
+        ApiVersion::V2025_09_03 => "page_or_data_source",
+        ApiVersion::V2022_06_28 => "page_or_database",
+    };
+    let out = db::run(&state.pool, move |c| {
+        let rows = if only_other {
+            Vec::new()
+        } else {
+            scope::search(
+                c,
+                &bot.connection.id,
+                &bot.connection.installed_by,
+                &SearchArgs {
+                    query: b.query.as_deref().unwrap_or("").trim(),
+                    descending,
+                    after,
+                    limit: size + 1,
+                },
+            )?
+        };
+        let has_more = rows.len() as i64 > size;
+        let shown: Vec<&ScopedPage> = rows.iter().take(size as usize).collect();
+        let next = match (has_more, shown.last()) {
+            (true, Some(last)) => Some(seal(
+                &st.secret_box,
+                bot.connection.id.as_str(),
+                &kind,
+                last.page.last_edited_at,
+                last.page.id.as_str(),
+            )?),
+            _ => None,
+        };
+        let results: Vec<Value> = shown
+            .iter()
+            .map(|s| page_object(&st.config.server.issuer, &s.page, false))
+            .collect();
+        Ok(json!({
+            "object": "list",
+            "results": results,
+            "next_cursor": next,
+            "has_more": has_more,
+            "type": list_type,
+            list_type: {},
+        }))
+    })
+    .await?;
+    Ok(ok(out))
+}
+
+pub async fn get_page(
+    state: web::Data<AppState>,
+    bot: Bot,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = parse_id(&path)?;
+    let issuer = state.config.server.issuer.clone();
+    let found = db::run(&state.pool, move |c| {
+        Ok(scope::page(
+            c,
+            &bot.connection.id,
+            &bot.connection.installed_by,
+            &id,
+        )?)
+    })
+    .await?;
+    let s = found.ok_or_else(not_found)?;
+    Ok(ok(page_object(&issuer, &s.page, s.trashed)))
+}
+
+#[derive(Deserialize)]
+pub struct ChildrenQuery {
+    start_cursor: Option<String>,
+    page_size: Option<i64>,
+}
+
+pub async fn get_block_children(
+    state: web::Data<AppState>,
+    bot: Bot,
+    path: web::Path<String>,
+    q: web::Query<ChildrenQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let id = parse_id(&path)?;
+    let size = page_size(q.page_size)?;
+    let kind = format!("children:{id}");
+    let after = match &q.start_cursor {
+        Some(c) => Some(open(
+            &state.secret_box,
+            bot.connection.id.as_str(),
+            &kind,
+            c,
+        )?),
+        None => None,
+    };
+    let st = state.clone();
+    let out = db::run(&state.pool, move |c| {
+        let (cid, installer) = (&bot.connection.id, &bot.connection.installed_by);
+        match scope::page(c, cid, installer, &id)? {
+            Some(p) if !p.trashed => {}
+            _ => return Ok(None),
+        }
+        let rows = scope::children(c, cid, installer, &id, after, size + 1)?;
+        let has_more = rows.len() as i64 > size;
+        let shown: Vec<&ScopedPage> = rows.iter().take(size as usize).collect();
+        let next = match (has_more, shown.last()) {
+            (true, Some(last)) => Some(seal(
+                &st.secret_box,
+                cid.as_str(),
+                &kind,
+                last.page.created_at,
+                last.page.id.as_str(),
+            )?),
+            _ => None,
+        };
+        let mut results = Vec::new();
+        for s in &shown {
+            results.push(block_object(c, s)?);
+        }
+        Ok(Some(json!({
+            "object": "list",
+            "results": results,
+            "next_cursor": next,
+            "has_more": has_more,
+            "type": "block",
+            "block": {},
+        })))
+    })
+    .await?;
+    Ok(ok(out.ok_or_else(|| {
+        ApiError::new(ApiCode::ObjectNotFound, "Could not find block with that ID. Make sure the relevant pages are shared with your integration.")
+    })?))
+}
+
+/// `properties.title` (or `title`) as rich text, flattened to its plain text.
+#[derive(Default, Deserialize)]
+pub struct TitleProps {
+    title: Option<TitleProp>,
+}
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum TitleProp {
+    Wrapped { title: Vec<RichText> },
+    Bare(Vec<RichText>),
+}
+#[derive(Deserialize)]
+struct RichText {
+    text: Option<TextContent>,
+    plain_text: Option<String>,
+}
+#[derive(Deserialize)]
+struct TextContent {
+    content: String,
+}
+
+fn title_of(p: &Option<TitleProps>) -> Result<Option<String>, ApiError> {
+    let Some(TitleProps { title: Some(t) }) = p else {
+        return Ok(None);
+    };
+    let parts = match t {
+        TitleProp::Wrapped { title } | TitleProp::Bare(title) => title,
+    };
+    let text: String = parts
+        .iter()
+        .map(|r| match (&r.text, &r.plain_text) {
+            (Some(t), _) => t.content.clone(),
+            (None, Some(p)) => p.clone(),
+            (None, None) => String::new(),
+        })
+        .collect();
+    if text.chars().count() > 2000 || text.chars().any(|c| c.is_control()) {
+        return Err(validation(
+            "the title must have at most 2000 printable characters.",
+        ));
+    }
+    Ok(Some(text))
+}
+
+#[derive(Default, Deserialize)]
+pub struct PatchBody {
+    properties: Option<TitleProps>,
+    in_trash: Option<bool>,
+    archived: Option<bool>,
+}
+
+fn require(bot: &Bot, capability: &str, what: &str) -> Result<(), ApiError> {
+    if bot.scope.split(' ').any(|s| s == capability) {
+        Ok(())
+    } else {
+        Err(ApiError::new(
+            ApiCode::RestrictedResource,
+            format!("Insufficient permissions for this endpoint: {what} needs the {capability} capability."),
+        ))
+    }
+}
+
+pub async fn patch_page(
+    state: web::Data<AppState>,
+    bot: Bot,
+    path: web::Path<String>,
+    raw: Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let id = parse_id(&path)?;
+    let b: PatchBody = body(&raw)?;
+    let title = title_of(&b.properties)?;
+    let trash = b.in_trash.or(b.archived);
+    let st = state.clone();
+    let out = db::run(&state.pool, move |c| {
+        let (cid, installer) = (&bot.connection.id, &bot.connection.installed_by);
+        if scope::page(c, cid, installer, &id)?.is_none() {
+            return Ok(Err(not_found()));
+        }
+        if let Err(e) = require(&bot, "update_content", "updating a page") {
+            return Ok(Err(e));
+        }
+        db::write_tx(c, |c| {
+            Ok(scope::update_page(c, &id, title.as_deref(), trash, now())?)
+        })?;
+        let s = scope::page(c, cid, installer, &id)?.ok_or(AppError::NotFound)?;
+        Ok(Ok(page_object(
+            &st.config.server.issuer,
+            &s.page,
+            s.trashed,
+        )))
+    })
+    .await??;
+    Ok(ok(out))
+}
+
+#[derive(Default, Deserialize)]
+pub struct CreateBody {
+    parent: Option<CreateParent>,
+    properties: Option<TitleProps>,
+}
+#[derive(Deserialize)]
+pub struct CreateParent {
+    page_id: Option<String>,
+}
+
+pub async fn post_page(
+    state: web::Data<AppState>,
+    bot: Bot,
+    raw: Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let b: CreateBody = body(&raw)?;
+    let parent_raw = b
+        .parent
+        .and_then(|p| p.page_id)
+        .ok_or_else(|| validation("body failed validation: parent.page_id should be defined."))?;
+    let parent = parse_id(&parent_raw)?;
+    let title = title_of(&b.properties)?.unwrap_or_default();
+    let st = state.clone();
+    let out = db::run(&state.pool, move |c| {
+        let (cid, installer) = (&bot.connection.id, &bot.connection.installed_by);
+        match scope::page(c, cid, installer, &parent)? {
+            Some(p) if !p.trashed => {}
+            _ => return Ok(Err(not_found())),
+        }
+        if let Err(e) = require(&bot, "insert_content", "creating a page") {
+            return Ok(Err(e));
+        }
+        let workspace = crate::db::queries::workspaces::by_id(c, &bot.connection.workspace_id)?
+            .ok_or(AppError::NotFound)?;
+        let creator = crate::db::queries::users::by_id(c, installer)?.ok_or(AppError::NotFound)?;
+        let page = ws::add_page(
+            c,
+            NewPage {
+                workspace: &workspace,
+                title: &title,
+                parent: Some(&parent),
+                private: false,
+                creator: &creator,
+            },
+        )?;
+        Ok(Ok(page_object(&st.config.server.issuer, &page, false)))
+    })
+    .await??;
+    Ok(ok(out))
+}

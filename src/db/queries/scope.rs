@@ -1,0 +1,169 @@
+//! What a connection can see: the pages shared with it and their
+//! descendants, minus other users' private subtrees, in one recursive query
+//! (plain SQL that SQLite and PostgreSQL both run). `trashed` is true when the
+//! page or an ancestor inside the shared tree is in the trash.
+
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Bool, Text};
+
+use crate::db::models::{ConnectionId, Page, PageId, UserId};
+use crate::db::Conn;
+
+#[derive(Debug, Clone, QueryableByName)]
+pub struct ScopedPage {
+    #[diesel(embed)]
+    pub page: Page,
+    #[diesel(sql_type = Bool)]
+    pub trashed: bool,
+}
+
+/// `$1` connection id, `$2` installer: the CTE every scoped query starts with.
+const VISIBLE: &str = "WITH RECURSIVE visible(id, trashed) AS ( \
+       SELECT p.id, p.in_trash FROM connection_pages cp JOIN pages p ON p.id = cp.page_id \
+        WHERE cp.connection_id = $1 AND (p.visibility = 'workspace' OR p.created_by = $2) \
+       UNION \
+       SELECT p.id, (v.trashed OR p.in_trash) FROM pages p JOIN visible v ON p.parent_id = v.id \
+        WHERE (p.visibility = 'workspace' OR p.created_by = $2) \
+     ) ";
+
+/// One page, if the connection can see it.
+pub fn page(
+    conn: &mut Conn,
+    c: &ConnectionId,
+    installer: &UserId,
+    id: &PageId,
+) -> QueryResult<Option<ScopedPage>> {
+    diesel::sql_query(format!(
+        "{VISIBLE} SELECT pages.*, MAX(visible.trashed) AS trashed FROM pages JOIN visible ON pages.id = visible.id \
+         WHERE pages.id = $3 GROUP BY pages.id"
+    ))
+    .bind::<Text, _>(c.as_str())
+    .bind::<Text, _>(installer.as_str())
+    .bind::<Text, _>(id.as_str())
+    .get_result(conn)
+    .optional()
+}
+
+/// Escapes `%`, `_` and `\` for a LIKE pattern with `ESCAPE '\'`.
+fn like_pattern(q: &str) -> String {
+    let mut out = String::from("%");
+    for ch in q.to_lowercase().chars() {
+        if matches!(ch, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(ch);
+    }
+    out.push('%');
+    out
+}
+
+/// A page of search results, keyset-paginated on (last_edited_at, id).
+pub struct SearchArgs<'a> {
+    pub query: &'a str,
+    pub descending: bool,
+    /// Continue after this (last_edited_at, id).
+    pub after: Option<(i64, String)>,
+    pub limit: i64,
+}
+
+pub fn search(
+    conn: &mut Conn,
+    c: &ConnectionId,
+    installer: &UserId,
+    a: &SearchArgs<'_>,
+) -> QueryResult<Vec<ScopedPage>> {
+    let (cmp, dir) = if a.descending {
+        ("<", "DESC")
+    } else {
+        (">", "ASC")
+    };
+    let (after_t, after_id) = a.after.clone().unwrap_or((
+        if a.descending { i64::MAX } else { i64::MIN },
+        String::new(),
+    ));
+    // With no cursor the row-value bound admits every row: the id part only
+    // breaks ties at the bound itself.
+    let id_bound = if a.after.is_some() {
+        after_id
+    } else if a.descending {
+        "\u{10FFFF}".to_string()
+    } else {
+        String::new()
+    };
+    diesel::sql_query(format!(
+        "{VISIBLE} SELECT pages.*, MAX(visible.trashed) AS trashed FROM pages JOIN visible ON pages.id = visible.id \
+         WHERE lower(pages.title) LIKE $3 ESCAPE '\\' \
+           AND (pages.last_edited_at, pages.id) {cmp} ($4, $5) \
+         GROUP BY pages.id \
+         HAVING MAX(visible.trashed) = FALSE \
+         ORDER BY pages.last_edited_at {dir}, pages.id {dir} LIMIT $6"
+    ))
+    .bind::<Text, _>(c.as_str())
+    .bind::<Text, _>(installer.as_str())
+    .bind::<Text, _>(like_pattern(a.query))
+    .bind::<BigInt, _>(after_t)
+    .bind::<Text, _>(id_bound)
+    .bind::<BigInt, _>(a.limit)
+    .load(conn)
+}
+
+/// Visible, untrashed children of a visible page, by creation, after a cursor.
+pub fn children(
+    conn: &mut Conn,
+    c: &ConnectionId,
+    installer: &UserId,
+    parent: &PageId,
+    after: Option<(i64, String)>,
+    limit: i64,
+) -> QueryResult<Vec<ScopedPage>> {
+    let (t, id) = after.unwrap_or((i64::MIN, String::new()));
+    diesel::sql_query(format!(
+        "{VISIBLE} SELECT pages.*, MAX(visible.trashed) AS trashed FROM pages JOIN visible ON pages.id = visible.id \
+         WHERE pages.parent_id = $3 AND (pages.created_at, pages.id) > ($4, $5) \
+         GROUP BY pages.id HAVING MAX(visible.trashed) = FALSE \
+         ORDER BY pages.created_at ASC, pages.id ASC LIMIT $6"
+    ))
+    .bind::<Text, _>(c.as_str())
+    .bind::<Text, _>(installer.as_str())
+    .bind::<Text, _>(parent.as_str())
+    .bind::<BigInt, _>(t)
+    .bind::<Text, _>(id)
+    .bind::<BigInt, _>(limit)
+    .load(conn)
+}
+
+/// Whether a page has children at all (for `has_children`).
+pub fn has_children(conn: &mut Conn, id: &PageId) -> QueryResult<bool> {
+    use crate::db::schema::pages;
+    diesel::select(diesel::dsl::exists(
+        pages::table
+            .filter(pages::parent_id.eq(id))
+            .filter(pages::in_trash.eq(false)),
+    ))
+    .get_result(conn)
+}
+
+/// Updates a page's title and trash flag.
+pub fn update_page(
+    conn: &mut Conn,
+    id: &PageId,
+    title: Option<&str>,
+    in_trash: Option<bool>,
+    at: i64,
+) -> QueryResult<usize> {
+    use crate::db::schema::pages;
+    let target = pages::table.find(id);
+    if let Some(t) = title {
+        diesel::update(target)
+            .set(pages::title.eq(t))
+            .execute(conn)?;
+    }
+    if let Some(b) = in_trash {
+        diesel::update(target)
+            .set(pages::in_trash.eq(b))
+            .execute(conn)?;
+    }
+    diesel::update(target)
+        .set(pages::last_edited_at.eq(at))
+        .execute(conn)
+}
