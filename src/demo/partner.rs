@@ -43,6 +43,8 @@ pub struct PartnerView {
     pub error: Option<String>,
     pub token_response: Option<String>,
     pub bot_user: Option<String>,
+    /// Titles of the pages the new token can see (`POST /v1/search`).
+    pub pages: Vec<String>,
 }
 
 /// The partner exists only while the demo world does.
@@ -71,6 +73,7 @@ fn view(state: &AppState) -> PartnerView {
         error: None,
         token_response: None,
         bot_user: None,
+        pages: Vec::new(),
     }
 }
 
@@ -188,17 +191,37 @@ async fn view_partner_callback_get(
             .as_str()
             .unwrap_or_default()
             .to_string();
-        let me = match bearer::resolve(c, &st.keys, &access)? {
-            Some(bot) => bot_user(c, &bot)?,
-            None => serde_json::json!({"error": "the new access token was refused"}),
+        let (me, pages) = match bearer::resolve(c, &st.keys, &access)? {
+            Some(bot) => {
+                let found = crate::db::queries::scope::search(
+                    c,
+                    &bot.connection.id,
+                    &bot.connection.installed_by,
+                    &crate::db::queries::scope::SearchArgs {
+                        query: "",
+                        descending: true,
+                        after: None,
+                        limit: 100,
+                    },
+                )?;
+                (
+                    bot_user(c, &bot)?,
+                    found.into_iter().map(|p| p.page.title).collect(),
+                )
+            }
+            None => (
+                serde_json::json!({"error": "the new access token was refused"}),
+                Vec::new(),
+            ),
         };
-        Ok(Ok((body, me)))
+        Ok(Ok((body, me, pages)))
     })
     .await?;
     match outcome {
-        Ok((body, me)) => {
+        Ok((body, me, pages)) => {
             v.token_response = serde_json::to_string_pretty(&body).ok();
             v.bot_user = serde_json::to_string_pretty(&me).ok();
+            v.pages = pages;
         }
         Err(e) => v.error = Some(format!("The code exchange failed: {e}")),
     }

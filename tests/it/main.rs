@@ -19,3 +19,5 @@ mod workspace;
 
 #[cfg(feature = "e2e")]
 mod browser;
+#[cfg(feature = "e2e")]
+mod sdk;

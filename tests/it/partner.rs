@@ -73,6 +73,8 @@ fn demo_partner_tour_end_to_end() {
     assert!(done.contains("\"refresh_token\": \"nrt_"));
     assert!(done.contains("\"type\": \"bot\"") && done.contains("\"name\": \"Demo Partner\""));
     assert!(done.contains("grace@example.com"));
+    let found = &done[done.find("class=\"found-pages\"").expect("pages list")..];
+    assert!(found.contains("<li>"), "search shows the shared pages");
     // The same callback again: the partner's state is gone, so it refuses.
     let (_, again) = get_html(&c, &callback);
     assert!(again.contains("Not connected"));
