@@ -27,6 +27,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/healthz", web::get().to(get_healthz))
         .route("/metrics", web::get().to(get_metrics))
         .route("/favicon.ico", web::get().to(get_favicon))
+        .route("/openapi.json", web::get().to(get_openapi))
         .route("/static/{file}", web::get().to(get_static));
 }
 
@@ -110,6 +111,14 @@ fn asset(name: &str) -> Option<HttpResponse> {
 
 async fn get_static(file: web::Path<String>) -> Result<HttpResponse, HtmlError> {
     asset(&file).ok_or(HtmlError::NotFound)
+}
+
+/// The JSON API's OpenAPI 3.1 document, kept beside the code (static/) and
+/// checked against the mounted routes by a test.
+async fn get_openapi() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .body(include_str!("../../static/openapi.json"))
 }
 
 async fn get_favicon() -> Result<HttpResponse, HtmlError> {

@@ -11,6 +11,7 @@ mod authorize;
 mod cli;
 mod config;
 mod interop;
+mod openapi;
 mod partner;
 mod platform;
 mod session;
