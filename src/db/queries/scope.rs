@@ -17,14 +17,18 @@ pub struct ScopedPage {
     pub trashed: bool,
 }
 
-/// `$1` connection id, `$2` installer: the CTE every scoped query starts with.
+/// `$1` connection id, `$2` installer: the CTEs every scoped query starts
+/// with. `scoped` holds each reachable page once; queries drive from it into
+/// `pages` by primary key, so their cost follows the shared set, not the
+/// size of the workspace.
 const VISIBLE: &str = "WITH RECURSIVE visible(id, trashed) AS ( \
        SELECT p.id, p.in_trash FROM connection_pages cp JOIN pages p ON p.id = cp.page_id \
         WHERE cp.connection_id = $1 AND (p.visibility = 'workspace' OR p.created_by = $2) \
        UNION \
        SELECT p.id, (v.trashed OR p.in_trash) FROM pages p JOIN visible v ON p.parent_id = v.id \
         WHERE (p.visibility = 'workspace' OR p.created_by = $2) \
-     ) ";
+     ), \
+     scoped(id, trashed) AS (SELECT id, MAX(trashed) FROM visible GROUP BY id) ";
 
 /// One page, if the connection can see it.
 pub fn page(
@@ -34,8 +38,8 @@ pub fn page(
     id: &PageId,
 ) -> QueryResult<Option<ScopedPage>> {
     diesel::sql_query(format!(
-        "{VISIBLE} SELECT pages.*, MAX(visible.trashed) AS trashed FROM pages JOIN visible ON pages.id = visible.id \
-         WHERE pages.id = $3 GROUP BY pages.id"
+        "{VISIBLE} SELECT pages.*, scoped.trashed AS trashed FROM scoped JOIN pages ON pages.id = scoped.id \
+         WHERE scoped.id = $3"
     ))
     .bind::<Text, _>(c.as_str())
     .bind::<Text, _>(installer.as_str())
@@ -91,11 +95,9 @@ pub fn search(
         String::new()
     };
     diesel::sql_query(format!(
-        "{VISIBLE} SELECT pages.*, MAX(visible.trashed) AS trashed FROM pages JOIN visible ON pages.id = visible.id \
-         WHERE lower(pages.title) LIKE $3 ESCAPE '\\' \
+        "{VISIBLE} SELECT pages.*, scoped.trashed AS trashed FROM scoped JOIN pages ON pages.id = scoped.id \
+         WHERE scoped.trashed = FALSE AND lower(pages.title) LIKE $3 ESCAPE '\\' \
            AND (pages.last_edited_at, pages.id) {cmp} ($4, $5) \
-         GROUP BY pages.id \
-         HAVING MAX(visible.trashed) = FALSE \
          ORDER BY pages.last_edited_at {dir}, pages.id {dir} LIMIT $6"
     ))
     .bind::<Text, _>(c.as_str())
@@ -118,9 +120,8 @@ pub fn children(
 ) -> QueryResult<Vec<ScopedPage>> {
     let (t, id) = after.unwrap_or((i64::MIN, String::new()));
     diesel::sql_query(format!(
-        "{VISIBLE} SELECT pages.*, MAX(visible.trashed) AS trashed FROM pages JOIN visible ON pages.id = visible.id \
-         WHERE pages.parent_id = $3 AND (pages.created_at, pages.id) > ($4, $5) \
-         GROUP BY pages.id HAVING MAX(visible.trashed) = FALSE \
+        "{VISIBLE} SELECT pages.*, scoped.trashed AS trashed FROM scoped JOIN pages ON pages.id = scoped.id \
+         WHERE scoped.trashed = FALSE AND pages.parent_id = $3 AND (pages.created_at, pages.id) > ($4, $5) \
          ORDER BY pages.created_at ASC, pages.id ASC LIMIT $6"
     ))
     .bind::<Text, _>(c.as_str())
