@@ -147,6 +147,31 @@ fn open(
     Ok((c.t, c.i))
 }
 
+/// Cuts a `limit + 1` query result to a page and seals the cursor that
+/// continues after its last row (keyed by `key`).
+fn paginate<'a>(
+    sbox: &SecretBox,
+    connection: &str,
+    kind: &str,
+    rows: &'a [ScopedPage],
+    size: i64,
+    key: impl Fn(&Page) -> i64,
+) -> AppResult<(Vec<&'a ScopedPage>, bool, Option<String>)> {
+    let has_more = rows.len() as i64 > size;
+    let shown: Vec<&ScopedPage> = rows.iter().take(size as usize).collect();
+    let next = match (has_more, shown.last()) {
+        (true, Some(last)) => Some(seal(
+            sbox,
+            connection,
+            kind,
+            key(&last.page),
+            last.page.id.as_str(),
+        )?),
+        _ => None,
+    };
+    Ok((shown, has_more, next))
+}
+
 fn page_size(given: Option<i64>) -> Result<i64, ApiError> {
     match given {
         None => Ok(MAX_PAGE_SIZE),
@@ -255,18 +280,14 @@ pub async fn post_search(
                 },
             )?
         };
-        let has_more = rows.len() as i64 > size;
-        let shown: Vec<&ScopedPage> = rows.iter().take(size as usize).collect();
-        let next = match (has_more, shown.last()) {
-            (true, Some(last)) => Some(seal(
-                &st.secret_box,
-                bot.connection.id.as_str(),
-                &kind,
-                last.page.last_edited_at,
-                last.page.id.as_str(),
-            )?),
-            _ => None,
-        };
+        let (shown, has_more, next) = paginate(
+            &st.secret_box,
+            bot.connection.id.as_str(),
+            &kind,
+            &rows,
+            size,
+            |p| p.last_edited_at,
+        )?;
         let results: Vec<Value> = shown
             .iter()
             .map(|s| page_object(&st.config.server.issuer, &s.page, false))
@@ -336,18 +357,10 @@ pub async fn get_block_children(
             _ => return Ok(None),
         }
         let rows = scope::children(c, cid, installer, &id, after, size + 1)?;
-        let has_more = rows.len() as i64 > size;
-        let shown: Vec<&ScopedPage> = rows.iter().take(size as usize).collect();
-        let next = match (has_more, shown.last()) {
-            (true, Some(last)) => Some(seal(
-                &st.secret_box,
-                cid.as_str(),
-                &kind,
-                last.page.created_at,
-                last.page.id.as_str(),
-            )?),
-            _ => None,
-        };
+        let (shown, has_more, next) =
+            paginate(&st.secret_box, cid.as_str(), &kind, &rows, size, |p| {
+                p.created_at
+            })?;
         let mut results = Vec::new();
         for s in &shown {
             results.push(block_object(c, s)?);

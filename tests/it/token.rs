@@ -728,16 +728,21 @@ fn replay_with_wrong_secret_or_verifier_changes_nothing_s30() {
     assert_eq!(me(&fx, at).status(), 200);
 }
 
-#[test]
-fn expired_code_is_invalid_grant_s31() {
-    let mut fx = fixture();
-    // A second server on the same kind of fixture with a one-second code lifetime.
-    fx.srv = TestServer::start_with(|c| c.tokens.code_ttl_s = 1);
-    let fx = {
-        let srv = fx.srv;
+/// A server with config tweaks, one user, one workspace, one confidential
+/// client, and a logged-in browser: for the checks that need a short TTL or
+/// a grace window.
+struct Mini {
+    srv: TestServer,
+    id: String,
+    secret: String,
+    browser: Client,
+}
+
+impl Mini {
+    fn start(tweak: impl FnOnce(&mut pagegrant::config::Config)) -> Mini {
+        let srv = TestServer::start_with(tweak);
         let ada = srv.user("ada@example.com", "Ada");
-        let ws = srv.workspace("Acme", &ada, pagegrant::db::models::Plan::Free);
-        let _ = ws;
+        srv.workspace("Acme", &ada, pagegrant::db::models::Plan::Free);
         let created = pagegrant::integrations::register(
             &mut srv.conn(),
             &srv.sbox,
@@ -747,42 +752,63 @@ fn expired_code_is_invalid_grant_s31() {
                 ..Default::default()
             },
         )
-        .expect("reg");
-        (srv, created)
-    };
-    let (srv, created) = fx;
-    let a = logged_in(&srv, "ada@example.com");
-    let url = format!(
-        "{}/v1/oauth/authorize?client_id={}&response_type=code&redirect_uri={}",
-        srv.base, created.integration.client_id, CB
-    );
-    let page = a.get(url).send().expect("get").text().expect("body");
-    let form = [
-        ("request_id", input_value(&page, "request_id").expect("id")),
-        ("csrf", input_value(&page, "csrf").expect("csrf")),
-        ("decision", "allow".into()),
-    ];
-    let r = a
-        .post(srv.url("/v1/oauth/authorize"))
-        .form(&form)
-        .send()
-        .expect("post");
-    let c = params(&location(&r)).get("code").cloned().expect("code");
+        .expect("register");
+        let browser = logged_in(&srv, "ada@example.com");
+        Mini {
+            id: created.integration.client_id.clone(),
+            secret: created.client_secret.clone().expect("secret"),
+            srv,
+            browser,
+        }
+    }
+
+    fn code(&self) -> String {
+        let url = format!(
+            "{}/v1/oauth/authorize?client_id={}&response_type=code",
+            self.srv.base, self.id
+        );
+        let page = self
+            .browser
+            .get(url)
+            .send()
+            .expect("get")
+            .text()
+            .expect("body");
+        let form = [
+            ("request_id", input_value(&page, "request_id").expect("id")),
+            ("csrf", input_value(&page, "csrf").expect("csrf")),
+            ("decision", "allow".into()),
+        ];
+        let r = self
+            .browser
+            .post(self.srv.url("/v1/oauth/authorize"))
+            .form(&form)
+            .send()
+            .expect("post");
+        params(&location(&r)).get("code").cloned().expect("code")
+    }
+
+    fn token(&self, form: &[(&str, &str)]) -> Response {
+        bare_client()
+            .post(self.srv.url("/v1/oauth/token"))
+            .basic_auth(&self.id, Some(&self.secret))
+            .form(form)
+            .send()
+            .expect("post")
+    }
+}
+
+#[test]
+fn expired_code_is_invalid_grant_s31() {
+    let m = Mini::start(|c| c.tokens.code_ttl_s = 1);
+    let c = m.code();
     std::thread::sleep(std::time::Duration::from_millis(2100));
-    let r = bare_client()
-        .post(srv.url("/v1/oauth/token"))
-        .basic_auth(
-            &created.integration.client_id,
-            created.client_secret.as_deref(),
-        )
-        .form(&[
-            ("grant_type", "authorization_code"),
-            ("code", c.as_str()),
-            ("redirect_uri", CB),
-        ])
-        .send()
-        .expect("post");
-    assert_oauth_error(r, 400, "invalid_grant", "expired code");
+    assert_oauth_error(
+        m.token(&[("grant_type", "authorization_code"), ("code", &c)]),
+        400,
+        "invalid_grant",
+        "expired code",
+    );
 }
 
 #[test]
@@ -1063,68 +1089,18 @@ fn refresh_reuse_revokes_the_family_s34() {
 
 #[test]
 fn refresh_retry_inside_the_grace_window_s34() {
-    let fx = {
-        let mut f = fixture();
-        f.srv = TestServer::start_with(|c| c.tokens.refresh_reuse_grace_s = 30);
-        f
-    };
-    let srv = &fx.srv;
-    let ada = srv.user("ada@example.com", "Ada");
-    srv.workspace("Acme", &ada, pagegrant::db::models::Plan::Free);
-    let created = pagegrant::integrations::register(
-        &mut srv.conn(),
-        &srv.sbox,
-        pagegrant::integrations::NewIntegration {
-            name: "P".into(),
-            redirect_uris: vec![CB.into()],
-            ..Default::default()
-        },
-    )
-    .expect("reg");
-    let (id, secret) = (
-        created.integration.client_id.clone(),
-        created.client_secret.clone().expect("s"),
-    );
-    let a = logged_in(srv, "ada@example.com");
-    let page = a
-        .get(format!(
-            "{}/v1/oauth/authorize?client_id={id}&response_type=code",
-            srv.base
-        ))
-        .send()
-        .expect("get")
-        .text()
-        .expect("body");
-    let form = [
-        ("request_id", input_value(&page, "request_id").expect("id")),
-        ("csrf", input_value(&page, "csrf").expect("csrf")),
-        ("decision", "allow".into()),
-    ];
-    let c = params(&location(
-        &a.post(srv.url("/v1/oauth/authorize"))
-            .form(&form)
-            .send()
-            .expect("post"),
-    ))
-    .get("code")
-    .cloned()
-    .expect("code");
-    let tok = |form: &[(&str, &str)]| {
-        bare_client()
-            .post(srv.url("/v1/oauth/token"))
-            .basic_auth(&id, Some(&secret))
-            .form(form)
-            .send()
-            .expect("post")
-    };
-    let v: Value = tok(&[("grant_type", "authorization_code"), ("code", &c)])
+    let m = Mini::start(|c| c.tokens.refresh_reuse_grace_s = 30);
+    let c = m.code();
+    let v: Value = m
+        .token(&[("grant_type", "authorization_code"), ("code", &c)])
         .json()
         .expect("json");
     let rt = v["refresh_token"].as_str().expect("rt");
-    let first: Value = tok(&[("grant_type", "refresh_token"), ("refresh_token", rt)])
+    let first: Value = m
+        .token(&[("grant_type", "refresh_token"), ("refresh_token", rt)])
         .json()
         .expect("json");
-    let retry = tok(&[("grant_type", "refresh_token"), ("refresh_token", rt)]);
+    let retry = m.token(&[("grant_type", "refresh_token"), ("refresh_token", rt)]);
     assert_eq!(
         retry.status(),
         200,
@@ -1133,28 +1109,13 @@ fn refresh_retry_inside_the_grace_window_s34() {
     let second: Value = retry.json().expect("json");
     assert_ne!(first["refresh_token"], second["refresh_token"]);
     // Both successors stay valid.
-    assert_eq!(
-        tok(&[
+    for s in [&first, &second] {
+        let r = m.token(&[
             ("grant_type", "refresh_token"),
-            (
-                "refresh_token",
-                first["refresh_token"].as_str().expect("rt")
-            )
-        ])
-        .status(),
-        200
-    );
-    assert_eq!(
-        tok(&[
-            ("grant_type", "refresh_token"),
-            (
-                "refresh_token",
-                second["refresh_token"].as_str().expect("rt")
-            )
-        ])
-        .status(),
-        200
-    );
+            ("refresh_token", s["refresh_token"].as_str().expect("rt")),
+        ]);
+        assert_eq!(r.status(), 200);
+    }
 }
 
 #[test]
@@ -1190,68 +1151,18 @@ fn revoked_or_expired_refresh_is_invalid_grant_s36() {
     assert_oauth_error(refresh(&fx, rt), 400, "invalid_grant", "revoked");
     assert_oauth_error(refresh(&fx, "nrt_made_up"), 400, "invalid_grant", "unknown");
     // Expired: a server with one-second refresh tokens.
-    let srv = TestServer::start_with(|c| c.tokens.refresh_ttl_s = 1);
-    let ada = srv.user("ada@example.com", "Ada");
-    srv.workspace("Acme", &ada, pagegrant::db::models::Plan::Free);
-    let created = pagegrant::integrations::register(
-        &mut srv.conn(),
-        &srv.sbox,
-        pagegrant::integrations::NewIntegration {
-            name: "P".into(),
-            redirect_uris: vec![CB.into()],
-            ..Default::default()
-        },
-    )
-    .expect("reg");
-    let (id, secret) = (
-        created.integration.client_id.clone(),
-        created.client_secret.clone().expect("s"),
-    );
-    let a = logged_in(&srv, "ada@example.com");
-    let page = a
-        .get(format!(
-            "{}/v1/oauth/authorize?client_id={id}&response_type=code",
-            srv.base
-        ))
-        .send()
-        .expect("get")
-        .text()
-        .expect("body");
-    let form = [
-        ("request_id", input_value(&page, "request_id").expect("id")),
-        ("csrf", input_value(&page, "csrf").expect("csrf")),
-        ("decision", "allow".into()),
-    ];
-    let c = params(&location(
-        &a.post(srv.url("/v1/oauth/authorize"))
-            .form(&form)
-            .send()
-            .expect("post"),
-    ))
-    .get("code")
-    .cloned()
-    .expect("code");
-    let tok = |form: &[(&str, &str)]| {
-        bare_client()
-            .post(srv.url("/v1/oauth/token"))
-            .basic_auth(&id, Some(&secret))
-            .form(form)
-            .send()
-            .expect("post")
-    };
-    let v: Value = tok(&[("grant_type", "authorization_code"), ("code", &c)])
+    let m = Mini::start(|c| c.tokens.refresh_ttl_s = 1);
+    let c = m.code();
+    let v: Value = m
+        .token(&[("grant_type", "authorization_code"), ("code", &c)])
         .json()
         .expect("json");
     std::thread::sleep(std::time::Duration::from_millis(2100));
-    assert_oauth_error(
-        tok(&[
-            ("grant_type", "refresh_token"),
-            ("refresh_token", v["refresh_token"].as_str().expect("rt")),
-        ]),
-        400,
-        "invalid_grant",
-        "expired",
-    );
+    let r = m.token(&[
+        ("grant_type", "refresh_token"),
+        ("refresh_token", v["refresh_token"].as_str().expect("rt")),
+    ]);
+    assert_oauth_error(r, 400, "invalid_grant", "expired");
 }
 
 #[test]
