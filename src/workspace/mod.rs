@@ -2,6 +2,7 @@
 //! workspace switcher) and `/w/{workspace_id}/p/{page_id}` (a page with its
 //! breadcrumbs and sub-pages). Who sees what is `service`'s business.
 
+pub mod connections;
 pub mod policy;
 pub mod service;
 
@@ -22,6 +23,22 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route(
             "/w/{workspace_id}/p/{page_id}",
             web::get().to(view_page_get),
+        )
+        .route(
+            "/w/{workspace_id}/settings/connections",
+            web::get().to(connections::view_connections_get),
+        )
+        .route(
+            "/w/{workspace_id}/settings/connections/{connection_id}/disconnect",
+            web::get().to(connections::view_disconnect_get),
+        )
+        .route(
+            "/w/{workspace_id}/settings/connections/{connection_id}/disconnect",
+            web::post().to(connections::view_disconnect_post),
+        )
+        .route(
+            "/w/{workspace_id}/settings/audit",
+            web::get().to(connections::view_audit_get),
         );
 }
 
@@ -104,15 +121,19 @@ pub fn format_date(unix: i64) -> String {
         .unwrap_or_default()
 }
 
-struct Loaded {
-    workspace: Workspace,
-    role: Role,
+pub(crate) struct Loaded {
+    pub(crate) workspace: Workspace,
+    pub(crate) role: Role,
     switcher: Vec<(Workspace, String)>,
     tree: Vec<TreeRow>,
 }
 
 /// Everything the shell needs, after the membership check (404 otherwise).
-fn load_shell_data(conn: &mut Conn, ws: &WorkspaceId, user: &UserId) -> AppResult<Loaded> {
+pub(crate) fn load_shell_data(
+    conn: &mut Conn,
+    ws: &WorkspaceId,
+    user: &UserId,
+) -> AppResult<Loaded> {
     let (workspace, role) = service::role_in(conn, ws, user)?;
     let switcher = workspaces::for_user(conn, user)?;
     let tree = service::visible_tree(pages::in_workspace(conn, ws)?, user);
@@ -134,7 +155,7 @@ fn tree_item(p: &Page, depth: usize, current: Option<&PageId>) -> TreeItem {
     }
 }
 
-fn shell(user: &CurrentUser, l: &Loaded, current: Option<&PageId>) -> Shell {
+pub(crate) fn shell(user: &CurrentUser, l: &Loaded, current: Option<&PageId>) -> Shell {
     Shell {
         user_name: user.user.name.clone(),
         user_email: user.user.email.clone(),
@@ -163,7 +184,7 @@ fn shell(user: &CurrentUser, l: &Loaded, current: Option<&PageId>) -> Shell {
     }
 }
 
-fn parse_ws(raw: &str) -> Result<WorkspaceId, HtmlError> {
+pub(crate) fn parse_ws(raw: &str) -> Result<WorkspaceId, HtmlError> {
     WorkspaceId::parse(raw).ok_or(HtmlError::NotFound)
 }
 

@@ -14,7 +14,7 @@ use serde_json::{json, Value};
 const CB: &str = "https://partner.example/cb";
 
 /// Connects `email` through the consent flow, sharing `pages`, in `workspace`.
-fn connect(fx: &Fx, email: &str, workspace: &str, pages: &[&Page]) -> Value {
+pub fn connect(fx: &Fx, email: &str, workspace: &str, pages: &[&Page]) -> Value {
     let c = logged_in(&fx.srv, email);
     let id = fx.conf.integration.client_id.clone();
     let url = format!(

@@ -467,3 +467,37 @@ fn browser_demo_partner_tour() {
     );
     d.screenshot("demo-partner");
 }
+
+#[test]
+fn browser_owner_disconnects_a_members_connection() {
+    let fx = crate::authorize::fixture();
+    let g = crate::api::connect(&fx, "grace@example.com", fx.acme.id.as_str(), &[&fx.eng]);
+    let token = g["access_token"].as_str().expect("at").to_string();
+    let me = || {
+        bare_client()
+            .get(fx.srv.url("/v1/users/me"))
+            .bearer_auth(&token)
+            .send()
+            .expect("me")
+            .status()
+            .as_u16()
+    };
+    assert_eq!(me(), 200);
+    let d = Driver::start();
+    d.goto(&fx.srv.url("/login"));
+    d.fill("Email", "ada@example.com");
+    d.fill("Password", PASSWORD);
+    d.click_label("Log in");
+    d.find("//main//h1[normalize-space()='Acme Corp']");
+    d.click_label("Settings & members");
+    d.find("//a[normalize-space()='Connections' and @aria-current='page']");
+    d.click("//summary[@aria-label='Actions for Partner <b>App</b>']");
+    d.screenshot("settings-connections");
+    d.click_label("Disconnect");
+    d.find("//h1[starts-with(normalize-space(), 'Disconnect Partner')]");
+    d.click("//button[normalize-space()='Disconnect']");
+    let flash = d.text("//*[@role='status']");
+    assert_eq!(flash, "Disconnected Partner <b>App</b>");
+    d.screenshot("settings-disconnected");
+    assert_eq!(me(), 401, "the member's token is dead");
+}

@@ -15,6 +15,7 @@ mod openapi;
 mod partner;
 mod platform;
 mod session;
+mod settings;
 mod token;
 mod workspace;
 

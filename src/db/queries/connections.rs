@@ -137,3 +137,25 @@ pub fn mark_revoked(
     ))
     .execute(conn)
 }
+
+/// Active connections of a workspace with their integration, newest first;
+/// only those `installer` added when given.
+pub fn active_in_workspace(
+    conn: &mut Conn,
+    workspace: &crate::db::models::WorkspaceId,
+    installer: Option<&crate::db::models::UserId>,
+) -> QueryResult<Vec<(Connection, crate::db::models::Integration)>> {
+    use crate::db::models::Integration;
+    use crate::db::schema::integrations;
+    let mut q = connections::table
+        .inner_join(integrations::table)
+        .filter(connections::workspace_id.eq(workspace))
+        .filter(connections::status.eq("active"))
+        .into_boxed();
+    if let Some(u) = installer {
+        q = q.filter(connections::installed_by.eq(u.clone()));
+    }
+    q.order((connections::created_at.desc(), connections::id.asc()))
+        .select((Connection::as_select(), Integration::as_select()))
+        .load(conn)
+}

@@ -1,0 +1,216 @@
+//! Settings & members → Connections / My connections, Disconnect, the audit
+//! log: every role on every action, including crafted replays (S52).
+
+use crate::api::connect;
+use crate::authorize::{fixture, Fx};
+use crate::common::*;
+use pagegrant::db::models::Role;
+use reqwest::blocking::Client;
+
+struct Setup {
+    fx: Fx,
+    grace_token: String,
+    ada_token: String,
+    grace_conn: String,
+}
+
+fn setup() -> Setup {
+    let fx = fixture();
+    let hal = fx.srv.user("hal@example.com", "Hal");
+    fx.srv.member(&fx.acme, &hal, Role::Member);
+    fx.srv.user("nina@example.com", "Nina");
+    let g = connect(&fx, "grace@example.com", fx.acme.id.as_str(), &[&fx.eng]);
+    let a = connect(&fx, "ada@example.com", fx.acme.id.as_str(), &[&fx.roadmap]);
+    let grace_conn = pagegrant::db::queries::connections::find_installed(
+        &mut fx.srv.conn(),
+        &fx.conf.integration.id,
+        &fx.acme.id,
+        &fx.grace.id,
+    )
+    .expect("q")
+    .expect("conn")
+    .id
+    .to_string();
+    Setup {
+        grace_token: g["access_token"].as_str().expect("at").into(),
+        ada_token: a["access_token"].as_str().expect("at").into(),
+        grace_conn,
+        fx,
+    }
+}
+
+fn me_status(s: &Setup, token: &str) -> u16 {
+    bare_client()
+        .get(s.fx.srv.url("/v1/users/me"))
+        .bearer_auth(token)
+        .send()
+        .expect("me")
+        .status()
+        .as_u16()
+}
+
+fn settings(s: &Setup, c: &Client, query: &str) -> (u16, String) {
+    get_html(
+        c,
+        &s.fx
+            .srv
+            .url(&format!("/w/{}/settings/connections{query}", s.fx.acme.id)),
+    )
+}
+
+fn disconnect_url(s: &Setup, conn: &str) -> String {
+    s.fx.srv.url(&format!(
+        "/w/{}/settings/connections/{conn}/disconnect",
+        s.fx.acme.id
+    ))
+}
+
+/// The CSRF token of `c`'s own session, from any of its pages.
+fn csrf_of(s: &Setup, c: &Client) -> String {
+    let (_, page) = get_html(c, &s.fx.srv.url(&format!("/w/{}", s.fx.acme.id)));
+    input_value(&page, "csrf").expect("csrf")
+}
+
+#[test]
+fn owners_see_every_connection_members_only_theirs() {
+    let s = setup();
+    let ada = logged_in(&s.fx.srv, "ada@example.com");
+    let (status, page) = settings(&s, &ada, "");
+    assert_eq!(status, 200);
+    assert!(page.contains(">Connections</a>") && page.contains(">My connections</a>"));
+    assert_eq!(
+        page.matches("class=\"conn-name\"").count(),
+        2,
+        "both connections"
+    );
+    assert!(page.contains("Grace") && page.contains("Date added"));
+    let (_, mine) = settings(&s, &ada, "?tab=mine");
+    assert_eq!(mine.matches("class=\"conn-name\"").count(), 1);
+    let grace = logged_in(&s.fx.srv, "grace@example.com");
+    for q in ["", "?tab=all", "?tab=mine"] {
+        let (status, page) = settings(&s, &grace, q);
+        assert_eq!(status, 200);
+        assert!(
+            !page.contains(">Connections</a>"),
+            "members have My connections only"
+        );
+        assert_eq!(
+            page.matches("class=\"conn-name\"").count(),
+            1,
+            "{q}: only her own"
+        );
+    }
+    // The sidebar leads there.
+    let (_, home) = get_html(&grace, &s.fx.srv.url(&format!("/w/{}", s.fx.acme.id)));
+    assert!(
+        home.contains(">Settings &#38;amp; members<") || home.contains(">Settings &amp; members<")
+    );
+    // Non-members: 404.
+    let nina = logged_in(&s.fx.srv, "nina@example.com");
+    assert_eq!(settings(&s, &nina, "").0, 404);
+}
+
+#[test]
+fn owner_disconnects_a_members_connection_and_its_tokens_die_s52() {
+    let s = setup();
+    let ada = logged_in(&s.fx.srv, "ada@example.com");
+    assert_eq!(me_status(&s, &s.grace_token), 200);
+    let (status, confirm) = get_html(&ada, &disconnect_url(&s, &s.grace_conn));
+    assert_eq!(status, 200, "a confirmation step first");
+    assert!(confirm.contains("Disconnect Partner"));
+    assert_eq!(me_status(&s, &s.grace_token), 200, "GET changes nothing");
+    let csrf = input_value(&confirm, "csrf").expect("csrf");
+    assert_eq!(
+        ada.post(disconnect_url(&s, &s.grace_conn))
+            .send()
+            .expect("post")
+            .status(),
+        403,
+        "no CSRF token"
+    );
+    let r = ada
+        .post(disconnect_url(&s, &s.grace_conn))
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .expect("post");
+    assert_eq!(r.status(), 303);
+    let (_, page) = get_html(&ada, &s.fx.srv.url(&location(&r)));
+    assert!(page.contains("Disconnected Partner"), "flash message");
+    assert_eq!(page.matches("class=\"conn-name\"").count(), 1);
+    assert_eq!(
+        me_status(&s, &s.grace_token),
+        401,
+        "its token is dead at once"
+    );
+    assert_eq!(
+        me_status(&s, &s.ada_token),
+        200,
+        "the other connection lives"
+    );
+    let (status, audit) = get_html(
+        &ada,
+        &s.fx.srv.url(&format!("/w/{}/settings/audit", s.fx.acme.id)),
+    );
+    assert_eq!(status, 200);
+    assert!(audit.contains("connection.disconnected") && audit.contains("connection.granted"));
+}
+
+#[test]
+fn members_manage_only_their_own_even_by_crafting_requests_s52() {
+    let s = setup();
+    let hal = logged_in(&s.fx.srv, "hal@example.com");
+    let hal_csrf = csrf_of(&s, &hal);
+    assert_eq!(get_html(&hal, &disconnect_url(&s, &s.grace_conn)).0, 403);
+    let r = hal
+        .post(disconnect_url(&s, &s.grace_conn))
+        .form(&[("csrf", hal_csrf.as_str())])
+        .send()
+        .expect("post");
+    assert_eq!(r.status(), 403, "another member's connection");
+    let ada_conn = pagegrant::db::queries::connections::find_installed(
+        &mut s.fx.srv.conn(),
+        &s.fx.conf.integration.id,
+        &s.fx.acme.id,
+        &s.fx.ada.id,
+    )
+    .expect("q")
+    .expect("c")
+    .id
+    .to_string();
+    let r = hal
+        .post(disconnect_url(&s, &ada_conn))
+        .form(&[("csrf", hal_csrf.as_str())])
+        .send()
+        .expect("post");
+    assert_eq!(r.status(), 403, "the owner's connection");
+    assert_eq!(me_status(&s, &s.grace_token), 200, "nothing changed");
+    assert_eq!(me_status(&s, &s.ada_token), 200);
+    // Members cannot read the audit log.
+    assert_eq!(
+        get_html(
+            &hal,
+            &s.fx.srv.url(&format!("/w/{}/settings/audit", s.fx.acme.id))
+        )
+        .0,
+        403
+    );
+    // A non-member gets 404; an id under another workspace is 404.
+    let nina = logged_in(&s.fx.srv, "nina@example.com");
+    assert_eq!(get_html(&nina, &disconnect_url(&s, &s.grace_conn)).0, 404);
+    let ada = logged_in(&s.fx.srv, "ada@example.com");
+    let wrong_ws = s.fx.srv.url(&format!(
+        "/w/{}/settings/connections/{}/disconnect",
+        s.fx.notebook.id, s.grace_conn
+    ));
+    assert_eq!(get_html(&ada, &wrong_ws).0, 404);
+    // The installing member may disconnect her own.
+    let grace = logged_in(&s.fx.srv, "grace@example.com");
+    let csrf = csrf_of(&s, &grace);
+    let r = grace
+        .post(disconnect_url(&s, &s.grace_conn))
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .expect("post");
+    assert_eq!(r.status(), 303);
+    assert_eq!(me_status(&s, &s.grace_token), 401);
+}
