@@ -36,3 +36,14 @@
     }
   });
 })();
+
+// Copy buttons: copy the named field's value to the clipboard.
+document.querySelectorAll("[data-copy]").forEach(function (btn) {
+  btn.addEventListener("click", function () {
+    var field = document.getElementById(btn.getAttribute("data-copy"));
+    if (!field) return;
+    field.select();
+    var done = function () { btn.textContent = "Copied"; };
+    if (navigator.clipboard) { navigator.clipboard.writeText(field.value).then(done, done); } else { document.execCommand("copy"); done(); }
+  });
+});

@@ -313,3 +313,178 @@ pub async fn view_audit_get(
     };
     Ok(html(view.render()?))
 }
+
+#[derive(Template)]
+#[template(path = "workspace/internal_token.html")]
+pub struct TokenView {
+    pub shell: Shell,
+    pub connection_id: String,
+    pub name: String,
+    /// Present only after the owner pressed the button (a POST, audited).
+    pub token: Option<String>,
+}
+
+/// An internal integration's token, decrypted for an owner; every retrieval
+/// is an audit event.
+pub fn retrieve_token(
+    c: &mut Conn,
+    sbox: &crate::crypto::SecretBox,
+    ws: &WorkspaceId,
+    actor: &UserId,
+    role: Role,
+    id: &ConnectionId,
+) -> AppResult<(String, Option<String>)> {
+    if role != Role::Owner {
+        return Err(AppError::Forbidden(
+            "Only workspace owners can see internal integration tokens.".into(),
+        ));
+    }
+    let (conn_row, name) = manageable(c, ws, actor, role, id)?;
+    use crate::db::schema::internal_tokens;
+    use diesel::prelude::*;
+    let sealed: Option<String> = internal_tokens::table
+        .find(&conn_row.id)
+        .select(internal_tokens::encrypted)
+        .first(c)
+        .optional()?;
+    let Some(sealed) = sealed else {
+        return Err(AppError::invalid(
+            "This connection is not an internal integration; it has no token to copy.",
+        ));
+    };
+    let token = sbox.decrypt(&sealed)?;
+    audit::record(
+        c,
+        &NewAuditEvent {
+            workspace_id: Some(ws.clone()),
+            actor: Some(actor.to_string()),
+            action: "token.retrieved".into(),
+            target: conn_row.id.to_string(),
+            detail: name.clone(),
+            at: now(),
+        },
+    )?;
+    Ok((name, Some(token)))
+}
+
+pub async fn view_token_get(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, HtmlError> {
+    let (ws_raw, cid_raw) = path.into_inner();
+    let ws = parse_ws(&ws_raw)?;
+    let cid = ConnectionId::parse(&cid_raw).ok_or(HtmlError::NotFound)?;
+    let uid = user.user.id.clone();
+    let (loaded, name) = db::run(&state.pool, move |c| {
+        let loaded = load_shell_data(c, &ws, &uid)?;
+        if loaded.role != Role::Owner {
+            return Err(AppError::Forbidden(
+                "Only workspace owners can see internal integration tokens.".into(),
+            ));
+        }
+        let (_, name) = manageable(c, &ws, &uid, loaded.role, &cid)?;
+        Ok((loaded, name))
+    })
+    .await?;
+    let view = TokenView {
+        shell: shell(&user, &loaded, None),
+        connection_id: cid_raw,
+        name,
+        token: None,
+    };
+    Ok(html(view.render()?))
+}
+
+pub async fn view_token_post(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    path: web::Path<(String, String)>,
+    form: Option<web::Form<CsrfForm>>,
+) -> Result<HttpResponse, HtmlError> {
+    csrf::verify(
+        &req,
+        &user.session,
+        form.as_ref().and_then(|f| f.csrf.as_deref()),
+    )?;
+    let (ws_raw, cid_raw) = path.into_inner();
+    let ws = parse_ws(&ws_raw)?;
+    let cid = ConnectionId::parse(&cid_raw).ok_or(HtmlError::NotFound)?;
+    let uid = user.user.id.clone();
+    let st = state.clone();
+    let (loaded, (name, token)) = db::run(&state.pool, move |c| {
+        let loaded = load_shell_data(c, &ws, &uid)?;
+        let out = retrieve_token(c, &st.secret_box, &ws, &uid, loaded.role, &cid)?;
+        Ok((loaded, out))
+    })
+    .await?;
+    let view = TokenView {
+        shell: shell(&user, &loaded, None),
+        connection_id: cid_raw,
+        name,
+        token,
+    };
+    Ok(html(view.render()?))
+}
+
+pub struct AccessRow {
+    pub name: String,
+    pub added_on: String,
+    pub pages: Vec<String>,
+}
+
+#[derive(Template)]
+#[template(path = "workspace/users_with_access.html")]
+pub struct UsersView {
+    pub shell: Shell,
+    pub name: String,
+    pub rows: Vec<AccessRow>,
+}
+
+/// Everyone who installed this connection's integration in the workspace,
+/// with the pages each connection was given (members: only themselves).
+pub async fn view_users_get(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, HtmlError> {
+    let (ws_raw, cid_raw) = path.into_inner();
+    let ws = parse_ws(&ws_raw)?;
+    let cid = ConnectionId::parse(&cid_raw).ok_or(HtmlError::NotFound)?;
+    let uid = user.user.id.clone();
+    let (loaded, name, rows) = db::run(&state.pool, move |c| {
+        let loaded = load_shell_data(c, &ws, &uid)?;
+        let (target, name) = manageable(c, &ws, &uid, loaded.role, &cid)?;
+        let only = if loaded.role == Role::Owner {
+            None
+        } else {
+            Some(&uid)
+        };
+        let mut rows = Vec::new();
+        for (conn_row, _) in connections::active_in_workspace(c, &ws, only)? {
+            if conn_row.integration_id != target.integration_id {
+                continue;
+            }
+            let mut pages = Vec::new();
+            for pid in connections::page_ids(c, &conn_row.id)? {
+                if let Some(p) = crate::db::queries::pages::by_id(c, &pid)? {
+                    pages.push(super::display_title(&p.title));
+                }
+            }
+            rows.push(AccessRow {
+                name: user_name(c, &conn_row.installed_by)?,
+                added_on: format_date(conn_row.created_at),
+                pages,
+            });
+        }
+        Ok((loaded, name, rows))
+    })
+    .await?;
+    let view = UsersView {
+        shell: shell(&user, &loaded, None),
+        name,
+        rows,
+    };
+    Ok(html(view.render()?))
+}

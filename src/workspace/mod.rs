@@ -37,6 +37,18 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             web::post().to(connections::view_disconnect_post),
         )
         .route(
+            "/w/{workspace_id}/settings/connections/{connection_id}/token",
+            web::get().to(connections::view_token_get),
+        )
+        .route(
+            "/w/{workspace_id}/settings/connections/{connection_id}/token",
+            web::post().to(connections::view_token_post),
+        )
+        .route(
+            "/w/{workspace_id}/settings/connections/{connection_id}/users",
+            web::get().to(connections::view_users_get),
+        )
+        .route(
             "/w/{workspace_id}/settings/audit",
             web::get().to(connections::view_audit_get),
         );

@@ -214,3 +214,104 @@ fn members_manage_only_their_own_even_by_crafting_requests_s52() {
     assert_eq!(r.status(), 303);
     assert_eq!(me_status(&s, &s.grace_token), 401);
 }
+
+#[test]
+fn owners_retrieve_internal_tokens_again_each_time_audited() {
+    let s = setup();
+    let created = pagegrant::integrations::register(
+        &mut s.fx.srv.conn(),
+        &s.fx.srv.sbox,
+        pagegrant::integrations::NewIntegration {
+            name: "Reports".into(),
+            kind: Some(pagegrant::db::models::IntegrationKind::Internal),
+            workspace: Some(s.fx.acme.clone()),
+            created_by: Some(s.fx.ada.clone()),
+            ..Default::default()
+        },
+    )
+    .expect("internal");
+    let cid = created.connection_id.clone().expect("c").to_string();
+    let url = s.fx.srv.url(&format!(
+        "/w/{}/settings/connections/{cid}/token",
+        s.fx.acme.id
+    ));
+    let ada = logged_in(&s.fx.srv, "ada@example.com");
+    let (_, list) = settings(&s, &ada, "");
+    assert!(list.contains("Copy internal integration token"));
+    let (status, page) = get_html(&ada, &url);
+    assert_eq!(status, 200);
+    assert!(!page.contains("ntn_"), "GET reveals nothing");
+    let csrf = input_value(&page, "csrf").expect("csrf");
+    assert_eq!(
+        ada.post(&url).send().expect("post").status(),
+        403,
+        "no CSRF token"
+    );
+    for _ in 0..2 {
+        let r = ada
+            .post(&url)
+            .form(&[("csrf", csrf.as_str())])
+            .send()
+            .expect("post");
+        assert_eq!(r.status(), 200);
+        let body = r.text().expect("body");
+        let shown = body
+            .split("value=\"")
+            .find(|p| p.starts_with("ntn_"))
+            .and_then(|p| p.split('"').next())
+            .expect("token shown");
+        assert_eq!(
+            shown,
+            created.internal_token.as_deref().expect("t"),
+            "the same token each time"
+        );
+        assert_eq!(me_status(&s, shown), 200);
+    }
+    let events = pagegrant::db::queries::audit::for_workspace(&mut s.fx.srv.conn(), &s.fx.acme.id)
+        .expect("audit");
+    assert_eq!(
+        events
+            .iter()
+            .filter(|e| e.action == "token.retrieved")
+            .count(),
+        2,
+        "each retrieval audited"
+    );
+    // Members cannot, even crafting the POST with their own token.
+    let grace = logged_in(&s.fx.srv, "grace@example.com");
+    let gcsrf = csrf_of(&s, &grace);
+    assert_eq!(get_html(&grace, &url).0, 403);
+    let r = grace
+        .post(&url)
+        .form(&[("csrf", gcsrf.as_str())])
+        .send()
+        .expect("post");
+    assert_eq!(r.status(), 403);
+    assert!(!r.text().expect("body").contains("ntn_"));
+}
+
+#[test]
+fn view_users_with_access_lists_installers_and_their_pages() {
+    let s = setup();
+    let ada = logged_in(&s.fx.srv, "ada@example.com");
+    let url = s.fx.srv.url(&format!(
+        "/w/{}/settings/connections/{}/users",
+        s.fx.acme.id, s.grace_conn
+    ));
+    let (status, page) = get_html(&ada, &url);
+    assert_eq!(status, 200);
+    assert!(
+        page.contains("<td>Grace</td>") && page.contains("<td>Ada</td>"),
+        "both installers of the integration"
+    );
+    assert!(page.contains("Engineering") && page.contains("Roadmap"));
+    let grace = logged_in(&s.fx.srv, "grace@example.com");
+    let (status, page) = get_html(&grace, &url);
+    assert_eq!(status, 200);
+    assert!(
+        page.contains("<td>Grace</td>") && !page.contains("<td>Ada</td>"),
+        "members see their own only"
+    );
+    let hal = logged_in(&s.fx.srv, "hal@example.com");
+    assert_eq!(get_html(&hal, &url).0, 403);
+}
