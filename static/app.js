@@ -47,3 +47,14 @@ document.querySelectorAll("[data-copy]").forEach(function (btn) {
     if (navigator.clipboard) { navigator.clipboard.writeText(field.value).then(done, done); } else { document.execCommand("copy"); done(); }
   });
 });
+
+// Page ••• menu: filter the connections that can be added.
+document.querySelectorAll(".conn-search").forEach(function (search) {
+  search.addEventListener("input", function () {
+    var q = search.value.trim().toLowerCase();
+    var menu = search.closest(".menu");
+    menu.querySelectorAll(".conn-list li").forEach(function (li) {
+      li.hidden = q !== "" && li.textContent.toLowerCase().indexOf(q) === -1;
+    });
+  });
+});

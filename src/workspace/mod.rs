@@ -3,6 +3,7 @@
 //! breadcrumbs and sub-pages). Who sees what is `service`'s business.
 
 pub mod connections;
+pub mod page_menu;
 pub mod policy;
 pub mod service;
 
@@ -47,6 +48,14 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route(
             "/w/{workspace_id}/settings/connections/{connection_id}/users",
             web::get().to(connections::view_users_get),
+        )
+        .route(
+            "/w/{workspace_id}/p/{page_id}/connections/add",
+            web::post().to(page_menu::view_page_connection_add_post),
+        )
+        .route(
+            "/w/{workspace_id}/p/{page_id}/connections/remove",
+            web::post().to(page_menu::view_page_connection_remove_post),
         )
         .route(
             "/w/{workspace_id}/settings/audit",
@@ -108,6 +117,8 @@ pub struct PageView {
     pub created_on: String,
     pub edited_on: String,
     pub children: Vec<TreeItem>,
+    pub menu: page_menu::Menu,
+    pub shell_page_id: String,
 }
 
 pub fn display_title(t: &str) -> String {
@@ -238,7 +249,7 @@ async fn view_page_get(
     let page_id = PageId::parse(&page_raw).ok_or(HtmlError::NotFound)?;
     let uid = user.user.id.clone();
     let pid = page_id.clone();
-    let (loaded, chain, author) = db::run(&state.pool, move |c| {
+    let (loaded, chain, author, menu) = db::run(&state.pool, move |c| {
         let loaded = load_shell_data(c, &ws, &uid)?;
         let chain = pages::with_ancestors(c, &pid)?;
         let visible = match chain.first() {
@@ -253,7 +264,8 @@ async fn view_page_get(
         let author = users::by_id(c, &chain[0].created_by)?
             .map(|u| u.name)
             .unwrap_or_else(|| "Unknown".into());
-        Ok((loaded, chain, author))
+        let menu = page_menu::menu(c, &ws, &uid, loaded.role, &chain)?;
+        Ok((loaded, chain, author, menu))
     })
     .await?;
     let page = &chain[0];
@@ -282,6 +294,8 @@ async fn view_page_get(
         created_on: format_date(page.created_at),
         edited_on: format_date(page.last_edited_at),
         children,
+        menu,
+        shell_page_id: page.id.to_string(),
     };
     Ok(html(view.render()?))
 }

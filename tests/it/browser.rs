@@ -501,3 +501,41 @@ fn browser_owner_disconnects_a_members_connection() {
     d.screenshot("settings-disconnected");
     assert_eq!(me(), 401, "the member's token is dead");
 }
+
+#[test]
+fn browser_page_menu_add_connections_then_disconnect() {
+    let fx = crate::authorize::fixture();
+    let g = crate::api::connect(&fx, "grace@example.com", fx.acme.id.as_str(), &[]);
+    let token = g["access_token"].as_str().expect("at").to_string();
+    let api = |id: &str| {
+        bare_client()
+            .get(fx.srv.url(&format!("/v1/pages/{id}")))
+            .bearer_auth(&token)
+            .send()
+            .expect("get")
+            .status()
+            .as_u16()
+    };
+    assert_eq!(api(fx.roadmap.id.as_str()), 404);
+    let d = Driver::start();
+    d.goto(&fx.srv.url("/login"));
+    d.fill("Email", "grace@example.com");
+    d.fill("Password", PASSWORD);
+    d.click_label("Log in");
+    d.click("//nav[@aria-label='Pages']//a[normalize-space()='Roadmap']");
+    d.find("//main//h1[normalize-space()='Roadmap']");
+    d.click("//summary[@aria-label='Page menu']");
+    d.find("//p[normalize-space()='Add connections']");
+    d.screenshot("page-menu");
+    d.click("//button[.//span[@class='conn-title' and normalize-space()='Partner <b>App</b>']]");
+    d.find("//main//h1[normalize-space()='Roadmap']");
+    assert_eq!(api(fx.roadmap.id.as_str()), 200, "added through the menu");
+    d.click("//summary[@aria-label='Page menu']");
+    d.click("//button[normalize-space()='Disconnect']");
+    d.find("//main//h1[normalize-space()='Roadmap']");
+    assert_eq!(
+        api(fx.roadmap.id.as_str()),
+        404,
+        "disconnected through the menu"
+    );
+}

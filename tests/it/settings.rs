@@ -315,3 +315,113 @@ fn view_users_with_access_lists_installers_and_their_pages() {
     let hal = logged_in(&s.fx.srv, "hal@example.com");
     assert_eq!(get_html(&hal, &url).0, 403);
 }
+
+fn page_url(s: &Setup, page: &pagegrant::db::models::Page) -> String {
+    s.fx.srv.url(&format!("/w/{}/p/{}", s.fx.acme.id, page.id))
+}
+
+fn api_page_status(s: &Setup, token: &str, page: &pagegrant::db::models::Page) -> u16 {
+    bare_client()
+        .get(s.fx.srv.url(&format!("/v1/pages/{}", page.id)))
+        .bearer_auth(token)
+        .send()
+        .expect("get")
+        .status()
+        .as_u16()
+}
+
+#[test]
+fn page_menu_lists_direct_and_inherited_connections() {
+    let s = setup();
+    let ada = logged_in(&s.fx.srv, "ada@example.com");
+    let (_, page) = get_html(&ada, &page_url(&s, &s.fx.roadmap));
+    let menu = &page[page
+        .find("class=\"switcher page-menu\"")
+        .expect("page menu")..];
+    let menu = &menu[..menu.find("</details>").expect("end")];
+    assert!(menu.contains(">Add connections<") && menu.contains("Search connections"));
+    // Grace's connection has Engineering: via the ancestor, with a link to it.
+    assert!(
+        menu.contains(&format!(
+            "href=\"/w/{}/p/{}\">via Engineering</a>",
+            s.fx.acme.id, s.fx.eng.id
+        )),
+        "{menu}"
+    );
+    // Ada's was given Roadmap itself: Disconnect.
+    assert!(menu.contains(">Disconnect</button>"));
+    // A member sees the connections but may disconnect only her own.
+    let hal = logged_in(&s.fx.srv, "hal@example.com");
+    let (_, page) = get_html(&hal, &page_url(&s, &s.fx.roadmap));
+    let menu = &page[page
+        .find("class=\"switcher page-menu\"")
+        .expect("page menu")..];
+    assert!(!menu[..menu.find("</details>").expect("end")].contains(">Disconnect</button>"));
+}
+
+#[test]
+fn page_menu_add_and_disconnect_follow_roles_s52() {
+    let s = setup();
+    let grace_conn = s.grace_conn.clone();
+    let grace = logged_in(&s.fx.srv, "grace@example.com");
+    let csrf = csrf_of(&s, &grace);
+    let add = |c: &Client, page: &pagegrant::db::models::Page, csrf: &str, conn: &str| {
+        c.post(format!("{}/connections/add", page_url(&s, page)))
+            .form(&[("csrf", csrf), ("connection_id", conn)])
+            .send()
+            .expect("post")
+    };
+    let remove = |c: &Client, page: &pagegrant::db::models::Page, csrf: &str, conn: &str| {
+        c.post(format!("{}/connections/remove", page_url(&s, page)))
+            .form(&[("csrf", csrf), ("connection_id", conn)])
+            .send()
+            .expect("post")
+    };
+    // Grace adds her connection to her private page: the API sees it at once.
+    assert_eq!(
+        api_page_status(&s, &s.grace_token, &s.fx.grace_private),
+        404
+    );
+    assert_eq!(
+        add(&grace, &s.fx.grace_private, "", &grace_conn).status(),
+        403,
+        "no CSRF token"
+    );
+    assert_eq!(
+        add(&grace, &s.fx.grace_private, &csrf, &grace_conn).status(),
+        303
+    );
+    assert_eq!(
+        api_page_status(&s, &s.grace_token, &s.fx.grace_private),
+        200
+    );
+    // Another member cannot add or remove it, even by crafting requests.
+    let hal = logged_in(&s.fx.srv, "hal@example.com");
+    let hcsrf = csrf_of(&s, &hal);
+    assert_eq!(add(&hal, &s.fx.roadmap, &hcsrf, &grace_conn).status(), 403);
+    assert_eq!(remove(&hal, &s.fx.eng, &hcsrf, &grace_conn).status(), 403);
+    assert_eq!(
+        api_page_status(&s, &s.grace_token, &s.fx.eng),
+        200,
+        "nothing changed"
+    );
+    // Nobody shares a page they cannot see: Ada's private page is 404 for Grace.
+    assert_eq!(
+        add(&grace, &s.fx.ada_private, &csrf, &grace_conn).status(),
+        404
+    );
+    // The owner cannot give a member's connection the owner's private page.
+    let ada = logged_in(&s.fx.srv, "ada@example.com");
+    let acsrf = csrf_of(&s, &ada);
+    assert_eq!(
+        add(&ada, &s.fx.ada_private, &acsrf, &grace_conn).status(),
+        400
+    );
+    // Grace disconnects Engineering: its subtree disappears for her token.
+    assert_eq!(remove(&grace, &s.fx.eng, &csrf, &grace_conn).status(), 303);
+    assert_eq!(api_page_status(&s, &s.grace_token, &s.fx.roadmap), 404);
+    let events = pagegrant::db::queries::audit::for_workspace(&mut s.fx.srv.conn(), &s.fx.acme.id)
+        .expect("audit");
+    assert!(events.iter().any(|e| e.action == "connection.page_removed"));
+    assert!(events.iter().any(|e| e.action == "connection.page_added"));
+}

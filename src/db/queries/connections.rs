@@ -159,3 +159,14 @@ pub fn active_in_workspace(
         .select((Connection::as_select(), Integration::as_select()))
         .load(conn)
 }
+
+/// Stops sharing a page with a connection; false when it was not shared directly.
+pub fn remove_page(conn: &mut Conn, id: &ConnectionId, page: &PageId) -> QueryResult<bool> {
+    diesel::delete(
+        connection_pages::table
+            .filter(connection_pages::connection_id.eq(id))
+            .filter(connection_pages::page_id.eq(page)),
+    )
+    .execute(conn)
+    .map(|n| n > 0)
+}
