@@ -39,6 +39,7 @@ pub struct ConnectionsView {
     pub tab: &'static str,
     pub rows: Vec<ConnectionRow>,
     pub flash: Option<String>,
+    pub enterprise: Option<super::policy_pages::Enterprise>,
 }
 
 #[derive(Template)]
@@ -166,6 +167,8 @@ pub fn disconnect(
 pub struct SettingsQuery {
     tab: Option<String>,
     disconnected: Option<String>,
+    /// Filter by user, in the approved list.
+    user: Option<String>,
 }
 
 fn html(body: String) -> HttpResponse {
@@ -183,7 +186,7 @@ pub async fn view_connections_get(
     let ws = parse_ws(&path)?;
     let uid = user.user.id.clone();
     let q = q.into_inner();
-    let (loaded, rows, is_owner, tab, flash) = db::run(&state.pool, move |c| {
+    let (loaded, rows, is_owner, tab, flash, enterprise) = db::run(&state.pool, move |c| {
         let loaded = load_shell_data(c, &ws, &uid)?;
         let is_owner = loaded.role == Role::Owner;
         // Members have My connections only.
@@ -200,7 +203,12 @@ pub async fn view_connections_get(
             },
             None => None,
         };
-        Ok((loaded, rows, is_owner, tab, flash))
+        let enterprise = if tab == "all" {
+            super::policy_pages::enterprise(c, &ws, loaded.role, q.user.as_deref())?
+        } else {
+            None
+        };
+        Ok((loaded, rows, is_owner, tab, flash, enterprise))
     })
     .await?;
     let view = ConnectionsView {
@@ -209,6 +217,7 @@ pub async fn view_connections_get(
         tab,
         rows,
         flash,
+        enterprise,
     };
     Ok(html(view.render()?))
 }

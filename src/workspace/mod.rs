@@ -5,6 +5,7 @@
 pub mod connections;
 pub mod page_menu;
 pub mod policy;
+pub mod policy_pages;
 pub mod service;
 
 use actix_web::{web, HttpResponse};
@@ -56,6 +57,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route(
             "/w/{workspace_id}/p/{page_id}/connections/remove",
             web::post().to(page_menu::view_page_connection_remove_post),
+        )
+        .route(
+            "/w/{workspace_id}/settings/enterprise",
+            web::post().to(policy_pages::view_enterprise_post),
         )
         .route(
             "/w/{workspace_id}/settings/audit",

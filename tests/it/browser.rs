@@ -539,3 +539,51 @@ fn browser_page_menu_add_connections_then_disconnect() {
         "disconnected through the menu"
     );
 }
+
+#[test]
+fn browser_approved_list_blocks_then_unblocks_a_member() {
+    let fx = crate::authorize::fixture();
+    // Ada installs the partner, so it can be approved.
+    crate::api::connect(&fx, "ada@example.com", fx.acme.id.as_str(), &[&fx.eng]);
+    let consent_url = format!(
+        "{}/v1/oauth/authorize?client_id={}&response_type=code&redirect_uri=https%3A%2F%2Fpartner.example%2Fcb&workspace_id={}",
+        fx.srv.base, fx.conf.integration.client_id, fx.acme.id
+    );
+    let owner = Driver::start();
+    owner.goto(&fx.srv.url("/login"));
+    owner.fill("Email", "ada@example.com");
+    owner.fill("Password", PASSWORD);
+    owner.click_label("Log in");
+    owner.click_label("Settings & members");
+    owner.click("//label[normalize-space()='Only from approved list']");
+    owner.click("//form[contains(@class,'policy-form')]//button[normalize-space()='Save']");
+    owner.find("//label[normalize-space()='Only from approved list']/input[@checked]");
+
+    let member = Driver::start();
+    member.goto(&consent_url);
+    member.fill("Email", "grace@example.com");
+    member.fill("Password", PASSWORD);
+    member.click_label("Log in");
+    assert!(member.text("//*[@role='alert']").contains("approved list"));
+    assert_eq!(
+        member
+            .find_all("//button[normalize-space()='Allow access' and @disabled]")
+            .len(),
+        1
+    );
+
+    owner.click("//button[normalize-space()='Approve']");
+    owner
+        .find("//table[contains(@class,'approved')]//span[normalize-space()='Partner <b>App</b>']");
+    owner.screenshot("enterprise-settings");
+
+    member.goto(&consent_url);
+    assert!(member.find_all("//*[@role='alert']").is_empty());
+    member.click_label("Allow access");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !member.url().starts_with("https://partner.example/cb") {
+        assert!(Instant::now() < deadline, "still on {}", member.url());
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(member.url().contains("code="));
+}

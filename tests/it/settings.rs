@@ -425,3 +425,226 @@ fn page_menu_add_and_disconnect_follow_roles_s52() {
     assert!(events.iter().any(|e| e.action == "connection.page_removed"));
     assert!(events.iter().any(|e| e.action == "connection.page_added"));
 }
+
+fn enterprise_post(s: &Setup, c: &Client, ws: &str, form: &[(&str, &str)]) -> u16 {
+    c.post(s.fx.srv.url(&format!("/w/{ws}/settings/enterprise")))
+        .form(form)
+        .send()
+        .expect("post")
+        .status()
+        .as_u16()
+}
+
+fn member_consent_blocked(s: &Setup, client_id: &str) -> bool {
+    let grace = logged_in(&s.fx.srv, "grace@example.com");
+    let redirect = if client_id == s.fx.first.integration.client_id {
+        "https://github.example/cb"
+    } else {
+        "https://partner.example/cb"
+    };
+    let page = crate::authorize::consent_page(
+        &s.fx,
+        &grace,
+        &crate::authorize::base(client_id, &[("redirect_uri", redirect)]),
+    );
+    page.contains("approved list")
+}
+
+#[test]
+fn enterprise_restriction_and_approved_list_s52() {
+    let s = setup();
+    let ws = s.fx.acme.id.to_string();
+    let conf = s.fx.conf.integration.id.to_string();
+    let ada = logged_in(&s.fx.srv, "ada@example.com");
+    let csrf = csrf_of(&s, &ada);
+    let (_, page) = settings(&s, &ada, "");
+    for label in [
+        "Restrict members from installing connections",
+        "No restrictions",
+        "Only from approved list",
+        "Auto-approve connections built by pagegrant",
+        "Approved connections",
+        "+ Add approved connection",
+    ] {
+        assert!(
+            page.contains(label) || page.contains(&label.replace('&', "&#38;")),
+            "{label}"
+        );
+    }
+    // Members see none of it, and cannot act on it by crafting requests.
+    let hal = logged_in(&s.fx.srv, "hal@example.com");
+    let (_, hal_page) = settings(&s, &hal, "");
+    assert!(!hal_page.contains("Approved connections"));
+    let hcsrf = csrf_of(&s, &hal);
+    assert_eq!(
+        enterprise_post(
+            &s,
+            &hal,
+            &ws,
+            &[
+                ("csrf", &hcsrf),
+                ("action", "policy"),
+                ("policy", "approved_only")
+            ]
+        ),
+        403
+    );
+    assert!(
+        !member_consent_blocked(&s, &s.fx.conf.integration.client_id),
+        "nothing changed"
+    );
+    // Restrict: members are blocked from unapproved integrations.
+    assert_eq!(
+        enterprise_post(
+            &s,
+            &ada,
+            &ws,
+            &[("action", "policy"), ("policy", "approved_only")]
+        ),
+        403,
+        "no CSRF token"
+    );
+    assert_eq!(
+        enterprise_post(
+            &s,
+            &ada,
+            &ws,
+            &[
+                ("csrf", &csrf),
+                ("action", "policy"),
+                ("policy", "approved_only")
+            ]
+        ),
+        303
+    );
+    assert!(member_consent_blocked(&s, &s.fx.conf.integration.client_id));
+    // Only installed integrations can be approved.
+    assert_eq!(
+        enterprise_post(
+            &s,
+            &ada,
+            &ws,
+            &[
+                ("csrf", &csrf),
+                ("action", "approve"),
+                ("integration_id", s.fx.multi.integration.id.as_str())
+            ]
+        ),
+        400
+    );
+    assert_eq!(
+        enterprise_post(
+            &s,
+            &ada,
+            &ws,
+            &[
+                ("csrf", &csrf),
+                ("action", "approve"),
+                ("integration_id", &conf)
+            ]
+        ),
+        303
+    );
+    assert!(
+        !member_consent_blocked(&s, &s.fx.conf.integration.client_id),
+        "approved unblocks"
+    );
+    let (_, page) = settings(&s, &ada, "");
+    let approved = &page[page.find("Approved connections").expect("section")..];
+    assert!(
+        approved.contains("Grace") && approved.contains("Ada"),
+        "installers listed"
+    );
+    // Filter by user.
+    let (_, filtered) = settings(&s, &ada, &format!("?user={}", s.fx.grace.id));
+    let approved = &filtered[filtered.find("Approved connections").expect("section")..];
+    let row = &approved[..approved.find("</tbody>").expect("end")];
+    assert!(
+        row.contains("Grace") && !row.contains(">Ada<") && !row.contains(", Ada"),
+        "{row}"
+    );
+    // Removed from the list: new member installs stop, existing connections keep working.
+    assert_eq!(
+        enterprise_post(
+            &s,
+            &ada,
+            &ws,
+            &[
+                ("csrf", &csrf),
+                ("action", "unapprove"),
+                ("integration_id", &conf)
+            ]
+        ),
+        303
+    );
+    assert!(member_consent_blocked(&s, &s.fx.conf.integration.client_id));
+    assert_eq!(me_status(&s, &s.grace_token), 200);
+    // Auto-approve covers first-party integrations only.
+    assert!(member_consent_blocked(
+        &s,
+        &s.fx.first.integration.client_id
+    ));
+    assert_eq!(
+        enterprise_post(
+            &s,
+            &ada,
+            &ws,
+            &[
+                ("csrf", &csrf),
+                ("action", "policy"),
+                ("policy", "approved_only"),
+                ("auto_approve", "on")
+            ]
+        ),
+        303
+    );
+    assert!(!member_consent_blocked(
+        &s,
+        &s.fx.first.integration.client_id
+    ));
+    assert!(member_consent_blocked(&s, &s.fx.conf.integration.client_id));
+    // Disconnect all users.
+    assert_eq!(
+        enterprise_post(
+            &s,
+            &ada,
+            &ws,
+            &[
+                ("csrf", &csrf),
+                ("action", "disconnect_all"),
+                ("integration_id", &conf)
+            ]
+        ),
+        303
+    );
+    assert_eq!(me_status(&s, &s.grace_token), 401);
+    assert_eq!(me_status(&s, &s.ada_token), 401);
+    let events = pagegrant::db::queries::audit::for_workspace(&mut s.fx.srv.conn(), &s.fx.acme.id)
+        .expect("audit");
+    for action in [
+        "policy.changed",
+        "integration.approved",
+        "integration.unapproved",
+        "connection.disconnected",
+    ] {
+        assert!(
+            events.iter().any(|e| e.action == action),
+            "{action} audited"
+        );
+    }
+    // Not on a Free workspace.
+    let ncsrf = csrf;
+    assert_eq!(
+        enterprise_post(
+            &s,
+            &ada,
+            s.fx.notebook.id.as_str(),
+            &[
+                ("csrf", &ncsrf),
+                ("action", "policy"),
+                ("policy", "approved_only")
+            ]
+        ),
+        403
+    );
+}

@@ -170,3 +170,32 @@ pub fn remove_page(conn: &mut Conn, id: &ConnectionId, page: &PageId) -> QueryRe
     .execute(conn)
     .map(|n| n > 0)
 }
+
+pub fn unapprove(
+    conn: &mut Conn,
+    workspace: &crate::db::models::WorkspaceId,
+    integration: &crate::db::models::IntegrationId,
+) -> QueryResult<usize> {
+    use crate::db::schema::approved_integrations as a;
+    diesel::delete(
+        a::table
+            .filter(a::workspace_id.eq(workspace))
+            .filter(a::integration_id.eq(integration)),
+    )
+    .execute(conn)
+}
+
+/// The integrations on a workspace's approved list.
+pub fn approved(
+    conn: &mut Conn,
+    workspace: &crate::db::models::WorkspaceId,
+) -> QueryResult<Vec<crate::db::models::Integration>> {
+    use crate::db::models::Integration;
+    use crate::db::schema::{approved_integrations as a, integrations};
+    a::table
+        .inner_join(integrations::table)
+        .filter(a::workspace_id.eq(workspace))
+        .order(integrations::name.asc())
+        .select(Integration::as_select())
+        .load(conn)
+}
