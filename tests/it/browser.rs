@@ -222,6 +222,16 @@ impl Driver {
     }
 }
 
+/// Waits (up to 10 s) for what a click's form submission should bring about:
+/// the click returns before the browser has posted the form.
+fn wait_for(mut done: impl FnMut() -> bool, what: &str) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !done() {
+        assert!(Instant::now() < deadline, "{what}: did not happen");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
 fn xpath_literal(s: &str) -> String {
     if !s.contains('\'') {
         format!("'{s}'")
@@ -528,15 +538,17 @@ fn browser_page_menu_add_connections_then_disconnect() {
     d.find("//p[normalize-space()='Add connections']");
     d.screenshot("page-menu");
     d.click("//button[.//span[@class='conn-title' and normalize-space()='Partner <b>App</b>']]");
-    d.find("//main//h1[normalize-space()='Roadmap']");
-    assert_eq!(api(fx.roadmap.id.as_str()), 200, "added through the menu");
+    wait_for(
+        || api(fx.roadmap.id.as_str()) == 200,
+        "added through the menu",
+    );
+    // The reloaded page lists the connection with its Disconnect button.
+    d.find("//ul[@class='reach-list']//button[normalize-space()='Disconnect']");
     d.click("//summary[@aria-label='Page menu']");
     d.click("//button[normalize-space()='Disconnect']");
-    d.find("//main//h1[normalize-space()='Roadmap']");
-    assert_eq!(
-        api(fx.roadmap.id.as_str()),
-        404,
-        "disconnected through the menu"
+    wait_for(
+        || api(fx.roadmap.id.as_str()) == 404,
+        "disconnected through the menu",
     );
 }
 
