@@ -163,6 +163,14 @@ pub fn disconnect(
     Ok(name)
 }
 
+/// The workspace and connection ids of a `/w/{ws}/settings/connections/{id}/…` path.
+fn connection_path((ws, cid): (String, String)) -> Result<(WorkspaceId, ConnectionId), HtmlError> {
+    Ok((
+        parse_ws(&ws)?,
+        ConnectionId::parse(&cid).ok_or(HtmlError::NotFound)?,
+    ))
+}
+
 #[derive(Deserialize)]
 pub struct SettingsQuery {
     tab: Option<String>,
@@ -227,9 +235,7 @@ pub async fn view_disconnect_get(
     user: CurrentUser,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, HtmlError> {
-    let (ws_raw, cid_raw) = path.into_inner();
-    let ws = parse_ws(&ws_raw)?;
-    let cid = ConnectionId::parse(&cid_raw).ok_or(HtmlError::NotFound)?;
+    let (ws, cid) = connection_path(path.into_inner())?;
     let uid = user.user.id.clone();
     let (loaded, conn_row, name, added_by) = db::run(&state.pool, move |c| {
         let loaded = load_shell_data(c, &ws, &uid)?;
@@ -259,9 +265,7 @@ pub async fn view_disconnect_post(
         &user.session,
         form.as_ref().and_then(|f| f.csrf.as_deref()),
     )?;
-    let (ws_raw, cid_raw) = path.into_inner();
-    let ws = parse_ws(&ws_raw)?;
-    let cid = ConnectionId::parse(&cid_raw).ok_or(HtmlError::NotFound)?;
+    let (ws, cid) = connection_path(path.into_inner())?;
     let uid = user.user.id.clone();
     let (ws2, cid2) = (ws.clone(), cid.clone());
     db::run(&state.pool, move |c| {
@@ -381,9 +385,8 @@ pub async fn view_token_get(
     user: CurrentUser,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, HtmlError> {
-    let (ws_raw, cid_raw) = path.into_inner();
-    let ws = parse_ws(&ws_raw)?;
-    let cid = ConnectionId::parse(&cid_raw).ok_or(HtmlError::NotFound)?;
+    let (ws, cid) = connection_path(path.into_inner())?;
+    let cid_raw = cid.to_string();
     let uid = user.user.id.clone();
     let (loaded, name) = db::run(&state.pool, move |c| {
         let loaded = load_shell_data(c, &ws, &uid)?;
@@ -417,9 +420,8 @@ pub async fn view_token_post(
         &user.session,
         form.as_ref().and_then(|f| f.csrf.as_deref()),
     )?;
-    let (ws_raw, cid_raw) = path.into_inner();
-    let ws = parse_ws(&ws_raw)?;
-    let cid = ConnectionId::parse(&cid_raw).ok_or(HtmlError::NotFound)?;
+    let (ws, cid) = connection_path(path.into_inner())?;
+    let cid_raw = cid.to_string();
     let uid = user.user.id.clone();
     let st = state.clone();
     let (loaded, (name, token)) = db::run(&state.pool, move |c| {
@@ -458,9 +460,7 @@ pub async fn view_users_get(
     user: CurrentUser,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, HtmlError> {
-    let (ws_raw, cid_raw) = path.into_inner();
-    let ws = parse_ws(&ws_raw)?;
-    let cid = ConnectionId::parse(&cid_raw).ok_or(HtmlError::NotFound)?;
+    let (ws, cid) = connection_path(path.into_inner())?;
     let uid = user.user.id.clone();
     let (loaded, name, rows) = db::run(&state.pool, move |c| {
         let loaded = load_shell_data(c, &ws, &uid)?;
