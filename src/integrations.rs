@@ -157,6 +157,14 @@ pub fn register(conn: &mut Conn, sbox: &SecretBox, new: NewIntegration) -> AppRe
     if let Some(w) = &new.website_url {
         validate_website(w)?;
     }
+    let icon = match new.icon.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        Some(i) if i.chars().count() > 8 || i.chars().any(char::is_control) => {
+            return Err(AppError::invalid(
+                "an icon is an emoji or up to 8 characters",
+            ))
+        }
+        other => other.map(String::from),
+    };
     let support_email = match &new.support_email {
         Some(e) => Some(crate::accounts::normalize_email(e)?),
         None => None,
@@ -245,7 +253,7 @@ pub fn register(conn: &mut Conn, sbox: &SecretBox, new: NewIntegration) -> AppRe
             }),
         website_url: new.website_url.clone(),
         support_email,
-        icon: new.icon.clone(),
+        icon,
         first_party: new.first_party,
         capabilities,
         created_by: new.created_by.as_ref().map(|u| u.id.clone()),
@@ -353,6 +361,138 @@ pub fn connection_add_page(
         }
         Ok(added)
     })
+}
+
+/// The integration `id`, if `actor` created it. Anyone else is told it does
+/// not exist: only its creator manages an integration.
+pub fn owned(conn: &mut Conn, id: &IntegrationId, actor: &UserId) -> AppResult<Integration> {
+    integrations::by_id(conn, id)?
+        .filter(|i| i.created_by.as_ref() == Some(actor))
+        .ok_or(AppError::NotFound)
+}
+
+fn record_developer_event(
+    conn: &mut Conn,
+    i: &Integration,
+    actor: &UserId,
+    action: &str,
+    detail: String,
+) -> AppResult<()> {
+    audit::record(
+        conn,
+        &NewAuditEvent {
+            workspace_id: i.workspace_id.clone(),
+            actor: Some(actor.to_string()),
+            action: action.into(),
+            target: i.id.to_string(),
+            detail,
+            at: now(),
+        },
+    )?;
+    Ok(())
+}
+
+/// A new client secret for a confidential client; the old one stops working
+/// when the transaction commits. The new secret exists only in the return value.
+pub fn rotate_secret(
+    conn: &mut Conn,
+    id: &IntegrationId,
+    actor: &UserId,
+) -> AppResult<(Integration, String)> {
+    let i = owned(conn, id, actor)?;
+    if ClientType::parse(&i.client_type) != Some(ClientType::Confidential) {
+        return Err(AppError::invalid(
+            "This integration has no client secret to rotate (it is a public client or an internal integration).",
+        ));
+    }
+    let secret = crypto::random_secret();
+    db::write_tx(conn, |conn| {
+        integrations::set_secret_hash(conn, &i.id, &crypto::sha256_hex(&secret))?;
+        record_developer_event(conn, &i, actor, "secret.rotated", i.name.clone())
+    })?;
+    Ok((i, secret))
+}
+
+/// Replaces a public integration's redirect URIs, each checked as at
+/// registration (S9); nothing changes unless all of them pass.
+pub fn set_redirect_uris(
+    conn: &mut Conn,
+    id: &IntegrationId,
+    actor: &UserId,
+    given: &[String],
+) -> AppResult<Vec<String>> {
+    let i = owned(conn, id, actor)?;
+    if IntegrationKind::parse(&i.kind) != Some(IntegrationKind::Public) {
+        return Err(AppError::invalid(
+            "internal integrations do not use redirect URIs",
+        ));
+    }
+    let mut uris: Vec<String> = Vec::new();
+    for u in given.iter().map(|u| u.trim()).filter(|u| !u.is_empty()) {
+        validate_redirect_uri(u)?;
+        if !uris.iter().any(|x| x == u) {
+            uris.push(u.to_string());
+        }
+    }
+    if uris.is_empty() {
+        return Err(AppError::invalid(
+            "a public integration needs at least one redirect URI",
+        ));
+    }
+    db::write_tx(conn, |conn| {
+        integrations::replace_redirect_uris(conn, &i.id, &uris)?;
+        record_developer_event(conn, &i, actor, "redirect_uris.changed", uris.join(" "))
+    })?;
+    Ok(uris)
+}
+
+/// An internal integration's token for its creator, decrypted and audited in
+/// its workspace like an owner's retrieval. The creator must still belong to
+/// the workspace, and the connection must still be active.
+pub fn creator_token(
+    conn: &mut Conn,
+    sbox: &SecretBox,
+    id: &IntegrationId,
+    actor: &UserId,
+) -> AppResult<String> {
+    let i = owned(conn, id, actor)?;
+    let Some(ws) = i.workspace_id.clone() else {
+        return Err(AppError::invalid(
+            "Only internal integrations have an internal integration token.",
+        ));
+    };
+    if workspaces::membership(conn, &ws, actor)?.is_none() {
+        return Err(AppError::Forbidden(
+            "You are no longer a member of this integration's workspace.".into(),
+        ));
+    }
+    let Some(c) = connections::for_integration(conn, &i.id)?
+        .into_iter()
+        .next()
+    else {
+        return Err(AppError::NotFound);
+    };
+    if c.status != "active" {
+        return Err(AppError::Forbidden(
+            "A workspace owner disconnected this integration; its token no longer works.".into(),
+        ));
+    }
+    let Some(sealed) = connections::internal_token_sealed(conn, &c.id)? else {
+        return Err(AppError::NotFound);
+    };
+    let token = sbox.decrypt(&sealed)?;
+    audit::record(
+        conn,
+        &NewAuditEvent {
+            workspace_id: Some(ws),
+            actor: Some(actor.to_string()),
+            action: "token.retrieved".into(),
+            target: c.id.to_string(),
+            detail: i.name.clone(),
+            at: now(),
+        },
+    )?;
+    Ok(token)
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@ pub mod consent;
 pub mod crypto;
 pub mod db;
 pub mod demo;
+pub mod developers;
 pub mod error;
 pub mod integrations;
 pub mod oauth;
@@ -127,6 +128,7 @@ pub fn run(state: AppState, listener: TcpListener) -> std::io::Result<Server> {
             })
             .configure(web::routes)
             .configure(workspace::routes)
+            .configure(developers::routes)
             .configure(consent::routes)
             .configure(oauth::routes)
             .configure(api::routes)

@@ -216,7 +216,7 @@ fn seed_world(conn: &mut Conn, sbox: &SecretBox, issuer: &str) -> AppResult<()> 
             public_client: true,
             client_id: Some(PARTNER_CLIENT_ID.into()),
             developer_name: Some("pagegrant demo".into()),
-            website_url: Some(issuer.to_string()),
+            website_url: Some(format!("{}/demo/partner", issuer.trim_end_matches('/'))),
             ..Default::default()
         },
     )?;

@@ -116,3 +116,28 @@ pub fn verify_login(req: &HttpRequest, secure: bool, token: Option<&str>) -> Res
         _ => Err(forbidden()),
     }
 }
+
+/// A logged-in form with repeated fields (checkboxes): checks that it is a
+/// form from this site carrying the session's token, then hands back its
+/// fields in order.
+pub fn verify_form(
+    req: &HttpRequest,
+    session: &Session,
+    body: &[u8],
+) -> Result<Vec<(String, String)>, HtmlError> {
+    let is_form = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+    if !is_form {
+        return Err(forbidden());
+    }
+    let pairs: Vec<(String, String)> = url::form_urlencoded::parse(body).into_owned().collect();
+    let token = pairs
+        .iter()
+        .find(|(k, _)| k == "csrf")
+        .map(|(_, v)| v.as_str());
+    verify(req, session, token)?;
+    Ok(pairs)
+}

@@ -30,6 +30,7 @@ pub fn cookie_name(secure: bool) -> &'static str {
 }
 
 /// A logged-in user and their session.
+#[derive(Clone)]
 pub struct CurrentUser {
     pub user: User,
     pub session: Session,

@@ -40,6 +40,101 @@ pub struct ConnectionsView {
     pub rows: Vec<ConnectionRow>,
     pub flash: Option<String>,
     pub enterprise: Option<super::policy_pages::Enterprise>,
+    /// What **+ Add connection** offers here.
+    pub add: Vec<AddOption>,
+}
+
+/// One public integration in **+ Add connection**: a link that starts the
+/// consent flow with this workspace pre-selected, or why it cannot be added.
+pub struct AddOption {
+    pub name: String,
+    pub icon: String,
+    pub developer: String,
+    pub href: Option<String>,
+    pub note: Option<String>,
+}
+
+/// The public integrations a user may install in `ws`: each starts the
+/// consent flow at its first redirect URI with this workspace pre-selected.
+/// Public clients need a PKCE challenge only their own site can make, so
+/// those are sent to the developer's website instead; integrations the
+/// install policy forbids say why.
+pub fn add_options(
+    c: &mut Conn,
+    ws: &crate::db::models::Workspace,
+    role: Role,
+) -> AppResult<Vec<AddOption>> {
+    use crate::db::models::ClientType;
+    use crate::db::queries::integrations as iq;
+    let mut out = Vec::new();
+    for i in iq::public(c)? {
+        let Some(uri) = iq::redirect_uris(c, &i.id)?.into_iter().next() else {
+            continue;
+        };
+        let (href, note) = match super::policy::can_install(c, ws, role, &i)? {
+            Err(_) => (
+                None,
+                Some("Not on this workspace's approved list".to_string()),
+            ),
+            Ok(()) if ClientType::parse(&i.client_type) == Some(ClientType::Public) => {
+                match i.website_url.clone() {
+                    Some(w) => (Some(w), Some("Connect from the developer's website".into())),
+                    None => (None, Some("Connect from the developer's app".into())),
+                }
+            }
+            Ok(()) => {
+                let q = url::form_urlencoded::Serializer::new(String::new())
+                    .append_pair("client_id", &i.client_id)
+                    .append_pair("response_type", "code")
+                    .append_pair("owner", "user")
+                    .append_pair("redirect_uri", &uri)
+                    .append_pair("workspace_id", ws.id.as_str())
+                    .finish();
+                (Some(format!("/v1/oauth/authorize?{q}")), None)
+            }
+        };
+        out.push(AddOption {
+            icon: i
+                .icon
+                .clone()
+                .filter(|x| !x.is_empty())
+                .unwrap_or_else(|| initial(&i.name)),
+            developer: i.developer_name.clone(),
+            name: i.name,
+            href,
+            note,
+        });
+    }
+    Ok(out)
+}
+
+/// Creates an internal integration for this workspace from **+ Add
+/// connection** (owners only), installed by the owner who made it.
+pub fn create_internal(
+    c: &mut Conn,
+    sbox: &crate::crypto::SecretBox,
+    ws: &WorkspaceId,
+    actor: &UserId,
+    name: &str,
+) -> AppResult<crate::integrations::Created> {
+    let (w, role) = super::service::role_in(c, ws, actor)?;
+    if role != Role::Owner {
+        return Err(AppError::Forbidden(
+            "Only workspace owners can create an internal integration here; members can create one under My integrations where the workspace allows it.".into(),
+        ));
+    }
+    let creator = users::by_id(c, actor)?.ok_or(AppError::NotFound)?;
+    crate::integrations::register(
+        c,
+        sbox,
+        crate::integrations::NewIntegration {
+            name: name.to_string(),
+            kind: Some(crate::db::models::IntegrationKind::Internal),
+            workspace: Some(w),
+            created_by: Some(creator),
+            ..Default::default()
+        },
+    )
 }
 
 #[derive(Template)]
@@ -175,6 +270,11 @@ fn connection_path((ws, cid): (String, String)) -> Result<(WorkspaceId, Connecti
 pub struct SettingsQuery {
     tab: Option<String>,
     disconnected: Option<String>,
+    /// An internal integration just created here (its connection id).
+    created: Option<String>,
+    /// An Enterprise action just done, with the integration it concerned.
+    done: Option<String>,
+    integration: Option<String>,
     /// Filter by user, in the approved list.
     user: Option<String>,
 }
@@ -194,7 +294,7 @@ pub async fn view_connections_get(
     let ws = parse_ws(&path)?;
     let uid = user.user.id.clone();
     let q = q.into_inner();
-    let (loaded, rows, is_owner, tab, flash, enterprise) = db::run(&state.pool, move |c| {
+    let (loaded, rows, is_owner, tab, flash, enterprise, add) = db::run(&state.pool, move |c| {
         let loaded = load_shell_data(c, &ws, &uid)?;
         let is_owner = loaded.role == Role::Owner;
         // Members have My connections only.
@@ -204,19 +304,32 @@ pub async fn view_connections_get(
         };
         let rows = list(c, &ws, &uid, loaded.role, tab == "mine")?;
         // The flash names an integration this viewer may know about, by id, never echoed text.
-        let flash = match q.disconnected.as_deref().and_then(ConnectionId::parse) {
-            Some(id) => match manageable(c, &ws, &uid, loaded.role, &id) {
-                Ok((_, name)) => Some(format!("Disconnected {name}")),
-                Err(_) => None,
-            },
-            None => None,
+        let named = |c: &mut Conn, raw: Option<&str>| -> AppResult<Option<String>> {
+            match raw.and_then(ConnectionId::parse) {
+                Some(id) => Ok(manageable(c, &ws, &uid, loaded.role, &id)
+                    .ok()
+                    .map(|(_, name)| name)),
+                None => Ok(None),
+            }
         };
+        let flash = if let Some(name) = named(c, q.disconnected.as_deref())? {
+            Some(format!("Disconnected {name}"))
+        } else if let Some(name) = named(c, q.created.as_deref())? {
+            Some(format!(
+                "Created {name}. Copy its token from its ••• menu: Copy internal integration token."
+            ))
+        } else if is_owner {
+            super::policy_pages::flash(c, q.done.as_deref(), q.integration.as_deref())?
+        } else {
+            None
+        };
+        let add = add_options(c, &loaded.workspace, loaded.role)?;
         let enterprise = if tab == "all" {
             super::policy_pages::enterprise(c, &ws, loaded.role, q.user.as_deref())?
         } else {
             None
         };
-        Ok((loaded, rows, is_owner, tab, flash, enterprise))
+        Ok((loaded, rows, is_owner, tab, flash, enterprise, add))
     })
     .await?;
     let view = ConnectionsView {
@@ -226,6 +339,7 @@ pub async fn view_connections_get(
         rows,
         flash,
         enterprise,
+        add,
     };
     Ok(html(view.render()?))
 }
@@ -353,14 +467,7 @@ pub fn retrieve_token(
         ));
     }
     let (conn_row, name) = manageable(c, ws, actor, role, id)?;
-    use crate::db::schema::internal_tokens;
-    use diesel::prelude::*;
-    let sealed: Option<String> = internal_tokens::table
-        .find(&conn_row.id)
-        .select(internal_tokens::encrypted)
-        .first(c)
-        .optional()?;
-    let Some(sealed) = sealed else {
+    let Some(sealed) = connections::internal_token_sealed(c, &conn_row.id)? else {
         return Err(AppError::invalid(
             "This connection is not an internal integration; it has no token to copy.",
         ));
@@ -496,4 +603,43 @@ pub async fn view_users_get(
         rows,
     };
     Ok(html(view.render()?))
+}
+
+#[derive(Deserialize)]
+pub struct InternalForm {
+    csrf: Option<String>,
+    name: Option<String>,
+}
+
+pub async fn view_internal_post(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    path: web::Path<String>,
+    form: Option<web::Form<InternalForm>>,
+) -> Result<HttpResponse, HtmlError> {
+    csrf::verify(
+        &req,
+        &user.session,
+        form.as_ref().and_then(|f| f.csrf.as_deref()),
+    )?;
+    let ws = parse_ws(&path)?;
+    let name = form.and_then(|f| f.into_inner().name).unwrap_or_default();
+    let uid = user.user.id.clone();
+    let st = state.clone();
+    let w = ws.clone();
+    let made = db::run(&state.pool, move |c| {
+        create_internal(c, &st.secret_box, &w, &uid, &name)
+    })
+    .await?;
+    let cid = made
+        .connection_id
+        .map(|c| c.to_string())
+        .unwrap_or_default();
+    Ok(HttpResponse::SeeOther()
+        .insert_header((
+            header::LOCATION,
+            format!("/w/{ws}/settings/connections?created={cid}"),
+        ))
+        .finish())
 }

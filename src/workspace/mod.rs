@@ -63,6 +63,14 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             web::post().to(policy_pages::view_enterprise_post),
         )
         .route(
+            "/w/{workspace_id}/settings/enterprise/disconnect-all",
+            web::get().to(policy_pages::view_disconnect_all_get),
+        )
+        .route(
+            "/w/{workspace_id}/settings/connections/internal",
+            web::post().to(connections::view_internal_post),
+        )
+        .route(
             "/w/{workspace_id}/settings/audit",
             web::get().to(connections::view_audit_get),
         );
@@ -209,6 +217,43 @@ pub(crate) fn shell(user: &CurrentUser, l: &Loaded, current: Option<&PageId>) ->
             .iter()
             .map(|r| tree_item(&r.page, r.depth, current))
             .collect(),
+    }
+}
+
+/// The shell data for pages outside one workspace (My integrations): the
+/// preferred workspace if the user belongs to it, else their first, else none.
+pub(crate) fn load_any_shell_data(
+    conn: &mut Conn,
+    user: &UserId,
+    preferred: Option<&WorkspaceId>,
+) -> AppResult<Option<Loaded>> {
+    let mine = workspaces::for_user(conn, user)?;
+    let pick = preferred
+        .and_then(|p| mine.iter().find(|(w, _)| &w.id == p))
+        .or(mine.first())
+        .map(|(w, _)| w.id.clone());
+    match pick {
+        Some(ws) => Ok(Some(load_shell_data(conn, &ws, user)?)),
+        None => Ok(None),
+    }
+}
+
+/// `shell`, or a shell with no workspace (its template hides the workspace parts).
+pub(crate) fn shell_or_bare(user: &CurrentUser, l: Option<&Loaded>) -> Shell {
+    match l {
+        Some(l) => shell(user, l, None),
+        None => Shell {
+            user_name: user.user.name.clone(),
+            user_email: user.user.email.clone(),
+            csrf: user.csrf().to_string(),
+            workspace_id: String::new(),
+            workspace_name: "No workspace".into(),
+            workspace_initial: "?".into(),
+            plan: String::new(),
+            role: String::new(),
+            switcher: Vec::new(),
+            tree: Vec::new(),
+        },
     }
 }
 

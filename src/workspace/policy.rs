@@ -13,18 +13,19 @@ use crate::error::AppResult;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Blocked(pub String);
 
+/// An Enterprise workspace set to "Only from approved list".
+pub fn restricted(ws: &Workspace) -> bool {
+    Plan::parse(&ws.plan) == Some(Plan::Enterprise)
+        && InstallPolicy::parse(&ws.install_policy) == Some(InstallPolicy::ApprovedOnly)
+}
+
 pub fn can_install(
     conn: &mut Conn,
     ws: &Workspace,
     role: Role,
     integration: &Integration,
 ) -> AppResult<Result<(), Blocked>> {
-    if role == Role::Owner {
-        return Ok(Ok(()));
-    }
-    let restricted = Plan::parse(&ws.plan) == Some(Plan::Enterprise)
-        && InstallPolicy::parse(&ws.install_policy) == Some(InstallPolicy::ApprovedOnly);
-    if !restricted {
+    if role == Role::Owner || !restricted(ws) {
         return Ok(Ok(()));
     }
     if connections::is_approved(conn, &ws.id, &integration.id)? {
@@ -38,4 +39,17 @@ pub fn can_install(
          Ask a workspace owner to approve it.",
         ws.name, integration.name
     ))))
+}
+
+/// Creating an internal integration installs it in its workspace, so the
+/// same policy applies: with "Only from approved list", only owners may.
+pub fn can_create_internal(ws: &Workspace, role: Role) -> Result<(), Blocked> {
+    if role == Role::Owner || !restricted(ws) {
+        return Ok(());
+    }
+    Err(Blocked(format!(
+        "The owners of {} only allow connections from an approved list, so only an owner \
+         can create an internal integration there.",
+        ws.name
+    )))
 }

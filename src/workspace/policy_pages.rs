@@ -164,6 +164,16 @@ pub async fn view_enterprise_post(
     let ws = parse_ws(&path)?;
     let uid = user.user.id.clone();
     let w = ws.clone();
+    let done = match form.action.as_deref() {
+        Some(a @ ("policy" | "approve" | "unapprove" | "disconnect_all")) => a.to_string(),
+        _ => String::new(),
+    };
+    let about = form
+        .integration_id
+        .as_deref()
+        .and_then(IntegrationId::parse)
+        .map(|i| i.to_string())
+        .unwrap_or_default();
     db::run(&state.pool, move |c| {
         owner_of_enterprise(c, &w, &uid)?;
         let integration = || -> AppResult<IntegrationId> {
@@ -242,6 +252,90 @@ pub async fn view_enterprise_post(
     })
     .await?;
     Ok(HttpResponse::SeeOther()
-        .insert_header((header::LOCATION, format!("/w/{ws}/settings/connections")))
+        .insert_header((
+            header::LOCATION,
+            format!("/w/{ws}/settings/connections?done={done}&integration={about}"),
+        ))
         .finish())
+}
+
+/// The flash after an Enterprise action, naming the integration by its id
+/// (never echoing text from the address bar).
+pub fn flash(
+    c: &mut Conn,
+    done: Option<&str>,
+    integration: Option<&str>,
+) -> AppResult<Option<String>> {
+    let name = match integration.and_then(IntegrationId::parse) {
+        Some(id) => crate::db::queries::integrations::by_id(c, &id)?.map(|i| i.name),
+        None => None,
+    };
+    Ok(match (done, name) {
+        (Some("policy"), _) => Some("Saved who may install connections".into()),
+        (Some("approve"), Some(n)) => Some(format!("Approved {n}")),
+        (Some("unapprove"), Some(n)) => Some(format!("Removed {n} from the approved list")),
+        (Some("disconnect_all"), Some(n)) => Some(format!("Disconnected {n} for all users")),
+        _ => None,
+    })
+}
+
+#[derive(askama::Template)]
+#[template(path = "workspace/confirm_disconnect_all.html")]
+pub struct ConfirmAllView {
+    pub shell: super::Shell,
+    pub integration_id: String,
+    pub name: String,
+    pub installers: Vec<String>,
+}
+
+#[derive(Deserialize)]
+pub struct DisconnectAllQuery {
+    integration_id: Option<String>,
+}
+
+/// The confirmation step before **Disconnect all users**.
+pub async fn view_disconnect_all_get(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    path: web::Path<String>,
+    q: web::Query<DisconnectAllQuery>,
+) -> Result<HttpResponse, HtmlError> {
+    use askama::Template;
+    let ws = parse_ws(&path)?;
+    let id = q
+        .integration_id
+        .as_deref()
+        .and_then(IntegrationId::parse)
+        .ok_or(HtmlError::NotFound)?;
+    let uid = user.user.id.clone();
+    let (loaded, name, installers) = db::run(&state.pool, move |c| {
+        let loaded = super::load_shell_data(c, &ws, &uid)?;
+        owner_of_enterprise(c, &ws, &uid)?;
+        let active: Vec<_> = connections::active_in_workspace(c, &ws, None)?
+            .into_iter()
+            .filter(|(_, i)| i.id == id)
+            .collect();
+        let Some(name) = active.first().map(|(_, i)| i.name.clone()) else {
+            return Err(AppError::NotFound);
+        };
+        let mut installers = Vec::new();
+        for (conn_row, _) in &active {
+            installers.push(
+                users::by_id(c, &conn_row.installed_by)?
+                    .map(|u| u.name)
+                    .unwrap_or_default(),
+            );
+        }
+        Ok((loaded, name, installers))
+    })
+    .await?;
+    let view = ConfirmAllView {
+        shell: super::shell(&user, &loaded, None),
+        integration_id: q.integration_id.clone().unwrap_or_default(),
+        name,
+        installers,
+    };
+    Ok(HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .body(view.render()?))
 }

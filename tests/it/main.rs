@@ -10,6 +10,7 @@ mod api;
 mod authorize;
 mod cli;
 mod config;
+mod developers;
 mod interop;
 mod openapi;
 mod partner;

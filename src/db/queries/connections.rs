@@ -199,3 +199,24 @@ pub fn approved(
         .select(Integration::as_select())
         .load(conn)
 }
+
+/// The encrypted copy of an internal connection's token, if it has one.
+pub fn internal_token_sealed(conn: &mut Conn, id: &ConnectionId) -> QueryResult<Option<String>> {
+    internal_tokens::table
+        .find(id)
+        .select(internal_tokens::encrypted)
+        .first(conn)
+        .optional()
+}
+
+/// The connections of one integration, any status (an internal integration has one).
+pub fn for_integration(
+    conn: &mut Conn,
+    id: &crate::db::models::IntegrationId,
+) -> QueryResult<Vec<Connection>> {
+    connections::table
+        .filter(connections::integration_id.eq(id))
+        .order(connections::created_at.asc())
+        .select(Connection::as_select())
+        .load(conn)
+}

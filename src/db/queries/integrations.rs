@@ -69,3 +69,32 @@ pub fn replace_redirect_uris(
     .execute(conn)?;
     insert_redirect_uris(conn, id, uris)
 }
+
+/// Integrations a user created (My integrations), newest first.
+pub fn created_by(
+    conn: &mut Conn,
+    user: &crate::db::models::UserId,
+) -> QueryResult<Vec<Integration>> {
+    integrations::table
+        .filter(integrations::created_by.eq(user))
+        .order((integrations::created_at.desc(), integrations::name.asc()))
+        .select(Integration::as_select())
+        .load(conn)
+}
+
+/// Every public integration, by name: what **+ Add connection** offers.
+pub fn public(conn: &mut Conn) -> QueryResult<Vec<Integration>> {
+    integrations::table
+        .filter(integrations::kind.eq("public"))
+        .order(integrations::name.asc())
+        .select(Integration::as_select())
+        .load(conn)
+}
+
+/// Replaces the stored secret hash; the old secret stops working with this
+/// statement, since every client authentication reads the row afresh.
+pub fn set_secret_hash(conn: &mut Conn, id: &IntegrationId, hash: &str) -> QueryResult<usize> {
+    diesel::update(integrations::table.find(id))
+        .set(integrations::client_secret_hash.eq(Some(hash)))
+        .execute(conn)
+}
