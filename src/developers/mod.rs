@@ -10,6 +10,7 @@ use actix_web::{http::header, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
+use crate::consent::service::capability_words;
 use crate::db::models::{
     ClientType, Integration, IntegrationId, IntegrationKind, Role, WorkspaceId, CAPABILITIES,
     DEFAULT_CAPABILITIES,
@@ -22,7 +23,6 @@ use crate::web::csrf;
 use crate::web::errors::HtmlError;
 use crate::web::session::{CsrfForm, CurrentUser};
 use crate::workspace::{format_date, load_any_shell_data, policy, shell_or_bare, Shell};
-use crate::consent::service::capability_words;
 use crate::AppState;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {

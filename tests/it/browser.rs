@@ -599,3 +599,134 @@ fn browser_approved_list_blocks_then_unblocks_a_member() {
     }
     assert!(member.url().contains("code="));
 }
+
+impl Driver {
+    /// The current value of a form field (a property, not the attribute).
+    fn value(&self, xpath: &str) -> String {
+        let e = self.find(xpath);
+        self.cmd(
+            reqwest::Method::GET,
+            &format!("/element/{e}/property/value"),
+            None,
+        )
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+    }
+
+    fn login_as(&self, srv: &TestServer, email: &str) {
+        self.goto(&srv.url("/login"));
+        self.fill("Email", email);
+        self.fill("Password", PASSWORD);
+        self.click_label("Log in");
+        self.find("//aside[@aria-label='Sidebar']");
+    }
+}
+
+#[test]
+fn browser_member_sees_only_my_connections() {
+    let fx = crate::authorize::fixture();
+    crate::api::connect(&fx, "grace@example.com", fx.acme.id.as_str(), &[&fx.eng]);
+    crate::api::connect(&fx, "ada@example.com", fx.acme.id.as_str(), &[&fx.roadmap]);
+    let d = Driver::start();
+    d.login_as(&fx.srv, "grace@example.com");
+    d.click_label("Settings & members");
+    d.find("//a[normalize-space()='My connections' and @aria-current='page']");
+    d.screenshot("settings-my-connections-member");
+    assert!(
+        d.find_all("//nav[@aria-label='Settings']//a[normalize-space()='Connections']")
+            .is_empty(),
+        "no Connections tab for members"
+    );
+    assert_eq!(
+        d.find_all("//table[contains(@class,'connections')]//span[@class='conn-name']")
+            .len(),
+        1,
+        "only her own connection"
+    );
+    assert!(d
+        .find_all("//h2[normalize-space()='Restrict members from installing connections']")
+        .is_empty());
+    // Trying the owners' tab by address still shows My connections only.
+    d.goto(
+        &fx.srv
+            .url(&format!("/w/{}/settings/connections?tab=all", fx.acme.id)),
+    );
+    d.find("//a[normalize-space()='My connections' and @aria-current='page']");
+    assert_eq!(
+        d.find_all("//table[contains(@class,'connections')]//span[@class='conn-name']")
+            .len(),
+        1
+    );
+}
+
+#[test]
+fn browser_add_connection_starts_consent_for_this_workspace() {
+    let fx = crate::authorize::fixture();
+    let d = Driver::start();
+    d.login_as(&fx.srv, "grace@example.com");
+    d.click_label("Settings & members");
+    d.click_label("+ Add connection");
+    d.screenshot("settings-add-connection");
+    d.click("//ul[@class='add-list']//a[.//span[@class='conn-title' and normalize-space()='Partner <b>App</b>']]");
+    d.find("//button[normalize-space()='Allow access']");
+    assert!(d
+        .text("//summary[@aria-label='Switch workspace']")
+        .contains("Acme Corp"));
+    d.click_label("Select pages");
+    d.click("//label[normalize-space()='Engineering']");
+    d.click_label("Allow access");
+    wait_for(
+        || d.url().starts_with("https://partner.example/cb"),
+        "redirected to the partner",
+    );
+    assert!(d.url().contains("code="));
+}
+
+#[test]
+fn browser_create_integration_then_rotate_secret() {
+    let fx = crate::authorize::fixture();
+    let d = Driver::start();
+    d.login_as(&fx.srv, "grace@example.com");
+    d.click_label("My integrations");
+    d.find("//h1[normalize-space()='My integrations']");
+    d.fill("Name", "Grace's Sync");
+    d.fill(
+        "Redirect URIs (public integrations, one per line)",
+        "https://sync.example/callback",
+    );
+    d.fill("Website", "https://sync.example");
+    d.screenshot("developers-new");
+    d.click_label("Create integration");
+    d.find("//*[@role='status' and normalize-space()=\"Created Grace's Sync\"]");
+    d.screenshot("developers-created");
+    let client_id = d.value("//input[@id='client-id']");
+    let first = d.value("//input[@id='client-secret']");
+    let introspect = |secret: &str| {
+        bare_client()
+            .post(fx.srv.url("/v1/oauth/introspect"))
+            .basic_auth(&client_id, Some(secret))
+            .form(&[("token", "x")])
+            .send()
+            .expect("introspect")
+            .status()
+            .as_u16()
+    };
+    assert_eq!(introspect(&first), 200);
+
+    d.click_label("Rotate secret");
+    d.find("//h1[starts-with(normalize-space(), 'Rotate the secret')]");
+    d.screenshot("developers-rotate-confirm");
+    d.click("//button[normalize-space()='Rotate secret']");
+    d.find("//*[@role='status' and contains(., 'the old secret no longer works')]");
+    let second = d.value("//input[@id='client-secret']");
+    assert_ne!(first, second);
+    assert_eq!(introspect(&first), 401, "the old secret stopped at once");
+    assert_eq!(introspect(&second), 200);
+    d.screenshot("developers-rotated");
+
+    // Leaving and coming back: the secret is not shown again.
+    d.click("//nav[@aria-label='Breadcrumbs']//a[normalize-space()=\"Grace's Sync\"]");
+    d.find("//a[normalize-space()='Rotate secret']");
+    assert!(d.find_all("//input[@id='client-secret']").is_empty());
+}
