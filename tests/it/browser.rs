@@ -1,32 +1,48 @@
 //! Browser tests (feature `e2e`): Debian's chromium driven through
-//! chromedriver, clicking by visible label, as a person would. The WebDriver
-//! protocol is plain JSON over HTTP, spoken here with the test's own client.
-//! Screenshots land in target/screenshots/ for a human to look at.
+//! chromedriver with `fantoccini`, clicking by visible label, as a person
+//! would. The tests are plain blocking code; `Driver` runs fantoccini's
+//! futures on a small runtime of its own. Screenshots land in
+//! target/screenshots/ for a human to look at, and a failing test leaves one
+//! of the page it failed on (`FAILED-<test>.png`).
 
 use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use serde_json::{json, Value};
+use fantoccini::elements::Element;
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::json;
 
 use crate::common::*;
 
-const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
-
 struct Driver {
+    rt: tokio::runtime::Runtime,
+    client: Option<Client>,
     child: Child,
-    base: String,
-    session: String,
-    http: reqwest::blocking::Client,
     _profile: tempfile::TempDir,
+}
+
+fn screenshot_dir() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots")
 }
 
 impl Drop for Driver {
     fn drop(&mut self) {
-        let _ = self
-            .http
-            .delete(format!("{}/session/{}", self.base, self.session))
-            .send();
+        if let Some(client) = self.client.take() {
+            if std::thread::panicking() {
+                // The test's thread is named after the test.
+                let name = std::thread::current()
+                    .name()
+                    .unwrap_or("unknown")
+                    .replace("::", "-");
+                if let Ok(png) = self.rt.block_on(client.screenshot()) {
+                    let _ = std::fs::create_dir_all(screenshot_dir());
+                    let _ =
+                        std::fs::write(screenshot_dir().join(format!("FAILED-{name}.png")), png);
+                }
+            }
+            let _ = self.rt.block_on(client.close());
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
@@ -48,85 +64,70 @@ impl Driver {
             .stderr(Stdio::null())
             .spawn()
             .expect("chromedriver (apt install chromium-driver)");
-        let base = format!("http://127.0.0.1:{port}");
-        let http = reqwest::blocking::Client::builder()
-            .timeout(Duration::from_secs(60))
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
             .build()
-            .expect("client");
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while http.get(format!("{base}/status")).send().is_err() {
-            assert!(Instant::now() < deadline, "chromedriver did not start");
-            std::thread::sleep(Duration::from_millis(100));
-        }
+            .expect("runtime");
+        let base = format!("http://127.0.0.1:{port}");
         let profile = tempfile::tempdir().expect("profile dir");
-        let caps = json!({"capabilities": {"alwaysMatch": {
-            "browserName": "chrome",
-            "goog:chromeOptions": {
+        let mut caps = serde_json::Map::new();
+        caps.insert("browserName".into(), json!("chrome"));
+        caps.insert(
+            "goog:chromeOptions".into(),
+            json!({
                 "binary": "/usr/bin/chromium",
                 "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                          "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
                          "--window-size=1280,800", format!("--user-data-dir={}", profile.path().display())]
+            }),
+        );
+        let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+        // chromedriver takes a moment to listen.
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let client = loop {
+            match rt.block_on(
+                ClientBuilder::new(connector.clone())
+                    .capabilities(caps.clone())
+                    .connect(&base),
+            ) {
+                Ok(c) => break c,
+                Err(e) => {
+                    assert!(Instant::now() < deadline, "chromedriver did not start: {e}");
+                    std::thread::sleep(Duration::from_millis(100));
+                }
             }
-        }}});
-        let v: Value = http
-            .post(format!("{base}/session"))
-            .json(&caps)
-            .send()
-            .expect("new session")
-            .json()
-            .expect("json");
-        let session = v["value"]["sessionId"]
-            .as_str()
-            .unwrap_or_else(|| panic!("no session: {v}"))
-            .to_string();
+        };
         Driver {
+            rt,
+            client: Some(client),
             child,
-            base,
-            session,
-            http,
             _profile: profile,
         }
     }
 
-    fn cmd(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
-        let url = format!("{}/session/{}{}", self.base, self.session, path);
-        let mut req = self.http.request(method, url);
-        req = req.json(&body.unwrap_or_else(|| json!({})));
-        let v: Value = req.send().expect("webdriver").json().expect("json");
-        if v["value"].get("error").is_some() {
-            panic!("webdriver {path}: {}", v["value"]);
-        }
-        v["value"].clone()
+    fn c(&self) -> &Client {
+        self.client.as_ref().expect("session")
     }
 
     fn goto(&self, url: &str) {
-        self.cmd(reqwest::Method::POST, "/url", Some(json!({"url": url})));
+        self.rt.block_on(self.c().goto(url)).expect("goto");
     }
 
     fn url(&self) -> String {
-        self.cmd(reqwest::Method::GET, "/url", None)
-            .as_str()
+        self.rt
+            .block_on(self.c().current_url())
+            .map(|u| u.to_string())
             .unwrap_or_default()
-            .to_string()
     }
 
-    fn find_all(&self, xpath: &str) -> Vec<String> {
-        let v = self.cmd(
-            reqwest::Method::POST,
-            "/elements",
-            Some(json!({"using": "xpath", "value": xpath})),
-        );
-        v.as_array()
-            .map(|a| {
-                a.iter()
-                    .filter_map(|e| e[ELEMENT].as_str().map(String::from))
-                    .collect()
-            })
+    fn find_all(&self, xpath: &str) -> Vec<Element> {
+        self.rt
+            .block_on(self.c().find_all(Locator::XPath(xpath)))
             .unwrap_or_default()
     }
 
     /// Waits for an element (pages load after clicks).
-    fn find(&self, xpath: &str) -> String {
+    fn find(&self, xpath: &str) -> Element {
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
             if let Some(e) = self.find_all(xpath).into_iter().next() {
@@ -143,7 +144,7 @@ impl Driver {
 
     fn click(&self, xpath: &str) {
         let e = self.find(xpath);
-        self.cmd(reqwest::Method::POST, &format!("/element/{e}/click"), None);
+        self.rt.block_on(e.click()).expect("click");
     }
 
     /// Clicks a button or link by its visible text.
@@ -160,65 +161,65 @@ impl Driver {
             "//label[normalize-space()={}]",
             xpath_literal(label)
         ));
-        let id = self.cmd(
-            reqwest::Method::GET,
-            &format!("/element/{lab}/attribute/for"),
-            None,
-        );
-        let id = id.as_str().expect("label has for=");
-        let field = self.find(&format!("//*[@id={}]", xpath_literal(id)));
-        self.cmd(
-            reqwest::Method::POST,
-            &format!("/element/{field}/clear"),
-            None,
-        );
-        self.cmd(
-            reqwest::Method::POST,
-            &format!("/element/{field}/value"),
-            Some(json!({"text": text})),
-        );
+        let id = self
+            .rt
+            .block_on(lab.attr("for"))
+            .expect("attr")
+            .expect("label has for=");
+        let field = self.find(&format!("//*[@id={}]", xpath_literal(&id)));
+        self.rt.block_on(field.clear()).expect("clear");
+        self.rt.block_on(field.send_keys(text)).expect("type");
     }
 
     /// Types into the page picker's search box.
     fn fill_search(&self, text: &str) {
         let field = self.find("//input[@aria-label='Search pages']");
-        self.cmd(
-            reqwest::Method::POST,
-            &format!("/element/{field}/clear"),
-            None,
-        );
+        self.rt.block_on(field.clear()).expect("clear");
         if !text.is_empty() {
-            self.cmd(
-                reqwest::Method::POST,
-                &format!("/element/{field}/value"),
-                Some(json!({"text": text})),
-            );
+            self.rt.block_on(field.send_keys(text)).expect("type");
         }
         // `clear` fires no input event; send one so the filter runs.
-        self.cmd(
-            reqwest::Method::POST,
-            "/execute/sync",
-            Some(json!({"script": "arguments[0].dispatchEvent(new Event('input'))", "args": [{ELEMENT: field}]})),
-        );
+        let arg = serde_json::to_value(&field).expect("element");
+        self.rt
+            .block_on(
+                self.c()
+                    .execute("arguments[0].dispatchEvent(new Event('input'))", vec![arg]),
+            )
+            .expect("script");
     }
 
     fn text(&self, xpath: &str) -> String {
         let e = self.find(xpath);
-        self.cmd(reqwest::Method::GET, &format!("/element/{e}/text"), None)
-            .as_str()
+        self.rt.block_on(e.text()).unwrap_or_default()
+    }
+
+    /// The current value of a form field (a property, not the attribute).
+    fn value(&self, xpath: &str) -> String {
+        let e = self.find(xpath);
+        self.rt
+            .block_on(e.prop("value"))
+            .ok()
+            .flatten()
             .unwrap_or_default()
-            .to_string()
+    }
+
+    fn enter_frame(&self, xpath: &str) {
+        let f = self.find(xpath);
+        self.rt.block_on(f.enter_frame()).expect("frame");
     }
 
     fn screenshot(&self, name: &str) {
-        use base64::Engine;
-        let v = self.cmd(reqwest::Method::GET, "/screenshot", None);
-        let png = base64::engine::general_purpose::STANDARD
-            .decode(v.as_str().unwrap_or_default())
-            .expect("png");
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
-        let _ = std::fs::create_dir_all(&dir);
-        let _ = std::fs::write(dir.join(format!("{name}.png")), png);
+        let png = self.rt.block_on(self.c().screenshot()).expect("png");
+        let _ = std::fs::create_dir_all(screenshot_dir());
+        let _ = std::fs::write(screenshot_dir().join(format!("{name}.png")), png);
+    }
+
+    fn login_as(&self, srv: &TestServer, email: &str) {
+        self.goto(&srv.url("/login"));
+        self.fill("Email", email);
+        self.fill("Password", PASSWORD);
+        self.click_label("Log in");
+        self.find("//aside[@aria-label='Sidebar']");
     }
 }
 
@@ -346,12 +347,7 @@ fn browser_login_page_cannot_be_framed_s45() {
     d.goto(&framer);
     std::thread::sleep(Duration::from_millis(2000));
     d.screenshot("framed-login");
-    let f = d.find("//iframe[@id='f']");
-    d.cmd(
-        reqwest::Method::POST,
-        "/frame",
-        Some(json!({"id": {ELEMENT: f}})),
-    );
+    d.enter_frame("//iframe[@id='f']");
     let inputs = d.find_all("//input[@name='password']");
     assert!(inputs.is_empty(), "the framed login form rendered");
 }
@@ -598,29 +594,6 @@ fn browser_approved_list_blocks_then_unblocks_a_member() {
         std::thread::sleep(Duration::from_millis(100));
     }
     assert!(member.url().contains("code="));
-}
-
-impl Driver {
-    /// The current value of a form field (a property, not the attribute).
-    fn value(&self, xpath: &str) -> String {
-        let e = self.find(xpath);
-        self.cmd(
-            reqwest::Method::GET,
-            &format!("/element/{e}/property/value"),
-            None,
-        )
-        .as_str()
-        .unwrap_or_default()
-        .to_string()
-    }
-
-    fn login_as(&self, srv: &TestServer, email: &str) {
-        self.goto(&srv.url("/login"));
-        self.fill("Email", email);
-        self.fill("Password", PASSWORD);
-        self.click_label("Log in");
-        self.find("//aside[@aria-label='Sidebar']");
-    }
 }
 
 #[test]
