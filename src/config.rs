@@ -81,6 +81,10 @@ pub struct SecurityConfig {
     pub login_max_failures_per_account: u32,
     pub login_max_failures_per_ip: u32,
     pub login_window_s: i64,
+    pub client_max_failures: u32,
+    pub client_max_failures_per_ip: u32,
+    pub token_max_failures_per_client: u32,
+    pub client_window_s: i64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -193,6 +197,7 @@ impl Config {
             ("security.session_ttl_s", self.security.session_ttl_s),
             ("security.consent_ttl_s", self.security.consent_ttl_s),
             ("security.login_window_s", self.security.login_window_s),
+            ("security.client_window_s", self.security.client_window_s),
         ] {
             if v <= 0 {
                 return bad(key, "must be a positive number of seconds");
@@ -207,8 +212,27 @@ impl Config {
                 "must be at least 1",
             );
         }
-        if self.security.login_max_failures_per_ip == 0 {
-            return bad("security.login_max_failures_per_ip", "must be at least 1");
+        for (key, v) in [
+            (
+                "security.login_max_failures_per_ip",
+                self.security.login_max_failures_per_ip,
+            ),
+            (
+                "security.client_max_failures",
+                self.security.client_max_failures,
+            ),
+            (
+                "security.client_max_failures_per_ip",
+                self.security.client_max_failures_per_ip,
+            ),
+            (
+                "security.token_max_failures_per_client",
+                self.security.token_max_failures_per_client,
+            ),
+        ] {
+            if v == 0 {
+                return bad(key, "must be at least 1");
+            }
         }
         Ok(())
     }

@@ -42,6 +42,8 @@ pub struct OAuthError {
     /// The client authenticated (or tried to) with HTTP Basic.
     pub basic: bool,
     pub status: StatusCode,
+    /// Seconds to wait, for a 429.
+    pub retry_after: Option<i64>,
 }
 
 impl OAuthError {
@@ -57,7 +59,18 @@ impl OAuthError {
             description: description.replace(['"', '\\', '\r', '\n'], " "),
             basic: false,
             status,
+            retry_after: None,
         }
+    }
+    /// Too many failures (S54): 429 with `Retry-After`, whatever was sent.
+    pub fn throttled(retry_after_s: i64) -> Self {
+        let mut e = Self::new(
+            OAuthCode::InvalidRequest,
+            "too many failed attempts, try again later",
+        );
+        e.status = StatusCode::TOO_MANY_REQUESTS;
+        e.retry_after = Some(retry_after_s.max(1));
+        e
     }
     pub fn invalid_request(d: &str) -> Self {
         Self::new(OAuthCode::InvalidRequest, d)
@@ -80,10 +93,7 @@ impl From<AppError> for OAuthError {
     fn from(e: AppError) -> Self {
         match e {
             AppError::Invalid(m) => OAuthError::invalid_request(&m),
-            AppError::Throttled(_) => {
-                OAuthError::invalid_request("too many attempts, try again later")
-                    .with_status(StatusCode::TOO_MANY_REQUESTS)
-            }
+            AppError::Throttled(s) => OAuthError::throttled(s),
             other => {
                 let reference = crate::crypto::new_uuid();
                 tracing::error!(%reference, error = %other, "oauth request failed");
@@ -115,6 +125,9 @@ impl ResponseError for OAuthError {
         let mut resp = HttpResponse::build(self.status);
         resp.insert_header((header::CACHE_CONTROL, "no-store"))
             .insert_header((header::PRAGMA, "no-cache"));
+        if let Some(s) = self.retry_after {
+            resp.insert_header((header::RETRY_AFTER, s.to_string()));
+        }
         if self.status == StatusCode::UNAUTHORIZED && self.basic {
             resp.insert_header((
                 header::WWW_AUTHENTICATE,

@@ -16,30 +16,32 @@ fn inactive() -> Value {
     json!({ "active": false })
 }
 
-/// What the caller may learn about `token`.
+/// What the caller may learn about `token`, and whether the token is one
+/// this server issued at all (an unknown one counts as a guess, S54).
 pub fn introspect(
     conn: &mut Conn,
     keys: &Keys,
     client: &Integration,
     token: &str,
-) -> AppResult<Value> {
+) -> AppResult<(Value, bool)> {
+    let known = |v: Value| Ok((v, true));
     let t = now();
     let mine = |c: &Connection| c.integration_id == client.id && c.status == "active";
     if token.starts_with(REFRESH_PREFIX) {
         let Some(row) = tokens::refresh_by_hash(conn, &crypto::sha256_hex(token))? else {
-            return Ok(inactive());
+            return Ok((inactive(), false));
         };
         let Some(connection) = connections::by_id(conn, &row.connection_id)? else {
-            return Ok(inactive());
+            return known(inactive());
         };
         if !mine(&connection)
             || row.revoked_at.is_some()
             || row.used_at.is_some()
             || row.expires_at <= t
         {
-            return Ok(inactive());
+            return known(inactive());
         }
-        return Ok(json!({
+        return known(json!({
             "active": true,
             "scope": row.scope,
             "client_id": client.client_id,
@@ -53,18 +55,20 @@ pub fn introspect(
         }));
     }
     let Some(claims) = keys.verify(token) else {
-        return Ok(inactive());
+        // Expired tokens we signed are known, not guesses.
+        let ours = keys.verify_ignoring_expiry(token).is_some();
+        return Ok((inactive(), ours));
     };
     let Some(row) = tokens::access_by_jti(conn, &claims.jti)? else {
-        return Ok(inactive());
+        return known(inactive());
     };
     let Some(connection) = connections::by_id(conn, &row.connection_id)? else {
-        return Ok(inactive());
+        return known(inactive());
     };
     if !mine(&connection) || row.revoked_at.is_some() || claims.client_id != client.client_id {
-        return Ok(inactive());
+        return known(inactive());
     }
-    Ok(json!({
+    known(json!({
         "active": true,
         "scope": row.scope,
         "client_id": client.client_id,
@@ -80,8 +84,9 @@ pub fn introspect(
 
 /// Ends the connection behind `token` when it is the caller's: every token
 /// family of it is revoked and it is marked revoked. Unknown tokens and other
-/// clients' tokens change nothing.
-pub fn revoke(conn: &mut Conn, keys: &Keys, client: &Integration, token: &str) -> AppResult<()> {
+/// clients' tokens change nothing. Answers whether the token was one this
+/// server issued (an unknown one counts as a guess, S54).
+pub fn revoke(conn: &mut Conn, keys: &Keys, client: &Integration, token: &str) -> AppResult<bool> {
     let connection_id = if token.starts_with(REFRESH_PREFIX) {
         tokens::refresh_by_hash(conn, &crypto::sha256_hex(token))?.map(|r| r.connection_id)
     } else {
@@ -91,14 +96,14 @@ pub fn revoke(conn: &mut Conn, keys: &Keys, client: &Integration, token: &str) -
         }
     };
     let Some(id) = connection_id else {
-        return Ok(());
+        return Ok(false);
     };
     db::write_tx(conn, |c| {
         let Some(connection) = connections::by_id(c, &id)? else {
-            return Ok(());
+            return Ok(true);
         };
         if connection.integration_id != client.id {
-            return Ok(());
+            return Ok(true);
         }
         let t = now();
         tokens::revoke_connection_tokens(c, &connection.id, t)?;
@@ -115,6 +120,6 @@ pub fn revoke(conn: &mut Conn, keys: &Keys, client: &Integration, token: &str) -
                 },
             )?;
         }
-        Ok(())
+        Ok(true)
     })
 }

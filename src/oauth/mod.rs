@@ -8,6 +8,7 @@ pub mod authorize;
 pub mod client;
 pub mod endpoint;
 pub mod error;
+pub mod guard;
 pub mod introspect;
 pub mod jwt;
 pub mod token;
@@ -52,6 +53,14 @@ async fn method_not_allowed() -> Result<HttpResponse, OAuthError> {
     Err(e)
 }
 
+/// The client's address, for the throttle (the TCP peer; forwarded headers
+/// are not trusted).
+pub(crate) fn peer_ip(req: &HttpRequest) -> String {
+    req.peer_addr()
+        .map(|a| a.ip().to_string())
+        .unwrap_or_else(|| "unknown".into())
+}
+
 fn no_store(body: serde_json::Value) -> HttpResponse {
     HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
@@ -66,13 +75,22 @@ async fn post_token(
 ) -> Result<HttpResponse, OAuthError> {
     let params = client::parse(&req, &body)?;
     let who = client::presented(&req, &params)?;
+    let ip = peer_ip(&req);
     let st = state.clone();
     let out = db::run(&state.pool, move |c| {
-        let integration = match client::authenticate(c, &who)? {
+        let sec = &st.config.security;
+        let integration = match guard::authenticate(c, sec, &who, &ip)? {
             Ok(i) => i,
             Err(e) => return Ok(Err(e)),
         };
-        token::grant(c, &st.config, &st.keys, &integration, &params)
+        if let Some(e) = guard::check_guesses(c, sec, &integration)? {
+            return Ok(Err(e));
+        }
+        let out = token::grant(c, &st.config, &st.keys, &integration, &params)?;
+        if matches!(&out, Err(e) if e.code == error::OAuthCode::InvalidGrant) {
+            guard::record_guess(c, sec, &integration)?;
+        }
+        Ok(out)
     })
     .await??;
     Ok(no_store(out))
@@ -87,9 +105,11 @@ async fn post_introspect(
     let params = client::parse(&req, &body)?;
     let who = client::presented(&req, &params)?;
     let token = params.get("token").map(String::from);
+    let ip = peer_ip(&req);
     let st = state.clone();
     let out = db::run(&state.pool, move |c| {
-        let integration = match client::authenticate(c, &who)? {
+        let sec = &st.config.security;
+        let integration = match guard::authenticate(c, sec, &who, &ip)? {
             Ok(i) if i.client_type == ClientType::Confidential.as_str() => i,
             Ok(_) => return Ok(Err(OAuthError::invalid_client(who.basic))),
             Err(e) => return Ok(Err(e)),
@@ -97,7 +117,14 @@ async fn post_introspect(
         let Some(token) = token else {
             return Ok(Err(OAuthError::invalid_request("token is missing")));
         };
-        introspect::introspect(c, &st.keys, &integration, &token).map(Ok)
+        if let Some(e) = guard::check_guesses(c, sec, &integration)? {
+            return Ok(Err(e));
+        }
+        let (body, known) = introspect::introspect(c, &st.keys, &integration, &token)?;
+        if !known {
+            guard::record_guess(c, sec, &integration)?;
+        }
+        Ok(Ok(body))
     })
     .await??;
     Ok(no_store(out))
@@ -111,16 +138,24 @@ async fn post_revoke(
     let params = client::parse(&req, &body)?;
     let who = client::presented(&req, &params)?;
     let token = params.get("token").map(String::from);
+    let ip = peer_ip(&req);
     let st = state.clone();
     db::run(&state.pool, move |c| {
-        let integration = match client::authenticate(c, &who)? {
+        let sec = &st.config.security;
+        let integration = match guard::authenticate(c, sec, &who, &ip)? {
             Ok(i) => i,
             Err(e) => return Ok(Err(e)),
         };
         let Some(token) = token else {
             return Ok(Err(OAuthError::invalid_request("token is missing")));
         };
-        introspect::revoke(c, &st.keys, &integration, &token).map(Ok)
+        if let Some(e) = guard::check_guesses(c, sec, &integration)? {
+            return Ok(Err(e));
+        }
+        if !introspect::revoke(c, &st.keys, &integration, &token)? {
+            guard::record_guess(c, sec, &integration)?;
+        }
+        Ok(Ok(()))
     })
     .await??;
     Ok(no_store(json!({})))

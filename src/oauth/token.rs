@@ -221,7 +221,7 @@ fn mint(
     parent: Option<&str>,
 ) -> AppResult<Value> {
     let t = now();
-    let jti = crypto::random_token(crypto::SESSION_BYTES);
+    let jti = crypto::new_jti();
     let exp = t + cfg.tokens.access_ttl_s;
     let access = keys.sign(&Claims {
         iss: keys.issuer().to_string(),

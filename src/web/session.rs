@@ -240,7 +240,7 @@ pub async fn view_login_post(
 
 /// A new session row and the cookie value that names it.
 pub fn new_session(user: &User, ttl_s: i64) -> (String, Session) {
-    let value = crypto::random_token(crypto::SESSION_BYTES);
+    let value = crypto::new_session_id();
     let t = now();
     let session = Session {
         id_hash: crypto::sha256_hex(&value),

@@ -64,7 +64,12 @@ fn register(
 }
 
 pub fn fixture() -> Fx {
-    let srv = TestServer::start();
+    fixture_with(|_| {})
+}
+
+/// `fixture` on a server with configuration tweaks.
+pub fn fixture_with(tweak: impl FnOnce(&mut pagegrant::config::Config)) -> Fx {
+    let srv = TestServer::start_with(tweak);
     let ada = srv.user("ada@example.com", "Ada");
     let grace = srv.user("grace@example.com", "Grace");
     let acme = srv.workspace("Acme Corp", &ada, Plan::Enterprise);

@@ -1462,3 +1462,175 @@ fn codes_refresh_tokens_and_jtis_are_distinct_over_http_s55() {
         assert!(jtis.insert(jti));
     }
 }
+
+fn mini_post(m: &Mini, path: &str, id: &str, secret: &str, form: &[(&str, &str)]) -> Response {
+    bare_client()
+        .post(m.srv.url(path))
+        .basic_auth(id, Some(secret))
+        .form(form)
+        .send()
+        .expect("post")
+}
+
+fn assert_throttled(r: Response, what: &str) {
+    assert_eq!(r.status(), 429, "{what}");
+    let wait: i64 = r.headers()["retry-after"]
+        .to_str()
+        .expect("ascii")
+        .parse()
+        .expect("seconds");
+    assert!((1..=300).contains(&wait), "{what}: Retry-After {wait}");
+    assert_eq!(r.headers()["cache-control"], "no-store");
+    let v: Value = r.json().expect("json error");
+    assert_eq!(v["object"], "error");
+    assert_eq!(v["status"], 429);
+    assert!(v["error"].is_string() && v["error_description"].is_string());
+}
+
+#[test]
+fn wrong_client_secrets_are_throttled_before_they_could_succeed_s54() {
+    let m = Mini::start(|c| {
+        c.security.client_max_failures = 3;
+        c.security.client_max_failures_per_ip = 1000;
+    });
+    let code = m.code();
+    for path in [
+        "/v1/oauth/token",
+        "/v1/oauth/introspect",
+        "/v1/oauth/revoke",
+    ] {
+        let r = mini_post(
+            &m,
+            path,
+            &m.id,
+            "wrong",
+            &[("token", "x"), ("grant_type", "refresh_token")],
+        );
+        assert_eq!(
+            r.status(),
+            401,
+            "{path}: a wrong secret is still invalid_client"
+        );
+    }
+    // The limit is reached: even the right secret is refused now, at every endpoint.
+    let r = m.token(&[("grant_type", "authorization_code"), ("code", &code)]);
+    assert_throttled(r, "right secret after the limit");
+    for path in ["/v1/oauth/introspect", "/v1/oauth/revoke"] {
+        assert_throttled(
+            mini_post(&m, path, &m.id, &m.secret, &[("token", "x")]),
+            path,
+        );
+    }
+    // The code was never looked at: it still works once the window has passed.
+    use diesel::RunQueryDsl;
+    diesel::sql_query("UPDATE auth_failures SET window_start = window_start - 301")
+        .execute(&mut m.srv.conn())
+        .expect("age the window");
+    let r = m.token(&[("grant_type", "authorization_code"), ("code", &code)]);
+    assert_eq!(r.status(), 200);
+}
+
+#[test]
+fn unknown_clients_are_throttled_per_address_s54() {
+    let m = Mini::start(|c| {
+        c.security.client_max_failures_per_ip = 4;
+    });
+    for i in 0..4 {
+        let r = mini_post(
+            &m,
+            "/v1/oauth/token",
+            &format!("made-up-{i}"),
+            "secret",
+            &[("grant_type", "refresh_token"), ("refresh_token", "x")],
+        );
+        assert_eq!(r.status(), 401);
+    }
+    // Random client ids did not fill the table: one row, the address's.
+    assert_eq!(m.srv.count("auth_failures"), 1);
+    let r = m.token(&[("grant_type", "refresh_token"), ("refresh_token", "x")]);
+    assert_throttled(r, "a good client from the same address");
+}
+
+#[test]
+fn random_codes_and_tokens_are_throttled_per_client_s54() {
+    let m = Mini::start(|c| {
+        c.security.token_max_failures_per_client = 6;
+    });
+    let code = m.code();
+    let v: Value = m
+        .token(&[("grant_type", "authorization_code"), ("code", &code)])
+        .json()
+        .expect("json");
+    let access = v["access_token"].as_str().expect("at").to_string();
+    // Live and expired-but-ours tokens are not guesses.
+    for _ in 0..10 {
+        let r = mini_post(
+            &m,
+            "/v1/oauth/introspect",
+            &m.id,
+            &m.secret,
+            &[("token", &access)],
+        );
+        assert_eq!(r.status(), 200);
+    }
+    let random = || {
+        let mut b = [0u8; 32];
+        rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut b);
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b)
+    };
+    for _ in 0..2 {
+        let r = m.token(&[("grant_type", "authorization_code"), ("code", &random())]);
+        assert_oauth_error(r, 400, "invalid_grant", "random code");
+        let rt = format!("nrt_{}", random());
+        let r = m.token(&[("grant_type", "refresh_token"), ("refresh_token", &rt)]);
+        assert_oauth_error(r, 400, "invalid_grant", "random refresh token");
+    }
+    let r = mini_post(
+        &m,
+        "/v1/oauth/introspect",
+        &m.id,
+        &m.secret,
+        &[("token", &random())],
+    );
+    assert_eq!(r.json::<Value>().expect("json"), json!({"active": false}));
+    let r = mini_post(
+        &m,
+        "/v1/oauth/revoke",
+        &m.id,
+        &m.secret,
+        &[("token", &random())],
+    );
+    assert_eq!(r.status(), 200, "RFC 7009: unknown tokens are a 200");
+    // Six guesses: everything this client sends is now 429, the good token too.
+    assert_throttled(
+        mini_post(
+            &m,
+            "/v1/oauth/introspect",
+            &m.id,
+            &m.secret,
+            &[("token", &access)],
+        ),
+        "introspection after the guesses",
+    );
+    assert_throttled(
+        m.token(&[("grant_type", "authorization_code"), ("code", &random())]),
+        "a code after the guesses",
+    );
+    assert_throttled(
+        mini_post(
+            &m,
+            "/v1/oauth/revoke",
+            &m.id,
+            &m.secret,
+            &[("token", &access)],
+        ),
+        "revocation after the guesses",
+    );
+    // Nothing was revoked by the refused revocation.
+    let r = bare_client()
+        .get(m.srv.url("/v1/users/me"))
+        .bearer_auth(&access)
+        .send()
+        .expect("me");
+    assert_eq!(r.status(), 200);
+}

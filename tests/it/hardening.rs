@@ -1,0 +1,778 @@
+//! Hardening checks over the real process: no secret in the log (at trace
+//! level), in error messages or in the database file (S56), and a `kill -9`
+//! under load losing no committed grant and leaving none half-written (S57).
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use reqwest::blocking::Client;
+use serde_json::Value;
+
+use crate::common::*;
+use crate::process::{cli, Proc};
+
+const CB: &str = "https://partner.example/cb";
+
+struct World {
+    dir: tempfile::TempDir,
+    password: String,
+    client_id: String,
+    client_secret: String,
+    internal_token: String,
+    page_id: String,
+}
+
+fn random() -> String {
+    use base64::Engine;
+    let mut b = [0u8; 18];
+    rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut b);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b)
+}
+
+/// A workspace with `users` members (user0 owns it), a page, a confidential
+/// partner and an internal integration, all made with the CLI.
+fn world(users: usize) -> World {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let password = format!("pw-{}", random());
+    for i in 0..users {
+        let email = format!("user{i}@example.com");
+        cli(
+            d,
+            &[
+                "user",
+                "add",
+                "--email",
+                &email,
+                "--name",
+                &format!("User {i}"),
+                "--password-stdin",
+            ],
+            Some(&password),
+        );
+    }
+    cli(
+        d,
+        &[
+            "workspace",
+            "add",
+            "--name",
+            "Acme",
+            "--owner",
+            "user0@example.com",
+            "--plan",
+            "enterprise",
+        ],
+        None,
+    );
+    for i in 1..users {
+        cli(
+            d,
+            &[
+                "workspace",
+                "add-member",
+                "--workspace",
+                "Acme",
+                "--email",
+                &format!("user{i}@example.com"),
+                "--role",
+                "member",
+            ],
+            None,
+        );
+    }
+    let page = cli(
+        d,
+        &[
+            "page",
+            "add",
+            "--workspace",
+            "Acme",
+            "--title",
+            "Engineering",
+        ],
+        None,
+    );
+    let partner = cli(
+        d,
+        &[
+            "integration",
+            "add",
+            "--name",
+            "Partner",
+            "--redirect-uri",
+            CB,
+        ],
+        None,
+    );
+    let bot = cli(
+        d,
+        &[
+            "integration",
+            "add",
+            "--name",
+            "Bot",
+            "--internal",
+            "--workspace",
+            "Acme",
+        ],
+        None,
+    );
+    let s = |v: &Value, k: &str| v[k].as_str().expect(k).to_string();
+    World {
+        password,
+        client_id: s(&partner, "client_id"),
+        client_secret: s(&partner, "client_secret"),
+        internal_token: s(&bot, "token"),
+        page_id: s(&page, "page_id"),
+        dir,
+    }
+}
+
+/// Logs in; answers the client, the status, and the session cookie's value.
+fn login(base: &str, email: &str, password: &str) -> (Client, u16, Option<String>) {
+    let c = client();
+    let page = c
+        .get(format!("{base}/login"))
+        .send()
+        .expect("login page")
+        .text()
+        .expect("body");
+    let csrf = input_value(&page, "csrf").expect("csrf");
+    let r = c
+        .post(format!("{base}/login"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("email", email),
+            ("password", password),
+        ])
+        .send()
+        .expect("login");
+    let session = r
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("pg_session="))
+        .and_then(|v| v.split(';').next())
+        .map(|v| v.trim_start_matches("pg_session=").to_string());
+    (c, r.status().as_u16(), session)
+}
+
+/// The code from one consent: authorize, tick the page, Allow access.
+/// `None` when the server stops answering (the crash test kills it).
+fn consent_code(base: &str, c: &Client, w: &World) -> Option<String> {
+    let url = format!(
+        "{base}/v1/oauth/authorize?client_id={}&response_type=code&redirect_uri={}&state=s",
+        w.client_id,
+        url::form_urlencoded::byte_serialize(CB.as_bytes()).collect::<String>()
+    );
+    let page = c.get(url).send().ok()?.text().ok()?;
+    let rid = input_value(&page, "request_id")?;
+    let csrf = input_value(&page, "csrf")?;
+    let r = c
+        .post(format!("{base}/v1/oauth/authorize"))
+        .form(&[
+            ("request_id", rid.as_str()),
+            ("csrf", csrf.as_str()),
+            ("decision", "allow"),
+            ("page", w.page_id.as_str()),
+        ])
+        .send()
+        .ok()?;
+    let loc = location(&r);
+    let u = url::Url::parse(&loc).ok()?;
+    let code = u.query_pairs().find(|(k, _)| k == "code")?.1.into_owned();
+    Some(code)
+}
+
+fn token_call(base: &str, w: &World, form: &[(&str, &str)]) -> reqwest::Result<(u16, Value)> {
+    let r = bare_client()
+        .post(format!("{base}/v1/oauth/token"))
+        .basic_auth(&w.client_id, Some(&w.client_secret))
+        .form(form)
+        .send()?;
+    let status = r.status().as_u16();
+    Ok((status, r.json().unwrap_or(Value::Null)))
+}
+
+fn introspect(p: &Proc, w: &World, token: &str) -> Value {
+    bare_client()
+        .post(p.url("/v1/oauth/introspect"))
+        .basic_auth(&w.client_id, Some(&w.client_secret))
+        .form(&[("token", token)])
+        .send()
+        .expect("introspect")
+        .json()
+        .expect("json")
+}
+
+fn me(p: &Proc, token: &str) -> u16 {
+    bare_client()
+        .get(p.url("/v1/users/me"))
+        .bearer_auth(token)
+        .send()
+        .expect("me")
+        .status()
+        .as_u16()
+}
+
+/// Every file SQLite keeps for the database: the file, its WAL and shared memory.
+fn database_bytes(dir: &Path) -> Vec<u8> {
+    let mut all = Vec::new();
+    for suffix in ["", "-wal", "-shm", "-journal"] {
+        let mut name = cli_db(dir).into_os_string();
+        name.push(suffix);
+        if let Ok(b) = std::fs::read(name) {
+            all.extend(b);
+        }
+    }
+    all
+}
+
+fn contains(hay: &[u8], needle: &str) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle.as_bytes())
+}
+
+#[test]
+fn no_secret_reaches_the_log_the_database_or_an_error_message_s56() {
+    let w = world(1);
+    let d = w.dir.path();
+    let mut p = Proc::serve(d, "trace.log", &[("RUST_LOG", "trace")]);
+    let mut secrets: Vec<(&str, String)> = vec![
+        ("password", w.password.clone()),
+        ("client secret", w.client_secret.clone()),
+        ("internal token", w.internal_token.clone()),
+    ];
+    // A wrong password is a secret too.
+    let wrong = format!("wrong-{}", random());
+    assert_eq!(login(&p.base, "user0@example.com", &wrong).1, 200);
+    secrets.push(("wrong password", wrong));
+    let (browser, status, session) = login(&p.base, "user0@example.com", &w.password);
+    assert_eq!(status, 303);
+    secrets.push(("session id", session.expect("session cookie")));
+    let code = consent_code(&p.base, &browser, &w).expect("a code from the consent flow");
+    secrets.push(("code", code.clone()));
+    let (status, v) = token_call(
+        &p.base,
+        &w,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", CB),
+        ],
+    )
+    .expect("exchange");
+    assert_eq!(status, 200);
+    let access = v["access_token"].as_str().expect("at").to_string();
+    let refresh = v["refresh_token"].as_str().expect("rt").to_string();
+    let (status, v2) = token_call(
+        &p.base,
+        &w,
+        &[("grant_type", "refresh_token"), ("refresh_token", &refresh)],
+    )
+    .expect("refresh");
+    assert_eq!(status, 200);
+    let access2 = v2["access_token"].as_str().expect("at").to_string();
+    let refresh2 = v2["refresh_token"].as_str().expect("rt").to_string();
+    assert_eq!(introspect(&p, &w, &access2)["active"], true);
+    assert_eq!(introspect(&p, &w, &refresh2)["active"], true);
+    assert_eq!(me(&p, &access2), 200);
+    assert_eq!(me(&p, &w.internal_token), 200);
+
+    // Error messages never echo what was sent: a replayed refresh token, a
+    // used code, a wrong secret, a dead bearer token.
+    let mut errors = Vec::new();
+    for form in [
+        vec![
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh.as_str()),
+        ],
+        vec![
+            ("grant_type", "authorization_code"),
+            ("code", code.as_str()),
+            ("redirect_uri", CB),
+        ],
+    ] {
+        let (status, body) = token_call(&p.base, &w, &form).expect("error");
+        assert_eq!(status, 400);
+        errors.push(body.to_string());
+    }
+    let r = bare_client()
+        .post(p.url("/v1/oauth/token"))
+        .basic_auth(&w.client_id, Some("not-the-secret-but-close"))
+        .form(&[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh2.as_str()),
+        ])
+        .send()
+        .expect("wrong secret");
+    assert_eq!(r.status(), 401);
+    errors.push(r.text().expect("body"));
+    let r = bare_client()
+        .get(p.url("/v1/users/me"))
+        .bearer_auth(&access)
+        .send()
+        .expect("dead token");
+    errors.push(r.text().expect("body"));
+    // A secret made on the page is shown once, on that page only.
+    let page = browser
+        .get(p.url("/developers"))
+        .send()
+        .expect("developers")
+        .text()
+        .expect("body");
+    let csrf = input_value(&page, "csrf").expect("csrf");
+    let created = browser
+        .post(p.url("/developers"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("name", "Made Here"),
+            ("kind", "public"),
+            ("redirect_uris", CB),
+        ])
+        .send()
+        .expect("create")
+        .text()
+        .expect("body");
+    let at = created
+        .find("readonly value=\"")
+        .expect("the secret, shown once")
+        + 16;
+    let made_secret = created[at..at + 43].to_string();
+    secrets.push(("secret made on /developers", made_secret));
+
+    for (what, s) in [("access token", &access), ("access token", &access2)] {
+        secrets.push((what, s.clone()));
+    }
+    secrets.push(("refresh token", refresh));
+    secrets.push(("refresh token", refresh2));
+    p.kill9();
+
+    let log = p.log_text();
+    assert!(
+        log.len() > 1000,
+        "trace logging produced output: {} bytes",
+        log.len()
+    );
+    // The log really holds the requests the secrets travelled in.
+    for route in [
+        "/v1/oauth/token",
+        "/v1/oauth/introspect",
+        "/login",
+        "/developers",
+    ] {
+        assert!(log.contains(route), "the debug request log names {route}");
+    }
+    let db = database_bytes(d);
+    assert!(db.len() > 10_000, "the database files were read");
+    for (what, secret) in &secrets {
+        assert!(!log.contains(secret.as_str()), "{what} in the log");
+        assert!(!contains(&db, secret), "{what} in the database file");
+        for e in &errors {
+            assert!(
+                !e.contains(secret.as_str()),
+                "{what} in an error message: {e}"
+            );
+        }
+        // Base64 of a Basic header would hide a secret from a plain search.
+        use base64::Engine;
+        let basic =
+            base64::engine::general_purpose::STANDARD.encode(format!("{}:{secret}", w.client_id));
+        assert!(!log.contains(&basic), "{what} in a logged Basic header");
+    }
+}
+
+/// A grant as the client saw it succeed: the refresh token it holds last,
+/// and the access token issued with it.
+struct Seen {
+    refresh: String,
+    access: String,
+}
+
+#[test]
+fn kill_9_under_load_loses_no_committed_grant_s57() {
+    const CLIENTS: usize = 6;
+    let load_for = Duration::from_secs(
+        std::env::var("PAGEGRANT_CRASH_SECS")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(20),
+    );
+    let w = Arc::new(world(CLIENTS));
+    let d = w.dir.path().to_path_buf();
+    let mut p = Proc::serve(&d, "before.log", &[]);
+    let base = p.base.clone();
+    let stop = Arc::new(AtomicBool::new(false));
+    let seen: Arc<Mutex<Vec<Seen>>> = Arc::new(Mutex::new(Vec::new()));
+    let mut threads = Vec::new();
+    for i in 0..CLIENTS {
+        let (w, stop, seen, target) = (w.clone(), stop.clone(), seen.clone(), base.clone());
+        threads.push(std::thread::spawn(move || {
+            let (browser, status, _) = login(&target, &format!("user{i}@example.com"), &w.password);
+            assert_eq!(status, 303);
+            // Each round: consent, exchange, refresh; only a fully answered
+            // round is recorded, and its tokens are never used again.
+            while !stop.load(Ordering::Relaxed) {
+                let Some(code) = consent_code(&target, &browser, &w) else {
+                    break;
+                };
+                let Ok((200, v)) = token_call(
+                    &target,
+                    &w,
+                    &[
+                        ("grant_type", "authorization_code"),
+                        ("code", &code),
+                        ("redirect_uri", CB),
+                    ],
+                ) else {
+                    break;
+                };
+                let rt = v["refresh_token"].as_str().unwrap_or_default().to_string();
+                let Ok((200, v)) = token_call(
+                    &target,
+                    &w,
+                    &[("grant_type", "refresh_token"), ("refresh_token", &rt)],
+                ) else {
+                    break;
+                };
+                seen.lock().expect("lock").push(Seen {
+                    refresh: v["refresh_token"].as_str().unwrap_or_default().to_string(),
+                    access: v["access_token"].as_str().unwrap_or_default().to_string(),
+                });
+            }
+        }));
+    }
+    // Kill mid-load, while every client has requests in flight.
+    let started = Instant::now();
+    std::thread::sleep(load_for / 2);
+    let before_kill = seen.lock().expect("lock").len();
+    p.kill9();
+    let killed_at = started.elapsed();
+    stop.store(true, Ordering::Relaxed);
+    for t in threads {
+        t.join().expect("a client thread failed");
+    }
+    let grants: Vec<Seen> = std::mem::take(&mut *seen.lock().expect("lock"));
+    assert!(
+        before_kill >= 10,
+        "the load ran: {before_kill} grants in {killed_at:?}"
+    );
+
+    // Restart on the same database: it comes up, and nothing is half-written.
+    let p2 = Proc::serve(&d, "after.log", &[]);
+    {
+        use diesel::prelude::*;
+        let mut db = diesel::SqliteConnection::establish(cli_db(&d).to_str().expect("path"))
+            .expect("open the database");
+        #[derive(QueryableByName)]
+        struct Check {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            integrity_check: String,
+        }
+        let ok: Vec<Check> = diesel::sql_query("PRAGMA integrity_check")
+            .load(&mut db)
+            .expect("pragma");
+        assert_eq!(ok.len(), 1);
+        assert_eq!(ok[0].integrity_check, "ok");
+        for (what, sql) in [
+            (
+                "a connection without its pages",
+                "SELECT COUNT(*) AS n FROM connections c JOIN integrations i ON i.id = c.integration_id \
+                 WHERE i.kind = 'public' AND NOT EXISTS (SELECT 1 FROM connection_pages p WHERE p.connection_id = c.id)",
+            ),
+            (
+                "a code without its connection",
+                "SELECT COUNT(*) AS n FROM authorization_codes a \
+                 WHERE NOT EXISTS (SELECT 1 FROM connections c WHERE c.id = a.connection_id)",
+            ),
+            (
+                "a redeemed code without the tokens it issued",
+                "SELECT COUNT(*) AS n FROM authorization_codes a WHERE a.consumed_at IS NOT NULL \
+                 AND a.family_id IS NOT NULL \
+                 AND NOT EXISTS (SELECT 1 FROM refresh_tokens r WHERE r.family_id = a.family_id)",
+            ),
+            (
+                "a token family with two live heads",
+                "SELECT COUNT(*) AS n FROM (SELECT family_id FROM refresh_tokens \
+                 WHERE used_at IS NULL AND revoked_at IS NULL GROUP BY family_id HAVING COUNT(*) > 1)",
+            ),
+            (
+                "an access token of no family",
+                "SELECT COUNT(*) AS n FROM access_tokens t \
+                 WHERE NOT EXISTS (SELECT 1 FROM refresh_tokens r WHERE r.family_id = t.family_id)",
+            ),
+        ] {
+            #[derive(QueryableByName)]
+            struct N {
+                #[diesel(sql_type = diesel::sql_types::BigInt)]
+                n: i64,
+            }
+            let n: N = diesel::sql_query(sql).get_result(&mut db).expect(what);
+            assert_eq!(n.n, 0, "{what}");
+        }
+    }
+    // Every grant a client saw succeed is intact and usable.
+    let mut outcomes: HashMap<&str, usize> = HashMap::new();
+    for g in &grants {
+        let v = introspect(&p2, &w, &g.refresh);
+        assert_eq!(
+            v["active"], true,
+            "a refresh token the client received is live"
+        );
+        assert_eq!(introspect(&p2, &w, &g.access)["active"], true);
+        assert_eq!(me(&p2, &g.access), 200);
+        *outcomes.entry("intact").or_default() += 1;
+    }
+    // And they still rotate.
+    for g in grants.iter().take(20) {
+        let (status, _) = token_call(
+            &p2.base,
+            &w,
+            &[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", &g.refresh),
+            ],
+        )
+        .expect("refresh after restart");
+        assert_eq!(status, 200);
+    }
+    assert_eq!(outcomes.get("intact").copied().unwrap_or(0), grants.len());
+    eprintln!(
+        "S57: {} grants seen before kill -9 at {killed_at:?}, all intact after restart",
+        grants.len()
+    );
+}
+
+/// Every `.route("path", web::get|post()…)` the source mounts: (method, path).
+fn mounted_routes() -> Vec<(String, String)> {
+    let re = regex_lite::Regex::new(r#"\.route\(\s*"(/[^"]*)"\s*,\s*web::(get|post)\(\)"#)
+        .expect("regex");
+    let mut out = Vec::new();
+    let mut stack = vec![std::path::PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/src"
+    ))];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(dir).expect("src").flatten() {
+            let p = entry.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|e| e == "rs") {
+                let text = std::fs::read_to_string(&p).expect("source");
+                for c in re.captures_iter(&text) {
+                    out.push((c[2].to_uppercase(), c[1].to_string()));
+                }
+            }
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+fn assert_page_headers(r: &reqwest::blocking::Response, what: &str) {
+    let h = r.headers();
+    let get = |k: &str| {
+        h.get(k)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string()
+    };
+    assert_eq!(get("x-frame-options"), "DENY", "{what}: X-Frame-Options");
+    let csp = get("content-security-policy");
+    assert!(
+        csp.contains("frame-ancestors 'none'"),
+        "{what}: CSP {csp:?}"
+    );
+    assert!(csp.contains("default-src 'self'"), "{what}: CSP {csp:?}");
+    assert!(
+        get("cache-control").contains("no-store"),
+        "{what}: Cache-Control"
+    );
+    assert_eq!(
+        get("referrer-policy"),
+        "no-referrer",
+        "{what}: Referrer-Policy"
+    );
+    assert_eq!(get("x-content-type-options"), "nosniff", "{what}");
+    for cookie in h
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+    {
+        let lower = cookie.to_ascii_lowercase();
+        assert!(
+            lower.contains("httponly")
+                && lower.contains("samesite=lax")
+                && lower.contains("path=/"),
+            "{what}: cookie {cookie}"
+        );
+    }
+}
+
+#[test]
+fn every_html_route_sends_the_page_headers_s45_s46_s51() {
+    let fx = crate::authorize::fixture();
+    let conn_id = {
+        crate::api::connect(&fx, "ada@example.com", fx.acme.id.as_str(), &[&fx.eng]);
+        pagegrant::db::queries::connections::find_installed(
+            &mut fx.srv.conn(),
+            &fx.conf.integration.id,
+            &fx.acme.id,
+            &fx.ada.id,
+        )
+        .expect("q")
+        .expect("conn")
+        .id
+        .to_string()
+    };
+    let mine = pagegrant::integrations::register(
+        &mut fx.srv.conn(),
+        &fx.srv.sbox,
+        pagegrant::integrations::NewIntegration {
+            name: "Ada's".into(),
+            redirect_uris: vec![CB.into()],
+            created_by: Some(fx.ada.clone()),
+            ..Default::default()
+        },
+    )
+    .expect("register");
+    let fill = |path: &str| {
+        path.replace("{workspace_id}", fx.acme.id.as_str())
+            .replace("{page_id}", fx.eng.id.as_str())
+            .replace("{connection_id}", &conn_id)
+            .replace("{id}", mine.integration.id.as_str())
+            .replace("{file}", "style.css")
+    };
+    let ada = logged_in(&fx.srv, "ada@example.com");
+    let anon = bare_client();
+    let routes = mounted_routes();
+    assert!(routes.len() > 25, "found the routes: {routes:?}");
+    let mut html_routes = 0;
+    for (method, path) in &routes {
+        let url = fx.srv.url(&fill(path));
+        let mut saw_html = false;
+        for (who, c) in [("owner", &ada), ("anonymous", &anon)] {
+            let r = match method.as_str() {
+                "GET" => c.get(&url).send(),
+                // Without the CSRF token every form post is a 403 page.
+                _ => c.post(&url).form(&[("x", "1")]).send(),
+            }
+            .expect("request");
+            let is_html = r
+                .headers()
+                .get("content-type")
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|v| v.starts_with("text/html"));
+            let what = format!("{who} {method} {path} ({})", r.status());
+            assert!(r.status().as_u16() < 500, "{what}");
+            if is_html {
+                saw_html = true;
+                assert_page_headers(&r, &what);
+            }
+        }
+        html_routes += usize::from(saw_html);
+    }
+    // The login page, a bad client, an unknown path: error pages too.
+    for url in [
+        "/login",
+        "/v1/oauth/authorize?client_id=nope",
+        "/no/such/page",
+        "/w/not-a-workspace",
+    ] {
+        let r = anon.get(fx.srv.url(url)).send().expect("get");
+        assert_page_headers(&r, url);
+    }
+    assert!(html_routes >= 20, "{html_routes} HTML routes checked");
+}
+
+#[test]
+fn internal_tokens_client_secrets_and_session_ids_are_distinct_over_http_s55() {
+    use std::collections::HashSet;
+    let fx = crate::authorize::fixture();
+    // A cheap password hash for this user only, so 1,000 logins stay quick;
+    // the server verifies whatever parameters the stored hash names.
+    {
+        use argon2::password_hash::{PasswordHasher, SaltString};
+        use diesel::prelude::*;
+        let params = argon2::Params::new(8, 1, 1, None).expect("params");
+        let a = argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params);
+        let salt = SaltString::generate(&mut argon2::password_hash::rand_core::OsRng);
+        let hash = a
+            .hash_password(PASSWORD.as_bytes(), &salt)
+            .expect("hash")
+            .to_string();
+        use pagegrant::db::schema::users;
+        diesel::update(users::table.filter(users::id.eq(&fx.grace.id)))
+            .set(users::password_hash.eq(hash))
+            .execute(&mut fx.srv.conn())
+            .expect("set hash");
+    }
+    let mut sessions = HashSet::new();
+    for _ in 0..1000 {
+        let (_, status, id) = login(&fx.srv.base, "grace@example.com", PASSWORD);
+        assert_eq!(status, 303);
+        let id = id.expect("session cookie");
+        assert_eq!(id.len(), 43, "256-bit session id");
+        assert!(sessions.insert(id), "a session id repeated");
+    }
+    let grace = logged_in(&fx.srv, "grace@example.com");
+    let csrf = || {
+        let (_, page) = get_html(&grace, &fx.srv.url("/developers"));
+        input_value(&page, "csrf").expect("csrf")
+    };
+    let token = csrf();
+    let secret_of = |page: &str, id: &str| {
+        let at = page.find(&format!("id=\"{id}\"")).expect("field");
+        let start = page[..at].rfind("value=\"").expect("value") + 7;
+        page[start..start + page[start..].find('"').expect("end")].to_string()
+    };
+    // 1,000 internal tokens, each shown once at creation.
+    let mut internal = HashSet::new();
+    for i in 0..1000 {
+        let r = grace
+            .post(fx.srv.url("/developers"))
+            .form(&[
+                ("csrf", token.as_str()),
+                ("name", &format!("Bot {i}")),
+                ("kind", "internal"),
+                ("workspace_id", fx.acme.id.as_str()),
+            ])
+            .send()
+            .expect("create");
+        assert_eq!(r.status(), 200);
+        let t = secret_of(&r.text().expect("body"), "token");
+        assert!(t.starts_with("ntn_") && t.len() == 4 + 43, "{t}");
+        assert!(internal.insert(t));
+    }
+    // 1,000 client secrets: one at creation, then Rotate secret.
+    let r = grace
+        .post(fx.srv.url("/developers"))
+        .form(&[
+            ("csrf", token.as_str()),
+            ("name", "Rotating"),
+            ("kind", "public"),
+            ("redirect_uris", CB),
+        ])
+        .send()
+        .expect("create");
+    let page = r.text().expect("body");
+    let mut secrets = HashSet::from([secret_of(&page, "client-secret")]);
+    let at = page.find("/developers/").expect("id") + 12;
+    let id = page[at..at + 36].to_string();
+    for _ in 1..1000 {
+        let r = grace
+            .post(fx.srv.url(&format!("/developers/{id}/rotate")))
+            .form(&[("csrf", token.as_str())])
+            .send()
+            .expect("rotate");
+        let s = secret_of(&r.text().expect("body"), "client-secret");
+        assert_eq!(s.len(), 43);
+        assert!(secrets.insert(s), "a client secret repeated");
+    }
+    assert_eq!(secrets.len(), 1000);
+}
