@@ -1,6 +1,9 @@
-//! The database: pool setup with SQLite PRAGMAs on every connection, embedded
-//! migrations, and `run`, the one way async code reaches a connection. All
-//! SQL lives in `queries/`; SQLite-only statements live in this file.
+//! The database: one connection type over two backends (SQLite, embedded and
+//! the default; PostgreSQL when `database.url` is `postgres://…`, with the
+//! `postgres` cargo feature), the pool, embedded migrations for each, and
+//! `run`, the one way async code reaches a connection. All SQL lives in
+//! `queries/`; what differs between the backends (PRAGMAs, `BEGIN
+//! IMMEDIATE`, upserts, a boolean aggregate) lives in this file.
 
 pub mod models;
 pub mod queries;
@@ -10,7 +13,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use diesel::connection::SimpleConnection;
-use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool as R2d2Pool};
+use diesel::r2d2::{ManageConnection, Pool as R2d2Pool, R2D2Connection};
 use diesel::sqlite::SqliteConnection;
 use diesel::Connection;
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
@@ -18,23 +21,35 @@ use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 use crate::config::DatabaseConfig;
 use crate::error::{AppError, AppResult};
 
-pub type Conn = SqliteConnection;
-pub type Pool = R2d2Pool<ConnectionManager<SqliteConnection>>;
-
-pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
-
-#[derive(Debug)]
-struct Pragmas {
-    busy_timeout_ms: u32,
+/// A connection to whichever backend `database.url` names.
+#[derive(diesel::MultiConnection)]
+pub enum DbConn {
+    Sqlite(SqliteConnection),
+    #[cfg(feature = "postgres")]
+    Pg(diesel::PgConnection),
 }
 
-impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for Pragmas {
-    fn on_acquire(&self, conn: &mut SqliteConnection) -> Result<(), diesel::r2d2::Error> {
-        conn.batch_execute(&format!(
-            "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = {}; PRAGMA synchronous = NORMAL;",
-            self.busy_timeout_ms
-        ))
-        .map_err(diesel::r2d2::Error::QueryError)
+pub type Conn = DbConn;
+pub type Pool = R2d2Pool<Manager>;
+
+pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+#[cfg(feature = "postgres")]
+pub const PG_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+/// Which backend a `database.url` names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn of(url: &str) -> Backend {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Backend::Postgres
+        } else {
+            Backend::Sqlite
+        }
     }
 }
 
@@ -43,8 +58,73 @@ pub fn sqlite_path(url: &str) -> &str {
     url.strip_prefix("sqlite://").unwrap_or(url)
 }
 
-/// Opens the pool (creating the file and its directory), switches the file to
-/// WAL and runs pending migrations.
+/// Opens connections of the backend the URL names, SQLite ones with their
+/// PRAGMAs (foreign keys are off by default there, and every connection
+/// needs its own busy timeout).
+#[derive(Debug)]
+pub struct Manager {
+    url: String,
+    backend: Backend,
+    busy_timeout_ms: u32,
+}
+
+impl Manager {
+    fn connect_db(&self) -> Result<DbConn, diesel::r2d2::Error> {
+        match self.backend {
+            Backend::Sqlite => {
+                let mut c = SqliteConnection::establish(sqlite_path(&self.url))
+                    .map_err(diesel::r2d2::Error::ConnectionError)?;
+                c.batch_execute(&format!(
+                    "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = {}; PRAGMA synchronous = NORMAL;",
+                    self.busy_timeout_ms
+                ))
+                .map_err(diesel::r2d2::Error::QueryError)?;
+                Ok(DbConn::Sqlite(c))
+            }
+            #[cfg(feature = "postgres")]
+            Backend::Postgres => diesel::PgConnection::establish(&self.url)
+                .map(DbConn::Pg)
+                .map_err(diesel::r2d2::Error::ConnectionError),
+            #[cfg(not(feature = "postgres"))]
+            Backend::Postgres => Err(diesel::r2d2::Error::ConnectionError(
+                diesel::ConnectionError::BadConnection(
+                    "this pagegrant was built without the `postgres` feature".into(),
+                ),
+            )),
+        }
+    }
+}
+
+/// One connection outside the pool (tools, tests), set up like pooled ones.
+pub fn connect(url: &str) -> AppResult<DbConn> {
+    let m = Manager {
+        url: url.to_string(),
+        backend: Backend::of(url),
+        busy_timeout_ms: 5000,
+    };
+    m.connect_db()
+        .map_err(|e| AppError::internal(format!("connecting to {}: {e}", redacted(url))))
+}
+
+impl ManageConnection for Manager {
+    type Connection = DbConn;
+    type Error = diesel::r2d2::Error;
+
+    fn connect(&self) -> Result<DbConn, Self::Error> {
+        self.connect_db()
+    }
+
+    fn is_valid(&self, conn: &mut DbConn) -> Result<(), Self::Error> {
+        conn.ping().map_err(diesel::r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, conn: &mut DbConn) -> bool {
+        std::thread::panicking() || R2D2Connection::is_broken(conn)
+    }
+}
+
+/// Opens the pool (creating the SQLite file and its directory), switches a
+/// SQLite file to WAL and runs pending migrations.
 pub fn open(cfg: &DatabaseConfig) -> AppResult<Pool> {
     let pool = open_unmigrated(cfg)?;
     migrate(&mut *pool.get()?)?;
@@ -53,34 +133,53 @@ pub fn open(cfg: &DatabaseConfig) -> AppResult<Pool> {
 
 /// `open` without running migrations (for `pagegrant migrate`, which reports them).
 pub fn open_unmigrated(cfg: &DatabaseConfig) -> AppResult<Pool> {
-    let path = sqlite_path(&cfg.url);
-    if let Some(parent) = Path::new(path).parent() {
-        if !parent.as_os_str().is_empty() {
-            std::fs::create_dir_all(parent)
-                .map_err(|e| AppError::internal(format!("creating {}: {e}", parent.display())))?;
+    let backend = Backend::of(&cfg.url);
+    if backend == Backend::Sqlite {
+        let path = sqlite_path(&cfg.url);
+        if let Some(parent) = Path::new(path).parent() {
+            if !parent.as_os_str().is_empty() {
+                std::fs::create_dir_all(parent).map_err(|e| {
+                    AppError::internal(format!("creating {}: {e}", parent.display()))
+                })?;
+            }
         }
     }
-    let manager = ConnectionManager::<SqliteConnection>::new(path);
+    let manager = Manager {
+        url: cfg.url.clone(),
+        backend,
+        busy_timeout_ms: cfg.busy_timeout_ms,
+    };
     let pool = R2d2Pool::builder()
         .max_size(cfg.pool_size)
         .connection_timeout(Duration::from_secs(10))
-        .connection_customizer(Box::new(Pragmas {
-            busy_timeout_ms: cfg.busy_timeout_ms,
-        }))
         .build(manager)
-        .map_err(|e| AppError::internal(format!("opening database {path}: {e}")))?;
-    let mut conn = pool.get()?;
-    // WAL is a property of the file, so setting it once is enough.
-    conn.batch_execute("PRAGMA journal_mode = WAL;")?;
-    drop(conn);
+        .map_err(|e| AppError::internal(format!("opening database {}: {e}", redacted(&cfg.url))))?;
+    if backend == Backend::Sqlite {
+        // WAL is a property of the file, so setting it once is enough.
+        pool.get()?.batch_execute("PRAGMA journal_mode = WAL;")?;
+    }
     Ok(pool)
+}
+
+/// A database URL fit for a message: without its password.
+pub fn redacted(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("***"));
+            u.to_string()
+        }
+        _ => url.to_string(),
+    }
 }
 
 /// Runs pending migrations; returns how many ran.
 pub fn migrate(conn: &mut Conn) -> AppResult<usize> {
-    conn.run_pending_migrations(MIGRATIONS)
-        .map(|v| v.len())
-        .map_err(|e| AppError::internal(format!("migrations failed: {e}")))
+    let ran = match conn {
+        DbConn::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|v| v.len()),
+        #[cfg(feature = "postgres")]
+        DbConn::Pg(c) => c.run_pending_migrations(PG_MIGRATIONS).map(|v| v.len()),
+    };
+    ran.map_err(|e| AppError::internal(format!("migrations failed: {e}")))
 }
 
 /// Runs `f` on a pooled connection in actix's blocking thread pool.
@@ -98,9 +197,11 @@ where
     .map_err(|_| AppError::internal("blocking task was cancelled"))?
 }
 
-/// A write transaction taken with `BEGIN IMMEDIATE`, so two writers queue on
-/// the busy timeout instead of deadlocking on a lock upgrade. Inside an outer
-/// transaction it becomes a savepoint, so services compose.
+/// A write transaction. On SQLite it is taken with `BEGIN IMMEDIATE`, so two
+/// writers queue on the busy timeout instead of deadlocking on a lock
+/// upgrade; PostgreSQL takes row locks as statements run, and the single-use
+/// steps are conditional UPDATEs, exact under concurrency there too. Inside
+/// an outer transaction it becomes a savepoint, so services compose.
 pub fn write_tx<T, F>(conn: &mut Conn, f: F) -> AppResult<T>
 where
     F: FnOnce(&mut Conn) -> AppResult<T>,
@@ -115,11 +216,56 @@ where
     E: From<diesel::result::Error>,
 {
     use diesel::connection::{AnsiTransactionManager, TransactionManager};
-    let depth = AnsiTransactionManager::transaction_manager_status_mut(conn).transaction_depth()?;
-    if depth.is_some() {
-        conn.transaction(f)
-    } else {
-        conn.immediate_transaction(f)
+    let immediate = match conn {
+        DbConn::Sqlite(inner) => AnsiTransactionManager::transaction_manager_status_mut(inner)
+            .transaction_depth()?
+            .is_none(),
+        #[cfg(feature = "postgres")]
+        DbConn::Pg(_) => false,
+    };
+    if !immediate {
+        return conn.transaction(f);
+    }
+    // `BEGIN IMMEDIATE` on the inner connection; the multi-connection's
+    // transaction manager reads the same state, so COMMIT, ROLLBACK and
+    // nested savepoints go through it as usual.
+    #[allow(irrefutable_let_patterns)] // with one backend compiled in
+    if let DbConn::Sqlite(inner) = conn {
+        AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN IMMEDIATE")?;
+    }
+    match f(conn) {
+        Ok(v) => {
+            <DbConn as Connection>::TransactionManager::commit_transaction(conn)?;
+            Ok(v)
+        }
+        Err(e) => {
+            // The original error matters more than a failed rollback.
+            let _ = <DbConn as Connection>::TransactionManager::rollback_transaction(conn);
+            Err(e)
+        }
+    }
+}
+
+/// Runs the same query on whichever connection is inside: for the
+/// statements diesel's multi-connection cannot express (upserts).
+#[macro_export]
+macro_rules! on_backend {
+    ($conn:expr, |$c:ident| $body:expr) => {
+        match $conn {
+            $crate::db::DbConn::Sqlite($c) => $body,
+            #[cfg(feature = "postgres")]
+            $crate::db::DbConn::Pg($c) => $body,
+        }
+    };
+}
+
+/// `OR` over booleans: SQLite has no boolean type (`MAX` of 0/1 does it),
+/// PostgreSQL has `bool_or`.
+pub fn bool_or_sql(conn: &Conn) -> &'static str {
+    match conn {
+        DbConn::Sqlite(_) => "MAX",
+        #[cfg(feature = "postgres")]
+        DbConn::Pg(_) => "bool_or",
     }
 }
 

@@ -35,9 +35,7 @@ fn fails(dir: &Path, args: &[&str], stdin: Option<&str>) -> String {
 }
 
 fn counts(dir: &Path) -> Vec<i64> {
-    use diesel::Connection;
-    let mut conn =
-        diesel::SqliteConnection::establish(&cli_db(dir).to_string_lossy()).expect("open");
+    let mut conn = pagegrant::db::connect(&cli_db(dir)).expect("open");
     [
         "users",
         "workspaces",
@@ -577,9 +575,15 @@ fn integration_add_public_internal_and_bad_input_s9() {
     assert!(v["connection_id"].is_string());
 
     // Secrets are stored hashed; the token's copy is encrypted.
-    let db = std::fs::read(cli_db(d)).expect("db bytes");
+    let text = database_text(&cli_db(d));
+    assert!(
+        text.contains(v["connection_id"].as_str().expect("id")),
+        "the dump holds the rows"
+    );
+    let db = std::fs::read(cli_db(d)).unwrap_or_default();
     let wal = std::fs::read(d.join("cli.db-wal")).unwrap_or_default();
     for s in [secret, token] {
+        assert!(!text.contains(s), "secret in plaintext (rows)");
         let needle = s.as_bytes();
         assert!(
             !db.windows(needle.len()).any(|w| w == needle),

@@ -4,7 +4,7 @@
 #![allow(dead_code)]
 
 use std::net::TcpListener;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 use std::sync::mpsc;
 
@@ -33,7 +33,7 @@ pub fn test_config(dir: &Path, port: u16) -> Config {
     cfg.server.issuer = format!("http://127.0.0.1:{port}");
     cfg.server.data_dir = dir.to_path_buf();
     cfg.server.workers = 2;
-    cfg.database.url = dir.join("pagegrant.db").to_string_lossy().into_owned();
+    cfg.database.url = test_db_url(dir, "pagegrant.db");
     cfg.database.pool_size = 4;
     cfg.demo.seed = false;
     cfg
@@ -101,10 +101,7 @@ impl TestServer {
         format!("{}{}", self.base, path)
     }
 
-    pub fn conn(
-        &self,
-    ) -> diesel::r2d2::PooledConnection<diesel::r2d2::ConnectionManager<diesel::SqliteConnection>>
-    {
+    pub fn conn(&self) -> diesel::r2d2::PooledConnection<pagegrant::db::Manager> {
         self.pool.get().expect("conn")
     }
 
@@ -159,7 +156,7 @@ struct Count {
     n: i64,
 }
 
-pub fn count_rows(conn: &mut diesel::SqliteConnection, table: &str) -> i64 {
+pub fn count_rows(conn: &mut pagegrant::db::DbConn, table: &str) -> i64 {
     diesel::sql_query(format!("SELECT COUNT(*) AS n FROM {table}"))
         .get_result::<Count>(conn)
         .expect("count")
@@ -288,7 +285,7 @@ pub fn pagegrant(dir: &Path, args: &[&str], stdin: Option<&str>) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_pagegrant"));
     cmd.args(args)
         .current_dir(dir)
-        .env("PAGEGRANT_DATABASE__URL", dir.join("cli.db"))
+        .env("PAGEGRANT_DATABASE__URL", cli_db(dir))
         .env("PAGEGRANT_SERVER__DATA_DIR", dir.join("data"))
         .env_remove("RUST_LOG")
         .stdin(Stdio::piped())
@@ -304,6 +301,100 @@ pub fn pagegrant(dir: &Path, args: &[&str], stdin: Option<&str>) -> Output {
     child.wait_with_output().expect("wait")
 }
 
-pub fn cli_db(dir: &Path) -> PathBuf {
-    dir.join("cli.db")
+/// The database of the CLI tests (and the processes they start) in `dir`.
+pub fn cli_db(dir: &Path) -> String {
+    test_db_url(dir, "cli.db")
+}
+
+/// Whether the suite runs on PostgreSQL (`PAGEGRANT_TEST_DATABASE_URL`).
+pub fn on_postgres() -> bool {
+    std::env::var("PAGEGRANT_TEST_DATABASE_URL").is_ok_and(|u| !u.is_empty())
+}
+
+/// The database a test uses for data directory `dir`: the SQLite file `name`
+/// there, or, with `PAGEGRANT_TEST_DATABASE_URL=postgres://…/postgres`, a
+/// fresh database of its own on that server, named after `dir` and `name`
+/// (so a restart on the same directory finds the same data).
+pub fn test_db_url(dir: &Path, name: &str) -> String {
+    match std::env::var("PAGEGRANT_TEST_DATABASE_URL") {
+        Ok(base) if !base.is_empty() => pg_database(&base, &dir.join(name)),
+        _ => dir.join(name).to_string_lossy().into_owned(),
+    }
+}
+
+#[cfg(feature = "postgres")]
+fn pg_database(base: &str, key: &Path) -> String {
+    use diesel::connection::SimpleConnection;
+    let hash = pagegrant::crypto::sha256_hex(&key.to_string_lossy());
+    let db = format!("pgt_{}", &hash[..20]);
+    let mut admin = pagegrant::db::connect(base).expect("PAGEGRANT_TEST_DATABASE_URL answers");
+    // Outside a transaction, as PostgreSQL requires; it exists after a restart.
+    if let Err(e) = admin.batch_execute(&format!("CREATE DATABASE {db}")) {
+        assert!(
+            e.to_string().contains("already exists"),
+            "creating {db}: {e}"
+        );
+    }
+    let mut u = url::Url::parse(base).expect("a postgres:// URL");
+    u.set_path(&db);
+    u.to_string()
+}
+
+#[cfg(not(feature = "postgres"))]
+fn pg_database(_: &str, _: &Path) -> String {
+    panic!("PAGEGRANT_TEST_DATABASE_URL needs `cargo test --features postgres`")
+}
+
+/// Every row of every table as text: what "in the database" means on either
+/// backend (SQLite's files are also searched byte by byte where it applies).
+pub fn database_text(url: &str) -> String {
+    #[derive(QueryableByName)]
+    struct Name {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        name: String,
+    }
+    #[derive(QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        row: String,
+    }
+    let mut c = pagegrant::db::connect(url).expect("connect");
+    let pg = url.starts_with("postgres");
+    let tables: Vec<Name> = diesel::sql_query(if pg {
+        "SELECT tablename AS name FROM pg_tables WHERE schemaname = 'public'"
+    } else {
+        "SELECT name FROM sqlite_master WHERE type = 'table'"
+    })
+    .load(&mut c)
+    .expect("tables");
+    let mut out = String::new();
+    for t in tables {
+        let cols: Vec<Name> = diesel::sql_query(if pg {
+            format!(
+                "SELECT column_name::text AS name FROM information_schema.columns WHERE table_name = '{}'",
+                t.name
+            )
+        } else {
+            format!("SELECT name FROM pragma_table_info('{}')", t.name)
+        })
+        .load(&mut c)
+        .expect("columns");
+        if cols.is_empty() {
+            continue;
+        }
+        let concat = cols
+            .iter()
+            .map(|c| format!("COALESCE(CAST(\"{}\" AS TEXT), '')", c.name))
+            .collect::<Vec<_>>()
+            .join(" || ' ' || ");
+        let rows: Vec<Row> =
+            diesel::sql_query(format!("SELECT {concat} AS row FROM \"{}\"", t.name))
+                .load(&mut c)
+                .expect("rows");
+        for r in rows {
+            out.push_str(&r.row);
+            out.push('\n');
+        }
+    }
+    out
 }

@@ -220,13 +220,13 @@ fn me(p: &Proc, token: &str) -> u16 {
         .as_u16()
 }
 
-/// Every file SQLite keeps for the database: the file, its WAL and shared memory.
+/// What the database holds: every row as text, plus, on SQLite, the bytes of
+/// every file it keeps (database, WAL, shared memory).
 fn database_bytes(dir: &Path) -> Vec<u8> {
-    let mut all = Vec::new();
+    let url = cli_db(dir);
+    let mut all = database_text(&url).into_bytes();
     for suffix in ["", "-wal", "-shm", "-journal"] {
-        let mut name = cli_db(dir).into_os_string();
-        name.push(suffix);
-        if let Ok(b) = std::fs::read(name) {
+        if let Ok(b) = std::fs::read(format!("{url}{suffix}")) {
             all.extend(b);
         }
     }
@@ -368,7 +368,12 @@ fn no_secret_reaches_the_log_the_database_or_an_error_message_s56() {
         assert!(log.contains(route), "the debug request log names {route}");
     }
     let db = database_bytes(d);
-    assert!(db.len() > 10_000, "the database files were read");
+    assert!(
+        db.len() > 2_000,
+        "the database was read: {} bytes",
+        db.len()
+    );
+    assert!(contains(&db, &w.client_id), "the dump holds the rows");
     for (what, secret) in &secrets {
         assert!(!log.contains(secret.as_str()), "{what} in the log");
         assert!(!contains(&db, secret), "{what} in the database file");
@@ -466,18 +471,19 @@ fn kill_9_under_load_loses_no_committed_grant_s57() {
     let p2 = Proc::serve(&d, "after.log", &[]);
     {
         use diesel::prelude::*;
-        let mut db = diesel::SqliteConnection::establish(cli_db(&d).to_str().expect("path"))
-            .expect("open the database");
-        #[derive(QueryableByName)]
-        struct Check {
-            #[diesel(sql_type = diesel::sql_types::Text)]
-            integrity_check: String,
+        let mut db = pagegrant::db::connect(&cli_db(&d)).expect("open the database");
+        if !on_postgres() {
+            #[derive(QueryableByName)]
+            struct Check {
+                #[diesel(sql_type = diesel::sql_types::Text)]
+                integrity_check: String,
+            }
+            let ok: Vec<Check> = diesel::sql_query("PRAGMA integrity_check")
+                .load(&mut db)
+                .expect("pragma");
+            assert_eq!(ok.len(), 1);
+            assert_eq!(ok[0].integrity_check, "ok");
         }
-        let ok: Vec<Check> = diesel::sql_query("PRAGMA integrity_check")
-            .load(&mut db)
-            .expect("pragma");
-        assert_eq!(ok.len(), 1);
-        assert_eq!(ok[0].integrity_check, "ok");
         for (what, sql) in [
             (
                 "a connection without its pages",
@@ -498,7 +504,7 @@ fn kill_9_under_load_loses_no_committed_grant_s57() {
             (
                 "a token family with two live heads",
                 "SELECT COUNT(*) AS n FROM (SELECT family_id FROM refresh_tokens \
-                 WHERE used_at IS NULL AND revoked_at IS NULL GROUP BY family_id HAVING COUNT(*) > 1)",
+                 WHERE used_at IS NULL AND revoked_at IS NULL GROUP BY family_id HAVING COUNT(*) > 1) AS heads",
             ),
             (
                 "an access token of no family",

@@ -28,11 +28,11 @@ pub fn insert_internal_token(conn: &mut Conn, t: &InternalToken) -> QueryResult<
 
 /// Shares a page with a connection; sharing it twice changes nothing.
 pub fn add_page(conn: &mut Conn, cp: &ConnectionPage) -> QueryResult<bool> {
-    diesel::insert_into(connection_pages::table)
+    crate::on_backend!(conn, |c| diesel::insert_into(connection_pages::table)
         .values(cp)
         .on_conflict_do_nothing()
-        .execute(conn)
-        .map(|n| n > 0)
+        .execute(c))
+    .map(|n| n > 0)
 }
 
 pub fn page_ids(conn: &mut Conn, id: &ConnectionId) -> QueryResult<Vec<PageId>> {
@@ -77,10 +77,10 @@ pub fn replace_pages(
 ) -> QueryResult<()> {
     diesel::delete(connection_pages::table.filter(connection_pages::connection_id.eq(id)))
         .execute(conn)?;
-    diesel::insert_into(connection_pages::table)
+    crate::on_backend!(conn, |c| diesel::insert_into(connection_pages::table)
         .values(pages)
-        .execute(conn)
-        .map(|_| ())
+        .execute(c))
+    .map(|_| ())
 }
 
 pub fn is_approved(
@@ -106,16 +106,17 @@ pub fn approve(
     at: i64,
 ) -> QueryResult<()> {
     use crate::db::schema::approved_integrations as a;
-    diesel::insert_into(a::table)
-        .values((
-            a::workspace_id.eq(workspace),
-            a::integration_id.eq(integration),
-            a::approved_by.eq(by),
-            a::approved_at.eq(at),
-        ))
+    let row = (
+        a::workspace_id.eq(workspace),
+        a::integration_id.eq(integration),
+        a::approved_by.eq(by),
+        a::approved_at.eq(at),
+    );
+    crate::on_backend!(conn, |c| diesel::insert_into(a::table)
+        .values(row)
         .on_conflict_do_nothing()
-        .execute(conn)
-        .map(|_| ())
+        .execute(c))
+    .map(|_| ())
 }
 
 /// Marks a connection revoked (its tokens are revoked by the token module).

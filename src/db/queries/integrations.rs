@@ -19,10 +19,12 @@ fn insert_redirect_uris(conn: &mut Conn, id: &IntegrationId, uris: &[String]) ->
             uri: u.clone(),
         })
         .collect();
-    diesel::insert_into(integration_redirect_uris::table)
-        .values(&rows)
-        .execute(conn)
-        .map(|_| ())
+    crate::on_backend!(conn, |c| diesel::insert_into(
+        integration_redirect_uris::table
+    )
+    .values(&rows)
+    .execute(c))
+    .map(|_| ())
 }
 
 pub fn by_id(conn: &mut Conn, id: &IntegrationId) -> QueryResult<Option<Integration>> {

@@ -21,6 +21,10 @@ pub struct ScopedPage {
 /// with. `scoped` holds each reachable page once; queries drive from it into
 /// `pages` by primary key, so their cost follows the shared set, not the
 /// size of the workspace.
+fn visible(conn: &Conn) -> String {
+    VISIBLE.replace("BOOL_OR", crate::db::bool_or_sql(conn))
+}
+
 const VISIBLE: &str = "WITH RECURSIVE visible(id, trashed) AS ( \
        SELECT p.id, p.in_trash FROM connection_pages cp JOIN pages p ON p.id = cp.page_id \
         WHERE cp.connection_id = $1 AND (p.visibility = 'workspace' OR p.created_by = $2) \
@@ -28,7 +32,7 @@ const VISIBLE: &str = "WITH RECURSIVE visible(id, trashed) AS ( \
        SELECT p.id, (v.trashed OR p.in_trash) FROM pages p JOIN visible v ON p.parent_id = v.id \
         WHERE (p.visibility = 'workspace' OR p.created_by = $2) \
      ), \
-     scoped(id, trashed) AS (SELECT id, MAX(trashed) FROM visible GROUP BY id) ";
+     scoped(id, trashed) AS (SELECT id, BOOL_OR(trashed) FROM visible GROUP BY id) ";
 
 /// One page, if the connection can see it.
 pub fn page(
@@ -38,8 +42,9 @@ pub fn page(
     id: &PageId,
 ) -> QueryResult<Option<ScopedPage>> {
     diesel::sql_query(format!(
-        "{VISIBLE} SELECT pages.*, scoped.trashed AS trashed FROM scoped JOIN pages ON pages.id = scoped.id \
-         WHERE scoped.id = $3"
+        "{} SELECT pages.*, scoped.trashed AS trashed FROM scoped JOIN pages ON pages.id = scoped.id \
+         WHERE scoped.id = $3",
+        visible(conn)
     ))
     .bind::<Text, _>(c.as_str())
     .bind::<Text, _>(installer.as_str())
@@ -95,10 +100,11 @@ pub fn search(
         String::new()
     };
     diesel::sql_query(format!(
-        "{VISIBLE} SELECT pages.*, scoped.trashed AS trashed FROM scoped JOIN pages ON pages.id = scoped.id \
+        "{} SELECT pages.*, scoped.trashed AS trashed FROM scoped JOIN pages ON pages.id = scoped.id \
          WHERE scoped.trashed = FALSE AND lower(pages.title) LIKE $3 ESCAPE '\\' \
            AND (pages.last_edited_at, pages.id) {cmp} ($4, $5) \
-         ORDER BY pages.last_edited_at {dir}, pages.id {dir} LIMIT $6"
+         ORDER BY pages.last_edited_at {dir}, pages.id {dir} LIMIT $6",
+        visible(conn)
     ))
     .bind::<Text, _>(c.as_str())
     .bind::<Text, _>(installer.as_str())
@@ -120,9 +126,10 @@ pub fn children(
 ) -> QueryResult<Vec<ScopedPage>> {
     let (t, id) = after.unwrap_or((i64::MIN, String::new()));
     diesel::sql_query(format!(
-        "{VISIBLE} SELECT pages.*, scoped.trashed AS trashed FROM scoped JOIN pages ON pages.id = scoped.id \
+        "{} SELECT pages.*, scoped.trashed AS trashed FROM scoped JOIN pages ON pages.id = scoped.id \
          WHERE scoped.trashed = FALSE AND pages.parent_id = $3 AND (pages.created_at, pages.id) > ($4, $5) \
-         ORDER BY pages.created_at ASC, pages.id ASC LIMIT $6"
+         ORDER BY pages.created_at ASC, pages.id ASC LIMIT $6",
+        visible(conn)
     ))
     .bind::<Text, _>(c.as_str())
     .bind::<Text, _>(installer.as_str())

@@ -21,23 +21,21 @@ pub fn current(
         .optional()
 }
 
-/// Counts one failure: a fresh window when the old one has closed.
+/// Counts one failure in one statement (an upsert), so concurrent failures
+/// on several instances all count: a fresh window when the old one has closed.
 pub fn record_failure(conn: &mut Conn, key: &str, now: i64, window_s: i64) -> QueryResult<()> {
-    crate::db::write_tx_with(conn, |conn| {
-        match current(conn, key, now, window_s)? {
-            Some(_) => diesel::update(auth_failures::table.find(key))
-                .set(auth_failures::failures.eq(auth_failures::failures + 1))
-                .execute(conn)?,
-            None => diesel::replace_into(auth_failures::table)
-                .values((
-                    auth_failures::key.eq(key),
-                    auth_failures::failures.eq(1),
-                    auth_failures::window_start.eq(now),
-                ))
-                .execute(conn)?,
-        };
-        Ok(())
-    })
+    use diesel::sql_types::{BigInt, Text};
+    diesel::sql_query(
+        "INSERT INTO auth_failures (key, failures, window_start) VALUES ($1, 1, $2) \
+         ON CONFLICT (key) DO UPDATE SET \
+           failures = CASE WHEN auth_failures.window_start > $3 THEN auth_failures.failures + 1 ELSE 1 END, \
+           window_start = CASE WHEN auth_failures.window_start > $3 THEN auth_failures.window_start ELSE $2 END",
+    )
+    .bind::<Text, _>(key)
+    .bind::<BigInt, _>(now)
+    .bind::<BigInt, _>(now - window_s)
+    .execute(conn)
+    .map(|_| ())
 }
 
 pub fn clear(conn: &mut Conn, key: &str) -> QueryResult<usize> {

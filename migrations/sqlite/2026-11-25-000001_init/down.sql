@@ -1,0 +1,17 @@
+DROP TABLE auth_failures;
+DROP TABLE audit_events;
+DROP TABLE approved_integrations;
+DROP TABLE internal_tokens;
+DROP TABLE access_tokens;
+DROP TABLE refresh_tokens;
+DROP TABLE authorization_codes;
+DROP TABLE authorization_requests;
+DROP TABLE connection_pages;
+DROP TABLE connections;
+DROP TABLE integration_redirect_uris;
+DROP TABLE integrations;
+DROP TABLE pages;
+DROP TABLE memberships;
+DROP TABLE workspaces;
+DROP TABLE sessions;
+DROP TABLE users;
