@@ -11,7 +11,6 @@ use clap::{Args, Parser, Subcommand};
 use serde_json::{json, Value};
 
 use crate::config::Config;
-use crate::crypto::SecretBox;
 use crate::db::models::{ConnectionId, IntegrationKind, PageId, Plan, Role};
 use crate::db::queries::audit;
 use crate::error::{AppError, AppResult};
@@ -60,6 +59,16 @@ pub enum Verb {
         #[arg(long)]
         workspace: String,
     },
+    #[command(subcommand)]
+    Keys(KeysVerb),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum KeysVerb {
+    /// Add a new signing key; it signs from now on, older tokens stay valid until they expire.
+    Rotate,
+    /// List the signing keys in the JWKS, oldest first.
+    List,
 }
 
 #[derive(Subcommand, Debug)]
@@ -301,16 +310,16 @@ fn run_verb(config: &Config, verb: Verb, json: bool) -> AppResult<()> {
             let n = db::migrate(c)?;
             emit(
                 json,
-                json!({"migrations_applied": n, "database": config.database.url}),
+                json!({"migrations_applied": n, "database": db::redacted(&config.database.url)}),
                 &[format!(
                     "Database {} is up to date ({n} migration(s) applied now).",
-                    config.database.url
+                    db::redacted(&config.database.url)
                 )],
             );
             Ok(())
         }
         Verb::Demo => {
-            let sbox = SecretBox::load_or_create(&config.server.data_dir)?;
+            let (sbox, _) = crate::keys::load(c, config)?;
             match demo::seed(c, &sbox, &config.server.issuer)? {
                 demo::Outcome::NotEmpty => Err(AppError::invalid(
                     "the database already holds data; demo data is seeded only into an empty database",
@@ -454,7 +463,7 @@ fn run_verb(config: &Config, verb: Verb, json: bool) -> AppResult<()> {
             Ok(())
         }
         Verb::Integration(IntegrationVerb::Add(a)) => {
-            let sbox = SecretBox::load_or_create(&config.server.data_dir)?;
+            let (sbox, _) = crate::keys::load(c, config)?;
             let workspace = match &a.workspace {
                 Some(w) if a.internal => Some(ws::find_workspace(c, w)?),
                 Some(_) => {
@@ -530,6 +539,36 @@ fn run_verb(config: &Config, verb: Verb, json: bool) -> AppResult<()> {
                 } else {
                     format!("Page {pid} was already shared with connection {cid}")
                 }],
+            );
+            Ok(())
+        }
+        Verb::Keys(KeysVerb::Rotate) => {
+            let kid = crate::keys::rotate(c, config)?;
+            emit(
+                json,
+                json!({"id": kid, "kid": kid}),
+                &[format!(
+                    "Added signing key {kid}; it signs new tokens from now on (running instances switch within 30 s), and earlier keys keep verifying."
+                )],
+            );
+            Ok(())
+        }
+        Verb::Keys(KeysVerb::List) => {
+            crate::keys::load(c, config)?;
+            let keys = crate::keys::list(c)?;
+            let signing = keys.last().map(|(k, _)| k.clone()).unwrap_or_default();
+            emit(
+                json,
+                json!({"id": signing, "kid": signing, "keys": keys.iter().map(|(k, at)| json!({"kid": k, "created_at": at})).collect::<Vec<_>>()}),
+                &keys
+                    .iter()
+                    .map(|(k, at)| {
+                        format!(
+                            "{k}  created {at}{}",
+                            if *k == signing { "  (signs)" } else { "" }
+                        )
+                    })
+                    .collect::<Vec<_>>(),
             );
             Ok(())
         }

@@ -85,6 +85,7 @@ pub struct SecurityConfig {
     pub client_max_failures_per_ip: u32,
     pub token_max_failures_per_client: u32,
     pub client_window_s: i64,
+    pub master_key_file: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

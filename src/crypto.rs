@@ -103,29 +103,66 @@ impl std::fmt::Debug for SecretBox {
     }
 }
 
-const KEY_FILE: &str = "secret.key";
+/// Where installs before the shared key table kept the secret-box key.
+pub const LEGACY_KEY_FILE: &str = "secret.key";
+/// The environment variable that may carry the master key itself.
+pub const MASTER_KEY_ENV: &str = "PAGEGRANT_MASTER_KEY";
 
 impl SecretBox {
-    /// Loads `data_dir/secret.key`, creating it (mode 0600) on first use.
-    pub fn load_or_create(data_dir: &Path) -> AppResult<SecretBox> {
-        let path = data_dir.join(KEY_FILE);
-        let key_b64 = if path.exists() {
-            std::fs::read_to_string(&path)
-                .map_err(|e| AppError::internal(format!("reading {}: {e}", path.display())))?
-        } else {
-            std::fs::create_dir_all(data_dir)
-                .map_err(|e| AppError::internal(format!("creating {}: {e}", data_dir.display())))?;
-            let key = random_token(32);
-            write_private(&path, &key)?;
-            key
-        };
-        let raw = B64.decode(key_b64.trim()).map_err(|_| {
-            AppError::internal(format!("{} is not a base64url key", path.display()))
-        })?;
-        let cipher = Aes256Gcm::new_from_slice(&raw).map_err(|_| {
-            AppError::internal(format!("{} does not hold a 256-bit key", path.display()))
-        })?;
+    /// A box over a base64url 256-bit key; `what` names it in errors.
+    pub fn from_key_b64(key_b64: &str, what: &str) -> AppResult<SecretBox> {
+        let raw = B64
+            .decode(key_b64.trim())
+            .map_err(|_| AppError::internal(format!("{what} is not a base64url key")))?;
+        let cipher = Aes256Gcm::new_from_slice(&raw)
+            .map_err(|_| AppError::internal(format!("{what} does not hold a 256-bit key")))?;
         Ok(SecretBox { cipher })
+    }
+
+    /// A new random key: the box and the key's base64url form.
+    pub fn generate() -> AppResult<(SecretBox, String)> {
+        let key = random_token(32);
+        Ok((SecretBox::from_key_b64(&key, "a new key")?, key))
+    }
+
+    /// The master key: `PAGEGRANT_MASTER_KEY` when set, else the file at
+    /// `path`, created (mode 0600) when `may_create` and missing.
+    pub fn master(path: &Path, may_create: bool) -> AppResult<SecretBox> {
+        if let Ok(v) = std::env::var(MASTER_KEY_ENV) {
+            if !v.trim().is_empty() {
+                return SecretBox::from_key_b64(&v, MASTER_KEY_ENV);
+            }
+        }
+        if path.exists() {
+            let key = std::fs::read_to_string(path)
+                .map_err(|e| AppError::internal(format!("reading {}: {e}", path.display())))?;
+            return SecretBox::from_key_b64(&key, &path.display().to_string());
+        }
+        if !may_create {
+            return Err(AppError::invalid(format!(
+                "the database's keys are sealed under a master key, and this instance has none: \
+                 copy the master key file to {} (security.master_key_file) or set {MASTER_KEY_ENV}",
+                path.display()
+            )));
+        }
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| AppError::internal(format!("creating {}: {e}", dir.display())))?;
+        }
+        let (b, key) = SecretBox::generate()?;
+        write_private(path, &key)?;
+        Ok(b)
+    }
+
+    /// The key of an install from before the shared key table, if present.
+    pub fn legacy_key(data_dir: &Path) -> AppResult<Option<String>> {
+        let path = data_dir.join(LEGACY_KEY_FILE);
+        if !path.exists() {
+            return Ok(None);
+        }
+        std::fs::read_to_string(&path)
+            .map(|k| Some(k.trim().to_string()))
+            .map_err(|e| AppError::internal(format!("reading {}: {e}", path.display())))
     }
 
     pub fn encrypt(&self, plain: &str) -> AppResult<String> {
@@ -220,10 +257,10 @@ mod tests {
     #[test]
     fn secret_box_roundtrip() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let b = SecretBox::load_or_create(dir.path()).expect("box");
+        let b = SecretBox::master(&dir.path().join("master.key"), true).expect("box");
         let sealed = b.encrypt("ntn_secret").expect("enc");
         assert!(!sealed.contains("ntn_secret"));
-        let again = SecretBox::load_or_create(dir.path()).expect("reload");
+        let again = SecretBox::master(&dir.path().join("master.key"), false).expect("reload");
         assert_eq!(again.decrypt(&sealed).expect("dec"), "ntn_secret");
     }
 }

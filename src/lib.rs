@@ -13,6 +13,7 @@ pub mod demo;
 pub mod developers;
 pub mod error;
 pub mod integrations;
+pub mod keys;
 pub mod oauth;
 pub mod web;
 pub mod workspace;
@@ -49,8 +50,7 @@ pub fn build_state(config: Config) -> AppResult<AppState> {
         ))
     })?;
     let pool = db::open(&config.database)?;
-    let secret_box = SecretBox::load_or_create(&config.server.data_dir)?;
-    let keys = oauth::jwt::Keys::load_or_create(&config.server.data_dir, &config.server.issuer)?;
+    let (secret_box, keys) = keys::load(&mut *pool.get()?, &config)?;
     Ok(AppState {
         keys,
         limiter: api::limit::Limiter::new(&config.api),
@@ -107,6 +107,7 @@ pub fn run(state: AppState, listener: TcpListener) -> std::io::Result<Server> {
                     HtmlError::NotFound.into()
                 }
             }))
+            .wrap(actix_web::middleware::from_fn(web::nul::reject_nul))
             .wrap(web::headers::security_headers())
             .wrap_fn(move |req, srv| {
                 let start = Instant::now();

@@ -65,7 +65,7 @@ pub fn resolve(conn: &mut Conn, keys: &Keys, token: &str) -> AppResult<Option<Bo
             None => return Ok(None),
         }
     } else {
-        let Some(claims) = keys.verify(token) else {
+        let Some(claims) = keys.verify(conn, token) else {
             return Ok(None);
         };
         let Some(row) = tokens::access_by_jti(conn, &claims.jti)? else {

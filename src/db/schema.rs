@@ -175,6 +175,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    sealed_keys (name) {
+        name -> Text,
+        key_sealed -> Text,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
     sessions (id_hash) {
         id_hash -> Text,
         user_id -> Text,
@@ -210,6 +218,14 @@ diesel::table! {
 diesel::joinable!(access_tokens -> connections (connection_id));
 diesel::joinable!(approved_integrations -> integrations (integration_id));
 diesel::joinable!(approved_integrations -> workspaces (workspace_id));
+diesel::table! {
+    signing_keys (kid) {
+        kid -> Text,
+        private_sealed -> Text,
+        created_at -> BigInt,
+    }
+}
+
 diesel::joinable!(authorization_codes -> connections (connection_id));
 diesel::joinable!(connection_pages -> connections (connection_id));
 diesel::joinable!(connection_pages -> pages (page_id));
@@ -238,7 +254,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     memberships,
     pages,
     refresh_tokens,
+    sealed_keys,
     sessions,
+    signing_keys,
     users,
     workspaces,
 );

@@ -54,9 +54,9 @@ pub fn introspect(
             "iss": keys.issuer(),
         }));
     }
-    let Some(claims) = keys.verify(token) else {
+    let Some(claims) = keys.verify(conn, token) else {
         // Expired tokens we signed are known, not guesses.
-        let ours = keys.verify_ignoring_expiry(token).is_some();
+        let ours = keys.verify_ignoring_expiry(conn, token).is_some();
         return Ok((inactive(), ours));
     };
     let Some(row) = tokens::access_by_jti(conn, &claims.jti)? else {
@@ -90,7 +90,7 @@ pub fn revoke(conn: &mut Conn, keys: &Keys, client: &Integration, token: &str) -
     let connection_id = if token.starts_with(REFRESH_PREFIX) {
         tokens::refresh_by_hash(conn, &crypto::sha256_hex(token))?.map(|r| r.connection_id)
     } else {
-        match keys.verify_ignoring_expiry(token) {
+        match keys.verify_ignoring_expiry(conn, token) {
             Some(claims) => tokens::access_by_jti(conn, &claims.jti)?.map(|r| r.connection_id),
             None => None,
         }

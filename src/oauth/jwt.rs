@@ -1,11 +1,18 @@
-//! RFC 9068 access tokens: an ES256 key generated on first start into
-//! `server.data_dir` (PKCS#8 PEM, mode 0600) and reused after, the JWKS that
-//! publishes it, and signing and verification through `jsonwebtoken`.
-//! Verification accepts only ES256 with our `kid` and `typ: at+jwt`, so `none`,
-//! HS256-with-the-public-key and foreign keys fail before any claim is read.
+//! RFC 9068 access tokens: ES256 keys kept in the database (`signing_keys`,
+//! private halves sealed under the master key, see `crate::keys`), the JWKS
+//! that publishes every one of them, and signing and verification through
+//! `jsonwebtoken`. The newest key signs; any key in the set verifies, so a
+//! rotation (`pagegrant keys rotate`) leaves earlier tokens valid until they
+//! expire. Instances re-read the set every 30 seconds, and at once (at most
+//! once a second) when a token names a `kid` they do not know, so a key
+//! added by another instance is honoured everywhere.
+//! Verification accepts only ES256 with a known `kid` and `typ: at+jwt`, so
+//! `none`, HS256-with-the-public-key and foreign keys fail before any claim
+//! is read.
 
 use std::collections::HashSet;
-use std::path::Path;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use base64::Engine;
@@ -14,12 +21,18 @@ use p256::pkcs8::{DecodePrivateKey, EncodePrivateKey, LineEnding};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::crypto::SecretBox;
+use crate::db::queries::keys as kq;
+use crate::db::Conn;
 use crate::error::{AppError, AppResult};
 
-const KEY_FILE: &str = "signing-key.pem";
 pub const TYP: &str = "at+jwt";
 /// Clock skew tolerated on `exp`: seconds, not minutes.
 const LEEWAY_S: u64 = 5;
+/// How stale the key set may grow before signing re-reads it.
+const REFRESH_EVERY: Duration = Duration::from_secs(30);
+/// How often an unknown `kid` may trigger a re-read.
+const MISS_RELOAD_EVERY: Duration = Duration::from_secs(1);
 
 /// The claims of an access token (RFC 9068 §2.2 plus Notion's workspace).
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -35,73 +48,166 @@ pub struct Claims {
     pub scope: String,
 }
 
-pub struct Keys {
+struct Entry {
+    kid: String,
     encoding: EncodingKey,
     decoding: DecodingKey,
-    pub kid: String,
     jwk: serde_json::Value,
+}
+
+struct Set {
+    /// Oldest first: the last one signs.
+    entries: Vec<Entry>,
+    loaded: Instant,
+}
+
+pub struct Keys {
+    set: RwLock<Arc<Set>>,
+    /// Unseals the private halves read from the database; `None` for a set
+    /// that lives only in memory (a foreign key, in tests).
+    master: Option<SecretBox>,
     issuer: String,
+    last_miss_reload: Mutex<Option<Instant>>,
 }
 
 impl std::fmt::Debug for Keys {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Keys").field("kid", &self.kid).finish()
+        f.debug_struct("Keys")
+            .field("signing_kid", &self.signing_kid())
+            .finish()
     }
 }
 
-fn load_or_create_secret(data_dir: &Path) -> AppResult<p256::SecretKey> {
-    let path = data_dir.join(KEY_FILE);
-    if path.exists() {
-        let pem = std::fs::read_to_string(&path)
-            .map_err(|e| AppError::internal(format!("reading {}: {e}", path.display())))?;
-        return p256::SecretKey::from_pkcs8_pem(&pem).map_err(|_| {
-            AppError::internal(format!("{} is not a PKCS#8 P-256 key", path.display()))
-        });
-    }
+/// A new P-256 private key as PKCS#8 PEM, and its `kid`.
+pub fn new_signing_key() -> AppResult<(String, String)> {
     let secret = p256::SecretKey::random(&mut rand::rngs::OsRng);
     let pem = secret
         .to_pkcs8_pem(LineEnding::LF)
         .map_err(|_| AppError::internal("encoding the signing key"))?;
-    crate::crypto::write_private(&path, pem.as_str())?;
-    Ok(secret)
+    let entry = entry_from_pem(pem.as_str())?;
+    Ok((entry.kid, pem.to_string()))
+}
+
+/// The key, its JWK and its RFC 7638 thumbprint as `kid`.
+fn entry_from_pem(pem: &str) -> AppResult<Entry> {
+    let secret = p256::SecretKey::from_pkcs8_pem(pem)
+        .map_err(|_| AppError::internal("a signing key is not a PKCS#8 P-256 key"))?;
+    let encoding = EncodingKey::from_ec_pem(pem.as_bytes())
+        .map_err(|e| AppError::internal(format!("signing key: {e}")))?;
+    let point =
+        p256::elliptic_curve::sec1::ToEncodedPoint::to_encoded_point(&secret.public_key(), false);
+    let (Some(x), Some(y)) = (point.x(), point.y()) else {
+        return Err(AppError::internal("signing key has no affine coordinates"));
+    };
+    let (x, y) = (B64.encode(x), B64.encode(y));
+    // RFC 7638 thumbprint: SHA-256 over the required members in lexical order.
+    let thumb_input = format!(r#"{{"crv":"P-256","kty":"EC","x":"{x}","y":"{y}"}}"#);
+    let kid = B64.encode(Sha256::digest(thumb_input.as_bytes()));
+    let decoding = DecodingKey::from_ec_components(&x, &y)
+        .map_err(|e| AppError::internal(format!("verification key: {e}")))?;
+    let jwk = serde_json::json!({
+        "kty": "EC", "crv": "P-256", "x": x, "y": y,
+        "kid": kid, "use": "sig", "alg": "ES256"
+    });
+    Ok(Entry {
+        kid,
+        encoding,
+        decoding,
+        jwk,
+    })
+}
+
+fn read_set(conn: &mut Conn, master: &SecretBox) -> AppResult<Set> {
+    let mut entries = Vec::new();
+    for (kid, sealed, _) in kq::signing_keys(conn)? {
+        let pem = master.decrypt(&sealed).map_err(|_| {
+            AppError::internal(format!(
+                "signing key {kid} does not open with this master key (is it the same on every instance?)"
+            ))
+        })?;
+        entries.push(entry_from_pem(&pem)?);
+    }
+    if entries.is_empty() {
+        return Err(AppError::internal("the database holds no signing key"));
+    }
+    Ok(Set {
+        entries,
+        loaded: Instant::now(),
+    })
 }
 
 impl Keys {
-    pub fn load_or_create(data_dir: &Path, issuer: &str) -> AppResult<Keys> {
-        let secret = load_or_create_secret(data_dir)?;
-        let pem = secret
-            .to_pkcs8_pem(LineEnding::LF)
-            .map_err(|_| AppError::internal("encoding the signing key"))?;
-        let encoding = EncodingKey::from_ec_pem(pem.as_bytes())
-            .map_err(|e| AppError::internal(format!("signing key: {e}")))?;
-        let point = p256::elliptic_curve::sec1::ToEncodedPoint::to_encoded_point(
-            &secret.public_key(),
-            false,
-        );
-        let (Some(x), Some(y)) = (point.x(), point.y()) else {
-            return Err(AppError::internal("signing key has no affine coordinates"));
-        };
-        let (x, y) = (B64.encode(x), B64.encode(y));
-        // RFC 7638 thumbprint: SHA-256 over the required members in lexical order.
-        let thumb_input = format!(r#"{{"crv":"P-256","kty":"EC","x":"{x}","y":"{y}"}}"#);
-        let kid = B64.encode(Sha256::digest(thumb_input.as_bytes()));
-        let decoding = DecodingKey::from_ec_components(&x, &y)
-            .map_err(|e| AppError::internal(format!("verification key: {e}")))?;
-        let jwk = serde_json::json!({
-            "kty": "EC", "crv": "P-256", "x": x, "y": y,
-            "kid": kid, "use": "sig", "alg": "ES256"
-        });
+    /// Every signing key in the database (there must be one; `crate::keys`
+    /// makes the first).
+    pub fn load(conn: &mut Conn, master: SecretBox, issuer: &str) -> AppResult<Keys> {
+        let set = read_set(conn, &master)?;
         Ok(Keys {
-            encoding,
-            decoding,
-            kid,
-            jwk,
+            set: RwLock::new(Arc::new(set)),
+            master: Some(master),
             issuer: issuer.to_string(),
+            last_miss_reload: Mutex::new(None),
         })
     }
 
+    /// A key set of one new key that lives only in memory: a foreign signer.
+    pub fn ephemeral(issuer: &str) -> AppResult<Keys> {
+        let (_, pem) = new_signing_key()?;
+        Ok(Keys {
+            set: RwLock::new(Arc::new(Set {
+                entries: vec![entry_from_pem(&pem)?],
+                loaded: Instant::now(),
+            })),
+            master: None,
+            issuer: issuer.to_string(),
+            last_miss_reload: Mutex::new(None),
+        })
+    }
+
+    fn current(&self) -> Arc<Set> {
+        match self.set.read() {
+            Ok(g) => g.clone(),
+            Err(p) => p.into_inner().clone(),
+        }
+    }
+
+    /// The `kid` of a PKCS#8 PEM private key.
+    pub fn kid_of(pem: &str) -> AppResult<String> {
+        Ok(entry_from_pem(pem)?.kid)
+    }
+
+    /// Re-reads the key set from the database.
+    pub fn reload(&self, conn: &mut Conn) -> AppResult<()> {
+        let Some(master) = &self.master else {
+            return Ok(());
+        };
+        let set = Arc::new(read_set(conn, master)?);
+        match self.set.write() {
+            Ok(mut g) => *g = set,
+            Err(p) => *p.into_inner() = set,
+        }
+        Ok(())
+    }
+
+    /// Re-reads the set when it is older than 30 seconds.
+    pub fn refresh_if_stale(&self, conn: &mut Conn) -> AppResult<()> {
+        if self.master.is_some() && self.current().loaded.elapsed() > REFRESH_EVERY {
+            self.reload(conn)?;
+        }
+        Ok(())
+    }
+
+    pub fn signing_kid(&self) -> String {
+        self.current()
+            .entries
+            .last()
+            .map(|e| e.kid.clone())
+            .unwrap_or_default()
+    }
+
     pub fn jwks(&self) -> serde_json::Value {
-        serde_json::json!({ "keys": [self.jwk] })
+        let set = self.current();
+        let keys: Vec<&serde_json::Value> = set.entries.iter().rev().map(|e| &e.jwk).collect();
+        serde_json::json!({ "keys": keys })
     }
 
     /// The audience of our access tokens: this server's API.
@@ -113,33 +219,76 @@ impl Keys {
         &self.issuer
     }
 
-    pub fn sign(&self, claims: &Claims) -> AppResult<String> {
+    /// Signs with the newest key, re-reading the set first when it is stale.
+    pub fn sign(&self, conn: &mut Conn, claims: &Claims) -> AppResult<String> {
+        self.refresh_if_stale(conn)?;
+        self.sign_now(claims)
+    }
+
+    /// Signs with the newest key this instance holds.
+    pub fn sign_now(&self, claims: &Claims) -> AppResult<String> {
+        let set = self.current();
+        let Some(e) = set.entries.last() else {
+            return Err(AppError::internal("no signing key"));
+        };
         let mut header = Header::new(Algorithm::ES256);
         header.typ = Some(TYP.into());
-        header.kid = Some(self.kid.clone());
-        jsonwebtoken::encode(&header, claims, &self.encoding)
+        header.kid = Some(e.kid.clone());
+        jsonwebtoken::encode(&header, claims, &e.encoding)
             .map_err(|e| AppError::internal(format!("signing: {e}")))
     }
 
     /// Verifies signature, header, issuer, audience and expiry; `None` for any
     /// token that is not one of ours and live.
-    pub fn verify(&self, token: &str) -> Option<Claims> {
-        self.verify_inner(token, true)
+    pub fn verify(&self, conn: &mut Conn, token: &str) -> Option<Claims> {
+        self.verify_inner(Some(conn), token, true)
     }
 
     /// Like `verify`, but an expired token still counts (revocation).
-    pub fn verify_ignoring_expiry(&self, token: &str) -> Option<Claims> {
-        self.verify_inner(token, false)
+    pub fn verify_ignoring_expiry(&self, conn: &mut Conn, token: &str) -> Option<Claims> {
+        self.verify_inner(Some(conn), token, false)
     }
 
-    fn verify_inner(&self, token: &str, check_exp: bool) -> Option<Claims> {
+    /// `verify` against the keys held now, without the database.
+    pub fn verify_offline(&self, token: &str) -> Option<Claims> {
+        self.verify_inner(None, token, true)
+    }
+
+    fn verify_inner(
+        &self,
+        conn: Option<&mut Conn>,
+        token: &str,
+        check_exp: bool,
+    ) -> Option<Claims> {
         let header = jsonwebtoken::decode_header(token).ok()?;
-        if header.alg != Algorithm::ES256
-            || header.typ.as_deref() != Some(TYP)
-            || header.kid.as_deref() != Some(self.kid.as_str())
-        {
+        if header.alg != Algorithm::ES256 || header.typ.as_deref() != Some(TYP) {
             return None;
         }
+        let kid = header.kid?;
+        let mut set = self.current();
+        if !set.entries.iter().any(|e| e.kid == kid) {
+            // Perhaps another instance rotated: re-read, at most once a second.
+            let conn = conn?;
+            let due = match self.last_miss_reload.lock() {
+                Ok(mut last) => {
+                    let due = last.is_none_or(|t| t.elapsed() >= MISS_RELOAD_EVERY);
+                    if due {
+                        *last = Some(Instant::now());
+                    }
+                    due
+                }
+                Err(_) => false,
+            };
+            if !due {
+                return None;
+            }
+            if let Err(e) = self.reload(conn) {
+                tracing::warn!(error = %e, "re-reading the signing keys failed");
+                return None;
+            }
+            set = self.current();
+        }
+        let entry = set.entries.iter().find(|e| e.kid == kid)?;
         let mut v = Validation::new(Algorithm::ES256);
         v.leeway = LEEWAY_S;
         v.validate_exp = check_exp;
@@ -149,7 +298,7 @@ impl Keys {
             .into_iter()
             .map(String::from)
             .collect::<HashSet<_>>();
-        jsonwebtoken::decode::<Claims>(token, &self.decoding, &v)
+        jsonwebtoken::decode::<Claims>(token, &entry.decoding, &v)
             .ok()
             .map(|d| d.claims)
     }
@@ -174,29 +323,18 @@ mod tests {
     }
 
     #[test]
-    fn key_persists_and_tokens_verify() {
-        let dir = tempfile::tempdir().expect("dir");
-        let keys = Keys::load_or_create(dir.path(), "https://pg.example").expect("keys");
-        let again = Keys::load_or_create(dir.path(), "https://pg.example").expect("keys");
-        assert_eq!(keys.kid, again.kid, "the key is reused after a restart");
+    fn foreign_keys_and_expiry() {
+        let keys = Keys::ephemeral("https://pg.example").expect("keys");
         let far = chrono::Utc::now().timestamp() + 600;
-        let t = keys.sign(&claims(&keys, far)).expect("sign");
-        assert_eq!(again.verify(&t).map(|c| c.sub).as_deref(), Some("bot"));
-        let expired = keys.sign(&claims(&keys, 10)).expect("sign");
-        assert!(keys.verify(&expired).is_none());
-        assert!(keys.verify_ignoring_expiry(&expired).is_some());
-        let other =
-            Keys::load_or_create(tempfile::tempdir().expect("d").path(), "https://pg.example")
-                .expect("k");
-        assert!(other.verify(&t).is_none(), "another key");
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(dir.path().join(KEY_FILE))
-                .expect("meta")
-                .permissions()
-                .mode();
-            assert_eq!(mode & 0o777, 0o600);
-        }
+        let t = keys.sign_now(&claims(&keys, far)).expect("sign");
+        assert_eq!(
+            keys.verify_offline(&t).map(|c| c.sub).as_deref(),
+            Some("bot")
+        );
+        let expired = keys.sign_now(&claims(&keys, 10)).expect("sign");
+        assert!(keys.verify_offline(&expired).is_none());
+        let other = Keys::ephemeral("https://pg.example").expect("k");
+        assert!(other.verify_offline(&t).is_none(), "another key");
+        assert_ne!(keys.signing_kid(), other.signing_kid());
     }
 }

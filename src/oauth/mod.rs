@@ -183,8 +183,13 @@ async fn get_metadata(state: web::Data<AppState>) -> HttpResponse {
     }))
 }
 
-async fn get_jwks(state: web::Data<AppState>) -> HttpResponse {
-    HttpResponse::Ok()
+/// The JWKS, read from the database each time, so it lists a key another
+/// instance (or `pagegrant keys rotate`) added; the re-read also makes this
+/// instance sign with the newest key from then on.
+async fn get_jwks(state: web::Data<AppState>) -> Result<HttpResponse, OAuthError> {
+    let st = state.clone();
+    db::run(&state.pool, move |c| st.keys.reload(c)).await?;
+    Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "public, max-age=300"))
-        .json(state.keys.jwks())
+        .json(state.keys.jwks()))
 }

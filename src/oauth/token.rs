@@ -223,17 +223,20 @@ fn mint(
     let t = now();
     let jti = crypto::new_jti();
     let exp = t + cfg.tokens.access_ttl_s;
-    let access = keys.sign(&Claims {
-        iss: keys.issuer().to_string(),
-        sub: connection.bot_id.to_string(),
-        aud: keys.audience(),
-        client_id: client.client_id.clone(),
-        workspace_id: connection.workspace_id.to_string(),
-        jti: jti.clone(),
-        iat: t,
-        exp,
-        scope: scope.to_string(),
-    })?;
+    let access = keys.sign(
+        c,
+        &Claims {
+            iss: keys.issuer().to_string(),
+            sub: connection.bot_id.to_string(),
+            aud: keys.audience(),
+            client_id: client.client_id.clone(),
+            workspace_id: connection.workspace_id.to_string(),
+            jti: jti.clone(),
+            iat: t,
+            exp,
+            scope: scope.to_string(),
+        },
+    )?;
     tokens::insert_access(
         c,
         &AccessToken {

@@ -6,6 +6,7 @@ pub mod csrf;
 pub mod errors;
 pub mod headers;
 pub mod metrics;
+pub mod nul;
 pub mod session;
 
 use actix_web::http::header;

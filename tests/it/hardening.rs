@@ -14,15 +14,15 @@ use serde_json::Value;
 use crate::common::*;
 use crate::process::{cli, Proc};
 
-const CB: &str = "https://partner.example/cb";
+pub(crate) const CB: &str = "https://partner.example/cb";
 
-struct World {
-    dir: tempfile::TempDir,
-    password: String,
-    client_id: String,
-    client_secret: String,
-    internal_token: String,
-    page_id: String,
+pub(crate) struct World {
+    pub dir: tempfile::TempDir,
+    pub password: String,
+    pub client_id: String,
+    pub client_secret: String,
+    pub internal_token: String,
+    pub page_id: String,
 }
 
 fn random() -> String {
@@ -34,7 +34,7 @@ fn random() -> String {
 
 /// A workspace with `users` members (user0 owns it), a page, a confidential
 /// partner and an internal integration, all made with the CLI.
-fn world(users: usize) -> World {
+pub(crate) fn world(users: usize) -> World {
     let dir = tempfile::tempdir().expect("tempdir");
     let d = dir.path();
     let password = format!("pw-{}", random());
@@ -133,7 +133,7 @@ fn world(users: usize) -> World {
 }
 
 /// Logs in; answers the client, the status, and the session cookie's value.
-fn login(base: &str, email: &str, password: &str) -> (Client, u16, Option<String>) {
+pub(crate) fn login(base: &str, email: &str, password: &str) -> (Client, u16, Option<String>) {
     let c = client();
     let page = c
         .get(format!("{base}/login"))
@@ -164,7 +164,7 @@ fn login(base: &str, email: &str, password: &str) -> (Client, u16, Option<String
 
 /// The code from one consent: authorize, tick the page, Allow access.
 /// `None` when the server stops answering (the crash test kills it).
-fn consent_code(base: &str, c: &Client, w: &World) -> Option<String> {
+pub(crate) fn consent_code(base: &str, c: &Client, w: &World) -> Option<String> {
     let url = format!(
         "{base}/v1/oauth/authorize?client_id={}&response_type=code&redirect_uri={}&state=s",
         w.client_id,
@@ -189,7 +189,11 @@ fn consent_code(base: &str, c: &Client, w: &World) -> Option<String> {
     Some(code)
 }
 
-fn token_call(base: &str, w: &World, form: &[(&str, &str)]) -> reqwest::Result<(u16, Value)> {
+pub(crate) fn token_call(
+    base: &str,
+    w: &World,
+    form: &[(&str, &str)],
+) -> reqwest::Result<(u16, Value)> {
     let r = bare_client()
         .post(format!("{base}/v1/oauth/token"))
         .basic_auth(&w.client_id, Some(&w.client_secret))
@@ -199,7 +203,7 @@ fn token_call(base: &str, w: &World, form: &[(&str, &str)]) -> reqwest::Result<(
     Ok((status, r.json().unwrap_or(Value::Null)))
 }
 
-fn introspect(p: &Proc, w: &World, token: &str) -> Value {
+pub(crate) fn introspect(p: &Proc, w: &World, token: &str) -> Value {
     bare_client()
         .post(p.url("/v1/oauth/introspect"))
         .basic_auth(&w.client_id, Some(&w.client_secret))
@@ -210,7 +214,7 @@ fn introspect(p: &Proc, w: &World, token: &str) -> Value {
         .expect("json")
 }
 
-fn me(p: &Proc, token: &str) -> u16 {
+pub(crate) fn me(p: &Proc, token: &str) -> u16 {
     bare_client()
         .get(p.url("/v1/users/me"))
         .bearer_auth(token)
@@ -781,4 +785,71 @@ fn internal_tokens_client_secrets_and_session_ids_are_distinct_over_http_s55() {
         assert!(secrets.insert(s), "a client secret repeated");
     }
     assert_eq!(secrets.len(), 1000);
+}
+
+/// Found by the fuzzer on PostgreSQL, which cannot store a NUL in text: every
+/// request carrying one is refused up front, in the format of its path.
+#[test]
+fn nul_characters_are_refused_in_the_right_format() {
+    let fx = crate::authorize::fixture();
+    let r = bare_client()
+        .get(fx.srv.url("/v1/oauth/authorize?client_id=%00%0D%0A%22%5C"))
+        .send()
+        .expect("authorize");
+    assert_eq!(r.status(), 400);
+    assert!(location(&r).is_empty(), "never a redirect");
+    assert!(r.headers()["content-type"]
+        .to_str()
+        .expect("ct")
+        .starts_with("text/html"));
+    let r = bare_client()
+        .post(fx.srv.url("/v1/oauth/token"))
+        .basic_auth(
+            &fx.conf.integration.client_id,
+            fx.conf.client_secret.as_deref(),
+        )
+        .form(&[("grant_type", "refresh_token"), ("refresh_token", "nrt_\0")])
+        .send()
+        .expect("token");
+    assert_eq!(r.status(), 400);
+    let v: Value = r.json().expect("oauth json");
+    assert_eq!(v["error"], "invalid_request");
+    let r = bare_client()
+        .post(fx.srv.url("/v1/search"))
+        .bearer_auth("ntn_whatever")
+        .json(&serde_json::json!({"query": "a\u{0}b"}))
+        .send()
+        .expect("search");
+    assert_eq!(r.status(), 400);
+    let v: Value = r.json().expect("notion json");
+    assert_eq!(v["code"], "validation_error");
+    let c = client();
+    let page = c
+        .get(fx.srv.url("/login"))
+        .send()
+        .expect("login")
+        .text()
+        .expect("body");
+    let csrf = input_value(&page, "csrf").expect("csrf");
+    let r = c
+        .post(fx.srv.url("/login"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("email", "ada@example.com\0"),
+            ("password", "x"),
+        ])
+        .send()
+        .expect("login");
+    assert_eq!(r.status(), 400);
+    assert!(r.text().expect("body").contains("NUL"));
+    // Ordinary text is untouched: a percent sign alone, and the word "u0000".
+    let r = bare_client()
+        .get(
+            fx.srv
+                .url("/v1/oauth/authorize?client_id=nope%25&state=u0000"),
+        )
+        .send()
+        .expect("authorize");
+    assert_eq!(r.status(), 400);
+    assert!(!r.text().expect("body").contains("NUL"));
 }

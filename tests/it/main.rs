@@ -13,6 +13,7 @@ mod config;
 mod developers;
 mod fuzz;
 mod hardening;
+mod instances;
 mod interop;
 mod openapi;
 mod partner;

@@ -257,12 +257,10 @@ fn forged_and_expired_tokens_are_refused_by_the_api_s44() {
         serde_json::from_slice(&b64.decode(parts[1]).expect("b64")).expect("json");
     let issuer = fx.srv.config.server.issuer.clone();
     // Another key with the same claims.
-    let other_dir = tempfile::tempdir().expect("dir");
-    let other =
-        pagegrant::oauth::jwt::Keys::load_or_create(other_dir.path(), &issuer).expect("keys");
+    let other = pagegrant::oauth::jwt::Keys::ephemeral(&issuer).expect("keys");
     let claims: pagegrant::oauth::jwt::Claims =
         serde_json::from_value(payload.clone()).expect("claims");
-    let forged = other.sign(&claims).expect("sign");
+    let forged = other.sign_now(&claims).expect("sign");
     // alg none.
     let none_header = b64.encode(br#"{"alg":"none","typ":"at+jwt"}"#);
     let none = format!("{none_header}.{}.", parts[1]);
@@ -291,11 +289,11 @@ fn forged_and_expired_tokens_are_refused_by_the_api_s44() {
         parts[2]
     );
     // Expired, signed with the server's own key.
-    let own = pagegrant::oauth::jwt::Keys::load_or_create(fx.srv.path(), &issuer).expect("own key");
+    let (_, own) = pagegrant::keys::load(&mut fx.srv.conn(), &fx.srv.config).expect("own key");
     let mut old = claims.clone();
     old.iat -= 7200;
     old.exp -= 7200;
-    let expired = own.sign(&old).expect("sign");
+    let expired = own.sign_now(&old).expect("sign");
     for (what, t) in [
         ("other key", forged.as_str()),
         ("alg none", none.as_str()),
@@ -1407,9 +1405,7 @@ fn introspection_of_dead_or_foreign_tokens_is_exactly_inactive_s42() {
         inactive
     );
     // Expired: signed by the server's key with a past exp.
-    let keys =
-        pagegrant::oauth::jwt::Keys::load_or_create(fx.srv.path(), &fx.srv.config.server.issuer)
-            .expect("keys");
+    let (_, keys) = pagegrant::keys::load(&mut fx.srv.conn(), &fx.srv.config).expect("keys");
     let other = tokens_for(&fx, &a);
     let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
     let payload = other["access_token"]
@@ -1422,7 +1418,7 @@ fn introspection_of_dead_or_foreign_tokens_is_exactly_inactive_s42() {
         serde_json::from_slice(&b64.decode(payload).expect("b64")).expect("claims");
     claims.exp -= 7200;
     assert_eq!(
-        introspect(&fx, &keys.sign(&claims).expect("sign")),
+        introspect(&fx, &keys.sign_now(&claims).expect("sign")),
         inactive,
         "expired"
     );

@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod connections;
 pub mod integrations;
+pub mod keys;
 pub mod oauth;
 pub mod pages;
 pub mod scope;

@@ -1,0 +1,2 @@
+DROP TABLE sealed_keys;
+DROP TABLE signing_keys;
