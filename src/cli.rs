@@ -61,6 +61,13 @@ pub enum Verb {
     },
     #[command(subcommand)]
     Keys(KeysVerb),
+    /// Copy the SQLite database to a new file, consistent even while serving
+    /// (for PostgreSQL, use pg_dump).
+    Backup {
+        /// The file to write; it must not exist yet.
+        #[arg(long)]
+        to: std::path::PathBuf,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -569,6 +576,18 @@ fn run_verb(config: &Config, verb: Verb, json: bool) -> AppResult<()> {
                         )
                     })
                     .collect::<Vec<_>>(),
+            );
+            Ok(())
+        }
+        Verb::Backup { to } => {
+            let bytes = db::backup(c, &to)?;
+            emit(
+                json,
+                json!({"id": to.display().to_string(), "path": to.display().to_string(), "bytes": bytes}),
+                &[format!(
+                    "Wrote a copy of the database to {} ({bytes} bytes).",
+                    to.display()
+                )],
             );
             Ok(())
         }

@@ -269,6 +269,39 @@ pub fn bool_or_sql(conn: &Conn) -> &'static str {
     }
 }
 
+/// Writes a consistent copy of a SQLite database to `to` with `VACUUM INTO`,
+/// which reads one snapshot while writers go on (WAL), and compacts as it
+/// copies. Returns the copy's size. PostgreSQL has pg_dump for this.
+pub fn backup(conn: &mut Conn, to: &Path) -> AppResult<u64> {
+    if to.exists() {
+        return Err(AppError::invalid(format!(
+            "{} exists already; choose a new file",
+            to.display()
+        )));
+    }
+    let target = to
+        .to_str()
+        .ok_or_else(|| AppError::invalid("the backup path is not valid UTF-8"))?;
+    match conn {
+        DbConn::Sqlite(c) => {
+            use diesel::RunQueryDsl;
+            diesel::sql_query("VACUUM INTO ?")
+                .bind::<diesel::sql_types::Text, _>(target)
+                .execute(c)
+                .map_err(|e| AppError::invalid(format!("backup to {}: {e}", to.display())))?;
+        }
+        #[cfg(feature = "postgres")]
+        DbConn::Pg(_) => {
+            return Err(AppError::invalid(
+                "pagegrant backup copies SQLite databases; back up PostgreSQL with pg_dump (or your provider's snapshots)",
+            ))
+        }
+    }
+    std::fs::metadata(to)
+        .map(|m| m.len())
+        .map_err(|e| AppError::internal(format!("reading {}: {e}", to.display())))
+}
+
 /// True when the database answers a trivial query (for `/healthz`).
 pub fn ping(conn: &mut Conn) -> AppResult<()> {
     conn.batch_execute("SELECT 1;")?;

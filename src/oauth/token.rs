@@ -123,7 +123,16 @@ pub fn exchange_code(
             }
             return refuse(bad_code());
         }
-        if row.expires_at <= t || !q::consume_code(c, &hash, t)? {
+        if row.expires_at <= t {
+            return refuse(bad_code());
+        }
+        if !q::consume_code(c, &hash, t)? {
+            // Consumed by a concurrent redemption between our read and our
+            // UPDATE (PostgreSQL; SQLite's BEGIN IMMEDIATE serialises them):
+            // a replay like any other, so what it issued dies too (S29).
+            if let Some(family) = q::code_by_hash(c, &hash)?.and_then(|r| r.family_id) {
+                tokens::revoke_family(c, &family, t)?;
+            }
             return refuse(bad_code());
         }
         let connection = connections::by_id(c, &row.connection_id)?

@@ -893,3 +893,59 @@ fn serve_prints_the_demo_logins_and_answers() {
     let _ = child.kill();
     let _ = child.wait();
 }
+
+#[test]
+fn backup_copies_the_sqlite_database_and_refuses_to_overwrite() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    ok_json(
+        d,
+        &["user", "add", "--email", "b@example.com", "--name", "B"],
+        None,
+    );
+    let target = d.join("copy.db");
+    let target_s = target.to_string_lossy().to_string();
+    if on_postgres() {
+        let err = fails(d, &["backup", "--to", &target_s], None);
+        assert!(err.contains("pg_dump"), "{err}");
+        return;
+    }
+    let v = ok_json(d, &["backup", "--to", &target_s], None);
+    assert!(v["bytes"].as_u64().expect("bytes") > 0);
+    // The copy is a working database with the same rows.
+    let mut copy = pagegrant::db::connect(&target_s).expect("open copy");
+    assert_eq!(count_rows(&mut copy, "users"), 1);
+    // A second backup to the same file is refused, and the copy is untouched.
+    let before = std::fs::read(&target).expect("copy");
+    let err = fails(d, &["backup", "--to", &target_s], None);
+    assert!(err.contains("exists"), "{err}");
+    assert_eq!(std::fs::read(&target).expect("copy"), before);
+}
+
+#[test]
+fn keys_verbs_list_and_rotate() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let first = ok_json(d, &["keys", "list"], None);
+    let kid = first["kid"].as_str().expect("kid").to_string();
+    assert_eq!(first["keys"].as_array().expect("keys").len(), 1);
+    // The master key is a private file in the data directory; the database holds only sealed keys.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(d.join("data/master.key"))
+            .expect("master key")
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    let rotated = ok_json(d, &["keys", "rotate"], None);
+    assert_ne!(rotated["kid"], kid.as_str());
+    let after = ok_json(d, &["keys", "list"], None);
+    assert_eq!(after["keys"].as_array().expect("keys").len(), 2);
+    assert_eq!(after["kid"], rotated["kid"]);
+    // Without the master key, the sealed keys cannot be opened: a clear refusal.
+    std::fs::rename(d.join("data/master.key"), d.join("elsewhere.key")).expect("move");
+    let err = fails(d, &["keys", "list"], None);
+    assert!(err.contains("master key"), "{err}");
+}
