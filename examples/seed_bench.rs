@@ -1,41 +1,117 @@
-//! Seeds a benchmark database through pagegrant's own service functions:
-//! 10 workspaces of 1,000 pages each in trees up to 6 deep, and 1,000
-//! connections (internal integrations, 100 per workspace) each sharing one
-//! subtree. Prints one `ntn_` token per line on stdout.
+//! Seeds a benchmark database through pagegrant's own service functions, for
+//! `scripts/bench` (never run by CI).
 //!
-//! usage: cargo run --release --example seed_bench -- DATA_DIR
+//! - `--workspaces` W (default 100) workspaces of `--pages` P (default 100)
+//!   pages each, all owned by bench-owner@example.com. Each workspace holds one
+//!   shared tree of exactly 10 pages, 6 deep, and P - 10 filler pages in
+//!   other trees up to 6 deep; so when P grows the shared set stays fixed.
+//! - `--integrations` I (default 10) public confidential integrations, and one
+//!   connection per (integration, workspace): I x W connections (1,000), each
+//!   granted its workspace's shared tree through the real authorize
+//!   validation, consent page and Allow (`consent::service`), its code
+//!   redeemed by the token grant (`oauth::token`) with PKCE. So every
+//!   connection holds a live RFC 9068 access token and a refresh token.
+//! - bench-consent@example.com, a member of workspace 0 only, for the
+//!   consent and login operations (a consent page with one workspace and P
+//!   pages).
+//!
+//! Writes into DATA_DIR: `bench.db` and the keys, `grants.tsv` (client index,
+//! access token, refresh token per connection), and prints one JSON object:
+//! the clients with their secrets, the users, the consent workspace and
+//! page. The issuer must be the one the server will run with (`aud`, `iss`).
+//!
+//! usage: seed_bench DATA_DIR ISSUER REDIRECT_URI [--workspaces W] [--pages P] [--integrations I]
+
+use std::io::Write;
 
 use pagegrant::config::Config;
-use pagegrant::db::models::{IntegrationKind, Page, Plan};
+use pagegrant::consent::service::{self as consent, Decision};
+use pagegrant::db::models::{Page, Plan, Role};
+use pagegrant::db::queries::{integrations as iq, sessions};
 use pagegrant::integrations::{self, NewIntegration};
+use pagegrant::oauth::authorize;
+use pagegrant::oauth::client::Params;
+use pagegrant::oauth::token;
 use pagegrant::workspace::service::{self as ws, NewPage};
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let dir = std::env::args()
-        .nth(1)
-        .ok_or("usage: seed_bench DATA_DIR")?;
+type Res<T> = Result<T, Box<dyn std::error::Error>>;
+
+pub const PASSWORD: &str = "bench-password";
+/// One PKCE verifier for every seeded grant (43 unreserved characters).
+const VERIFIER: &str = "bench-verifier-0123456789-abcdefghijklmnopqrstuvwxyz";
+
+fn arg(args: &[String], name: &str, default: usize) -> Res<usize> {
+    match args.iter().position(|a| a == name) {
+        Some(i) => Ok(args.get(i + 1).ok_or("missing value")?.parse()?),
+        None => Ok(default),
+    }
+}
+
+fn s256(v: &str) -> String {
+    use base64::Engine;
+    use sha2::Digest;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(v.as_bytes()))
+}
+
+fn main() -> Res<()> {
+    let args: Vec<String> = std::env::args().collect();
+    let usage = "usage: seed_bench DATA_DIR ISSUER REDIRECT_URI [--workspaces W] [--pages P] [--integrations I]";
+    let (dir, issuer, redirect) = match &args[..] {
+        [_, d, i, r, ..] => (d.clone(), i.clone(), r.clone()),
+        _ => return Err(usage.into()),
+    };
+    let n_ws = arg(&args, "--workspaces", 100)?;
+    let n_pages = arg(&args, "--pages", 100)?.max(10);
+    let n_int = arg(&args, "--integrations", 10)?;
+
     let mut cfg = Config::defaults()?;
     cfg.server.data_dir = dir.clone().into();
+    cfg.server.issuer = issuer;
     cfg.database.url = format!("{dir}/bench.db");
     cfg.demo.seed = false;
     let state = pagegrant::build_state(cfg)?;
-    let mut conn = state.pool.get()?;
-    let c = &mut *conn;
+    let cfg = &state.config;
+    let mut pooled = state.pool.get()?;
+    let c = &mut *pooled;
+
     let owner =
-        pagegrant::accounts::create_user(c, "bench@example.com", "Bench", "bench-password")?;
-    let mut tokens = Vec::new();
-    for w in 0..10 {
+        pagegrant::accounts::create_user(c, "bench-owner@example.com", "Bench Owner", PASSWORD)?;
+    let consenter = pagegrant::accounts::create_user(
+        c,
+        "bench-consent@example.com",
+        "Bench Consent",
+        PASSWORD,
+    )?;
+
+    // The shared tree: (parent index, or none for the root), 6 deep.
+    const SHARED: [Option<usize>; 10] = [
+        None,
+        Some(0),
+        Some(0),
+        Some(0),
+        Some(1),
+        Some(1),
+        Some(4),
+        Some(6),
+        Some(7),
+        Some(2),
+    ];
+    let mut workspaces = Vec::new();
+    for w in 0..n_ws {
         let workspace = ws::create_workspace(c, &format!("Bench {w}"), &owner, Plan::Enterprise)?;
-        let mut pages: Vec<(Page, usize)> = Vec::new();
-        pagegrant::db::write_tx(c, |c| {
-            for i in 0..1000usize {
-                // Each page hangs under an earlier one no deeper than 5: trees up to 6 deep.
-                let parent = if i < 10 {
-                    None
+        let shared_root = pagegrant::db::write_tx(c, |c| {
+            let mut pages: Vec<(Page, usize)> = Vec::new();
+            for i in 0..n_pages {
+                let parent = if i < SHARED.len() {
+                    SHARED[i]
+                } else if i < SHARED.len() + 9 {
+                    None // nine filler roots
                 } else {
-                    let mut k = (i * 7919) % pages.len();
+                    // Under an earlier filler page no deeper than 5: trees up to 6 deep.
+                    let span = pages.len() - SHARED.len();
+                    let mut k = SHARED.len() + (i * 7919) % span;
                     while pages[k].1 >= 5 {
-                        k = (k + 1) % pages.len();
+                        k = SHARED.len() + (k + 1 - SHARED.len()) % span;
                     }
                     Some(k)
                 };
@@ -59,31 +135,107 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 )?;
                 pages.push((p, depth));
             }
-            Ok(())
+            Ok(pages[0].0.id.clone())
         })?;
-        for k in 0..100 {
-            let created = integrations::register(
+        if w == 0 {
+            ws::add_member(c, &workspace, &consenter, Role::Member)?;
+        }
+        workspaces.push((workspace, shared_root));
+        if (w + 1) % 10 == 0 {
+            eprintln!("seed: {} workspaces x {n_pages} pages", w + 1);
+        }
+    }
+
+    let mut clients = Vec::new();
+    for k in 0..n_int {
+        let created = integrations::register(
+            c,
+            &state.secret_box,
+            NewIntegration {
+                name: format!("Bench partner {k}"),
+                redirect_uris: vec![redirect.clone()],
+                website_url: Some("https://bench.example".into()),
+                ..Default::default()
+            },
+        )?;
+        let secret = created.client_secret.ok_or("no client secret")?;
+        clients.push((created.integration.client_id.clone(), secret));
+    }
+
+    // One session for the owner, as a login would make it.
+    let (_, session) = pagegrant::web::session::new_session(&owner, 3600);
+    sessions::insert(c, &session)?;
+    let challenge = s256(VERIFIER);
+    let mut grants = std::io::BufWriter::new(std::fs::File::create(format!("{dir}/grants.tsv"))?);
+    for (k, (client_id, _)) in clients.iter().enumerate() {
+        let client = iq::by_client_id(c, client_id)?.ok_or("client vanished")?;
+        for (workspace, root) in &workspaces {
+            let query = url::form_urlencoded::Serializer::new(String::new())
+                .append_pair("client_id", client_id)
+                .append_pair("response_type", "code")
+                .append_pair("owner", "user")
+                .append_pair("redirect_uri", &redirect)
+                .append_pair("state", "seed")
+                .append_pair("code_challenge", &challenge)
+                .append_pair("code_challenge_method", "S256")
+                .append_pair("workspace_id", workspace.id.as_str())
+                .finish();
+            let valid = authorize::validate(c, &query)?
+                .map_err(|e| format!("authorize refused the seed request: {e:?}"))?;
+            let page = consent::prepare(c, cfg, &owner, &session, valid)?;
+            let location = consent::decide(
                 c,
-                &state.secret_box,
-                NewIntegration {
-                    name: format!("Bot {w}-{k}"),
-                    kind: Some(IntegrationKind::Internal),
-                    workspace: Some(workspace.clone()),
-                    ..Default::default()
+                cfg,
+                &owner,
+                &session,
+                Decision {
+                    request_id: page.request_id,
+                    token: page.csrf,
+                    allow: true,
+                    pages: vec![root.to_string()],
                 },
             )?;
-            let root = &pages[(k * 37) % 10 + 10 * (k % 3)].0;
-            if let Some(cid) = &created.connection_id {
-                integrations::connection_add_page(c, cid, &root.id)?;
-            }
-            if let Some(t) = created.internal_token {
-                tokens.push(t);
-            }
+            let code = url::Url::parse(&location)?
+                .query_pairs()
+                .find(|(k, _)| k == "code")
+                .map(|(_, v)| v.into_owned())
+                .ok_or("consent gave no code")?;
+            let body = token::exchange_code(
+                c,
+                cfg,
+                &state.keys,
+                &client,
+                &Params::from_pairs(&[
+                    ("grant_type", "authorization_code"),
+                    ("code", &code),
+                    ("redirect_uri", &redirect),
+                    ("code_verifier", VERIFIER),
+                ]),
+            )?
+            .map_err(|e| format!("exchange refused: {e:?}"))?;
+            let field = |n: &str| body[n].as_str().map(String::from).ok_or("no token");
+            writeln!(
+                grants,
+                "{k}\t{}\t{}",
+                field("access_token")?,
+                field("refresh_token")?
+            )?;
         }
-        eprintln!("workspace {w}: 1000 pages, 100 connections");
+        eprintln!("seed: integration {k}: {} connections", workspaces.len());
     }
-    for t in tokens {
-        println!("{t}");
-    }
+    grants.flush()?;
+    sessions::delete(c, &session.id_hash)?;
+
+    let out = serde_json::json!({
+        "password": PASSWORD,
+        "owner_email": owner.email,
+        "consent_email": consenter.email,
+        "consent_workspace": workspaces[0].0.id.to_string(),
+        "consent_page": workspaces[0].1.to_string(),
+        "clients": clients.iter().map(|(id, s)| serde_json::json!({"client_id": id, "client_secret": s})).collect::<Vec<_>>(),
+        "pages": n_ws * n_pages,
+        "connections": n_ws * n_int,
+    });
+    println!("{out}");
     Ok(())
 }
