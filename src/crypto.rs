@@ -73,6 +73,13 @@ pub fn hash_password(password: &str) -> AppResult<String> {
         .map_err(|e| AppError::internal(format!("argon2: {e}")))
 }
 
+/// Password checks run, against a stored hash and against the dummy one
+/// (exported in `/metrics`, so a test can see the unknown-user path run).
+pub static PASSWORD_CHECKS_STORED: std::sync::atomic::AtomicU64 =
+    std::sync::atomic::AtomicU64::new(0);
+pub static PASSWORD_CHECKS_DUMMY: std::sync::atomic::AtomicU64 =
+    std::sync::atomic::AtomicU64::new(0);
+
 /// Checks `password` against `stored`; with no stored hash (unknown user) a
 /// dummy hash is verified instead, so both cases cost the same.
 pub fn verify_password(stored: Option<&str>, password: &str) -> bool {
@@ -82,6 +89,12 @@ pub fn verify_password(stored: Option<&str>, password: &str) -> bool {
         Some(h) => (h, true),
         None => (dummy.as_str(), false),
     };
+    let counter = if real {
+        &PASSWORD_CHECKS_STORED
+    } else {
+        &PASSWORD_CHECKS_DUMMY
+    };
+    counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let ok = match PasswordHash::new(hash) {
         Ok(parsed) => Argon2::default()
             .verify_password(password.as_bytes(), &parsed)

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use base64::Engine;
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use p256::pkcs8::{DecodePrivateKey, EncodePrivateKey, LineEnding};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -33,6 +33,8 @@ const LEEWAY_S: u64 = 5;
 const REFRESH_EVERY: Duration = Duration::from_secs(30);
 /// How often an unknown `kid` may trigger a re-read.
 const MISS_RELOAD_EVERY: Duration = Duration::from_secs(1);
+/// Verified tokens remembered, so a token seen again skips the ECDSA check.
+const VERIFIED_CACHE: usize = 16_384;
 
 /// The claims of an access token (RFC 9068 §2.2 plus Notion's workspace).
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -50,7 +52,9 @@ pub struct Claims {
 
 struct Entry {
     kid: String,
-    encoding: EncodingKey,
+    /// Parsed once: jsonwebtoken's pure-Rust backend re-parses PKCS#8 on
+    /// every `encode`, which was half the cost of issuing a token.
+    signer: p256::ecdsa::SigningKey,
     decoding: DecodingKey,
     jwk: serde_json::Value,
 }
@@ -68,6 +72,11 @@ pub struct Keys {
     master: Option<SecretBox>,
     issuer: String,
     last_miss_reload: Mutex<Option<Instant>>,
+    /// SHA-256 of a token whose signature and claims verified → its claims.
+    /// It saves only the signature check: expiry is checked on every use,
+    /// and callers look up the token's row (revocation) in the database each
+    /// time, so a revoke still takes effect at once.
+    verified: Mutex<std::collections::HashMap<[u8; 32], Claims>>,
 }
 
 impl std::fmt::Debug for Keys {
@@ -92,8 +101,7 @@ pub fn new_signing_key() -> AppResult<(String, String)> {
 fn entry_from_pem(pem: &str) -> AppResult<Entry> {
     let secret = p256::SecretKey::from_pkcs8_pem(pem)
         .map_err(|_| AppError::internal("a signing key is not a PKCS#8 P-256 key"))?;
-    let encoding = EncodingKey::from_ec_pem(pem.as_bytes())
-        .map_err(|e| AppError::internal(format!("signing key: {e}")))?;
+    let signer = p256::ecdsa::SigningKey::from(&secret);
     let point =
         p256::elliptic_curve::sec1::ToEncodedPoint::to_encoded_point(&secret.public_key(), false);
     let (Some(x), Some(y)) = (point.x(), point.y()) else {
@@ -111,7 +119,7 @@ fn entry_from_pem(pem: &str) -> AppResult<Entry> {
     });
     Ok(Entry {
         kid,
-        encoding,
+        signer,
         decoding,
         jwk,
     })
@@ -146,6 +154,7 @@ impl Keys {
             master: Some(master),
             issuer: issuer.to_string(),
             last_miss_reload: Mutex::new(None),
+            verified: Mutex::new(Default::default()),
         })
     }
 
@@ -160,6 +169,7 @@ impl Keys {
             master: None,
             issuer: issuer.to_string(),
             last_miss_reload: Mutex::new(None),
+            verified: Mutex::new(Default::default()),
         })
     }
 
@@ -231,11 +241,19 @@ impl Keys {
         let Some(e) = set.entries.last() else {
             return Err(AppError::internal("no signing key"));
         };
-        let mut header = Header::new(Algorithm::ES256);
-        header.typ = Some(TYP.into());
-        header.kid = Some(e.kid.clone());
-        jsonwebtoken::encode(&header, claims, &e.encoding)
-            .map_err(|e| AppError::internal(format!("signing: {e}")))
+        // JWS compact serialisation (RFC 7515) with ES256: the signature is
+        // r || s, 64 bytes (RFC 7518 §3.4); verification stays with jsonwebtoken.
+        use p256::ecdsa::signature::Signer;
+        let header = serde_json::json!({"alg": "ES256", "typ": TYP, "kid": e.kid});
+        let payload = serde_json::to_vec(claims)
+            .map_err(|err| AppError::internal(format!("claims: {err}")))?;
+        let mut out = B64.encode(header.to_string());
+        out.push('.');
+        out.push_str(&B64.encode(payload));
+        let sig: p256::ecdsa::Signature = e.signer.sign(out.as_bytes());
+        out.push('.');
+        out.push_str(&B64.encode(sig.to_bytes()));
+        Ok(out)
     }
 
     /// Verifies signature, header, issuer, audience and expiry; `None` for any
@@ -255,6 +273,36 @@ impl Keys {
     }
 
     fn verify_inner(
+        &self,
+        conn: Option<&mut Conn>,
+        token: &str,
+        check_exp: bool,
+    ) -> Option<Claims> {
+        let digest: [u8; 32] = Sha256::digest(token.as_bytes()).into();
+        let cached = self
+            .verified
+            .lock()
+            .ok()
+            .and_then(|m| m.get(&digest).cloned());
+        if let Some(claims) = cached {
+            let live = claims.exp + LEEWAY_S as i64 > chrono::Utc::now().timestamp();
+            return (live || !check_exp).then_some(claims);
+        }
+        let claims = self.verify_signature(conn, token, check_exp)?;
+        if let Ok(mut m) = self.verified.lock() {
+            if m.len() >= VERIFIED_CACHE {
+                let now = chrono::Utc::now().timestamp();
+                m.retain(|_, c| c.exp > now);
+                if m.len() >= VERIFIED_CACHE {
+                    m.clear();
+                }
+            }
+            m.insert(digest, claims.clone());
+        }
+        Some(claims)
+    }
+
+    fn verify_signature(
         &self,
         conn: Option<&mut Conn>,
         token: &str,
@@ -336,5 +384,15 @@ mod tests {
         let other = Keys::ephemeral("https://pg.example").expect("k");
         assert!(other.verify_offline(&t).is_none(), "another key");
         assert_ne!(keys.signing_kid(), other.signing_kid());
+        // A remembered token is still checked for expiry.
+        let soon = chrono::Utc::now().timestamp() - 3;
+        let short = keys.sign_now(&claims(&keys, soon)).expect("sign");
+        assert!(keys.verify_offline(&short).is_some(), "inside the leeway");
+        assert!(keys.verify_offline(&short).is_some(), "cached");
+        std::thread::sleep(std::time::Duration::from_secs(3));
+        assert!(
+            keys.verify_offline(&short).is_none(),
+            "expired, cached or not"
+        );
     }
 }

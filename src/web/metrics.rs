@@ -79,6 +79,17 @@ impl Metrics {
         TextEncoder::new()
             .encode(&self.registry.gather(), &mut buf)
             .map_err(|e| AppError::internal(format!("metrics: {e}")))?;
-        String::from_utf8(buf).map_err(|e| AppError::internal(format!("metrics: {e}")))
+        let mut text =
+            String::from_utf8(buf).map_err(|e| AppError::internal(format!("metrics: {e}")))?;
+        use std::sync::atomic::Ordering::Relaxed;
+        text.push_str(&format!(
+            "# HELP pagegrant_password_checks_total Password checks by hash: the user's, or the dummy one for unknown users.\n\
+             # TYPE pagegrant_password_checks_total counter\n\
+             pagegrant_password_checks_total{{hash=\"stored\"}} {}\n\
+             pagegrant_password_checks_total{{hash=\"dummy\"}} {}\n",
+            crate::crypto::PASSWORD_CHECKS_STORED.load(Relaxed),
+            crate::crypto::PASSWORD_CHECKS_DUMMY.load(Relaxed),
+        ));
+        Ok(text)
     }
 }

@@ -413,7 +413,12 @@ fn kill_9_under_load_loses_no_committed_grant_s57() {
     );
     let w = Arc::new(world(CLIENTS));
     let d = w.dir.path().to_path_buf();
-    let mut p = Proc::serve(&d, "before.log", &[]);
+    // The API rate limit off: hundreds of checks per connection follow the restart.
+    let mut p = Proc::serve(
+        &d,
+        "before.log",
+        &[("PAGEGRANT_API__RATE_LIMIT_PER_S", "0")],
+    );
     let base = p.base.clone();
     let stop = Arc::new(AtomicBool::new(false));
     let seen: Arc<Mutex<Vec<Seen>>> = Arc::new(Mutex::new(Vec::new()));
@@ -472,7 +477,7 @@ fn kill_9_under_load_loses_no_committed_grant_s57() {
     );
 
     // Restart on the same database: it comes up, and nothing is half-written.
-    let p2 = Proc::serve(&d, "after.log", &[]);
+    let p2 = Proc::serve(&d, "after.log", &[("PAGEGRANT_API__RATE_LIMIT_PER_S", "0")]);
     {
         use diesel::prelude::*;
         let mut db = pagegrant::db::connect(&cli_db(&d)).expect("open the database");

@@ -53,6 +53,25 @@ fn wrong_password_and_unknown_user_read_the_same_s53() {
         location(&c.get(srv.url("/")).send().expect("home")),
         "/login?next=%2F"
     );
+    // The unknown user's attempt ran argon2 on the dummy hash (counted in
+    // /metrics; other tests in this process only ever add to it).
+    let dummy_checks = || -> u64 {
+        let text = bare_client()
+            .get(srv.url("/metrics"))
+            .send()
+            .expect("metrics")
+            .text()
+            .expect("body");
+        text.lines()
+            .find(|l| l.starts_with("pagegrant_password_checks_total{hash=\"dummy\"}"))
+            .and_then(|l| l.rsplit(' ').next())
+            .and_then(|n| n.parse().ok())
+            .expect("the dummy-hash counter")
+    };
+    let before = dummy_checks();
+    let again = login(&srv, &c, "someone-else@example.com", "guess", None);
+    assert_eq!(again.status(), 200);
+    assert!(dummy_checks() > before, "argon2 ran on the dummy hash");
 }
 
 #[test]
