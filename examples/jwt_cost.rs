@@ -38,7 +38,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         exp: chrono::Utc::now().timestamp() + 3600,
         scope: "read_content update_content insert_content read_user_with_email".into(),
     };
-    let tokens: Vec<String> = (0..n).map(|i| keys.sign_now(&claims(i))).collect::<Result<_, _>>()?;
+    let tokens: Vec<String> = (0..n)
+        .map(|i| keys.sign_now(&claims(i)))
+        .collect::<Result<_, _>>()?;
     if keys.verify_offline(&tokens[0]).is_none() {
         return Err("the token does not verify".into());
     }
@@ -49,11 +51,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         keys.sign_now(&claims(i))
     });
     let mut j = 0;
-    time("Keys::verify, first sight (jsonwebtoken ES256 + checks)", n - 1, || {
-        j += 1;
-        keys.verify_offline(&tokens[j as usize])
+    time(
+        "Keys::verify, first sight (jsonwebtoken ES256 + checks)",
+        n - 1,
+        || {
+            j += 1;
+            keys.verify_offline(&tokens[j as usize])
+        },
+    );
+    time("Keys::verify, seen before (cache)", n, || {
+        keys.verify_offline(&tokens[0])
     });
-    time("Keys::verify, seen before (cache)", n, || keys.verify_offline(&tokens[0]));
     time("sha256_hex (a code or refresh token lookup)", n, || {
         pagegrant::crypto::sha256_hex(&tokens[0])
     });

@@ -199,6 +199,7 @@ pub enum ConnectionVerb {
 }
 
 pub fn main() -> ExitCode {
+    crate::crypto::return_big_allocations_to_the_os();
     let cli = Cli::parse();
     let config = match Config::load(cli.config.as_deref()) {
         Ok(c) => c,
