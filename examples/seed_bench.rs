@@ -8,7 +8,7 @@
 //! - `--integrations` I (default 10) public confidential integrations, and one
 //!   connection per (integration, workspace): I x W connections (1,000), each
 //!   granted its workspace's shared tree through the real authorize
-//!   validation, consent page and Allow (`consent::service`), its code
+//!   validation, consent page and Allow (`domain::consent`, `oauth::authorize::answer`), its code
 //!   redeemed by the token grant (`oauth::token`) with PKCE. So every
 //!   connection holds a live RFC 9068 access token and a refresh token.
 //! - bench-consent@example.com, a member of workspace 0 only, for the
@@ -25,14 +25,14 @@
 use std::io::Write;
 
 use pagegrant::config::Config;
-use pagegrant::consent::service::{self as consent, Decision};
 use pagegrant::db::models::{Page, Plan, Role};
 use pagegrant::db::queries::{integrations as iq, sessions};
-use pagegrant::integrations::{self, NewIntegration};
+use pagegrant::domain::consent::{self, Decision};
+use pagegrant::domain::integrations::{self, NewIntegration};
+use pagegrant::domain::workspaces::{self as ws, NewPage};
 use pagegrant::oauth::authorize;
 use pagegrant::oauth::client::Params;
 use pagegrant::oauth::token;
-use pagegrant::workspace::service::{self as ws, NewPage};
 
 type Res<T> = Result<T, Box<dyn std::error::Error>>;
 
@@ -74,9 +74,13 @@ fn main() -> Res<()> {
     let mut pooled = state.pool.get()?;
     let c = &mut *pooled;
 
-    let owner =
-        pagegrant::accounts::create_user(c, "bench-owner@example.com", "Bench Owner", PASSWORD)?;
-    let consenter = pagegrant::accounts::create_user(
+    let owner = pagegrant::domain::accounts::create_user(
+        c,
+        "bench-owner@example.com",
+        "Bench Owner",
+        PASSWORD,
+    )?;
+    let consenter = pagegrant::domain::accounts::create_user(
         c,
         "bench-consent@example.com",
         "Bench Consent",
@@ -163,7 +167,7 @@ fn main() -> Res<()> {
     }
 
     // One session for the owner, as a login would make it.
-    let (_, session) = pagegrant::web::session::new_session(&owner, 3600);
+    let (_, session) = pagegrant::domain::accounts::new_session(&owner, 3600);
     sessions::insert(c, &session)?;
     let challenge = s256(VERIFIER);
     let mut grants = std::io::BufWriter::new(std::fs::File::create(format!("{dir}/grants.tsv"))?);
@@ -182,8 +186,8 @@ fn main() -> Res<()> {
                 .finish();
             let valid = authorize::validate(c, &query)?
                 .map_err(|e| format!("authorize refused the seed request: {e:?}"))?;
-            let page = consent::prepare(c, cfg, &owner, &session, valid)?;
-            let location = consent::decide(
+            let page = consent::prepare(c, cfg, &owner, &session, &valid)?;
+            let location = authorize::answer(
                 c,
                 cfg,
                 &owner,

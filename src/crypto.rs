@@ -3,7 +3,7 @@
 //! retrieve. No other module touches key material directly.
 
 use std::path::Path;
-use std::sync::OnceLock;
+use std::sync::{LazyLock, OnceLock};
 
 use aes_gcm::aead::{Aead, KeyInit};
 use aes_gcm::{Aes256Gcm, Nonce};
@@ -12,6 +12,7 @@ use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, Salt
 use argon2::Argon2;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use base64::Engine;
+use prometheus::{IntCounterVec, Opts};
 use rand::rngs::OsRng;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
@@ -53,12 +54,7 @@ pub fn new_uuid() -> String {
 
 /// SHA-256, hex: how random secrets are stored and looked up.
 pub fn sha256_hex(input: &str) -> String {
-    let digest = Sha256::digest(input.as_bytes());
-    let mut out = String::with_capacity(64);
-    for b in digest {
-        out.push_str(&format!("{b:02x}"));
-    }
-    out
+    hex::encode(Sha256::digest(input.as_bytes()))
 }
 
 pub fn constant_time_eq(a: &str, b: &str) -> bool {
@@ -85,12 +81,27 @@ pub fn return_big_allocations_to_the_os() {
     }
 }
 
-/// Password checks run, against a stored hash and against the dummy one
-/// (exported in `/metrics`, so a test can see the unknown-user path run).
-pub static PASSWORD_CHECKS_STORED: std::sync::atomic::AtomicU64 =
-    std::sync::atomic::AtomicU64::new(0);
-pub static PASSWORD_CHECKS_DUMMY: std::sync::atomic::AtomicU64 =
-    std::sync::atomic::AtomicU64::new(0);
+/// Password checks run, by `hash`: `stored` (the user's) or `dummy` (an
+/// unknown user's). Exported in `/metrics` as
+/// `pagegrant_password_checks_total` (the registry adds the prefix), so a
+/// test can see the unknown-user path run. Both series exist from the start,
+/// at 0. `None` only if prometheus rejected the constant options below, which
+/// are valid; `Metrics::new` then fails, so the counter cannot go missing
+/// unnoticed.
+pub static PASSWORD_CHECKS: LazyLock<Option<IntCounterVec>> = LazyLock::new(|| {
+    let checks = IntCounterVec::new(
+        Opts::new(
+            "password_checks_total",
+            "Password checks by hash: the user's, or the dummy one for unknown users.",
+        ),
+        &["hash"],
+    )
+    .ok()?;
+    for hash in ["stored", "dummy"] {
+        checks.with_label_values(&[hash]);
+    }
+    Some(checks)
+});
 
 /// Checks `password` against `stored`; with no stored hash (unknown user) a
 /// dummy hash is verified instead, so both cases cost the same.
@@ -101,12 +112,11 @@ pub fn verify_password(stored: Option<&str>, password: &str) -> bool {
         Some(h) => (h, true),
         None => (dummy.as_str(), false),
     };
-    let counter = if real {
-        &PASSWORD_CHECKS_STORED
-    } else {
-        &PASSWORD_CHECKS_DUMMY
-    };
-    counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    if let Some(checks) = &*PASSWORD_CHECKS {
+        checks
+            .with_label_values(&[if real { "stored" } else { "dummy" }])
+            .inc();
+    }
     let ok = match PasswordHash::new(hash) {
         Ok(parsed) => Argon2::default()
             .verify_password(password.as_bytes(), &parsed)

@@ -34,13 +34,6 @@ impl AppError {
     pub fn internal(msg: impl Into<String>) -> Self {
         AppError::Internal(msg.into())
     }
-    /// Our fault rather than the client's: logged, answered with a 500.
-    pub fn is_server_fault(&self) -> bool {
-        matches!(
-            self,
-            AppError::Db(_) | AppError::Pool(_) | AppError::Internal(_)
-        )
-    }
 }
 
 pub type AppResult<T> = Result<T, AppError>;

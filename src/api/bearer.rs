@@ -10,15 +10,15 @@ use actix_web::http::header;
 use actix_web::{web, FromRequest, HttpRequest};
 
 use crate::crypto;
-use crate::db::models::{Connection, Integration};
+use crate::db::models::{Connection, ConnectionStatus, Integration};
 use crate::db::queries::{connections, integrations, tokens};
 use crate::db::{self, Conn};
+use crate::domain::integrations::INTERNAL_TOKEN_PREFIX;
 use crate::error::AppResult;
-use crate::integrations::INTERNAL_TOKEN_PREFIX;
 use crate::oauth::jwt::Keys;
-use crate::AppState;
+use crate::state::AppState;
 
-use super::{ApiCode, ApiError};
+use crate::http::errors::{ApiCode, ApiError};
 
 /// The connection a request acts for.
 #[derive(Debug, Clone)]
@@ -79,7 +79,7 @@ pub fn resolve(conn: &mut Conn, keys: &Keys, token: &str) -> AppResult<Option<Bo
     let Some(connection) = connections::by_id(conn, &connection_id)? else {
         return Ok(None);
     };
-    if connection.status != "active" {
+    if connection.status != ConnectionStatus::Active {
         return Ok(None);
     }
     let Some(integration) = integrations::by_id(conn, &connection.integration_id)? else {

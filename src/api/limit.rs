@@ -8,8 +8,8 @@ use std::num::NonZeroU32;
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
-use super::{ApiCode, ApiError};
 use crate::config::ApiConfig;
+use crate::http::errors::{ApiCode, ApiError};
 
 pub struct Limiter {
     inner: DefaultKeyedRateLimiter<String>,

@@ -9,14 +9,14 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use super::bearer::{ApiVersion, Bot};
-use super::{ApiCode, ApiError};
 use crate::crypto::SecretBox;
 use crate::db::models::{now, Page, PageId};
 use crate::db::queries::scope::{self, ScopedPage, SearchArgs};
 use crate::db::{self, Conn};
+use crate::domain::workspaces::{self as ws, NewPage};
 use crate::error::{AppError, AppResult};
-use crate::workspace::service::{self as ws, NewPage};
-use crate::AppState;
+use crate::http::errors::{ApiCode, ApiError};
+use crate::state::AppState;
 
 pub const MAX_PAGE_SIZE: i64 = 100;
 

@@ -4,12 +4,12 @@ use actix_web::{web, HttpResponse};
 use serde_json::json;
 
 use crate::api::bearer::Bot;
-use crate::api::ApiError;
 use crate::db::queries::workspaces;
 use crate::db::{self, Conn};
 use crate::error::{AppError, AppResult};
+use crate::http::errors::ApiError;
 use crate::oauth::token::owner_user;
-use crate::AppState;
+use crate::state::AppState;
 
 /// The bot user as JSON (also shown by the demo partner).
 pub fn bot_user(conn: &mut Conn, bot: &Bot) -> AppResult<serde_json::Value> {
@@ -53,7 +53,7 @@ pub async fn get_user(
         .map(|u| u.hyphenated().to_string())
         .map_err(|_| {
             ApiError::new(
-                crate::api::ApiCode::ValidationError,
+                crate::http::errors::ApiCode::ValidationError,
                 "path failed validation: the id should be a valid uuid.",
             )
         })?;
@@ -74,7 +74,7 @@ pub async fn get_user(
     })
     .ok_or_else(|| {
         ApiError::new(
-            crate::api::ApiCode::ObjectNotFound,
+            crate::http::errors::ApiCode::ObjectNotFound,
             "Could not find user with that ID.",
         )
     })

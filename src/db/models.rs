@@ -12,7 +12,7 @@ macro_rules! id_type {
                  diesel::AsExpression, diesel::FromSqlRow)]
         #[diesel(sql_type = diesel::sql_types::Text)]
         #[serde(transparent)]
-        pub struct $name(pub String);
+        pub struct $name(String);
 
         impl $name {
             pub fn new() -> Self { $name(crate::crypto::new_uuid()) }
@@ -25,6 +25,15 @@ macro_rules! id_type {
 
         impl Default for $name {
             fn default() -> Self { Self::new() }
+        }
+
+        /// Ids in paths and forms arrive in any UUID spelling; anything
+        /// else does not deserialize (a 404 for a path, by its config).
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let raw = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+                $name::parse(&raw).ok_or_else(|| serde::de::Error::custom(concat!("not a valid ", stringify!($name))))
+            }
         }
 
         impl std::fmt::Display for $name {
@@ -64,7 +73,10 @@ id_type!(
 
 macro_rules! str_enum {
     ($name:ident { $($variant:ident => $s:literal),* $(,)? }) => {
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+        /// Stored as its text in both backends.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize,
+                 diesel::AsExpression, diesel::FromSqlRow)]
+        #[diesel(sql_type = diesel::sql_types::Text)]
         #[serde(rename_all = "snake_case")]
         pub enum $name { $($variant),* }
 
@@ -85,6 +97,27 @@ macro_rules! str_enum {
         impl std::fmt::Display for $name {
             fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result { f.write_str(self.as_str()) }
         }
+
+        impl<DB> diesel::deserialize::FromSql<diesel::sql_types::Text, DB> for $name
+        where
+            DB: diesel::backend::Backend,
+            String: diesel::deserialize::FromSql<diesel::sql_types::Text, DB>,
+        {
+            fn from_sql(bytes: DB::RawValue<'_>) -> diesel::deserialize::Result<Self> {
+                let s = String::from_sql(bytes)?;
+                $name::parse(&s).ok_or_else(|| format!("unknown {} {s:?} in the database", stringify!($name)).into())
+            }
+        }
+
+        impl<DB> diesel::serialize::ToSql<diesel::sql_types::Text, DB> for $name
+        where
+            DB: diesel::backend::Backend,
+            str: diesel::serialize::ToSql<diesel::sql_types::Text, DB>,
+        {
+            fn to_sql<'b>(&'b self, out: &mut diesel::serialize::Output<'b, '_, DB>) -> diesel::serialize::Result {
+                <str as diesel::serialize::ToSql<diesel::sql_types::Text, DB>>::to_sql(self.as_str(), out)
+            }
+        }
     };
 }
 
@@ -94,6 +127,7 @@ str_enum!(Visibility { Workspace => "workspace", Private => "private" });
 str_enum!(IntegrationKind { Public => "public", Internal => "internal" });
 str_enum!(ClientType { Confidential => "confidential", Public => "public" });
 str_enum!(InstallPolicy { Open => "open", ApprovedOnly => "approved_only" });
+str_enum!(ConnectionStatus { Active => "active", Revoked => "revoked" });
 
 /// The capability names, which are also the OAuth scopes (DESIGN §4).
 pub const CAPABILITIES: &[&str] = &[
@@ -157,8 +191,8 @@ pub struct Workspace {
     pub id: WorkspaceId,
     pub name: String,
     pub icon: Option<String>,
-    pub plan: String,
-    pub install_policy: String,
+    pub plan: Plan,
+    pub install_policy: InstallPolicy,
     pub auto_approve_first_party: bool,
     pub created_at: i64,
 }
@@ -168,7 +202,7 @@ pub struct Workspace {
 pub struct Membership {
     pub workspace_id: WorkspaceId,
     pub user_id: UserId,
-    pub role: String,
+    pub role: Role,
     pub joined_at: i64,
 }
 
@@ -179,7 +213,7 @@ pub struct Page {
     pub workspace_id: WorkspaceId,
     pub parent_id: Option<PageId>,
     pub title: String,
-    pub visibility: String,
+    pub visibility: Visibility,
     pub created_by: UserId,
     pub created_at: i64,
     pub last_edited_at: i64,
@@ -191,10 +225,10 @@ pub struct Page {
 pub struct Integration {
     pub id: IntegrationId,
     pub name: String,
-    pub kind: String,
+    pub kind: IntegrationKind,
     pub client_id: String,
     pub client_secret_hash: Option<String>,
-    pub client_type: String,
+    pub client_type: ClientType,
     pub developer_name: String,
     pub website_url: Option<String>,
     pub support_email: Option<String>,
@@ -233,7 +267,7 @@ pub struct Connection {
     pub workspace_id: WorkspaceId,
     pub installed_by: UserId,
     pub bot_id: BotId,
-    pub status: String,
+    pub status: ConnectionStatus,
     pub created_at: i64,
     pub revoked_at: Option<i64>,
     pub revoked_by: Option<UserId>,

@@ -9,10 +9,16 @@ use std::borrow::Cow;
 use oxide_auth::primitives::registrar::{ClientUrl, ExactUrl, Registrar, RegistrarError};
 use oxide_auth::primitives::scope::Scope;
 
-use crate::db::models::{ClientType, Integration, CAPABILITIES};
-use crate::db::Conn;
-use crate::error::AppResult;
-use crate::oauth::endpoint::DbRegistrar;
+use crate::db::models::{ClientType, IntegrationKind, CAPABILITIES};
+use oxide_auth::primitives::authorizer::Authorizer;
+use oxide_auth::primitives::grant::{Extensions, Grant};
+
+use crate::config::Config;
+use crate::db::models::{Session, User};
+use crate::db::{self, Conn};
+use crate::domain::consent::{self, Answer, Approval, Decision};
+use crate::error::{AppError, AppResult};
+use crate::oauth::endpoint::{CodeBinding, DbAuthorizer, DbRegistrar};
 
 /// Parameters the endpoint reads; any of them twice is `invalid_request` (S13).
 const KNOWN: &[&str] = &[
@@ -58,23 +64,8 @@ pub enum AuthorizeError {
     Redirect(ErrorRedirect),
 }
 
-/// A request that passed every check.
-#[derive(Debug, Clone)]
-pub struct ValidRequest {
-    pub integration: Integration,
-    /// The redirect URI to answer at: as sent, or the only registered one.
-    pub redirect_uri: String,
-    pub redirect_uri_sent: bool,
-    pub state: Option<String>,
-    /// The granted scope: asked for, or the integration's capabilities.
-    pub scope: String,
-    pub code_challenge: Option<String>,
-    pub code_challenge_method: Option<String>,
-    /// `workspace_id` as sent (an extension that pre-selects the workspace).
-    pub workspace_id: Option<String>,
-    /// Every parameter as sent, for links that keep the request.
-    pub pairs: Vec<(String, String)>,
-}
+/// A request that passed every check: what the consent page shows.
+pub use crate::domain::consent::ConsentRequest as ValidRequest;
 
 /// Appends parameters to a redirect URI, keeping its own query byte for byte (S8).
 pub fn redirect_with(uri: &str, params: &[(&str, &str)]) -> String {
@@ -141,7 +132,7 @@ pub fn validate(
             "No integration with this client_id is registered here, so nothing can be connected.",
         );
     };
-    if integration.kind != "public" {
+    if integration.kind != IntegrationKind::Public {
         return page("This is an internal integration; it uses a workspace token and cannot be connected through this page.");
     }
 
@@ -228,7 +219,7 @@ pub fn validate(
             )
         }
         Err(RegistrarError::PrimitiveError) => {
-            return Err(crate::error::AppError::internal(
+            return Err(AppError::internal(
                 "integration capabilities do not parse as a scope",
             ))
         }
@@ -239,7 +230,7 @@ pub fn validate(
     let method = all("code_challenge_method").first().map(|s| s.to_string());
     match (&challenge, method.as_deref()) {
         (None, None) => {
-            if integration.client_type == ClientType::Public.as_str() {
+            if integration.client_type == ClientType::Public {
                 return fail(
                     "invalid_request",
                     "code_challenge is required for public clients (PKCE with S256)",
@@ -285,6 +276,77 @@ pub fn validate(
         workspace_id: all("workspace_id").first().map(|s| s.to_string()),
         pairs,
     }))
+}
+
+/// Answers a pending request (`domain::consent::decide`) and tells the
+/// client at its redirect URI: a code (with `state` and `iss`, RFC 9207) or
+/// `access_denied`. One transaction: the code exists only if the answer
+/// was recorded.
+pub fn answer(
+    conn: &mut Conn,
+    cfg: &Config,
+    user: &User,
+    session: &Session,
+    d: Decision,
+) -> AppResult<String> {
+    let issuer = cfg.server.issuer.as_str();
+    db::write_tx(conn, |conn| {
+        match consent::decide(conn, user, session, d)? {
+            Answer::Denied(pending) => Ok(ErrorRedirect {
+                redirect_uri: pending.redirect_uri,
+                error: "access_denied",
+                description: "the user declined the request".into(),
+                state: pending.state,
+            }
+            .location(issuer)),
+            Answer::Approved(a) => {
+                let code = issue_code(conn, cfg, &a)?;
+                let mut params = vec![("code", code.as_str())];
+                if let Some(s) = &a.pending.state {
+                    params.push(("state", s.as_str()));
+                }
+                params.push(("iss", issuer));
+                Ok(redirect_with(&a.pending.redirect_uri, &params))
+            }
+        }
+    })
+}
+
+/// The authorization code for an approval, through oxide-auth's authorizer.
+fn issue_code(conn: &mut Conn, cfg: &Config, a: &Approval) -> AppResult<String> {
+    let redirect = url::Url::parse(&a.pending.redirect_uri)
+        .map_err(|_| AppError::internal("stored redirect URI does not parse"))?;
+    let scope = a
+        .pending
+        .scope
+        .parse()
+        .map_err(|_| AppError::internal("stored scope does not parse"))?;
+    let until = chrono::Utc::now() + chrono::Duration::seconds(cfg.tokens.code_ttl_s);
+    let mut authorizer = DbAuthorizer::issuing(
+        conn,
+        CodeBinding {
+            integration_id: a.integration.id.clone(),
+            user_id: a.user_id.clone(),
+            workspace_id: a.workspace_id.clone(),
+            connection_id: a.connection_id.clone(),
+            redirect_uri_sent: a
+                .pending
+                .redirect_uri_sent
+                .then(|| a.pending.redirect_uri.clone()),
+            code_challenge: a.pending.code_challenge.clone(),
+            code_challenge_method: a.pending.code_challenge_method.clone(),
+        },
+    );
+    authorizer
+        .authorize(Grant {
+            owner_id: a.connection_id.to_string(),
+            client_id: a.integration.client_id.clone(),
+            scope,
+            redirect_uri: redirect,
+            until,
+            extensions: Extensions::new(),
+        })
+        .map_err(|_| AppError::internal("issuing a code failed"))
 }
 
 #[cfg(test)]

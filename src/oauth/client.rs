@@ -14,8 +14,8 @@ use oxide_auth::primitives::registrar::Registrar;
 use crate::db::models::Integration;
 use crate::db::Conn;
 use crate::error::AppResult;
+use crate::http::errors::OAuthError;
 use crate::oauth::endpoint::DbRegistrar;
-use crate::oauth::error::OAuthError;
 
 /// A parsed request body: each parameter once.
 #[derive(Default)]

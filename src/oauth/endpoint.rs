@@ -11,9 +11,8 @@
 
 use std::borrow::Cow;
 
-use chrono::{TimeZone, Utc};
 use oxide_auth::primitives::authorizer::Authorizer;
-use oxide_auth::primitives::grant::{Extensions, Grant};
+use oxide_auth::primitives::grant::Grant;
 use oxide_auth::primitives::registrar::{
     BoundClient, ClientUrl, ExactUrl, PreGrant, RegisteredUrl, Registrar, RegistrarError,
 };
@@ -52,16 +51,10 @@ impl DbRegistrar {
         self.integration.as_ref()
     }
 
-    pub fn redirect_uris(&self) -> &[String] {
-        &self.redirect_uris
-    }
-
     fn client(&self, client_id: &str) -> Result<&Integration, RegistrarError> {
         match &self.integration {
             // Internal integrations hold workspace tokens and never speak OAuth.
-            Some(i) if i.client_id == client_id && i.kind == IntegrationKind::Public.as_str() => {
-                Ok(i)
-            }
+            Some(i) if i.client_id == client_id && i.kind == IntegrationKind::Public => Ok(i),
             _ => Err(RegistrarError::Unspecified),
         }
     }
@@ -184,11 +177,7 @@ impl Registrar for DbRegistrar {
     /// (compared as SHA-256, in constant time); a public client sends none.
     fn check(&self, client_id: &str, passphrase: Option<&[u8]>) -> Result<(), RegistrarError> {
         let i = self.client(client_id)?;
-        match (
-            ClientType::parse(&i.client_type),
-            &i.client_secret_hash,
-            passphrase,
-        ) {
+        match (Some(i.client_type), &i.client_secret_hash, passphrase) {
             (Some(ClientType::Confidential), Some(hash), Some(secret)) => {
                 let given = crypto::sha256_hex(&String::from_utf8_lossy(secret));
                 if crypto::constant_time_eq(&given, hash) {
@@ -219,33 +208,19 @@ pub struct CodeBinding {
 /// Codes in `authorization_codes`: 256 random bits, stored as SHA-256.
 pub struct DbAuthorizer<'c> {
     conn: &'c mut Conn,
-    binding: Option<CodeBinding>,
+    binding: CodeBinding,
 }
 
 impl<'c> DbAuthorizer<'c> {
     /// An authorizer that issues codes bound to `binding`.
     pub fn issuing(conn: &'c mut Conn, binding: CodeBinding) -> Self {
-        DbAuthorizer {
-            conn,
-            binding: Some(binding),
-        }
-    }
-
-    /// An authorizer that only redeems codes.
-    pub fn redeeming(conn: &'c mut Conn) -> Self {
-        DbAuthorizer {
-            conn,
-            binding: None,
-        }
+        DbAuthorizer { conn, binding }
     }
 }
 
 impl Authorizer for DbAuthorizer<'_> {
     fn authorize(&mut self, grant: Grant) -> Result<String, ()> {
-        let Some(b) = &self.binding else {
-            tracing::error!("authorizer without a code binding");
-            return Err(());
-        };
+        let b = &self.binding;
         let code = crypto::random_secret();
         let row = AuthorizationCode {
             code_hash: crypto::sha256_hex(&code),
@@ -267,44 +242,11 @@ impl Authorizer for DbAuthorizer<'_> {
         Ok(code)
     }
 
-    /// Redeems a code once: the conditional UPDATE lets exactly one of several
-    /// parallel redemptions through.
-    fn extract(&mut self, code: &str) -> Result<Option<Grant>, ()> {
-        let hash = crypto::sha256_hex(code);
-        let log = |e: diesel::result::Error| tracing::error!(error = %e, "redeeming a code failed");
-        if !q::consume_code(self.conn, &hash, now()).map_err(log)? {
-            return Ok(None);
-        }
-        let Some(row) = q::code_by_hash(self.conn, &hash).map_err(log)? else {
-            return Ok(None);
-        };
-        let Some(integration) = integrations::by_id(self.conn, &row.integration_id).map_err(log)?
-        else {
-            return Ok(None);
-        };
-        let redirect = match &row.redirect_uri {
-            Some(u) => u.clone(),
-            None => integrations::redirect_uris(self.conn, &integration.id)
-                .map_err(log)?
-                .into_iter()
-                .next()
-                .unwrap_or_default(),
-        };
-        let (Ok(redirect_uri), Ok(scope), Some(until)) = (
-            url::Url::parse(&redirect),
-            row.scope.parse::<Scope>(),
-            Utc.timestamp_opt(row.expires_at, 0).single(),
-        ) else {
-            return Err(());
-        };
-        Ok(Some(Grant {
-            owner_id: row.connection_id.to_string(),
-            client_id: integration.client_id,
-            scope,
-            redirect_uri,
-            until,
-            extensions: Extensions::new(),
-        }))
+    /// Codes are redeemed by `token::exchange_code`, which checks PKCE, the
+    /// redirect URI and replays in the same transaction as it mints tokens;
+    /// this authorizer only issues, so it knows no code to hand out here.
+    fn extract(&mut self, _code: &str) -> Result<Option<Grant>, ()> {
+        Ok(None)
     }
 }
 

@@ -11,8 +11,8 @@ use crate::db::models::{now, Integration};
 use crate::db::queries::{integrations, throttle};
 use crate::db::Conn;
 use crate::error::AppResult;
+use crate::http::errors::OAuthError;
 use crate::oauth::client::{self, Presented};
-use crate::oauth::error::OAuthError;
 
 fn client_key(client_id: &str) -> String {
     format!("oauth:client:{client_id}")

@@ -5,7 +5,7 @@
 use serde_json::{json, Value};
 
 use crate::crypto;
-use crate::db::models::{now, Connection, Integration, NewAuditEvent};
+use crate::db::models::{now, Connection, ConnectionStatus, Integration, NewAuditEvent};
 use crate::db::queries::{audit, connections, tokens};
 use crate::db::{self, Conn};
 use crate::error::AppResult;
@@ -26,7 +26,8 @@ pub fn introspect(
 ) -> AppResult<(Value, bool)> {
     let known = |v: Value| Ok((v, true));
     let t = now();
-    let mine = |c: &Connection| c.integration_id == client.id && c.status == "active";
+    let mine =
+        |c: &Connection| c.integration_id == client.id && c.status == ConnectionStatus::Active;
     if token.starts_with(REFRESH_PREFIX) {
         let Some(row) = tokens::refresh_by_hash(conn, &crypto::sha256_hex(token))? else {
             return Ok((inactive(), false));

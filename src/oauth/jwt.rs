@@ -1,5 +1,5 @@
 //! RFC 9068 access tokens: ES256 keys kept in the database (`signing_keys`,
-//! private halves sealed under the master key, see `crate::keys`), the JWKS
+//! private halves sealed under the master key, see `crate::oauth::keys`), the JWKS
 //! that publishes every one of them, and signing and verification through
 //! `jsonwebtoken`. The newest key signs; any key in the set verifies, so a
 //! rotation (`pagegrant keys rotate`) leaves earlier tokens valid until they
@@ -18,6 +18,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use base64::Engine;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use p256::pkcs8::{DecodePrivateKey, EncodePrivateKey, LineEnding};
+use quick_cache::sync::Cache;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -75,8 +76,9 @@ pub struct Keys {
     /// SHA-256 of a token whose signature and claims verified → its claims.
     /// It saves only the signature check: expiry is checked on every use,
     /// and callers look up the token's row (revocation) in the database each
-    /// time, so a revoke still takes effect at once.
-    verified: Mutex<std::collections::HashMap<[u8; 32], Claims>>,
+    /// time, so a revoke still takes effect at once. Bounded: once full, the
+    /// least useful entries are evicted.
+    verified: Cache<[u8; 32], Claims>,
 }
 
 impl std::fmt::Debug for Keys {
@@ -145,7 +147,7 @@ fn read_set(conn: &mut Conn, master: &SecretBox) -> AppResult<Set> {
 }
 
 impl Keys {
-    /// Every signing key in the database (there must be one; `crate::keys`
+    /// Every signing key in the database (there must be one; `crate::oauth::keys`
     /// makes the first).
     pub fn load(conn: &mut Conn, master: SecretBox, issuer: &str) -> AppResult<Keys> {
         let set = read_set(conn, &master)?;
@@ -154,7 +156,7 @@ impl Keys {
             master: Some(master),
             issuer: issuer.to_string(),
             last_miss_reload: Mutex::new(None),
-            verified: Mutex::new(Default::default()),
+            verified: Cache::new(VERIFIED_CACHE),
         })
     }
 
@@ -169,7 +171,7 @@ impl Keys {
             master: None,
             issuer: issuer.to_string(),
             last_miss_reload: Mutex::new(None),
-            verified: Mutex::new(Default::default()),
+            verified: Cache::new(VERIFIED_CACHE),
         })
     }
 
@@ -279,26 +281,12 @@ impl Keys {
         check_exp: bool,
     ) -> Option<Claims> {
         let digest: [u8; 32] = Sha256::digest(token.as_bytes()).into();
-        let cached = self
-            .verified
-            .lock()
-            .ok()
-            .and_then(|m| m.get(&digest).cloned());
-        if let Some(claims) = cached {
+        if let Some(claims) = self.verified.get(&digest) {
             let live = claims.exp + LEEWAY_S as i64 > chrono::Utc::now().timestamp();
             return (live || !check_exp).then_some(claims);
         }
         let claims = self.verify_signature(conn, token, check_exp)?;
-        if let Ok(mut m) = self.verified.lock() {
-            if m.len() >= VERIFIED_CACHE {
-                let now = chrono::Utc::now().timestamp();
-                m.retain(|_, c| c.exp > now);
-                if m.len() >= VERIFIED_CACHE {
-                    m.clear();
-                }
-            }
-            m.insert(digest, claims.clone());
-        }
+        self.verified.insert(digest, claims.clone());
         Some(claims)
     }
 

@@ -6,59 +6,28 @@
 
 pub mod authorize;
 pub mod client;
+pub mod client_auth;
 pub mod endpoint;
-pub mod error;
 pub mod guard;
 pub mod introspect;
 pub mod jwt;
+pub mod keys;
 pub mod token;
 
-use actix_web::http::{header, StatusCode};
-use actix_web::web::{self, Bytes};
-use actix_web::{HttpRequest, HttpResponse};
+use actix_web::http::header;
+use actix_web::web;
+use actix_web::HttpResponse;
 use serde_json::json;
 
 use crate::db;
 use crate::db::models::{ClientType, CAPABILITIES};
-use crate::AppState;
-use error::OAuthError;
+use crate::http::errors::{OAuthCode, OAuthError};
+use crate::state::AppState;
+use client_auth::{counting_guesses, AuthenticatedClient};
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    // Other methods get a 405 in the OAuth error shape (S24).
-    cfg.service(
-        web::resource("/v1/oauth/token")
-            .route(web::post().to(post_token))
-            .default_service(web::to(method_not_allowed)),
-    )
-    .service(
-        web::resource("/v1/oauth/introspect")
-            .route(web::post().to(post_introspect))
-            .default_service(web::to(method_not_allowed)),
-    )
-    .service(
-        web::resource("/v1/oauth/revoke")
-            .route(web::post().to(post_revoke))
-            .default_service(web::to(method_not_allowed)),
-    )
-    .route(
-        "/.well-known/oauth-authorization-server",
-        web::get().to(get_metadata),
-    )
-    .route("/.well-known/jwks.json", web::get().to(get_jwks));
-}
-
-async fn method_not_allowed() -> Result<HttpResponse, OAuthError> {
-    let mut e = OAuthError::invalid_request("use POST");
-    e.status = StatusCode::METHOD_NOT_ALLOWED;
-    Err(e)
-}
-
-/// The client's address, for the throttle (the TCP peer; forwarded headers
-/// are not trusted).
-pub(crate) fn peer_ip(req: &HttpRequest) -> String {
-    req.peer_addr()
-        .map(|a| a.ip().to_string())
-        .unwrap_or_else(|| "unknown".into())
+/// Other methods on the OAuth endpoints: a 405 in the OAuth error shape (S24).
+pub async fn method_not_allowed() -> Result<HttpResponse, OAuthError> {
+    Err(OAuthError::method_not_allowed())
 }
 
 fn no_store(body: serde_json::Value) -> HttpResponse {
@@ -68,101 +37,69 @@ fn no_store(body: serde_json::Value) -> HttpResponse {
         .json(body)
 }
 
-async fn post_token(
-    req: HttpRequest,
+pub async fn post_token(
     state: web::Data<AppState>,
-    body: Bytes,
+    client: AuthenticatedClient,
 ) -> Result<HttpResponse, OAuthError> {
-    let params = client::parse(&req, &body)?;
-    let who = client::presented(&req, &params)?;
-    let ip = peer_ip(&req);
     let st = state.clone();
     let out = db::run(&state.pool, move |c| {
-        let sec = &st.config.security;
-        let integration = match guard::authenticate(c, sec, &who, &ip)? {
-            Ok(i) => i,
-            Err(e) => return Ok(Err(e)),
-        };
-        if let Some(e) = guard::check_guesses(c, sec, &integration)? {
-            return Ok(Err(e));
-        }
-        let out = token::grant(c, &st.config, &st.keys, &integration, &params)?;
-        if matches!(&out, Err(e) if e.code == error::OAuthCode::InvalidGrant) {
-            guard::record_guess(c, sec, &integration)?;
-        }
-        Ok(out)
+        let i = &client.integration;
+        counting_guesses(c, &st.config.security, i, |c| {
+            let out = token::grant(c, &st.config, &st.keys, i, &client.params)?;
+            let known = !matches!(&out, Err(e) if e.code == OAuthCode::InvalidGrant);
+            Ok((out, known))
+        })
     })
     .await??;
     Ok(no_store(out))
 }
 
 /// Introspection needs a client that can prove who it is (S40).
-async fn post_introspect(
-    req: HttpRequest,
+pub async fn post_introspect(
     state: web::Data<AppState>,
-    body: Bytes,
+    client: AuthenticatedClient,
 ) -> Result<HttpResponse, OAuthError> {
-    let params = client::parse(&req, &body)?;
-    let who = client::presented(&req, &params)?;
-    let token = params.get("token").map(String::from);
-    let ip = peer_ip(&req);
+    if client.integration.client_type != ClientType::Confidential {
+        return Err(OAuthError::invalid_client(client.basic));
+    }
+    let token = client
+        .params
+        .get("token")
+        .ok_or_else(|| OAuthError::invalid_request("token is missing"))?
+        .to_string();
     let st = state.clone();
     let out = db::run(&state.pool, move |c| {
-        let sec = &st.config.security;
-        let integration = match guard::authenticate(c, sec, &who, &ip)? {
-            Ok(i) if i.client_type == ClientType::Confidential.as_str() => i,
-            Ok(_) => return Ok(Err(OAuthError::invalid_client(who.basic))),
-            Err(e) => return Ok(Err(e)),
-        };
-        let Some(token) = token else {
-            return Ok(Err(OAuthError::invalid_request("token is missing")));
-        };
-        if let Some(e) = guard::check_guesses(c, sec, &integration)? {
-            return Ok(Err(e));
-        }
-        let (body, known) = introspect::introspect(c, &st.keys, &integration, &token)?;
-        if !known {
-            guard::record_guess(c, sec, &integration)?;
-        }
-        Ok(Ok(body))
+        let i = &client.integration;
+        counting_guesses(c, &st.config.security, i, |c| {
+            introspect::introspect(c, &st.keys, i, &token)
+        })
     })
-    .await??;
+    .await?;
     Ok(no_store(out))
 }
 
-async fn post_revoke(
-    req: HttpRequest,
+pub async fn post_revoke(
     state: web::Data<AppState>,
-    body: Bytes,
+    client: AuthenticatedClient,
 ) -> Result<HttpResponse, OAuthError> {
-    let params = client::parse(&req, &body)?;
-    let who = client::presented(&req, &params)?;
-    let token = params.get("token").map(String::from);
-    let ip = peer_ip(&req);
+    let token = client
+        .params
+        .get("token")
+        .ok_or_else(|| OAuthError::invalid_request("token is missing"))?
+        .to_string();
     let st = state.clone();
     db::run(&state.pool, move |c| {
-        let sec = &st.config.security;
-        let integration = match guard::authenticate(c, sec, &who, &ip)? {
-            Ok(i) => i,
-            Err(e) => return Ok(Err(e)),
-        };
-        let Some(token) = token else {
-            return Ok(Err(OAuthError::invalid_request("token is missing")));
-        };
-        if let Some(e) = guard::check_guesses(c, sec, &integration)? {
-            return Ok(Err(e));
-        }
-        if !introspect::revoke(c, &st.keys, &integration, &token)? {
-            guard::record_guess(c, sec, &integration)?;
-        }
-        Ok(Ok(()))
+        let i = &client.integration;
+        counting_guesses(c, &st.config.security, i, |c| {
+            Ok(((), introspect::revoke(c, &st.keys, i, &token)?))
+        })
     })
-    .await??;
+    .await?;
     Ok(no_store(json!({})))
 }
 
 /// RFC 8414 metadata: only what is enforced (S1, S2).
-async fn get_metadata(state: web::Data<AppState>) -> HttpResponse {
+pub async fn get_metadata(state: web::Data<AppState>) -> HttpResponse {
     let i = &state.config.server.issuer;
     HttpResponse::Ok().json(json!({
         "issuer": i,
@@ -186,7 +123,7 @@ async fn get_metadata(state: web::Data<AppState>) -> HttpResponse {
 /// The JWKS, read from the database each time, so it lists a key another
 /// instance (or `pagegrant keys rotate`) added; the re-read also makes this
 /// instance sign with the newest key from then on.
-async fn get_jwks(state: web::Data<AppState>) -> Result<HttpResponse, OAuthError> {
+pub async fn get_jwks(state: web::Data<AppState>) -> Result<HttpResponse, OAuthError> {
     let st = state.clone();
     db::run(&state.pool, move |c| st.keys.reload(c)).await?;
     Ok(HttpResponse::Ok()

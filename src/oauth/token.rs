@@ -9,12 +9,14 @@ use sha2::{Digest, Sha256};
 
 use crate::config::Config;
 use crate::crypto;
-use crate::db::models::{now, AccessToken, Connection, Integration, RefreshToken};
+use crate::db::models::{
+    now, AccessToken, Connection, ConnectionStatus, Integration, RefreshToken,
+};
 use crate::db::queries::{connections, integrations, oauth as q, tokens, users, workspaces};
 use crate::db::{self, Conn};
 use crate::error::{AppError, AppResult};
+use crate::http::errors::{OAuthCode, OAuthError};
 use crate::oauth::client::Params;
-use crate::oauth::error::{OAuthCode, OAuthError};
 use crate::oauth::jwt::{Claims, Keys};
 
 pub const REFRESH_PREFIX: &str = "nrt_";
@@ -137,7 +139,7 @@ pub fn exchange_code(
         }
         let connection = connections::by_id(c, &row.connection_id)?
             .ok_or_else(|| AppError::internal("code without connection"))?;
-        if connection.status != "active" {
+        if connection.status != ConnectionStatus::Active {
             return refuse(bad_code());
         }
         let family = crypto::new_uuid();
@@ -175,7 +177,10 @@ pub fn refresh(
         if connection.integration_id != client.id {
             return refuse(bad_refresh());
         }
-        if row.revoked_at.is_some() || row.expires_at <= t || connection.status != "active" {
+        if row.revoked_at.is_some()
+            || row.expires_at <= t
+            || connection.status != ConnectionStatus::Active
+        {
             return refuse(bad_refresh());
         }
         if let Some(used) = row.used_at {

@@ -20,7 +20,7 @@ pub fn connect(fx: &Fx, email: &str, workspace: &str, pages: &[&Page]) -> Value 
     let url = format!(
         "{}/v1/oauth/authorize?client_id={id}&response_type=code&redirect_uri={}&workspace_id={workspace}",
         fx.srv.base,
-        pagegrant::web::errors::url_encode(CB)
+        pagegrant::http::errors::url_encode(CB)
     );
     let page = c.get(url).send().expect("consent").text().expect("body");
     let mut form = vec![
@@ -534,10 +534,10 @@ fn blocks_children_and_page_edits_with_capabilities() {
 fn internal_token_sees_only_pages_added_to_its_connection() {
     let w = world();
     let fx = &w.fx;
-    let created = pagegrant::integrations::register(
+    let created = pagegrant::domain::integrations::register(
         &mut fx.srv.conn(),
         &fx.srv.sbox,
-        pagegrant::integrations::NewIntegration {
+        pagegrant::domain::integrations::NewIntegration {
             name: "Reports".into(),
             kind: Some(IntegrationKind::Internal),
             workspace: Some(fx.acme.clone()),
@@ -548,7 +548,7 @@ fn internal_token_sees_only_pages_added_to_its_connection() {
     .expect("internal");
     let token = created.internal_token.clone().expect("token");
     assert!(search_all(fx, &token, 100).is_empty(), "nothing shared yet");
-    pagegrant::integrations::connection_add_page(
+    pagegrant::domain::connections::connection_add_page(
         &mut fx.srv.conn(),
         created.connection_id.as_ref().expect("c"),
         &fx.roadmap.id,
@@ -683,10 +683,10 @@ fn rate_limit_is_per_connection_with_retry_after() {
     let ada = srv.user("ada@example.com", "Ada");
     let ws = srv.workspace("Acme", &ada, pagegrant::db::models::Plan::Free);
     let mk = |name: &str| {
-        pagegrant::integrations::register(
+        pagegrant::domain::integrations::register(
             &mut srv.conn(),
             &srv.sbox,
-            pagegrant::integrations::NewIntegration {
+            pagegrant::domain::integrations::NewIntegration {
                 name: name.into(),
                 kind: Some(IntegrationKind::Internal),
                 workspace: Some(ws.clone()),

@@ -255,7 +255,7 @@ fn browser_login_walk_tree_and_switch_workspace() {
     d.fill("Password", "wrong password");
     d.click_label("Log in");
     assert_eq!(d.text("//*[@role='alert']"), "Incorrect email or password.");
-    d.fill("Password", pagegrant::demo::DEMO_PASSWORD);
+    d.fill("Password", pagegrant::domain::demo::DEMO_PASSWORD);
     d.click_label("Log in");
     d.find("//main//h1[normalize-space()='Acme Corp']");
     d.screenshot("workspace-home");
@@ -297,7 +297,7 @@ fn browser_member_sees_only_their_world() {
     let d = Driver::start();
     d.goto(&srv.url("/login"));
     d.fill("Email", "grace@example.com");
-    d.fill("Password", pagegrant::demo::DEMO_PASSWORD);
+    d.fill("Password", pagegrant::domain::demo::DEMO_PASSWORD);
     d.click_label("Log in");
     d.find("//main//h1[normalize-space()='Acme Corp']");
     let tree = d.text("//nav[@aria-label='Pages']");
@@ -360,12 +360,12 @@ fn browser_consent_flow_lands_on_the_redirect_uri_with_a_code() {
     let authorize = format!(
         "{}/v1/oauth/authorize?client_id={}&response_type=code&owner=user&state=tour%201&code_challenge={challenge}&code_challenge_method=S256",
         srv.base,
-        pagegrant::demo::PARTNER_CLIENT_ID
+        pagegrant::domain::demo::PARTNER_CLIENT_ID
     );
     // Not logged in: the login page first, then straight back to the consent page.
     d.goto(&authorize);
     d.fill("Email", "grace@example.com");
-    d.fill("Password", pagegrant::demo::DEMO_PASSWORD);
+    d.fill("Password", pagegrant::domain::demo::DEMO_PASSWORD);
     d.click_label("Log in");
     d.find("//h1[contains(., 'Demo Partner wants to access Acme Corp')]");
     let body = d.text("//main");
@@ -425,13 +425,13 @@ fn browser_consent_switch_workspace_and_cancel() {
     let d = Driver::start();
     d.goto(&srv.url("/login"));
     d.fill("Email", "ada@example.com");
-    d.fill("Password", pagegrant::demo::DEMO_PASSWORD);
+    d.fill("Password", pagegrant::domain::demo::DEMO_PASSWORD);
     d.click_label("Log in");
     d.find("//main//h1[normalize-space()='Acme Corp']");
     d.goto(&format!(
         "{}/v1/oauth/authorize?client_id={}&response_type=code&state=s&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256",
         srv.base,
-        pagegrant::demo::PARTNER_CLIENT_ID
+        pagegrant::domain::demo::PARTNER_CLIENT_ID
     ));
     d.find("//h1[contains(., 'wants to access Acme Corp')]");
     d.click("//summary[@aria-label='Switch workspace']");
@@ -459,7 +459,7 @@ fn browser_demo_partner_tour() {
     d.goto(&srv.url("/demo/partner"));
     d.click_label("Connect pagegrant");
     d.fill("Email", "ada@example.com");
-    d.fill("Password", pagegrant::demo::DEMO_PASSWORD);
+    d.fill("Password", pagegrant::domain::demo::DEMO_PASSWORD);
     d.click_label("Log in");
     d.find("//h1[contains(., 'Demo Partner wants to access')]");
     d.click_label("Select pages");

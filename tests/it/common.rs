@@ -13,7 +13,7 @@ use pagegrant::config::Config;
 use pagegrant::crypto::SecretBox;
 use pagegrant::db::models::{Page, Plan, Role, User, Workspace};
 use pagegrant::db::Pool;
-use pagegrant::workspace::service::{self as ws, NewPage};
+use pagegrant::domain::workspaces::{self as ws, NewPage};
 use reqwest::blocking::{Client, Response};
 
 pub const PASSWORD: &str = "correct horse battery";
@@ -106,7 +106,8 @@ impl TestServer {
     }
 
     pub fn user(&self, email: &str, name: &str) -> User {
-        pagegrant::accounts::create_user(&mut self.conn(), email, name, PASSWORD).expect("user")
+        pagegrant::domain::accounts::create_user(&mut self.conn(), email, name, PASSWORD)
+            .expect("user")
     }
 
     pub fn workspace(&self, name: &str, owner: &User, plan: Plan) -> Workspace {

@@ -470,7 +470,7 @@ fn internal_integrations_follow_the_install_policy_and_tokens_are_audited() {
     pagegrant::db::queries::workspaces::set_install_policy(
         &mut fx.srv.conn(),
         &fx.acme.id,
-        "approved_only",
+        pagegrant::db::models::InstallPolicy::ApprovedOnly,
         false,
     )
     .expect("policy");
@@ -588,7 +588,7 @@ fn add_connection_starts_consent_with_the_workspace_preselected() {
     pagegrant::db::queries::workspaces::set_install_policy(
         &mut fx.srv.conn(),
         &fx.acme.id,
-        "approved_only",
+        pagegrant::db::models::InstallPolicy::ApprovedOnly,
         false,
     )
     .expect("policy");

@@ -366,10 +366,10 @@ fn fuzz_http_surface_never_answers_5xx() {
         c.security.token_max_failures_per_client = 1_000_000;
         c.security.login_max_failures_per_ip = 1_000_000;
     });
-    let internal = pagegrant::integrations::register(
+    let internal = pagegrant::domain::integrations::register(
         &mut fx.srv.conn(),
         &fx.srv.sbox,
-        pagegrant::integrations::NewIntegration {
+        pagegrant::domain::integrations::NewIntegration {
             name: "Fuzz Bot".into(),
             kind: Some(pagegrant::db::models::IntegrationKind::Internal),
             workspace: Some(fx.acme.clone()),
@@ -380,7 +380,7 @@ fn fuzz_http_surface_never_answers_5xx() {
     .expect("internal")
     .internal_token
     .expect("token");
-    pagegrant::integrations::connection_add_page(
+    pagegrant::domain::connections::connection_add_page(
         &mut fx.srv.conn(),
         &pagegrant::db::queries::connections::for_integration(
             &mut fx.srv.conn(),

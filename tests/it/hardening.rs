@@ -645,10 +645,10 @@ fn every_html_route_sends_the_page_headers_s45_s46_s51() {
         .id
         .to_string()
     };
-    let mine = pagegrant::integrations::register(
+    let mine = pagegrant::domain::integrations::register(
         &mut fx.srv.conn(),
         &fx.srv.sbox,
-        pagegrant::integrations::NewIntegration {
+        pagegrant::domain::integrations::NewIntegration {
             name: "Ada's".into(),
             redirect_uris: vec![CB.into()],
             created_by: Some(fx.ada.clone()),

@@ -35,7 +35,7 @@ fn demo_partner_tour_end_to_end() {
         &srv,
         &c,
         "grace@example.com",
-        pagegrant::demo::DEMO_PASSWORD,
+        pagegrant::domain::demo::DEMO_PASSWORD,
         Some(&next),
     );
     let (status, consent) = get_html(&c, &srv.url(&location(&r)));

@@ -218,10 +218,10 @@ fn members_manage_only_their_own_even_by_crafting_requests_s52() {
 #[test]
 fn owners_retrieve_internal_tokens_again_each_time_audited() {
     let s = setup();
-    let created = pagegrant::integrations::register(
+    let created = pagegrant::domain::integrations::register(
         &mut s.fx.srv.conn(),
         &s.fx.srv.sbox,
-        pagegrant::integrations::NewIntegration {
+        pagegrant::domain::integrations::NewIntegration {
             name: "Reports".into(),
             kind: Some(pagegrant::db::models::IntegrationKind::Internal),
             workspace: Some(s.fx.acme.clone()),

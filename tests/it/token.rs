@@ -289,7 +289,8 @@ fn forged_and_expired_tokens_are_refused_by_the_api_s44() {
         parts[2]
     );
     // Expired, signed with the server's own key.
-    let (_, own) = pagegrant::keys::load(&mut fx.srv.conn(), &fx.srv.config).expect("own key");
+    let (_, own) =
+        pagegrant::oauth::keys::load(&mut fx.srv.conn(), &fx.srv.config).expect("own key");
     let mut old = claims.clone();
     old.iat -= 7200;
     old.exp -= 7200;
@@ -741,10 +742,10 @@ impl Mini {
         let srv = TestServer::start_with(tweak);
         let ada = srv.user("ada@example.com", "Ada");
         srv.workspace("Acme", &ada, pagegrant::db::models::Plan::Free);
-        let created = pagegrant::integrations::register(
+        let created = pagegrant::domain::integrations::register(
             &mut srv.conn(),
             &srv.sbox,
-            pagegrant::integrations::NewIntegration {
+            pagegrant::domain::integrations::NewIntegration {
                 name: "P".into(),
                 redirect_uris: vec![CB.into()],
                 ..Default::default()
@@ -1221,7 +1222,7 @@ fn revoking_ends_the_connection_s38() {
         )
         .expect("q")
         .expect("connection");
-        assert_eq!(conn.status, "revoked");
+        assert_eq!(conn.status.as_str(), "revoked");
         let events = pagegrant::db::queries::audit::for_workspace(&mut fx.srv.conn(), &fx.acme.id)
             .expect("audit");
         assert!(events.iter().any(|e| e.action == "connection.revoked"));
@@ -1405,7 +1406,7 @@ fn introspection_of_dead_or_foreign_tokens_is_exactly_inactive_s42() {
         inactive
     );
     // Expired: signed by the server's key with a past exp.
-    let (_, keys) = pagegrant::keys::load(&mut fx.srv.conn(), &fx.srv.config).expect("keys");
+    let (_, keys) = pagegrant::oauth::keys::load(&mut fx.srv.conn(), &fx.srv.config).expect("keys");
     let other = tokens_for(&fx, &a);
     let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
     let payload = other["access_token"]

@@ -144,7 +144,11 @@ fn page_view_shows_sub_pages_and_stays_in_its_workspace() {
 #[test]
 fn demo_world_is_walkable_by_both_users() {
     let srv = TestServer::start_demo();
-    let a = logged_in_with(&srv, "ada@example.com", pagegrant::demo::DEMO_PASSWORD);
+    let a = logged_in_with(
+        &srv,
+        "ada@example.com",
+        pagegrant::domain::demo::DEMO_PASSWORD,
+    );
     let r = a.get(srv.url("/")).send().expect("home");
     let (status, body) = get_html(&a, &srv.url(&location(&r)));
     assert_eq!(status, 200);
@@ -166,7 +170,11 @@ fn demo_world_is_walkable_by_both_users() {
     for l in &links {
         assert_eq!(get_html(&a, &srv.url(l)).0, 200, "{l}");
     }
-    let g = logged_in_with(&srv, "grace@example.com", pagegrant::demo::DEMO_PASSWORD);
+    let g = logged_in_with(
+        &srv,
+        "grace@example.com",
+        pagegrant::domain::demo::DEMO_PASSWORD,
+    );
     let r = g.get(srv.url("/")).send().expect("home");
     let (_, body) = get_html(&g, &srv.url(&location(&r)));
     assert!(body.contains("Grace&#39;s Scratchpad") || body.contains("Grace&#x27;s Scratchpad"));

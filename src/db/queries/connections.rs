@@ -1,6 +1,8 @@
 use diesel::prelude::*;
 
-use crate::db::models::{Connection, ConnectionId, ConnectionPage, InternalToken, PageId};
+use crate::db::models::{
+    Connection, ConnectionId, ConnectionPage, ConnectionStatus, InternalToken, PageId,
+};
 use crate::db::schema::{connection_pages, connections, internal_tokens};
 use crate::db::Conn;
 
@@ -62,7 +64,7 @@ pub fn find_installed(
 pub fn reactivate(conn: &mut Conn, id: &ConnectionId) -> QueryResult<usize> {
     diesel::update(connections::table.find(id))
         .set((
-            connections::status.eq("active"),
+            connections::status.eq(ConnectionStatus::Active),
             connections::revoked_at.eq(None::<i64>),
             connections::revoked_by.eq(None::<crate::db::models::UserId>),
         ))
@@ -129,10 +131,10 @@ pub fn mark_revoked(
     diesel::update(
         connections::table
             .find(id)
-            .filter(connections::status.eq("active")),
+            .filter(connections::status.eq(ConnectionStatus::Active)),
     )
     .set((
-        connections::status.eq("revoked"),
+        connections::status.eq(ConnectionStatus::Revoked),
         connections::revoked_at.eq(Some(at)),
         connections::revoked_by.eq(by.cloned()),
     ))
@@ -151,7 +153,7 @@ pub fn active_in_workspace(
     let mut q = connections::table
         .inner_join(integrations::table)
         .filter(connections::workspace_id.eq(workspace))
-        .filter(connections::status.eq("active"))
+        .filter(connections::status.eq(ConnectionStatus::Active))
         .into_boxed();
     if let Some(u) = installer {
         q = q.filter(connections::installed_by.eq(u.clone()));

@@ -1,6 +1,6 @@
 use diesel::prelude::*;
 
-use crate::db::models::{Membership, UserId, Workspace, WorkspaceId};
+use crate::db::models::{InstallPolicy, Membership, Role, UserId, Workspace, WorkspaceId};
 use crate::db::schema::{memberships, workspaces};
 use crate::db::Conn;
 
@@ -34,7 +34,7 @@ pub fn by_name(conn: &mut Conn, name: &str) -> QueryResult<Vec<Workspace>> {
 }
 
 /// The user's workspaces with their role, in the order they joined.
-pub fn for_user(conn: &mut Conn, user: &UserId) -> QueryResult<Vec<(Workspace, String)>> {
+pub fn for_user(conn: &mut Conn, user: &UserId) -> QueryResult<Vec<(Workspace, Role)>> {
     workspaces::table
         .inner_join(memberships::table)
         .filter(memberships::user_id.eq(user))
@@ -70,7 +70,7 @@ pub fn first_owner(conn: &mut Conn, ws: &WorkspaceId) -> QueryResult<Option<User
 pub fn set_install_policy(
     conn: &mut Conn,
     ws: &WorkspaceId,
-    policy: &str,
+    policy: InstallPolicy,
     auto_approve_first_party: bool,
 ) -> QueryResult<usize> {
     diesel::update(workspaces::table.find(ws))

@@ -1,0 +1,86 @@
+//! The audit log: what happened in a workspace, who did it, to what. Owners
+//! read it at Settings & members → Audit log. Every state change a person or
+//! client makes to connections, policies, secrets or tokens records one
+//! event, in the same transaction as the change.
+
+use crate::db::models::{now, AuditEvent, NewAuditEvent, UserId, WorkspaceId};
+use crate::db::queries::audit;
+use crate::db::Conn;
+use crate::error::AppResult;
+
+macro_rules! actions {
+    ($($variant:ident => $s:literal),* $(,)?) => {
+        /// What happened; stored as its dotted name.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum AuditAction { $($variant),* }
+
+        impl AuditAction {
+            pub fn as_str(self) -> &'static str {
+                match self { $(AuditAction::$variant => $s),* }
+            }
+        }
+    };
+}
+
+actions! {
+    ConnectionCreated => "connection.created",
+    ConnectionGranted => "connection.granted",
+    ConnectionDisconnected => "connection.disconnected",
+    ConnectionRevoked => "connection.revoked",
+    PageAdded => "connection.page_added",
+    PageRemoved => "connection.page_removed",
+    IntegrationApproved => "integration.approved",
+    IntegrationUnapproved => "integration.unapproved",
+    PolicyChanged => "policy.changed",
+    RedirectUrisChanged => "redirect_uris.changed",
+    SecretRotated => "secret.rotated",
+    TokenRetrieved => "token.retrieved",
+}
+
+/// Who did it.
+#[derive(Debug, Clone)]
+pub enum Actor<'a> {
+    User(&'a UserId),
+    /// A client acting with its own credentials (revocation).
+    Client(&'a str),
+    /// pagegrant itself, or an operator at the command line.
+    System,
+}
+
+impl Actor<'_> {
+    fn stored(&self) -> Option<String> {
+        match self {
+            Actor::User(id) => Some(id.to_string()),
+            Actor::Client(client_id) => Some(format!("client:{client_id}")),
+            Actor::System => None,
+        }
+    }
+}
+
+/// Records one event now.
+pub fn record(
+    c: &mut Conn,
+    workspace: Option<&WorkspaceId>,
+    actor: Actor<'_>,
+    action: AuditAction,
+    target: &dyn std::fmt::Display,
+    detail: String,
+) -> AppResult<()> {
+    audit::record(
+        c,
+        &NewAuditEvent {
+            workspace_id: workspace.cloned(),
+            actor: actor.stored(),
+            action: action.as_str().into(),
+            target: target.to_string(),
+            detail,
+            at: now(),
+        },
+    )?;
+    Ok(())
+}
+
+/// A workspace's events, newest first.
+pub fn for_workspace(c: &mut Conn, ws: &WorkspaceId) -> AppResult<Vec<AuditEvent>> {
+    Ok(audit::for_workspace(c, ws)?)
+}

@@ -1,0 +1,461 @@
+//! Connections: an integration installed in a workspace by one person, with
+//! the pages shared with it. Who may see and manage which (owners every
+//! connection of their workspace, members their own), disconnecting,
+//! internal integration tokens, who has access, and sharing pages — one
+//! implementation for Settings, the page ••• menu and the CLI.
+
+use crate::crypto::SecretBox;
+use crate::db::models::{
+    now, Connection, ConnectionId, ConnectionPage, ConnectionStatus, Integration, IntegrationId,
+    IntegrationKind, Page, PageId, Role, UserId, Workspace, WorkspaceId,
+};
+use crate::db::queries::{connections, integrations, pages, tokens, users};
+use crate::db::{self, Conn};
+use crate::domain::audit::{self, Actor, AuditAction};
+use crate::domain::install_policy;
+use crate::domain::integrations::{register, Created, NewIntegration};
+use crate::domain::workspaces::chain_visible_to;
+use crate::error::{AppError, AppResult};
+
+/// A connection as a list shows it.
+pub struct Listed {
+    pub connection: Connection,
+    pub integration: Integration,
+    pub installer: String,
+    pub can_manage: bool,
+}
+
+fn name_of(c: &mut Conn, id: &UserId) -> AppResult<String> {
+    Ok(users::by_id(c, id)?
+        .map(|u| u.name)
+        .unwrap_or_else(|| "Unknown".into()))
+}
+
+fn may_manage(role: Role, actor: &UserId, connection: &Connection) -> bool {
+    role == Role::Owner || &connection.installed_by == actor
+}
+
+/// The active connections a viewer may see: owners every one (or their own
+/// with `mine`), members only their own.
+pub fn list(
+    c: &mut Conn,
+    ws: &WorkspaceId,
+    viewer: &UserId,
+    role: Role,
+    mine: bool,
+) -> AppResult<Vec<Listed>> {
+    let only = (mine || role != Role::Owner).then_some(viewer);
+    let mut out = Vec::new();
+    for (connection, integration) in connections::active_in_workspace(c, ws, only)? {
+        out.push(Listed {
+            installer: name_of(c, &connection.installed_by)?,
+            can_manage: may_manage(role, viewer, &connection),
+            connection,
+            integration,
+        });
+    }
+    Ok(out)
+}
+
+/// The connection `id` of workspace `ws`, if `actor` may manage it: owners
+/// any, members their own (403 otherwise); another workspace's id is 404.
+pub fn manageable(
+    c: &mut Conn,
+    ws: &WorkspaceId,
+    actor: &UserId,
+    role: Role,
+    id: &ConnectionId,
+) -> AppResult<(Connection, Integration)> {
+    let connection = connections::by_id(c, id)?
+        .filter(|x| &x.workspace_id == ws)
+        .ok_or(AppError::NotFound)?;
+    if !may_manage(role, actor, &connection) {
+        return Err(AppError::Forbidden(
+            "Only workspace owners and the person who added a connection can manage it.".into(),
+        ));
+    }
+    let integration =
+        integrations::by_id(c, &connection.integration_id)?.ok_or(AppError::NotFound)?;
+    Ok((connection, integration))
+}
+
+/// Disconnects: every token of the connection is revoked at once, the
+/// connection is marked revoked, and the owners' audit log says who did it.
+/// Returns the integration's name.
+pub fn disconnect(
+    c: &mut Conn,
+    ws: &WorkspaceId,
+    actor: &UserId,
+    role: Role,
+    id: &ConnectionId,
+) -> AppResult<String> {
+    let (connection, integration) = manageable(c, ws, actor, role, id)?;
+    db::write_tx(c, |c| {
+        let t = now();
+        tokens::revoke_connection_tokens(c, &connection.id, t)?;
+        if connections::mark_revoked(c, &connection.id, Some(actor), t)? > 0 {
+            audit::record(
+                c,
+                Some(ws),
+                Actor::User(actor),
+                AuditAction::ConnectionDisconnected,
+                &connection.id,
+                integration.name.clone(),
+            )?;
+        }
+        Ok(())
+    })?;
+    Ok(integration.name)
+}
+
+/// Every connection of one integration in a workspace, disconnected by an owner.
+pub fn disconnect_all(
+    c: &mut Conn,
+    ws: &WorkspaceId,
+    owner: &UserId,
+    integration: &crate::db::models::IntegrationId,
+) -> AppResult<()> {
+    for (connection, _) in connections::active_in_workspace(c, ws, None)?
+        .into_iter()
+        .filter(|(_, i)| &i.id == integration)
+    {
+        disconnect(c, ws, owner, Role::Owner, &connection.id)?;
+    }
+    Ok(())
+}
+
+/// An internal integration's token for an owner of its workspace (the name
+/// of the integration and the token); every retrieval is an audit event.
+pub fn retrieve_token(
+    c: &mut Conn,
+    sbox: &SecretBox,
+    ws: &WorkspaceId,
+    actor: &UserId,
+    role: Role,
+    id: &ConnectionId,
+) -> AppResult<(String, String)> {
+    if role != Role::Owner {
+        return Err(AppError::Forbidden(
+            "Only workspace owners can see internal integration tokens.".into(),
+        ));
+    }
+    let (connection, integration) = manageable(c, ws, actor, role, id)?;
+    let token = reveal_token(c, sbox, &connection, actor, &integration.name)?.ok_or_else(|| {
+        AppError::invalid(
+            "This connection is not an internal integration; it has no token to copy.",
+        )
+    })?;
+    Ok((integration.name, token))
+}
+
+/// Decrypts a connection's internal token (`None`: it has none) and records
+/// who retrieved it. The one place a token leaves the database.
+fn reveal_token(
+    c: &mut Conn,
+    sbox: &SecretBox,
+    connection: &Connection,
+    actor: &UserId,
+    name: &str,
+) -> AppResult<Option<String>> {
+    let Some(sealed) = connections::internal_token_sealed(c, &connection.id)? else {
+        return Ok(None);
+    };
+    let token = sbox.decrypt(&sealed)?;
+    audit::record(
+        c,
+        Some(&connection.workspace_id),
+        Actor::User(actor),
+        AuditAction::TokenRetrieved,
+        &connection.id,
+        name.to_string(),
+    )?;
+    Ok(Some(token))
+}
+
+/// Creates an internal integration for this workspace from **+ Add
+/// connection** (owners only), installed by the owner who made it.
+pub fn create_internal(
+    c: &mut Conn,
+    sbox: &SecretBox,
+    ws: &Workspace,
+    role: Role,
+    actor: &UserId,
+    name: &str,
+) -> AppResult<Created> {
+    if role != Role::Owner {
+        return Err(AppError::Forbidden(
+            "Only workspace owners can create an internal integration here; members can create one under My integrations where the workspace allows it.".into(),
+        ));
+    }
+    let creator = users::by_id(c, actor)?.ok_or(AppError::NotFound)?;
+    register(
+        c,
+        sbox,
+        NewIntegration {
+            name: name.to_string(),
+            kind: Some(IntegrationKind::Internal),
+            workspace: Some(ws.clone()),
+            created_by: Some(creator),
+            ..Default::default()
+        },
+    )
+}
+
+/// One installer of an integration and the pages their connection was given.
+pub struct Access {
+    pub installer: String,
+    pub added_at: i64,
+    pub pages: Vec<String>,
+}
+
+/// Everyone who installed this connection's integration in the workspace,
+/// with the pages each connection was given (members: only themselves).
+/// Returns the integration's name too.
+pub fn users_with_access(
+    c: &mut Conn,
+    ws: &WorkspaceId,
+    actor: &UserId,
+    role: Role,
+    id: &ConnectionId,
+) -> AppResult<(String, Vec<Access>)> {
+    let (target, integration) = manageable(c, ws, actor, role, id)?;
+    let only = (role != Role::Owner).then_some(actor);
+    let mut out = Vec::new();
+    for (connection, _) in connections::active_in_workspace(c, ws, only)? {
+        if connection.integration_id != target.integration_id {
+            continue;
+        }
+        let mut titles = Vec::new();
+        for pid in connections::page_ids(c, &connection.id)? {
+            if let Some(p) = pages::by_id(c, &pid)? {
+                titles.push(p.title);
+            }
+        }
+        out.push(Access {
+            installer: name_of(c, &connection.installed_by)?,
+            added_at: connection.created_at,
+            pages: titles,
+        });
+    }
+    Ok((integration.name, out))
+}
+
+/// A connection as the page ••• menu shows it.
+pub struct OnPage {
+    pub connection: Connection,
+    pub name: String,
+    pub installer: String,
+    /// `None`: shared with this page itself; `Some(p)`: through ancestor `p`.
+    pub via: Option<Page>,
+    pub can_manage: bool,
+}
+
+/// The connections that reach a page, and those the viewer could add to it.
+pub struct PageConnections {
+    pub reaching: Vec<OnPage>,
+    pub addable: Vec<OnPage>,
+}
+
+/// What the ••• menu of `chain` (the page first, then its ancestors) shows.
+pub fn on_page(
+    c: &mut Conn,
+    ws: &WorkspaceId,
+    viewer: &UserId,
+    role: Role,
+    chain: &[Page],
+) -> AppResult<PageConnections> {
+    let mut out = PageConnections {
+        reaching: Vec::new(),
+        addable: Vec::new(),
+    };
+    let Some(page) = chain.first() else {
+        return Ok(out);
+    };
+    for (connection, integration) in connections::active_in_workspace(c, ws, None)? {
+        // A connection reaches only what its installer can see.
+        if !chain_visible_to(chain, &connection.installed_by) {
+            continue;
+        }
+        let shared = connections::page_ids(c, &connection.id)?;
+        let via = chain.iter().find(|p| shared.contains(&p.id)).cloned();
+        let can_manage = may_manage(role, viewer, &connection);
+        let row = OnPage {
+            installer: name_of(c, &connection.installed_by)?,
+            name: integration.name,
+            via: via.clone().filter(|p| p.id != page.id),
+            can_manage,
+            connection,
+        };
+        match via {
+            Some(_) => out.reaching.push(row),
+            None if can_manage => out.addable.push(row),
+            None => {}
+        }
+    }
+    Ok(out)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PageChange {
+    Share,
+    Unshare,
+}
+
+/// Who changes a connection's pages from the web: a member of its
+/// workspace, held to their role and the install policy.
+pub struct ByMember<'a> {
+    pub workspace: &'a Workspace,
+    pub user: &'a UserId,
+    pub role: Role,
+}
+
+/// Shares a page (and so its descendants) with a connection, or stops
+/// sharing it. From the web (`by`: a member, who must see the page and
+/// manage the connection, under the install policy) or the command line
+/// (`None`: an operator). Either way the page must be in the connection's
+/// workspace, and a shared page must be visible to the connection's
+/// installer. Returns whether anything changed.
+pub fn change_page(
+    c: &mut Conn,
+    id: &ConnectionId,
+    page: &PageId,
+    by: Option<&ByMember<'_>>,
+    change: PageChange,
+) -> AppResult<bool> {
+    let connection = connections::by_id(c, id)?.filter(|x| match by {
+        Some(b) => x.workspace_id == b.workspace.id && x.status == ConnectionStatus::Active,
+        None => true,
+    });
+    let connection = match (connection, by) {
+        (Some(x), _) => x,
+        (None, Some(_)) => return Err(AppError::NotFound),
+        (None, None) => return Err(AppError::invalid(format!("no connection {id}"))),
+    };
+    let chain = pages::with_ancestors(c, page)?;
+    let in_workspace = chain
+        .first()
+        .is_some_and(|p| p.workspace_id == connection.workspace_id);
+    match by {
+        Some(b) => check_member(c, b, &chain, in_workspace, &connection)?,
+        None if chain.is_empty() => return Err(AppError::invalid(format!("no page {page}"))),
+        None if !in_workspace => {
+            return Err(AppError::invalid(format!(
+                "page {page} is not in the connection's workspace"
+            )))
+        }
+        None => {}
+    }
+    if change == PageChange::Share && !chain_visible_to(&chain, &connection.installed_by) {
+        return Err(AppError::invalid(match by {
+            Some(_) => {
+                "This page is private to you; a connection someone else added cannot see it."
+                    .to_string()
+            }
+            None => {
+                format!("page {page} is private to someone other than the connection's installer")
+            }
+        }));
+    }
+    let actor = match by {
+        Some(b) => Actor::User(b.user),
+        None => Actor::System,
+    };
+    db::write_tx(c, |c| {
+        let changed = match change {
+            PageChange::Share => connections::add_page(
+                c,
+                &ConnectionPage {
+                    connection_id: connection.id.clone(),
+                    page_id: page.clone(),
+                    added_by: by.map_or(&connection.installed_by, |b| b.user).clone(),
+                    added_at: now(),
+                },
+            )?,
+            PageChange::Unshare => connections::remove_page(c, &connection.id, page)?,
+        };
+        if changed {
+            let action = match change {
+                PageChange::Share => AuditAction::PageAdded,
+                PageChange::Unshare => AuditAction::PageRemoved,
+            };
+            audit::record(
+                c,
+                Some(&connection.workspace_id),
+                actor,
+                action,
+                &connection.id,
+                format!("page {page}"),
+            )?;
+        }
+        Ok(changed)
+    })
+}
+
+/// A member may change a connection's pages when they see the page, manage
+/// the connection, and the install policy lets them install it.
+fn check_member(
+    c: &mut Conn,
+    by: &ByMember<'_>,
+    chain: &[Page],
+    in_workspace: bool,
+    connection: &Connection,
+) -> AppResult<()> {
+    let visible = in_workspace
+        && chain.first().is_some_and(|p| !p.in_trash)
+        && chain_visible_to(chain, by.user);
+    if !visible {
+        return Err(AppError::NotFound);
+    }
+    if !may_manage(by.role, by.user, connection) {
+        return Err(AppError::Forbidden(
+            "Only workspace owners and the person who added a connection can change its pages."
+                .into(),
+        ));
+    }
+    let integration =
+        integrations::by_id(c, &connection.integration_id)?.ok_or(AppError::NotFound)?;
+    if let Err(blocked) = install_policy::can_install(c, by.workspace, by.role, &integration)? {
+        return Err(AppError::Forbidden(blocked.0));
+    }
+    Ok(())
+}
+
+/// An internal integration's token for its creator, decrypted and audited in
+/// its workspace like an owner's retrieval. The creator must still belong to
+/// the workspace, and the connection must still be active.
+pub fn creator_token(
+    conn: &mut Conn,
+    sbox: &SecretBox,
+    id: &IntegrationId,
+    actor: &UserId,
+) -> AppResult<String> {
+    let i = crate::domain::integrations::owned(conn, id, actor)?;
+    let Some(ws) = i.workspace_id.clone() else {
+        return Err(AppError::invalid(
+            "Only internal integrations have an internal integration token.",
+        ));
+    };
+    if crate::db::queries::workspaces::membership(conn, &ws, actor)?.is_none() {
+        return Err(AppError::Forbidden(
+            "You are no longer a member of this integration's workspace.".into(),
+        ));
+    }
+    let Some(c) = connections::for_integration(conn, &i.id)?
+        .into_iter()
+        .next()
+    else {
+        return Err(AppError::NotFound);
+    };
+    if c.status != ConnectionStatus::Active {
+        return Err(AppError::Forbidden(
+            "A workspace owner disconnected this integration; its token no longer works.".into(),
+        ));
+    }
+    reveal_token(conn, sbox, &c, actor, &i.name)?.ok_or(AppError::NotFound)
+}
+
+/// Shares `page` with a connection from the command line (an operator):
+/// `change_page` without a member.
+pub fn connection_add_page(c: &mut Conn, id: &ConnectionId, page: &PageId) -> AppResult<bool> {
+    change_page(c, id, page, None, PageChange::Share)
+}

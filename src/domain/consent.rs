@@ -1,0 +1,289 @@
+//! Consent without HTTP: what the consent page offers (`prepare`, which
+//! also records the pending request the page answers) and what an answer
+//! does (`decide`: the connection and its pages, recorded once). Issuing
+//! the code is the protocol's part (`oauth::authorize::answer`).
+
+use crate::config::Config;
+use crate::crypto;
+use crate::db::models::{
+    now, AuthorizationRequest, BotId, Connection, ConnectionId, ConnectionPage, ConnectionStatus,
+    Integration, PageId, Role, Session, User, UserId, Workspace, WorkspaceId,
+};
+use crate::db::queries::{connections, integrations, oauth as q, pages, workspaces};
+use crate::db::{self, Conn};
+use crate::domain::audit::{self, Actor, AuditAction};
+use crate::domain::install_policy;
+use crate::domain::workspaces::{chain_visible_to, role_in, visible_tree, TreeRow};
+use crate::error::{AppError, AppResult};
+
+/// An authorization request that passed every protocol check.
+#[derive(Debug, Clone)]
+pub struct ConsentRequest {
+    pub integration: Integration,
+    /// The redirect URI to answer at: as sent, or the only registered one.
+    pub redirect_uri: String,
+    pub redirect_uri_sent: bool,
+    pub state: Option<String>,
+    /// The granted scope: asked for, or the integration's capabilities.
+    pub scope: String,
+    pub code_challenge: Option<String>,
+    pub code_challenge_method: Option<String>,
+    /// `workspace_id` as sent (an extension that pre-selects the workspace).
+    pub workspace_id: Option<String>,
+    /// Every parameter as sent, for links that keep the request.
+    pub pairs: Vec<(String, String)>,
+}
+
+/// What the consent page offers.
+pub struct Plan {
+    /// Every workspace of the user, for the switcher.
+    pub workspaces: Vec<(Workspace, Role)>,
+    /// The one the request is for.
+    pub workspace: Workspace,
+    /// Why this user may not install the integration here, if so.
+    pub blocked: Option<String>,
+    pub reconnecting: bool,
+    /// The pages the user can share, in tree order, and whether each is
+    /// already shared (on a reconnect).
+    pub pages: Vec<(TreeRow, bool)>,
+    /// The pending request the page answers, and its one-time token.
+    pub request_id: String,
+    pub csrf: String,
+}
+
+/// Chooses the workspace, lists the pages the user may share, and records
+/// the pending request.
+pub fn prepare(
+    conn: &mut Conn,
+    cfg: &Config,
+    user: &User,
+    session: &Session,
+    req: &ConsentRequest,
+) -> AppResult<Plan> {
+    let mine = workspaces::for_user(conn, &user.id)?;
+    if mine.is_empty() {
+        return Err(AppError::Forbidden(
+            "You are not a member of any workspace, so there is nothing to connect yet.".into(),
+        ));
+    }
+    let selected = match &req.workspace_id {
+        None => 0,
+        Some(raw) => {
+            let wanted = WorkspaceId::parse(raw);
+            mine.iter()
+                .position(|(w, _)| Some(&w.id) == wanted.as_ref())
+                .ok_or_else(|| AppError::Forbidden(
+                    "This link asks for a workspace you are not a member of. Use the workspace switcher on a link without workspace_id, or ask to be added."
+                        .into(),
+                ))?
+        }
+    };
+    let (workspace, role) = mine[selected].clone();
+    let blocked = install_policy::can_install(conn, &workspace, role, &req.integration)?.err();
+    let existing = connections::find_installed(conn, &req.integration.id, &workspace.id, &user.id)?;
+    let granted: Vec<PageId> = match &existing {
+        Some(c) => connections::page_ids(conn, &c.id)?,
+        None => Vec::new(),
+    };
+    let pages = visible_tree(pages::in_workspace(conn, &workspace.id)?, &user.id)
+        .into_iter()
+        .map(|r| {
+            let checked = granted.contains(&r.page.id);
+            (r, checked)
+        })
+        .collect();
+
+    let t = now();
+    let pending = AuthorizationRequest {
+        id: crypto::random_token(16),
+        session_id_hash: session.id_hash.clone(),
+        integration_id: req.integration.id.clone(),
+        redirect_uri: req.redirect_uri.clone(),
+        redirect_uri_sent: req.redirect_uri_sent,
+        state: req.state.clone(),
+        scope: req.scope.clone(),
+        code_challenge: req.code_challenge.clone(),
+        code_challenge_method: req.code_challenge_method.clone(),
+        workspace_id: Some(workspace.id.clone()),
+        csrf_binding: crypto::random_token(crypto::SECRET_BYTES),
+        created_at: t,
+        expires_at: t + cfg.security.consent_ttl_s,
+        consumed_at: None,
+    };
+    db::write_tx(conn, |c| {
+        q::delete_expired_requests(c, t)?;
+        q::insert_request(c, &pending)?;
+        Ok(())
+    })?;
+    Ok(Plan {
+        workspaces: mine,
+        workspace,
+        blocked: blocked.map(|b| b.0),
+        reconnecting: existing.is_some(),
+        pages,
+        request_id: pending.id,
+        csrf: pending.csrf_binding,
+    })
+}
+
+/// The person's answer, as posted.
+pub struct Decision {
+    pub request_id: String,
+    pub token: String,
+    pub allow: bool,
+    pub pages: Vec<String>,
+}
+
+impl std::fmt::Debug for Decision {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Decision")
+            .field("request_id", &self.request_id)
+            .field("token", &"<hidden>")
+            .field("allow", &self.allow)
+            .finish()
+    }
+}
+
+/// What an answer came to, for the protocol to tell the client.
+pub enum Answer {
+    Denied(Box<AuthorizationRequest>),
+    Approved(Box<Approval>),
+}
+
+/// A granted request: the connection it made or renewed.
+pub struct Approval {
+    pub pending: AuthorizationRequest,
+    pub integration: Integration,
+    pub user_id: UserId,
+    pub workspace_id: WorkspaceId,
+    pub connection_id: ConnectionId,
+}
+
+fn stale() -> AppError {
+    AppError::Forbidden(
+        "This consent form is no longer valid (it was already answered, has expired, or belongs to another session). Start again from the integration."
+            .into(),
+    )
+}
+
+/// Answers a pending request once. Everything happens in one transaction: a
+/// failure writes nothing and leaves the request usable.
+pub fn decide(conn: &mut Conn, user: &User, session: &Session, d: Decision) -> AppResult<Answer> {
+    db::write_tx(conn, |conn| {
+        let t = now();
+        let pending = q::request_by_id(conn, &d.request_id)?.ok_or_else(stale)?;
+        // Bound to this session and this request (S47), used once (S48).
+        if pending.session_id_hash != session.id_hash
+            || d.token.is_empty()
+            || !crypto::constant_time_eq(&d.token, &pending.csrf_binding)
+            || pending.consumed_at.is_some()
+            || pending.expires_at <= t
+        {
+            return Err(stale());
+        }
+        if !d.allow {
+            if !q::consume_request(conn, &pending.id, t)? {
+                return Err(stale());
+            }
+            return Ok(Answer::Denied(Box::new(pending)));
+        }
+        let integration = integrations::by_id(conn, &pending.integration_id)?.ok_or_else(stale)?;
+        let ws_id = pending.workspace_id.clone().ok_or_else(stale)?;
+        let (workspace, role) = role_in(conn, &ws_id, &user.id).map_err(|_| {
+            AppError::Forbidden("You are no longer a member of this workspace.".into())
+        })?;
+        if let Err(blocked) = install_policy::can_install(conn, &workspace, role, &integration)? {
+            return Err(AppError::Forbidden(blocked.0));
+        }
+        let selected = shareable(conn, &workspace, &user.id, &d.pages)?;
+        if !q::consume_request(conn, &pending.id, t)? {
+            return Err(stale());
+        }
+        let connection_id = install(conn, &integration, &workspace, &user.id)?;
+        let rows: Vec<ConnectionPage> = selected
+            .iter()
+            .map(|p| ConnectionPage {
+                connection_id: connection_id.clone(),
+                page_id: p.clone(),
+                added_by: user.id.clone(),
+                added_at: t,
+            })
+            .collect();
+        connections::replace_pages(conn, &connection_id, &rows)?;
+        audit::record(
+            conn,
+            Some(&workspace.id),
+            Actor::User(&user.id),
+            AuditAction::ConnectionGranted,
+            &connection_id,
+            format!("{} ({} page(s))", integration.name, rows.len()),
+        )?;
+        Ok(Answer::Approved(Box::new(Approval {
+            pending,
+            integration,
+            user_id: user.id.clone(),
+            workspace_id: workspace.id,
+            connection_id,
+        })))
+    })
+}
+
+/// The posted page ids, each one this person can see in this workspace
+/// (anything else refuses the whole answer), without repeats.
+fn shareable(
+    conn: &mut Conn,
+    workspace: &Workspace,
+    user: &UserId,
+    posted: &[String],
+) -> AppResult<Vec<PageId>> {
+    let forged = || {
+        AppError::invalid(
+            "One of the selected pages does not exist or is not yours to share; nothing was shared.",
+        )
+    };
+    let mut selected: Vec<PageId> = Vec::new();
+    for raw in posted {
+        let id = PageId::parse(raw).ok_or_else(forged)?;
+        let chain = pages::with_ancestors(conn, &id)?;
+        let ok = chain.first().is_some_and(|p| {
+            p.workspace_id == workspace.id && !p.in_trash && chain_visible_to(&chain, user)
+        });
+        if !ok {
+            return Err(forged());
+        }
+        if !selected.contains(&id) {
+            selected.push(id);
+        }
+    }
+    Ok(selected)
+}
+
+/// One connection per (integration, workspace, installer): reused, a
+/// revoked one re-activated with its bot id.
+fn install(
+    conn: &mut Conn,
+    integration: &Integration,
+    workspace: &Workspace,
+    user: &UserId,
+) -> AppResult<ConnectionId> {
+    if let Some(existing) = connections::find_installed(conn, &integration.id, &workspace.id, user)?
+    {
+        if existing.status != ConnectionStatus::Active {
+            connections::reactivate(conn, &existing.id)?;
+        }
+        return Ok(existing.id);
+    }
+    let c = Connection {
+        id: ConnectionId::new(),
+        integration_id: integration.id.clone(),
+        workspace_id: workspace.id.clone(),
+        installed_by: user.clone(),
+        bot_id: BotId::new(),
+        status: ConnectionStatus::Active,
+        created_at: now(),
+        revoked_at: None,
+        revoked_by: None,
+    };
+    connections::insert(conn, &c)?;
+    Ok(c.id)
+}

@@ -1,0 +1,239 @@
+//! The demo world: seeded into an empty database so `cargo run --release`
+//! shows a working instance at once (two users, an Enterprise and a Free
+//! workspace, a page tree, first-party integrations, an internal one).
+
+use crate::domain::accounts;
+
+use crate::crypto::SecretBox;
+use crate::db::models::{IntegrationKind, Page, PageId, Plan, Role, User, Workspace};
+use crate::db::queries::{integrations as iq, users};
+use crate::db::{self, Conn};
+use crate::domain::integrations::{self, NewIntegration};
+use crate::domain::workspaces::{self as ws, NewPage};
+use crate::error::{AppError, AppResult};
+
+pub const DEMO_PASSWORD: &str = "pagegrant-demo";
+pub const OWNER_EMAIL: &str = "ada@example.com";
+pub const MEMBER_EMAIL: &str = "grace@example.com";
+/// The built-in partner site's client id; its redirect URI follows `server.issuer`.
+pub const PARTNER_CLIENT_ID: &str = "pagegrant-demo-partner";
+
+pub enum Outcome {
+    Seeded,
+    AlreadySeeded,
+    /// The database holds other data; demo data goes only into an empty one.
+    NotEmpty,
+}
+
+pub struct Login {
+    pub email: &'static str,
+    pub password: &'static str,
+    pub role: &'static str,
+}
+
+pub fn logins() -> [Login; 2] {
+    [
+        Login {
+            email: OWNER_EMAIL,
+            password: DEMO_PASSWORD,
+            role: "owner of Acme Corp (Enterprise) and Ada's Notebook (Free)",
+        },
+        Login {
+            email: MEMBER_EMAIL,
+            password: DEMO_PASSWORD,
+            role: "member of Acme Corp",
+        },
+    ]
+}
+
+pub fn partner_redirect_uri(issuer: &str) -> String {
+    format!("{issuer}/demo/partner/callback")
+}
+
+/// Seeds the demo world into an empty database; never touches a non-empty one.
+pub fn seed(conn: &mut Conn, sbox: &SecretBox, issuer: &str) -> AppResult<Outcome> {
+    if users::count(conn)? > 0 {
+        return Ok(if users::by_email(conn, OWNER_EMAIL)?.is_some() {
+            Outcome::AlreadySeeded
+        } else {
+            Outcome::NotEmpty
+        });
+    }
+    // One transaction: a crash half-way leaves an empty database, seeded next time.
+    db::write_tx(conn, |conn| seed_world(conn, sbox, issuer))?;
+    Ok(Outcome::Seeded)
+}
+
+/// Re-derives the demo partner's redirect URI from the configured issuer.
+pub fn refresh_partner(conn: &mut Conn, issuer: &str) -> AppResult<()> {
+    if let Some(partner) = iq::by_client_id(conn, PARTNER_CLIENT_ID)? {
+        let uri = partner_redirect_uri(issuer);
+        if iq::redirect_uris(conn, &partner.id)? != vec![uri.clone()] {
+            db::write_tx(conn, |c| {
+                Ok(iq::replace_redirect_uris(c, &partner.id, &[uri])?)
+            })?;
+        }
+    }
+    Ok(())
+}
+
+fn page(
+    conn: &mut Conn,
+    w: &Workspace,
+    creator: &User,
+    title: &str,
+    parent: Option<&PageId>,
+    private: bool,
+) -> AppResult<Page> {
+    ws::add_page(
+        conn,
+        NewPage {
+            workspace: w,
+            title,
+            parent,
+            private,
+            creator,
+        },
+    )
+}
+
+fn seed_world(conn: &mut Conn, sbox: &SecretBox, issuer: &str) -> AppResult<()> {
+    let ada = accounts::create_user(conn, OWNER_EMAIL, "Ada Lovelace", DEMO_PASSWORD)?;
+    let grace = accounts::create_user(conn, MEMBER_EMAIL, "Grace Hopper", DEMO_PASSWORD)?;
+    let acme = ws::create_workspace(conn, "Acme Corp", &ada, Plan::Enterprise)?;
+    ws::add_member(conn, &acme, &grace, Role::Member)?;
+    let notebook = ws::create_workspace(conn, "Ada's Notebook", &ada, Plan::Free)?;
+
+    let eng = page(conn, &acme, &ada, "Engineering", None, false)?;
+    let roadmap = page(conn, &acme, &ada, "Roadmap 2026", Some(&eng.id), false)?;
+    page(conn, &acme, &ada, "Q1 Planning", Some(&roadmap.id), false)?;
+    page(conn, &acme, &grace, "Q2 Planning", Some(&roadmap.id), false)?;
+    let arch = page(conn, &acme, &ada, "Architecture", Some(&eng.id), false)?;
+    page(
+        conn,
+        &acme,
+        &ada,
+        "Authorization Server",
+        Some(&arch.id),
+        false,
+    )?;
+    page(
+        conn,
+        &acme,
+        &grace,
+        "Database Schema",
+        Some(&arch.id),
+        false,
+    )?;
+    page(conn, &acme, &grace, "On-call Runbook", Some(&eng.id), false)?;
+    let product = page(conn, &acme, &grace, "Product", None, false)?;
+    page(
+        conn,
+        &acme,
+        &grace,
+        "Launch Checklist",
+        Some(&product.id),
+        false,
+    )?;
+    page(
+        conn,
+        &acme,
+        &ada,
+        "Customer Interviews",
+        Some(&product.id),
+        false,
+    )?;
+    let handbook = page(conn, &acme, &ada, "Company Handbook", None, false)?;
+    page(conn, &acme, &ada, "Benefits", Some(&handbook.id), false)?;
+    page(
+        conn,
+        &acme,
+        &ada,
+        "Travel Policy",
+        Some(&handbook.id),
+        false,
+    )?;
+    let drafts = page(conn, &acme, &ada, "Ada's Drafts", None, true)?;
+    page(conn, &acme, &ada, "Unsent Ideas", Some(&drafts.id), false)?;
+    page(conn, &acme, &grace, "Grace's Scratchpad", None, true)?;
+
+    page(conn, &notebook, &ada, "Reading List", None, false)?;
+    let recipes = page(conn, &notebook, &ada, "Recipes", None, false)?;
+    page(
+        conn,
+        &notebook,
+        &ada,
+        "Sourdough Bread",
+        Some(&recipes.id),
+        false,
+    )?;
+    page(conn, &notebook, &ada, "Travel Journal", None, false)?;
+
+    for (name, host) in [
+        ("GitHub", "github"),
+        ("Jira", "jira"),
+        ("Slack", "slack"),
+        ("Asana", "asana"),
+        ("Trello", "trello"),
+    ] {
+        integrations::register(
+            conn,
+            sbox,
+            NewIntegration {
+                name: name.into(),
+                kind: Some(IntegrationKind::Public),
+                redirect_uris: vec![format!("https://{host}.example.com/oauth/callback")],
+                first_party: true,
+                developer_name: Some("pagegrant".into()),
+                website_url: Some(format!("https://{host}.example.com")),
+                support_email: Some(format!("support@{host}.example.com")),
+                capabilities: vec!["read_content".into(), "read_user_without_email".into()],
+                ..Default::default()
+            },
+        )?;
+    }
+    integrations::register(
+        conn,
+        sbox,
+        NewIntegration {
+            name: "Calendar Sync".into(),
+            kind: Some(IntegrationKind::Public),
+            redirect_uris: vec!["https://calendar-sync.example.com/callback".into()],
+            developer_name: Some("Example Labs".into()),
+            website_url: Some("https://calendar-sync.example.com".into()),
+            support_email: Some("help@calendar-sync.example.com".into()),
+            ..Default::default()
+        },
+    )?;
+    integrations::register(
+        conn,
+        sbox,
+        NewIntegration {
+            name: "Demo Partner".into(),
+            kind: Some(IntegrationKind::Public),
+            redirect_uris: vec![partner_redirect_uri(issuer)],
+            public_client: true,
+            client_id: Some(PARTNER_CLIENT_ID.into()),
+            developer_name: Some("pagegrant demo".into()),
+            website_url: Some(format!("{}/demo/partner", issuer.trim_end_matches('/'))),
+            ..Default::default()
+        },
+    )?;
+    let bot = integrations::register(
+        conn,
+        sbox,
+        NewIntegration {
+            name: "Acme Reports Bot".into(),
+            kind: Some(IntegrationKind::Internal),
+            workspace: Some(acme.clone()),
+            created_by: Some(ada.clone()),
+            capabilities: vec!["read_content".into()],
+            ..Default::default()
+        },
+    )?;
+    let conn_id = bot
+        .connection_id
+        .ok_or_else(|| AppError::internal("internal integration without connection"))?;
+    crate::domain::connections::connection_add_page(conn, &conn_id, &eng.id)?;
+    Ok(())
+}

@@ -1,0 +1,175 @@
+//! The Enterprise settings of a workspace (DESIGN §3): who may install
+//! connections (**Restrict members from installing connections**,
+//! **Auto-approve connections built by pagegrant**) and the approved list,
+//! with who installed each approved integration. Owners of Enterprise
+//! workspaces only; the `EnterpriseOwner` extractor checks that before any
+//! of this runs.
+
+use crate::db::models::{now, InstallPolicy, IntegrationId, UserId, Workspace, WorkspaceId};
+use crate::db::queries::{connections, users};
+use crate::db::{self, Conn};
+use crate::domain::audit::{self, Actor, AuditAction};
+use crate::domain::connections::disconnect_all;
+use crate::error::{AppError, AppResult};
+
+pub struct Installer {
+    pub user_id: UserId,
+    pub name: String,
+    pub connection_id: crate::db::models::ConnectionId,
+}
+
+pub struct Approved {
+    pub integration_id: IntegrationId,
+    pub name: String,
+    pub installers: Vec<Installer>,
+}
+
+pub struct Overview {
+    pub restricted: bool,
+    pub auto_approve: bool,
+    pub approved: Vec<Approved>,
+    /// Installed here, not yet approved: what **+ Add approved connection** offers.
+    pub candidates: Vec<(IntegrationId, String)>,
+    pub filter_user: Option<UserId>,
+}
+
+/// The approved list with its installers (only `filter_user`'s, if given),
+/// and the integrations that could be approved.
+pub fn overview(c: &mut Conn, w: &Workspace, filter_user: Option<&UserId>) -> AppResult<Overview> {
+    let active = connections::active_in_workspace(c, &w.id, None)?;
+    let approved_list = connections::approved(c, &w.id)?;
+    let mut approved = Vec::new();
+    for i in &approved_list {
+        let mut installers = Vec::new();
+        for (conn_row, _) in active.iter().filter(|(x, _)| x.integration_id == i.id) {
+            if filter_user.is_some_and(|f| f != &conn_row.installed_by) {
+                continue;
+            }
+            installers.push(Installer {
+                user_id: conn_row.installed_by.clone(),
+                name: users::by_id(c, &conn_row.installed_by)?
+                    .map(|u| u.name)
+                    .unwrap_or_default(),
+                connection_id: conn_row.id.clone(),
+            });
+        }
+        if filter_user.is_some() && installers.is_empty() {
+            continue;
+        }
+        approved.push(Approved {
+            integration_id: i.id.clone(),
+            name: i.name.clone(),
+            installers,
+        });
+    }
+    let mut candidates: Vec<(IntegrationId, String)> = Vec::new();
+    for (_, i) in &active {
+        if !approved_list.iter().any(|a| a.id == i.id)
+            && !candidates.iter().any(|(id, _)| id == &i.id)
+        {
+            candidates.push((i.id.clone(), i.name.clone()));
+        }
+    }
+    Ok(Overview {
+        restricted: w.install_policy == InstallPolicy::ApprovedOnly,
+        auto_approve: w.auto_approve_first_party,
+        approved,
+        candidates,
+        filter_user: filter_user.cloned(),
+    })
+}
+
+/// What an owner can do in the Enterprise block.
+#[derive(Debug, Clone)]
+pub enum EnterpriseAction {
+    SetPolicy {
+        policy: InstallPolicy,
+        auto_approve_first_party: bool,
+    },
+    Approve(IntegrationId),
+    Unapprove(IntegrationId),
+    DisconnectAll(IntegrationId),
+}
+
+/// Does it, with its audit event, in one transaction.
+pub fn apply(
+    c: &mut Conn,
+    ws: &WorkspaceId,
+    owner: &UserId,
+    action: &EnterpriseAction,
+) -> AppResult<()> {
+    let by = Actor::User(owner);
+    db::write_tx(c, |c| match action {
+        EnterpriseAction::SetPolicy {
+            policy,
+            auto_approve_first_party: auto,
+        } => {
+            crate::db::queries::workspaces::set_install_policy(c, ws, *policy, *auto)?;
+            audit::record(
+                c,
+                Some(ws),
+                by,
+                AuditAction::PolicyChanged,
+                ws,
+                format!("install policy {policy}, auto-approve first-party {auto}"),
+            )
+        }
+        EnterpriseAction::Approve(id) => {
+            // Only integrations already installed here can be approved.
+            if !connections::active_in_workspace(c, ws, None)?
+                .iter()
+                .any(|(_, i)| &i.id == id)
+            {
+                return Err(AppError::invalid(
+                    "Only connections already installed in this workspace can be approved.",
+                ));
+            }
+            connections::approve(c, ws, id, owner, now())?;
+            audit::record(
+                c,
+                Some(ws),
+                by,
+                AuditAction::IntegrationApproved,
+                id,
+                String::new(),
+            )
+        }
+        EnterpriseAction::Unapprove(id) => {
+            connections::unapprove(c, ws, id)?;
+            audit::record(
+                c,
+                Some(ws),
+                by,
+                AuditAction::IntegrationUnapproved,
+                id,
+                String::new(),
+            )
+        }
+        EnterpriseAction::DisconnectAll(id) => disconnect_all(c, ws, owner, id),
+    })
+}
+
+/// Who would be disconnected by **Disconnect all users**: the integration's
+/// name and each installer's name (NotFound when nobody has it installed).
+pub fn installers_of(
+    c: &mut Conn,
+    ws: &WorkspaceId,
+    integration: &IntegrationId,
+) -> AppResult<(String, Vec<String>)> {
+    let active: Vec<_> = connections::active_in_workspace(c, ws, None)?
+        .into_iter()
+        .filter(|(_, i)| &i.id == integration)
+        .collect();
+    let Some(name) = active.first().map(|(_, i)| i.name.clone()) else {
+        return Err(AppError::NotFound);
+    };
+    let mut installers = Vec::new();
+    for (conn_row, _) in &active {
+        installers.push(
+            users::by_id(c, &conn_row.installed_by)?
+                .map(|u| u.name)
+                .unwrap_or_default(),
+        );
+    }
+    Ok((name, installers))
+}

@@ -1,0 +1,54 @@
+//! The install policy (DESIGN §3): who may install an integration in a
+//! workspace. Owners always may. In an Enterprise workspace set to
+//! "Only from approved list", a member may install an approved integration, or
+//! a first-party one while "Auto-approve connections built by pagegrant" is on.
+//! The consent page, "+ Add connection" and the page menu all ask here.
+
+use crate::db::models::{InstallPolicy, Integration, Plan, Role, Workspace};
+use crate::db::queries::connections;
+use crate::db::Conn;
+use crate::error::AppResult;
+
+/// Why an install is refused, in words for the person refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Blocked(pub String);
+
+/// An Enterprise workspace set to "Only from approved list".
+pub fn restricted(ws: &Workspace) -> bool {
+    ws.plan == Plan::Enterprise && ws.install_policy == InstallPolicy::ApprovedOnly
+}
+
+pub fn can_install(
+    conn: &mut Conn,
+    ws: &Workspace,
+    role: Role,
+    integration: &Integration,
+) -> AppResult<Result<(), Blocked>> {
+    if role == Role::Owner || !restricted(ws) {
+        return Ok(Ok(()));
+    }
+    if connections::is_approved(conn, &ws.id, &integration.id)? {
+        return Ok(Ok(()));
+    }
+    if integration.first_party && ws.auto_approve_first_party {
+        return Ok(Ok(()));
+    }
+    Ok(Err(Blocked(format!(
+        "The owners of {} only allow connections from an approved list, and {} is not on it. \
+         Ask a workspace owner to approve it.",
+        ws.name, integration.name
+    ))))
+}
+
+/// Creating an internal integration installs it in its workspace, so the
+/// same policy applies: with "Only from approved list", only owners may.
+pub fn can_create_internal(ws: &Workspace, role: Role) -> Result<(), Blocked> {
+    if role == Role::Owner || !restricted(ws) {
+        return Ok(());
+    }
+    Err(Blocked(format!(
+        "The owners of {} only allow connections from an approved list, so only an owner \
+         can create an internal integration there.",
+        ws.name
+    )))
+}

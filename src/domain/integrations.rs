@@ -1,0 +1,553 @@
+//! Registering integrations (CLI, demo, My integrations): redirect URI
+//! rules (SECURITY S9), capabilities, client credentials, and the internal
+//! integration's token and connection.
+
+use crate::crypto::{self, SecretBox};
+use crate::db::models::{
+    now, BotId, ClientType, Connection, ConnectionId, ConnectionStatus, Integration, IntegrationId,
+    IntegrationKind, InternalToken, Role, User, UserId, Workspace, CAPABILITIES,
+    DEFAULT_CAPABILITIES,
+};
+use crate::db::queries::{connections, integrations, workspaces};
+use crate::db::{self, Conn};
+use crate::domain::audit::{self, Actor, AuditAction};
+use crate::domain::install_policy::{self, Blocked};
+use crate::error::{AppError, AppResult};
+
+pub const INTERNAL_TOKEN_PREFIX: &str = "ntn_";
+
+/// Checks a redirect URI for registration (S9): absolute, no fragment or
+/// wildcard, no script-capable scheme, `http` only on loopback, no userinfo.
+pub fn validate_redirect_uri(uri: &str) -> AppResult<()> {
+    let bad = |why: &str| Err(AppError::invalid(format!("redirect URI {uri:?} {why}")));
+    if uri.is_empty() || uri.len() > 2000 {
+        return bad("must have 1 to 2000 characters");
+    }
+    if uri.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return bad("must not contain spaces or control characters");
+    }
+    if uri.contains('#') {
+        return bad("must not have a fragment");
+    }
+    if uri.contains('*') {
+        return bad("must not contain a wildcard");
+    }
+    let Ok(parsed) = url::Url::parse(uri) else {
+        return bad("is not an absolute URI");
+    };
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        return bad("must not carry credentials");
+    }
+    match parsed.scheme() {
+        "https" => {
+            if parsed.host_str().is_none() {
+                return bad("needs a host");
+            }
+        }
+        "http" => {
+            let loopback = match parsed.host() {
+                Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+                Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+                Some(url::Host::Domain(d)) => d == "localhost",
+                None => false,
+            };
+            if !loopback {
+                return bad("must use https (http is allowed only for loopback addresses)");
+            }
+        }
+        "javascript" | "data" | "vbscript" | "file" | "blob" | "about" => {
+            return bad("uses a scheme that is never allowed");
+        }
+        // Native apps' private-use schemes (RFC 8252 §7.1) are reverse domain names.
+        s if s.contains('.') => {}
+        _ => return bad("must use https, loopback http, or a reverse-domain app scheme"),
+    }
+    Ok(())
+}
+
+/// Parses capability names; none given means the default set.
+pub fn parse_capabilities(given: &[String]) -> AppResult<String> {
+    let names: Vec<&str> = given
+        .iter()
+        .flat_map(|s| s.split([' ', ',']))
+        .filter(|s| !s.is_empty())
+        .collect();
+    if names.is_empty() {
+        return Ok(DEFAULT_CAPABILITIES.to_string());
+    }
+    for n in &names {
+        if !CAPABILITIES.contains(n) {
+            return Err(AppError::invalid(format!(
+                "unknown capability {n:?}; choose from {}",
+                CAPABILITIES.join(", ")
+            )));
+        }
+    }
+    if names.contains(&"read_user_with_email") && names.contains(&"read_user_without_email") {
+        return Err(AppError::invalid(
+            "choose one of read_user_with_email and read_user_without_email",
+        ));
+    }
+    // Canonical order, no repeats.
+    Ok(CAPABILITIES
+        .iter()
+        .filter(|c| names.contains(c))
+        .copied()
+        .collect::<Vec<_>>()
+        .join(" "))
+}
+
+fn validate_website(url: &str) -> AppResult<()> {
+    match url::Url::parse(url) {
+        Ok(u) if (u.scheme() == "https" || u.scheme() == "http") && u.host_str().is_some() => {
+            Ok(())
+        }
+        _ => Err(AppError::invalid(format!(
+            "website {url:?} is not an http(s) URL"
+        ))),
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct NewIntegration {
+    pub name: String,
+    pub kind: Option<IntegrationKind>,
+    /// The workspace of an internal integration.
+    pub workspace: Option<Workspace>,
+    pub redirect_uris: Vec<String>,
+    pub public_client: bool,
+    pub first_party: bool,
+    pub capabilities: Vec<String>,
+    pub website_url: Option<String>,
+    pub support_email: Option<String>,
+    pub developer_name: Option<String>,
+    pub icon: Option<String>,
+    pub created_by: Option<User>,
+    /// A fixed client id (the built-in demo partner); random when absent.
+    pub client_id: Option<String>,
+}
+
+/// What registration returns; the secrets exist only here, never stored in clear.
+pub struct Created {
+    pub integration: Integration,
+    pub client_secret: Option<String>,
+    pub internal_token: Option<String>,
+    pub connection_id: Option<ConnectionId>,
+}
+
+impl std::fmt::Debug for Created {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Created")
+            .field("integration", &self.integration)
+            .field("client_secret", &"<hidden>")
+            .field("internal_token", &"<hidden>")
+            .finish()
+    }
+}
+
+/// Validates everything first, then writes the integration, its redirect
+/// URIs and, for an internal one, its connection and token in one transaction.
+pub fn register(conn: &mut Conn, sbox: &SecretBox, new: NewIntegration) -> AppResult<Created> {
+    let name = new.name.trim().to_string();
+    if name.is_empty() || name.chars().count() > 200 || name.chars().any(|c| c.is_control()) {
+        return Err(AppError::invalid(
+            "an integration name needs 1 to 200 printable characters",
+        ));
+    }
+    let kind = new.kind.unwrap_or(IntegrationKind::Public);
+    let capabilities = parse_capabilities(&new.capabilities)?;
+    if let Some(w) = &new.website_url {
+        validate_website(w)?;
+    }
+    let icon = match new.icon.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        Some(i) if i.chars().count() > 8 || i.chars().any(char::is_control) => {
+            return Err(AppError::invalid(
+                "an icon is an emoji or up to 8 characters",
+            ))
+        }
+        other => other.map(String::from),
+    };
+    let support_email = match &new.support_email {
+        Some(e) => Some(crate::domain::accounts::normalize_email(e)?),
+        None => None,
+    };
+    let mut uris: Vec<String> = Vec::new();
+    for u in &new.redirect_uris {
+        validate_redirect_uri(u)?;
+        if !uris.contains(u) {
+            uris.push(u.clone());
+        }
+    }
+    let internal_ws =
+        match kind {
+            IntegrationKind::Public => {
+                if new.workspace.is_some() {
+                    return Err(AppError::invalid(
+                        "only internal integrations belong to a workspace",
+                    ));
+                }
+                if uris.is_empty() {
+                    return Err(AppError::invalid(
+                        "a public integration needs at least one redirect URI",
+                    ));
+                }
+                None
+            }
+            IntegrationKind::Internal => {
+                if !uris.is_empty() {
+                    return Err(AppError::invalid(
+                        "internal integrations do not use redirect URIs",
+                    ));
+                }
+                if new.public_client {
+                    return Err(AppError::invalid(
+                        "internal integrations have no OAuth client",
+                    ));
+                }
+                Some(new.workspace.clone().ok_or_else(|| {
+                    AppError::invalid("an internal integration needs a workspace")
+                })?)
+            }
+        };
+    // The internal integration's connection is installed by its creator, who
+    // must belong to the workspace; without one, the workspace's first owner.
+    let installer: Option<UserId> = match &internal_ws {
+        Some(ws) => Some(match &new.created_by {
+            Some(u) => {
+                if workspaces::membership(conn, &ws.id, &u.id)?.is_none() {
+                    return Err(AppError::invalid(format!(
+                        "{} is not a member of workspace {:?}",
+                        u.email, ws.name
+                    )));
+                }
+                u.id.clone()
+            }
+            None => workspaces::first_owner(conn, &ws.id)?
+                .ok_or_else(|| AppError::invalid("the workspace has no owner"))?,
+        }),
+        None => None,
+    };
+
+    let t = now();
+    // Internal integrations never speak OAuth, so they get no client secret.
+    let (client_type, client_secret) = if kind == IntegrationKind::Internal || new.public_client {
+        (ClientType::Public, None)
+    } else {
+        (ClientType::Confidential, Some(crypto::random_secret()))
+    };
+    let integration = Integration {
+        id: IntegrationId::new(),
+        name: name.clone(),
+        kind,
+        client_id: new.client_id.clone().unwrap_or_else(crypto::new_uuid),
+        client_secret_hash: client_secret.as_deref().map(crypto::sha256_hex),
+        client_type,
+        developer_name: new
+            .developer_name
+            .clone()
+            .or_else(|| new.created_by.as_ref().map(|u| u.name.clone()))
+            .unwrap_or_else(|| {
+                if new.first_party {
+                    "pagegrant".into()
+                } else {
+                    name.clone()
+                }
+            }),
+        website_url: new.website_url.clone(),
+        support_email,
+        icon,
+        first_party: new.first_party,
+        capabilities,
+        created_by: new.created_by.as_ref().map(|u| u.id.clone()),
+        workspace_id: internal_ws.as_ref().map(|w| w.id.clone()),
+        created_at: t,
+    };
+    let internal = match (&internal_ws, installer) {
+        (Some(ws), Some(installer)) => {
+            let token = format!("{INTERNAL_TOKEN_PREFIX}{}", crypto::random_secret());
+            let conn_row = Connection {
+                id: ConnectionId::new(),
+                integration_id: integration.id.clone(),
+                workspace_id: ws.id.clone(),
+                installed_by: installer,
+                bot_id: BotId::new(),
+                status: ConnectionStatus::Active,
+                created_at: t,
+                revoked_at: None,
+                revoked_by: None,
+            };
+            let tok_row = InternalToken {
+                connection_id: conn_row.id.clone(),
+                hash: crypto::sha256_hex(&token),
+                encrypted: sbox.encrypt(&token)?,
+                created_at: t,
+            };
+            Some((token, conn_row, tok_row))
+        }
+        _ => None,
+    };
+
+    db::write_tx(conn, |conn| {
+        integrations::insert(conn, &integration, &uris)?;
+        if let Some((_, c, tok)) = &internal {
+            connections::insert(conn, c)?;
+            connections::insert_internal_token(conn, tok)?;
+            audit::record(
+                conn,
+                Some(&c.workspace_id),
+                Actor::User(&c.installed_by),
+                AuditAction::ConnectionCreated,
+                &c.id,
+                format!("internal integration {:?}", integration.name),
+            )?;
+        }
+        Ok(())
+    })?;
+    Ok(Created {
+        client_secret,
+        connection_id: internal.as_ref().map(|(_, c, _)| c.id.clone()),
+        internal_token: internal.map(|(t, _, _)| t),
+        integration,
+    })
+}
+
+/// The integration `id`, if `actor` created it. Anyone else is told it does
+/// not exist: only its creator manages an integration.
+pub fn owned(conn: &mut Conn, id: &IntegrationId, actor: &UserId) -> AppResult<Integration> {
+    integrations::by_id(conn, id)?
+        .filter(|i| i.created_by.as_ref() == Some(actor))
+        .ok_or(AppError::NotFound)
+}
+
+fn record_developer_event(
+    conn: &mut Conn,
+    i: &Integration,
+    actor: &UserId,
+    action: AuditAction,
+    detail: String,
+) -> AppResult<()> {
+    audit::record(
+        conn,
+        i.workspace_id.as_ref(),
+        Actor::User(actor),
+        action,
+        &i.id,
+        detail,
+    )
+}
+
+/// A new client secret for a confidential client; the old one stops working
+/// when the transaction commits. The new secret exists only in the return value.
+pub fn rotate_secret(
+    conn: &mut Conn,
+    id: &IntegrationId,
+    actor: &UserId,
+) -> AppResult<(Integration, String)> {
+    let i = owned(conn, id, actor)?;
+    if i.client_type != ClientType::Confidential {
+        return Err(AppError::invalid(
+            "This integration has no client secret to rotate (it is a public client or an internal integration).",
+        ));
+    }
+    let secret = crypto::random_secret();
+    db::write_tx(conn, |conn| {
+        integrations::set_secret_hash(conn, &i.id, &crypto::sha256_hex(&secret))?;
+        record_developer_event(conn, &i, actor, AuditAction::SecretRotated, i.name.clone())
+    })?;
+    Ok((i, secret))
+}
+
+/// Replaces a public integration's redirect URIs, each checked as at
+/// registration (S9); nothing changes unless all of them pass.
+pub fn set_redirect_uris(
+    conn: &mut Conn,
+    id: &IntegrationId,
+    actor: &UserId,
+    given: &[String],
+) -> AppResult<Vec<String>> {
+    let i = owned(conn, id, actor)?;
+    if i.kind != IntegrationKind::Public {
+        return Err(AppError::invalid(
+            "internal integrations do not use redirect URIs",
+        ));
+    }
+    let mut uris: Vec<String> = Vec::new();
+    for u in given.iter().map(|u| u.trim()).filter(|u| !u.is_empty()) {
+        validate_redirect_uri(u)?;
+        if !uris.iter().any(|x| x == u) {
+            uris.push(u.to_string());
+        }
+    }
+    if uris.is_empty() {
+        return Err(AppError::invalid(
+            "a public integration needs at least one redirect URI",
+        ));
+    }
+    db::write_tx(conn, |conn| {
+        integrations::replace_redirect_uris(conn, &i.id, &uris)?;
+        record_developer_event(
+            conn,
+            &i,
+            actor,
+            AuditAction::RedirectUrisChanged,
+            uris.join(" "),
+        )
+    })?;
+    Ok(uris)
+}
+
+/// A public integration as **+ Add connection** offers it: where its
+/// consent flow starts, and whether the install policy stops this person.
+pub struct Offer {
+    pub integration: Integration,
+    pub redirect_uri: String,
+    pub blocked: Option<Blocked>,
+}
+
+/// Every public integration with a redirect URI, for a member of `ws`.
+pub fn catalogue(conn: &mut Conn, ws: &Workspace, role: Role) -> AppResult<Vec<Offer>> {
+    let mut out = Vec::new();
+    for i in integrations::public(conn)? {
+        let Some(uri) = integrations::redirect_uris(conn, &i.id)?.into_iter().next() else {
+            continue;
+        };
+        out.push(Offer {
+            blocked: install_policy::can_install(conn, ws, role, &i)?.err(),
+            redirect_uri: uri,
+            integration: i,
+        });
+    }
+    Ok(out)
+}
+
+/// The integrations `user` created, for My integrations.
+pub fn created_by(conn: &mut Conn, user: &UserId) -> AppResult<Vec<Integration>> {
+    Ok(integrations::created_by(conn, user)?)
+}
+
+pub fn redirect_uris(conn: &mut Conn, id: &IntegrationId) -> AppResult<Vec<String>> {
+    Ok(integrations::redirect_uris(conn, id)?)
+}
+
+/// An integration as typed into My integrations' create form.
+pub struct Draft {
+    pub name: String,
+    pub internal: bool,
+    /// The workspace of an internal integration, as chosen.
+    pub workspace_id: String,
+    pub redirect_uris: Vec<String>,
+    pub public_client: bool,
+    pub capabilities: Vec<String>,
+    pub website_url: Option<String>,
+    pub support_email: Option<String>,
+    pub icon: Option<String>,
+}
+
+/// Creates an integration for its creator. An internal one is installed in
+/// its workspace at once, so the creator must belong to it and its install
+/// policy must let them (owners only under "Only from approved list").
+pub fn create_for(
+    conn: &mut Conn,
+    sbox: &SecretBox,
+    creator: &UserId,
+    d: Draft,
+) -> AppResult<Created> {
+    let workspace = if d.internal {
+        let id = crate::db::models::WorkspaceId::parse(&d.workspace_id).ok_or_else(|| {
+            AppError::invalid("Choose the workspace of the internal integration.")
+        })?;
+        let mine = || AppError::invalid("Choose one of your workspaces.");
+        let w = workspaces::by_id(conn, &id)?.ok_or_else(mine)?;
+        let role = workspaces::membership(conn, &w.id, creator)?
+            .ok_or_else(mine)?
+            .role;
+        if let Err(Blocked(why)) = install_policy::can_create_internal(&w, role) {
+            return Err(AppError::Forbidden(why));
+        }
+        Some(w)
+    } else {
+        None
+    };
+    let creator = crate::db::queries::users::by_id(conn, creator)?.ok_or(AppError::NotFound)?;
+    register(
+        conn,
+        sbox,
+        NewIntegration {
+            name: d.name,
+            kind: Some(if d.internal {
+                IntegrationKind::Internal
+            } else {
+                IntegrationKind::Public
+            }),
+            workspace,
+            redirect_uris: if d.internal {
+                Vec::new()
+            } else {
+                d.redirect_uris
+            },
+            public_client: d.public_client && !d.internal,
+            first_party: false,
+            capabilities: d.capabilities,
+            website_url: d.website_url,
+            support_email: d.support_email,
+            developer_name: None,
+            icon: d.icon,
+            created_by: Some(creator),
+            client_id: None,
+        },
+    )
+}
+
+/// An integration's name, if it exists.
+pub fn name(conn: &mut Conn, id: &IntegrationId) -> AppResult<Option<String>> {
+    Ok(integrations::by_id(conn, id)?.map(|i| i.name))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redirect_uri_rules_s9() {
+        for ok in [
+            "https://partner.example/cb",
+            "https://partner.example/cb?x=1",
+            "http://127.0.0.1/cb",
+            "http://127.0.0.1:9000/cb",
+            "http://[::1]/cb",
+            "http://localhost:3000/cb",
+            "com.example.app:/oauth2redirect",
+        ] {
+            assert!(validate_redirect_uri(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "https://partner.example/cb#frag",
+            "https://*.partner.example/cb",
+            "javascript:alert(1)",
+            "data:text/html,hi",
+            "http://partner.example/cb",
+            "https://user:pw@partner.example/cb",
+            "/relative",
+            "https://partner.example/c b",
+            "",
+            "myapp:/cb",
+        ] {
+            assert!(validate_redirect_uri(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn capabilities_parse() {
+        assert_eq!(
+            parse_capabilities(&[]).ok().as_deref(),
+            Some(DEFAULT_CAPABILITIES)
+        );
+        assert_eq!(
+            parse_capabilities(&["update_content,read_content".into()])
+                .ok()
+                .as_deref(),
+            Some("read_content update_content")
+        );
+        assert!(parse_capabilities(&["write_everything".into()]).is_err());
+    }
+}

@@ -1,0 +1,16 @@
+//! What pagegrant does, without HTTP: no actix, no askama, no view models.
+//! Services take ids, rows and `&Config`, return rows and `AppError`, and
+//! run inside `db::run`; the CLI, the pages, the API and the tests call them.
+//! Modules depend downward in this order (none imports one listed before it):
+//! demo → consent → enterprise → connections → integrations →
+//! install_policy → workspaces → accounts → audit.
+
+pub mod accounts;
+pub mod audit;
+pub mod connections;
+pub mod consent;
+pub mod demo;
+pub mod enterprise;
+pub mod install_policy;
+pub mod integrations;
+pub mod workspaces;

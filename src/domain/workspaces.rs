@@ -1,0 +1,257 @@
+//! Workspaces, memberships and pages: creation (CLI, demo) and who may see
+//! what (DESIGN §1).
+
+use std::collections::{HashMap, HashSet};
+
+use crate::db::models::{
+    now, InstallPolicy, Membership, Page, PageId, Plan, Role, User, UserId, Visibility, Workspace,
+    WorkspaceId,
+};
+use crate::db::queries::{pages, workspaces};
+use crate::db::{self, Conn};
+use crate::error::{AppError, AppResult};
+
+fn check_name(what: &str, name: &str, max: usize) -> AppResult<String> {
+    let n = name.trim();
+    if n.is_empty() || n.chars().count() > max || n.chars().any(|c| c.is_control()) {
+        return Err(AppError::invalid(format!(
+            "a {what} needs 1 to {max} printable characters"
+        )));
+    }
+    Ok(n.to_string())
+}
+
+/// Creates a workspace with `owner` as its first owner, in one transaction.
+pub fn create_workspace(
+    conn: &mut Conn,
+    name: &str,
+    owner: &User,
+    plan: Plan,
+) -> AppResult<Workspace> {
+    let name = check_name("workspace name", name, 200)?;
+    let t = now();
+    let ws = Workspace {
+        id: WorkspaceId::new(),
+        name,
+        icon: None,
+        plan,
+        install_policy: InstallPolicy::Open,
+        auto_approve_first_party: false,
+        created_at: t,
+    };
+    db::write_tx(conn, |conn| {
+        workspaces::insert(conn, &ws)?;
+        workspaces::insert_membership(
+            conn,
+            &Membership {
+                workspace_id: ws.id.clone(),
+                user_id: owner.id.clone(),
+                role: Role::Owner,
+                joined_at: t,
+            },
+        )?;
+        Ok(())
+    })?;
+    Ok(ws)
+}
+
+/// Finds a workspace by id or by its (unique) name, as CLI flags name them.
+pub fn find_workspace(conn: &mut Conn, id_or_name: &str) -> AppResult<Workspace> {
+    if let Some(id) = WorkspaceId::parse(id_or_name) {
+        if let Some(ws) = workspaces::by_id(conn, &id)? {
+            return Ok(ws);
+        }
+    }
+    let mut found = workspaces::by_name(conn, id_or_name.trim())?;
+    match found.len() {
+        0 => Err(AppError::invalid(format!("no workspace {id_or_name:?}"))),
+        1 => Ok(found.remove(0)),
+        n => Err(AppError::invalid(format!(
+            "{n} workspaces are named {id_or_name:?}; name it by id"
+        ))),
+    }
+}
+
+pub fn add_member(
+    conn: &mut Conn,
+    ws: &Workspace,
+    user: &User,
+    role: Role,
+) -> AppResult<Membership> {
+    if workspaces::membership(conn, &ws.id, &user.id)?.is_some() {
+        return Err(AppError::Conflict(format!(
+            "{} is already in workspace {:?}",
+            user.email, ws.name
+        )));
+    }
+    let m = Membership {
+        workspace_id: ws.id.clone(),
+        user_id: user.id.clone(),
+        role,
+        joined_at: now(),
+    };
+    workspaces::insert_membership(conn, &m)?;
+    Ok(m)
+}
+
+pub struct NewPage<'a> {
+    pub workspace: &'a Workspace,
+    pub title: &'a str,
+    pub parent: Option<&'a PageId>,
+    pub private: bool,
+    /// Who creates it; must be a member of the workspace.
+    pub creator: &'a User,
+}
+
+/// Adds a page after checking that the parent is in the same workspace and
+/// visible to the creator, and the creator is a member.
+pub fn add_page(conn: &mut Conn, new: NewPage<'_>) -> AppResult<Page> {
+    let title = new.title.trim();
+    if title.chars().count() > 2000 || title.chars().any(|c| c.is_control()) {
+        return Err(AppError::invalid(
+            "a page title may have up to 2000 printable characters",
+        ));
+    }
+    if workspaces::membership(conn, &new.workspace.id, &new.creator.id)?.is_none() {
+        return Err(AppError::invalid(format!(
+            "{} is not a member of workspace {:?}",
+            new.creator.email, new.workspace.name
+        )));
+    }
+    if let Some(parent) = new.parent {
+        let chain = pages::with_ancestors(conn, parent)?;
+        let Some(p) = chain.first() else {
+            return Err(AppError::invalid(format!("no page {parent}")));
+        };
+        if p.workspace_id != new.workspace.id {
+            return Err(AppError::invalid(format!(
+                "parent page {parent} is in another workspace"
+            )));
+        }
+        if !chain_visible_to(&chain, &new.creator.id) {
+            return Err(AppError::invalid(format!(
+                "parent page {parent} is private to another user"
+            )));
+        }
+    }
+    let t = now();
+    let page = Page {
+        id: PageId::new(),
+        workspace_id: new.workspace.id.clone(),
+        parent_id: new.parent.cloned(),
+        title: title.to_string(),
+        visibility: if new.private {
+            Visibility::Private
+        } else {
+            Visibility::Workspace
+        },
+        created_by: new.creator.id.clone(),
+        created_at: t,
+        last_edited_at: t,
+        in_trash: false,
+    };
+    pages::insert(conn, &page)?;
+    Ok(page)
+}
+
+/// A page is visible when none of it and its ancestors is another user's
+/// private page (membership is checked separately).
+pub fn chain_visible_to(chain: &[Page], user: &UserId) -> bool {
+    chain
+        .iter()
+        .all(|p| p.visibility != Visibility::Private || &p.created_by == user)
+}
+
+/// The user's role in the workspace, or NotFound: a workspace one is not in
+/// does not exist as far as they are told.
+pub fn role_in(conn: &mut Conn, ws: &WorkspaceId, user: &UserId) -> AppResult<(Workspace, Role)> {
+    let Some(m) = workspaces::membership(conn, ws, user)? else {
+        return Err(AppError::NotFound);
+    };
+    let workspace = workspaces::by_id(conn, ws)?.ok_or(AppError::NotFound)?;
+    Ok((workspace, m.role))
+}
+
+/// One row of the sidebar tree.
+#[derive(Debug, Clone)]
+pub struct TreeRow {
+    pub page: Page,
+    pub depth: usize,
+}
+
+/// The pages of a workspace the user can see, in tree order (depth-first,
+/// siblings by creation), private subtrees of others left out.
+pub fn visible_tree(all: Vec<Page>, user: &UserId) -> Vec<TreeRow> {
+    let ids: HashSet<PageId> = all.iter().map(|p| p.id.clone()).collect();
+    let mut children: HashMap<Option<PageId>, Vec<Page>> = HashMap::new();
+    for p in all {
+        // A page whose parent is trashed or missing is not reachable in the tree.
+        let key = match &p.parent_id {
+            Some(parent) if ids.contains(parent) => Some(parent.clone()),
+            Some(_) => continue,
+            None => None,
+        };
+        children.entry(key).or_default().push(p);
+    }
+    let mut out = Vec::new();
+    let mut stack: Vec<(Page, usize)> = children
+        .remove(&None)
+        .unwrap_or_default()
+        .into_iter()
+        .rev()
+        .map(|p| (p, 0))
+        .collect();
+    while let Some((page, depth)) = stack.pop() {
+        if page.visibility == Visibility::Private && &page.created_by != user {
+            continue;
+        }
+        if let Some(kids) = children.remove(&Some(page.id.clone())) {
+            stack.extend(kids.into_iter().rev().map(|k| (k, depth + 1)));
+        }
+        out.push(TreeRow { page, depth });
+    }
+    out
+}
+
+/// A page as its reader sees it: it and its ancestors (the page first), its
+/// author's name, and whether it sits in a private subtree.
+pub struct SeenPage {
+    pub chain: Vec<Page>,
+    pub author: String,
+    pub private: bool,
+}
+
+/// Page `id` of workspace `ws`, if `user` may see it (NotFound otherwise:
+/// trashed, another workspace's, or inside someone else's private page).
+pub fn page_for(
+    conn: &mut Conn,
+    ws: &WorkspaceId,
+    user: &UserId,
+    id: &PageId,
+) -> AppResult<SeenPage> {
+    let chain = pages::with_ancestors(conn, id)?;
+    let visible = chain
+        .first()
+        .is_some_and(|p| &p.workspace_id == ws && !p.in_trash && chain_visible_to(&chain, user));
+    if !visible {
+        return Err(AppError::NotFound);
+    }
+    let author = crate::db::queries::users::by_id(conn, &chain[0].created_by)?
+        .map(|u| u.name)
+        .unwrap_or_else(|| "Unknown".into());
+    Ok(SeenPage {
+        private: chain.iter().any(|p| p.visibility == Visibility::Private),
+        author,
+        chain,
+    })
+}
+
+/// A workspace's name, if it exists.
+pub fn name(conn: &mut Conn, id: &WorkspaceId) -> AppResult<Option<String>> {
+    Ok(workspaces::by_id(conn, id)?.map(|w| w.name))
+}
+
+/// The workspaces `user` belongs to, with their role in each.
+pub fn of_user(conn: &mut Conn, user: &UserId) -> AppResult<Vec<(Workspace, Role)>> {
+    Ok(workspaces::for_user(conn, user)?)
+}

@@ -1,0 +1,464 @@
+//! The three response errors, each with one `ResponseError` impl and each
+//! built from `AppError` in one place: `HtmlError` (a page, for people),
+//! `ApiError` (Notion's JSON error, for `/v1` API clients) and `OAuthError`
+//! (RFC 6749 JSON, for the token, introspection and revocation endpoints).
+//! `Shape::of` is the one place that decides, from a path alone, which of
+//! them answers a request no handler has taken yet (unknown routes, bad
+//! paths and queries, NUL characters).
+
+use actix_web::http::{header, StatusCode};
+use actix_web::{HttpRequest, HttpResponse, ResponseError};
+use askama::Template;
+use serde::Serialize;
+
+use crate::error::AppError;
+
+/// Which error shape a path speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shape {
+    Html,
+    Api,
+    OAuth,
+}
+
+impl Shape {
+    pub fn of(path: &str) -> Shape {
+        match path {
+            "/v1/oauth/token" | "/v1/oauth/introspect" | "/v1/oauth/revoke" => Shape::OAuth,
+            // The consent page lives under /v1 for Notion's URL, but people read it.
+            "/v1/oauth/authorize" => Shape::Html,
+            p if p.starts_with("/v1/") => Shape::Api,
+            _ => Shape::Html,
+        }
+    }
+
+    /// A client mistake in this shape: the words a person reads, and those
+    /// an API client reads.
+    pub fn bad_request(self, for_people: String, for_clients: String) -> actix_web::Error {
+        match self {
+            Shape::Html => HtmlError::BadRequest(for_people).into(),
+            Shape::Api => ApiError::new(ApiCode::ValidationError, for_clients).into(),
+            Shape::OAuth => OAuthError::invalid_request(&for_clients).into(),
+        }
+    }
+
+    pub fn not_found(self) -> actix_web::Error {
+        match self {
+            Shape::Html => HtmlError::NotFound.into(),
+            Shape::Api | Shape::OAuth => ApiError::not_found_route().into(),
+        }
+    }
+}
+
+/// The fallback for unknown routes.
+pub async fn not_found(req: HttpRequest) -> HttpResponse {
+    Shape::of(req.path()).not_found().error_response()
+}
+
+// ---- HtmlError: a page saying what is wrong, with the right status.
+
+#[derive(Debug, thiserror::Error)]
+pub enum HtmlError {
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("not found")]
+    NotFound,
+    #[error("too many attempts")]
+    Throttled(i64),
+    /// Not logged in: off to the login page, coming back to `next` afterwards.
+    #[error("login required")]
+    LoginRequired(Option<String>),
+    #[error("internal error")]
+    Internal(String),
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+pub struct ErrorView {
+    pub status: u16,
+    pub title: &'static str,
+    pub message: String,
+    pub reference: Option<String>,
+}
+
+impl From<AppError> for HtmlError {
+    fn from(e: AppError) -> Self {
+        match e {
+            AppError::NotFound => HtmlError::NotFound,
+            AppError::Invalid(m) => HtmlError::BadRequest(m),
+            AppError::Conflict(m) => HtmlError::Conflict(m),
+            AppError::Forbidden(m) => HtmlError::Forbidden(m),
+            AppError::Throttled(s) => HtmlError::Throttled(s),
+            other => {
+                let reference = crate::crypto::new_uuid();
+                tracing::error!(%reference, error = %other, "request failed");
+                HtmlError::Internal(reference)
+            }
+        }
+    }
+}
+
+impl HtmlError {
+    /// For pages that show a refused form again: the status and the words
+    /// of a client mistake, or the error itself for anything else.
+    pub fn refusal(self) -> Result<(StatusCode, String), HtmlError> {
+        match &self {
+            HtmlError::BadRequest(m) | HtmlError::Conflict(m) | HtmlError::Forbidden(m) => {
+                Ok((self.status_code(), m.clone()))
+            }
+            _ => Err(self),
+        }
+    }
+}
+
+impl From<askama::Error> for HtmlError {
+    fn from(e: askama::Error) -> Self {
+        HtmlError::from(AppError::internal(format!("template: {e}")))
+    }
+}
+
+impl ResponseError for HtmlError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            HtmlError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            HtmlError::Conflict(_) => StatusCode::CONFLICT,
+            HtmlError::Forbidden(_) => StatusCode::FORBIDDEN,
+            HtmlError::NotFound => StatusCode::NOT_FOUND,
+            HtmlError::Throttled(_) => StatusCode::TOO_MANY_REQUESTS,
+            HtmlError::LoginRequired(_) => StatusCode::SEE_OTHER,
+            HtmlError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let status = self.status_code();
+        if let HtmlError::LoginRequired(next) = self {
+            let location = match next {
+                Some(n) => format!("/login?next={}", url_encode(n)),
+                None => "/login".to_string(),
+            };
+            return HttpResponse::SeeOther()
+                .insert_header((header::LOCATION, location))
+                .finish();
+        }
+        let (title, message, reference) = match self {
+            HtmlError::BadRequest(m) => ("Bad request", m.clone(), None),
+            HtmlError::Conflict(m) => ("Conflict", m.clone(), None),
+            HtmlError::Forbidden(m) => ("Not allowed", m.clone(), None),
+            HtmlError::NotFound => (
+                "Page not found",
+                "This page does not exist, or you do not have access to it.".to_string(),
+                None,
+            ),
+            HtmlError::Throttled(s) => (
+                "Too many attempts",
+                format!(
+                    "Too many attempts. Try again in {} minute(s).",
+                    (s + 59) / 60
+                ),
+                None,
+            ),
+            HtmlError::Internal(r) => (
+                "Something went wrong",
+                "The server could not complete this request. It has been logged.".to_string(),
+                Some(r.clone()),
+            ),
+            HtmlError::LoginRequired(_) => ("", String::new(), None),
+        };
+        let view = ErrorView {
+            status: status.as_u16(),
+            title,
+            message,
+            reference,
+        };
+        let mut resp = HttpResponse::build(status);
+        if let HtmlError::Throttled(s) = self {
+            resp.insert_header((header::RETRY_AFTER, s.to_string()));
+        }
+        match view.render() {
+            Ok(body) => resp.content_type("text/html; charset=utf-8").body(body),
+            Err(e) => {
+                tracing::error!(error = %e, "error page failed to render");
+                resp.content_type("text/plain; charset=utf-8")
+                    .body(view.title)
+            }
+        }
+    }
+}
+
+/// Percent-encodes a query value (everything outside the unreserved set).
+pub fn url_encode(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+// ---- ApiError: Notion's error object.
+
+/// Notion's error codes and statuses (DESIGN §4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ApiCode {
+    Unauthorized,
+    RestrictedResource,
+    ObjectNotFound,
+    ValidationError,
+    InvalidJson,
+    RateLimited,
+    InternalServerError,
+}
+
+impl ApiCode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ApiCode::Unauthorized => "unauthorized",
+            ApiCode::RestrictedResource => "restricted_resource",
+            ApiCode::ObjectNotFound => "object_not_found",
+            ApiCode::ValidationError => "validation_error",
+            ApiCode::InvalidJson => "invalid_json",
+            ApiCode::RateLimited => "rate_limited",
+            ApiCode::InternalServerError => "internal_server_error",
+        }
+    }
+    pub fn status(self) -> StatusCode {
+        match self {
+            ApiCode::Unauthorized => StatusCode::UNAUTHORIZED,
+            ApiCode::RestrictedResource => StatusCode::FORBIDDEN,
+            ApiCode::ObjectNotFound => StatusCode::NOT_FOUND,
+            ApiCode::ValidationError | ApiCode::InvalidJson => StatusCode::BAD_REQUEST,
+            ApiCode::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+            ApiCode::InternalServerError => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct ApiError {
+    pub code: ApiCode,
+    pub message: String,
+    pub retry_after: Option<u64>,
+}
+
+#[derive(Serialize)]
+struct ApiBody<'a> {
+    object: &'static str,
+    status: u16,
+    code: &'static str,
+    message: &'a str,
+    request_id: String,
+}
+
+impl ApiError {
+    pub fn new(code: ApiCode, message: impl Into<String>) -> Self {
+        ApiError {
+            code,
+            message: message.into(),
+            retry_after: None,
+        }
+    }
+    pub fn not_found_route() -> Self {
+        ApiError::new(ApiCode::ObjectNotFound, "Invalid request URL.")
+    }
+}
+
+impl From<AppError> for ApiError {
+    fn from(e: AppError) -> Self {
+        match e {
+            AppError::NotFound => {
+                ApiError::new(ApiCode::ObjectNotFound, "Could not find the object.")
+            }
+            AppError::Invalid(m) | AppError::Conflict(m) => {
+                ApiError::new(ApiCode::ValidationError, m)
+            }
+            AppError::Forbidden(m) => ApiError::new(ApiCode::RestrictedResource, m),
+            AppError::Throttled(s) => ApiError {
+                code: ApiCode::RateLimited,
+                message: "You have been rate limited. Please try again later.".into(),
+                retry_after: Some(s.max(1) as u64),
+            },
+            other => {
+                tracing::error!(error = %other, "api request failed");
+                ApiError::new(ApiCode::InternalServerError, "Unexpected error.")
+            }
+        }
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.code.status()
+    }
+    fn error_response(&self) -> HttpResponse {
+        let request_id = crate::crypto::new_uuid();
+        let body = ApiBody {
+            object: "error",
+            status: self.code.status().as_u16(),
+            code: self.code.as_str(),
+            message: &self.message,
+            request_id: request_id.clone(),
+        };
+        let mut resp = HttpResponse::build(self.code.status());
+        resp.insert_header(("x-notion-request-id", request_id));
+        if let Some(s) = self.retry_after {
+            resp.insert_header((header::RETRY_AFTER, s.to_string()));
+        }
+        resp.json(body)
+    }
+}
+
+// ---- OAuthError: RFC 6749 §5.2 and Notion's shape in one body, `no-store`;
+// a 401 carries `WWW-Authenticate: Basic` when the client used Basic.
+// Descriptions are ours, never a library's text (S37).
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OAuthCode {
+    InvalidRequest,
+    InvalidClient,
+    InvalidGrant,
+    UnauthorizedClient,
+    UnsupportedGrantType,
+    InvalidScope,
+    ServerError,
+}
+
+impl OAuthCode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OAuthCode::InvalidRequest => "invalid_request",
+            OAuthCode::InvalidClient => "invalid_client",
+            OAuthCode::InvalidGrant => "invalid_grant",
+            OAuthCode::UnauthorizedClient => "unauthorized_client",
+            OAuthCode::UnsupportedGrantType => "unsupported_grant_type",
+            OAuthCode::InvalidScope => "invalid_scope",
+            OAuthCode::ServerError => "server_error",
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("{}: {description}", code.as_str())]
+pub struct OAuthError {
+    pub code: OAuthCode,
+    pub description: String,
+    /// The client authenticated (or tried to) with HTTP Basic.
+    pub basic: bool,
+    pub status: StatusCode,
+    /// Seconds to wait, for a 429.
+    pub retry_after: Option<i64>,
+}
+
+impl OAuthError {
+    pub fn new(code: OAuthCode, description: &str) -> Self {
+        let status = match code {
+            OAuthCode::InvalidClient => StatusCode::UNAUTHORIZED,
+            OAuthCode::ServerError => StatusCode::INTERNAL_SERVER_ERROR,
+            _ => StatusCode::BAD_REQUEST,
+        };
+        OAuthError {
+            code,
+            // No quote, backslash, CR or LF in a description (S37).
+            description: description.replace(['"', '\\', '\r', '\n'], " "),
+            basic: false,
+            status,
+            retry_after: None,
+        }
+    }
+    /// Too many failures (S54): 429 with `Retry-After`, whatever was sent.
+    pub fn throttled(retry_after_s: i64) -> Self {
+        let mut e = Self::new(
+            OAuthCode::InvalidRequest,
+            "too many failed attempts, try again later",
+        );
+        e.status = StatusCode::TOO_MANY_REQUESTS;
+        e.retry_after = Some(retry_after_s.max(1));
+        e
+    }
+    pub fn invalid_request(d: &str) -> Self {
+        Self::new(OAuthCode::InvalidRequest, d)
+    }
+    pub fn invalid_grant(d: &str) -> Self {
+        Self::new(OAuthCode::InvalidGrant, d)
+    }
+    pub fn invalid_client(basic: bool) -> Self {
+        let mut e = Self::new(OAuthCode::InvalidClient, "client authentication failed");
+        e.basic = basic;
+        e
+    }
+    /// A 405 for methods an OAuth endpoint does not take (S24).
+    pub fn method_not_allowed() -> Self {
+        let mut e = Self::invalid_request("use POST");
+        e.status = StatusCode::METHOD_NOT_ALLOWED;
+        e
+    }
+}
+
+impl From<AppError> for OAuthError {
+    fn from(e: AppError) -> Self {
+        match e {
+            AppError::Invalid(m) | AppError::Conflict(m) => OAuthError::invalid_request(&m),
+            AppError::Throttled(s) => OAuthError::throttled(s),
+            // A client's mistakes stay 4xx: the client may not do this...
+            AppError::Forbidden(m) => {
+                let mut e = OAuthError::new(OAuthCode::UnauthorizedClient, &m);
+                e.status = StatusCode::FORBIDDEN;
+                e
+            }
+            // ...or what it named does not exist.
+            AppError::NotFound => {
+                let mut e = OAuthError::invalid_request("not found");
+                e.status = StatusCode::NOT_FOUND;
+                e
+            }
+            other @ (AppError::Db(_) | AppError::Pool(_) | AppError::Internal(_)) => {
+                let reference = crate::crypto::new_uuid();
+                tracing::error!(%reference, error = %other, "oauth request failed");
+                OAuthError::new(
+                    OAuthCode::ServerError,
+                    "the server could not complete the request",
+                )
+            }
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct OAuthBody<'a> {
+    error: &'static str,
+    error_description: &'a str,
+    object: &'static str,
+    status: u16,
+    code: &'static str,
+    message: &'a str,
+    request_id: String,
+}
+
+impl ResponseError for OAuthError {
+    fn status_code(&self) -> StatusCode {
+        self.status
+    }
+    fn error_response(&self) -> HttpResponse {
+        let mut resp = HttpResponse::build(self.status);
+        resp.insert_header((header::CACHE_CONTROL, "no-store"))
+            .insert_header((header::PRAGMA, "no-cache"));
+        if let Some(s) = self.retry_after {
+            resp.insert_header((header::RETRY_AFTER, s.to_string()));
+        }
+        if self.status == StatusCode::UNAUTHORIZED && self.basic {
+            resp.insert_header((
+                header::WWW_AUTHENTICATE,
+                r#"Basic realm="pagegrant", charset="UTF-8""#,
+            ));
+        }
+        resp.json(OAuthBody {
+            error: self.code.as_str(),
+            error_description: &self.description,
+            object: "error",
+            status: self.status.as_u16(),
+            code: self.code.as_str(),
+            message: &self.description,
+            request_id: crate::crypto::new_uuid(),
+        })
+    }
+}

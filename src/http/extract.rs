@@ -1,0 +1,165 @@
+//! Who is asking, as extractor types: a handler that names `Member`, `Owner`
+//! or `EnterpriseOwner` cannot run for anyone else (STYLE rule 3). Each is
+//! built from the session cookie and the path's `{workspace_id}`; a
+//! workspace the user is not in is a 404, as if it did not exist, and a
+//! role too low is a 403 page. The session is read once per request and
+//! kept in the request's extensions for every extractor that needs it.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::dev::Payload;
+use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
+
+use crate::db;
+use crate::db::models::{Plan, Role, Session, User, Workspace, WorkspaceId};
+use crate::domain::workspaces;
+use crate::error::AppError;
+use crate::http::errors::HtmlError;
+use crate::http::session;
+use crate::state::AppState;
+
+type Boxed<T> = Pin<Box<dyn Future<Output = Result<T, HtmlError>>>>;
+
+/// A logged-in user and their session.
+#[derive(Clone)]
+pub struct CurrentUser {
+    pub user: User,
+    pub session: Session,
+}
+
+impl CurrentUser {
+    pub fn csrf(&self) -> &str {
+        &self.session.csrf_secret
+    }
+}
+
+/// The session of this request, loaded at most once.
+async fn session_of(req: &HttpRequest) -> Result<Option<CurrentUser>, HtmlError> {
+    if let Some(found) = req.extensions().get::<Option<CurrentUser>>() {
+        return Ok(found.clone());
+    }
+    let found = session::load(req).await?;
+    req.extensions_mut().insert(found.clone());
+    Ok(found)
+}
+
+impl FromRequest for CurrentUser {
+    type Error = HtmlError;
+    type Future = Boxed<Self>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            session_of(&req)
+                .await?
+                .ok_or_else(|| HtmlError::LoginRequired(session::return_path(&req)))
+        })
+    }
+}
+
+/// A page that works with or without a login.
+pub struct MaybeUser(pub Option<CurrentUser>);
+
+impl FromRequest for MaybeUser {
+    type Error = HtmlError;
+    type Future = Boxed<Self>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move { Ok(MaybeUser(session_of(&req).await?)) })
+    }
+}
+
+/// A member of the path's workspace, with their role in it.
+#[derive(Clone)]
+pub struct Member {
+    pub user: CurrentUser,
+    pub workspace: Workspace,
+    pub role: Role,
+}
+
+impl Member {
+    pub fn is_owner(&self) -> bool {
+        self.role == Role::Owner
+    }
+    pub fn workspace_id(&self) -> &WorkspaceId {
+        &self.workspace.id
+    }
+}
+
+async fn member(req: &HttpRequest) -> Result<Member, HtmlError> {
+    let user = CurrentUser::from_request(req, &mut Payload::None).await?;
+    let ws = req
+        .match_info()
+        .get("workspace_id")
+        .and_then(WorkspaceId::parse)
+        .ok_or(HtmlError::NotFound)?;
+    let state = req
+        .app_data::<web::Data<AppState>>()
+        .ok_or_else(|| HtmlError::from(AppError::internal("app state missing")))?;
+    let uid = user.user.id.clone();
+    let (workspace, role) =
+        db::run(&state.pool, move |c| workspaces::role_in(c, &ws, &uid)).await?;
+    Ok(Member {
+        user,
+        workspace,
+        role,
+    })
+}
+
+impl FromRequest for Member {
+    type Error = HtmlError;
+    type Future = Boxed<Self>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move { member(&req).await })
+    }
+}
+
+/// An owner of the path's workspace.
+#[derive(Clone)]
+pub struct Owner(pub Member);
+
+impl FromRequest for Owner {
+    type Error = HtmlError;
+    type Future = Boxed<Self>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            let m = member(&req).await?;
+            if !m.is_owner() {
+                return Err(HtmlError::Forbidden(format!(
+                    "Only the owners of {} can do this. Ask one of them.",
+                    m.workspace.name
+                )));
+            }
+            Ok(Owner(m))
+        })
+    }
+}
+
+/// An owner of the path's workspace on the Enterprise plan: the one who may
+/// change who installs connections.
+#[derive(Clone)]
+pub struct EnterpriseOwner(pub Member);
+
+impl FromRequest for EnterpriseOwner {
+    type Error = HtmlError;
+    type Future = Boxed<Self>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            let Owner(m) = Owner::from_request(&req, &mut Payload::None).await?;
+            if m.workspace.plan != Plan::Enterprise {
+                return Err(HtmlError::Forbidden(
+                    "Install restrictions are part of the Enterprise plan.".into(),
+                ));
+            }
+            Ok(EnterpriseOwner(m))
+        })
+    }
+}

@@ -1,0 +1,171 @@
+//! The frame around every workspace page: the sidebar with its page tree,
+//! the workspace switcher, the user menu (`Shell`, templates/workspace/shell.html),
+//! and the small formatting helpers the pages share.
+
+use crate::db::models::{Page, PageId, Role, UserId, Visibility, Workspace, WorkspaceId};
+use crate::db::queries::{pages, workspaces};
+use crate::db::Conn;
+use crate::domain::workspaces::{visible_tree, TreeRow};
+use crate::error::AppResult;
+use crate::http::extract::{CurrentUser, Member};
+
+pub struct SwitcherItem {
+    pub id: String,
+    pub name: String,
+    pub initial: String,
+    pub role: String,
+    pub current: bool,
+}
+
+pub struct TreeItem {
+    pub id: String,
+    pub title: String,
+    pub depth: usize,
+    pub private: bool,
+    pub current: bool,
+}
+
+/// What every workspace page shows around its content: sidebar and top bar.
+pub struct Shell {
+    pub user_name: String,
+    pub user_email: String,
+    pub csrf: String,
+    pub workspace_id: String,
+    pub workspace_name: String,
+    pub workspace_initial: String,
+    pub plan: String,
+    pub role: String,
+    pub switcher: Vec<SwitcherItem>,
+    pub tree: Vec<TreeItem>,
+}
+
+/// The shell and the visible page tree it was drawn from (pages reuse the
+/// tree for their own lists, so it is read once).
+pub struct Layout {
+    pub shell: Shell,
+    pub tree: Vec<TreeRow>,
+}
+
+/// Loads the switcher and the page tree for a member; `current` is
+/// highlighted in the sidebar.
+pub fn load(c: &mut Conn, m: &Member, current: Option<&PageId>) -> AppResult<Layout> {
+    load_for(c, &m.user, &m.workspace, m.role, current)
+}
+
+fn load_for(
+    c: &mut Conn,
+    user: &CurrentUser,
+    workspace: &Workspace,
+    role: Role,
+    current: Option<&PageId>,
+) -> AppResult<Layout> {
+    let switcher = workspaces::for_user(c, &user.user.id)?;
+    let tree = visible_tree(pages::in_workspace(c, &workspace.id)?, &user.user.id);
+    let shell = Shell {
+        user_name: user.user.name.clone(),
+        user_email: user.user.email.clone(),
+        csrf: user.csrf().to_string(),
+        workspace_id: workspace.id.to_string(),
+        workspace_name: workspace.name.clone(),
+        workspace_initial: initial(&workspace.name),
+        plan: workspace.plan.to_string(),
+        role: role.to_string(),
+        switcher: switcher
+            .iter()
+            .map(|(w, role)| SwitcherItem {
+                id: w.id.to_string(),
+                name: w.name.clone(),
+                initial: initial(&w.name),
+                role: role.to_string(),
+                current: w.id == workspace.id,
+            })
+            .collect(),
+        tree: tree
+            .iter()
+            .map(|r| tree_item(&r.page, r.depth, current))
+            .collect(),
+    };
+    Ok(Layout { shell, tree })
+}
+
+/// The shell for pages outside one workspace (My integrations): framed by
+/// the preferred workspace if the user belongs to it, else their first,
+/// else a shell with no workspace (its template hides the workspace parts).
+pub fn load_any(
+    c: &mut Conn,
+    user: &CurrentUser,
+    preferred: Option<&WorkspaceId>,
+) -> AppResult<Shell> {
+    let mine = workspaces::for_user(c, &user.user.id)?;
+    let pick = preferred
+        .and_then(|p| mine.iter().find(|(w, _)| &w.id == p))
+        .or(mine.first());
+    Ok(match pick {
+        Some((w, role)) => load_for(c, user, w, *role, None)?.shell,
+        None => Shell {
+            user_name: user.user.name.clone(),
+            user_email: user.user.email.clone(),
+            csrf: user.csrf().to_string(),
+            workspace_id: String::new(),
+            workspace_name: "No workspace".into(),
+            workspace_initial: "?".into(),
+            plan: String::new(),
+            role: String::new(),
+            switcher: Vec::new(),
+            tree: Vec::new(),
+        },
+    })
+}
+
+pub fn tree_item(p: &Page, depth: usize, current: Option<&PageId>) -> TreeItem {
+    TreeItem {
+        id: p.id.to_string(),
+        title: display_title(&p.title),
+        depth: depth.min(8),
+        private: p.visibility == Visibility::Private,
+        current: current == Some(&p.id),
+    }
+}
+
+pub fn display_title(t: &str) -> String {
+    if t.trim().is_empty() {
+        "Untitled".into()
+    } else {
+        t.to_string()
+    }
+}
+
+/// The first letter, upper-cased, as an avatar.
+pub fn initial(name: &str) -> String {
+    name.chars()
+        .next()
+        .map(|c| c.to_uppercase().collect())
+        .unwrap_or_else(|| "?".into())
+}
+
+pub fn format_date(unix: i64) -> String {
+    let fmt = time::macros::format_description!("[month repr:short] [day padding:none], [year]");
+    time::OffsetDateTime::from_unix_timestamp(unix)
+        .ok()
+        .and_then(|d| d.format(&fmt).ok())
+        .unwrap_or_default()
+}
+
+pub fn format_time(unix: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(unix)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::macros::format_description!(
+                "[year]-[month]-[day] [hour]:[minute] UTC"
+            ))
+            .ok()
+        })
+        .unwrap_or_default()
+}
+
+/// A user's name for a list ("Unknown" once they are gone).
+pub fn user_name(c: &mut Conn, id: &UserId) -> AppResult<String> {
+    Ok(crate::db::queries::users::by_id(c, id)?
+        .map(|u| u.name)
+        .unwrap_or_else(|| "Unknown".into()))
+}

@@ -1,0 +1,93 @@
+//! Prometheus metrics: requests by route pattern and status, a latency
+//! histogram, and the database pool's state read at scrape time. Routes are
+//! patterns (`/w/{workspace_id}`), never raw paths, so labels stay bounded
+//! and no id or token reaches them.
+
+use std::time::Duration;
+
+use prometheus::{
+    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts, Registry, TextEncoder,
+};
+
+use crate::error::{AppError, AppResult};
+
+#[derive(Clone)]
+pub struct Metrics {
+    registry: Registry,
+    requests: IntCounterVec,
+    latency: HistogramVec,
+    pool_connections: IntGauge,
+    pool_idle: IntGauge,
+}
+
+impl Metrics {
+    pub fn new() -> AppResult<Metrics> {
+        let m = |e: prometheus::Error| AppError::internal(format!("metrics: {e}"));
+        let registry = Registry::new_custom(Some("pagegrant".into()), None).map_err(m)?;
+        let requests = IntCounterVec::new(
+            Opts::new(
+                "http_requests_total",
+                "HTTP requests by method, route and status",
+            ),
+            &["method", "route", "status"],
+        )
+        .map_err(m)?;
+        let latency = HistogramVec::new(
+            HistogramOpts::new(
+                "http_request_duration_seconds",
+                "HTTP request latency by route",
+            )
+            .buckets(vec![
+                0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
+            ]),
+            &["route"],
+        )
+        .map_err(m)?;
+        let pool_connections =
+            IntGauge::new("db_pool_connections", "Open database connections").map_err(m)?;
+        let pool_idle =
+            IntGauge::new("db_pool_idle_connections", "Idle database connections").map_err(m)?;
+        registry.register(Box::new(requests.clone())).map_err(m)?;
+        registry.register(Box::new(latency.clone())).map_err(m)?;
+        registry
+            .register(Box::new(pool_connections.clone()))
+            .map_err(m)?;
+        registry.register(Box::new(pool_idle.clone())).map_err(m)?;
+        // One process-wide counter (bumped in `crypto::verify_password`),
+        // registered into each registry: registries keep their own sets, so
+        // another `Metrics` (each test server builds one) registers it again.
+        let Some(password_checks) = &*crate::crypto::PASSWORD_CHECKS else {
+            return Err(AppError::internal("metrics: password_checks_total"));
+        };
+        registry
+            .register(Box::new(password_checks.clone()))
+            .map_err(m)?;
+        Ok(Metrics {
+            registry,
+            requests,
+            latency,
+            pool_connections,
+            pool_idle,
+        })
+    }
+
+    pub fn observe(&self, method: &str, route: &str, status: u16, elapsed: Duration) {
+        self.requests
+            .with_label_values(&[method, route, &status.to_string()])
+            .inc();
+        self.latency
+            .with_label_values(&[route])
+            .observe(elapsed.as_secs_f64());
+    }
+
+    pub fn render(&self, pool: &crate::db::Pool) -> AppResult<String> {
+        let state = pool.state();
+        self.pool_connections.set(state.connections as i64);
+        self.pool_idle.set(state.idle_connections as i64);
+        let mut buf = Vec::new();
+        TextEncoder::new()
+            .encode(&self.registry.gather(), &mut buf)
+            .map_err(|e| AppError::internal(format!("metrics: {e}")))?;
+        String::from_utf8(buf).map_err(|e| AppError::internal(format!("metrics: {e}")))
+    }
+}

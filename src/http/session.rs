@@ -1,0 +1,74 @@
+//! Server-side sessions. The cookie holds a random id; the `sessions` table
+//! holds its SHA-256, so logout and expiry are real (S51). The extractors
+//! that require a session live in `extract`; the login page in `pages::login`.
+
+use actix_web::cookie::{time::Duration as CookieDuration, Cookie, SameSite};
+use actix_web::{web, HttpRequest};
+
+use crate::crypto;
+use crate::db::models::now;
+use crate::db::queries::sessions;
+use crate::db::{self};
+use crate::error::AppError;
+use crate::http::errors::HtmlError;
+use crate::http::extract::CurrentUser;
+use crate::state::AppState;
+
+pub fn cookie_name(secure: bool) -> &'static str {
+    if secure {
+        "__Host-pg_session"
+    } else {
+        "pg_session"
+    }
+}
+
+/// Reads the session cookie and loads the live session, if any.
+pub(crate) async fn load(req: &HttpRequest) -> Result<Option<CurrentUser>, HtmlError> {
+    let Some(state) = req.app_data::<web::Data<AppState>>() else {
+        return Err(AppError::internal("app state missing").into());
+    };
+    let Some(cookie) = req.cookie(cookie_name(state.config.issuer_is_https())) else {
+        return Ok(None);
+    };
+    let hash = crypto::sha256_hex(cookie.value());
+    let found = db::run(&state.pool, move |c| Ok(sessions::live(c, &hash, now())?)).await?;
+    Ok(found.map(|(session, user)| CurrentUser { user, session }))
+}
+
+/// Where to come back to after logging in: the same GET, query and all.
+pub(crate) fn return_path(req: &HttpRequest) -> Option<String> {
+    if req.method() != actix_web::http::Method::GET {
+        return None;
+    }
+    Some(match req.uri().query() {
+        Some(q) => format!("{}?{q}", req.path()),
+        None => req.path().to_string(),
+    })
+}
+
+/// `next` is honoured only as a same-origin absolute path (S50): no scheme,
+/// no `//host`, no backslash tricks, no control characters.
+pub fn safe_next(next: Option<&str>) -> Option<String> {
+    let n = next?.trim();
+    let ok = n.starts_with('/')
+        && !n.starts_with("//")
+        && !n.contains('\\')
+        && !n.chars().any(|c| c.is_control() || c.is_whitespace())
+        && n.len() <= 4096;
+    ok.then(|| n.to_string())
+}
+
+/// The session cookie carrying `value`, for `max_age` seconds (none: a
+/// cookie to remove).
+pub fn session_cookie(secure: bool, value: String, max_age: Option<i64>) -> Cookie<'static> {
+    let mut c = Cookie::build(cookie_name(secure), value)
+        .path("/")
+        .http_only(true)
+        .secure(secure)
+        .same_site(SameSite::Lax)
+        .finish();
+    if let Some(s) = max_age {
+        c.set_max_age(CookieDuration::seconds(s));
+    }
+    c
+}

@@ -1,0 +1,95 @@
+//! `AuthenticatedClient`: the token, introspection and revocation endpoints'
+//! client, read and checked once, in one order: parse the body, read the
+//! credentials, refuse a throttled client or address (S54), authenticate
+//! through the registrar, refuse a client that has sent too many unknown
+//! codes or tokens. The demo partner's in-process exchange goes through
+//! the same `authenticate_client`, throttle included.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::dev::Payload;
+use actix_web::web::{self, Bytes};
+use actix_web::{FromRequest, HttpRequest};
+
+use crate::config::SecurityConfig;
+use crate::db::models::Integration;
+use crate::db::{self, Conn};
+use crate::error::{AppError, AppResult};
+use crate::http::errors::OAuthError;
+use crate::oauth::client::{self, Params, Presented};
+use crate::oauth::guard;
+use crate::state::AppState;
+
+/// A client that proved who it is, and the rest of its request.
+pub struct AuthenticatedClient {
+    pub integration: Integration,
+    pub params: Params,
+    /// It used HTTP Basic (a 401 then says so in `WWW-Authenticate`).
+    pub basic: bool,
+}
+
+/// Throttle, authenticate, check the guess budget: `Ok(Err(_))` is a refusal.
+pub fn authenticate_client(
+    c: &mut Conn,
+    sec: &SecurityConfig,
+    who: &Presented,
+    ip: &str,
+) -> AppResult<Result<Integration, OAuthError>> {
+    let integration = match guard::authenticate(c, sec, who, ip)? {
+        Ok(i) => i,
+        Err(e) => return Ok(Err(e)),
+    };
+    if let Some(e) = guard::check_guesses(c, sec, &integration)? {
+        return Ok(Err(e));
+    }
+    Ok(Ok(integration))
+}
+
+/// Runs `f` for a client and counts an unknown code or token (`f` says
+/// whether what was sent was known) against the client's guess budget.
+pub fn counting_guesses<T>(
+    c: &mut Conn,
+    sec: &SecurityConfig,
+    client: &Integration,
+    f: impl FnOnce(&mut Conn) -> AppResult<(T, bool)>,
+) -> AppResult<T> {
+    let (out, known) = f(c)?;
+    if !known {
+        guard::record_guess(c, sec, client)?;
+    }
+    Ok(out)
+}
+
+impl FromRequest for AuthenticatedClient {
+    type Error = OAuthError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, OAuthError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        let body = Bytes::from_request(&req, payload);
+        Box::pin(async move {
+            let body = body
+                .await
+                .map_err(|_| OAuthError::invalid_request("the body could not be read"))?;
+            let params = client::parse(&req, &body)?;
+            let who = client::presented(&req, &params)?;
+            let ip = crate::http::peer_ip(&req);
+            let state = req
+                .app_data::<web::Data<AppState>>()
+                .cloned()
+                .ok_or_else(|| OAuthError::from(AppError::internal("app state missing")))?;
+            let basic = who.basic;
+            let st = state.clone();
+            let integration = db::run(&state.pool, move |c| {
+                authenticate_client(c, &st.config.security, &who, &ip)
+            })
+            .await??;
+            Ok(AuthenticatedClient {
+                integration,
+                params,
+                basic,
+            })
+        })
+    }
+}

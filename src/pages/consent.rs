@@ -1,0 +1,208 @@
+//! The consent page behind `/v1/oauth/authorize`. GET validates the request
+//! (`oauth::authorize`), asks for a login, and shows the integration, the
+//! workspace switcher, **Select pages** and **Allow access** / **Cancel**;
+//! each view records a pending request (`domain::consent::prepare`). POST
+//! answers that one request, once (`oauth::authorize::answer`).
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use askama::Template;
+use serde::Deserialize;
+
+use crate::db;
+use crate::db::models::Visibility;
+use crate::domain::consent::{self, Decision, Plan};
+use crate::http::errors::HtmlError;
+use crate::http::extract::{CurrentUser, MaybeUser};
+use crate::http::form::ConsentForm;
+use crate::http::layout::{display_title, initial};
+use crate::http::{html, see_other};
+use crate::oauth::authorize::{self, authorize_url_with, AuthorizeError, ValidRequest};
+use crate::state::AppState;
+
+/// Plain words for each capability, as the consent page lists them.
+pub fn capability_words(name: &str) -> &'static str {
+    match name {
+        "read_content" => "Read content",
+        "update_content" => "Update content",
+        "insert_content" => "Insert content",
+        "read_comments" => "Read comments",
+        "insert_comments" => "Insert comments",
+        "read_user_with_email" => "Read user information including email addresses",
+        "read_user_without_email" => "Read user information without email addresses",
+        _ => "Unknown capability",
+    }
+}
+
+pub struct SwitchItem {
+    pub name: String,
+    pub initial: String,
+    pub role: String,
+    pub href: String,
+    pub current: bool,
+}
+
+pub struct PickerRow {
+    pub id: String,
+    pub title: String,
+    pub depth: usize,
+    pub private: bool,
+    pub checked: bool,
+}
+
+/// Everything the consent page shows.
+pub struct ConsentData {
+    pub integration_name: String,
+    pub integration_initial: String,
+    pub developer: String,
+    pub redirect_host: String,
+    pub website: Option<String>,
+    pub capabilities: Vec<&'static str>,
+    pub user_email: String,
+    pub workspace_name: String,
+    pub workspace_initial: String,
+    pub switcher: Vec<SwitchItem>,
+    pub blocked: Option<String>,
+    pub reconnecting: bool,
+    pub pages: Vec<PickerRow>,
+    pub checked_count: usize,
+    pub request_id: String,
+    pub csrf: String,
+}
+
+#[derive(Template)]
+#[template(path = "consent/authorize.html")]
+pub struct ConsentView {
+    pub d: ConsentData,
+}
+
+/// Where the integration sends people back to, as a person reads it.
+fn redirect_host(uri: &str) -> String {
+    match url::Url::parse(uri) {
+        Ok(u) => match u.host_str() {
+            Some(h) => match u.port() {
+                Some(p) => format!("{h}:{p}"),
+                None => h.to_string(),
+            },
+            None => format!("{}: (an app on your device)", u.scheme()),
+        },
+        Err(_) => uri.to_string(),
+    }
+}
+
+impl ConsentView {
+    fn new(req: &ValidRequest, user: &CurrentUser, plan: Plan) -> ConsentView {
+        let pages: Vec<PickerRow> = plan
+            .pages
+            .iter()
+            .map(|(r, checked)| PickerRow {
+                id: r.page.id.to_string(),
+                title: display_title(&r.page.title),
+                depth: r.depth.min(8),
+                private: r.page.visibility == Visibility::Private,
+                checked: *checked,
+            })
+            .collect();
+        let i = &req.integration;
+        ConsentView {
+            d: ConsentData {
+                integration_name: i.name.clone(),
+                integration_initial: initial(&i.name),
+                developer: i.developer_name.clone(),
+                redirect_host: redirect_host(&req.redirect_uri),
+                website: i.website_url.clone(),
+                capabilities: req
+                    .scope
+                    .split(' ')
+                    .filter(|s| !s.is_empty())
+                    .map(capability_words)
+                    .collect(),
+                user_email: user.user.email.clone(),
+                workspace_name: plan.workspace.name.clone(),
+                workspace_initial: initial(&plan.workspace.name),
+                switcher: plan
+                    .workspaces
+                    .iter()
+                    .map(|(w, role)| SwitchItem {
+                        name: w.name.clone(),
+                        initial: initial(&w.name),
+                        role: role.to_string(),
+                        href: authorize_url_with(&req.pairs, "workspace_id", w.id.as_str()),
+                        current: w.id == plan.workspace.id,
+                    })
+                    .collect(),
+                blocked: plan.blocked,
+                reconnecting: plan.reconnecting,
+                checked_count: pages.iter().filter(|r| r.checked).count(),
+                pages,
+                request_id: plan.request_id,
+                csrf: plan.csrf,
+            },
+        }
+    }
+}
+
+pub async fn view_authorize_get(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: MaybeUser,
+) -> Result<HttpResponse, HtmlError> {
+    let raw = req.query_string().to_string();
+    let valid = match db::run(&state.pool, move |c| authorize::validate(c, &raw)).await? {
+        Ok(v) => v,
+        Err(AuthorizeError::Page(m)) => return Err(HtmlError::BadRequest(m)),
+        Err(AuthorizeError::Redirect(r)) => {
+            return Ok(see_other(r.location(&state.config.server.issuer)))
+        }
+    };
+    // Come back to this very request after logging in.
+    let user = user.0.ok_or_else(|| {
+        HtmlError::LoginRequired(Some(format!("{}?{}", req.path(), req.query_string())))
+    })?;
+    let (cfg, u, v) = (state.config.clone(), user.clone(), valid.clone());
+    let plan = db::run(&state.pool, move |c| {
+        consent::prepare(c, &cfg, &u.user, &u.session, &v)
+    })
+    .await?;
+    Ok(html(ConsentView::new(&valid, &user, plan).render()?))
+}
+
+/// The consent form as posted: `page` once per ticked page.
+#[derive(Deserialize)]
+pub struct ConsentFields {
+    #[serde(default)]
+    request_id: String,
+    #[serde(default)]
+    csrf: String,
+    decision: Option<String>,
+    #[serde(default)]
+    page: Vec<String>,
+}
+
+pub async fn view_authorize_post(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    form: ConsentForm<ConsentFields>,
+) -> Result<HttpResponse, HtmlError> {
+    let f = form.into_inner();
+    let allow = match f.decision.as_deref() {
+        Some("allow") => true,
+        Some("deny") => false,
+        _ => {
+            return Err(HtmlError::BadRequest(
+                "Choose Allow access or Cancel.".into(),
+            ))
+        }
+    };
+    let decision = Decision {
+        request_id: f.request_id,
+        token: f.csrf,
+        allow,
+        pages: f.page,
+    };
+    let cfg = state.config.clone();
+    let location = db::run(&state.pool, move |c| {
+        authorize::answer(c, &cfg, &user.user, &user.session, decision)
+    })
+    .await?;
+    Ok(see_other(location))
+}

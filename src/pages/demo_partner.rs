@@ -1,0 +1,234 @@
+//! `/demo/partner`: a built-in partner site for the five-minute tour. It
+//! starts the flow with PKCE (a public client), receives the callback, checks
+//! `state` and `iss`, exchanges the code and calls `/v1/users/me`, then shows
+//! both answers. It calls the same service functions the endpoints use, in
+//! process, so it works whatever `server.issuer` resolves to from the server.
+
+use actix_web::cookie::{Cookie, SameSite};
+use actix_web::http::header;
+use actix_web::{web, HttpRequest, HttpResponse};
+use askama::Template;
+use serde::Deserialize;
+
+use crate::api::bearer;
+use crate::api::users::bot_user;
+use crate::crypto;
+use crate::db;
+use crate::db::queries::integrations;
+use crate::error::AppError;
+use crate::http::errors::HtmlError;
+use crate::oauth::authorize::redirect_with;
+use crate::oauth::client::{self, Params, Presented};
+use crate::oauth::token;
+use crate::state::AppState;
+
+use crate::domain::demo::{partner_redirect_uri, PARTNER_CLIENT_ID};
+
+const COOKIE: &str = "pg_demo_partner";
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/demo/partner", web::get().to(view_partner_get))
+        .route("/demo/partner/start", web::get().to(view_partner_start_get))
+        .route(
+            "/demo/partner/callback",
+            web::get().to(view_partner_callback_get),
+        );
+}
+
+#[derive(Template)]
+#[template(path = "demo/partner.html")]
+pub struct PartnerView {
+    pub issuer: String,
+    pub client_id: &'static str,
+    pub error: Option<String>,
+    pub token_response: Option<String>,
+    pub bot_user: Option<String>,
+    /// Titles of the pages the new token can see (`POST /v1/search`).
+    pub pages: Vec<String>,
+}
+
+/// The partner exists only while the demo world does.
+async fn enabled(state: &web::Data<AppState>) -> Result<(), HtmlError> {
+    let found = db::run(&state.pool, |c| {
+        Ok(integrations::by_client_id(c, PARTNER_CLIENT_ID)?.is_some())
+    })
+    .await?;
+    if found {
+        Ok(())
+    } else {
+        Err(HtmlError::NotFound)
+    }
+}
+
+fn render(view: PartnerView) -> Result<HttpResponse, HtmlError> {
+    Ok(HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .body(view.render()?))
+}
+
+fn view(state: &AppState) -> PartnerView {
+    PartnerView {
+        issuer: state.config.server.issuer.clone(),
+        client_id: PARTNER_CLIENT_ID,
+        error: None,
+        token_response: None,
+        bot_user: None,
+        pages: Vec::new(),
+    }
+}
+
+pub async fn view_partner_get(state: web::Data<AppState>) -> Result<HttpResponse, HtmlError> {
+    enabled(&state).await?;
+    render(view(&state))
+}
+
+pub async fn view_partner_start_get(state: web::Data<AppState>) -> Result<HttpResponse, HtmlError> {
+    enabled(&state).await?;
+    let issuer = &state.config.server.issuer;
+    let verifier = crypto::random_token(32);
+    let flow_state = crypto::random_token(16);
+    let challenge = {
+        use base64::Engine;
+        use sha2::Digest;
+        base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .encode(sha2::Sha256::digest(verifier.as_bytes()))
+    };
+    let redirect_uri = partner_redirect_uri(issuer);
+    let location = redirect_with(
+        &format!("{issuer}/v1/oauth/authorize"),
+        &[
+            ("client_id", PARTNER_CLIENT_ID),
+            ("response_type", "code"),
+            ("owner", "user"),
+            ("redirect_uri", &redirect_uri),
+            ("state", &flow_state),
+            ("code_challenge", &challenge),
+            ("code_challenge_method", "S256"),
+        ],
+    );
+    // The partner keeps its state and verifier in its own cookie, as a real one would.
+    let cookie = Cookie::build(COOKIE, format!("{flow_state}.{verifier}"))
+        .path("/demo/partner")
+        .http_only(true)
+        .secure(state.config.issuer_is_https())
+        .same_site(SameSite::Lax)
+        .finish();
+    let mut resp = HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, location))
+        .finish();
+    resp.add_cookie(&cookie)
+        .map_err(|e| AppError::internal(format!("cookie: {e}")))?;
+    Ok(resp)
+}
+
+#[derive(Deserialize)]
+pub struct Callback {
+    code: Option<String>,
+    state: Option<String>,
+    iss: Option<String>,
+    error: Option<String>,
+    error_description: Option<String>,
+}
+
+pub async fn view_partner_callback_get(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    q: web::Query<Callback>,
+) -> Result<HttpResponse, HtmlError> {
+    enabled(&state).await?;
+    let mut v = view(&state);
+    let saved = req
+        .cookie(COOKIE)
+        .map(|c| c.value().to_string())
+        .unwrap_or_default();
+    let (saved_state, verifier) = saved.split_once('.').unwrap_or(("", ""));
+    let q = q.into_inner();
+    if let Some(e) = q.error {
+        v.error = Some(format!(
+            "The authorization server answered {e}: {}",
+            q.error_description.unwrap_or_default()
+        ));
+        return render(v);
+    }
+    if saved_state.is_empty()
+        || !crypto::constant_time_eq(q.state.as_deref().unwrap_or_default(), saved_state)
+    {
+        v.error = Some("The state does not match the one this partner sent; start again.".into());
+        return render(v);
+    }
+    if q.iss.as_deref() != Some(state.config.server.issuer.as_str()) {
+        v.error = Some("The iss parameter does not name this authorization server (RFC 9207); refusing the code.".into());
+        return render(v);
+    }
+    let Some(code) = q.code else {
+        v.error = Some("The callback carried no code.".into());
+        return render(v);
+    };
+    let redirect_uri = partner_redirect_uri(&state.config.server.issuer);
+    let verifier = verifier.to_string();
+    let st = state.clone();
+    let outcome = db::run(&state.pool, move |c| {
+        let who = Presented {
+            client_id: PARTNER_CLIENT_ID.into(),
+            secret: None,
+            basic: false,
+        };
+        let integration = match client::authenticate(c, &who)? {
+            Ok(i) => i,
+            Err(e) => return Ok(Err(e.to_string())),
+        };
+        let params = Params::from_pairs(&[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", &redirect_uri),
+            ("code_verifier", &verifier),
+        ]);
+        let body = match token::grant(c, &st.config, &st.keys, &integration, &params)? {
+            Ok(b) => b,
+            Err(e) => return Ok(Err(e.to_string())),
+        };
+        let access = body["access_token"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        let (me, pages) = match bearer::resolve(c, &st.keys, &access)? {
+            Some(bot) => {
+                let found = crate::db::queries::scope::search(
+                    c,
+                    &bot.connection.id,
+                    &bot.connection.installed_by,
+                    &crate::db::queries::scope::SearchArgs {
+                        query: "",
+                        descending: true,
+                        after: None,
+                        limit: 100,
+                    },
+                )?;
+                (
+                    bot_user(c, &bot)?,
+                    found.into_iter().map(|p| p.page.title).collect(),
+                )
+            }
+            None => (
+                serde_json::json!({"error": "the new access token was refused"}),
+                Vec::new(),
+            ),
+        };
+        Ok(Ok((body, me, pages)))
+    })
+    .await?;
+    match outcome {
+        Ok((body, me, pages)) => {
+            v.token_response = serde_json::to_string_pretty(&body).ok();
+            v.bot_user = serde_json::to_string_pretty(&me).ok();
+            v.pages = pages;
+        }
+        Err(e) => v.error = Some(format!("The code exchange failed: {e}")),
+    }
+    let mut resp = render(v)?;
+    let mut gone = Cookie::build(COOKIE, "").path("/demo/partner").finish();
+    gone.make_removal();
+    resp.add_cookie(&gone)
+        .map_err(|e| AppError::internal(format!("cookie: {e}")))?;
+    Ok(resp)
+}

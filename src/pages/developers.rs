@@ -1,0 +1,584 @@
+//! **My integrations** at `/developers`, for any logged-in user: create a
+//! public or internal integration, see its client id, the secret shown once
+//! (after creation and after **Rotate secret**), edit redirect URIs, and for
+//! an internal one **Copy internal integration token**. Only an integration's
+//! creator manages it; anyone else's id is a 404. The rules live in
+//! `crate::domain::integrations`; this module is the pages.
+
+use actix_web::{web, HttpResponse};
+use askama::Template;
+use serde::Deserialize;
+
+use crate::db::models::{
+    ClientType, Integration, IntegrationId, IntegrationKind, WorkspaceId, CAPABILITIES,
+    DEFAULT_CAPABILITIES,
+};
+use crate::db::{self, Conn};
+use crate::domain::integrations::{self, Draft};
+use crate::domain::{connections, workspaces};
+use crate::error::{AppError, AppResult};
+use crate::http::errors::HtmlError;
+use crate::http::extract::CurrentUser;
+use crate::http::form::CsrfForm;
+use crate::http::layout::{self, format_date, Shell};
+use crate::http::see_other;
+use crate::pages::consent::capability_words;
+use crate::state::AppState;
+
+pub struct Row {
+    pub id: String,
+    pub name: String,
+    pub icon: String,
+    pub kind: &'static str,
+    pub workspace: String,
+    pub client_id: String,
+    pub created_on: String,
+}
+
+pub struct CapabilityBox {
+    pub name: &'static str,
+    pub words: &'static str,
+    pub checked: bool,
+}
+
+/// The values the create form shows, so a refused form keeps what was typed.
+pub struct FormValues {
+    pub name: String,
+    pub internal: bool,
+    pub workspace_id: String,
+    pub redirect_uris: String,
+    pub website: String,
+    pub support_email: String,
+    pub icon: String,
+    pub public_client: bool,
+    pub capabilities: Vec<CapabilityBox>,
+}
+
+impl FormValues {
+    fn empty() -> Self {
+        FormValues {
+            name: String::new(),
+            internal: false,
+            workspace_id: String::new(),
+            redirect_uris: String::new(),
+            website: String::new(),
+            support_email: String::new(),
+            icon: String::new(),
+            public_client: false,
+            capabilities: boxes(&DEFAULT_CAPABILITIES.split(' ').collect::<Vec<_>>()),
+        }
+    }
+}
+
+fn boxes(checked: &[&str]) -> Vec<CapabilityBox> {
+    CAPABILITIES
+        .iter()
+        .map(|c| CapabilityBox {
+            name: c,
+            words: capability_words(c),
+            checked: checked.contains(c),
+        })
+        .collect()
+}
+
+#[derive(Template)]
+#[template(path = "developers/list.html")]
+pub struct DevelopersView {
+    pub shell: Shell,
+    pub rows: Vec<Row>,
+    /// The user's workspaces, for an internal integration: (id, name).
+    pub workspaces: Vec<(String, String)>,
+    pub form: FormValues,
+    pub error: Option<String>,
+}
+
+pub struct Detail {
+    pub id: String,
+    pub name: String,
+    pub icon: String,
+    pub internal: bool,
+    pub confidential: bool,
+    pub client_id: String,
+    pub workspace: String,
+    pub developer: String,
+    pub website: Option<String>,
+    pub support_email: Option<String>,
+    pub capabilities: Vec<&'static str>,
+    pub redirect_uris: Vec<String>,
+    pub created_on: String,
+}
+
+#[derive(Template)]
+#[template(path = "developers/integration.html")]
+pub struct IntegrationView {
+    pub shell: Shell,
+    pub i: Detail,
+    /// A secret just made (creation or rotation): shown this once.
+    pub secret: Option<String>,
+    /// The internal token, after the creator pressed the button.
+    pub token: Option<String>,
+    pub flash: Option<String>,
+    pub error: Option<String>,
+    /// What the redirect URI box shows (the refused text after an error).
+    pub uris_text: String,
+}
+
+#[derive(Template)]
+#[template(path = "developers/confirm_rotate.html")]
+pub struct RotateView {
+    pub shell: Shell,
+    pub id: String,
+    pub name: String,
+}
+
+fn html(status: actix_web::http::StatusCode, body: String) -> HttpResponse {
+    HttpResponse::build(status)
+        .content_type("text/html; charset=utf-8")
+        .body(body)
+}
+
+fn ok(body: String) -> HttpResponse {
+    html(actix_web::http::StatusCode::OK, body)
+}
+
+fn icon_or_initial(i: &Integration) -> String {
+    match i.icon.as_deref().filter(|s| !s.is_empty()) {
+        Some(icon) => icon.to_string(),
+        None => i
+            .name
+            .chars()
+            .next()
+            .map(|c| c.to_uppercase().collect())
+            .unwrap_or_else(|| "?".into()),
+    }
+}
+
+fn workspace_name(c: &mut Conn, ws: Option<&WorkspaceId>) -> AppResult<String> {
+    Ok(match ws {
+        Some(id) => workspaces::name(c, id)?.unwrap_or_default(),
+        None => String::new(),
+    })
+}
+
+fn rows(c: &mut Conn, user: &CurrentUser) -> AppResult<Vec<Row>> {
+    let mut out = Vec::new();
+    for i in integrations::created_by(c, &user.user.id)? {
+        out.push(Row {
+            id: i.id.to_string(),
+            icon: icon_or_initial(&i),
+            kind: if i.kind == IntegrationKind::Internal {
+                "Internal"
+            } else {
+                "Public"
+            },
+            workspace: workspace_name(c, i.workspace_id.as_ref())?,
+            client_id: i.client_id.clone(),
+            created_on: format_date(i.created_at),
+            name: i.name,
+        });
+    }
+    Ok(out)
+}
+
+fn detail(c: &mut Conn, i: &Integration) -> AppResult<Detail> {
+    Ok(Detail {
+        id: i.id.to_string(),
+        name: i.name.clone(),
+        icon: icon_or_initial(i),
+        internal: i.kind == IntegrationKind::Internal,
+        confidential: i.client_type == ClientType::Confidential,
+        client_id: i.client_id.clone(),
+        workspace: workspace_name(c, i.workspace_id.as_ref())?,
+        developer: i.developer_name.clone(),
+        website: i.website_url.clone(),
+        support_email: i.support_email.clone(),
+        capabilities: CAPABILITIES
+            .iter()
+            .filter(|x| i.capabilities.split(' ').any(|y| y == **x))
+            .map(|x| capability_words(x))
+            .collect(),
+        redirect_uris: integrations::redirect_uris(c, &i.id)?,
+        created_on: format_date(i.created_at),
+    })
+}
+
+#[derive(Deserialize)]
+pub struct ShellQuery {
+    /// The workspace whose sidebar frames the page.
+    w: Option<String>,
+    saved: Option<String>,
+}
+
+fn preferred(q: &ShellQuery) -> Option<WorkspaceId> {
+    q.w.as_deref().and_then(WorkspaceId::parse)
+}
+
+async fn list_view(
+    state: &AppState,
+    user: &CurrentUser,
+    w: Option<WorkspaceId>,
+    form: FormValues,
+    error: Option<String>,
+) -> Result<String, HtmlError> {
+    let u = user.clone();
+    let (loaded, rows, mine) = db::run(&state.pool, move |c| {
+        let loaded = layout::load_any(c, &u, w.as_ref())?;
+        let rows = rows(c, &u)?;
+        let mine = workspaces::of_user(c, &u.user.id)?;
+        Ok((loaded, rows, mine))
+    })
+    .await?;
+    let view = DevelopersView {
+        shell: loaded,
+        rows,
+        workspaces: mine
+            .into_iter()
+            .map(|(w, _)| (w.id.to_string(), w.name))
+            .collect(),
+        form,
+        error,
+    };
+    Ok(view.render()?)
+}
+
+pub async fn view_developers_get(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    q: web::Query<ShellQuery>,
+) -> Result<HttpResponse, HtmlError> {
+    let body = list_view(&state, &user, preferred(&q), FormValues::empty(), None).await?;
+    Ok(ok(body))
+}
+
+/// The create form as posted: `capability` once per ticked box.
+#[derive(Deserialize)]
+pub struct CreateFields {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    kind: String,
+    #[serde(default)]
+    workspace_id: String,
+    #[serde(default)]
+    redirect_uris: String,
+    #[serde(default)]
+    website: String,
+    #[serde(default)]
+    support_email: String,
+    #[serde(default)]
+    icon: String,
+    public_client: Option<String>,
+    #[serde(default)]
+    capability: Vec<String>,
+}
+
+impl CreateFields {
+    /// What the form shows again if the integration is refused.
+    fn values(&self) -> FormValues {
+        let t = |s: &str| s.trim().to_string();
+        FormValues {
+            name: t(&self.name),
+            internal: self.kind.trim() == "internal",
+            workspace_id: t(&self.workspace_id),
+            redirect_uris: t(&self.redirect_uris),
+            website: t(&self.website),
+            support_email: t(&self.support_email),
+            icon: t(&self.icon),
+            public_client: self
+                .public_client
+                .as_deref()
+                .is_some_and(|v| !v.trim().is_empty()),
+            capabilities: boxes(
+                &self
+                    .capability
+                    .iter()
+                    .map(String::as_str)
+                    .collect::<Vec<_>>(),
+            ),
+        }
+    }
+}
+
+fn non_empty(s: &str) -> Option<String> {
+    (!s.is_empty()).then(|| s.to_string())
+}
+
+fn draft(f: &FormValues) -> Draft {
+    Draft {
+        name: f.name.clone(),
+        internal: f.internal,
+        workspace_id: f.workspace_id.clone(),
+        redirect_uris: f
+            .redirect_uris
+            .lines()
+            .map(|l| l.trim().to_string())
+            .filter(|l| !l.is_empty())
+            .collect(),
+        public_client: f.public_client,
+        capabilities: f
+            .capabilities
+            .iter()
+            .filter(|b| b.checked)
+            .map(|b| b.name.to_string())
+            .collect(),
+        website_url: non_empty(&f.website),
+        support_email: non_empty(&f.support_email),
+        icon: non_empty(&f.icon),
+    }
+}
+
+pub async fn view_developers_post(
+    state: web::Data<AppState>,
+    form: CsrfForm<CreateFields>,
+    user: CurrentUser,
+    q: web::Query<ShellQuery>,
+) -> Result<HttpResponse, HtmlError> {
+    let fields = form.into_inner();
+    if fields
+        .capability
+        .iter()
+        .any(|c| !CAPABILITIES.contains(&c.as_str()))
+    {
+        return Err(HtmlError::BadRequest("Unknown capability.".into()));
+    }
+    let form = fields.values();
+    let w = preferred(&q);
+    let (st, u, w2, d) = (state.clone(), user.clone(), w.clone(), draft(&form));
+    let made = db::run(&state.pool, move |c| {
+        let made = match integrations::create_for(c, &st.secret_box, &u.user.id, d) {
+            Ok(made) => made,
+            Err(e) => return Ok(Err(e)),
+        };
+        let shell = layout::load_any(c, &u, w2.as_ref())?;
+        Ok(Ok((shell, detail(c, &made.integration)?, made)))
+    })
+    .await?;
+    match made {
+        Ok((shell, d, made)) => {
+            let view = IntegrationView {
+                shell,
+                uris_text: d.redirect_uris.join("\n"),
+                i: d,
+                secret: made.client_secret.clone(),
+                token: made.internal_token.clone(),
+                flash: Some(format!("Created {}", made.integration.name)),
+                error: None,
+            };
+            Ok(ok(view.render()?))
+        }
+        // A refused form is shown again with what was typed and why.
+        Err(e) => {
+            let (status, msg) = HtmlError::from(e).refusal()?;
+            let body = list_view(&state, &user, w, form, Some(msg)).await?;
+            Ok(html(status, body))
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct IntegrationPath {
+    id: IntegrationId,
+}
+
+#[derive(Deserialize)]
+pub struct NoFields {}
+
+struct Shown {
+    secret: Option<String>,
+    token: Option<String>,
+    flash: Option<String>,
+    error: Option<String>,
+    uris_text: Option<String>,
+}
+
+async fn integration_page(
+    state: &AppState,
+    user: &CurrentUser,
+    id: IntegrationId,
+    w: Option<WorkspaceId>,
+    shown: Shown,
+) -> Result<String, HtmlError> {
+    let u = user.clone();
+    let (loaded, d) = db::run(&state.pool, move |c| {
+        let i = integrations::owned(c, &id, &u.user.id)?;
+        let loaded = layout::load_any(c, &u, w.as_ref().or(i.workspace_id.as_ref()))?;
+        Ok((loaded, detail(c, &i)?))
+    })
+    .await?;
+    let view = IntegrationView {
+        shell: loaded,
+        uris_text: shown
+            .uris_text
+            .unwrap_or_else(|| d.redirect_uris.join("\n")),
+        i: d,
+        secret: shown.secret,
+        token: shown.token,
+        flash: shown.flash,
+        error: shown.error,
+    };
+    Ok(view.render()?)
+}
+
+pub async fn view_integration_get(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    path: web::Path<IntegrationPath>,
+    q: web::Query<ShellQuery>,
+) -> Result<HttpResponse, HtmlError> {
+    let id = path.into_inner().id;
+    let flash = match q.saved.as_deref() {
+        Some("uris") => Some("Saved the redirect URIs".to_string()),
+        _ => None,
+    };
+    let body = integration_page(
+        &state,
+        &user,
+        id,
+        preferred(&q),
+        Shown {
+            secret: None,
+            token: None,
+            flash,
+            error: None,
+            uris_text: None,
+        },
+    )
+    .await?;
+    Ok(ok(body))
+}
+
+#[derive(Deserialize)]
+pub struct UrisFields {
+    #[serde(default)]
+    redirect_uris: String,
+}
+
+pub async fn view_redirect_uris_post(
+    state: web::Data<AppState>,
+    form: CsrfForm<UrisFields>,
+    user: CurrentUser,
+    path: web::Path<IntegrationPath>,
+) -> Result<HttpResponse, HtmlError> {
+    let id = path.into_inner().id;
+    let text = form.into_inner().redirect_uris.trim().to_string();
+    let given: Vec<String> = text.lines().map(String::from).collect();
+    let uid = user.user.id.clone();
+    let id2 = id.clone();
+    let result = db::run(&state.pool, move |c| match integrations::set_redirect_uris(
+        c, &id2, &uid, &given,
+    ) {
+        Ok(_) => Ok(Ok(())),
+        Err(AppError::Invalid(m)) => Ok(Err(m)),
+        Err(e) => Err(e),
+    })
+    .await?;
+    match result {
+        Ok(()) => Ok(see_other(format!("/developers/{id}?saved=uris"))),
+        Err(msg) => {
+            let body = integration_page(
+                &state,
+                &user,
+                id,
+                None,
+                Shown {
+                    secret: None,
+                    token: None,
+                    flash: None,
+                    error: Some(msg),
+                    uris_text: Some(text),
+                },
+            )
+            .await?;
+            Ok(html(actix_web::http::StatusCode::BAD_REQUEST, body))
+        }
+    }
+}
+
+pub async fn view_rotate_get(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    path: web::Path<IntegrationPath>,
+) -> Result<HttpResponse, HtmlError> {
+    let id = path.into_inner().id;
+    let u = user.clone();
+    let (loaded, i) = db::run(&state.pool, move |c| {
+        let i = integrations::owned(c, &id, &u.user.id)?;
+        if i.client_type != ClientType::Confidential {
+            return Err(AppError::invalid(
+                "This integration has no client secret to rotate.",
+            ));
+        }
+        Ok((layout::load_any(c, &u, None)?, i))
+    })
+    .await?;
+    let view = RotateView {
+        shell: loaded,
+        id: i.id.to_string(),
+        name: i.name,
+    };
+    Ok(ok(view.render()?))
+}
+
+pub async fn view_rotate_post(
+    state: web::Data<AppState>,
+    _form: CsrfForm<NoFields>,
+    user: CurrentUser,
+    path: web::Path<IntegrationPath>,
+) -> Result<HttpResponse, HtmlError> {
+    let id = path.into_inner().id;
+    let uid = user.user.id.clone();
+    let id2 = id.clone();
+    let (i, secret) = db::run(&state.pool, move |c| {
+        integrations::rotate_secret(c, &id2, &uid)
+    })
+    .await?;
+    let body = integration_page(
+        &state,
+        &user,
+        id,
+        None,
+        Shown {
+            secret: Some(secret),
+            token: None,
+            flash: Some(format!(
+                "Rotated the secret of {}; the old secret no longer works",
+                i.name
+            )),
+            error: None,
+            uris_text: None,
+        },
+    )
+    .await?;
+    Ok(ok(body))
+}
+
+pub async fn view_token_post(
+    state: web::Data<AppState>,
+    _form: CsrfForm<NoFields>,
+    user: CurrentUser,
+    path: web::Path<IntegrationPath>,
+) -> Result<HttpResponse, HtmlError> {
+    let id = path.into_inner().id;
+    let uid = user.user.id.clone();
+    let id2 = id.clone();
+    let st = state.clone();
+    let token = db::run(&state.pool, move |c| {
+        connections::creator_token(c, &st.secret_box, &id2, &uid)
+    })
+    .await?;
+    let body = integration_page(
+        &state,
+        &user,
+        id,
+        None,
+        Shown {
+            secret: None,
+            token: Some(token),
+            flash: None,
+            error: None,
+            uris_text: None,
+        },
+    )
+    .await?;
+    Ok(ok(body))
+}

@@ -1,0 +1,130 @@
+//! `/login` and `/logout`. A login rotates the session id (S51); `next` is
+//! honoured only as a same-site path (S50).
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use askama::Template;
+use serde::Deserialize;
+
+use crate::crypto;
+use crate::db::queries::sessions;
+use crate::db::{self};
+use crate::domain::accounts::{self, LoginOutcome};
+use crate::error::AppError;
+use crate::http::csrf;
+use crate::http::errors::HtmlError;
+use crate::http::extract::{CurrentUser, MaybeUser};
+use crate::http::form::{CsrfForm, LoginForm};
+use crate::http::session::{cookie_name, safe_next, session_cookie};
+use crate::http::{html, see_other};
+use crate::state::AppState;
+
+#[derive(Template)]
+#[template(path = "login.html")]
+pub struct LoginView {
+    pub csrf: String,
+    pub next: String,
+    pub email: String,
+    pub error: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct LoginQuery {
+    next: Option<String>,
+}
+
+pub async fn view_login_get(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: MaybeUser,
+    q: web::Query<LoginQuery>,
+) -> Result<HttpResponse, HtmlError> {
+    let next = safe_next(q.next.as_deref());
+    if user.0.is_some() {
+        return Ok(see_other(next.as_deref().unwrap_or("/")));
+    }
+    let secure = state.config.issuer_is_https();
+    let (token, cookie) = csrf::login_token(&req, secure);
+    let view = LoginView {
+        csrf: token,
+        next: next.unwrap_or_default(),
+        email: String::new(),
+        error: None,
+    };
+    let mut resp = html(view.render()?);
+    if let Some(c) = cookie {
+        resp.add_cookie(&c)
+            .map_err(|e| AppError::internal(format!("cookie: {e}")))?;
+    }
+    Ok(resp)
+}
+
+#[derive(Deserialize)]
+pub struct LoginFields {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    csrf: String,
+    next: Option<String>,
+}
+
+pub async fn view_login_post(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    LoginForm(form): LoginForm<LoginFields>,
+) -> Result<HttpResponse, HtmlError> {
+    let secure = state.config.issuer_is_https();
+    let next = safe_next(form.next.as_deref());
+    let attempt = accounts::LoginAttempt {
+        email: form.email.clone(),
+        password: form.password,
+        ip: crate::http::peer_ip(&req),
+        // A fresh id at every login: an id planted before login is worthless after.
+        replaces: req
+            .cookie(cookie_name(secure))
+            .map(|c| crypto::sha256_hex(c.value())),
+    };
+    let security = state.config.security.clone();
+    let outcome = db::run(&state.pool, move |c| {
+        accounts::sign_in(c, &security, attempt)
+    })
+    .await?;
+    match outcome {
+        LoginOutcome::Ok(user, cookie_value) => {
+            tracing::info!(user = %user.id, "login");
+            let ttl = state.config.security.session_ttl_s;
+            let mut resp = see_other(next.as_deref().unwrap_or("/"));
+            resp.add_cookie(&session_cookie(secure, cookie_value, Some(ttl)))
+                .map_err(|e| AppError::internal(format!("cookie: {e}")))?;
+            Ok(resp)
+        }
+        LoginOutcome::BadCredentials => {
+            let view = LoginView {
+                csrf: form.csrf,
+                next: next.unwrap_or_default(),
+                email: form.email,
+                error: Some("Incorrect email or password.".into()),
+            };
+            Ok(html(view.render()?))
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct NoFields {}
+
+pub async fn view_logout_post(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    _form: CsrfForm<NoFields>,
+) -> Result<HttpResponse, HtmlError> {
+    let hash = user.session.id_hash.clone();
+    db::run(&state.pool, move |c| Ok(sessions::delete(c, &hash)?)).await?;
+    let mut gone = session_cookie(state.config.issuer_is_https(), String::new(), None);
+    gone.make_removal();
+    let mut resp = see_other("/login");
+    resp.add_cookie(&gone)
+        .map_err(|e| AppError::internal(format!("cookie: {e}")))?;
+    Ok(resp)
+}

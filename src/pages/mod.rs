@@ -1,0 +1,15 @@
+//! The pages people use, one file per page or page group, each with its
+//! askama `<Page>View` struct and its `view_<page>_get|post` handlers.
+//! A handler extracts (the user and their role, a CSRF-checked form),
+//! calls one domain service inside `db::run`, and renders.
+
+pub mod consent;
+pub mod demo_partner;
+pub mod developers;
+pub mod home;
+pub mod login;
+pub mod page_menu;
+pub mod settings_audit;
+pub mod settings_connections;
+pub mod settings_enterprise;
+pub mod workspace;

@@ -1,0 +1,107 @@
+//! The page **•••** menu: **Add connections** (connections of this workspace
+//! the person may manage: owners all, members their own) and the connections
+//! that reach the page — shared with it directly, each with **Disconnect**,
+//! or through an ancestor, shown as "via ‹ancestor›".
+
+use actix_web::{web, HttpResponse};
+use serde::Deserialize;
+
+use crate::db::models::{ConnectionId, Page, PageId};
+use crate::db::Conn;
+use crate::domain::connections::{self, ByMember, OnPage, PageChange};
+use crate::error::AppResult;
+use crate::http::errors::HtmlError;
+use crate::http::extract::Member;
+use crate::http::form::CsrfForm;
+use crate::http::layout::display_title;
+use crate::http::see_other;
+use crate::state::AppState;
+
+/// A connection in the menu.
+pub struct MenuItem {
+    pub connection_id: String,
+    pub name: String,
+    pub added_by: String,
+    /// `Some((id, title))`: it reaches the page through that ancestor.
+    pub via: Option<(String, String)>,
+    pub can_manage: bool,
+}
+
+pub struct Menu {
+    pub reaching: Vec<MenuItem>,
+    pub addable: Vec<MenuItem>,
+}
+
+fn item(o: OnPage) -> MenuItem {
+    MenuItem {
+        connection_id: o.connection.id.to_string(),
+        name: o.name,
+        added_by: o.installer,
+        via: o.via.map(|p| (p.id.to_string(), display_title(&p.title))),
+        can_manage: o.can_manage,
+    }
+}
+
+/// What the menu shows for `chain` (the page first, then its ancestors).
+pub fn menu(c: &mut Conn, m: &Member, chain: &[Page]) -> AppResult<Menu> {
+    let found = connections::on_page(c, &m.workspace.id, &m.user.user.id, m.role, chain)?;
+    Ok(Menu {
+        reaching: found.reaching.into_iter().map(item).collect(),
+        addable: found.addable.into_iter().map(item).collect(),
+    })
+}
+
+#[derive(Deserialize)]
+pub struct PagePath {
+    page_id: PageId,
+}
+
+#[derive(Deserialize)]
+pub struct MenuFields {
+    connection_id: Option<String>,
+}
+
+async fn change(
+    state: web::Data<AppState>,
+    form: CsrfForm<MenuFields>,
+    m: Member,
+    path: web::Path<PagePath>,
+    change: PageChange,
+) -> Result<HttpResponse, HtmlError> {
+    let page = path.into_inner().page_id;
+    let id = form
+        .into_inner()
+        .connection_id
+        .as_deref()
+        .and_then(ConnectionId::parse)
+        .ok_or(HtmlError::NotFound)?;
+    let back = format!("/w/{}/p/{page}", m.workspace.id);
+    crate::db::run(&state.pool, move |c| {
+        let by = ByMember {
+            workspace: &m.workspace,
+            user: &m.user.user.id,
+            role: m.role,
+        };
+        connections::change_page(c, &id, &page, Some(&by), change)
+    })
+    .await?;
+    Ok(see_other(back))
+}
+
+pub async fn view_page_connection_add_post(
+    state: web::Data<AppState>,
+    form: CsrfForm<MenuFields>,
+    m: Member,
+    path: web::Path<PagePath>,
+) -> Result<HttpResponse, HtmlError> {
+    change(state, form, m, path, PageChange::Share).await
+}
+
+pub async fn view_page_connection_remove_post(
+    state: web::Data<AppState>,
+    form: CsrfForm<MenuFields>,
+    m: Member,
+    path: web::Path<PagePath>,
+) -> Result<HttpResponse, HtmlError> {
+    change(state, form, m, path, PageChange::Unshare).await
+}

@@ -1,0 +1,376 @@
+//! Settings & members → **Connections** (owners: every connection of the
+//! workspace) and **My connections** (everyone: the ones they added), each
+//! row with its ••• menu: **Disconnect** behind a confirmation step, **Copy
+//! internal integration token**, **View users with access**; and **+ Add
+//! connection**. Roles are the extractors' business, the rules `domain`'s.
+
+use actix_web::{web, HttpResponse};
+use askama::Template;
+use serde::Deserialize;
+
+use crate::db::models::{ClientType, ConnectionId, IntegrationId, UserId};
+use crate::db::{self, Conn};
+use crate::domain::{connections, integrations};
+use crate::error::AppResult;
+use crate::http::errors::HtmlError;
+use crate::http::extract::{Member, Owner};
+use crate::http::form::CsrfForm;
+use crate::http::layout::{self, display_title, format_date, initial, Shell};
+use crate::http::{html, see_other};
+use crate::pages::settings_enterprise::{self, EnterpriseView};
+use crate::state::AppState;
+
+pub struct ConnectionRow {
+    pub id: String,
+    pub name: String,
+    pub initial: String,
+    pub internal: bool,
+    pub added_by: String,
+    pub added_on: String,
+    pub website: Option<String>,
+    pub support_email: Option<String>,
+    pub can_manage: bool,
+}
+
+/// One public integration in **+ Add connection**: a link that starts the
+/// consent flow with this workspace pre-selected, or why it cannot be added.
+pub struct AddOption {
+    pub name: String,
+    pub icon: String,
+    pub developer: String,
+    pub href: Option<String>,
+    pub note: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "workspace/settings_connections.html")]
+pub struct ConnectionsView {
+    pub shell: Shell,
+    pub is_owner: bool,
+    /// "all" (Connections) or "mine" (My connections).
+    pub tab: &'static str,
+    pub rows: Vec<ConnectionRow>,
+    pub flash: Option<String>,
+    pub enterprise: Option<EnterpriseView>,
+    /// What **+ Add connection** offers here.
+    pub add: Vec<AddOption>,
+}
+
+#[derive(Deserialize)]
+pub struct SettingsQuery {
+    tab: Option<String>,
+    disconnected: Option<String>,
+    /// An internal integration just created here (its connection id).
+    created: Option<String>,
+    /// An Enterprise action just done, with the integration it concerned.
+    done: Option<String>,
+    integration: Option<String>,
+    /// Filter by user, in the approved list.
+    user: Option<String>,
+}
+
+/// Each public integration, as **+ Add connection** offers it here. Public
+/// clients need a PKCE challenge only their own site can make, so those are
+/// sent to the developer's website instead.
+fn add_options(c: &mut Conn, m: &Member) -> AppResult<Vec<AddOption>> {
+    let offers = integrations::catalogue(c, &m.workspace, m.role)?;
+    Ok(offers
+        .into_iter()
+        .map(|o| {
+            let i = o.integration;
+            let (href, note) = match (o.blocked, i.client_type) {
+                (Some(_), _) => (
+                    None,
+                    Some("Not on this workspace's approved list".to_string()),
+                ),
+                (None, ClientType::Public) => match i.website_url.clone() {
+                    Some(w) => (Some(w), Some("Connect from the developer's website".into())),
+                    None => (None, Some("Connect from the developer's app".into())),
+                },
+                (None, ClientType::Confidential) => {
+                    let q = url::form_urlencoded::Serializer::new(String::new())
+                        .append_pair("client_id", &i.client_id)
+                        .append_pair("response_type", "code")
+                        .append_pair("owner", "user")
+                        .append_pair("redirect_uri", &o.redirect_uri)
+                        .append_pair("workspace_id", m.workspace.id.as_str())
+                        .finish();
+                    (Some(format!("/v1/oauth/authorize?{q}")), None)
+                }
+            };
+            AddOption {
+                icon: i
+                    .icon
+                    .clone()
+                    .filter(|x| !x.is_empty())
+                    .unwrap_or_else(|| initial(&i.name)),
+                developer: i.developer_name.clone(),
+                name: i.name,
+                href,
+                note,
+            }
+        })
+        .collect())
+}
+
+/// The flash after an action, naming what it concerned by id, never by
+/// text echoed from the address bar.
+fn flash(c: &mut Conn, m: &Member, q: &SettingsQuery) -> AppResult<Option<String>> {
+    let uid = &m.user.user.id;
+    let mut named = |raw: Option<&str>| -> AppResult<Option<String>> {
+        Ok(match raw.and_then(ConnectionId::parse) {
+            Some(id) => connections::manageable(c, &m.workspace.id, uid, m.role, &id)
+                .ok()
+                .map(|(_, i)| i.name),
+            None => None,
+        })
+    };
+    if let Some(name) = named(q.disconnected.as_deref())? {
+        return Ok(Some(format!("Disconnected {name}")));
+    }
+    if let Some(name) = named(q.created.as_deref())? {
+        return Ok(Some(format!(
+            "Created {name}. Copy its token from its ••• menu: Copy internal integration token."
+        )));
+    }
+    if !m.is_owner() {
+        return Ok(None);
+    }
+    let about = match q.integration.as_deref().and_then(IntegrationId::parse) {
+        Some(id) => integrations::name(c, &id)?,
+        None => None,
+    };
+    Ok(settings_enterprise::flash(q.done.as_deref(), about))
+}
+
+fn rows(c: &mut Conn, m: &Member, mine: bool) -> AppResult<Vec<ConnectionRow>> {
+    let listed = connections::list(c, &m.workspace.id, &m.user.user.id, m.role, mine)?;
+    Ok(listed
+        .into_iter()
+        .map(|l| ConnectionRow {
+            id: l.connection.id.to_string(),
+            initial: initial(&l.integration.name),
+            internal: l.integration.kind == crate::db::models::IntegrationKind::Internal,
+            added_by: l.installer,
+            added_on: format_date(l.connection.created_at),
+            website: l.integration.website_url,
+            support_email: l.integration.support_email,
+            can_manage: l.can_manage,
+            name: l.integration.name,
+        })
+        .collect())
+}
+
+pub async fn view_connections_get(
+    state: web::Data<AppState>,
+    m: Member,
+    q: web::Query<SettingsQuery>,
+) -> Result<HttpResponse, HtmlError> {
+    let q = q.into_inner();
+    // Members have My connections only.
+    let tab = match (q.tab.as_deref(), m.is_owner()) {
+        (Some("mine"), _) | (_, false) => "mine",
+        _ => "all",
+    };
+    let view = db::run(&state.pool, move |c| {
+        let enterprise = match tab {
+            "all" => settings_enterprise::block(c, &m, q.user.as_deref().and_then(UserId::parse))?,
+            _ => None,
+        };
+        Ok(ConnectionsView {
+            is_owner: m.is_owner(),
+            tab,
+            rows: rows(c, &m, tab == "mine")?,
+            flash: flash(c, &m, &q)?,
+            enterprise,
+            add: add_options(c, &m)?,
+            shell: layout::load(c, &m, None)?.shell,
+        })
+    })
+    .await?;
+    Ok(html(view.render()?))
+}
+
+#[derive(Deserialize)]
+pub struct ConnectionPath {
+    connection_id: ConnectionId,
+}
+
+#[derive(Template)]
+#[template(path = "workspace/confirm_disconnect.html")]
+pub struct ConfirmView {
+    pub shell: Shell,
+    pub connection_id: String,
+    pub name: String,
+    pub added_by: String,
+}
+
+pub async fn view_disconnect_get(
+    state: web::Data<AppState>,
+    m: Member,
+    path: web::Path<ConnectionPath>,
+) -> Result<HttpResponse, HtmlError> {
+    let id = path.into_inner().connection_id;
+    let view = db::run(&state.pool, move |c| {
+        let (connection, integration) =
+            connections::manageable(c, &m.workspace.id, &m.user.user.id, m.role, &id)?;
+        Ok(ConfirmView {
+            shell: layout::load(c, &m, None)?.shell,
+            connection_id: connection.id.to_string(),
+            name: integration.name,
+            added_by: layout::user_name(c, &connection.installed_by)?,
+        })
+    })
+    .await?;
+    Ok(html(view.render()?))
+}
+
+#[derive(Deserialize)]
+pub struct NoFields {}
+
+pub async fn view_disconnect_post(
+    state: web::Data<AppState>,
+    _form: CsrfForm<NoFields>,
+    m: Member,
+    path: web::Path<ConnectionPath>,
+) -> Result<HttpResponse, HtmlError> {
+    let id = path.into_inner().connection_id;
+    let ws = m.workspace.id.clone();
+    let back = format!("/w/{ws}/settings/connections?disconnected={id}");
+    db::run(&state.pool, move |c| {
+        connections::disconnect(c, &ws, &m.user.user.id, m.role, &id)
+    })
+    .await?;
+    Ok(see_other(back))
+}
+
+#[derive(Template)]
+#[template(path = "workspace/internal_token.html")]
+pub struct TokenView {
+    pub shell: Shell,
+    pub connection_id: String,
+    pub name: String,
+    /// Present only after the owner pressed the button (a POST, audited).
+    pub token: Option<String>,
+}
+
+pub async fn view_token_get(
+    state: web::Data<AppState>,
+    Owner(m): Owner,
+    path: web::Path<ConnectionPath>,
+) -> Result<HttpResponse, HtmlError> {
+    let id = path.into_inner().connection_id;
+    let view = db::run(&state.pool, move |c| {
+        let (_, integration) =
+            connections::manageable(c, &m.workspace.id, &m.user.user.id, m.role, &id)?;
+        Ok(TokenView {
+            shell: layout::load(c, &m, None)?.shell,
+            connection_id: id.to_string(),
+            name: integration.name,
+            token: None,
+        })
+    })
+    .await?;
+    Ok(html(view.render()?))
+}
+
+pub async fn view_token_post(
+    state: web::Data<AppState>,
+    _form: CsrfForm<NoFields>,
+    Owner(m): Owner,
+    path: web::Path<ConnectionPath>,
+) -> Result<HttpResponse, HtmlError> {
+    let id = path.into_inner().connection_id;
+    let st = state.clone();
+    let view = db::run(&state.pool, move |c| {
+        let (name, token) = connections::retrieve_token(
+            c,
+            &st.secret_box,
+            &m.workspace.id,
+            &m.user.user.id,
+            m.role,
+            &id,
+        )?;
+        Ok(TokenView {
+            shell: layout::load(c, &m, None)?.shell,
+            connection_id: id.to_string(),
+            name,
+            token: Some(token),
+        })
+    })
+    .await?;
+    Ok(html(view.render()?))
+}
+
+pub struct AccessRow {
+    pub name: String,
+    pub added_on: String,
+    pub pages: Vec<String>,
+}
+
+#[derive(Template)]
+#[template(path = "workspace/users_with_access.html")]
+pub struct UsersView {
+    pub shell: Shell,
+    pub name: String,
+    pub rows: Vec<AccessRow>,
+}
+
+pub async fn view_users_get(
+    state: web::Data<AppState>,
+    m: Member,
+    path: web::Path<ConnectionPath>,
+) -> Result<HttpResponse, HtmlError> {
+    let id = path.into_inner().connection_id;
+    let view = db::run(&state.pool, move |c| {
+        let (name, access) =
+            connections::users_with_access(c, &m.workspace.id, &m.user.user.id, m.role, &id)?;
+        Ok(UsersView {
+            shell: layout::load(c, &m, None)?.shell,
+            name,
+            rows: access
+                .into_iter()
+                .map(|a| AccessRow {
+                    name: a.installer,
+                    added_on: format_date(a.added_at),
+                    pages: a.pages.iter().map(|t| display_title(t)).collect(),
+                })
+                .collect(),
+        })
+    })
+    .await?;
+    Ok(html(view.render()?))
+}
+
+#[derive(Deserialize)]
+pub struct InternalFields {
+    #[serde(default)]
+    name: String,
+}
+
+pub async fn view_internal_post(
+    state: web::Data<AppState>,
+    form: CsrfForm<InternalFields>,
+    m: Member,
+) -> Result<HttpResponse, HtmlError> {
+    let ws = m.workspace.id.clone();
+    let st = state.clone();
+    let made = db::run(&state.pool, move |c| {
+        connections::create_internal(
+            c,
+            &st.secret_box,
+            &m.workspace,
+            m.role,
+            &m.user.user.id,
+            &form.0.name,
+        )
+    })
+    .await?;
+    let cid = made
+        .connection_id
+        .map(|c| c.to_string())
+        .unwrap_or_default();
+    Ok(see_other(format!(
+        "/w/{ws}/settings/connections?created={cid}"
+    )))
+}

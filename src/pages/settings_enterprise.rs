@@ -1,0 +1,161 @@
+//! The Enterprise block of Settings & members → Connections (owners of
+//! Enterprise workspaces only): **Restrict members from installing
+//! connections**, **Auto-approve connections built by pagegrant**, and
+//! **Approved connections** with **+ Add approved connection** and each
+//! row's **Filter by user**, **Revoke access**, **Disconnect all users**
+//! (behind a confirmation page) and **Remove from approved list**.
+
+use actix_web::{web, HttpResponse};
+use askama::Template;
+use serde::Deserialize;
+
+use crate::db::models::{InstallPolicy, IntegrationId, Plan, UserId};
+use crate::db::{self, Conn};
+use crate::domain::enterprise::{self, EnterpriseAction, Overview};
+use crate::error::AppResult;
+use crate::http::errors::HtmlError;
+use crate::http::extract::{EnterpriseOwner, Member};
+use crate::http::form::CsrfForm;
+use crate::http::layout::{self, Shell};
+use crate::http::{html, see_other};
+use crate::state::AppState;
+
+/// The block as Settings shows it.
+pub type EnterpriseView = Overview;
+
+/// The block, for an owner of an Enterprise workspace; `None` for anyone
+/// or anything else.
+pub fn block(c: &mut Conn, m: &Member, filter_user: Option<UserId>) -> AppResult<Option<Overview>> {
+    if !m.is_owner() || m.workspace.plan != Plan::Enterprise {
+        return Ok(None);
+    }
+    Ok(Some(enterprise::overview(
+        c,
+        &m.workspace,
+        filter_user.as_ref(),
+    )?))
+}
+
+/// Which button of the block was pressed.
+#[derive(Deserialize, Clone, Copy)]
+#[serde(rename_all = "snake_case")]
+pub enum Button {
+    Policy,
+    Approve,
+    Unapprove,
+    DisconnectAll,
+}
+
+/// The block's forms: the button (`action`) and the fields it reads.
+/// (A flat struct rather than an internally tagged enum: form decoders
+/// hand serde every value as a sequence, which tagged enums refuse.)
+#[derive(Deserialize)]
+pub struct EnterpriseFields {
+    action: Button,
+    policy: Option<String>,
+    auto_approve: Option<String>,
+    integration_id: Option<String>,
+}
+
+impl EnterpriseFields {
+    fn action(self) -> Result<EnterpriseAction, HtmlError> {
+        let pick = || {
+            self.integration_id
+                .as_deref()
+                .and_then(IntegrationId::parse)
+                .ok_or_else(|| HtmlError::BadRequest("Choose a connection.".into()))
+        };
+        Ok(match self.action {
+            Button::Policy => EnterpriseAction::SetPolicy {
+                policy: self
+                    .policy
+                    .as_deref()
+                    .and_then(InstallPolicy::parse)
+                    .ok_or_else(|| {
+                        HtmlError::BadRequest(
+                            "Choose No restrictions or Only from approved list.".into(),
+                        )
+                    })?,
+                auto_approve_first_party: self.auto_approve.is_some(),
+            },
+            Button::Approve => EnterpriseAction::Approve(pick()?),
+            Button::Unapprove => EnterpriseAction::Unapprove(pick()?),
+            Button::DisconnectAll => EnterpriseAction::DisconnectAll(pick()?),
+        })
+    }
+}
+
+/// The address Settings is shown at after `action`, carrying what its
+/// flash names.
+fn done(ws: &str, action: &EnterpriseAction) -> String {
+    let (what, about) = match action {
+        EnterpriseAction::SetPolicy { .. } => ("policy", String::new()),
+        EnterpriseAction::Approve(i) => ("approve", i.to_string()),
+        EnterpriseAction::Unapprove(i) => ("unapprove", i.to_string()),
+        EnterpriseAction::DisconnectAll(i) => ("disconnect_all", i.to_string()),
+    };
+    format!("/w/{ws}/settings/connections?done={what}&integration={about}")
+}
+
+/// The flash after an Enterprise action, naming the integration.
+pub fn flash(done: Option<&str>, integration: Option<String>) -> Option<String> {
+    match (done, integration) {
+        (Some("policy"), _) => Some("Saved who may install connections".into()),
+        (Some("approve"), Some(n)) => Some(format!("Approved {n}")),
+        (Some("unapprove"), Some(n)) => Some(format!("Removed {n} from the approved list")),
+        (Some("disconnect_all"), Some(n)) => Some(format!("Disconnected {n} for all users")),
+        _ => None,
+    }
+}
+
+pub async fn view_enterprise_post(
+    state: web::Data<AppState>,
+    form: CsrfForm<EnterpriseFields>,
+    EnterpriseOwner(m): EnterpriseOwner,
+) -> Result<HttpResponse, HtmlError> {
+    let action = form.into_inner().action()?;
+    let back = done(m.workspace.id.as_str(), &action);
+    db::run(&state.pool, move |c| {
+        enterprise::apply(c, &m.workspace.id, &m.user.user.id, &action)
+    })
+    .await?;
+    Ok(see_other(back))
+}
+
+#[derive(Template)]
+#[template(path = "workspace/confirm_disconnect_all.html")]
+pub struct ConfirmAllView {
+    pub shell: Shell,
+    pub integration_id: String,
+    pub name: String,
+    pub installers: Vec<String>,
+}
+
+#[derive(Deserialize)]
+pub struct DisconnectAllQuery {
+    integration_id: Option<String>,
+}
+
+/// The confirmation step before **Disconnect all users**.
+pub async fn view_disconnect_all_get(
+    state: web::Data<AppState>,
+    EnterpriseOwner(m): EnterpriseOwner,
+    q: web::Query<DisconnectAllQuery>,
+) -> Result<HttpResponse, HtmlError> {
+    let id = q
+        .integration_id
+        .as_deref()
+        .and_then(IntegrationId::parse)
+        .ok_or(HtmlError::NotFound)?;
+    let view = db::run(&state.pool, move |c| {
+        let (name, installers) = enterprise::installers_of(c, &m.workspace.id, &id)?;
+        Ok(ConfirmAllView {
+            shell: layout::load(c, &m, None)?.shell,
+            integration_id: id.to_string(),
+            name,
+            installers,
+        })
+    })
+    .await?;
+    Ok(html(view.render()?))
+}

@@ -1,0 +1,112 @@
+//! Workspace pages: `/w/{workspace_id}` (home with the page tree and the
+//! workspace switcher) and `/w/{workspace_id}/p/{page_id}` (a page with its
+//! breadcrumbs, sub-pages and ••• menu). Who sees what is
+//! `domain::workspaces`' business.
+
+use actix_web::{web, HttpResponse};
+use askama::Template;
+use serde::Deserialize;
+
+use crate::db::{self, models::PageId};
+use crate::domain::workspaces;
+use crate::http::errors::HtmlError;
+use crate::http::extract::Member;
+use crate::http::html;
+use crate::http::layout::{self, display_title, format_date, tree_item, Shell, TreeItem};
+use crate::pages::page_menu::{self, Menu};
+use crate::state::AppState;
+
+#[derive(Template)]
+#[template(path = "workspace/home.html")]
+pub struct WorkspaceView {
+    pub shell: Shell,
+    pub top: Vec<TreeItem>,
+    pub page_count: usize,
+}
+
+pub struct Crumb {
+    pub href: String,
+    pub title: String,
+}
+
+#[derive(Template)]
+#[template(path = "workspace/page.html")]
+pub struct PageView {
+    pub shell: Shell,
+    pub crumbs: Vec<Crumb>,
+    pub title: String,
+    pub private: bool,
+    pub created_by: String,
+    pub created_on: String,
+    pub edited_on: String,
+    pub children: Vec<TreeItem>,
+    pub menu: Menu,
+    pub shell_page_id: String,
+}
+
+pub async fn view_workspace_get(
+    state: web::Data<AppState>,
+    m: Member,
+) -> Result<HttpResponse, HtmlError> {
+    let l = db::run(&state.pool, move |c| layout::load(c, &m, None)).await?;
+    let view = WorkspaceView {
+        page_count: l.tree.len(),
+        top: l
+            .tree
+            .iter()
+            .filter(|r| r.depth == 0)
+            .map(|r| tree_item(&r.page, 0, None))
+            .collect(),
+        shell: l.shell,
+    };
+    Ok(html(view.render()?))
+}
+
+#[derive(Deserialize)]
+pub struct PagePath {
+    page_id: PageId,
+}
+
+pub async fn view_page_get(
+    state: web::Data<AppState>,
+    m: Member,
+    path: web::Path<PagePath>,
+) -> Result<HttpResponse, HtmlError> {
+    let id = path.into_inner().page_id;
+    let view = db::run(&state.pool, move |c| {
+        let seen = workspaces::page_for(c, &m.workspace.id, &m.user.user.id, &id)?;
+        let menu = page_menu::menu(c, &m, &seen.chain)?;
+        let l = layout::load(c, &m, Some(&id))?;
+        let ws = &m.workspace;
+        let page = &seen.chain[0];
+        let mut crumbs = vec![Crumb {
+            href: format!("/w/{}", ws.id),
+            title: ws.name.clone(),
+        }];
+        crumbs.extend(seen.chain.iter().rev().map(|p| Crumb {
+            href: format!("/w/{}/p/{}", ws.id, p.id),
+            title: display_title(&p.title),
+        }));
+        Ok(PageView {
+            crumbs,
+            title: display_title(&page.title),
+            private: seen.private,
+            created_by: seen.author,
+            created_on: format_date(page.created_at),
+            edited_on: format_date(page.last_edited_at),
+            // Sub-pages come from the visible tree, so trashed and others'
+            // private ones stay out.
+            children: l
+                .tree
+                .iter()
+                .filter(|r| r.page.parent_id.as_ref() == Some(&page.id))
+                .map(|r| tree_item(&r.page, 0, None))
+                .collect(),
+            menu,
+            shell_page_id: page.id.to_string(),
+            shell: l.shell,
+        })
+    })
+    .await?;
+    Ok(html(view.render()?))
+}

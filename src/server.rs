@@ -1,0 +1,236 @@
+//! `run` serves the state on a listener: the middleware, wired once, and the
+//! one route table. Every path the server answers is listed here, so finding
+//! the handler for a URL is one search.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::Instant;
+
+use actix_web::dev::{Server, Service};
+use actix_web::{web, App, HttpServer};
+
+use crate::http::errors::Shape;
+use crate::http::{assets, headers, nul, ops};
+use crate::pages::{
+    consent, demo_partner, developers, home, login, page_menu, settings_audit,
+    settings_connections, settings_enterprise, workspace,
+};
+use crate::state::AppState;
+use crate::{api, oauth};
+
+/// Serves `state` on `listener`. Must be called inside an actix system.
+pub fn run(state: AppState, listener: TcpListener) -> std::io::Result<Server> {
+    let workers = match state.config.server.workers {
+        0 => std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(2),
+        n => n as usize,
+    };
+    let state = web::Data::new(state);
+    let metrics = Arc::new(state.metrics.clone());
+    let server = HttpServer::new(move || {
+        let metrics = metrics.clone();
+        App::new()
+            .app_data(state.clone())
+            .app_data(web::FormConfig::default().limit(64 * 1024).error_handler(|e, req| {
+                Shape::of(req.path()).bad_request(
+                    format!("The form could not be read: {e}"),
+                    format!("the body could not be read: {e}"),
+                )
+            }))
+            .app_data(web::QueryConfig::default().error_handler(|e, req| {
+                Shape::of(req.path()).bad_request(
+                    format!("The address has a bad query: {e}"),
+                    format!("query failed validation: {e}"),
+                )
+            }))
+            .app_data(web::PathConfig::default().error_handler(|_, req| {
+                match Shape::of(req.path()) {
+                    Shape::Html => Shape::Html.not_found(),
+                    other => other.bad_request(String::new(), "path failed validation".into()),
+                }
+            }))
+            .wrap(actix_web::middleware::from_fn(nul::reject_nul))
+            .wrap(headers::security_headers())
+            .wrap_fn(move |req, srv| {
+                let start = Instant::now();
+                let method = req.method().to_string();
+                let metrics = metrics.clone();
+                let fut = srv.call(req);
+                async move {
+                    let res = fut.await?;
+                    let route = res
+                        .request()
+                        .match_pattern()
+                        .unwrap_or_else(|| "unmatched".to_string());
+                    let status = res.status().as_u16();
+                    metrics.observe(&method, &route, status, start.elapsed());
+                    // Route patterns only: raw paths and queries may carry codes or tokens.
+                    tracing::debug!(%method, %route, status, ms = start.elapsed().as_millis() as u64, "request");
+                    Ok(res)
+                }
+            })
+            .configure(routes)
+            .default_service(web::to(crate::http::errors::not_found))
+    })
+    .workers(workers)
+    .listen(listener)?
+    .run();
+    Ok(server)
+}
+
+/// Every route. HTML handlers are `view_<page>_get|post`, JSON ones
+/// `<verb>_<resource>` (STYLE rule 12).
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    // Plumbing: health, metrics, assets.
+    cfg.route("/healthz", web::get().to(ops::get_healthz))
+        .route("/metrics", web::get().to(ops::get_metrics))
+        .route("/favicon.ico", web::get().to(assets::get_favicon))
+        .route("/openapi.json", web::get().to(assets::get_openapi))
+        .route("/static/{file}", web::get().to(assets::get_static));
+
+    // Pages people use.
+    cfg.route("/", web::get().to(home::view_home_get))
+        .route("/login", web::get().to(login::view_login_get))
+        .route("/login", web::post().to(login::view_login_post))
+        .route("/logout", web::post().to(login::view_logout_post))
+        .route(
+            "/w/{workspace_id}",
+            web::get().to(workspace::view_workspace_get),
+        )
+        .route(
+            "/w/{workspace_id}/p/{page_id}",
+            web::get().to(workspace::view_page_get),
+        )
+        .route(
+            "/w/{workspace_id}/p/{page_id}/connections/add",
+            web::post().to(page_menu::view_page_connection_add_post),
+        )
+        .route(
+            "/w/{workspace_id}/p/{page_id}/connections/remove",
+            web::post().to(page_menu::view_page_connection_remove_post),
+        );
+    cfg.route(
+        "/w/{workspace_id}/settings/connections",
+        web::get().to(settings_connections::view_connections_get),
+    )
+    .route(
+        "/w/{workspace_id}/settings/connections/internal",
+        web::post().to(settings_connections::view_internal_post),
+    )
+    .route(
+        "/w/{workspace_id}/settings/connections/{connection_id}/disconnect",
+        web::get().to(settings_connections::view_disconnect_get),
+    )
+    .route(
+        "/w/{workspace_id}/settings/connections/{connection_id}/disconnect",
+        web::post().to(settings_connections::view_disconnect_post),
+    )
+    .route(
+        "/w/{workspace_id}/settings/connections/{connection_id}/token",
+        web::get().to(settings_connections::view_token_get),
+    )
+    .route(
+        "/w/{workspace_id}/settings/connections/{connection_id}/token",
+        web::post().to(settings_connections::view_token_post),
+    )
+    .route(
+        "/w/{workspace_id}/settings/connections/{connection_id}/users",
+        web::get().to(settings_connections::view_users_get),
+    )
+    .route(
+        "/w/{workspace_id}/settings/enterprise",
+        web::post().to(settings_enterprise::view_enterprise_post),
+    )
+    .route(
+        "/w/{workspace_id}/settings/enterprise/disconnect-all",
+        web::get().to(settings_enterprise::view_disconnect_all_get),
+    )
+    .route(
+        "/w/{workspace_id}/settings/audit",
+        web::get().to(settings_audit::view_audit_get),
+    );
+    cfg.route(
+        "/developers",
+        web::get().to(developers::view_developers_get),
+    )
+    .route(
+        "/developers",
+        web::post().to(developers::view_developers_post),
+    )
+    .route(
+        "/developers/{id}",
+        web::get().to(developers::view_integration_get),
+    )
+    .route(
+        "/developers/{id}/redirect-uris",
+        web::post().to(developers::view_redirect_uris_post),
+    )
+    .route(
+        "/developers/{id}/rotate",
+        web::get().to(developers::view_rotate_get),
+    )
+    .route(
+        "/developers/{id}/rotate",
+        web::post().to(developers::view_rotate_post),
+    )
+    .route(
+        "/developers/{id}/token",
+        web::post().to(developers::view_token_post),
+    );
+    cfg.route(
+        "/demo/partner",
+        web::get().to(demo_partner::view_partner_get),
+    )
+    .route(
+        "/demo/partner/start",
+        web::get().to(demo_partner::view_partner_start_get),
+    )
+    .route(
+        "/demo/partner/callback",
+        web::get().to(demo_partner::view_partner_callback_get),
+    );
+
+    // OAuth: the consent page, then the JSON endpoints; other methods on
+    // those get a 405 in the OAuth error shape (S24).
+    cfg.route(
+        "/v1/oauth/authorize",
+        web::get().to(consent::view_authorize_get),
+    )
+    .route(
+        "/v1/oauth/authorize",
+        web::post().to(consent::view_authorize_post),
+    );
+    cfg.service(
+        web::resource("/v1/oauth/token")
+            .route(web::post().to(oauth::post_token))
+            .default_service(web::to(oauth::method_not_allowed)),
+    )
+    .service(
+        web::resource("/v1/oauth/introspect")
+            .route(web::post().to(oauth::post_introspect))
+            .default_service(web::to(oauth::method_not_allowed)),
+    )
+    .service(
+        web::resource("/v1/oauth/revoke")
+            .route(web::post().to(oauth::post_revoke))
+            .default_service(web::to(oauth::method_not_allowed)),
+    );
+    cfg.route(
+        "/.well-known/oauth-authorization-server",
+        web::get().to(oauth::get_metadata),
+    )
+    .route("/.well-known/jwks.json", web::get().to(oauth::get_jwks));
+
+    // The Notion-compatible API.
+    cfg.route("/v1/users/me", web::get().to(api::users::get_users_me))
+        .route("/v1/users/{id}", web::get().to(api::users::get_user))
+        .route("/v1/search", web::post().to(api::pages::post_search))
+        .route("/v1/pages", web::post().to(api::pages::post_page))
+        .route("/v1/pages/{id}", web::get().to(api::pages::get_page))
+        .route("/v1/pages/{id}", web::patch().to(api::pages::patch_page))
+        .route(
+            "/v1/blocks/{id}/children",
+            web::get().to(api::pages::get_block_children),
+        );
+}

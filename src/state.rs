@@ -1,0 +1,54 @@
+//! `AppState`, shared by every request, and what opens it: the database
+//! (migrated), the keys under `data_dir`, metrics and the API rate limiter.
+
+use crate::config::Config;
+use crate::crypto::SecretBox;
+use crate::domain::demo;
+use crate::error::{AppError, AppResult};
+use crate::http::metrics::Metrics;
+use crate::{api, db, oauth};
+
+/// Shared by every request; cheap to clone pieces out of.
+pub struct AppState {
+    pub config: Config,
+    pub pool: db::Pool,
+    pub secret_box: SecretBox,
+    pub metrics: Metrics,
+    pub keys: oauth::jwt::Keys,
+    pub limiter: Option<api::limit::Limiter>,
+}
+
+/// Opens the database (migrating it) and loads the keys under `data_dir`.
+pub fn build_state(config: Config) -> AppResult<AppState> {
+    std::fs::create_dir_all(&config.server.data_dir).map_err(|e| {
+        AppError::internal(format!(
+            "creating {}: {e}",
+            config.server.data_dir.display()
+        ))
+    })?;
+    let pool = db::open(&config.database)?;
+    let (secret_box, keys) = oauth::keys::load(&mut *pool.get()?, &config)?;
+    Ok(AppState {
+        keys,
+        limiter: api::limit::Limiter::new(&config.api),
+        config,
+        pool,
+        secret_box,
+        metrics: Metrics::new()?,
+    })
+}
+
+/// Start-up work on the database before serving: seed the demo world into an
+/// empty database when `demo.seed` is on, and point the demo partner at the
+/// configured issuer.
+pub fn prepare(state: &AppState) -> AppResult<Option<demo::Outcome>> {
+    let issuer = &state.config.server.issuer;
+    let mut conn = state.pool.get()?;
+    let seeded = if state.config.demo.seed {
+        Some(demo::seed(&mut conn, &state.secret_box, issuer)?)
+    } else {
+        None
+    };
+    demo::refresh_partner(&mut conn, issuer)?;
+    Ok(seeded)
+}
