@@ -69,18 +69,6 @@ pub fn hash_password(password: &str) -> AppResult<String> {
         .map_err(|e| AppError::internal(format!("argon2: {e}")))
 }
 
-/// Makes large allocations (argon2's 19 MiB working memory) come from
-/// `mmap` and go back to the OS when freed. glibc otherwise raises its mmap
-/// threshold after the first such free and keeps every blocking thread's
-/// 19 MiB in that thread's arena: 2 GiB of RSS after a burst of logins.
-pub fn return_big_allocations_to_the_os() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: mallopt only changes an allocator tunable; called at start-up.
-    unsafe {
-        libc::mallopt(libc::M_MMAP_THRESHOLD, 1 << 20);
-    }
-}
-
 /// Password checks run, by `hash`: `stored` (the user's) or `dummy` (an
 /// unknown user's). Exported in `/metrics` as
 /// `pagegrant_password_checks_total` (the registry adds the prefix), so a

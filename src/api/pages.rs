@@ -525,3 +525,20 @@ pub async fn post_page(
     .await??;
     Ok(ok(out))
 }
+
+/// The titles of every page a connection can see, newest first (at most
+/// 100): what the demo partner shows after connecting.
+pub fn shared_titles(c: &mut Conn, bot: &Bot) -> AppResult<Vec<String>> {
+    let found = scope::search(
+        c,
+        &bot.connection.id,
+        &bot.connection.installed_by,
+        &SearchArgs {
+            query: "",
+            descending: true,
+            after: None,
+            limit: 100,
+        },
+    )?;
+    Ok(found.into_iter().map(|p| p.page.title).collect())
+}

@@ -1,22 +1,28 @@
 //! The command line (DESIGN §5): `serve` (the default) and the admin verbs.
 //! Verbs call the same service functions as the HTTP handlers; with `--json`
 //! each prints exactly one JSON object. Errors go to stderr with exit code 1.
+//!
+//! This file holds the clap definitions and the dispatch; each verb is one
+//! function in the file of its noun: `serve`, `database` (migrate, demo,
+//! backup), `users`, `workspaces` (workspaces, pages, audit),
+//! `integrations` (integrations, connections) and `keys`.
 
-use std::io::{BufRead, IsTerminal};
-use std::net::TcpListener;
+mod database;
+mod integrations;
+mod keys;
+mod serve;
+mod users;
+mod workspaces;
+
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use crate::config::Config;
 use crate::db;
-use crate::db::models::{ConnectionId, IntegrationKind, PageId, Plan, Role};
-use crate::db::queries::audit;
-use crate::domain::integrations::{self, NewIntegration};
-use crate::domain::workspaces::{self as ws, NewPage};
-use crate::domain::{accounts, demo};
+use crate::db::models::PageId;
 use crate::error::{AppError, AppResult};
 
 #[derive(Parser, Debug)]
@@ -200,7 +206,6 @@ pub enum ConnectionVerb {
 }
 
 pub fn main() -> ExitCode {
-    crate::crypto::return_big_allocations_to_the_os();
     let cli = Cli::parse();
     let config = match Config::load(cli.config.as_deref()) {
         Ok(c) => c,
@@ -211,7 +216,7 @@ pub fn main() -> ExitCode {
     };
     init_tracing(&config, matches!(cli.verb, None | Some(Verb::Serve)));
     let result = match cli.verb {
-        None | Some(Verb::Serve) => serve(config),
+        None | Some(Verb::Serve) => serve::serve(config),
         Some(verb) => run_verb(&config, verb, cli.json),
     };
     match result {
@@ -244,57 +249,6 @@ fn init_tracing(config: &Config, serving: bool) {
         .try_init();
 }
 
-fn serve(config: Config) -> AppResult<()> {
-    let bind = config
-        .bind_addr()
-        .map_err(|e| AppError::invalid(e.to_string()))?;
-    // Bind first, so a taken port is reported before anything is written.
-    let listener = TcpListener::bind(bind)
-        .map_err(|e| AppError::invalid(format!("cannot listen on {bind}: {e}")))?;
-    let local = listener
-        .local_addr()
-        .map_err(|e| AppError::internal(format!("listener: {e}")))?;
-    let state = crate::build_state(config)?;
-    let issuer = state.config.server.issuer.clone();
-    let seeded = crate::prepare(&state)?;
-    println!(
-        "pagegrant {} serving {issuer} (listening on {local})",
-        env!("CARGO_PKG_VERSION")
-    );
-    match seeded {
-        Some(demo::Outcome::Seeded) | Some(demo::Outcome::AlreadySeeded) => {
-            if matches!(seeded, Some(demo::Outcome::Seeded)) {
-                println!("Seeded the demo world into {}.", state.config.database.url);
-            }
-            println!("Log in at {issuer}/login with a demo account:");
-            for l in demo::logins() {
-                println!("  {:<20} password {:<16} {}", l.email, l.password, l.role);
-            }
-        }
-        _ => {}
-    }
-    actix_web::rt::System::new()
-        .block_on(async move { crate::run(state, listener)?.await })
-        .map_err(|e| AppError::internal(format!("server: {e}")))
-}
-
-fn read_password_stdin() -> AppResult<String> {
-    let stdin = std::io::stdin();
-    if stdin.is_terminal() {
-        eprint!("Password: ");
-    }
-    let mut line = String::new();
-    stdin
-        .lock()
-        .read_line(&mut line)
-        .map_err(|e| AppError::invalid(format!("reading the password from stdin: {e}")))?;
-    let pw = line.trim_end_matches(['\n', '\r']).to_string();
-    if pw.is_empty() {
-        return Err(AppError::invalid("no password on standard input"));
-    }
-    Ok(pw)
-}
-
 /// Prints one JSON object, or the human lines.
 fn emit(json: bool, value: Value, human: &[String]) {
     if json {
@@ -306,6 +260,12 @@ fn emit(json: bool, value: Value, human: &[String]) {
     }
 }
 
+/// A page id from a flag.
+fn page_id(s: &str) -> AppResult<PageId> {
+    PageId::parse(s).ok_or_else(|| AppError::invalid(format!("{s:?} is not a page id")))
+}
+
+/// Opens the database (unmigrated for `migrate`) and runs one admin verb.
 fn run_verb(config: &Config, verb: Verb, json: bool) -> AppResult<()> {
     let pool = match verb {
         Verb::Migrate => db::open_unmigrated(&config.database)?,
@@ -315,122 +275,26 @@ fn run_verb(config: &Config, verb: Verb, json: bool) -> AppResult<()> {
     let c = &mut *conn;
     match verb {
         Verb::Serve => Err(AppError::internal("serve is handled elsewhere")),
-        Verb::Migrate => {
-            let n = db::migrate(c)?;
-            emit(
-                json,
-                json!({"migrations_applied": n, "database": db::redacted(&config.database.url)}),
-                &[format!(
-                    "Database {} is up to date ({n} migration(s) applied now).",
-                    db::redacted(&config.database.url)
-                )],
-            );
-            Ok(())
-        }
-        Verb::Demo => {
-            let (sbox, _) = crate::oauth::keys::load(c, config)?;
-            match demo::seed(c, &sbox, &config.server.issuer)? {
-                demo::Outcome::NotEmpty => Err(AppError::invalid(
-                    "the database already holds data; demo data is seeded only into an empty database",
-                )),
-                outcome => {
-                    let seeded = matches!(outcome, demo::Outcome::Seeded);
-                    let logins: Vec<Value> = demo::logins()
-                        .iter()
-                        .map(|l| json!({"email": l.email, "password": l.password, "role": l.role}))
-                        .collect();
-                    let mut human = vec![if seeded {
-                        "Seeded the demo world.".to_string()
-                    } else {
-                        "The demo world is already there.".to_string()
-                    }];
-                    human.extend(demo::logins().iter().map(|l| format!("  {} / {}  ({})", l.email, l.password, l.role)));
-                    emit(json, json!({"seeded": seeded, "logins": logins}), &human);
-                    Ok(())
-                }
-            }
-        }
+        Verb::Migrate => database::migrate(c, config, json),
+        Verb::Demo => database::demo(c, config, json),
+        Verb::Backup { to } => database::backup(c, &to, json),
         Verb::User(UserVerb::Add {
             email,
             name,
             password_stdin,
-        }) => {
-            let (password, generated) = if password_stdin {
-                (read_password_stdin()?, false)
-            } else {
-                (accounts::generate_password(), true)
-            };
-            let user = accounts::create_user(c, &email, &name, &password)?;
-            let mut v =
-                json!({"id": user.id, "user_id": user.id, "email": user.email, "name": user.name});
-            let mut human = vec![format!(
-                "Created user {} ({}), id {}",
-                user.email, user.name, user.id
-            )];
-            if generated {
-                v["password"] = json!(password);
-                human.push(format!("Password: {password}"));
-            }
-            emit(json, v, &human);
-            Ok(())
-        }
+        }) => users::add(c, &email, &name, password_stdin, json),
         Verb::User(UserVerb::SetPassword {
             email,
             password_stdin,
-        }) => {
-            let user = accounts::find_user(c, &email)?;
-            let (password, generated) = if password_stdin {
-                (read_password_stdin()?, false)
-            } else {
-                (accounts::generate_password(), true)
-            };
-            accounts::set_password(c, &user, &password)?;
-            let mut v = json!({"id": user.id, "user_id": user.id, "email": user.email});
-            let mut human = vec![format!(
-                "Password of {} changed; their sessions have ended.",
-                user.email
-            )];
-            if generated {
-                v["password"] = json!(password);
-                human.push(format!("Password: {password}"));
-            }
-            emit(json, v, &human);
-            Ok(())
-        }
+        }) => users::set_password(c, &email, password_stdin, json),
         Verb::Workspace(WorkspaceVerb::Add { name, owner, plan }) => {
-            let plan = Plan::parse(&plan).ok_or_else(|| {
-                AppError::invalid(format!("unknown plan {plan:?}; choose {}", Plan::choices()))
-            })?;
-            let owner = accounts::find_user(c, &owner)?;
-            let w = ws::create_workspace(c, &name, &owner, plan)?;
-            emit(
-                json,
-                json!({"id": w.id, "workspace_id": w.id, "name": w.name, "plan": w.plan, "owner_id": owner.id}),
-                &[format!(
-                    "Created workspace {:?} ({} plan), id {}, owned by {}",
-                    w.name, w.plan, w.id, owner.email
-                )],
-            );
-            Ok(())
+            workspaces::add(c, &name, &owner, &plan, json)
         }
         Verb::Workspace(WorkspaceVerb::AddMember {
             workspace,
             email,
             role,
-        }) => {
-            let role = Role::parse(&role).ok_or_else(|| {
-                AppError::invalid(format!("unknown role {role:?}; choose {}", Role::choices()))
-            })?;
-            let w = ws::find_workspace(c, &workspace)?;
-            let user = accounts::find_user(c, &email)?;
-            ws::add_member(c, &w, &user, role)?;
-            emit(
-                json,
-                json!({"id": w.id, "workspace_id": w.id, "user_id": user.id, "role": role.as_str()}),
-                &[format!("Added {} to {:?} as {}", user.email, w.name, role)],
-            );
-            Ok(())
-        }
+        }) => workspaces::add_member(c, &workspace, &email, &role, json),
         Verb::Page(PageVerb::Add {
             workspace,
             title,
@@ -438,183 +302,15 @@ fn run_verb(config: &Config, verb: Verb, json: bool) -> AppResult<()> {
             private,
             owner,
         }) => {
-            let w = ws::find_workspace(c, &workspace)?;
-            let parent = match parent {
-                Some(p) => Some(
-                    PageId::parse(&p)
-                        .ok_or_else(|| AppError::invalid(format!("{p:?} is not a page id")))?,
-                ),
-                None => None,
-            };
-            let creator = match owner {
-                Some(o) => accounts::find_user(c, &o)?,
-                None => {
-                    let id = crate::db::queries::workspaces::first_owner(c, &w.id)?
-                        .ok_or_else(|| AppError::invalid("the workspace has no owner"))?;
-                    accounts::find_user(c, id.as_str())?
-                }
-            };
-            let page = ws::add_page(
-                c,
-                NewPage {
-                    workspace: &w,
-                    title: &title,
-                    parent: parent.as_ref(),
-                    private,
-                    creator: &creator,
-                },
-            )?;
-            emit(
-                json,
-                json!({"id": page.id, "page_id": page.id, "workspace_id": w.id, "parent_id": page.parent_id, "title": page.title, "visibility": page.visibility}),
-                &[format!("Created page {:?}, id {}", page.title, page.id)],
-            );
-            Ok(())
+            let (parent, owner) = (parent.as_deref(), owner.as_deref());
+            workspaces::page_add(c, &workspace, &title, parent, private, owner, json)
         }
-        Verb::Integration(IntegrationVerb::Add(a)) => {
-            let (sbox, _) = crate::oauth::keys::load(c, config)?;
-            let workspace = match &a.workspace {
-                Some(w) if a.internal => Some(ws::find_workspace(c, w)?),
-                Some(_) => {
-                    return Err(AppError::invalid(
-                        "--workspace applies only to --internal integrations",
-                    ))
-                }
-                None => None,
-            };
-            let created_by = match &a.created_by {
-                Some(u) => Some(accounts::find_user(c, u)?),
-                None => None,
-            };
-            let created = integrations::register(
-                c,
-                &sbox,
-                NewIntegration {
-                    name: a.name,
-                    kind: Some(if a.internal {
-                        IntegrationKind::Internal
-                    } else {
-                        IntegrationKind::Public
-                    }),
-                    workspace,
-                    redirect_uris: a.redirect_uris,
-                    public_client: a.public_client,
-                    first_party: a.first_party,
-                    capabilities: a.capabilities,
-                    website_url: a.website,
-                    support_email: a.support_email,
-                    developer_name: a.developer,
-                    icon: None,
-                    created_by,
-                    client_id: None,
-                },
-            )?;
-            let i = &created.integration;
-            let mut v = json!({
-                "id": i.id, "integration_id": i.id, "name": i.name, "kind": i.kind,
-                "client_id": i.client_id, "client_type": i.client_type, "capabilities": i.capabilities,
-            });
-            let mut human = vec![
-                format!(
-                    "Registered {} integration {:?}, id {}",
-                    i.kind, i.name, i.id
-                ),
-                format!("Client id:     {}", i.client_id),
-            ];
-            if let Some(s) = &created.client_secret {
-                v["client_secret"] = json!(s);
-                human.push(format!("Client secret: {s}   (shown once; store it now)"));
-            }
-            if let Some(t) = &created.internal_token {
-                v["token"] = json!(t);
-                v["connection_id"] = json!(created.connection_id);
-                human.push(format!("Internal token: {t}"));
-            }
-            emit(json, v, &human);
-            Ok(())
-        }
+        Verb::Audit { workspace } => workspaces::audit(c, &workspace, json),
+        Verb::Integration(IntegrationVerb::Add(a)) => integrations::add(c, config, a, json),
         Verb::Connection(ConnectionVerb::AddPage { connection, page }) => {
-            let cid = ConnectionId::parse(&connection).ok_or_else(|| {
-                AppError::invalid(format!("{connection:?} is not a connection id"))
-            })?;
-            let pid = PageId::parse(&page)
-                .ok_or_else(|| AppError::invalid(format!("{page:?} is not a page id")))?;
-            let added = crate::domain::connections::connection_add_page(c, &cid, &pid)?;
-            emit(
-                json,
-                json!({"id": cid, "connection_id": cid, "page_id": pid, "added": added}),
-                &[if added {
-                    format!("Shared page {pid} with connection {cid}")
-                } else {
-                    format!("Page {pid} was already shared with connection {cid}")
-                }],
-            );
-            Ok(())
+            integrations::connection_add_page(c, &connection, &page, json)
         }
-        Verb::Keys(KeysVerb::Rotate) => {
-            let kid = crate::oauth::keys::rotate(c, config)?;
-            emit(
-                json,
-                json!({"id": kid, "kid": kid}),
-                &[format!(
-                    "Added signing key {kid}; it signs new tokens from now on (running instances switch within 30 s), and earlier keys keep verifying."
-                )],
-            );
-            Ok(())
-        }
-        Verb::Keys(KeysVerb::List) => {
-            crate::oauth::keys::load(c, config)?;
-            let keys = crate::oauth::keys::list(c)?;
-            let signing = keys.last().map(|(k, _)| k.clone()).unwrap_or_default();
-            emit(
-                json,
-                json!({"id": signing, "kid": signing, "keys": keys.iter().map(|(k, at)| json!({"kid": k, "created_at": at})).collect::<Vec<_>>()}),
-                &keys
-                    .iter()
-                    .map(|(k, at)| {
-                        format!(
-                            "{k}  created {at}{}",
-                            if *k == signing { "  (signs)" } else { "" }
-                        )
-                    })
-                    .collect::<Vec<_>>(),
-            );
-            Ok(())
-        }
-        Verb::Backup { to } => {
-            let bytes = db::backup(c, &to)?;
-            emit(
-                json,
-                json!({"id": to.display().to_string(), "path": to.display().to_string(), "bytes": bytes}),
-                &[format!(
-                    "Wrote a copy of the database to {} ({bytes} bytes).",
-                    to.display()
-                )],
-            );
-            Ok(())
-        }
-        Verb::Audit { workspace } => {
-            let w = ws::find_workspace(c, &workspace)?;
-            let events = audit::for_workspace(c, &w.id)?;
-            let human: Vec<String> = events
-                .iter()
-                .map(|e| {
-                    format!(
-                        "{}  {:<24} actor={} target={} {}",
-                        e.at,
-                        e.action,
-                        e.actor.as_deref().unwrap_or("-"),
-                        e.target,
-                        e.detail
-                    )
-                })
-                .collect();
-            emit(
-                json,
-                json!({"id": w.id, "workspace_id": w.id, "events": events}),
-                &human,
-            );
-            Ok(())
-        }
+        Verb::Keys(KeysVerb::Rotate) => keys::rotate(c, config, json),
+        Verb::Keys(KeysVerb::List) => keys::list(c, config, json),
     }
 }

@@ -145,39 +145,15 @@ impl std::fmt::Debug for Created {
     }
 }
 
-/// Validates everything first, then writes the integration, its redirect
-/// URIs and, for an internal one, its connection and token in one transaction.
-pub fn register(conn: &mut Conn, sbox: &SecretBox, new: NewIntegration) -> AppResult<Created> {
-    let name = new.name.trim().to_string();
-    if name.is_empty() || name.chars().count() > 200 || name.chars().any(|c| c.is_control()) {
-        return Err(AppError::invalid(
-            "an integration name needs 1 to 200 printable characters",
-        ));
-    }
-    let kind = new.kind.unwrap_or(IntegrationKind::Public);
-    let capabilities = parse_capabilities(&new.capabilities)?;
-    if let Some(w) = &new.website_url {
-        validate_website(w)?;
-    }
-    let icon = match new.icon.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        Some(i) if i.chars().count() > 8 || i.chars().any(char::is_control) => {
-            return Err(AppError::invalid(
-                "an icon is an emoji or up to 8 characters",
-            ))
-        }
-        other => other.map(String::from),
-    };
-    let support_email = match &new.support_email {
-        Some(e) => Some(crate::domain::accounts::normalize_email(e)?),
-        None => None,
-    };
-    let mut uris: Vec<String> = Vec::new();
-    for u in &new.redirect_uris {
-        validate_redirect_uri(u)?;
-        if !uris.contains(u) {
-            uris.push(u.clone());
-        }
-    }
+/// Where an integration belongs: a public one nowhere (it needs redirect
+/// URIs), an internal one in its workspace, installed by its creator (who
+/// must be a member) or else the workspace's first owner.
+fn placement(
+    conn: &mut Conn,
+    new: &NewIntegration,
+    kind: IntegrationKind,
+    uris: &[String],
+) -> AppResult<(Option<Workspace>, Option<UserId>)> {
     let internal_ws =
         match kind {
             IntegrationKind::Public => {
@@ -227,6 +203,44 @@ pub fn register(conn: &mut Conn, sbox: &SecretBox, new: NewIntegration) -> AppRe
         }),
         None => None,
     };
+
+    Ok((internal_ws, installer))
+}
+
+/// Validates everything first, then writes the integration, its redirect
+/// URIs and, for an internal one, its connection and token in one transaction.
+pub fn register(conn: &mut Conn, sbox: &SecretBox, new: NewIntegration) -> AppResult<Created> {
+    let name = new.name.trim().to_string();
+    if name.is_empty() || name.chars().count() > 200 || name.chars().any(|c| c.is_control()) {
+        return Err(AppError::invalid(
+            "an integration name needs 1 to 200 printable characters",
+        ));
+    }
+    let kind = new.kind.unwrap_or(IntegrationKind::Public);
+    let capabilities = parse_capabilities(&new.capabilities)?;
+    if let Some(w) = &new.website_url {
+        validate_website(w)?;
+    }
+    let icon = match new.icon.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        Some(i) if i.chars().count() > 8 || i.chars().any(char::is_control) => {
+            return Err(AppError::invalid(
+                "an icon is an emoji or up to 8 characters",
+            ))
+        }
+        other => other.map(String::from),
+    };
+    let support_email = match &new.support_email {
+        Some(e) => Some(crate::domain::accounts::normalize_email(e)?),
+        None => None,
+    };
+    let mut uris: Vec<String> = Vec::new();
+    for u in &new.redirect_uris {
+        validate_redirect_uri(u)?;
+        if !uris.contains(u) {
+            uris.push(u.clone());
+        }
+    }
+    let (internal_ws, installer) = placement(conn, &new, kind, &uris)?;
 
     let t = now();
     // Internal integrations never speak OAuth, so they get no client secret.

@@ -255,3 +255,11 @@ pub fn name(conn: &mut Conn, id: &WorkspaceId) -> AppResult<Option<String>> {
 pub fn of_user(conn: &mut Conn, user: &UserId) -> AppResult<Vec<(Workspace, Role)>> {
     Ok(workspaces::for_user(conn, user)?)
 }
+
+/// The workspace's first owner (the earliest to join), who creates what the
+/// CLI adds without naming a user.
+pub fn first_owner(conn: &mut Conn, ws: &Workspace) -> AppResult<User> {
+    let id = workspaces::first_owner(conn, &ws.id)?
+        .ok_or_else(|| AppError::invalid("the workspace has no owner"))?;
+    crate::domain::accounts::find_user(conn, id.as_str())
+}

@@ -6,7 +6,9 @@
 
 use std::borrow::Cow;
 
-use oxide_auth::primitives::registrar::{ClientUrl, ExactUrl, Registrar, RegistrarError};
+use oxide_auth::primitives::registrar::{
+    BoundClient, ClientUrl, ExactUrl, Registrar, RegistrarError,
+};
 use oxide_auth::primitives::scope::Scope;
 
 use crate::db::models::{ClientType, IntegrationKind, CAPABILITIES};
@@ -91,6 +93,27 @@ pub fn authorize_url_with(pairs: &[(String, String)], key: &str, value: &str) ->
     format!("/v1/oauth/authorize?{}", ser.finish())
 }
 
+/// The PKCE parameters of a request, or why they are refused.
+fn check_pkce(
+    challenge: Option<&str>,
+    method: Option<&str>,
+    public: bool,
+) -> Result<(), &'static str> {
+    match (challenge, method) {
+        (None, None) if public => {
+            Err("code_challenge is required for public clients (PKCE with S256)")
+        }
+        (None, None) => Ok(()),
+        (Some(_), None) => Err("code_challenge_method is required and must be S256"),
+        (None, Some(_)) => Err("code_challenge_method was sent without code_challenge"),
+        (Some(c), Some("S256")) if !valid_challenge(c) => {
+            Err("code_challenge must be 43 to 128 unreserved characters")
+        }
+        (Some(_), Some("S256")) => Ok(()),
+        (Some(_), Some(_)) => Err("only code_challenge_method=S256 is supported"),
+    }
+}
+
 /// A PKCE challenge: 43 to 128 characters of the unreserved set (RFC 7636 §4.2).
 fn valid_challenge(c: &str) -> bool {
     (43..=128).contains(&c.len())
@@ -98,54 +121,65 @@ fn valid_challenge(c: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'))
 }
 
-pub fn validate(
-    conn: &mut Conn,
-    raw_query: &str,
-) -> AppResult<Result<ValidRequest, AuthorizeError>> {
-    let pairs: Vec<(String, String)> = url::form_urlencoded::parse(raw_query.as_bytes())
-        .into_owned()
-        .collect();
-    let all = |k: &str| {
-        pairs
-            .iter()
-            .filter(|(n, _)| n == k)
-            .map(|(_, v)| v.as_str())
-            .collect::<Vec<_>>()
-    };
-    let page = |m: &str| Ok(Err(AuthorizeError::Page(m.to_string())));
+/// Every value of parameter `k`, in order.
+fn values<'a>(pairs: &'a [(String, String)], k: &str) -> Vec<&'a str> {
+    pairs
+        .iter()
+        .filter(|(n, _)| n == k)
+        .map(|(_, v)| v.as_str())
+        .collect()
+}
 
+/// A client with a verified redirect URI (and whether one was sent).
+type Verified = (
+    DbRegistrar,
+    crate::db::models::Integration,
+    BoundClient<'static>,
+    Option<String>,
+);
+
+/// Steps 1 and 2 of `validate`: the client and its redirect URI. Until both
+/// are verified nothing may redirect (S4), so every refusal here is a page.
+fn verified_client(
+    conn: &mut Conn,
+    pairs: &[(String, String)],
+) -> AppResult<Result<Verified, String>> {
+    let all = |k: &str| values(pairs, k);
+    let refuse = |m: &str| Ok(Err(m.to_string()));
     // 1. The client.
     let client_id = match all("client_id").as_slice() {
         [] | [""] => {
-            return page(
+            return refuse(
                 "This link does not say which integration is asking (client_id is missing).",
             )
         }
         [one] => one.to_string(),
         _ => {
-            return page("This link names the integration more than once (client_id is repeated).")
+            return refuse(
+                "This link names the integration more than once (client_id is repeated).",
+            )
         }
     };
     let registrar = DbRegistrar::load(conn, &client_id)?;
     let Some(integration) = registrar.integration().cloned() else {
-        return page(
+        return refuse(
             "No integration with this client_id is registered here, so nothing can be connected.",
         );
     };
     if integration.kind != IntegrationKind::Public {
-        return page("This is an internal integration; it uses a workspace token and cannot be connected through this page.");
+        return refuse("This is an internal integration; it uses a workspace token and cannot be connected through this page.");
     }
 
     // 2. The redirect URI: until it is verified, nothing is redirected (S4).
     let sent = match all("redirect_uri").as_slice() {
         [] => None,
         [one] => Some(one.to_string()),
-        _ => return page("This link gives more than one redirect_uri."),
+        _ => return refuse("This link gives more than one redirect_uri."),
     };
     let exact = match &sent {
         Some(s) => match ExactUrl::new(s.clone()) {
             Ok(e) => Some(Cow::Owned(e)),
-            Err(_) => return page("The redirect_uri in this link is not a valid URL, so the integration cannot be sent back."),
+            Err(_) => return refuse("The redirect_uri in this link is not a valid URL, so the integration cannot be sent back."),
         },
         None => None,
     };
@@ -155,11 +189,31 @@ pub fn validate(
     }) {
         Ok(b) => b,
         Err(_) if sent.is_none() => {
-            return page("This link gives no redirect_uri, and the integration has registered several; it must say which.")
+            return refuse("This link gives no redirect_uri, and the integration has registered several; it must say which.")
         }
         Err(_) => {
-            return page("The redirect_uri in this link is not registered for this integration, so you will not be sent there.")
+            return refuse("The redirect_uri in this link is not registered for this integration, so you will not be sent there.")
         }
+    };
+
+    let bound = BoundClient {
+        client_id: Cow::Owned(bound.client_id.into_owned()),
+        redirect_uri: Cow::Owned(bound.redirect_uri.into_owned()),
+    };
+    Ok(Ok((registrar, integration, bound, sent)))
+}
+
+pub fn validate(
+    conn: &mut Conn,
+    raw_query: &str,
+) -> AppResult<Result<ValidRequest, AuthorizeError>> {
+    let pairs: Vec<(String, String)> = url::form_urlencoded::parse(raw_query.as_bytes())
+        .into_owned()
+        .collect();
+    let all = |k: &str| values(&pairs, k);
+    let (registrar, integration, bound, sent) = match verified_client(conn, &pairs)? {
+        Ok(v) => v,
+        Err(why) => return Ok(Err(AuthorizeError::Page(why))),
     };
     let redirect_uri = bound.redirect_uri.as_str().to_string();
 
@@ -228,41 +282,9 @@ pub fn validate(
     // PKCE: S256 only; required for public clients (S16, S17).
     let challenge = all("code_challenge").first().map(|s| s.to_string());
     let method = all("code_challenge_method").first().map(|s| s.to_string());
-    match (&challenge, method.as_deref()) {
-        (None, None) => {
-            if integration.client_type == ClientType::Public {
-                return fail(
-                    "invalid_request",
-                    "code_challenge is required for public clients (PKCE with S256)",
-                );
-            }
-        }
-        (Some(_), None) => {
-            return fail(
-                "invalid_request",
-                "code_challenge_method is required and must be S256",
-            )
-        }
-        (None, Some(_)) => {
-            return fail(
-                "invalid_request",
-                "code_challenge_method was sent without code_challenge",
-            )
-        }
-        (Some(c), Some("S256")) => {
-            if !valid_challenge(c) {
-                return fail(
-                    "invalid_request",
-                    "code_challenge must be 43 to 128 unreserved characters",
-                );
-            }
-        }
-        (Some(_), Some(_)) => {
-            return fail(
-                "invalid_request",
-                "only code_challenge_method=S256 is supported",
-            )
-        }
+    let public = integration.client_type == ClientType::Public;
+    if let Err(why) = check_pkce(challenge.as_deref(), method.as_deref(), public) {
+        return fail("invalid_request", why);
     }
 
     Ok(Ok(ValidRequest {

@@ -10,17 +10,20 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
+use crate::api;
 use crate::api::bearer;
 use crate::api::users::bot_user;
 use crate::crypto;
 use crate::db;
 use crate::db::queries::integrations;
-use crate::error::AppError;
+use crate::error::{AppError, AppResult};
 use crate::http::errors::HtmlError;
 use crate::oauth::authorize::redirect_with;
-use crate::oauth::client::{self, Params, Presented};
+use crate::oauth::client::{Params, Presented};
+use crate::oauth::client_auth::authenticate_client;
 use crate::oauth::token;
 use crate::state::AppState;
+use serde_json::Value;
 
 use crate::domain::demo::{partner_redirect_uri, PARTNER_CLIENT_ID};
 
@@ -121,6 +124,53 @@ pub async fn view_partner_start_get(state: web::Data<AppState>) -> Result<HttpRe
     Ok(resp)
 }
 
+/// The token response, the bot user and the page titles it can see; or why not.
+type Exchanged = Result<(Value, Value, Vec<String>), String>;
+
+/// What the partner does with its code, in process but through the same
+/// doors as any client: client authentication behind the throttle, the
+/// token endpoint's grant, then the API's view of the new token.
+fn exchange(
+    c: &mut crate::db::Conn,
+    st: &AppState,
+    ip: &str,
+    code: &str,
+    redirect_uri: &str,
+    verifier: &str,
+) -> AppResult<Exchanged> {
+    let who = Presented {
+        client_id: PARTNER_CLIENT_ID.into(),
+        secret: None,
+        basic: false,
+    };
+    let integration = match authenticate_client(c, &st.config.security, &who, ip)? {
+        Ok(i) => i,
+        Err(e) => return Ok(Err(e.to_string())),
+    };
+    let params = Params::from_pairs(&[
+        ("grant_type", "authorization_code"),
+        ("code", code),
+        ("redirect_uri", redirect_uri),
+        ("code_verifier", verifier),
+    ]);
+    let body = match token::grant(c, &st.config, &st.keys, &integration, &params)? {
+        Ok(b) => b,
+        Err(e) => return Ok(Err(e.to_string())),
+    };
+    let access = body["access_token"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let (me, pages) = match bearer::resolve(c, &st.keys, &access)? {
+        Some(bot) => (bot_user(c, &bot)?, api::pages::shared_titles(c, &bot)?),
+        None => (
+            serde_json::json!({"error": "the new access token was refused"}),
+            Vec::new(),
+        ),
+    };
+    Ok(Ok((body, me, pages)))
+}
+
 #[derive(Deserialize)]
 pub struct Callback {
     code: Option<String>,
@@ -167,54 +217,9 @@ pub async fn view_partner_callback_get(
     let redirect_uri = partner_redirect_uri(&state.config.server.issuer);
     let verifier = verifier.to_string();
     let st = state.clone();
+    let ip = crate::http::peer_ip(&req);
     let outcome = db::run(&state.pool, move |c| {
-        let who = Presented {
-            client_id: PARTNER_CLIENT_ID.into(),
-            secret: None,
-            basic: false,
-        };
-        let integration = match client::authenticate(c, &who)? {
-            Ok(i) => i,
-            Err(e) => return Ok(Err(e.to_string())),
-        };
-        let params = Params::from_pairs(&[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", &redirect_uri),
-            ("code_verifier", &verifier),
-        ]);
-        let body = match token::grant(c, &st.config, &st.keys, &integration, &params)? {
-            Ok(b) => b,
-            Err(e) => return Ok(Err(e.to_string())),
-        };
-        let access = body["access_token"]
-            .as_str()
-            .unwrap_or_default()
-            .to_string();
-        let (me, pages) = match bearer::resolve(c, &st.keys, &access)? {
-            Some(bot) => {
-                let found = crate::db::queries::scope::search(
-                    c,
-                    &bot.connection.id,
-                    &bot.connection.installed_by,
-                    &crate::db::queries::scope::SearchArgs {
-                        query: "",
-                        descending: true,
-                        after: None,
-                        limit: 100,
-                    },
-                )?;
-                (
-                    bot_user(c, &bot)?,
-                    found.into_iter().map(|p| p.page.title).collect(),
-                )
-            }
-            None => (
-                serde_json::json!({"error": "the new access token was refused"}),
-                Vec::new(),
-            ),
-        };
-        Ok(Ok((body, me, pages)))
+        exchange(c, &st, &ip, &code, &redirect_uri, &verifier)
     })
     .await?;
     match outcome {

@@ -1,0 +1,106 @@
+//! `integration add` and `connection add-page`.
+
+use serde_json::json;
+
+use super::{emit, page_id, IntegrationAdd};
+use crate::config::Config;
+use crate::db::models::{ConnectionId, IntegrationKind, Workspace};
+use crate::db::Conn;
+use crate::domain::integrations::{self, Created, NewIntegration};
+use crate::domain::workspaces as ws;
+use crate::domain::{accounts, connections};
+use crate::error::{AppError, AppResult};
+
+/// `integration add`: registers an integration and prints its credentials once.
+pub(super) fn add(c: &mut Conn, config: &Config, a: IntegrationAdd, json: bool) -> AppResult<()> {
+    let (sbox, _) = crate::oauth::keys::load(c, config)?;
+    let workspace = internal_workspace(c, &a)?;
+    let created_by = match &a.created_by {
+        Some(u) => Some(accounts::find_user(c, u)?),
+        None => None,
+    };
+    let kind = if a.internal {
+        IntegrationKind::Internal
+    } else {
+        IntegrationKind::Public
+    };
+    let new = NewIntegration {
+        name: a.name,
+        kind: Some(kind),
+        workspace,
+        redirect_uris: a.redirect_uris,
+        public_client: a.public_client,
+        first_party: a.first_party,
+        capabilities: a.capabilities,
+        website_url: a.website,
+        support_email: a.support_email,
+        developer_name: a.developer,
+        icon: None,
+        created_by,
+        client_id: None,
+    };
+    let created = integrations::register(c, &sbox, new)?;
+    print_created(&created, json);
+    Ok(())
+}
+
+/// The workspace of an `--internal` integration; `--workspace` is refused otherwise.
+fn internal_workspace(c: &mut Conn, a: &IntegrationAdd) -> AppResult<Option<Workspace>> {
+    match &a.workspace {
+        Some(w) if a.internal => Ok(Some(ws::find_workspace(c, w)?)),
+        Some(_) => Err(AppError::invalid(
+            "--workspace applies only to --internal integrations",
+        )),
+        None => Ok(None),
+    }
+}
+
+/// The new integration, with its secret or internal token (shown only now).
+fn print_created(created: &Created, json: bool) {
+    let i = &created.integration;
+    let mut v = json!({
+        "id": i.id, "integration_id": i.id, "name": i.name, "kind": i.kind,
+        "client_id": i.client_id, "client_type": i.client_type, "capabilities": i.capabilities,
+    });
+    let mut human = vec![
+        format!(
+            "Registered {} integration {:?}, id {}",
+            i.kind, i.name, i.id
+        ),
+        format!("Client id:     {}", i.client_id),
+    ];
+    if let Some(s) = &created.client_secret {
+        v["client_secret"] = json!(s);
+        human.push(format!("Client secret: {s}   (shown once; store it now)"));
+    }
+    if let Some(t) = &created.internal_token {
+        v["token"] = json!(t);
+        v["connection_id"] = json!(created.connection_id);
+        human.push(format!("Internal token: {t}"));
+    }
+    emit(json, v, &human);
+}
+
+/// `connection add-page`: shares a page (and its descendants) with a connection.
+pub(super) fn connection_add_page(
+    c: &mut Conn,
+    connection: &str,
+    page: &str,
+    json: bool,
+) -> AppResult<()> {
+    let cid = ConnectionId::parse(connection)
+        .ok_or_else(|| AppError::invalid(format!("{connection:?} is not a connection id")))?;
+    let pid = page_id(page)?;
+    let added = connections::connection_add_page(c, &cid, &pid)?;
+    let line = if added {
+        format!("Shared page {pid} with connection {cid}")
+    } else {
+        format!("Page {pid} was already shared with connection {cid}")
+    };
+    emit(
+        json,
+        json!({"id": cid, "connection_id": cid, "page_id": pid, "added": added}),
+        &[line],
+    );
+    Ok(())
+}
