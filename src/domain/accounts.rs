@@ -214,3 +214,16 @@ pub fn new_session(user: &User, ttl_s: i64) -> (String, Session) {
     };
     (value, session)
 }
+
+/// Ends a session (logout): the row goes, so the cookie is worthless.
+pub fn sign_out(conn: &mut Conn, session_hash: &str) -> AppResult<()> {
+    sessions::delete(conn, session_hash)?;
+    Ok(())
+}
+
+/// A user's name for lists ("Unknown" once they are gone).
+pub fn name_of(conn: &mut Conn, id: &UserId) -> AppResult<String> {
+    Ok(users::by_id(conn, id)?
+        .map(|u| u.name)
+        .unwrap_or_else(|| "Unknown".into()))
+}

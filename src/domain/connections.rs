@@ -11,6 +11,7 @@ use crate::db::models::{
 };
 use crate::db::queries::{connections, integrations, pages, tokens, users};
 use crate::db::{self, Conn};
+use crate::domain::accounts::name_of;
 use crate::domain::audit::{self, Actor, AuditAction};
 use crate::domain::install_policy;
 use crate::domain::integrations::{register, Created, NewIntegration};
@@ -23,12 +24,6 @@ pub struct Listed {
     pub integration: Integration,
     pub installer: String,
     pub can_manage: bool,
-}
-
-fn name_of(c: &mut Conn, id: &UserId) -> AppResult<String> {
-    Ok(users::by_id(c, id)?
-        .map(|u| u.name)
-        .unwrap_or_else(|| "Unknown".into()))
 }
 
 fn may_manage(role: Role, actor: &UserId, connection: &Connection) -> bool {

@@ -237,3 +237,8 @@ fn seed_world(conn: &mut Conn, sbox: &SecretBox, issuer: &str) -> AppResult<()> 
     crate::domain::connections::connection_add_page(conn, &conn_id, &eng.id)?;
     Ok(())
 }
+
+/// Whether the demo partner is registered here (it is seeded with the demo world).
+pub fn partner_installed(conn: &mut Conn) -> AppResult<bool> {
+    Ok(iq::by_client_id(conn, PARTNER_CLIENT_ID)?.is_some())
+}

@@ -263,3 +263,8 @@ pub fn first_owner(conn: &mut Conn, ws: &Workspace) -> AppResult<User> {
         .ok_or_else(|| AppError::invalid("the workspace has no owner"))?;
     crate::domain::accounts::find_user(conn, id.as_str())
 }
+
+/// The pages of `ws` that `user` can see, in tree order.
+pub fn tree_for(conn: &mut Conn, ws: &WorkspaceId, user: &UserId) -> AppResult<Vec<TreeRow>> {
+    Ok(visible_tree(pages::in_workspace(conn, ws)?, user))
+}

@@ -3,9 +3,8 @@
 //! and the small formatting helpers the pages share.
 
 use crate::db::models::{Page, PageId, Role, UserId, Visibility, Workspace, WorkspaceId};
-use crate::db::queries::{pages, workspaces};
 use crate::db::Conn;
-use crate::domain::workspaces::{visible_tree, TreeRow};
+use crate::domain::workspaces::{self, TreeRow};
 use crate::error::AppResult;
 use crate::http::extract::{CurrentUser, Member};
 
@@ -59,8 +58,8 @@ fn load_for(
     role: Role,
     current: Option<&PageId>,
 ) -> AppResult<Layout> {
-    let switcher = workspaces::for_user(c, &user.user.id)?;
-    let tree = visible_tree(pages::in_workspace(c, &workspace.id)?, &user.user.id);
+    let switcher = workspaces::of_user(c, &user.user.id)?;
+    let tree = workspaces::tree_for(c, &workspace.id, &user.user.id)?;
     let shell = Shell {
         user_name: user.user.name.clone(),
         user_email: user.user.email.clone(),
@@ -96,7 +95,7 @@ pub fn load_any(
     user: &CurrentUser,
     preferred: Option<&WorkspaceId>,
 ) -> AppResult<Shell> {
-    let mine = workspaces::for_user(c, &user.user.id)?;
+    let mine = workspaces::of_user(c, &user.user.id)?;
     let pick = preferred
         .and_then(|p| mine.iter().find(|(w, _)| &w.id == p))
         .or(mine.first());
@@ -165,7 +164,5 @@ pub fn format_time(unix: i64) -> String {
 
 /// A user's name for a list ("Unknown" once they are gone).
 pub fn user_name(c: &mut Conn, id: &UserId) -> AppResult<String> {
-    Ok(crate::db::queries::users::by_id(c, id)?
-        .map(|u| u.name)
-        .unwrap_or_else(|| "Unknown".into()))
+    crate::domain::accounts::name_of(c, id)
 }

@@ -15,7 +15,6 @@ use crate::api::bearer;
 use crate::api::users::bot_user;
 use crate::crypto;
 use crate::db;
-use crate::db::queries::integrations;
 use crate::error::{AppError, AppResult};
 use crate::http::errors::HtmlError;
 use crate::oauth::authorize::redirect_with;
@@ -52,10 +51,7 @@ pub struct PartnerView {
 
 /// The partner exists only while the demo world does.
 async fn enabled(state: &web::Data<AppState>) -> Result<(), HtmlError> {
-    let found = db::run(&state.pool, |c| {
-        Ok(integrations::by_client_id(c, PARTNER_CLIENT_ID)?.is_some())
-    })
-    .await?;
+    let found = db::run(&state.pool, |c| crate::domain::demo::partner_installed(c)).await?;
     if found {
         Ok(())
     } else {

@@ -5,7 +5,8 @@ use actix_web::http::header;
 use actix_web::{web, HttpResponse};
 use askama::Template;
 
-use crate::db::{self, queries::workspaces};
+use crate::db;
+use crate::domain::workspaces;
 use crate::http::errors::HtmlError;
 use crate::http::extract::CurrentUser;
 use crate::http::html;
@@ -24,7 +25,7 @@ pub async fn view_home_get(
     user: CurrentUser,
 ) -> Result<HttpResponse, HtmlError> {
     let uid = user.user.id.clone();
-    let list = db::run(&state.pool, move |c| Ok(workspaces::for_user(c, &uid)?)).await?;
+    let list = db::run(&state.pool, move |c| workspaces::of_user(c, &uid)).await?;
     match list.first() {
         Some((ws, _)) => Ok(HttpResponse::SeeOther()
             .insert_header((header::LOCATION, format!("/w/{}", ws.id)))

@@ -6,7 +6,6 @@ use askama::Template;
 use serde::Deserialize;
 
 use crate::crypto;
-use crate::db::queries::sessions;
 use crate::db::{self};
 use crate::domain::accounts::{self, LoginOutcome};
 use crate::error::AppError;
@@ -120,7 +119,7 @@ pub async fn view_logout_post(
     _form: CsrfForm<NoFields>,
 ) -> Result<HttpResponse, HtmlError> {
     let hash = user.session.id_hash.clone();
-    db::run(&state.pool, move |c| Ok(sessions::delete(c, &hash)?)).await?;
+    db::run(&state.pool, move |c| accounts::sign_out(c, &hash)).await?;
     let mut gone = session_cookie(state.config.issuer_is_https(), String::new(), None);
     gone.make_removal();
     let mut resp = see_other("/login");
