@@ -51,7 +51,7 @@ pub struct PartnerView {
 
 /// The partner exists only while the demo world does.
 async fn enabled(state: &web::Data<AppState>) -> Result<(), HtmlError> {
-    let found = db::run(&state.pool, |c| crate::domain::demo::partner_installed(c)).await?;
+    let found = db::run(&state.pool, crate::domain::demo::partner_installed).await?;
     if found {
         Ok(())
     } else {
