@@ -93,7 +93,7 @@ pub fn page_object(issuer: &str, p: &Page, trashed: bool) -> Value {
     })
 }
 
-fn block_object(c: &mut Conn, s: &ScopedPage) -> AppResult<Value> {
+fn block_object(c: &mut Conn, bot: &Bot, s: &ScopedPage) -> AppResult<Value> {
     let p = &s.page;
     Ok(json!({
         "object": "block",
@@ -103,7 +103,7 @@ fn block_object(c: &mut Conn, s: &ScopedPage) -> AppResult<Value> {
         "last_edited_time": iso(p.last_edited_at),
         "created_by": { "object": "user", "id": p.created_by },
         "last_edited_by": { "object": "user", "id": p.created_by },
-        "has_children": scope::has_children(c, &p.id)?,
+        "has_children": scope::has_children(c, &bot.connection.id, &bot.connection.installed_by, &p.id)?,
         "archived": false,
         "in_trash": false,
         "type": "child_page",
@@ -363,7 +363,7 @@ pub async fn get_block_children(
             })?;
         let mut results = Vec::new();
         for s in &shown {
-            results.push(block_object(c, s)?);
+            results.push(block_object(c, &bot, s)?);
         }
         Ok(Some(json!({
             "object": "list",

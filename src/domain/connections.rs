@@ -7,7 +7,7 @@
 use crate::crypto::SecretBox;
 use crate::db::models::{
     now, Connection, ConnectionId, ConnectionPage, ConnectionStatus, Integration, IntegrationId,
-    IntegrationKind, Page, PageId, Role, UserId, Workspace, WorkspaceId,
+    IntegrationKind, Page, PageId, Role, UserId, Visibility, Workspace, WorkspaceId,
 };
 use crate::db::queries::{connections, integrations, pages, tokens, users};
 use crate::db::{self, Conn};
@@ -15,7 +15,7 @@ use crate::domain::accounts::name_of;
 use crate::domain::audit::{self, Actor, AuditAction};
 use crate::domain::install_policy;
 use crate::domain::integrations::{register, Created, NewIntegration};
-use crate::domain::workspaces::chain_visible_to;
+use crate::domain::workspaces::{chain_trashed, chain_visible_to};
 use crate::error::{AppError, AppResult};
 
 /// A connection as a list shows it.
@@ -24,6 +24,8 @@ pub struct Listed {
     pub integration: Integration,
     pub installer: String,
     pub can_manage: bool,
+    /// Why the viewer may not copy this internal integration's token.
+    pub token_withheld: Option<String>,
 }
 
 fn may_manage(role: Role, actor: &UserId, connection: &Connection) -> bool {
@@ -42,7 +44,12 @@ pub fn list(
     let only = (mine || role != Role::Owner).then_some(viewer);
     let mut out = Vec::new();
     for (connection, integration) in connections::active_in_workspace(c, ws, only)? {
+        let token_withheld = match integration.kind {
+            IntegrationKind::Internal => token_withheld(c, &connection, viewer)?,
+            IntegrationKind::Public => None,
+        };
         out.push(Listed {
+            token_withheld,
             installer: name_of(c, &connection.installed_by)?,
             can_manage: may_manage(role, viewer, &connection),
             connection,
@@ -135,6 +142,9 @@ pub fn retrieve_token(
         ));
     }
     let (connection, integration) = manageable(c, ws, actor, role, id)?;
+    if let Some(why) = token_withheld(c, &connection, actor)? {
+        return Err(AppError::Forbidden(why));
+    }
     let token = reveal_token(c, sbox, &connection, actor, &integration.name)?.ok_or_else(|| {
         AppError::invalid(
             "This connection is not an internal integration; it has no token to copy.",
@@ -267,13 +277,17 @@ pub fn on_page(
         return Ok(out);
     };
     for (connection, integration) in connections::active_in_workspace(c, ws, None)? {
-        // A connection reaches only what its installer can see.
+        // A connection can never reach what its installer cannot see.
         if !chain_visible_to(chain, &connection.installed_by) {
             continue;
         }
-        let shared = connections::page_ids(c, &connection.id)?;
-        let via = chain.iter().find(|p| shared.contains(&p.id)).cloned();
+        let shares = connections::shares(c, &connection.id)?;
         let can_manage = may_manage(role, viewer, &connection);
+        let via = match reached_through(chain, &shares, &connection.installed_by) {
+            Some(p) => Some(p.clone()),
+            None if can_manage => None,
+            None => continue,
+        };
         let row = OnPage {
             installer: name_of(c, &connection.installed_by)?,
             name: integration.name,
@@ -283,11 +297,64 @@ pub fn on_page(
         };
         match via {
             Some(_) => out.reaching.push(row),
-            None if can_manage => out.addable.push(row),
-            None => {}
+            None => out.addable.push(row),
         }
     }
     Ok(out)
+}
+
+/// Whether a share reaches as far as its page: a workspace page always; a
+/// private one only when its creator shared it into a connection they
+/// installed (SECURITY: no one else's private page reaches a bot whose
+/// token others may hold).
+fn share_counts(page: &Page, share: &ConnectionPage, installer: &UserId) -> bool {
+    page.visibility == Visibility::Workspace
+        || (page.created_by == share.added_by && &page.created_by == installer)
+}
+
+/// The shared page through which a connection reaches `chain[0]` (the page
+/// first, then its ancestors), if it does: the nearest shared page, with no
+/// private page between it and the page (sharing never carries private
+/// descendants along). The same rule as `db::queries::scope`.
+pub fn reached_through<'a>(
+    chain: &'a [Page],
+    shares: &[ConnectionPage],
+    installer: &UserId,
+) -> Option<&'a Page> {
+    for p in chain {
+        if let Some(share) = shares.iter().find(|s| s.page_id == p.id) {
+            return share_counts(p, share, installer).then_some(p);
+        }
+        if p.visibility == Visibility::Private {
+            return None;
+        }
+    }
+    None
+}
+
+/// Why someone other than the installer may not hold this connection's
+/// token, if so: it reaches a private page of someone else (a shared page
+/// in, or under, another user's private page).
+pub fn token_withheld(
+    c: &mut Conn,
+    connection: &Connection,
+    actor: &UserId,
+) -> AppResult<Option<String>> {
+    if &connection.installed_by == actor {
+        return Ok(None);
+    }
+    for id in connections::page_ids(c, &connection.id)? {
+        let chain = pages::with_ancestors(c, &id)?;
+        if chain
+            .iter()
+            .any(|p| p.visibility == Visibility::Private && &p.created_by != actor)
+        {
+            return Ok(Some(
+                "This connection can read a private page of the person who added it, so only they can copy its token.".into(),
+            ));
+        }
+    }
+    Ok(None)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -395,9 +462,7 @@ fn check_member(
     in_workspace: bool,
     connection: &Connection,
 ) -> AppResult<()> {
-    let visible = in_workspace
-        && chain.first().is_some_and(|p| !p.in_trash)
-        && chain_visible_to(chain, by.user);
+    let visible = in_workspace && !chain_trashed(chain) && chain_visible_to(chain, by.user);
     if !visible {
         return Err(AppError::NotFound);
     }

@@ -13,7 +13,7 @@ use crate::db::queries::{connections, integrations, oauth as q, pages, workspace
 use crate::db::{self, Conn};
 use crate::domain::audit::{self, Actor, AuditAction};
 use crate::domain::install_policy;
-use crate::domain::workspaces::{chain_visible_to, role_in, visible_tree, TreeRow};
+use crate::domain::workspaces::{chain_trashed, chain_visible_to, role_in, visible_tree, TreeRow};
 use crate::error::{AppError, AppResult};
 
 /// An authorization request that passed every protocol check.
@@ -246,7 +246,9 @@ fn shareable(
         let id = PageId::parse(raw).ok_or_else(forged)?;
         let chain = pages::with_ancestors(conn, &id)?;
         let ok = chain.first().is_some_and(|p| {
-            p.workspace_id == workspace.id && !p.in_trash && chain_visible_to(&chain, user)
+            p.workspace_id == workspace.id
+                && !chain_trashed(&chain)
+                && chain_visible_to(&chain, user)
         });
         if !ok {
             return Err(forged());

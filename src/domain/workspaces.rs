@@ -162,6 +162,12 @@ pub fn chain_visible_to(chain: &[Page], user: &UserId) -> bool {
         .all(|p| p.visibility != Visibility::Private || &p.created_by == user)
 }
 
+/// Whether the page or any of its ancestors is in the trash: a page under a
+/// trashed page is trashed for every reader.
+pub fn chain_trashed(chain: &[Page]) -> bool {
+    chain.iter().any(|p| p.in_trash)
+}
+
 /// The user's role in the workspace, or NotFound: a workspace one is not in
 /// does not exist as far as they are told.
 pub fn role_in(conn: &mut Conn, ws: &WorkspaceId, user: &UserId) -> AppResult<(Workspace, Role)> {
@@ -230,9 +236,9 @@ pub fn page_for(
     id: &PageId,
 ) -> AppResult<SeenPage> {
     let chain = pages::with_ancestors(conn, id)?;
-    let visible = chain
-        .first()
-        .is_some_and(|p| &p.workspace_id == ws && !p.in_trash && chain_visible_to(&chain, user));
+    let visible = chain.first().is_some_and(|p| {
+        &p.workspace_id == ws && !chain_trashed(&chain) && chain_visible_to(&chain, user)
+    });
     if !visible {
         return Err(AppError::NotFound);
     }

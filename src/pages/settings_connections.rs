@@ -30,6 +30,8 @@ pub struct ConnectionRow {
     pub website: Option<String>,
     pub support_email: Option<String>,
     pub can_manage: bool,
+    /// Why this viewer may not copy the internal integration's token.
+    pub token_withheld: Option<String>,
 }
 
 /// One public integration in **+ Add connection**: a link that starts the
@@ -156,6 +158,7 @@ fn rows(c: &mut Conn, m: &Member, mine: bool) -> AppResult<Vec<ConnectionRow>> {
             website: l.integration.website_url,
             support_email: l.integration.support_email,
             can_manage: l.can_manage,
+            token_withheld: l.token_withheld,
             name: l.integration.name,
         })
         .collect())

@@ -44,6 +44,14 @@ pub fn page_ids(conn: &mut Conn, id: &ConnectionId) -> QueryResult<Vec<PageId>> 
         .load(conn)
 }
 
+/// The pages shared with a connection, with who shared each.
+pub fn shares(conn: &mut Conn, id: &ConnectionId) -> QueryResult<Vec<ConnectionPage>> {
+    connection_pages::table
+        .filter(connection_pages::connection_id.eq(id))
+        .select(ConnectionPage::as_select())
+        .load(conn)
+}
+
 /// The connection this user installed for this integration in this workspace.
 pub fn find_installed(
     conn: &mut Conn,

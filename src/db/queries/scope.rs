@@ -1,7 +1,9 @@
-//! What a connection can see: the pages shared with it and their
-//! descendants, minus other users' private subtrees, in one recursive query
-//! (plain SQL that SQLite and PostgreSQL both run). `trashed` is true when the
-//! page or an ancestor inside the shared tree is in the trash.
+//! What a connection can see, in one recursive query (plain SQL that SQLite
+//! and PostgreSQL both run): the pages shared with it and their descendants.
+//! A private page reaches a connection only when its creator shared that
+//! page itself (and installed the connection); sharing a page never carries
+//! private descendants along. `trashed` is true when the page or any
+//! ancestor — inside the shared tree or above it — is in the trash.
 
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bool, Text};
@@ -25,12 +27,19 @@ fn visible(conn: &Conn) -> String {
     VISIBLE.replace("BOOL_OR", crate::db::bool_or_sql(conn))
 }
 
-const VISIBLE: &str = "WITH RECURSIVE visible(id, trashed) AS ( \
-       SELECT p.id, p.in_trash FROM connection_pages cp JOIN pages p ON p.id = cp.page_id \
-        WHERE cp.connection_id = $1 AND (p.visibility = 'workspace' OR p.created_by = $2) \
+const VISIBLE: &str = "WITH RECURSIVE roots(id, anc, trashed, depth) AS ( \
+       SELECT p.id, p.parent_id, p.in_trash, 0 FROM connection_pages cp JOIN pages p ON p.id = cp.page_id \
+        WHERE cp.connection_id = $1 \
+          AND (p.visibility = 'workspace' OR (p.created_by = cp.added_by AND p.created_by = $2)) \
+       UNION ALL \
+       SELECT r.id, a.parent_id, (r.trashed OR a.in_trash), r.depth + 1 FROM roots r JOIN pages a ON a.id = r.anc \
+        WHERE r.depth < 64 \
+     ), \
+     visible(id, trashed) AS ( \
+       SELECT id, BOOL_OR(trashed) FROM roots GROUP BY id \
        UNION \
        SELECT p.id, (v.trashed OR p.in_trash) FROM pages p JOIN visible v ON p.parent_id = v.id \
-        WHERE (p.visibility = 'workspace' OR p.created_by = $2) \
+        WHERE p.visibility = 'workspace' \
      ), \
      scoped(id, trashed) AS (SELECT id, BOOL_OR(trashed) FROM visible GROUP BY id) ";
 
@@ -140,15 +149,29 @@ pub fn children(
     .load(conn)
 }
 
-/// Whether a page has children at all (for `has_children`).
-pub fn has_children(conn: &mut Conn, id: &PageId) -> QueryResult<bool> {
-    use crate::db::schema::pages;
-    diesel::select(diesel::dsl::exists(
-        pages::table
-            .filter(pages::parent_id.eq(id))
-            .filter(pages::in_trash.eq(false)),
+/// Whether a page has children this connection can see (`has_children`):
+/// children it cannot see are not counted, so their existence stays hidden.
+pub fn has_children(
+    conn: &mut Conn,
+    c: &ConnectionId,
+    installer: &UserId,
+    id: &PageId,
+) -> QueryResult<bool> {
+    #[derive(QueryableByName)]
+    struct Found {
+        #[diesel(sql_type = BigInt)]
+        n: i64,
+    }
+    let found: Found = diesel::sql_query(format!(
+        "{} SELECT COUNT(*) AS n FROM scoped JOIN pages ON pages.id = scoped.id \
+         WHERE pages.parent_id = $3 AND scoped.trashed = FALSE",
+        visible(conn)
     ))
-    .get_result(conn)
+    .bind::<Text, _>(c.as_str())
+    .bind::<Text, _>(installer.as_str())
+    .bind::<Text, _>(id.as_str())
+    .get_result(conn)?;
+    Ok(found.n > 0)
 }
 
 /// Updates a page's title and trash flag.
