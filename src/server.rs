@@ -104,7 +104,15 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         )
         .route(
             "/w/{workspace_id}/p/{page_id}/connections/add",
+            web::get().to(page_menu::view_page_connection_add_get),
+        )
+        .route(
+            "/w/{workspace_id}/p/{page_id}/connections/add",
             web::post().to(page_menu::view_page_connection_add_post),
+        )
+        .route(
+            "/w/{workspace_id}/p/{page_id}/connections/remove",
+            web::get().to(page_menu::view_page_connection_remove_get),
         )
         .route(
             "/w/{workspace_id}/p/{page_id}/connections/remove",

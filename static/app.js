@@ -9,7 +9,43 @@
   document.addEventListener("keydown", function (e) {
     if (e.key === "Escape") {
       document.querySelectorAll("details.switcher[open]").forEach(function (d) { d.removeAttribute("open"); });
+      var nav = document.getElementById("nav-open");
+      if (nav) nav.checked = false;
     }
+  });
+
+  // Menus stay inside the viewport: one that would cross the left edge is
+  // anchored on its left instead; arrow keys move between its items.
+  document.querySelectorAll("details.switcher").forEach(function (d) {
+    var menu = d.querySelector(".menu");
+    if (!menu) return;
+    d.addEventListener("toggle", function () {
+      if (!d.open) return;
+      menu.classList.remove("flip-left");
+      if (menu.getBoundingClientRect().left < 8) menu.classList.add("flip-left");
+    });
+    menu.addEventListener("keydown", function (e) {
+      if (e.key !== "ArrowDown" && e.key !== "ArrowUp") return;
+      var items = Array.prototype.filter.call(
+        menu.querySelectorAll("a, button, input, select"),
+        function (el) { return !el.disabled && el.offsetParent !== null; });
+      if (!items.length) return;
+      var i = items.indexOf(document.activeElement);
+      i = e.key === "ArrowDown" ? (i + 1) % items.length : (i <= 0 ? items.length - 1 : i - 1);
+      items[i].focus();
+      e.preventDefault();
+    });
+  });
+
+  // The Menu button on phones answers Enter and Space like a button.
+  document.querySelectorAll(".nav-toggle").forEach(function (t) {
+    t.addEventListener("keydown", function (e) {
+      if (e.key === "Enter" || e.key === " ") {
+        var nav = document.getElementById(t.getAttribute("for"));
+        if (nav) nav.checked = !nav.checked;
+        e.preventDefault();
+      }
+    });
   });
 
   // Page picker: filter by title, keep the count of selected pages.

@@ -274,3 +274,27 @@ pub fn first_owner(conn: &mut Conn, ws: &Workspace) -> AppResult<User> {
 pub fn tree_for(conn: &mut Conn, ws: &WorkspaceId, user: &UserId) -> AppResult<Vec<TreeRow>> {
     Ok(visible_tree(pages::in_workspace(conn, ws)?, user))
 }
+
+/// How many sub-pages sharing `page` carries along, out of a visible tree in
+/// tree order: its descendants, less private ones and theirs (sharing never
+/// carries a private page, `db::queries::scope`).
+pub fn carried_with(rows: &[TreeRow], page: &PageId) -> usize {
+    let Some(at) = rows.iter().position(|r| &r.page.id == page) else {
+        return 0;
+    };
+    let depth = rows[at].depth;
+    let mut count = 0;
+    let mut skip_below: Option<usize> = None;
+    for r in rows[at + 1..].iter().take_while(|r| r.depth > depth) {
+        if skip_below.is_some_and(|d| r.depth > d) {
+            continue;
+        }
+        skip_below = None;
+        if r.page.visibility == Visibility::Private {
+            skip_below = Some(r.depth);
+            continue;
+        }
+        count += 1;
+    }
+    count
+}

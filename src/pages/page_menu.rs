@@ -4,17 +4,19 @@
 //! or through an ancestor, shown as "via ‹ancestor›".
 
 use actix_web::{web, HttpResponse};
+use askama::Template;
 use serde::Deserialize;
 
 use crate::db::models::{ConnectionId, Page, PageId};
 use crate::db::Conn;
 use crate::domain::connections::{self, ByMember, OnPage, PageChange};
+use crate::domain::workspaces;
 use crate::error::AppResult;
 use crate::http::errors::HtmlError;
 use crate::http::extract::Member;
 use crate::http::form::CsrfForm;
-use crate::http::layout::display_title;
-use crate::http::see_other;
+use crate::http::layout::{self, display_title, Shell};
+use crate::http::{html, see_other};
 use crate::state::AppState;
 
 /// A connection in the menu.
@@ -61,6 +63,90 @@ pub struct MenuFields {
     connection_id: Option<String>,
 }
 
+#[derive(Template)]
+#[template(path = "workspace/confirm_page_connection.html")]
+pub struct ConfirmView {
+    pub shell: Shell,
+    pub adding: bool,
+    pub page_id: String,
+    pub page_title: String,
+    pub connection_id: String,
+    pub name: String,
+    /// What will happen, in a sentence.
+    pub reach: String,
+}
+
+/// "Product and its 2 sub-pages".
+pub fn page_and_subpages(title: &str, carried: usize) -> String {
+    match carried {
+        0 => title.to_string(),
+        1 => format!("{title} and its sub-page"),
+        n => format!("{title} and its {n} sub-pages"),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct ConfirmQuery {
+    connection_id: Option<ConnectionId>,
+}
+
+/// The confirmation before a page-level change: what the connection will
+/// (no longer) see. Nothing changes until its button is pressed.
+async fn confirm(
+    state: web::Data<AppState>,
+    m: Member,
+    path: web::Path<PagePath>,
+    q: web::Query<ConfirmQuery>,
+    change: PageChange,
+) -> Result<HttpResponse, HtmlError> {
+    let page = path.into_inner().page_id;
+    let id = q.into_inner().connection_id.ok_or(HtmlError::NotFound)?;
+    let view = crate::db::run(&state.pool, move |c| {
+        let seen = workspaces::page_for(c, &m.workspace.id, &m.user.user.id, &page)?;
+        let (connection, integration) =
+            connections::manageable(c, &m.workspace.id, &m.user.user.id, m.role, &id)?;
+        let l = layout::load(c, &m, Some(&page))?;
+        let title = display_title(&seen.chain[0].title);
+        let what = page_and_subpages(&title, workspaces::carried_with(&l.tree, &page));
+        let reach = match change {
+            PageChange::Share => format!("{} will see {what}.", integration.name),
+            PageChange::Unshare => format!(
+                "{} will no longer see {what}; the connection stays.",
+                integration.name
+            ),
+        };
+        Ok(ConfirmView {
+            shell: l.shell,
+            adding: change == PageChange::Share,
+            page_id: page.to_string(),
+            page_title: title,
+            connection_id: connection.id.to_string(),
+            name: integration.name,
+            reach,
+        })
+    })
+    .await?;
+    Ok(html(view.render()?))
+}
+
+pub async fn view_page_connection_add_get(
+    state: web::Data<AppState>,
+    m: Member,
+    path: web::Path<PagePath>,
+    q: web::Query<ConfirmQuery>,
+) -> Result<HttpResponse, HtmlError> {
+    confirm(state, m, path, q, PageChange::Share).await
+}
+
+pub async fn view_page_connection_remove_get(
+    state: web::Data<AppState>,
+    m: Member,
+    path: web::Path<PagePath>,
+    q: web::Query<ConfirmQuery>,
+) -> Result<HttpResponse, HtmlError> {
+    confirm(state, m, path, q, PageChange::Unshare).await
+}
+
 async fn change(
     state: web::Data<AppState>,
     form: CsrfForm<MenuFields>,
@@ -75,7 +161,11 @@ async fn change(
         .as_deref()
         .and_then(ConnectionId::parse)
         .ok_or(HtmlError::NotFound)?;
-    let back = format!("/w/{}/p/{page}", m.workspace.id);
+    let done = match change {
+        PageChange::Share => "added",
+        PageChange::Unshare => "removed",
+    };
+    let back = format!("/w/{}/p/{page}?{done}={id}", m.workspace.id);
     crate::db::run(&state.pool, move |c| {
         let by = ByMember {
             workspace: &m.workspace,

@@ -42,6 +42,34 @@ pub struct PageView {
     pub children: Vec<TreeItem>,
     pub menu: Menu,
     pub shell_page_id: String,
+    pub flash: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct PageQuery {
+    /// A connection just added to or removed from this page.
+    added: Option<String>,
+    removed: Option<String>,
+}
+
+/// The flash after a page-menu change, naming the connection from the menu
+/// itself (never text from the address bar).
+fn flash(q: &PageQuery, menu: &Menu, title: &str, carried: usize) -> Option<String> {
+    let name = |id: &str| {
+        menu.reaching
+            .iter()
+            .chain(menu.addable.iter())
+            .find(|i| i.connection_id == id)
+            .map(|i| i.name.clone())
+    };
+    let what = page_menu::page_and_subpages(title, carried);
+    if let Some(n) = q.added.as_deref().and_then(name) {
+        return Some(format!("{n} can now see {what}."));
+    }
+    q.removed
+        .as_deref()
+        .and_then(name)
+        .map(|n| format!("{n} no longer sees {what}; the connection stays."))
 }
 
 pub async fn view_workspace_get(
@@ -71,8 +99,10 @@ pub async fn view_page_get(
     state: web::Data<AppState>,
     m: Member,
     path: web::Path<PagePath>,
+    q: web::Query<PageQuery>,
 ) -> Result<HttpResponse, HtmlError> {
     let id = path.into_inner().page_id;
+    let q = q.into_inner();
     let view = db::run(&state.pool, move |c| {
         let seen = workspaces::page_for(c, &m.workspace.id, &m.user.user.id, &id)?;
         let menu = page_menu::menu(c, &m, &seen.chain)?;
@@ -87,9 +117,16 @@ pub async fn view_page_get(
             href: format!("/w/{}/p/{}", ws.id, p.id),
             title: display_title(&p.title),
         }));
+        let title = display_title(&page.title);
         Ok(PageView {
+            flash: flash(
+                &q,
+                &menu,
+                &title,
+                workspaces::carried_with(&l.tree, &page.id),
+            ),
             crumbs,
-            title: display_title(&page.title),
+            title,
             private: seen.private,
             created_by: seen.author,
             created_on: format_date(page.created_at),

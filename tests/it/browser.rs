@@ -57,6 +57,11 @@ fn free_port() -> u16 {
 
 impl Driver {
     fn start() -> Driver {
+        Self::start_sized(1280, 800)
+    }
+
+    /// A browser window of this size (390 × 844 is a phone).
+    fn start_sized(width: u32, height: u32) -> Driver {
         let port = free_port();
         let child = Command::new("chromedriver")
             .arg(format!("--port={port}"))
@@ -78,7 +83,7 @@ impl Driver {
                 "binary": "/usr/bin/chromium",
                 "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                          "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
-                         "--window-size=1280,800", format!("--user-data-dir={}", profile.path().display())]
+                         format!("--window-size={width},{height}"), format!("--user-data-dir={}", profile.path().display())]
             }),
         );
         let connector = hyper_util::client::legacy::connect::HttpConnector::new();
@@ -533,19 +538,80 @@ fn browser_page_menu_add_connections_then_disconnect() {
     d.click("//summary[@aria-label='Page menu']");
     d.find("//p[normalize-space()='Add connections']");
     d.screenshot("page-menu");
-    d.click("//button[.//span[@class='conn-title' and normalize-space()='Partner <b>App</b>']]");
+    d.click("//a[.//span[@class='conn-title' and normalize-space()='Partner <b>App</b>']]");
+    // A confirmation says what will happen; nothing changed yet.
+    d.find("//h1[normalize-space()='Add Partner <b>App</b> to Roadmap?']");
+    d.find("//p[normalize-space()='Partner <b>App</b> will see Roadmap.']");
+    d.screenshot("page-menu-confirm-add");
+    assert_eq!(api(fx.roadmap.id.as_str()), 404);
+    d.click_label("Add connection");
     wait_for(
         || api(fx.roadmap.id.as_str()) == 200,
         "added through the menu",
     );
-    // The reloaded page lists the connection with its Disconnect button.
-    d.find("//ul[@class='reach-list']//button[normalize-space()='Disconnect']");
+    assert_eq!(
+        d.text("//p[@class='flash']"),
+        "Partner <b>App</b> can now see Roadmap."
+    );
+    // The reloaded page lists the connection with its Disconnect link.
+    d.find("//ul[@class='reach-list']//a[normalize-space()='Disconnect']");
     d.click("//summary[@aria-label='Page menu']");
-    d.click("//button[normalize-space()='Disconnect']");
+    d.click("//ul[@class='reach-list']//a[normalize-space()='Disconnect']");
+    d.find("//h1[normalize-space()='Disconnect Partner <b>App</b> from Roadmap?']");
+    assert!(d
+        .text("//main//p[contains(., 'the connection stays')]")
+        .starts_with("Partner <b>App</b> will no longer see Roadmap; the connection stays."));
+    d.click_label("Disconnect from this page");
     wait_for(
         || api(fx.roadmap.id.as_str()) == 404,
         "disconnected through the menu",
     );
+    assert_eq!(
+        d.text("//p[@class='flash']"),
+        "Partner <b>App</b> no longer sees Roadmap; the connection stays."
+    );
+}
+
+#[test]
+fn browser_phone_navigates_through_the_menu_button_and_menus_stay_on_screen() {
+    let fx = crate::authorize::fixture();
+    crate::api::connect(&fx, "ada@example.com", fx.acme.id.as_str(), &[&fx.eng]);
+    let d = Driver::start_sized(390, 844);
+    d.goto(&fx.srv.url("/login"));
+    d.fill("Email", "ada@example.com");
+    d.fill("Password", PASSWORD);
+    d.click_label("Log in");
+    d.find("//main//h1[normalize-space()='Acme Corp']");
+    let left = |d: &Driver, css: &str| -> f64 {
+        d.rt.block_on(d.c().execute(
+            &format!("return document.querySelector({css:?}).getBoundingClientRect().left"),
+            vec![],
+        ))
+        .expect("script")
+        .as_f64()
+        .expect("number")
+    };
+    // The sidebar is a drawer behind the Menu button.
+    d.screenshot("phone-home");
+    d.click("//label[normalize-space()='Menu']");
+    d.screenshot("phone-menu-open");
+    d.click("//aside[@aria-label='Sidebar']//a[normalize-space()='Settings & members']");
+    d.find("//main//h1[normalize-space()='Settings & members']");
+    // Each row's ••• menu opens inside the viewport.
+    d.click("//summary[starts-with(@aria-label, 'Actions for')]");
+    assert!(left(&d, "details[open] .menu") >= 0.0, "row menu on screen");
+    d.screenshot("phone-row-menu");
+    // So does the page ••• menu, reached through the drawer.
+    d.click("//label[normalize-space()='Menu']");
+    d.click("//aside[@aria-label='Sidebar']//a[normalize-space()='Roadmap']");
+    d.find("//main//h1[normalize-space()='Roadmap']");
+    d.click("//summary[@aria-label='Page menu']");
+    d.find("//p[normalize-space()='Add connections']");
+    assert!(
+        left(&d, "details.page-menu .menu") >= 0.0,
+        "page menu on screen"
+    );
+    d.screenshot("phone-page-menu");
 }
 
 #[test]
