@@ -48,28 +48,88 @@
     });
   });
 
-  // Page picker: filter by title, keep the count of selected pages.
+  // Page picker: a collapsible tree. A ticked page carries its sub-pages
+  // along (never into a private one), so they show ticked and disabled,
+  // "included with" it, and the count is of pages that will be shared.
+  // Without this script the form still posts every ticked box.
   document.querySelectorAll(".picker").forEach(function (picker) {
+    var rows = Array.prototype.slice.call(picker.querySelectorAll(".picker-list li"));
     var search = picker.querySelector(".picker-search");
     var form = picker.closest("form");
     var count = form && form.querySelector(".picker-count");
-    if (search) {
-      search.addEventListener("input", function () {
-        var q = search.value.trim().toLowerCase();
-        picker.querySelectorAll(".picker-list li").forEach(function (li) {
-          var t = li.querySelector(".picker-title").textContent.toLowerCase();
-          li.hidden = q !== "" && t.indexOf(q) === -1;
-        });
+    var empty = form && form.querySelector(".picker-empty");
+    var depth = function (li) { return +li.getAttribute("data-depth"); };
+    var box = function (li) { return li.querySelector("input[type=checkbox]"); };
+
+    function recount() {
+      var stack = [], n = 0;
+      rows.forEach(function (li) {
+        var d = depth(li), b = box(li), note = li.querySelector(".picker-note");
+        var priv = li.getAttribute("data-private") === "true";
+        while (stack.length && stack[stack.length - 1].d >= d) stack.pop();
+        var carrier = null;
+        if (!priv) {
+          for (var k = stack.length - 1; k >= 0; k--) {
+            if (stack[k].ticked) { carrier = stack[k].title; break; }
+            if (stack[k].priv) break;
+          }
+        }
+        if (carrier) {
+          b.checked = true; b.disabled = true;
+          note.textContent = "included with " + carrier;
+        } else {
+          b.disabled = false;
+          b.checked = li.getAttribute("data-own") === "1";
+          note.textContent = "";
+        }
+        if (b.checked) n++;
+        stack.push({ d: d, title: li.getAttribute("data-title"), ticked: !carrier && b.checked, priv: priv });
       });
+      if (count) count.textContent = n + (n === 1 ? " page will be shared" : " pages will be shared");
+      if (empty) empty.hidden = n !== 0;
+    }
+
+    function show() {
+      var q = search ? search.value.trim().toLowerCase() : "";
+      var collapsedAt = null;
+      rows.forEach(function (li) {
+        var path = li.querySelector(".picker-path");
+        if (q !== "") {
+          li.hidden = li.getAttribute("data-title").toLowerCase().indexOf(q) === -1;
+          path.hidden = path.textContent === "";
+          return;
+        }
+        path.hidden = true;
+        var d = depth(li);
+        if (collapsedAt !== null && d <= collapsedAt) collapsedAt = null;
+        li.hidden = collapsedAt !== null;
+        if (collapsedAt === null && li.classList.contains("collapsed")) collapsedAt = d;
+      });
+    }
+
+    rows.forEach(function (li) {
+      var chevron = li.querySelector(".chevron");
+      if (li.getAttribute("data-kids") === "true") {
+        chevron.hidden = false;
+        chevron.addEventListener("click", function () {
+          var closed = li.classList.toggle("collapsed");
+          chevron.setAttribute("aria-expanded", closed ? "false" : "true");
+          chevron.setAttribute("aria-label", (closed ? "Expand " : "Collapse ") + li.getAttribute("data-title"));
+          chevron.textContent = closed ? "▸" : "▾";
+          show();
+        });
+      }
+      box(li).addEventListener("change", function () {
+        if (!box(li).disabled) li.setAttribute("data-own", box(li).checked ? "1" : "");
+        recount();
+      });
+    });
+    if (search) {
+      search.addEventListener("input", show);
       // Enter in the search box must not submit the consent form.
       search.addEventListener("keydown", function (e) { if (e.key === "Enter") e.preventDefault(); });
     }
-    if (count) {
-      picker.addEventListener("change", function () {
-        var n = picker.querySelectorAll("input[type=checkbox]:checked").length;
-        count.textContent = n + (n === 1 ? " page selected" : " pages selected");
-      });
-    }
+    recount();
   });
 })();
 

@@ -11,6 +11,7 @@ use serde::Deserialize;
 use crate::db;
 use crate::db::models::Visibility;
 use crate::domain::consent::{self, Decision, Plan};
+use crate::domain::workspaces::TreeRow;
 use crate::http::errors::HtmlError;
 use crate::http::extract::{CurrentUser, MaybeUser};
 use crate::http::form::ConsentForm;
@@ -43,10 +44,80 @@ pub struct SwitchItem {
 
 pub struct PickerRow {
     pub id: String,
+    pub parent_id: String,
     pub title: String,
     pub depth: usize,
     pub private: bool,
+    /// Ticked when the page opens (already shared, on a reconnect).
     pub checked: bool,
+    /// Shared with the integration now.
+    pub shared: bool,
+    pub has_children: bool,
+    /// Where the page sits ("Engineering / Roadmap"), for search results.
+    pub path: String,
+    /// The ticked ancestor whose sharing carries this page along.
+    pub included_with: Option<String>,
+}
+
+/// The picker's rows in tree order: subtrees holding a page already shared
+/// first, then the rest; each row knows its path and what carries it.
+fn picker_rows(plan: &Plan) -> Vec<PickerRow> {
+    // Root subtrees, in order, the shared ones first.
+    let mut subtrees: Vec<Vec<&(TreeRow, bool)>> = Vec::new();
+    for row in &plan.pages {
+        match subtrees.last_mut() {
+            Some(t) if row.0.depth > 0 => t.push(row),
+            _ => subtrees.push(vec![row]),
+        }
+    }
+    subtrees.sort_by_key(|t| !t.iter().any(|(_, shared)| *shared));
+    let rows: Vec<&(TreeRow, bool)> = subtrees.into_iter().flatten().collect();
+    // (depth, title, ticked, private) of the ancestors of the current row.
+    let mut stack: Vec<(usize, String, bool, bool)> = Vec::new();
+    let mut out = Vec::with_capacity(rows.len());
+    for (i, (r, shared)) in rows.iter().enumerate() {
+        while stack.last().is_some_and(|(d, ..)| *d >= r.depth) {
+            stack.pop();
+        }
+        let private = r.page.visibility == Visibility::Private;
+        let title = display_title(&r.page.title);
+        // Sharing carries workspace pages down, never into a private one.
+        let mut included_with = None;
+        if !private {
+            for (_, t, ticked, p) in stack.iter().rev() {
+                if *ticked {
+                    included_with = Some(t.clone());
+                    break;
+                }
+                if *p {
+                    break;
+                }
+            }
+        }
+        out.push(PickerRow {
+            id: r.page.id.to_string(),
+            parent_id: r
+                .page
+                .parent_id
+                .as_ref()
+                .map(|p| p.to_string())
+                .unwrap_or_default(),
+            path: stack
+                .iter()
+                .map(|(_, t, ..)| t.as_str())
+                .collect::<Vec<_>>()
+                .join(" / "),
+            depth: r.depth.min(8),
+            private,
+            checked: *shared,
+            shared: *shared,
+            has_children: rows.get(i + 1).is_some_and(|(n, _)| n.depth > r.depth),
+            included_with,
+            title: title.clone(),
+        });
+        stack.push((r.depth, title, *shared, private));
+    }
+    out
 }
 
 /// Everything the consent page shows.
@@ -91,17 +162,7 @@ fn redirect_host(uri: &str) -> String {
 
 impl ConsentView {
     fn new(req: &ValidRequest, user: &CurrentUser, plan: Plan) -> ConsentView {
-        let pages: Vec<PickerRow> = plan
-            .pages
-            .iter()
-            .map(|(r, checked)| PickerRow {
-                id: r.page.id.to_string(),
-                title: display_title(&r.page.title),
-                depth: r.depth.min(8),
-                private: r.page.visibility == Visibility::Private,
-                checked: *checked,
-            })
-            .collect();
+        let pages = picker_rows(&plan);
         let i = &req.integration;
         ConsentView {
             d: ConsentData {
@@ -132,7 +193,10 @@ impl ConsentView {
                     .collect(),
                 blocked: plan.blocked,
                 reconnecting: plan.reconnecting,
-                checked_count: pages.iter().filter(|r| r.checked).count(),
+                checked_count: pages
+                    .iter()
+                    .filter(|r| r.checked || r.included_with.is_some())
+                    .count(),
                 pages,
                 request_id: plan.request_id,
                 csrf: plan.csrf,

@@ -386,18 +386,46 @@ fn browser_consent_flow_lands_on_the_redirect_uri_with_a_code() {
         picker.contains("Grace's Scratchpad") && !picker.contains("Ada's Drafts"),
         "{picker}"
     );
+    // Nothing ticked yet: the page says what that means.
+    assert_eq!(
+        d.text("//*[contains(@class,'picker-empty')]"),
+        "No pages selected: Demo Partner will see nothing until you share pages with it."
+    );
     d.fill_search("Road");
     let visible = d.text("//*[contains(@class,'picker-list')]");
     assert!(
         visible.contains("Roadmap 2026") && !visible.contains("Benefits"),
         "{visible}"
     );
+    // Search results say where they sit.
+    assert_eq!(
+        d.text("//li[@data-title='Roadmap 2026']//*[contains(@class,'picker-path')]"),
+        "Engineering"
+    );
     d.fill_search("");
+    // The tree collapses and expands.
+    d.click("//button[@aria-label='Collapse Engineering']");
+    assert!(d
+        .find_all("//li[@data-title='Roadmap 2026' and not(@hidden)]")
+        .is_empty());
+    d.click("//button[@aria-label='Expand Engineering']");
+    d.find("//li[@data-title='Roadmap 2026' and not(@hidden)]");
+    // Ticking a parent visibly includes its sub-pages, and the count is of
+    // every page the partner will see.
     d.click("//label[normalize-space()='Engineering']");
+    assert_eq!(
+        d.text("//li[@data-title='Q1 Planning']//*[contains(@class,'picker-note')]"),
+        "included with Engineering"
+    );
+    let q1 = d.find("//li[@data-title='Q1 Planning']//input");
+    assert_eq!(
+        d.rt.block_on(q1.prop("disabled")).expect("prop").as_deref(),
+        Some("true")
+    );
     d.click("//label[normalize-space()=\"Grace's Scratchpad\"]");
     assert_eq!(
         d.text("//*[contains(@class,'picker-count')]"),
-        "2 pages selected"
+        "9 pages will be shared"
     );
     d.screenshot("consent");
     d.click_label("Allow access");
