@@ -140,7 +140,12 @@ document.querySelectorAll("[data-copy]").forEach(function (btn) {
     if (!field) return;
     field.select();
     var done = function () { btn.textContent = "Copied"; };
-    if (navigator.clipboard) { navigator.clipboard.writeText(field.value).then(done, done); } else { document.execCommand("copy"); done(); }
+    var failed = function () { btn.textContent = "Copy failed: select the text and copy it"; };
+    if (navigator.clipboard) {
+      navigator.clipboard.writeText(field.value).then(done, failed);
+    } else {
+      (document.execCommand("copy") ? done : failed)();
+    }
   });
 });
 
@@ -152,5 +157,44 @@ document.querySelectorAll(".conn-search").forEach(function (search) {
     menu.querySelectorAll(".conn-list li").forEach(function (li) {
       li.hidden = q !== "" && li.textContent.toLowerCase().indexOf(q) === -1;
     });
+  });
+});
+
+// Copy internal integration token: one press fetches the token (an audited
+// POST carrying the CSRF token) and copies it. Without this script the link
+// opens the page that shows the token.
+document.querySelectorAll("[data-copy-token]").forEach(function (link) {
+  link.addEventListener("click", function (e) {
+    if (!navigator.clipboard || !window.fetch) return;
+    e.preventDefault();
+    var status = document.querySelector(".copy-status");
+    var say = function (text, ok) {
+      if (!status) return;
+      status.hidden = false;
+      status.textContent = text;
+      status.classList.toggle("alert", !ok);
+      status.classList.toggle("flash", ok);
+    };
+    var body = new URLSearchParams();
+    body.set("csrf", link.getAttribute("data-csrf"));
+    fetch(link.getAttribute("data-copy-token"), {
+      method: "POST",
+      headers: { "Accept": "application/json" },
+      body: body,
+      credentials: "same-origin"
+    }).then(function (r) {
+      if (!r.ok) throw new Error("the server answered " + r.status);
+      return r.json();
+    }).then(function (j) {
+      return navigator.clipboard.writeText(j.token).then(function () {
+        say("Copied the token of " + j.name + ". The copy is in the audit log.", true);
+      }, function () {
+        throw new Error("the browser did not allow the clipboard");
+      });
+    }).catch(function (err) {
+      say("Could not copy the token: " + err.message + ". Open Copy internal integration token without JavaScript to see it.", false);
+    });
+    var details = link.closest("details");
+    if (details) details.removeAttribute("open");
   });
 });

@@ -278,11 +278,18 @@ pub async fn view_token_get(
 }
 
 pub async fn view_token_post(
+    req: actix_web::HttpRequest,
     state: web::Data<AppState>,
     _form: CsrfForm<NoFields>,
     Owner(m): Owner,
     path: web::Path<ConnectionPath>,
 ) -> Result<HttpResponse, HtmlError> {
+    // The one-press copy asks for JSON; a plain form post gets the page.
+    let wants_json = req
+        .headers()
+        .get(actix_web::http::header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
     let id = path.into_inner().connection_id;
     let st = state.clone();
     let view = db::run(&state.pool, move |c| {
@@ -302,6 +309,11 @@ pub async fn view_token_post(
         })
     })
     .await?;
+    if wants_json {
+        return Ok(HttpResponse::Ok()
+            .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
+            .json(serde_json::json!({ "name": view.name, "token": view.token })));
+    }
     Ok(html(view.render()?))
 }
 

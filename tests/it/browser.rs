@@ -797,3 +797,58 @@ fn browser_create_integration_then_rotate_secret() {
     d.find("//a[normalize-space()='Rotate secret']");
     assert!(d.find_all("//input[@id='client-secret']").is_empty());
 }
+
+#[test]
+fn browser_copy_internal_token_in_one_press_and_failures_say_so() {
+    let fx = crate::authorize::fixture();
+    let created = pagegrant::domain::integrations::register(
+        &mut fx.srv.conn(),
+        &fx.srv.sbox,
+        pagegrant::domain::integrations::NewIntegration {
+            name: "Reports Bot".into(),
+            kind: Some(pagegrant::db::models::IntegrationKind::Internal),
+            workspace: Some(fx.acme.clone()),
+            created_by: Some(fx.ada.clone()),
+            ..Default::default()
+        },
+    )
+    .expect("internal");
+    let d = Driver::start();
+    d.login_as(&fx.srv, "ada@example.com");
+    d.goto(&fx.srv.url(&format!("/w/{}/settings/connections", fx.acme.id)));
+    let stub = |ok: bool| {
+        let script = format!(
+            "Object.defineProperty(navigator, 'clipboard', {{configurable: true, value: {{writeText: function (t) {{ window.__copied = t; return {}; }}}}}});",
+            if ok { "Promise.resolve()" } else { "Promise.reject(new Error('denied'))" }
+        );
+        d.rt.block_on(d.c().execute(&script, vec![])).expect("stub");
+    };
+    stub(true);
+    d.click("//summary[@aria-label='Actions for Reports Bot']");
+    d.click_label("Copy internal integration token");
+    let status = "//p[contains(@class,'copy-status') and not(@hidden)]";
+    assert_eq!(
+        d.text(status),
+        "Copied the token of Reports Bot. The copy is in the audit log."
+    );
+    let copied = d
+        .rt
+        .block_on(d.c().execute("return window.__copied", vec![]))
+        .expect("script");
+    assert_eq!(copied.as_str(), created.internal_token.as_deref(), "the token itself");
+    let audited = pagegrant::db::queries::audit::for_workspace(&mut fx.srv.conn(), &fx.acme.id)
+        .expect("audit")
+        .iter()
+        .filter(|e| e.action == "token.retrieved")
+        .count();
+    assert_eq!(audited, 1, "the one press is audited");
+    // A clipboard that refuses: the page says so instead of "Copied".
+    stub(false);
+    d.click("//summary[@aria-label='Actions for Reports Bot']");
+    d.click_label("Copy internal integration token");
+    wait_for(
+        || d.text(status).starts_with("Could not copy the token"),
+        "the failure is reported",
+    );
+    d.screenshot("copy-token-failed");
+}
