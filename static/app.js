@@ -198,3 +198,15 @@ document.querySelectorAll("[data-copy-token]").forEach(function (link) {
     if (details) details.removeAttribute("open");
   });
 });
+
+// Auto-approve means something only with "Only from approved list".
+document.querySelectorAll(".policy-form").forEach(function (form) {
+  var auto = form.querySelector("input[name=auto_approve]");
+  if (!auto) return;
+  var sync = function () {
+    var restricted = form.querySelector("input[name=policy][value=approved_only]");
+    auto.disabled = !(restricted && restricted.checked);
+  };
+  form.querySelectorAll("input[name=policy]").forEach(function (r) { r.addEventListener("change", sync); });
+  sync();
+});

@@ -5,7 +5,9 @@
 //! workspaces only; the `EnterpriseOwner` extractor checks that before any
 //! of this runs.
 
-use crate::db::models::{now, InstallPolicy, IntegrationId, UserId, Workspace, WorkspaceId};
+use crate::db::models::{
+    now, InstallPolicy, IntegrationId, IntegrationKind, UserId, Workspace, WorkspaceId,
+};
 use crate::db::queries::{connections, users};
 use crate::db::{self, Conn};
 use crate::domain::audit::{self, Actor, AuditAction};
@@ -31,6 +33,8 @@ pub struct Overview {
     /// Installed here, not yet approved: what **+ Add approved connection** offers.
     pub candidates: Vec<(IntegrationId, String)>,
     pub filter_user: Option<UserId>,
+    /// The filtered user's name, to say whose connections are shown.
+    pub filter_user_name: Option<String>,
 }
 
 /// The approved list with its installers (only `filter_user`'s, if given),
@@ -63,7 +67,12 @@ pub fn overview(c: &mut Conn, w: &Workspace, filter_user: Option<&UserId>) -> Ap
         });
     }
     let mut candidates: Vec<(IntegrationId, String)> = Vec::new();
-    for (_, i) in &active {
+    // Only public integrations are approved: an internal one is made by an
+    // owner, or under the policy, in this workspace already.
+    for (_, i) in active
+        .iter()
+        .filter(|(_, i)| i.kind == IntegrationKind::Public)
+    {
         if !approved_list.iter().any(|a| a.id == i.id)
             && !candidates.iter().any(|(id, _)| id == &i.id)
         {
@@ -75,6 +84,10 @@ pub fn overview(c: &mut Conn, w: &Workspace, filter_user: Option<&UserId>) -> Ap
         auto_approve: w.auto_approve_first_party,
         approved,
         candidates,
+        filter_user_name: match filter_user {
+            Some(u) => Some(crate::domain::accounts::name_of(c, u)?),
+            None => None,
+        },
         filter_user: filter_user.cloned(),
     })
 }

@@ -32,6 +32,7 @@ pub struct ConnectionRow {
     pub can_manage: bool,
     /// Why this viewer may not copy the internal integration's token.
     pub token_withheld: Option<String>,
+    pub installed_by: UserId,
 }
 
 /// One public integration in **+ Add connection**: a link that starts the
@@ -159,6 +160,7 @@ fn rows(c: &mut Conn, m: &Member, mine: bool) -> AppResult<Vec<ConnectionRow>> {
             support_email: l.integration.support_email,
             can_manage: l.can_manage,
             token_withheld: l.token_withheld,
+            installed_by: l.connection.installed_by.clone(),
             name: l.integration.name,
         })
         .collect())
@@ -175,15 +177,21 @@ pub async fn view_connections_get(
         (Some("mine"), _) | (_, false) => "mine",
         _ => "all",
     };
+    let filter = q.user.as_deref().and_then(UserId::parse);
     let view = db::run(&state.pool, move |c| {
         let enterprise = match tab {
-            "all" => settings_enterprise::block(c, &m, q.user.as_deref().and_then(UserId::parse))?,
+            "all" => settings_enterprise::block(c, &m, filter.clone())?,
             _ => None,
         };
+        // Filter by user narrows the whole list, not only the approved table.
+        let mut rows = rows(c, &m, tab == "mine")?;
+        if let (Some(u), Some(_)) = (&filter, &enterprise) {
+            rows.retain(|r| &r.installed_by == u);
+        }
         Ok(ConnectionsView {
             is_owner: m.is_owner(),
             tab,
-            rows: rows(c, &m, tab == "mine")?,
+            rows,
             flash: flash(c, &m, &q)?,
             enterprise,
             add: add_options(c, &m)?,

@@ -815,7 +815,10 @@ fn browser_copy_internal_token_in_one_press_and_failures_say_so() {
     .expect("internal");
     let d = Driver::start();
     d.login_as(&fx.srv, "ada@example.com");
-    d.goto(&fx.srv.url(&format!("/w/{}/settings/connections", fx.acme.id)));
+    d.goto(
+        &fx.srv
+            .url(&format!("/w/{}/settings/connections", fx.acme.id)),
+    );
     let stub = |ok: bool| {
         let script = format!(
             "Object.defineProperty(navigator, 'clipboard', {{configurable: true, value: {{writeText: function (t) {{ window.__copied = t; return {}; }}}}}});",
@@ -831,11 +834,14 @@ fn browser_copy_internal_token_in_one_press_and_failures_say_so() {
         d.text(status),
         "Copied the token of Reports Bot. The copy is in the audit log."
     );
-    let copied = d
-        .rt
-        .block_on(d.c().execute("return window.__copied", vec![]))
-        .expect("script");
-    assert_eq!(copied.as_str(), created.internal_token.as_deref(), "the token itself");
+    let copied =
+        d.rt.block_on(d.c().execute("return window.__copied", vec![]))
+            .expect("script");
+    assert_eq!(
+        copied.as_str(),
+        created.internal_token.as_deref(),
+        "the token itself"
+    );
     let audited = pagegrant::db::queries::audit::for_workspace(&mut fx.srv.conn(), &fx.acme.id)
         .expect("audit")
         .iter()
@@ -851,4 +857,58 @@ fn browser_copy_internal_token_in_one_press_and_failures_say_so() {
         "the failure is reported",
     );
     d.screenshot("copy-token-failed");
+}
+
+#[test]
+fn browser_enterprise_block_explains_itself_and_filters_by_a_named_user() {
+    let fx = crate::authorize::fixture();
+    crate::api::connect(&fx, "grace@example.com", fx.acme.id.as_str(), &[&fx.eng]);
+    pagegrant::domain::integrations::register(
+        &mut fx.srv.conn(),
+        &fx.srv.sbox,
+        pagegrant::domain::integrations::NewIntegration {
+            name: "Ops Bot".into(),
+            kind: Some(pagegrant::db::models::IntegrationKind::Internal),
+            workspace: Some(fx.acme.clone()),
+            created_by: Some(fx.ada.clone()),
+            ..Default::default()
+        },
+    )
+    .expect("internal");
+    let d = Driver::start();
+    d.login_as(&fx.srv, "ada@example.com");
+    d.goto(
+        &fx.srv
+            .url(&format!("/w/{}/settings/connections", fx.acme.id)),
+    );
+    d.find("//h2[normalize-space()='Enterprise: who may install connections']");
+    // Auto-approve waits for "Only from approved list".
+    let auto = "//input[@name='auto_approve']";
+    let disabled = |d: &Driver| {
+        let e = d.find(auto);
+        d.rt.block_on(e.prop("disabled")).expect("prop").as_deref() == Some("true")
+    };
+    assert!(disabled(&d), "no restrictions: auto-approve is off");
+    d.click("//label[normalize-space()='Only from approved list']");
+    assert!(!disabled(&d), "approved list: auto-approve can be ticked");
+    // Only public integrations are offered for approval.
+    let offered = d.text("//select[@id='approve-pick']");
+    assert!(
+        offered.contains("Partner <b>App</b>") && !offered.contains("Ops Bot"),
+        "{offered}"
+    );
+    d.click_label("Approve");
+    d.find("//p[@class='flash' and starts-with(normalize-space(), 'Approved')]");
+    d.find("//table[contains(@class,'approved')]//th[normalize-space()='Installed by']");
+    // Filter by user names the user and narrows the whole page.
+    d.click("//summary[@aria-label='Approved actions for Partner <b>App</b>']");
+    d.click_label("Filter by user: Grace");
+    assert_eq!(
+        d.text("//p[@class='flash' and contains(., 'Show all')]"),
+        "Showing the connections Grace installed · Show all"
+    );
+    assert!(d
+        .find_all("//span[@class='conn-name' and normalize-space()='Ops Bot']")
+        .is_empty());
+    d.screenshot("enterprise-filtered");
 }
