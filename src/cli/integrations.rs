@@ -33,6 +33,8 @@ pub(super) fn add(c: &mut Conn, config: &Config, a: IntegrationAdd, json: bool) 
         first_party: a.first_party,
         capabilities: a.capabilities,
         website_url: a.website,
+        privacy_url: a.privacy_url,
+        terms_url: a.terms_url,
         support_email: a.support_email,
         developer_name: a.developer,
         icon: None,

@@ -184,6 +184,12 @@ pub struct IntegrationAdd {
     capabilities: Vec<String>,
     #[arg(long)]
     website: Option<String>,
+    /// Privacy policy URL, linked from the consent page.
+    #[arg(long)]
+    privacy_url: Option<String>,
+    /// Terms of use URL, linked from the consent page.
+    #[arg(long)]
+    terms_url: Option<String>,
     #[arg(long)]
     support_email: Option<String>,
     /// Developer name shown on the consent page.

@@ -238,6 +238,8 @@ pub struct Integration {
     pub created_by: Option<UserId>,
     pub workspace_id: Option<WorkspaceId>,
     pub created_at: i64,
+    pub privacy_url: Option<String>,
+    pub terms_url: Option<String>,
 }
 
 impl std::fmt::Debug for Integration {

@@ -125,6 +125,8 @@ diesel::table! {
         created_by -> Nullable<Text>,
         workspace_id -> Nullable<Text>,
         created_at -> BigInt,
+        privacy_url -> Nullable<Text>,
+        terms_url -> Nullable<Text>,
     }
 }
 

@@ -97,13 +97,13 @@ pub fn parse_capabilities(given: &[String]) -> AppResult<String> {
         .join(" "))
 }
 
-fn validate_website(url: &str) -> AppResult<()> {
+fn validate_website(what: &str, url: &str) -> AppResult<()> {
     match url::Url::parse(url) {
         Ok(u) if (u.scheme() == "https" || u.scheme() == "http") && u.host_str().is_some() => {
             Ok(())
         }
         _ => Err(AppError::invalid(format!(
-            "website {url:?} is not an http(s) URL"
+            "{what} {url:?} is not an http(s) URL"
         ))),
     }
 }
@@ -119,6 +119,9 @@ pub struct NewIntegration {
     pub first_party: bool,
     pub capabilities: Vec<String>,
     pub website_url: Option<String>,
+    /// Links the consent page shows when set.
+    pub privacy_url: Option<String>,
+    pub terms_url: Option<String>,
     pub support_email: Option<String>,
     pub developer_name: Option<String>,
     pub icon: Option<String>,
@@ -218,8 +221,14 @@ pub fn register(conn: &mut Conn, sbox: &SecretBox, new: NewIntegration) -> AppRe
     }
     let kind = new.kind.unwrap_or(IntegrationKind::Public);
     let capabilities = parse_capabilities(&new.capabilities)?;
-    if let Some(w) = &new.website_url {
-        validate_website(w)?;
+    for (what, url) in [
+        ("website", &new.website_url),
+        ("privacy policy", &new.privacy_url),
+        ("terms", &new.terms_url),
+    ] {
+        if let Some(u) = url {
+            validate_website(what, u)?;
+        }
     }
     let icon = match new.icon.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         Some(i) if i.chars().count() > 8 || i.chars().any(char::is_control) => {
@@ -268,6 +277,8 @@ pub fn register(conn: &mut Conn, sbox: &SecretBox, new: NewIntegration) -> AppRe
                 }
             }),
         website_url: new.website_url.clone(),
+        privacy_url: new.privacy_url.clone(),
+        terms_url: new.terms_url.clone(),
         support_email,
         icon,
         first_party: new.first_party,
@@ -503,6 +514,8 @@ pub fn create_for(
             first_party: false,
             capabilities: d.capabilities,
             website_url: d.website_url,
+            privacy_url: None,
+            terms_url: None,
             support_email: d.support_email,
             developer_name: None,
             icon: d.icon,

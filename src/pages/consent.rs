@@ -127,6 +127,8 @@ pub struct ConsentData {
     pub developer: String,
     pub redirect_host: String,
     pub website: Option<String>,
+    pub privacy_url: Option<String>,
+    pub terms_url: Option<String>,
     pub capabilities: Vec<&'static str>,
     pub user_email: String,
     pub workspace_name: String,
@@ -138,6 +140,10 @@ pub struct ConsentData {
     pub checked_count: usize,
     pub request_id: String,
     pub csrf: String,
+    /// The session's token, for **Not you?** (log out, then back here).
+    pub session_csrf: String,
+    /// This very request, to come back to after logging in as someone else.
+    pub back: String,
 }
 
 #[derive(Template)]
@@ -161,7 +167,7 @@ fn redirect_host(uri: &str) -> String {
 }
 
 impl ConsentView {
-    fn new(req: &ValidRequest, user: &CurrentUser, plan: Plan) -> ConsentView {
+    fn new(req: &ValidRequest, user: &CurrentUser, plan: Plan, back: String) -> ConsentView {
         let pages = picker_rows(&plan);
         let i = &req.integration;
         ConsentView {
@@ -171,6 +177,8 @@ impl ConsentView {
                 developer: i.developer_name.clone(),
                 redirect_host: redirect_host(&req.redirect_uri),
                 website: i.website_url.clone(),
+                privacy_url: i.privacy_url.clone(),
+                terms_url: i.terms_url.clone(),
                 capabilities: req
                     .scope
                     .split(' ')
@@ -200,6 +208,8 @@ impl ConsentView {
                 pages,
                 request_id: plan.request_id,
                 csrf: plan.csrf,
+                session_csrf: user.csrf().to_string(),
+                back,
             },
         }
     }
@@ -227,7 +237,8 @@ pub async fn view_authorize_get(
         consent::prepare(c, &cfg, &u.user, &u.session, &v)
     })
     .await?;
-    Ok(html(ConsentView::new(&valid, &user, plan).render()?))
+    let back = format!("{}?{}", req.path(), req.query_string());
+    Ok(html(ConsentView::new(&valid, &user, plan, back).render()?))
 }
 
 /// The consent form as posted: `page` once per ticked page.

@@ -110,19 +110,27 @@ pub async fn view_login_post(
     }
 }
 
+/// Logout's form: `next`, for **Not you?** on the consent page (log in as
+/// someone else and come back to the same request).
 #[derive(Deserialize)]
-pub struct NoFields {}
+pub struct LogoutFields {
+    next: Option<String>,
+}
 
 pub async fn view_logout_post(
     state: web::Data<AppState>,
     user: CurrentUser,
-    _form: CsrfForm<NoFields>,
+    form: CsrfForm<LogoutFields>,
 ) -> Result<HttpResponse, HtmlError> {
+    let next = safe_next(form.into_inner().next.as_deref());
     let hash = user.session.id_hash.clone();
     db::run(&state.pool, move |c| accounts::sign_out(c, &hash)).await?;
     let mut gone = session_cookie(state.config.issuer_is_https(), String::new(), None);
     gone.make_removal();
-    let mut resp = see_other("/login");
+    let mut resp = see_other(match next {
+        Some(n) => format!("/login?next={}", crate::http::errors::url_encode(&n)),
+        None => "/login".into(),
+    });
     resp.add_cookie(&gone)
         .map_err(|e| AppError::internal(format!("cookie: {e}")))?;
     Ok(resp)

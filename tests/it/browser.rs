@@ -912,3 +912,69 @@ fn browser_enterprise_block_explains_itself_and_filters_by_a_named_user() {
         .is_empty());
     d.screenshot("enterprise-filtered");
 }
+
+#[test]
+fn browser_consent_names_who_is_signed_in_and_not_you_comes_back_to_the_request() {
+    let fx = crate::authorize::fixture();
+    let created = pagegrant::domain::integrations::register(
+        &mut fx.srv.conn(),
+        &fx.srv.sbox,
+        pagegrant::domain::integrations::NewIntegration {
+            name: "Linked App".into(),
+            redirect_uris: vec!["https://linked.example/cb".into()],
+            privacy_url: Some("https://linked.example/privacy".into()),
+            terms_url: Some("https://linked.example/terms".into()),
+            ..Default::default()
+        },
+    )
+    .expect("register");
+    let consent = format!(
+        "{}/v1/oauth/authorize?client_id={}&response_type=code&redirect_uri=https%3A%2F%2Flinked.example%2Fcb",
+        fx.srv.base, created.integration.client_id
+    );
+    let d = Driver::start();
+    d.login_as(&fx.srv, "grace@example.com");
+    d.goto(&consent);
+    d.find("//h1[contains(., 'Linked App wants to access')]");
+    assert_eq!(
+        d.text("//form[contains(@class,'signed-in')]"),
+        "Signed in as grace@example.com · Not you?"
+    );
+    d.find("//a[normalize-space()='Privacy policy' and @href='https://linked.example/privacy']");
+    d.find("//a[normalize-space()='Terms' and @href='https://linked.example/terms']");
+    // Tab order is the visual order: Cancel, then Allow access.
+    let order = d
+        .rt
+        .block_on(d.c().execute(
+            "return Array.from(document.querySelectorAll('.actions button')).map(b => b.textContent.trim() + '@' + Math.round(b.getBoundingClientRect().left))",
+            vec![],
+        ))
+        .expect("script");
+    let order: Vec<String> = serde_json::from_value(order).expect("list");
+    let x = |s: &String| {
+        s.split('@')
+            .nth(1)
+            .and_then(|n| n.parse::<i64>().ok())
+            .expect("x")
+    };
+    assert!(
+        order[0].starts_with("Cancel@") && order[1].starts_with("Allow access@"),
+        "{order:?}"
+    );
+    assert!(
+        x(&order[0]) < x(&order[1]),
+        "Cancel sits left of Allow access: {order:?}"
+    );
+    d.screenshot("consent-signed-in");
+    // Not you? logs out and comes back to this same request as someone else.
+    d.click_label("Not you?");
+    d.find("//h1[normalize-space()='Log in']");
+    d.fill("Email", "ada@example.com");
+    d.fill("Password", PASSWORD);
+    d.click_label("Log in");
+    d.find("//h1[contains(., 'Linked App wants to access')]");
+    assert_eq!(
+        d.text("//form[contains(@class,'signed-in')]"),
+        "Signed in as ada@example.com · Not you?"
+    );
+}

@@ -23,6 +23,7 @@ mod security_pages;
 mod session;
 mod settings;
 mod token;
+mod ux;
 mod workspace;
 
 #[cfg(feature = "e2e")]
