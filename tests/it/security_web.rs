@@ -1,0 +1,64 @@
+//! Security round 2 (issue 15), web side: each test is named after its
+//! finding and speaks HTTP to the real server (or runs the real CLI).
+
+use crate::authorize::{answer, authorize_url, base, consent_page, fixture, params, Fx};
+use crate::common::*;
+use pagegrant::db::models::{IntegrationKind, Plan};
+use pagegrant::domain::integrations::{self, NewIntegration};
+use reqwest::blocking::Client;
+use serde_json::Value;
+
+fn metrics(srv: &TestServer, bearer: Option<&str>) -> (u16, String) {
+    let mut r = bare_client().get(srv.url("/metrics"));
+    if let Some(t) = bearer {
+        r = r.bearer_auth(t);
+    }
+    let r = r.send().expect("metrics");
+    (r.status().as_u16(), r.text().expect("body"))
+}
+
+/// Issue 15 #2: a failed login for a known and an unknown email must move
+/// `/metrics` alike, and `metrics.token` closes the endpoint.
+#[test]
+fn metrics_do_not_tell_whether_an_account_exists() {
+    let srv = TestServer::start();
+    srv.user("ada@example.com", "Ada");
+    let c = client();
+    let (_, text) = metrics(&srv, None);
+    assert!(
+        !text.contains("hash=\""),
+        "no series by kind of hash: {}",
+        text.lines()
+            .filter(|l| l.contains("password_checks"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+    assert!(text
+        .lines()
+        .any(|l| l.starts_with("pagegrant_password_checks_total ")));
+    let r = login(&srv, &c, "ada@example.com", "wrong", None);
+    assert_eq!(r.status(), 200);
+    let r = login(&srv, &c, "nobody@example.com", "wrong", None);
+    assert_eq!(r.status(), 200);
+    let (_, after) = metrics(&srv, None);
+    assert!(!after.contains("stored") && !after.contains("dummy"));
+}
+
+#[test]
+fn metrics_token_requires_the_bearer() {
+    let srv = TestServer::start_with(|c| c.metrics.token = "s3cret-scrape".into());
+    assert_eq!(metrics(&srv, None).0, 401);
+    assert_eq!(metrics(&srv, Some("wrong")).0, 401);
+    assert_eq!(metrics(&srv, Some("s3cret-scrap")).0, 401);
+    let (status, body) = metrics(&srv, Some("s3cret-scrape"));
+    assert_eq!(status, 200);
+    assert!(body.contains("pagegrant_http_requests_total"));
+    // The environment sets it as any other key.
+    let cfg = pagegrant::config::Config::load_from(
+        None,
+        &[("PAGEGRANT_METRICS__TOKEN".into(), "from-env".into())],
+    )
+    .expect("config");
+    assert_eq!(cfg.metrics.token, "from-env");
+}
+
