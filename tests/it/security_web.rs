@@ -62,3 +62,48 @@ fn metrics_token_requires_the_bearer() {
     assert_eq!(cfg.metrics.token, "from-env");
 }
 
+// ---- #14
+
+#[cfg(unix)]
+fn mode(p: &std::path::Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(p)
+        .unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+        .permissions()
+        .mode()
+        & 0o777
+}
+
+/// Issue 15 #14: the database, its WAL and SHM, and backups are 0600.
+#[cfg(unix)]
+#[test]
+fn database_files_and_backups_are_private() {
+    if on_postgres() {
+        return;
+    }
+    let srv = TestServer::start();
+    srv.user("ada@example.com", "Ada");
+    for f in ["pagegrant.db", "pagegrant.db-wal", "pagegrant.db-shm"] {
+        assert_eq!(mode(&srv.path().join(f)), 0o600, "{f}");
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let out = pagegrant(
+        d,
+        &["user", "add", "--email", "b@example.com", "--name", "B"],
+        None,
+    );
+    assert!(out.status.success());
+    assert_eq!(mode(&d.join("cli.db")), 0o600, "the CLI's database");
+    let target = d.join("copy.db");
+    let out = pagegrant(d, &["backup", "--to", &target.to_string_lossy()], None);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(mode(&target), 0o600, "the backup");
+    let mut copy = pagegrant::db::connect(&target.to_string_lossy()).expect("open copy");
+    assert_eq!(count_rows(&mut copy, "users"), 1);
+}
+
