@@ -107,3 +107,25 @@ fn database_files_and_backups_are_private() {
     assert_eq!(count_rows(&mut copy, "users"), 1);
 }
 
+// ---- #16
+
+/// Issue 15 #16: the demo partner shows an error code only, never the
+/// attacker-chosen description, on pagegrant's origin.
+#[test]
+fn demo_partner_shows_only_the_error_code() {
+    let srv = TestServer::start_demo();
+    let c = client();
+    let url = srv.url(
+        "/demo/partner/callback?error=access_denied&error_description=Your+account+is+locked.+Call+%2B1-555-0100",
+    );
+    let (status, page) = get_html(&c, &url);
+    assert_eq!(status, 200);
+    assert!(page.contains("access_denied"));
+    assert!(!page.contains("locked") && !page.contains("555"), "{page}");
+    let (_, page) = get_html(
+        &c,
+        &srv.url("/demo/partner/callback?error=Visit+evil.example+now"),
+    );
+    assert!(!page.contains("evil.example"), "{page}");
+}
+
