@@ -195,6 +195,8 @@ pub struct Workspace {
     pub install_policy: InstallPolicy,
     pub auto_approve_first_party: bool,
     pub created_at: i64,
+    /// Who created it: the CLI acts as this owner when no user is named.
+    pub created_by: Option<UserId>,
 }
 
 #[derive(Debug, Queryable, Selectable, Insertable, Clone)]

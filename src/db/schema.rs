@@ -212,6 +212,7 @@ diesel::table! {
         install_policy -> Text,
         auto_approve_first_party -> Bool,
         created_at -> BigInt,
+        created_by -> Nullable<Text>,
     }
 }
 

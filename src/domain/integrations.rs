@@ -147,7 +147,7 @@ impl std::fmt::Debug for Created {
 
 /// Where an integration belongs: a public one nowhere (it needs redirect
 /// URIs), an internal one in its workspace, installed by its creator (who
-/// must be a member) or else the workspace's first owner.
+/// must be a member) or else the workspace's creator (`acting_owner`).
 fn placement(
     conn: &mut Conn,
     new: &NewIntegration,
@@ -186,7 +186,8 @@ fn placement(
             }
         };
     // The internal integration's connection is installed by its creator, who
-    // must belong to the workspace; without one, the workspace's first owner.
+    // must belong to the workspace; without one, the workspace's creator (or,
+    // if they are no longer an owner, its earliest owner by join time and id).
     let installer: Option<UserId> = match &internal_ws {
         Some(ws) => Some(match &new.created_by {
             Some(u) => {
@@ -198,7 +199,7 @@ fn placement(
                 }
                 u.id.clone()
             }
-            None => workspaces::first_owner(conn, &ws.id)?
+            None => workspaces::acting_owner(conn, ws)?
                 .ok_or_else(|| AppError::invalid("the workspace has no owner"))?,
         }),
         None => None,

@@ -129,3 +129,76 @@ fn demo_partner_shows_only_the_error_code() {
     assert!(!page.contains("evil.example"), "{page}");
 }
 
+// ---- #19
+
+/// Issue 15 #19: without --created-by, an internal integration is installed
+/// by the workspace's creator, even when owners joined in the same second.
+#[test]
+fn cli_internal_integration_is_installed_by_the_workspace_creator() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let run = |args: &[&str]| -> Value {
+        let mut full = args.to_vec();
+        full.push("--json");
+        let out = pagegrant(d, &full, None);
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).expect("json")
+    };
+    let a = run(&["user", "add", "--email", "a@example.com", "--name", "A"]);
+    let b = run(&["user", "add", "--email", "b@example.com", "--name", "B"]);
+    let a = (a["id"].as_str().expect("id").to_string(), "a@example.com");
+    let b = (b["id"].as_str().expect("id").to_string(), "b@example.com");
+    // The creator is the one a tie on join time ordered by id would not pick.
+    let (creator, other) = if a.0 > b.0 { (a, b) } else { (b, a) };
+    let w = run(&["workspace", "add", "--name", "Tie", "--owner", creator.1]);
+    let w = w["id"].as_str().expect("id").to_string();
+    run(&[
+        "workspace",
+        "add-member",
+        "--workspace",
+        &w,
+        "--email",
+        other.1,
+        "--role",
+        "owner",
+    ]);
+    {
+        use diesel::prelude::*;
+        let mut conn = pagegrant::db::connect(&cli_db(d)).expect("open");
+        diesel::sql_query(format!(
+            "UPDATE memberships SET joined_at = 1000 WHERE workspace_id = '{w}'"
+        ))
+        .execute(&mut conn)
+        .expect("same second");
+    }
+    let v = run(&[
+        "integration",
+        "add",
+        "--internal",
+        "--workspace",
+        &w,
+        "--name",
+        "Bot",
+    ]);
+    let cid = v["connection_id"].as_str().expect("connection").to_string();
+    let mut conn = pagegrant::db::connect(&cli_db(d)).expect("open");
+    let c = pagegrant::db::queries::connections::by_id(
+        &mut conn,
+        &pagegrant::db::models::ConnectionId::parse(&cid).expect("id"),
+    )
+    .expect("q")
+    .expect("connection");
+    assert_eq!(
+        c.installed_by.as_str(),
+        creator.0,
+        "the workspace's creator"
+    );
+    let help = pagegrant(d, &["integration", "add", "--help"], None);
+    let help = String::from_utf8_lossy(&help.stdout);
+    assert!(help.contains("workspace's creator"), "{help}");
+}
+
