@@ -75,6 +75,7 @@ diesel::table! {
         created_at -> BigInt,
         expires_at -> BigInt,
         consumed_at -> Nullable<BigInt>,
+        created_ms -> BigInt,
     }
 }
 

@@ -35,6 +35,10 @@ const KNOWN: &[&str] = &[
     "workspace_id",
 ];
 
+/// The longest `state` kept for a pending request and echoed back: room for
+/// any client's nonce or encoded return path, not for filling the disk.
+pub const MAX_STATE_BYTES: usize = 2048;
+
 /// An error the client gets at its redirect URI.
 #[derive(Debug, Clone)]
 pub struct ErrorRedirect {
@@ -219,8 +223,10 @@ pub fn validate(
 
     // 3. Everything else answers at the verified redirect URI.
     let states = all("state");
+    // An over-long state is neither stored nor echoed (issue 15 #3).
+    let long_state = states.iter().any(|s| s.len() > MAX_STATE_BYTES);
     let state = match states.as_slice() {
-        [one] => Some(one.to_string()),
+        [one] if !long_state => Some(one.to_string()),
         _ => None,
     };
     let fail = |error: &'static str, description: &str| {
@@ -235,6 +241,12 @@ pub fn validate(
         return fail(
             "invalid_request",
             &format!("the parameter {dup} is repeated"),
+        );
+    }
+    if long_state {
+        return fail(
+            "invalid_request",
+            &format!("state is longer than {MAX_STATE_BYTES} bytes"),
         );
     }
     match all("response_type").first().copied() {

@@ -62,6 +62,149 @@ fn metrics_token_requires_the_bearer() {
     assert_eq!(cfg.metrics.token, "from-env");
 }
 
+// ---- shared helpers
+
+
+const CB: &str = "https://partner.example/cb";
+
+fn exchange_status(fx: &Fx, code: &str) -> (u16, Value) {
+    let r = bare_client()
+        .post(fx.srv.url("/v1/oauth/token"))
+        .basic_auth(
+            &fx.conf.integration.client_id,
+            fx.conf.client_secret.as_deref(),
+        )
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("redirect_uri", CB),
+        ])
+        .send()
+        .expect("token");
+    (r.status().as_u16(), r.json().expect("json"))
+}
+
+fn code_for(fx: &Fx, c: &Client) -> String {
+    let page = consent_page(fx, c, &base(&fx.conf.integration.client_id, &[]));
+    let r = answer(fx, c, &page, "allow", &[fx.eng.id.as_str()]);
+    assert_eq!(r.status(), 303);
+    params(&location(&r)).get("code").cloned().expect("code")
+}
+
+fn ada_connection(fx: &Fx) -> String {
+    pagegrant::db::queries::connections::find_installed(
+        &mut fx.srv.conn(),
+        &fx.conf.integration.id,
+        &fx.acme.id,
+        &fx.ada.id,
+    )
+    .expect("q")
+    .expect("connection")
+    .id
+    .to_string()
+}
+
+// ---- #3
+
+/// Issue 15 #3: consent views cannot fill the disk.
+#[test]
+fn pending_consents_are_bounded_per_session_and_state_is_short() {
+    let fx = fixture();
+    let ada = logged_in(&fx.srv, "ada@example.com");
+    let id = fx.conf.integration.client_id.clone();
+    let first = consent_page(&fx, &ada, &base(&id, &[]));
+    let mut last = String::new();
+    for _ in 0..30 {
+        last = consent_page(&fx, &ada, &base(&id, &[]));
+    }
+    let pending = fx.srv.count("authorization_requests");
+    assert!(pending <= 20, "{pending} pending requests for one session");
+    // The newest win: the oldest form is gone, the newest still answers.
+    let r = answer(&fx, &ada, &first, "allow", &[fx.eng.id.as_str()]);
+    assert_ne!(r.status(), 303, "the oldest pending request was dropped");
+    let r = answer(&fx, &ada, &last, "allow", &[fx.eng.id.as_str()]);
+    assert_eq!(r.status(), 303);
+    assert!(params(&location(&r)).contains_key("code"));
+
+    // A state of a few KB is refused at the redirect URI, neither stored nor echoed.
+    let before = fx.srv.count("authorization_requests");
+    let long = "s".repeat(4096);
+    let r = ada
+        .get(authorize_url(
+            &fx.srv,
+            &base(&id, &[("state", long.as_str())]),
+        ))
+        .send()
+        .expect("authorize");
+    assert_eq!(r.status(), 303);
+    let loc = location(&r);
+    assert!(loc.starts_with(CB), "{loc}");
+    let p = params(&loc);
+    assert_eq!(p.get("error").map(String::as_str), Some("invalid_request"));
+    assert!(!p.contains_key("state"), "an over-long state is not echoed");
+    assert_eq!(fx.srv.count("authorization_requests"), before);
+    // 2 KB is still fine.
+    let ok = "s".repeat(2048);
+    consent_page(&fx, &ada, &base(&id, &[("state", ok.as_str())]));
+}
+
+// ---- #6
+
+/// Issue 15 #6: a code issued before Disconnect dies with the connection.
+#[test]
+fn disconnect_ends_outstanding_codes() {
+    let fx = fixture();
+    let ada = logged_in(&fx.srv, "ada@example.com");
+    let old_code = code_for(&fx, &ada);
+    // Disconnect in Settings.
+    let url = fx.srv.url(&format!(
+        "/w/{}/settings/connections/{}/disconnect",
+        fx.acme.id,
+        ada_connection(&fx)
+    ));
+    let (status, confirm) = get_html(&ada, &url);
+    assert_eq!(status, 200);
+    let csrf = input_value(&confirm, "csrf").expect("csrf");
+    let r = ada
+        .post(&url)
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .expect("post");
+    assert_eq!(r.status(), 303);
+    // A later consent re-activates the connection.
+    let new_code = code_for(&fx, &ada);
+    let (status, body) = exchange_status(&fx, &old_code);
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["error"], "invalid_grant");
+    let (status, body) = exchange_status(&fx, &new_code);
+    assert_eq!(status, 200, "the new grant works: {body}");
+}
+
+/// Issue 15 #6: revocation by the client ends outstanding codes too.
+#[test]
+fn revoke_ends_outstanding_codes() {
+    let fx = fixture();
+    let ada = logged_in(&fx.srv, "ada@example.com");
+    let first = code_for(&fx, &ada);
+    let (status, tokens) = exchange_status(&fx, &first);
+    assert_eq!(status, 200);
+    let pending = code_for(&fx, &ada);
+    let r = bare_client()
+        .post(fx.srv.url("/v1/oauth/revoke"))
+        .basic_auth(
+            &fx.conf.integration.client_id,
+            fx.conf.client_secret.as_deref(),
+        )
+        .form(&[("token", tokens["access_token"].as_str().expect("at"))])
+        .send()
+        .expect("revoke");
+    assert_eq!(r.status(), 200);
+    let _again = code_for(&fx, &ada);
+    let (status, body) = exchange_status(&fx, &pending);
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["error"], "invalid_grant");
+}
+
 // ---- #14
 
 #[cfg(unix)]
