@@ -68,6 +68,14 @@ pub enum AuthorizeError {
     Page(String),
     /// The client gets the error at its verified redirect URI.
     Redirect(ErrorRedirect),
+    /// The same error for a client a user registered (`/developers`) rather
+    /// than the operator: an error page with a plain link to the client, never
+    /// an automatic redirect, so nobody can turn the endpoint into an open
+    /// redirector by registering a URI (RFC 9700 §4.11.2, issue 15 #7).
+    Link {
+        redirect: ErrorRedirect,
+        integration_name: String,
+    },
 }
 
 /// A request that passed every check: what the consent page shows.
@@ -220,6 +228,8 @@ pub fn validate(
         Err(why) => return Ok(Err(AuthorizeError::Page(why))),
     };
     let redirect_uri = bound.redirect_uri.as_str().to_string();
+    let self_registered = integration.created_by.is_some();
+    let integration_name = integration.name.clone();
 
     // 3. Everything else answers at the verified redirect URI.
     let states = all("state");
@@ -230,12 +240,20 @@ pub fn validate(
         _ => None,
     };
     let fail = |error: &'static str, description: &str| {
-        Ok(Err(AuthorizeError::Redirect(ErrorRedirect {
+        let redirect = ErrorRedirect {
             redirect_uri: redirect_uri.clone(),
             error,
             description: description.to_string(),
             state: state.clone(),
-        })))
+        };
+        Ok(Err(if self_registered {
+            AuthorizeError::Link {
+                redirect,
+                integration_name: integration_name.clone(),
+            }
+        } else {
+            AuthorizeError::Redirect(redirect)
+        }))
     };
     if let Some(dup) = KNOWN.iter().find(|k| all(k).len() > 1) {
         return fail(

@@ -153,6 +153,19 @@ pub async fn view_authorize_get(
         Err(AuthorizeError::Redirect(r)) => {
             return Ok(see_other(r.location(&state.config.server.issuer)))
         }
+        Err(AuthorizeError::Link {
+            redirect,
+            integration_name,
+        }) => {
+            return Err(HtmlError::BackToClient {
+                message: format!(
+                    "This link to connect {integration_name} is not valid: {}.",
+                    redirect.description
+                ),
+                href: redirect.location(&state.config.server.issuer),
+                name: integration_name,
+            })
+        }
     };
     // Come back to this very request after logging in.
     let user = user.0.ok_or_else(|| {

@@ -205,6 +205,78 @@ fn revoke_ends_outstanding_codes() {
     assert_eq!(body["error"], "invalid_grant");
 }
 
+// ---- #7
+
+fn developers_create(fx: &Fx, c: &Client, fields: &[(&str, &str)]) -> (u16, String) {
+    let (_, page) = get_html(c, &fx.srv.url("/developers"));
+    let token = input_value(&page, "csrf").expect("csrf");
+    let mut form: Vec<(&str, &str)> = vec![("csrf", token.as_str())];
+    form.extend_from_slice(fields);
+    let r = c
+        .post(fx.srv.url("/developers"))
+        .form(&form)
+        .send()
+        .expect("post");
+    (r.status().as_u16(), r.text().expect("body"))
+}
+
+const EVIL_CB: &str = "https://evil.example/landing";
+
+/// Issue 15 #7 (RFC 9700 §4.11.2): a client anyone registered at
+/// /developers cannot use authorize errors as an open redirect.
+#[test]
+fn self_registered_clients_get_no_automatic_error_redirect() {
+    let fx = fixture();
+    let grace = logged_in(&fx.srv, "grace@example.com");
+    let (status, page) = developers_create(
+        &fx,
+        &grace,
+        &[
+            ("name", "Landing"),
+            ("kind", "public"),
+            ("redirect_uris", EVIL_CB),
+            ("capability", "read_content"),
+        ],
+    );
+    assert_eq!(status, 200, "{page}");
+    let client_id = pagegrant::db::queries::integrations::by_name(&mut fx.srv.conn(), "Landing")
+        .expect("q")
+        .pop()
+        .expect("registered")
+        .client_id;
+    let anon = client();
+    let r = anon
+        .get(authorize_url(
+            &fx.srv,
+            &[
+                ("client_id", client_id.as_str()),
+                ("response_type", "x"),
+                ("redirect_uri", EVIL_CB),
+                ("state", "st"),
+            ],
+        ))
+        .send()
+        .expect("authorize");
+    assert_eq!(r.status(), 400, "an error page, not a redirect");
+    assert!(r.headers().get("location").is_none());
+    let body = r.text().expect("body");
+    let href = format!("href=\"{EVIL_CB}?error=unsupported_response_type");
+    assert!(
+        html_unescape(&body).contains(&href),
+        "a plain link back to the client: {body}"
+    );
+    // The operator's clients keep redirecting.
+    let r = anon
+        .get(authorize_url(
+            &fx.srv,
+            &base(&fx.conf.integration.client_id, &[("response_type", "x")]),
+        ))
+        .send()
+        .expect("authorize");
+    assert_eq!(r.status(), 303);
+    assert!(location(&r).starts_with(CB));
+}
+
 // ---- #14
 
 #[cfg(unix)]
