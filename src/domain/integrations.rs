@@ -208,14 +208,48 @@ fn placement(
     Ok((internal_ws, installer))
 }
 
+/// Characters a name may not hold: controls, and the bidi formatting
+/// characters (ALM, LRM, RLM, LRE…RLO, LRI…PDI) that make a name read
+/// otherwise than it is stored, e.g. U+202E turning "ppA" into "App"
+/// (issue 15 #8).
+fn spoofing_char(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'
+        )
+}
+
+/// Whether `name` is, trimmed and ignoring case, the name of a first-party
+/// integration: only pagegrant may call an integration "GitHub" when its own
+/// "GitHub" is built in (issue 15 #8).
+fn copies_first_party(conn: &mut Conn, name: &str) -> AppResult<bool> {
+    let wanted = name.trim().to_lowercase();
+    Ok(integrations::first_party_names(conn)?
+        .iter()
+        .any(|n| n.trim().to_lowercase() == wanted))
+}
+
 /// Validates everything first, then writes the integration, its redirect
 /// URIs and, for an internal one, its connection and token in one transaction.
 pub fn register(conn: &mut Conn, sbox: &SecretBox, new: NewIntegration) -> AppResult<Created> {
     let name = new.name.trim().to_string();
-    if name.is_empty() || name.chars().count() > 200 || name.chars().any(|c| c.is_control()) {
+    if name.is_empty() || name.chars().count() > 200 || name.chars().any(spoofing_char) {
         return Err(AppError::invalid(
-            "an integration name needs 1 to 200 printable characters",
+            "an integration name needs 1 to 200 printable characters, without control or text-direction characters",
         ));
+    }
+    if let Some(d) = &new.developer_name {
+        if d.chars().any(spoofing_char) {
+            return Err(AppError::invalid(
+                "a developer name may not hold control or text-direction characters",
+            ));
+        }
+    }
+    if !new.first_party && copies_first_party(conn, &name)? {
+        return Err(AppError::invalid(format!(
+            "{name:?} is the name of an integration built by pagegrant; choose another"
+        )));
     }
     let kind = new.kind.unwrap_or(IntegrationKind::Public);
     let capabilities = parse_capabilities(&new.capabilities)?;

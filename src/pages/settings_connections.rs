@@ -38,6 +38,8 @@ pub struct AddOption {
     pub name: String,
     pub icon: String,
     pub developer: String,
+    /// Built by pagegrant (a first-party integration).
+    pub first_party: bool,
     pub href: Option<String>,
     pub note: Option<String>,
 }
@@ -105,6 +107,7 @@ fn add_options(c: &mut Conn, m: &Member) -> AppResult<Vec<AddOption>> {
                     .filter(|x| !x.is_empty())
                     .unwrap_or_else(|| initial(&i.name)),
                 developer: i.developer_name.clone(),
+                first_party: i.first_party,
                 name: i.name,
                 href,
                 note,

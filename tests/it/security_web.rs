@@ -277,6 +277,119 @@ fn self_registered_clients_get_no_automatic_error_redirect() {
     assert!(location(&r).starts_with(CB));
 }
 
+// ---- #8
+
+/// Issue 15 #8a: a private-use scheme reads as an app, whatever its "host".
+#[test]
+fn consent_shows_private_use_redirects_as_the_app_not_a_host() {
+    let fx = fixture();
+    let evil = integrations::register(
+        &mut fx.srv.conn(),
+        &fx.srv.sbox,
+        NewIntegration {
+            name: "Evil".into(),
+            kind: Some(IntegrationKind::Public),
+            redirect_uris: vec!["com.evil.app://accounts.google.com/cb".into()],
+            public_client: true,
+            capabilities: vec!["read_content".into()],
+            ..Default::default()
+        },
+    )
+    .expect("register");
+    let ada = logged_in(&fx.srv, "ada@example.com");
+    let page = consent_page(
+        &fx,
+        &ada,
+        &[
+            ("client_id", evil.integration.client_id.as_str()),
+            ("response_type", "code"),
+            ("redirect_uri", "com.evil.app://accounts.google.com/cb"),
+            ("code_challenge", crate::authorize::CHALLENGE),
+            ("code_challenge_method", "S256"),
+        ],
+    );
+    assert!(
+        !page.contains("<strong>accounts.google.com"),
+        "the host part of a private-use URI is not a destination"
+    );
+    assert!(page.contains("the app com.evil.app"), "{page}");
+}
+
+/// Issue 15 #8b: names cannot carry bidi or control characters, nor copy a
+/// first-party integration's name.
+#[test]
+fn integration_names_refuse_bidi_controls_and_first_party_names() {
+    let fx = fixture();
+    let grace = logged_in(&fx.srv, "grace@example.com");
+    let before = fx.srv.count("integrations");
+    for name in [
+        "Partner\u{202E}ppA",
+        "\u{2066}GitHub\u{2069}",
+        "Mail\u{200F}",
+        "A\u{061C}B",
+        "github",
+        "  GitHub ",
+    ] {
+        let (status, page) = developers_create(
+            &fx,
+            &grace,
+            &[
+                ("name", name),
+                ("kind", "public"),
+                ("redirect_uris", "https://copy.example/cb"),
+                ("capability", "read_content"),
+            ],
+        );
+        assert_eq!(status, 400, "{name:?}: {page}");
+    }
+    assert_eq!(fx.srv.count("integrations"), before, "nothing registered");
+    let (status, page) = developers_create(
+        &fx,
+        &grace,
+        &[
+            ("name", "GitHub Helper"),
+            ("kind", "public"),
+            ("redirect_uris", "https://copy.example/cb"),
+            ("capability", "read_content"),
+        ],
+    );
+    assert_eq!(status, 200, "{page}");
+}
+
+/// Issue 15 #8c: first-party integrations are marked where they are offered.
+#[test]
+fn first_party_integrations_are_marked_where_offered() {
+    let fx = fixture();
+    let ada = logged_in(&fx.srv, "ada@example.com");
+    let (_, settings) = get_html(
+        &ada,
+        &fx.srv
+            .url(&format!("/w/{}/settings/connections", fx.acme.id)),
+    );
+    assert_eq!(
+        settings.matches("Built by pagegrant").count(),
+        1,
+        "only GitHub is first-party"
+    );
+    let at = settings.find("Built by pagegrant").expect("mark");
+    let github = settings[..at].rfind("GitHub").expect("next to GitHub");
+    assert!(at - github < 200, "the mark belongs to GitHub");
+    assert!(settings.contains("by GitHub Labs") && settings.contains("by Multi Labs"));
+    let page = consent_page(
+        &fx,
+        &ada,
+        &[
+            ("client_id", fx.first.integration.client_id.as_str()),
+            ("response_type", "code"),
+            ("redirect_uri", "https://github.example/cb"),
+        ],
+    );
+    assert!(page.contains("Built by pagegrant") && page.contains("GitHub Labs"));
+    let page = consent_page(&fx, &ada, &base(&fx.conf.integration.client_id, &[]));
+    assert!(!page.contains("Built by pagegrant"));
+    assert!(page.contains("Labs"), "the developer is named");
+}
+
 // ---- #14
 
 #[cfg(unix)]
