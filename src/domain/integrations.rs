@@ -552,6 +552,29 @@ pub fn name(conn: &mut Conn, id: &IntegrationId) -> AppResult<Option<String>> {
     Ok(integrations::by_id(conn, id)?.map(|i| i.name))
 }
 
+/// An integration's name as workspace `ws` may read it: only for one this
+/// workspace already sees — a public integration (its **+ Add connection**
+/// lists them all), one connected there (any status), one on its approved
+/// list, or its own internal one. Otherwise `None`, so an id in the address
+/// bar cannot make Settings print another workspace's internal integration
+/// (issue 15 #15).
+pub fn name_in(
+    conn: &mut Conn,
+    ws: &crate::db::models::WorkspaceId,
+    id: &IntegrationId,
+) -> AppResult<Option<String>> {
+    let Some(i) = integrations::by_id(conn, id)? else {
+        return Ok(None);
+    };
+    let seen = i.kind == IntegrationKind::Public
+        || i.workspace_id.as_ref() == Some(ws)
+        || connections::is_approved(conn, ws, id)?
+        || connections::for_integration(conn, id)?
+            .iter()
+            .any(|c| &c.workspace_id == ws);
+    Ok(seen.then_some(i.name))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

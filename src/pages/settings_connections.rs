@@ -140,7 +140,7 @@ fn flash(c: &mut Conn, m: &Member, q: &SettingsQuery) -> AppResult<Option<String
         return Ok(None);
     }
     let about = match q.integration.as_deref().and_then(IntegrationId::parse) {
-        Some(id) => integrations::name(c, &id)?,
+        Some(id) => integrations::name_in(c, &m.workspace.id, &id)?,
         None => None,
     };
     Ok(settings_enterprise::flash(q.done.as_deref(), about))

@@ -435,6 +435,51 @@ fn database_files_and_backups_are_private() {
     assert_eq!(count_rows(&mut copy, "users"), 1);
 }
 
+// ---- #15
+
+/// Issue 15 #15: the flash names only integrations of this workspace.
+#[test]
+fn settings_flash_names_only_this_workspaces_integrations() {
+    let fx = fixture();
+    let lab = fx.srv.workspace("Grace Lab", &fx.grace, Plan::Free);
+    let secret = integrations::register(
+        &mut fx.srv.conn(),
+        &fx.srv.sbox,
+        NewIntegration {
+            name: "Hidden Wombat Sync".into(),
+            kind: Some(IntegrationKind::Internal),
+            workspace: Some(lab),
+            capabilities: vec!["read_content".into()],
+            ..Default::default()
+        },
+    )
+    .expect("internal");
+    let ada = logged_in(&fx.srv, "ada@example.com");
+    for done in ["approve", "unapprove", "disconnect_all"] {
+        let (status, page) = get_html(
+            &ada,
+            &fx.srv.url(&format!(
+                "/w/{}/settings/connections?done={done}&integration={}",
+                fx.acme.id, secret.integration.id
+            )),
+        );
+        assert_eq!(status, 200);
+        assert!(
+            !page.contains("Hidden Wombat"),
+            "{done}: another workspace's integration named"
+        );
+    }
+    // This workspace's own (a public one offered here) is still named.
+    let (_, page) = get_html(
+        &ada,
+        &fx.srv.url(&format!(
+            "/w/{}/settings/connections?done=approve&integration={}",
+            fx.acme.id, fx.multi.integration.id
+        )),
+    );
+    assert!(page.contains("Approved Multi"));
+}
+
 // ---- #16
 
 /// Issue 15 #16: the demo partner shows an error code only, never the
