@@ -366,6 +366,9 @@ pub fn change_page(
         None => Actor::System,
     };
     db::write_tx(c, |c| {
+        if let Some(b) = by {
+            audit::within_budget(c, b.user)?;
+        }
         let changed = match change {
             PageChange::Share => connections::add_page(
                 c,

@@ -64,7 +64,6 @@ fn metrics_token_requires_the_bearer() {
 
 // ---- shared helpers
 
-
 const CB: &str = "https://partner.example/cb";
 
 fn exchange_status(fx: &Fx, code: &str) -> (u16, Value) {
@@ -575,3 +574,111 @@ fn cli_internal_integration_is_installed_by_the_workspace_creator() {
     assert!(help.contains("workspace's creator"), "{help}");
 }
 
+// ---- #20
+
+/// Issue 15 #20: the audit log is paged.
+#[test]
+fn audit_log_is_paginated() {
+    let fx = fixture();
+    {
+        use pagegrant::domain::audit::{record, Actor, AuditAction};
+        let mut conn = fx.srv.conn();
+        for i in 0..120 {
+            record(
+                &mut conn,
+                Some(&fx.acme.id),
+                Actor::System,
+                AuditAction::PolicyChanged,
+                &"x",
+                format!("event-{i:03}-mark"),
+            )
+            .expect("record");
+        }
+    }
+    let ada = logged_in(&fx.srv, "ada@example.com");
+    let mut url = fx.srv.url(&format!("/w/{}/settings/audit", fx.acme.id));
+    let mut seen = Vec::new();
+    let mut pages = 0;
+    loop {
+        let (status, page) = get_html(&ada, &url);
+        assert_eq!(status, 200);
+        pages += 1;
+        let rows: Vec<String> = page
+            .match_indices("event-")
+            .map(|(i, _)| page[i..i + 9].to_string())
+            .collect();
+        assert!(rows.len() <= 50, "{} rows on one page", rows.len());
+        seen.extend(rows);
+        let Some(at) = page.find("rel=\"next\"") else {
+            break;
+        };
+        let start = page[..at].rfind("href=\"").expect("href") + 6;
+        let end = start + page[start..].find('"').expect("end");
+        url = fx.srv.url(&html_unescape(&page[start..end]));
+        assert!(url.contains("before="), "{url}");
+        assert!(pages < 10);
+    }
+    assert_eq!(pages, 3);
+    let expected: Vec<String> = (0..120).rev().map(|i| format!("event-{i:03}")).collect();
+    assert_eq!(seen, expected, "every event once, newest first");
+}
+
+/// Issue 15 #20: one member cannot flood the audit log from the page menu.
+#[test]
+fn audit_writes_per_user_are_bounded() {
+    let fx = fixture();
+    crate::api::connect(&fx, "grace@example.com", fx.acme.id.as_str(), &[&fx.eng]);
+    let conn_id = pagegrant::db::queries::connections::find_installed(
+        &mut fx.srv.conn(),
+        &fx.conf.integration.id,
+        &fx.acme.id,
+        &fx.grace.id,
+    )
+    .expect("q")
+    .expect("c")
+    .id
+    .to_string();
+    // A top-level workspace page of its own, outside what the consent shared.
+    let spare = fx.srv.page(&fx.acme, &fx.ada, "Spare", None, false);
+    let grace = logged_in(&fx.srv, "grace@example.com");
+    let page_url = fx.srv.url(&format!("/w/{}/p/{}", fx.acme.id, spare.id));
+    let (_, page) = get_html(&grace, &page_url);
+    let csrf = input_value(&page, "csrf").expect("csrf");
+    let mut ok = 0;
+    let mut throttled = false;
+    for i in 0..80 {
+        let verb = if i % 2 == 0 { "add" } else { "remove" };
+        let r = grace
+            .post(fx.srv.url(&format!(
+                "/w/{}/p/{}/connections/{verb}",
+                fx.acme.id, spare.id
+            )))
+            .form(&[("csrf", csrf.as_str()), ("connection_id", conn_id.as_str())])
+            .send()
+            .expect("post");
+        match r.status().as_u16() {
+            303 => ok += 1,
+            429 => {
+                assert!(r.headers().get("retry-after").is_some());
+                throttled = true;
+                break;
+            }
+            s => panic!("unexpected {s}"),
+        }
+    }
+    assert!(throttled, "{ok} changes in a row were never throttled");
+    assert!((50..=60).contains(&ok), "{ok} changes before the limit");
+    // Others are not affected.
+    let ada = logged_in(&fx.srv, "ada@example.com");
+    let (_, page) = get_html(&ada, &page_url);
+    let csrf = input_value(&page, "csrf").expect("csrf");
+    let r = ada
+        .post(fx.srv.url(&format!(
+            "/w/{}/p/{}/connections/remove",
+            fx.acme.id, spare.id
+        )))
+        .form(&[("csrf", csrf.as_str()), ("connection_id", conn_id.as_str())])
+        .send()
+        .expect("post");
+    assert_eq!(r.status(), 303);
+}
