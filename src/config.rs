@@ -38,6 +38,7 @@ pub struct Config {
     pub security: SecurityConfig,
     pub demo: DemoConfig,
     pub log: LogConfig,
+    pub metrics: MetricsConfig,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -92,6 +93,28 @@ pub struct SecurityConfig {
 #[serde(deny_unknown_fields)]
 pub struct DemoConfig {
     pub seed: bool,
+}
+
+/// `/metrics` access. The token is a secret: `Debug` hides it.
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetricsConfig {
+    pub token: String,
+}
+
+impl std::fmt::Debug for MetricsConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MetricsConfig")
+            .field(
+                "token",
+                &if self.token.is_empty() {
+                    ""
+                } else {
+                    "<hidden>"
+                },
+            )
+            .finish()
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -12,7 +12,7 @@ use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, Salt
 use argon2::Argon2;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use base64::Engine;
-use prometheus::{IntCounterVec, Opts};
+use prometheus::{IntCounter, Opts};
 use rand::rngs::OsRng;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
@@ -69,26 +69,19 @@ pub fn hash_password(password: &str) -> AppResult<String> {
         .map_err(|e| AppError::internal(format!("argon2: {e}")))
 }
 
-/// Password checks run, by `hash`: `stored` (the user's) or `dummy` (an
-/// unknown user's). Exported in `/metrics` as
+/// Password checks run, known account or not. Exported in `/metrics` as
 /// `pagegrant_password_checks_total` (the registry adds the prefix), so a
-/// test can see the unknown-user path run. Both series exist from the start,
-/// at 0. `None` only if prometheus rejected the constant options below, which
-/// are valid; `Metrics::new` then fails, so the counter cannot go missing
-/// unnoticed.
-pub static PASSWORD_CHECKS: LazyLock<Option<IntCounterVec>> = LazyLock::new(|| {
-    let checks = IntCounterVec::new(
-        Opts::new(
-            "password_checks_total",
-            "Password checks by hash: the user's, or the dummy one for unknown users.",
-        ),
-        &["hash"],
-    )
-    .ok()?;
-    for hash in ["stored", "dummy"] {
-        checks.with_label_values(&[hash]);
-    }
-    Some(checks)
+/// test can see argon2 run for an unknown user too. One series with no label:
+/// a label by kind of hash (the user's or the dummy one) told any scraper
+/// whether a failed login named an existing account (issue 15 #2). `None`
+/// only if prometheus rejected the constant options below, which are valid;
+/// `Metrics::new` then fails, so the counter cannot go missing unnoticed.
+pub static PASSWORD_CHECKS: LazyLock<Option<IntCounter>> = LazyLock::new(|| {
+    IntCounter::with_opts(Opts::new(
+        "password_checks_total",
+        "Password checks, for known and unknown accounts alike.",
+    ))
+    .ok()
 });
 
 /// Checks `password` against `stored`; with no stored hash (unknown user) a
@@ -101,9 +94,7 @@ pub fn verify_password(stored: Option<&str>, password: &str) -> bool {
         None => (dummy.as_str(), false),
     };
     if let Some(checks) = &*PASSWORD_CHECKS {
-        checks
-            .with_label_values(&[if real { "stored" } else { "dummy" }])
-            .inc();
+        checks.inc();
     }
     let ok = match PasswordHash::new(hash) {
         Ok(parsed) => Argon2::default()

@@ -195,7 +195,10 @@ pub struct IntegrationAdd {
     /// Developer name shown on the consent page.
     #[arg(long)]
     developer: Option<String>,
-    /// Email or id of the user who manages it under My integrations.
+    /// Email or id of the user who manages it under My integrations. An
+    /// internal integration is installed by this user; without the flag, by
+    /// the workspace's creator (or, if they are no longer an owner, by its
+    /// earliest owner by join time, then user id).
     #[arg(long)]
     created_by: Option<String>,
 }

@@ -63,7 +63,7 @@ pub(super) fn page_add(
     let parent = parent.map(page_id).transpose()?;
     let creator = match owner {
         Some(o) => accounts::find_user(c, o)?,
-        None => ws::first_owner(c, &w)?,
+        None => ws::acting_owner(c, &w)?,
     };
     let new = NewPage {
         workspace: &w,

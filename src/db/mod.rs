@@ -72,6 +72,11 @@ impl Manager {
     fn connect_db(&self) -> Result<DbConn, diesel::r2d2::Error> {
         match self.backend {
             Backend::Sqlite => {
+                private_file(sqlite_path(&self.url)).map_err(|e| {
+                    diesel::r2d2::Error::ConnectionError(diesel::ConnectionError::BadConnection(
+                        e.to_string(),
+                    ))
+                })?;
                 let mut c = SqliteConnection::establish(sqlite_path(&self.url))
                     .map_err(diesel::r2d2::Error::ConnectionError)?;
                 c.batch_execute(&format!(
@@ -157,8 +162,58 @@ pub fn open_unmigrated(cfg: &DatabaseConfig) -> AppResult<Pool> {
     if backend == Backend::Sqlite {
         // WAL is a property of the file, so setting it once is enough.
         pool.get()?.batch_execute("PRAGMA journal_mode = WAL;")?;
+        // SQLite gives -wal and -shm the main file's mode; made sure of here
+        // for files an older version left readable by all.
+        let path = sqlite_path(&cfg.url);
+        for suffix in ["", "-wal", "-shm"] {
+            restrict(Path::new(&format!("{path}{suffix}")))?;
+        }
     }
     Ok(pool)
+}
+
+/// Creates the SQLite file `path` readable by its owner only (0600) before
+/// SQLite opens it: it holds password hashes, emails and session secrets,
+/// and SQLite would create it 0644 under the usual umask (issue 15 #14).
+/// An existing file is left as it is here (`open` narrows it); in-memory
+/// and `file:` URIs are SQLite's business.
+fn private_file(path: &str) -> std::io::Result<()> {
+    if path.is_empty() || path == ":memory:" || path.starts_with("file:") {
+        return Ok(());
+    }
+    let mut o = std::fs::OpenOptions::new();
+    o.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        o.mode(0o600);
+    }
+    match o.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+/// Narrows an existing file to its owner (0600); a missing file is fine.
+fn restrict(path: &Path) -> AppResult<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        match std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => {
+                return Err(AppError::internal(format!(
+                    "restricting {}: {e}",
+                    path.display()
+                )))
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    Ok(())
 }
 
 /// A database URL fit for a message: without its password.
@@ -282,22 +337,40 @@ pub fn bool_or_sql(conn: &Conn) -> &'static str {
 /// which reads one snapshot while writers go on (WAL), and compacts as it
 /// copies. Returns the copy's size. PostgreSQL has pg_dump for this.
 pub fn backup(conn: &mut Conn, to: &Path) -> AppResult<u64> {
-    if to.exists() {
-        return Err(AppError::invalid(format!(
-            "{} exists already; choose a new file",
-            to.display()
-        )));
-    }
     let target = to
         .to_str()
         .ok_or_else(|| AppError::invalid("the backup path is not valid UTF-8"))?;
     match conn {
         DbConn::Sqlite(c) => {
             use diesel::RunQueryDsl;
-            diesel::sql_query("VACUUM INTO ?")
+            // The copy holds everything the database does, so it is created
+            // 0600 first (and atomically refused if it exists); VACUUM INTO
+            // accepts an empty file and keeps its mode (issue 15 #14).
+            let mut o = std::fs::OpenOptions::new();
+            o.write(true).create_new(true);
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::OpenOptionsExt;
+                o.mode(0o600);
+            }
+            if let Err(e) = o.open(to) {
+                return Err(if e.kind() == std::io::ErrorKind::AlreadyExists {
+                    AppError::invalid(format!(
+                        "{} exists already; choose a new file",
+                        to.display()
+                    ))
+                } else {
+                    AppError::invalid(format!("backup to {}: {e}", to.display()))
+                });
+            }
+            let copied = diesel::sql_query("VACUUM INTO ?")
                 .bind::<diesel::sql_types::Text, _>(target)
-                .execute(c)
-                .map_err(|e| AppError::invalid(format!("backup to {}: {e}", to.display())))?;
+                .execute(c);
+            if let Err(e) = copied {
+                let _ = std::fs::remove_file(to);
+                return Err(AppError::invalid(format!("backup to {}: {e}", to.display())));
+            }
+            restrict(to)?;
         }
         #[cfg(feature = "postgres")]
         DbConn::Pg(_) => {

@@ -195,6 +195,8 @@ pub struct Workspace {
     pub install_policy: InstallPolicy,
     pub auto_approve_first_party: bool,
     pub created_at: i64,
+    /// Who created it: the CLI acts as this owner when no user is named.
+    pub created_by: Option<UserId>,
 }
 
 #[derive(Debug, Queryable, Selectable, Insertable, Clone)]
@@ -321,6 +323,12 @@ pub fn now() -> i64 {
     time::OffsetDateTime::now_utc().unix_timestamp()
 }
 
+/// Unix milliseconds now.
+pub fn now_ms() -> i64 {
+    let ns = time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000;
+    i64::try_from(ns).unwrap_or(i64::MAX)
+}
+
 #[derive(Queryable, Selectable, Insertable, Clone)]
 #[diesel(table_name = authorization_requests)]
 pub struct AuthorizationRequest {
@@ -338,6 +346,8 @@ pub struct AuthorizationRequest {
     pub created_at: i64,
     pub expires_at: i64,
     pub consumed_at: Option<i64>,
+    /// `created_at` in milliseconds, to tell a session's newest requests apart.
+    pub created_ms: i64,
 }
 
 impl std::fmt::Debug for AuthorizationRequest {

@@ -75,6 +75,7 @@ diesel::table! {
         created_at -> BigInt,
         expires_at -> BigInt,
         consumed_at -> Nullable<BigInt>,
+        created_ms -> BigInt,
     }
 }
 
@@ -214,6 +215,7 @@ diesel::table! {
         install_policy -> Text,
         auto_approve_first_party -> Bool,
         created_at -> BigInt,
+        created_by -> Nullable<Text>,
     }
 }
 

@@ -6,7 +6,7 @@
 use crate::db::models::{now, AuditEvent, NewAuditEvent, UserId, WorkspaceId};
 use crate::db::queries::audit;
 use crate::db::Conn;
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 
 macro_rules! actions {
     ($($variant:ident => $s:literal),* $(,)?) => {
@@ -80,7 +80,43 @@ pub fn record(
     Ok(())
 }
 
-/// A workspace's events, newest first.
+/// A workspace's events, newest first, all of them (the CLI's export).
 pub fn for_workspace(c: &mut Conn, ws: &WorkspaceId) -> AppResult<Vec<AuditEvent>> {
     Ok(audit::for_workspace(c, ws)?)
+}
+
+/// Events one page of the audit log shows.
+pub const PAGE_SIZE: i64 = 50;
+
+/// Audit-producing changes one person may make per minute from the page
+/// menu: far above what a person clicks, far below the ~220/s a script made
+/// (issue 15 #20).
+pub const PER_USER_PER_MINUTE: i64 = 60;
+
+/// One page of a workspace's log, newest first, starting below event
+/// `before`; and the id to continue from when older events remain.
+pub fn page_for_workspace(
+    c: &mut Conn,
+    ws: &WorkspaceId,
+    before: Option<i32>,
+) -> AppResult<(Vec<AuditEvent>, Option<i32>)> {
+    let mut events = audit::page_of_workspace(c, ws, before, PAGE_SIZE + 1)?;
+    let older = if events.len() as i64 > PAGE_SIZE {
+        events.truncate(PAGE_SIZE as usize);
+        events.last().map(|e| e.id)
+    } else {
+        None
+    };
+    Ok((events, older))
+}
+
+/// Refuses (429) a change by `user` that would record one more event when
+/// they recorded `PER_USER_PER_MINUTE` in the last minute. Call it inside
+/// the change's write transaction, so concurrent changes queue behind it.
+pub fn within_budget(c: &mut Conn, user: &UserId) -> AppResult<()> {
+    let recent = audit::count_by_actor_since(c, user.as_str(), now() - 60)?;
+    if recent >= PER_USER_PER_MINUTE {
+        return Err(AppError::Throttled(60));
+    }
+    Ok(())
 }

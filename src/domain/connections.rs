@@ -81,6 +81,17 @@ pub fn manageable(
     Ok((connection, integration))
 }
 
+/// Ends a connection, inside the caller's transaction: every token revoked,
+/// its unredeemed codes and its installer's pending consents deleted (so
+/// nothing issued before can bring it back once a later consent re-activates
+/// it, issue 15 #6), and the row marked revoked. True when this call ended
+/// it (it was active), for the caller's audit event.
+pub fn end(c: &mut Conn, connection: &Connection, by: Option<&UserId>, at: i64) -> AppResult<bool> {
+    tokens::revoke_connection_tokens(c, &connection.id, at)?;
+    crate::db::queries::oauth::end_pending_of_connection(c, connection)?;
+    Ok(connections::mark_revoked(c, &connection.id, by, at)? > 0)
+}
+
 /// Disconnects: every token of the connection is revoked at once, the
 /// connection is marked revoked, and the owners' audit log says who did it.
 /// Returns the integration's name.
@@ -94,8 +105,7 @@ pub fn disconnect(
     let (connection, integration) = manageable(c, ws, actor, role, id)?;
     db::write_tx(c, |c| {
         let t = now();
-        tokens::revoke_connection_tokens(c, &connection.id, t)?;
-        if connections::mark_revoked(c, &connection.id, Some(actor), t)? > 0 {
+        if end(c, &connection, Some(actor), t)? {
             audit::record(
                 c,
                 Some(ws),
@@ -423,6 +433,9 @@ pub fn change_page(
         None => Actor::System,
     };
     db::write_tx(c, |c| {
+        if let Some(b) = by {
+            audit::within_budget(c, b.user)?;
+        }
         let changed = match change {
             PageChange::Share => connections::add_page(
                 c,

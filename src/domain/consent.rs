@@ -51,8 +51,13 @@ pub struct Plan {
     pub csrf: String,
 }
 
+/// Pending requests one session keeps; the newest win (issue 15 #3: every
+/// view of the consent page records one, and nothing else bounded them).
+pub const PENDING_PER_SESSION: i64 = 20;
+
 /// Chooses the workspace, lists the pages the user may share, and records
-/// the pending request.
+/// the pending request, dropping the session's oldest beyond
+/// `PENDING_PER_SESSION` and every expired one.
 pub fn prepare(
     conn: &mut Conn,
     cfg: &Config,
@@ -109,10 +114,17 @@ pub fn prepare(
         created_at: t,
         expires_at: t + cfg.security.consent_ttl_s,
         consumed_at: None,
+        created_ms: crate::db::models::now_ms(),
     };
     db::write_tx(conn, |c| {
         q::delete_expired_requests(c, t)?;
         q::insert_request(c, &pending)?;
+        q::trim_session_requests(
+            c,
+            &pending.session_id_hash,
+            &pending.id,
+            PENDING_PER_SESSION - 1,
+        )?;
         Ok(())
     })?;
     Ok(Plan {

@@ -150,7 +150,7 @@ impl std::fmt::Debug for Created {
 
 /// Where an integration belongs: a public one nowhere (it needs redirect
 /// URIs), an internal one in its workspace, installed by its creator (who
-/// must be a member) or else the workspace's first owner.
+/// must be a member) or else the workspace's creator (`acting_owner`).
 fn placement(
     conn: &mut Conn,
     new: &NewIntegration,
@@ -189,7 +189,8 @@ fn placement(
             }
         };
     // The internal integration's connection is installed by its creator, who
-    // must belong to the workspace; without one, the workspace's first owner.
+    // must belong to the workspace; without one, the workspace's creator (or,
+    // if they are no longer an owner, its earliest owner by join time and id).
     let installer: Option<UserId> = match &internal_ws {
         Some(ws) => Some(match &new.created_by {
             Some(u) => {
@@ -201,7 +202,7 @@ fn placement(
                 }
                 u.id.clone()
             }
-            None => workspaces::first_owner(conn, &ws.id)?
+            None => workspaces::acting_owner(conn, ws)?
                 .ok_or_else(|| AppError::invalid("the workspace has no owner"))?,
         }),
         None => None,
@@ -210,14 +211,48 @@ fn placement(
     Ok((internal_ws, installer))
 }
 
+/// Characters a name may not hold: controls, and the bidi formatting
+/// characters (ALM, LRM, RLM, LRE…RLO, LRI…PDI) that make a name read
+/// otherwise than it is stored, e.g. U+202E turning "ppA" into "App"
+/// (issue 15 #8).
+fn spoofing_char(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'
+        )
+}
+
+/// Whether `name` is, trimmed and ignoring case, the name of a first-party
+/// integration: only pagegrant may call an integration "GitHub" when its own
+/// "GitHub" is built in (issue 15 #8).
+fn copies_first_party(conn: &mut Conn, name: &str) -> AppResult<bool> {
+    let wanted = name.trim().to_lowercase();
+    Ok(integrations::first_party_names(conn)?
+        .iter()
+        .any(|n| n.trim().to_lowercase() == wanted))
+}
+
 /// Validates everything first, then writes the integration, its redirect
 /// URIs and, for an internal one, its connection and token in one transaction.
 pub fn register(conn: &mut Conn, sbox: &SecretBox, new: NewIntegration) -> AppResult<Created> {
     let name = new.name.trim().to_string();
-    if name.is_empty() || name.chars().count() > 200 || name.chars().any(|c| c.is_control()) {
+    if name.is_empty() || name.chars().count() > 200 || name.chars().any(spoofing_char) {
         return Err(AppError::invalid(
-            "an integration name needs 1 to 200 printable characters",
+            "an integration name needs 1 to 200 printable characters, without control or text-direction characters",
         ));
+    }
+    if let Some(d) = &new.developer_name {
+        if d.chars().any(spoofing_char) {
+            return Err(AppError::invalid(
+                "a developer name may not hold control or text-direction characters",
+            ));
+        }
+    }
+    if !new.first_party && copies_first_party(conn, &name)? {
+        return Err(AppError::invalid(format!(
+            "{name:?} is the name of an integration built by pagegrant; choose another"
+        )));
     }
     let kind = new.kind.unwrap_or(IntegrationKind::Public);
     let capabilities = parse_capabilities(&new.capabilities)?;
@@ -528,6 +563,29 @@ pub fn create_for(
 /// An integration's name, if it exists.
 pub fn name(conn: &mut Conn, id: &IntegrationId) -> AppResult<Option<String>> {
     Ok(integrations::by_id(conn, id)?.map(|i| i.name))
+}
+
+/// An integration's name as workspace `ws` may read it: only for one this
+/// workspace already sees — a public integration (its **+ Add connection**
+/// lists them all), one connected there (any status), one on its approved
+/// list, or its own internal one. Otherwise `None`, so an id in the address
+/// bar cannot make Settings print another workspace's internal integration
+/// (issue 15 #15).
+pub fn name_in(
+    conn: &mut Conn,
+    ws: &crate::db::models::WorkspaceId,
+    id: &IntegrationId,
+) -> AppResult<Option<String>> {
+    let Some(i) = integrations::by_id(conn, id)? else {
+        return Ok(None);
+    };
+    let seen = i.kind == IntegrationKind::Public
+        || i.workspace_id.as_ref() == Some(ws)
+        || connections::is_approved(conn, ws, id)?
+        || connections::for_integration(conn, id)?
+            .iter()
+            .any(|c| &c.workspace_id == ws);
+    Ok(seen.then_some(i.name))
 }
 
 #[cfg(test)]

@@ -38,6 +38,7 @@ pub fn create_workspace(
         install_policy: InstallPolicy::Open,
         auto_approve_first_party: false,
         created_at: t,
+        created_by: Some(owner.id.clone()),
     };
     db::write_tx(conn, |conn| {
         workspaces::insert(conn, &ws)?;
@@ -262,10 +263,12 @@ pub fn of_user(conn: &mut Conn, user: &UserId) -> AppResult<Vec<(Workspace, Role
     Ok(workspaces::for_user(conn, user)?)
 }
 
-/// The workspace's first owner (the earliest to join), who creates what the
-/// CLI adds without naming a user.
-pub fn first_owner(conn: &mut Conn, ws: &Workspace) -> AppResult<User> {
-    let id = workspaces::first_owner(conn, &ws.id)?
+/// The owner the CLI acts as when no user is named: the workspace's creator
+/// while they are an owner of it, else the earliest owner by (join time,
+/// user id). Deterministic, unlike "the first to join" with join times in
+/// whole seconds (issue 15 #19).
+pub fn acting_owner(conn: &mut Conn, ws: &Workspace) -> AppResult<User> {
+    let id = workspaces::acting_owner(conn, ws)?
         .ok_or_else(|| AppError::invalid("the workspace has no owner"))?;
     crate::domain::accounts::find_user(conn, id.as_str())
 }

@@ -61,6 +61,14 @@ pub async fn not_found(req: HttpRequest) -> HttpResponse {
 pub enum HtmlError {
     #[error("{0}")]
     BadRequest(String),
+    /// A request from a client that may not be redirected to automatically:
+    /// the page links back to it (`href`, the error at its redirect URI).
+    #[error("{message}")]
+    BackToClient {
+        message: String,
+        href: String,
+        name: String,
+    },
     #[error("{0}")]
     Conflict(String),
     #[error("{0}")]
@@ -83,6 +91,8 @@ pub struct ErrorView {
     pub title: &'static str,
     pub message: String,
     pub reference: Option<String>,
+    /// A plain link back to a client and its label.
+    pub back: Option<(String, String)>,
 }
 
 impl From<AppError> for HtmlError {
@@ -107,9 +117,10 @@ impl HtmlError {
     /// of a client mistake, or the error itself for anything else.
     pub fn refusal(self) -> Result<(StatusCode, String), HtmlError> {
         match &self {
-            HtmlError::BadRequest(m) | HtmlError::Conflict(m) | HtmlError::Forbidden(m) => {
-                Ok((self.status_code(), m.clone()))
-            }
+            HtmlError::BadRequest(m)
+            | HtmlError::BackToClient { message: m, .. }
+            | HtmlError::Conflict(m)
+            | HtmlError::Forbidden(m) => Ok((self.status_code(), m.clone())),
             _ => Err(self),
         }
     }
@@ -124,7 +135,7 @@ impl From<askama::Error> for HtmlError {
 impl ResponseError for HtmlError {
     fn status_code(&self) -> StatusCode {
         match self {
-            HtmlError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            HtmlError::BadRequest(_) | HtmlError::BackToClient { .. } => StatusCode::BAD_REQUEST,
             HtmlError::Conflict(_) => StatusCode::CONFLICT,
             HtmlError::Forbidden(_) => StatusCode::FORBIDDEN,
             HtmlError::NotFound => StatusCode::NOT_FOUND,
@@ -145,8 +156,15 @@ impl ResponseError for HtmlError {
                 .insert_header((header::LOCATION, location))
                 .finish();
         }
+        let back = match self {
+            HtmlError::BackToClient { href, name, .. } => {
+                Some((href.clone(), format!("Return to {name}")))
+            }
+            _ => None,
+        };
         let (title, message, reference) = match self {
             HtmlError::BadRequest(m) => ("Bad request", m.clone(), None),
+            HtmlError::BackToClient { message, .. } => ("Bad request", message.clone(), None),
             HtmlError::Conflict(m) => ("Conflict", m.clone(), None),
             HtmlError::Forbidden(m) => ("Not allowed", m.clone(), None),
             HtmlError::NotFound => (
@@ -174,6 +192,7 @@ impl ResponseError for HtmlError {
             title,
             message,
             reference,
+            back,
         };
         let mut resp = HttpResponse::build(status);
         if let HtmlError::Throttled(s) = self {

@@ -35,6 +35,10 @@ const KNOWN: &[&str] = &[
     "workspace_id",
 ];
 
+/// The longest `state` kept for a pending request and echoed back: room for
+/// any client's nonce or encoded return path, not for filling the disk.
+pub const MAX_STATE_BYTES: usize = 2048;
+
 /// An error the client gets at its redirect URI.
 #[derive(Debug, Clone)]
 pub struct ErrorRedirect {
@@ -64,6 +68,14 @@ pub enum AuthorizeError {
     Page(String),
     /// The client gets the error at its verified redirect URI.
     Redirect(ErrorRedirect),
+    /// The same error for a client a user registered (`/developers`) rather
+    /// than the operator: an error page with a plain link to the client, never
+    /// an automatic redirect, so nobody can turn the endpoint into an open
+    /// redirector by registering a URI (RFC 9700 §4.11.2, issue 15 #7).
+    Link {
+        redirect: ErrorRedirect,
+        integration_name: String,
+    },
 }
 
 /// A request that passed every check: what the consent page shows.
@@ -216,25 +228,43 @@ pub fn validate(
         Err(why) => return Ok(Err(AuthorizeError::Page(why))),
     };
     let redirect_uri = bound.redirect_uri.as_str().to_string();
+    let self_registered = integration.created_by.is_some();
+    let integration_name = integration.name.clone();
 
     // 3. Everything else answers at the verified redirect URI.
     let states = all("state");
+    // An over-long state is neither stored nor echoed (issue 15 #3).
+    let long_state = states.iter().any(|s| s.len() > MAX_STATE_BYTES);
     let state = match states.as_slice() {
-        [one] => Some(one.to_string()),
+        [one] if !long_state => Some(one.to_string()),
         _ => None,
     };
     let fail = |error: &'static str, description: &str| {
-        Ok(Err(AuthorizeError::Redirect(ErrorRedirect {
+        let redirect = ErrorRedirect {
             redirect_uri: redirect_uri.clone(),
             error,
             description: description.to_string(),
             state: state.clone(),
-        })))
+        };
+        Ok(Err(if self_registered {
+            AuthorizeError::Link {
+                redirect,
+                integration_name: integration_name.clone(),
+            }
+        } else {
+            AuthorizeError::Redirect(redirect)
+        }))
     };
     if let Some(dup) = KNOWN.iter().find(|k| all(k).len() > 1) {
         return fail(
             "invalid_request",
             &format!("the parameter {dup} is repeated"),
+        );
+    }
+    if long_state {
+        return fail(
+            "invalid_request",
+            &format!("state is longer than {MAX_STATE_BYTES} bytes"),
         );
     }
     match all("response_type").first().copied() {

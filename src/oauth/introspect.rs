@@ -107,8 +107,7 @@ pub fn revoke(conn: &mut Conn, keys: &Keys, client: &Integration, token: &str) -
             return Ok(true);
         }
         let t = now();
-        tokens::revoke_connection_tokens(c, &connection.id, t)?;
-        if connections::mark_revoked(c, &connection.id, None, t)? > 0 {
+        if crate::domain::connections::end(c, &connection, None, t)? {
             audit::record(
                 c,
                 &NewAuditEvent {

@@ -125,6 +125,7 @@ pub struct ConsentData {
     pub integration_name: String,
     pub integration_initial: String,
     pub developer: String,
+    pub first_party: bool,
     pub redirect_host: String,
     pub website: Option<String>,
     pub privacy_url: Option<String>,
@@ -152,16 +153,21 @@ pub struct ConsentView {
     pub d: ConsentData,
 }
 
-/// Where the integration sends people back to, as a person reads it.
+/// Where the integration sends people back to, as a person reads it. Only
+/// http(s) URIs name a host; a private-use scheme (`com.example.app:/cb`,
+/// RFC 8252 §7.1) names an app on the device, whatever its "host" part says,
+/// so `com.evil.app://accounts.google.com/cb` reads as the app
+/// `com.evil.app`, never as accounts.google.com (issue 15 #8).
 fn redirect_host(uri: &str) -> String {
     match url::Url::parse(uri) {
-        Ok(u) => match u.host_str() {
+        Ok(u) if matches!(u.scheme(), "http" | "https") => match u.host_str() {
             Some(h) => match u.port() {
                 Some(p) => format!("{h}:{p}"),
                 None => h.to_string(),
             },
-            None => format!("{}: (an app on your device)", u.scheme()),
+            None => uri.to_string(),
         },
+        Ok(u) => format!("the app {} on your device", u.scheme()),
         Err(_) => uri.to_string(),
     }
 }
@@ -175,6 +181,7 @@ impl ConsentView {
                 integration_name: i.name.clone(),
                 integration_initial: initial(&i.name),
                 developer: i.developer_name.clone(),
+                first_party: i.first_party,
                 redirect_host: redirect_host(&req.redirect_uri),
                 website: i.website_url.clone(),
                 privacy_url: i.privacy_url.clone(),
@@ -226,6 +233,19 @@ pub async fn view_authorize_get(
         Err(AuthorizeError::Page(m)) => return Err(HtmlError::BadRequest(m)),
         Err(AuthorizeError::Redirect(r)) => {
             return Ok(see_other(r.location(&state.config.server.issuer)))
+        }
+        Err(AuthorizeError::Link {
+            redirect,
+            integration_name,
+        }) => {
+            return Err(HtmlError::BackToClient {
+                message: format!(
+                    "This link to connect {integration_name} is not valid: {}.",
+                    redirect.description
+                ),
+                href: redirect.location(&state.config.server.issuer),
+                name: integration_name,
+            })
         }
     };
     // Come back to this very request after logging in.

@@ -173,7 +173,6 @@ pub struct Callback {
     state: Option<String>,
     iss: Option<String>,
     error: Option<String>,
-    error_description: Option<String>,
 }
 
 pub async fn view_partner_callback_get(
@@ -190,10 +189,18 @@ pub async fn view_partner_callback_get(
     let (saved_state, verifier) = saved.split_once('.').unwrap_or(("", ""));
     let q = q.into_inner();
     if let Some(e) = q.error {
-        v.error = Some(format!(
-            "The authorization server answered {e}: {}",
-            q.error_description.unwrap_or_default()
-        ));
+        // Anyone can link to this callback, and the page is served from
+        // pagegrant's own origin: show only an error code, never the
+        // `error_description` text (issue 15 #16).
+        let code = if !e.is_empty()
+            && e.len() <= 64
+            && e.bytes().all(|b| b.is_ascii_lowercase() || b == b'_')
+        {
+            e
+        } else {
+            "an unrecognised error".into()
+        };
+        v.error = Some(format!("The authorization server answered {code}."));
         return render(v);
     }
     if saved_state.is_empty()

@@ -41,6 +41,8 @@ pub struct AddOption {
     pub name: String,
     pub icon: String,
     pub developer: String,
+    /// Built by pagegrant (a first-party integration).
+    pub first_party: bool,
     pub href: Option<String>,
     pub note: Option<String>,
 }
@@ -108,6 +110,7 @@ fn add_options(c: &mut Conn, m: &Member) -> AppResult<Vec<AddOption>> {
                     .filter(|x| !x.is_empty())
                     .unwrap_or_else(|| initial(&i.name)),
                 developer: i.developer_name.clone(),
+                first_party: i.first_party,
                 name: i.name,
                 href,
                 note,
@@ -140,7 +143,7 @@ fn flash(c: &mut Conn, m: &Member, q: &SettingsQuery) -> AppResult<Option<String
         return Ok(None);
     }
     let about = match q.integration.as_deref().and_then(IntegrationId::parse) {
-        Some(id) => integrations::name(c, &id)?,
+        Some(id) => integrations::name_in(c, &m.workspace.id, &id)?,
         None => None,
     };
     Ok(settings_enterprise::flash(q.done.as_deref(), about))

@@ -20,6 +20,7 @@ mod partner;
 mod platform;
 mod process;
 mod security_pages;
+mod security_web;
 mod session;
 mod settings;
 mod token;

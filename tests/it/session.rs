@@ -53,8 +53,11 @@ fn wrong_password_and_unknown_user_read_the_same_s53() {
         location(&c.get(srv.url("/")).send().expect("home")),
         "/login?next=%2F"
     );
-    // The unknown user's attempt ran argon2 on the dummy hash (counted in
-    // /metrics; other tests in this process only ever add to it).
+    // The unknown user's attempt ran argon2 (on the dummy hash), counted in
+    // /metrics; other tests in this process only ever add to it. The counter
+    // has no label by kind of hash since issue 15 #2 (a label told scrapers
+    // whether an account exists), so this reads the one series and checks it
+    // moved for an unknown account.
     let dummy_checks = || -> u64 {
         let text = bare_client()
             .get(srv.url("/metrics"))
@@ -63,10 +66,10 @@ fn wrong_password_and_unknown_user_read_the_same_s53() {
             .text()
             .expect("body");
         text.lines()
-            .find(|l| l.starts_with("pagegrant_password_checks_total{hash=\"dummy\"}"))
+            .find(|l| l.starts_with("pagegrant_password_checks_total "))
             .and_then(|l| l.rsplit(' ').next())
             .and_then(|n| n.parse().ok())
-            .expect("the dummy-hash counter")
+            .expect("the password-check counter")
     };
     let before = dummy_checks();
     let again = login(&srv, &c, "someone-else@example.com", "guess", None);

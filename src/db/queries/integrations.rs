@@ -84,6 +84,14 @@ pub fn created_by(
         .load(conn)
 }
 
+/// The names of first-party integrations.
+pub fn first_party_names(conn: &mut Conn) -> QueryResult<Vec<String>> {
+    integrations::table
+        .filter(integrations::first_party.eq(true))
+        .select(integrations::name)
+        .load(conn)
+}
+
 /// Every public integration, by name: what **+ Add connection** offers.
 pub fn public(conn: &mut Conn) -> QueryResult<Vec<Integration>> {
     integrations::table

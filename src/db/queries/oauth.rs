@@ -2,8 +2,8 @@
 
 use diesel::prelude::*;
 
-use crate::db::models::{AuthorizationCode, AuthorizationRequest};
-use crate::db::schema::{authorization_codes, authorization_requests};
+use crate::db::models::{AuthorizationCode, AuthorizationRequest, Connection};
+use crate::db::schema::{authorization_codes, authorization_requests, sessions};
 use crate::db::Conn;
 
 pub fn insert_request(conn: &mut Conn, r: &AuthorizationRequest) -> QueryResult<()> {
@@ -38,6 +38,57 @@ pub fn consume_request(conn: &mut Conn, id: &str, now: i64) -> QueryResult<bool>
 pub fn delete_expired_requests(conn: &mut Conn, now: i64) -> QueryResult<usize> {
     diesel::delete(authorization_requests::table.filter(authorization_requests::expires_at.le(now)))
         .execute(conn)
+}
+
+/// Keeps the newest `keep` pending requests of a session besides `newest`
+/// (the one just recorded) and deletes the rest, so one session cannot fill
+/// the disk through the consent page (issue 15 #3).
+pub fn trim_session_requests(
+    conn: &mut Conn,
+    session_id_hash: &str,
+    newest: &str,
+    keep: i64,
+) -> QueryResult<usize> {
+    let older: Vec<String> = authorization_requests::table
+        .filter(authorization_requests::session_id_hash.eq(session_id_hash))
+        .filter(authorization_requests::id.ne(newest))
+        .order((
+            authorization_requests::created_ms.desc(),
+            authorization_requests::id.desc(),
+        ))
+        .offset(keep)
+        .select(authorization_requests::id)
+        .load(conn)?;
+    if older.is_empty() {
+        return Ok(0);
+    }
+    diesel::delete(authorization_requests::table.filter(authorization_requests::id.eq_any(older)))
+        .execute(conn)
+}
+
+/// Deletes a connection's unredeemed codes and its installer's pending
+/// consents for the same integration and workspace: once a connection is
+/// disconnected or revoked, nothing issued before may bring it back
+/// (issue 15 #6). Deleted rather than marked used, so a later redemption is
+/// an unknown code, not a replay that would revoke a newer grant's tokens.
+pub fn end_pending_of_connection(conn: &mut Conn, c: &Connection) -> QueryResult<()> {
+    diesel::delete(
+        authorization_codes::table
+            .filter(authorization_codes::connection_id.eq(&c.id))
+            .filter(authorization_codes::consumed_at.is_null()),
+    )
+    .execute(conn)?;
+    let installer_sessions = sessions::table
+        .filter(sessions::user_id.eq(&c.installed_by))
+        .select(sessions::id_hash);
+    diesel::delete(
+        authorization_requests::table
+            .filter(authorization_requests::integration_id.eq(&c.integration_id))
+            .filter(authorization_requests::workspace_id.eq(&c.workspace_id))
+            .filter(authorization_requests::session_id_hash.eq_any(installer_sessions)),
+    )
+    .execute(conn)?;
+    Ok(())
 }
 
 pub fn insert_code(conn: &mut Conn, c: &AuthorizationCode) -> QueryResult<()> {

@@ -55,12 +55,25 @@ pub fn membership(
         .optional()
 }
 
-/// The earliest owner: who acts for the workspace when no user is named.
-pub fn first_owner(conn: &mut Conn, ws: &WorkspaceId) -> QueryResult<Option<UserId>> {
+/// Who acts for the workspace when no user is named: its creator while an
+/// owner of it, else the earliest owner by (joined_at, user id).
+pub fn acting_owner(conn: &mut Conn, ws: &Workspace) -> QueryResult<Option<UserId>> {
+    if let Some(creator) = &ws.created_by {
+        let still_owner = memberships::table
+            .filter(memberships::workspace_id.eq(&ws.id))
+            .filter(memberships::user_id.eq(creator))
+            .filter(memberships::role.eq("owner"))
+            .select(memberships::user_id)
+            .first::<UserId>(conn)
+            .optional()?;
+        if still_owner.is_some() {
+            return Ok(still_owner);
+        }
+    }
     memberships::table
-        .filter(memberships::workspace_id.eq(ws))
+        .filter(memberships::workspace_id.eq(&ws.id))
         .filter(memberships::role.eq("owner"))
-        .order(memberships::joined_at.asc())
+        .order((memberships::joined_at.asc(), memberships::user_id.asc()))
         .select(memberships::user_id)
         .first(conn)
         .optional()
