@@ -57,6 +57,14 @@ pub async fn view_login_get(
     Ok(resp)
 }
 
+/// "15 minutes", "1 minute": a wait in seconds, rounded up, as people say it.
+fn minutes(wait_s: i64) -> String {
+    match (wait_s.max(1) + 59) / 60 {
+        1 => "1 minute".to_string(),
+        n => format!("{n} minutes"),
+    }
+}
+
 #[derive(Deserialize)]
 pub struct LoginFields {
     #[serde(default)]
@@ -88,7 +96,30 @@ pub async fn view_login_post(
     let outcome = db::run(&state.pool, move |c| {
         accounts::sign_in(c, &security, attempt)
     })
-    .await?;
+    .await;
+    // Throttled: the login page again, with the wait and the same `next`,
+    // so an OAuth flow in progress is not lost.
+    let outcome = match outcome {
+        Err(AppError::Throttled(wait_s)) => {
+            let view = LoginView {
+                csrf: form.csrf,
+                next: next.unwrap_or_default(),
+                email: form.email,
+                error: Some(format!(
+                    "Too many attempts. Try again in {}.",
+                    minutes(wait_s)
+                )),
+            };
+            return Ok(HttpResponse::TooManyRequests()
+                .insert_header((
+                    actix_web::http::header::RETRY_AFTER,
+                    wait_s.max(1).to_string(),
+                ))
+                .content_type("text/html; charset=utf-8")
+                .body(view.render()?));
+        }
+        other => other?,
+    };
     match outcome {
         LoginOutcome::Ok(user, cookie_value) => {
             tracing::info!(user = %user.id, "login");

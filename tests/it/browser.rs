@@ -62,6 +62,11 @@ impl Driver {
 
     /// A browser window of this size (390 × 844 is a phone).
     fn start_sized(width: u32, height: u32) -> Driver {
+        Self::start_with(width, height, &[])
+    }
+
+    /// With extra chromium switches (a colour scheme, say).
+    fn start_with(width: u32, height: u32, extra: &[&str]) -> Driver {
         let port = free_port();
         let child = Command::new("chromedriver")
             .arg(format!("--port={port}"))
@@ -75,15 +80,26 @@ impl Driver {
             .expect("runtime");
         let base = format!("http://127.0.0.1:{port}");
         let profile = tempfile::tempdir().expect("profile dir");
+        let mut args = vec![
+            "--headless".to_string(),
+            "--no-sandbox".into(),
+            "--disable-gpu".into(),
+            "--disable-background-networking".into(),
+            "--disable-component-update".into(),
+            "--disable-sync".into(),
+            "--no-first-run".into(),
+            "--disable-quic".into(),
+            format!("--window-size={width},{height}"),
+            format!("--user-data-dir={}", profile.path().display()),
+        ];
+        args.extend(extra.iter().map(|a| a.to_string()));
         let mut caps = serde_json::Map::new();
         caps.insert("browserName".into(), json!("chrome"));
         caps.insert(
             "goog:chromeOptions".into(),
             json!({
                 "binary": "/usr/bin/chromium",
-                "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                         "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
-                         format!("--window-size={width},{height}"), format!("--user-data-dir={}", profile.path().display())]
+                "args": args
             }),
         );
         let connector = hyper_util::client::legacy::connect::HttpConnector::new();
@@ -977,4 +993,45 @@ fn browser_consent_names_who_is_signed_in_and_not_you_comes_back_to_the_request(
         d.text("//form[contains(@class,'signed-in')]"),
         "Signed in as ada@example.com · Not you?"
     );
+}
+
+#[test]
+fn browser_throttled_login_keeps_the_oauth_flow_and_says_how_long() {
+    let fx = crate::authorize::fixture_with(|c| c.security.login_max_failures_per_account = 2);
+    let consent = format!(
+        "{}/v1/oauth/authorize?client_id={}&response_type=code&redirect_uri=https%3A%2F%2Fpartner.example%2Fcb",
+        fx.srv.base, fx.conf.integration.client_id
+    );
+    let d = Driver::start();
+    d.goto(&consent);
+    for _ in 0..3 {
+        d.fill("Email", "grace@example.com");
+        d.fill("Password", "not her password");
+        d.click_label("Log in");
+        d.find("//*[@role='alert']");
+    }
+    assert_eq!(
+        d.text("//*[@role='alert']"),
+        "Too many attempts. Try again in 15 minutes."
+    );
+    // Still the login form, still on its way back to the consent page.
+    let next = d.value("//input[@name='next']");
+    assert!(next.starts_with("/v1/oauth/authorize?client_id="), "{next}");
+    d.screenshot("login-throttled");
+}
+
+#[test]
+fn browser_dark_mode_follows_the_system() {
+    let fx = crate::authorize::fixture();
+    // blink's preferredColorScheme 0 is dark.
+    let d = Driver::start_with(1280, 800, &["--blink-settings=preferredColorScheme=0"]);
+    d.login_as(&fx.srv, "ada@example.com");
+    let bg =
+        d.rt.block_on(d.c().execute(
+            "return getComputedStyle(document.documentElement).backgroundColor",
+            vec![],
+        ))
+        .expect("script");
+    assert_eq!(bg.as_str(), Some("rgb(25, 25, 25)"), "dark background");
+    d.screenshot("dark-workspace");
 }
