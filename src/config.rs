@@ -88,6 +88,14 @@ pub struct SecurityConfig {
     pub master_key_file: String,
 }
 
+impl SecurityConfig {
+    /// The longest throttle window: a counter row older than this is dead
+    /// under every window, so it can be purged.
+    pub fn longest_window_s(&self) -> i64 {
+        self.login_window_s.max(self.client_window_s)
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DemoConfig {

@@ -84,11 +84,7 @@ pub async fn view_login_post(
             .cookie(cookie_name(secure))
             .map(|c| crypto::sha256_hex(c.value())),
     };
-    let security = state.config.security.clone();
-    let outcome = db::run(&state.pool, move |c| {
-        accounts::sign_in(c, &security, attempt)
-    })
-    .await?;
+    let outcome = accounts::sign_in(&state.pool, &state.config.security, attempt).await?;
     match outcome {
         LoginOutcome::Ok(user, cookie_value) => {
             tracing::info!(user = %user.id, "login");
