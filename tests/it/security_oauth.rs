@@ -12,6 +12,7 @@ use std::time::Duration;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use base64::Engine;
 use reqwest::blocking::{Client, Response};
+use serde_json::Value;
 
 use crate::authorize::{answer, base, consent_page, fixture_with, params, Fx, CHALLENGE, VERIFIER};
 use crate::common::*;
@@ -82,6 +83,37 @@ fn exchange_conf(fx: &Fx, c: &Client, code: &str) -> Response {
         ])
         .send()
         .expect("token")
+}
+
+fn introspect(fx: &Fx, token: &str) -> Value {
+    let r = bare_client()
+        .post(fx.srv.url("/v1/oauth/introspect"))
+        .basic_auth(
+            &fx.conf.integration.client_id,
+            fx.conf.client_secret.as_deref(),
+        )
+        .form(&[("token", token)])
+        .send()
+        .expect("introspect");
+    assert_eq!(r.status(), 200);
+    r.json().expect("json")
+}
+
+fn me(fx: &Fx, token: &str) -> u16 {
+    bare_client()
+        .get(fx.srv.url("/v1/users/me"))
+        .bearer_auth(token)
+        .send()
+        .expect("me")
+        .status()
+        .as_u16()
+}
+
+fn access_token(fx: &Fx, ada: &Client) -> String {
+    let r = exchange_conf(fx, &bare_client(), &conf_code(fx, ada));
+    assert_eq!(r.status(), 200);
+    let v: Value = r.json().expect("json");
+    v["access_token"].as_str().expect("at").to_string()
 }
 
 fn random_code() -> String {
@@ -340,4 +372,46 @@ fn failed_login_flood_does_not_starve_the_pool() {
         "/healthz during a login flood"
     );
     assert!(statuses.iter().all(|s| *s == 200), "{statuses:?}");
+}
+
+// ---- #10: the issuer judges `exp` exactly.
+
+#[test]
+fn expired_access_token_is_refused_at_once_without_leeway() {
+    let fx = fixture_with(|c| c.tokens.access_ttl_s = 1);
+    let ada = logged_in(&fx.srv, "ada@example.com");
+    let token = access_token(&fx, &ada);
+    // `exp` is `iat + 1` in whole seconds: past it after two.
+    std::thread::sleep(Duration::from_millis(2100));
+    assert_eq!(me(&fx, &token), 401, "/v1 after exp");
+    assert_eq!(
+        introspect(&fx, &token)["active"],
+        false,
+        "introspection after exp"
+    );
+}
+
+// ---- #17: one string per token.
+
+#[test]
+fn high_s_signatures_are_refused() {
+    use p256::ecdsa::Signature;
+    let fx = fixture_with(|_| {});
+    let ada = logged_in(&fx.srv, "ada@example.com");
+    let token = access_token(&fx, &ada);
+    let (signed, sig) = token.rsplit_once('.').expect("jws");
+    let sig = Signature::from_slice(&B64.decode(sig).expect("b64")).expect("64 bytes");
+    assert!(sig.normalize_s().is_none(), "the server signs low-S");
+    let (r, s) = sig.split_scalars();
+    let flipped = Signature::from_scalars(r.to_bytes(), (-*s).to_bytes()).expect("n - s");
+    assert!(flipped.normalize_s().is_some(), "n - s is high");
+    let forged = format!("{signed}.{}", B64.encode(flipped.to_bytes()));
+    assert_eq!(me(&fx, &token), 200);
+    assert_eq!(me(&fx, &forged), 401, "high-S at /v1");
+    assert_eq!(
+        introspect(&fx, &forged)["active"],
+        false,
+        "high-S introspected"
+    );
+    assert_eq!(introspect(&fx, &token)["active"], true);
 }
