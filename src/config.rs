@@ -47,6 +47,7 @@ pub struct ServerConfig {
     pub issuer: String,
     pub data_dir: PathBuf,
     pub workers: u32,
+    pub body_timeout_s: i64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -207,6 +208,7 @@ impl Config {
             ("security.consent_ttl_s", self.security.consent_ttl_s),
             ("security.login_window_s", self.security.login_window_s),
             ("security.client_window_s", self.security.client_window_s),
+            ("server.body_timeout_s", self.server.body_timeout_s),
         ] {
             if v <= 0 {
                 return bad(key, "must be a positive number of seconds");

@@ -73,9 +73,17 @@ impl FromRequest for AuthenticatedClient {
         let req = req.clone();
         let body = Bytes::from_request(&req, payload);
         Box::pin(async move {
-            let body = body
-                .await
-                .map_err(|_| OAuthError::invalid_request("the body could not be read"))?;
+            let body = body.await.map_err(|e| {
+                let status = e.as_response_error().status_code();
+                if status == actix_web::http::StatusCode::PAYLOAD_TOO_LARGE {
+                    let mut too_large =
+                        OAuthError::invalid_request("the request body is too large");
+                    too_large.status = status;
+                    too_large
+                } else {
+                    OAuthError::invalid_request("the body could not be read")
+                }
+            })?;
             let params = client::parse(&req, &body)?;
             let who = client::presented(&req, &params)?;
             let ip = crate::http::peer_ip(&req);

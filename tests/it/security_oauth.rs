@@ -5,9 +5,10 @@
 //! server; "another address" is another loopback address (127.0.0.2, ...),
 //! which the server sees as a different peer.
 
-use std::net::IpAddr;
+use std::io::{Read, Write};
+use std::net::{IpAddr, TcpStream};
 use std::sync::{Arc, Barrier};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use base64::Engine;
@@ -414,4 +415,194 @@ fn high_s_signatures_are_refused() {
         "high-S introspected"
     );
     assert_eq!(introspect(&fx, &token)["active"], true);
+}
+
+// ---- #9: JSON endpoints answer JSON, whatever failed.
+
+fn assert_json_error(r: Response, status: u16, shape: &str, what: &str) -> Value {
+    // A method without a route under /v1 falls through to the unknown-route
+    // answer (404, Notion's shape); either is fine as long as it is JSON.
+    let status = if status == 405 && r.status() == 404 {
+        404
+    } else {
+        status
+    };
+    assert_eq!(r.status(), status, "{what}");
+    let ctype = r.headers()["content-type"]
+        .to_str()
+        .expect("ascii")
+        .to_string();
+    assert!(ctype.starts_with("application/json"), "{what}: {ctype}");
+    let v: Value = r.json().expect("json");
+    assert_eq!(v["object"], "error", "{what}: {v}");
+    assert_eq!(v["status"], status, "{what}: {v}");
+    match shape {
+        "oauth" => assert_eq!(v["error"], "invalid_request", "{what}: {v}"),
+        _ => assert!(
+            v["code"].is_string() && v.get("error").is_none(),
+            "{what}: {v}"
+        ),
+    }
+    v
+}
+
+#[test]
+fn framework_errors_on_json_endpoints_are_json() {
+    let fx = fixture_with(|_| {});
+    let ada = logged_in(&fx.srv, "ada@example.com");
+    let token = access_token(&fx, &ada);
+    let big = vec![b'a'; 300 * 1024];
+    let c = bare_client();
+    for path in [
+        "/v1/oauth/token",
+        "/v1/oauth/introspect",
+        "/v1/oauth/revoke",
+    ] {
+        // Too large, with a Content-Length and chunked.
+        let r = c
+            .post(fx.srv.url(path))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(big.clone())
+            .send()
+            .expect("post");
+        assert_json_error(r, 413, "oauth", path);
+        let r = c
+            .post(fx.srv.url(path))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(reqwest::blocking::Body::new(std::io::Cursor::new(
+                big.clone(),
+            )))
+            .send()
+            .expect("post");
+        assert_json_error(r, 413, "oauth", &format!("{path} chunked"));
+        let long = format!("{path}?pad={}", "x".repeat(9000));
+        let r = c.post(fx.srv.url(&long)).send().expect("post");
+        assert_json_error(r, 414, "oauth", &format!("{path} long URL"));
+    }
+    for path in ["/v1/search", "/v1/pages"] {
+        let r = c
+            .post(fx.srv.url(path))
+            .bearer_auth(&token)
+            .header("content-type", "application/json")
+            .body(big.clone())
+            .send()
+            .expect("post");
+        assert_json_error(r, 413, "api", path);
+        let r = c
+            .post(fx.srv.url(path))
+            .bearer_auth(&token)
+            .header("content-type", "application/json")
+            .body(reqwest::blocking::Body::new(std::io::Cursor::new(
+                big.clone(),
+            )))
+            .send()
+            .expect("post");
+        assert_json_error(r, 413, "api", &format!("{path} chunked"));
+    }
+    // Methods without a route (405 or the unknown-route 404).
+    for (method, path) in [
+        (reqwest::Method::DELETE, "/v1/search"),
+        (reqwest::Method::PUT, "/v1/users/me"),
+        (
+            reqwest::Method::DELETE,
+            "/v1/pages/00000000-0000-4000-8000-000000000000",
+        ),
+    ] {
+        let r = c
+            .request(method.clone(), fx.srv.url(path))
+            .bearer_auth(&token)
+            .send()
+            .expect("send");
+        assert_json_error(r, 405, "api", &format!("{method} {path}"));
+    }
+    let long = format!("/v1/users/me?pad={}", "x".repeat(9000));
+    let r = c
+        .get(fx.srv.url(&long))
+        .bearer_auth(&token)
+        .send()
+        .expect("get");
+    assert_json_error(r, 414, "api", "long URL");
+    // `error_description` is printable ASCII (RFC 6749 §5.2), whatever a
+    // field name held.
+    for body in [
+        "{\"a\\tb\\u0007\u{e9}\u{202e}\": [1]}".to_string(),
+        "{\"x\\\"y\\\\z\": {}}".to_string(),
+    ] {
+        let r = c
+            .post(fx.srv.url("/v1/oauth/token"))
+            .header("content-type", "application/json")
+            .body(body.clone())
+            .send()
+            .expect("post");
+        let v = assert_json_error(r, 400, "oauth", &body);
+        let d = v["error_description"].as_str().expect("description");
+        assert!(
+            d.bytes()
+                .all(|b| (0x20..=0x7e).contains(&b) && b != b'"' && b != b'\\'),
+            "{d:?}"
+        );
+    }
+    let r = c
+        .post(fx.srv.url("/v1/oauth/token"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("b%C3%A9l%07=1&b%C3%A9l%07=2")
+        .send()
+        .expect("post");
+    let v = assert_json_error(r, 400, "oauth", "repeated odd name");
+    let d = v["error_description"].as_str().expect("description");
+    assert!(d.bytes().all(|b| (0x20..=0x7e).contains(&b)), "{d:?}");
+}
+
+// ---- #11: a body is read within a deadline.
+
+fn raw_request(srv: &TestServer, head: &str, trickle: bool) -> (Duration, String) {
+    let addr = srv.base.trim_start_matches("http://").to_string();
+    let mut s = TcpStream::connect(addr).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
+    let start = Instant::now();
+    s.write_all(head.as_bytes()).expect("head");
+    let mut out = Vec::new();
+    if trickle {
+        // One byte every 300 ms: the body would take 30 s.
+        let mut w = s.try_clone().expect("clone");
+        std::thread::spawn(move || {
+            for _ in 0..100 {
+                std::thread::sleep(Duration::from_millis(300));
+                if w.write_all(b"a").is_err() {
+                    break;
+                }
+            }
+        });
+    }
+    let mut buf = [0u8; 4096];
+    loop {
+        match s.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => {
+                out.extend_from_slice(&buf[..n]);
+                if out.windows(4).any(|w| w == b"\r\n\r\n") && out.ends_with(b"}") {
+                    break;
+                }
+            }
+            Err(_) => break,
+        }
+    }
+    (start.elapsed(), String::from_utf8_lossy(&out).into_owned())
+}
+
+#[test]
+fn request_body_is_read_within_a_deadline() {
+    let srv = TestServer::start_with(|c| c.server.body_timeout_s = 2);
+    let head = "POST /v1/oauth/token HTTP/1.1\r\nHost: x\r\n\
+                Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\n";
+    for trickle in [false, true] {
+        let (took, answer) = raw_request(&srv, head, trickle);
+        assert!(
+            answer.starts_with("HTTP/1.1 408"),
+            "trickle {trickle}: after {took:?}: {answer:?}"
+        );
+        assert!(answer.contains("application/json"), "{answer}");
+        assert!(took < Duration::from_secs(5), "trickle {trickle}: {took:?}");
+    }
 }
