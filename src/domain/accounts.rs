@@ -126,6 +126,8 @@ pub struct Counted {
     user: Option<User>,
     /// The unit taken from the address's counter, and its window.
     ip_unit: (String, i64),
+    /// A counter's window opened with this attempt: if it fails, it purges.
+    opened: bool,
 }
 
 /// Takes one unit from the address's counter, then from the account's, in
@@ -146,6 +148,7 @@ pub fn count_attempt(
     let t = now();
     let window_s = cfg.login_window_s;
     let mut taken: Vec<(String, i64)> = Vec::with_capacity(2);
+    let mut opened = false;
     // The address first: its own budget, so a throttled address spends
     // nothing of the account's.
     for (key, limit) in [
@@ -154,9 +157,7 @@ pub fn count_attempt(
     ] {
         let got = throttle::take(conn, &key, t, window_s)?;
         taken.push((key, got.window_start));
-        if got.failures == 1 {
-            throttle::purge_closed(conn, t, cfg.longest_window_s())?;
-        }
+        opened |= got.failures == 1;
         if i64::from(got.failures) > i64::from(limit) {
             for (key, start) in &taken {
                 throttle::give_back(conn, key, *start)?;
@@ -175,6 +176,7 @@ pub fn count_attempt(
         email,
         user,
         ip_unit: taken.swap_remove(0),
+        opened,
     }))
 }
 
@@ -203,7 +205,14 @@ pub fn finish_attempt(
 ) -> AppResult<LoginOutcome> {
     let user = match (matched, counted.user) {
         (true, Some(user)) => user,
-        _ => return Ok(LoginOutcome::BadCredentials),
+        _ => {
+            // The units stay as the failure's record; a failure that opened
+            // a window purges the closed ones, so only failures pay for it.
+            if counted.opened {
+                throttle::purge_closed(conn, now(), cfg.longest_window_s())?;
+            }
+            return Ok(LoginOutcome::BadCredentials);
+        }
     };
     throttle::clear(conn, &account_key(&counted.email))?;
     throttle::give_back(conn, &counted.ip_unit.0, counted.ip_unit.1)?;

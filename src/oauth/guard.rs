@@ -51,13 +51,26 @@ fn guess_keys(cfg: &SecurityConfig, client: &Integration, ip: &str) -> Vec<(Stri
     }
 }
 
-/// Units taken from counters for one request.
-struct Taken(Vec<(String, i64)>);
+/// Units taken from counters for one request, with the window each was
+/// counted in, and whether one of them opened its window.
+struct Taken {
+    units: Vec<(String, i64)>,
+    opened: bool,
+}
 
 impl Taken {
     fn give_back(self, c: &mut Conn) -> AppResult<()> {
-        for (key, start) in self.0 {
+        for (key, start) in self.units {
             throttle::give_back(c, &key, start)?;
+        }
+        Ok(())
+    }
+
+    /// The units stay as a failure's record; a failure that opened a window
+    /// purges the closed ones, so only failures pay for the purge.
+    fn keep(self, c: &mut Conn, cfg: &SecurityConfig) -> AppResult<()> {
+        if self.opened {
+            throttle::purge_closed(c, now(), cfg.longest_window_s())?;
         }
         Ok(())
     }
@@ -73,13 +86,14 @@ fn take_all(
 ) -> AppResult<Result<Taken, i64>> {
     let t = now();
     let window_s = cfg.client_window_s;
-    let mut taken = Taken(Vec::with_capacity(keys.len()));
+    let mut taken = Taken {
+        units: Vec::with_capacity(keys.len()),
+        opened: false,
+    };
     for (key, limit) in keys {
         let got = throttle::take(c, key, t, window_s)?;
-        taken.0.push((key.clone(), got.window_start));
-        if got.failures == 1 {
-            throttle::purge_closed(c, t, cfg.longest_window_s())?;
-        }
+        taken.units.push((key.clone(), got.window_start));
+        taken.opened |= got.failures == 1;
         if i64::from(got.failures) > i64::from(*limit) {
             taken.give_back(c)?;
             return Ok(Err((got.window_start + window_s - t).max(1)));
@@ -112,8 +126,10 @@ pub fn authenticate(
             taken.give_back(c)?;
             Ok(Ok(i))
         }
-        // The units taken stay: they are this failure's record.
-        Err(e) => Ok(Err(e)),
+        Err(e) => {
+            taken.keep(c, cfg)?;
+            Ok(Err(e))
+        }
     }
 }
 

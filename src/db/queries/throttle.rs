@@ -54,23 +54,19 @@ pub fn take(conn: &mut Conn, key: &str, now: i64, window_s: i64) -> QueryResult<
 }
 
 /// Gives back the unit `take` counted in the window that opened at
-/// `window_start` (a window opened since is left alone). A counter back at
-/// zero is deleted, so only keys that failed hold a row.
+/// `window_start` (a window opened since is left alone). A counter that
+/// would fall to zero is deleted instead, so only keys that failed hold a
+/// row, and the usual case (a success with no failure before it) is one
+/// statement.
 pub fn give_back(conn: &mut Conn, key: &str, window_start: i64) -> QueryResult<()> {
-    diesel::update(
-        auth_failures::table
-            .find(key)
-            .filter(auth_failures::window_start.eq(window_start))
-            .filter(auth_failures::failures.gt(0)),
-    )
-    .set(auth_failures::failures.eq(auth_failures::failures - 1))
-    .execute(conn)?;
-    diesel::delete(
-        auth_failures::table
-            .find(key)
-            .filter(auth_failures::failures.le(0)),
-    )
-    .execute(conn)?;
+    let this = auth_failures::table
+        .find(key)
+        .filter(auth_failures::window_start.eq(window_start));
+    if diesel::delete(this.filter(auth_failures::failures.le(1))).execute(conn)? == 0 {
+        diesel::update(this.filter(auth_failures::failures.gt(1)))
+            .set(auth_failures::failures.eq(auth_failures::failures - 1))
+            .execute(conn)?;
+    }
     Ok(())
 }
 
@@ -84,9 +80,9 @@ pub fn clear(conn: &mut Conn, key: &str) -> QueryResult<usize> {
 }
 
 /// Deletes the rows whose window closed more than `keep_s` ago. Callers
-/// run it when `take` opens a window (a new key, or a closed window
-/// reopened), so the table holds only the keys guessed at in the longest
-/// window; the index on `window_start` keeps it a range delete.
+/// run it when a failure they keep opened a window (a new key, or a closed
+/// window reopened), so the table holds only the keys guessed at in the
+/// longest window; the index on `window_start` keeps it a range delete.
 pub fn purge_closed(conn: &mut Conn, now: i64, keep_s: i64) -> QueryResult<usize> {
     diesel::delete(auth_failures::table.filter(auth_failures::window_start.le(now - keep_s)))
         .execute(conn)
