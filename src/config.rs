@@ -48,6 +48,7 @@ pub struct ServerConfig {
     pub issuer: String,
     pub data_dir: PathBuf,
     pub workers: u32,
+    pub body_timeout_s: i64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -87,6 +88,14 @@ pub struct SecurityConfig {
     pub token_max_failures_per_client: u32,
     pub client_window_s: i64,
     pub master_key_file: String,
+}
+
+impl SecurityConfig {
+    /// The longest throttle window: a counter row older than this is dead
+    /// under every window, so it can be purged.
+    pub fn longest_window_s(&self) -> i64 {
+        self.login_window_s.max(self.client_window_s)
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -222,6 +231,7 @@ impl Config {
             ("security.consent_ttl_s", self.security.consent_ttl_s),
             ("security.login_window_s", self.security.login_window_s),
             ("security.client_window_s", self.security.client_window_s),
+            ("server.body_timeout_s", self.server.body_timeout_s),
         ] {
             if v <= 0 {
                 return bad(key, "must be a positive number of seconds");

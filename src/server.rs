@@ -9,7 +9,7 @@ use std::time::Instant;
 use actix_web::dev::{Server, Service};
 use actix_web::{web, App, HttpServer};
 
-use crate::http::errors::Shape;
+use crate::http::errors::{self, Shape};
 use crate::http::{assets, headers, nul, ops};
 use crate::pages::{
     consent, demo_partner, developers, home, login, page_menu, settings_audit,
@@ -51,6 +51,7 @@ pub fn run(state: AppState, listener: TcpListener) -> std::io::Result<Server> {
                 }
             }))
             .wrap(actix_web::middleware::from_fn(nul::reject_nul))
+            .wrap(actix_web::middleware::from_fn(errors::json_errors))
             .wrap(headers::security_headers())
             .wrap_fn(move |req, srv| {
                 let start = Instant::now();

@@ -5,7 +5,9 @@ use crate::config::SecurityConfig;
 use crate::crypto;
 use crate::db::models::{now, Session, User, UserId};
 use crate::db::queries::{sessions, throttle, users};
-use crate::db::{self, Conn};
+use std::sync::{Condvar, Mutex};
+
+use crate::db::{self, Conn, Pool};
 use crate::error::{AppError, AppResult};
 
 pub const MIN_PASSWORD_LEN: usize = 8;
@@ -13,7 +15,7 @@ pub const MIN_PASSWORD_LEN: usize = 8;
 /// Lower-cases and checks the shape of an email address.
 pub fn normalize_email(email: &str) -> AppResult<String> {
     let e = email.trim().to_lowercase();
-    let valid = e.len() <= 320
+    let valid = e.len() <= MAX_EMAIL_LEN
         && !e.chars().any(|c| c.is_whitespace() || c.is_control())
         && matches!(e.split_once('@'), Some((local, domain)) if !local.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.') && !domain.contains('@'));
     if !valid {
@@ -112,59 +114,118 @@ fn ip_key(ip: &str) -> String {
     format!("login:ip:{ip}")
 }
 
-/// Refuses with `Throttled` when the account or the address has used up its
-/// failures in the current window.
-fn check_login_throttle(
-    conn: &mut Conn,
-    cfg: &SecurityConfig,
-    email: &str,
-    ip: &str,
-) -> AppResult<()> {
-    let now = now();
-    let email = email.trim().to_lowercase();
-    for (key, limit) in [
-        (account_key(&email), cfg.login_max_failures_per_account),
-        (ip_key(ip), cfg.login_max_failures_per_ip),
-    ] {
-        if let Some((failures, start)) = throttle::current(conn, &key, now, cfg.login_window_s)? {
-            if failures as i64 >= limit as i64 {
-                return Err(AppError::Throttled(
-                    (start + cfg.login_window_s - now).max(1),
-                ));
-            }
-        }
-    }
-    Ok(())
+/// RFC 5321's limit on a forward path, less its angle brackets: no account
+/// has a longer address, so a longer one is refused before it is counted
+/// (it would only grow `auth_failures` with a key of any length).
+pub const MAX_EMAIL_LEN: usize = 254;
+
+/// A login attempt that passed the throttle: counted as a failure in
+/// advance, with the user it names (if any).
+pub struct Counted {
+    email: String,
+    user: Option<User>,
+    /// The unit taken from the address's counter, and its window.
+    ip_unit: (String, i64),
+    /// A counter's window opened with this attempt: if it fails, it purges.
+    opened: bool,
 }
 
-/// Verifies a password (argon2 runs on a dummy hash for unknown users, so both
-/// failures cost the same) and keeps the failure counters.
-fn check_credentials(
+/// Takes one unit from the address's counter, then from the account's, in
+/// one atomic increment each (`throttle::take`): however many attempts run
+/// in parallel, no more than the limit reach the password check. Past a
+/// limit the attempt is refused with `Throttled` and its units are given
+/// back. `None` for an address too long to belong to anyone.
+pub fn count_attempt(
     conn: &mut Conn,
     cfg: &SecurityConfig,
     email: &str,
-    password: &str,
     ip: &str,
-) -> AppResult<Option<User>> {
+) -> AppResult<Option<Counted>> {
     let email = email.trim().to_lowercase();
+    if email.len() > MAX_EMAIL_LEN {
+        return Ok(None);
+    }
+    let t = now();
+    let window_s = cfg.login_window_s;
+    let mut taken: Vec<(String, i64)> = Vec::with_capacity(2);
+    let mut opened = false;
+    // The address first: its own budget, so a throttled address spends
+    // nothing of the account's.
+    for (key, limit) in [
+        (ip_key(ip), cfg.login_max_failures_per_ip),
+        (account_key(&email), cfg.login_max_failures_per_account),
+    ] {
+        let got = throttle::take(conn, &key, t, window_s)?;
+        taken.push((key, got.window_start));
+        opened |= got.failures == 1;
+        if i64::from(got.failures) > i64::from(limit) {
+            for (key, start) in &taken {
+                throttle::give_back(conn, key, *start)?;
+            }
+            return Err(AppError::Throttled(
+                (got.window_start + window_s - t).max(1),
+            ));
+        }
+    }
     let user = if email.is_empty() {
         None
     } else {
         users::by_email(conn, &email)?
     };
-    let ok = crypto::verify_password(user.as_ref().map(|u| u.password_hash.as_str()), password);
-    match (ok, user) {
-        (true, Some(user)) => {
-            throttle::clear(conn, &account_key(&email))?;
-            Ok(Some(user))
-        }
+    Ok(Some(Counted {
+        email,
+        user,
+        ip_unit: taken.swap_remove(0),
+        opened,
+    }))
+}
+
+/// Verifies a password against the counted attempt's user, or against a
+/// dummy hash for unknown users so both failures cost the same. Pure CPU
+/// (argon2): run it without holding a database connection. At most one
+/// check per core runs at once, so a flood of logins cannot take argon2's
+/// memory once per blocking thread.
+pub fn password_matches(counted: &Counted, password: &str) -> bool {
+    let _slot = HASHING.enter();
+    crypto::verify_password(
+        counted.user.as_ref().map(|u| u.password_hash.as_str()),
+        password,
+    )
+}
+
+/// Ends an attempt: a right password clears the account's counter, gives
+/// the address its unit back and starts a session (a fresh id, the old one
+/// gone); a wrong one leaves the units taken as the failure's record.
+pub fn finish_attempt(
+    conn: &mut Conn,
+    cfg: &SecurityConfig,
+    counted: Counted,
+    matched: bool,
+    replaces: Option<String>,
+) -> AppResult<LoginOutcome> {
+    let user = match (matched, counted.user) {
+        (true, Some(user)) => user,
         _ => {
-            let now = now();
-            throttle::record_failure(conn, &account_key(&email), now, cfg.login_window_s)?;
-            throttle::record_failure(conn, &ip_key(ip), now, cfg.login_window_s)?;
-            Ok(None)
+            // The units stay as the failure's record; a failure that opened
+            // a window purges the closed ones, so only failures pay for it.
+            if counted.opened {
+                throttle::purge_closed(conn, now(), cfg.longest_window_s())?;
+            }
+            return Ok(LoginOutcome::BadCredentials);
         }
-    }
+    };
+    throttle::clear(conn, &account_key(&counted.email))?;
+    throttle::give_back(conn, &counted.ip_unit.0, counted.ip_unit.1)?;
+    let (value, session) = new_session(&user, cfg.session_ttl_s);
+    db::write_tx(conn, |c| {
+        if let Some(old) = &replaces {
+            sessions::delete(c, old)?;
+        }
+        sessions::delete_expired(c, now())?;
+        sessions::insert(c, &session)?;
+        Ok(())
+    })?;
+    Ok(LoginOutcome::Ok(user, value))
 }
 
 /// A login as posted.
@@ -177,28 +238,68 @@ pub struct LoginAttempt {
     pub replaces: Option<String>,
 }
 
-/// Checks the throttle and the password, and on success starts a session
-/// (a fresh id, the old one gone). The outcome carries the cookie value.
-pub fn sign_in(
-    conn: &mut Conn,
+/// Counts the attempt behind the throttle, checks the password, and on
+/// success starts a session; the outcome carries the cookie value. Three
+/// steps, so argon2 never runs while a pooled connection is held: a burst of
+/// failed logins cannot starve the pool the API and health checks use.
+pub async fn sign_in(
+    pool: &Pool,
     cfg: &SecurityConfig,
     attempt: LoginAttempt,
 ) -> AppResult<LoginOutcome> {
-    check_login_throttle(conn, cfg, &attempt.email, &attempt.ip)?;
-    let Some(user) = check_credentials(conn, cfg, &attempt.email, &attempt.password, &attempt.ip)?
-    else {
+    let LoginAttempt {
+        email,
+        password,
+        ip,
+        replaces,
+    } = attempt;
+    let sec = cfg.clone();
+    let Some(counted) = db::run(pool, move |c| count_attempt(c, &sec, &email, &ip)).await? else {
         return Ok(LoginOutcome::BadCredentials);
     };
-    let (value, session) = new_session(&user, cfg.session_ttl_s);
-    db::write_tx(conn, |c| {
-        if let Some(old) = &attempt.replaces {
-            sessions::delete(c, old)?;
+    let (counted, matched) = db::run_unpooled(move || {
+        let matched = password_matches(&counted, &password);
+        (counted, matched)
+    })
+    .await?;
+    let sec = cfg.clone();
+    db::run(pool, move |c| {
+        finish_attempt(c, &sec, counted, matched, replaces)
+    })
+    .await
+}
+
+/// A counting gate: at most one password check per core at once.
+struct Gate {
+    busy: Mutex<usize>,
+    freed: Condvar,
+}
+
+struct Slot<'a>(&'a Gate);
+
+static HASHING: Gate = Gate {
+    busy: Mutex::new(0),
+    freed: Condvar::new(),
+};
+
+impl Gate {
+    fn enter(&self) -> Slot<'_> {
+        let max = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let mut busy = self.busy.lock().unwrap_or_else(|p| p.into_inner());
+        while *busy >= max {
+            busy = self.freed.wait(busy).unwrap_or_else(|p| p.into_inner());
         }
-        sessions::delete_expired(c, now())?;
-        sessions::insert(c, &session)?;
-        Ok(())
-    })?;
-    Ok(LoginOutcome::Ok(user, value))
+        *busy += 1;
+        Slot(self)
+    }
+}
+
+impl Drop for Slot<'_> {
+    fn drop(&mut self) {
+        let mut busy = self.0.busy.lock().unwrap_or_else(|p| p.into_inner());
+        *busy = busy.saturating_sub(1);
+        self.0.freed.notify_one();
+    }
 }
 
 /// A new session row and the cookie value that names it.

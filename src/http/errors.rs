@@ -6,7 +6,10 @@
 //! them answers a request no handler has taken yet (unknown routes, bad
 //! paths and queries, NUL characters).
 
-use actix_web::http::{header, StatusCode};
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::{header, ConnectionType, StatusCode};
+use actix_web::middleware::Next;
 use actix_web::{HttpRequest, HttpResponse, ResponseError};
 use askama::Template;
 use serde::Serialize;
@@ -47,6 +50,108 @@ impl Shape {
             Shape::Html => HtmlError::NotFound.into(),
             Shape::Api | Shape::OAuth => ApiError::not_found_route().into(),
         }
+    }
+
+    /// An error the framework raised with `status` (too large, wrong
+    /// method, a body too slow, ...) in this shape, with our words. `None`
+    /// for pages, whose framework errors are left as they are.
+    pub fn framework_error(self, status: StatusCode) -> Option<actix_web::Error> {
+        let words = match status {
+            StatusCode::PAYLOAD_TOO_LARGE => "the request body is too large",
+            StatusCode::METHOD_NOT_ALLOWED => "this method is not supported here",
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => "this content type is not supported here",
+            StatusCode::URI_TOO_LONG => "the request URL is too long",
+            StatusCode::REQUEST_TIMEOUT => "the request took too long to arrive",
+            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE => "the request headers are too large",
+            s if s.is_server_error() => "the server could not complete the request",
+            _ => "the request could not be read",
+        };
+        match self {
+            Shape::Html => None,
+            Shape::OAuth => {
+                let mut e = if status.is_server_error() {
+                    OAuthError::new(OAuthCode::ServerError, words)
+                } else {
+                    OAuthError::invalid_request(words)
+                };
+                e.status = status;
+                Some(e.into())
+            }
+            Shape::Api => {
+                let code = match status {
+                    StatusCode::UNAUTHORIZED => ApiCode::Unauthorized,
+                    StatusCode::FORBIDDEN => ApiCode::RestrictedResource,
+                    StatusCode::NOT_FOUND => ApiCode::ObjectNotFound,
+                    StatusCode::TOO_MANY_REQUESTS => ApiCode::RateLimited,
+                    s if s.is_server_error() => ApiCode::InternalServerError,
+                    s => ApiCode::InvalidRequest(s),
+                };
+                let mut sentence = words.to_string();
+                if let Some(first) = sentence.get_mut(0..1) {
+                    first.make_ascii_uppercase();
+                }
+                sentence.push('.');
+                Some(ApiError::new(code, sentence).into())
+            }
+        }
+    }
+}
+
+fn is_json(headers: &header::HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"))
+}
+
+/// Longest URL (path and query) a JSON endpoint reads.
+const MAX_URI: usize = 8 * 1024;
+
+/// Middleware: on the JSON endpoints (OAuth and `/v1` API), every error
+/// response that is not already JSON — those actix answers itself when a
+/// body is too large, a method has no route, ... — is rewritten into the
+/// path's JSON shape, so clients parse one format whatever failed. URLs
+/// longer than `MAX_URI` are refused here in that shape too.
+pub async fn json_errors(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let shape = Shape::of(req.path());
+    if shape == Shape::Html {
+        return Ok(next.call(req).await?.map_into_boxed_body());
+    }
+    if req.uri().to_string().len() > MAX_URI {
+        if let Some(e) = shape.framework_error(StatusCode::URI_TOO_LONG) {
+            return Ok(req.into_response(e.error_response()));
+        }
+    }
+    // (The request cannot be cloned before routing, so a failure the inner
+    // services return as an error is answered as an error in the shape.)
+    let res = match next.call(req).await {
+        Ok(res) => res.map_into_boxed_body(),
+        Err(e) => {
+            let resp = e.error_response();
+            if is_json(resp.headers()) {
+                return Err(e);
+            }
+            return Err(shape.framework_error(resp.status()).unwrap_or(e));
+        }
+    };
+    let status = res.status();
+    if !(status.is_client_error() || status.is_server_error()) || is_json(res.headers()) {
+        return Ok(res);
+    }
+    // A connection actix meant to close (a body left unread) stays closing.
+    let close = res.response().head().connection_type() == ConnectionType::Close;
+    match shape.framework_error(status) {
+        Some(e) => {
+            let mut resp = e.error_response();
+            if close {
+                resp.head_mut().set_connection_type(ConnectionType::Close);
+            }
+            Ok(res.into_response(resp))
+        }
+        None => Ok(res),
     }
 }
 
@@ -226,6 +331,9 @@ pub enum ApiCode {
     InvalidJson,
     RateLimited,
     InternalServerError,
+    /// A request the framework refused (too large, wrong method, too slow),
+    /// with that status.
+    InvalidRequest(StatusCode),
 }
 
 impl ApiCode {
@@ -238,6 +346,7 @@ impl ApiCode {
             ApiCode::InvalidJson => "invalid_json",
             ApiCode::RateLimited => "rate_limited",
             ApiCode::InternalServerError => "internal_server_error",
+            ApiCode::InvalidRequest(_) => "invalid_request",
         }
     }
     pub fn status(self) -> StatusCode {
@@ -248,6 +357,7 @@ impl ApiCode {
             ApiCode::ValidationError | ApiCode::InvalidJson => StatusCode::BAD_REQUEST,
             ApiCode::RateLimited => StatusCode::TOO_MANY_REQUESTS,
             ApiCode::InternalServerError => StatusCode::INTERNAL_SERVER_ERROR,
+            ApiCode::InvalidRequest(s) => s,
         }
     }
 }
@@ -377,8 +487,7 @@ impl OAuthError {
         };
         OAuthError {
             code,
-            // No quote, backslash, CR or LF in a description (S37).
-            description: description.replace(['"', '\\', '\r', '\n'], " "),
+            description: printable(description),
             basic: false,
             status,
             retry_after: None,
@@ -440,6 +549,21 @@ impl From<AppError> for OAuthError {
             }
         }
     }
+}
+
+/// RFC 6749 §5.2: `error_description` holds printable ASCII except `"` and
+/// `\\` (%x20-21 / %x23-5B / %x5D-7E). Anything else (a quote, a TAB, a BEL,
+/// a non-ASCII letter from a client's field name) becomes `?`, and other
+/// whitespace (TAB, CR, LF) a space (S37).
+fn printable(description: &str) -> String {
+    description
+        .chars()
+        .map(|c| match c {
+            ' '..='~' if c != '"' && c != '\\' => c,
+            c if c.is_whitespace() => ' ',
+            _ => '?',
+        })
+        .collect()
 }
 
 #[derive(Serialize)]

@@ -27,6 +27,8 @@ pub struct AuthenticatedClient {
     pub params: Params,
     /// It used HTTP Basic (a 401 then says so in `WWW-Authenticate`).
     pub basic: bool,
+    /// The address it spoke from: a public client's guesses count per address.
+    pub ip: String,
 }
 
 /// Throttle, authenticate, check the guess budget: `Ok(Err(_))` is a refusal.
@@ -40,23 +42,25 @@ pub fn authenticate_client(
         Ok(i) => i,
         Err(e) => return Ok(Err(e)),
     };
-    if let Some(e) = guard::check_guesses(c, sec, &integration)? {
+    if let Some(e) = guard::check_guesses(c, sec, &integration, ip)? {
         return Ok(Err(e));
     }
     Ok(Ok(integration))
 }
 
 /// Runs `f` for a client and counts an unknown code or token (`f` says
-/// whether what was sent was known) against the client's guess budget.
+/// whether what was sent was known) against the client's guess budget
+/// (a public client's: from `ip`).
 pub fn counting_guesses<T>(
     c: &mut Conn,
     sec: &SecurityConfig,
     client: &Integration,
+    ip: &str,
     f: impl FnOnce(&mut Conn) -> AppResult<(T, bool)>,
 ) -> AppResult<T> {
     let (out, known) = f(c)?;
     if !known {
-        guard::record_guess(c, sec, client)?;
+        guard::record_guess(c, sec, client, ip)?;
     }
     Ok(out)
 }
@@ -69,12 +73,21 @@ impl FromRequest for AuthenticatedClient {
         let req = req.clone();
         let body = Bytes::from_request(&req, payload);
         Box::pin(async move {
-            let body = body
-                .await
-                .map_err(|_| OAuthError::invalid_request("the body could not be read"))?;
+            let body = body.await.map_err(|e| {
+                let status = e.as_response_error().status_code();
+                if status == actix_web::http::StatusCode::PAYLOAD_TOO_LARGE {
+                    let mut too_large =
+                        OAuthError::invalid_request("the request body is too large");
+                    too_large.status = status;
+                    too_large
+                } else {
+                    OAuthError::invalid_request("the body could not be read")
+                }
+            })?;
             let params = client::parse(&req, &body)?;
             let who = client::presented(&req, &params)?;
             let ip = crate::http::peer_ip(&req);
+            let at = ip.clone();
             let state = req
                 .app_data::<web::Data<AppState>>()
                 .cloned()
@@ -82,13 +95,14 @@ impl FromRequest for AuthenticatedClient {
             let basic = who.basic;
             let st = state.clone();
             let integration = db::run(&state.pool, move |c| {
-                authenticate_client(c, &st.config.security, &who, &ip)
+                authenticate_client(c, &st.config.security, &who, &at)
             })
             .await??;
             Ok(AuthenticatedClient {
                 integration,
                 params,
                 basic,
+                ip,
             })
         })
     }

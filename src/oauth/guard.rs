@@ -1,90 +1,171 @@
 //! Brute-force throttling at the token, introspection and revocation
-//! endpoints (S54). Wrong client secrets count per client and per address;
-//! unknown codes, refresh tokens and tokens count per authenticated client.
-//! Past a limit, the endpoint answers 429 with `Retry-After` before looking
-//! at the credentials or the token, so a guess cannot succeed however good it
-//! is. Counters live in the database (`auth_failures`) like the login ones,
-//! so every instance shares them.
+//! endpoints (S54), without handing anyone a way to lock a client out.
+//!
+//! Unauthenticated failures (a wrong secret, an unknown client, and anything
+//! a public client sends, since anyone can send its `client_id`) count per
+//! (client, address) and per address, never per client alone: nobody without
+//! a client's secret can make the endpoint refuse that client's requests
+//! from other addresses. Unknown codes and tokens sent by a confidential
+//! client that proved its secret count per client.
+//!
+//! Each check is a reservation (`throttle::take`, one atomic increment): past
+//! a limit the endpoint answers 429 with `Retry-After` before looking at the
+//! credentials or the token, so however many requests run in parallel, no
+//! more than the limit are ever checked, and a guess cannot succeed however
+//! good it is. A request that proves the credentials gives its units back.
+//! Counters live in the database (`auth_failures`) like the login ones, so
+//! every instance shares them.
 
 use crate::config::SecurityConfig;
-use crate::db::models::{now, Integration};
+use crate::db::models::{now, ClientType, Integration};
 use crate::db::queries::{integrations, throttle};
 use crate::db::Conn;
 use crate::error::AppResult;
 use crate::http::errors::OAuthError;
 use crate::oauth::client::{self, Presented};
 
-fn client_key(client_id: &str) -> String {
-    format!("oauth:client:{client_id}")
+fn pair_key(client_id: &str, ip: &str) -> String {
+    format!("oauth:client:{client_id}:ip:{ip}")
 }
 
 fn ip_key(ip: &str) -> String {
     format!("oauth:ip:{ip}")
 }
 
-fn guess_key(client: &Integration) -> String {
-    format!("oauth:guess:{}", client.id)
+/// A confidential client's guesses are its own (only its secret's holders
+/// can spend them); a public client's are whoever sends its id, so they
+/// count per address too.
+fn guess_keys(cfg: &SecurityConfig, client: &Integration, ip: &str) -> Vec<(String, u32)> {
+    match client.client_type {
+        ClientType::Confidential => vec![(
+            format!("oauth:guess:{}", client.id),
+            cfg.token_max_failures_per_client,
+        )],
+        ClientType::Public => vec![
+            (
+                format!("oauth:guess:{}:ip:{ip}", client.id),
+                cfg.token_max_failures_per_client,
+            ),
+            (ip_key(ip), cfg.client_max_failures_per_ip),
+        ],
+    }
 }
 
-/// Seconds until the first exhausted counter among `keys` reopens, if any is.
-fn exhausted(
+/// Units taken from counters for one request, with the window each was
+/// counted in, and whether one of them opened its window.
+struct Taken {
+    units: Vec<(String, i64)>,
+    opened: bool,
+}
+
+impl Taken {
+    fn give_back(self, c: &mut Conn) -> AppResult<()> {
+        for (key, start) in self.units {
+            throttle::give_back(c, &key, start)?;
+        }
+        Ok(())
+    }
+
+    /// The units stay as a failure's record; a failure that opened a window
+    /// purges the closed ones, so only failures pay for the purge.
+    fn keep(self, c: &mut Conn, cfg: &SecurityConfig) -> AppResult<()> {
+        if self.opened {
+            throttle::purge_closed(c, now(), cfg.longest_window_s())?;
+        }
+        Ok(())
+    }
+}
+
+/// Takes one unit from each counter in `keys`, in order. `Err(wait)` when
+/// one is past its limit; the units taken for this request are then given
+/// back, so the counters hold what was checked.
+fn take_all(
     c: &mut Conn,
+    cfg: &SecurityConfig,
     keys: &[(String, u32)],
-    t: i64,
-    window_s: i64,
-) -> AppResult<Option<i64>> {
+) -> AppResult<Result<Taken, i64>> {
+    let t = now();
+    let window_s = cfg.client_window_s;
+    let mut taken = Taken {
+        units: Vec::with_capacity(keys.len()),
+        opened: false,
+    };
     for (key, limit) in keys {
-        if let Some((failures, start)) = throttle::current(c, key, t, window_s)? {
-            if i64::from(failures) >= i64::from(*limit) {
-                return Ok(Some((start + window_s - t).max(1)));
-            }
+        let got = throttle::take(c, key, t, window_s)?;
+        taken.units.push((key.clone(), got.window_start));
+        taken.opened |= got.failures == 1;
+        if i64::from(got.failures) > i64::from(*limit) {
+            taken.give_back(c)?;
+            return Ok(Err((got.window_start + window_s - t).max(1)));
         }
     }
-    Ok(None)
+    Ok(Ok(taken))
 }
 
 /// Client authentication behind the throttle: refused with 429 once the
-/// client id or the address has used up its failures in the window.
+/// address, or this client from this address, has used up its failures in
+/// the window.
 pub fn authenticate(
     c: &mut Conn,
     cfg: &SecurityConfig,
     who: &Presented,
     ip: &str,
 ) -> AppResult<Result<Integration, OAuthError>> {
-    let t = now();
-    let keys = [
-        (client_key(&who.client_id), cfg.client_max_failures),
-        (ip_key(ip), cfg.client_max_failures_per_ip),
-    ];
-    if let Some(wait) = exhausted(c, &keys, t, cfg.client_window_s)? {
-        return Ok(Err(OAuthError::throttled(wait)));
+    let mut keys = vec![(ip_key(ip), cfg.client_max_failures_per_ip)];
+    // Made-up client ids count against the address only, so random ids
+    // cannot grow the table.
+    if integrations::by_client_id(c, &who.client_id)?.is_some() {
+        keys.push((pair_key(&who.client_id, ip), cfg.client_max_failures));
     }
+    let taken = match take_all(c, cfg, &keys)? {
+        Ok(taken) => taken,
+        Err(wait) => return Ok(Err(OAuthError::throttled(wait))),
+    };
     match client::authenticate(c, who)? {
-        Ok(i) => Ok(Ok(i)),
+        Ok(i) => {
+            taken.give_back(c)?;
+            Ok(Ok(i))
+        }
         Err(e) => {
-            throttle::record_failure(c, &keys[1].0, t, cfg.client_window_s)?;
-            // Made-up client ids count against the address only, so random
-            // ids cannot grow the table.
-            if integrations::by_client_id(c, &who.client_id)?.is_some() {
-                throttle::record_failure(c, &keys[0].0, t, cfg.client_window_s)?;
-            }
+            taken.keep(c, cfg)?;
             Ok(Err(e))
         }
     }
 }
 
-/// 429 when `client` has sent too many unknown codes or tokens in the window.
+/// 429 when `client` (a public one: from `ip`) has sent too many unknown
+/// codes or tokens in the window.
 pub fn check_guesses(
     c: &mut Conn,
     cfg: &SecurityConfig,
     client: &Integration,
+    ip: &str,
 ) -> AppResult<Option<OAuthError>> {
-    let keys = [(guess_key(client), cfg.token_max_failures_per_client)];
-    Ok(exhausted(c, &keys, now(), cfg.client_window_s)?.map(OAuthError::throttled))
+    let t = now();
+    for (key, limit) in guess_keys(cfg, client, ip) {
+        if let Some((failures, start)) = throttle::current(c, &key, t, cfg.client_window_s)? {
+            if i64::from(failures) >= i64::from(limit) {
+                return Ok(Some(OAuthError::throttled(
+                    (start + cfg.client_window_s - t).max(1),
+                )));
+            }
+        }
+    }
+    Ok(None)
 }
 
-/// Counts one unknown code or token sent by `client`.
-pub fn record_guess(c: &mut Conn, cfg: &SecurityConfig, client: &Integration) -> AppResult<()> {
-    throttle::record_failure(c, &guess_key(client), now(), cfg.client_window_s)?;
+/// Counts one unknown code or token sent by `client` from `ip`.
+pub fn record_guess(
+    c: &mut Conn,
+    cfg: &SecurityConfig,
+    client: &Integration,
+    ip: &str,
+) -> AppResult<()> {
+    let t = now();
+    for (key, _) in guess_keys(cfg, client, ip) {
+        if throttle::take(c, &key, t, cfg.client_window_s)?.failures == 1 {
+            throttle::purge_closed(c, t, cfg.longest_window_s())?;
+        }
+    }
     Ok(())
 }

@@ -28,8 +28,6 @@ use crate::db::Conn;
 use crate::error::{AppError, AppResult};
 
 pub const TYP: &str = "at+jwt";
-/// Clock skew tolerated on `exp`: seconds, not minutes.
-const LEEWAY_S: u64 = 5;
 /// How stale the key set may grow before signing re-reads it.
 const REFRESH_EVERY: Duration = Duration::from_secs(30);
 /// How often an unknown `kid` may trigger a re-read.
@@ -253,6 +251,9 @@ impl Keys {
         out.push('.');
         out.push_str(&B64.encode(payload));
         let sig: p256::ecdsa::Signature = e.signer.sign(out.as_bytes());
+        // Low-S only (BIP 62): `n − s` would verify too, and verification
+        // refuses it, so each token has exactly one string.
+        let sig = sig.normalize_s().unwrap_or(sig);
         out.push('.');
         out.push_str(&B64.encode(sig.to_bytes()));
         Ok(out)
@@ -281,21 +282,22 @@ impl Keys {
         check_exp: bool,
     ) -> Option<Claims> {
         let digest: [u8; 32] = Sha256::digest(token.as_bytes()).into();
-        if let Some(claims) = self.verified.get(&digest) {
-            let live = claims.exp + LEEWAY_S as i64 > chrono::Utc::now().timestamp();
-            return (live || !check_exp).then_some(claims);
-        }
-        let claims = self.verify_signature(conn, token, check_exp)?;
-        self.verified.insert(digest, claims.clone());
-        Some(claims)
+        let claims = match self.verified.get(&digest) {
+            Some(claims) => claims,
+            None => {
+                let claims = self.verify_signature(conn, token)?;
+                self.verified.insert(digest, claims.clone());
+                claims
+            }
+        };
+        (!check_exp || live(&claims)).then_some(claims)
     }
 
-    fn verify_signature(
-        &self,
-        conn: Option<&mut Conn>,
-        token: &str,
-        check_exp: bool,
-    ) -> Option<Claims> {
+    /// Signature, header, issuer and audience; expiry is `live`'s.
+    fn verify_signature(&self, conn: Option<&mut Conn>, token: &str) -> Option<Claims> {
+        if !low_s(token) {
+            return None;
+        }
         let header = jsonwebtoken::decode_header(token).ok()?;
         if header.alg != Algorithm::ES256 || header.typ.as_deref() != Some(TYP) {
             return None;
@@ -326,8 +328,9 @@ impl Keys {
         }
         let entry = set.entries.iter().find(|e| e.kid == kid)?;
         let mut v = Validation::new(Algorithm::ES256);
-        v.leeway = LEEWAY_S;
-        v.validate_exp = check_exp;
+        // Expiry is judged by `live`, exactly and in one place.
+        v.leeway = 0;
+        v.validate_exp = false;
         v.set_issuer(&[self.issuer.as_str()]);
         v.set_audience(&[self.audience()]);
         v.required_spec_claims = ["exp", "iat", "iss", "aud", "sub"]
@@ -337,6 +340,29 @@ impl Keys {
         jsonwebtoken::decode::<Claims>(token, &entry.decoding, &v)
             .ok()
             .map(|d| d.claims)
+    }
+}
+
+/// Before `exp`, exactly (RFC 7519 §4.1.4): only this server verifies its
+/// tokens, against its own clock, so there is no skew to allow for.
+fn live(claims: &Claims) -> bool {
+    claims.exp > chrono::Utc::now().timestamp()
+}
+
+/// Whether a compact JWS carries a 64-byte ES256 signature with a low `s`.
+/// ECDSA accepts `(r, n − s)` wherever it accepts `(r, s)`; we sign low-S
+/// only, so a high `s` is a rewritten token and is refused.
+fn low_s(token: &str) -> bool {
+    let Some((_, sig)) = token.rsplit_once('.') else {
+        return false;
+    };
+    match B64
+        .decode(sig)
+        .ok()
+        .and_then(|b| p256::ecdsa::Signature::from_slice(&b).ok())
+    {
+        Some(sig) => sig.normalize_s().is_none(),
+        None => false,
     }
 }
 
@@ -372,10 +398,14 @@ mod tests {
         let other = Keys::ephemeral("https://pg.example").expect("k");
         assert!(other.verify_offline(&t).is_none(), "another key");
         assert_ne!(keys.signing_kid(), other.signing_kid());
+        // No leeway: a token whose `exp` has passed is dead at once.
+        let past = chrono::Utc::now().timestamp() - 1;
+        let gone = keys.sign_now(&claims(&keys, past)).expect("sign");
+        assert!(keys.verify_offline(&gone).is_none(), "no leeway");
         // A remembered token is still checked for expiry.
-        let soon = chrono::Utc::now().timestamp() - 3;
+        let soon = chrono::Utc::now().timestamp() + 2;
         let short = keys.sign_now(&claims(&keys, soon)).expect("sign");
-        assert!(keys.verify_offline(&short).is_some(), "inside the leeway");
+        assert!(keys.verify_offline(&short).is_some(), "live");
         assert!(keys.verify_offline(&short).is_some(), "cached");
         std::thread::sleep(std::time::Duration::from_secs(3));
         assert!(

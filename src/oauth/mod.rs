@@ -44,7 +44,7 @@ pub async fn post_token(
     let st = state.clone();
     let out = db::run(&state.pool, move |c| {
         let i = &client.integration;
-        counting_guesses(c, &st.config.security, i, |c| {
+        counting_guesses(c, &st.config.security, i, &client.ip, |c| {
             let out = token::grant(c, &st.config, &st.keys, i, &client.params)?;
             let known = !matches!(&out, Err(e) if e.code == OAuthCode::InvalidGrant);
             Ok((out, known))
@@ -70,7 +70,7 @@ pub async fn post_introspect(
     let st = state.clone();
     let out = db::run(&state.pool, move |c| {
         let i = &client.integration;
-        counting_guesses(c, &st.config.security, i, |c| {
+        counting_guesses(c, &st.config.security, i, &client.ip, |c| {
             introspect::introspect(c, &st.keys, i, &token)
         })
     })
@@ -90,7 +90,7 @@ pub async fn post_revoke(
     let st = state.clone();
     db::run(&state.pool, move |c| {
         let i = &client.integration;
-        counting_guesses(c, &st.config.security, i, |c| {
+        counting_guesses(c, &st.config.security, i, &client.ip, |c| {
             Ok(((), introspect::revoke(c, &st.keys, i, &token)?))
         })
     })

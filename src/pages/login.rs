@@ -92,11 +92,7 @@ pub async fn view_login_post(
             .cookie(cookie_name(secure))
             .map(|c| crypto::sha256_hex(c.value())),
     };
-    let security = state.config.security.clone();
-    let outcome = db::run(&state.pool, move |c| {
-        accounts::sign_in(c, &security, attempt)
-    })
-    .await;
+    let outcome = accounts::sign_in(&state.pool, &state.config.security, attempt).await;
     // Throttled: the login page again, with the wait and the same `next`,
     // so an OAuth flow in progress is not lost.
     let outcome = match outcome {

@@ -1,0 +1,1 @@
+DROP INDEX auth_failures_window_start;
