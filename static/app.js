@@ -58,3 +58,23 @@ document.querySelectorAll(".conn-search").forEach(function (search) {
     });
   });
 });
+
+// Settings → Connections: the search box filters the table's rows by their
+// text. Without this file the box stays hidden and every row shows.
+document.querySelectorAll("input[data-filter]").forEach(function (search) {
+  var table = document.getElementById(search.getAttribute("data-filter"));
+  if (!table) return;
+  var empty = document.getElementById(search.id + "-empty");
+  search.hidden = false;
+  search.addEventListener("input", function () {
+    var q = search.value.trim().toLowerCase();
+    var shown = 0;
+    table.querySelectorAll("tbody tr").forEach(function (tr) {
+      var text = (tr.getAttribute("data-search") || tr.textContent).toLowerCase();
+      var hit = q === "" || text.indexOf(q) !== -1;
+      tr.hidden = !hit;
+      if (hit) shown += 1;
+    });
+    if (empty) empty.hidden = shown > 0;
+  });
+});

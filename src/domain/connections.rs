@@ -9,7 +9,7 @@ use crate::db::models::{
     now, Connection, ConnectionId, ConnectionPage, ConnectionStatus, Integration, IntegrationId,
     IntegrationKind, Page, PageId, Role, UserId, Visibility, Workspace, WorkspaceId,
 };
-use crate::db::queries::{connections, integrations, pages, tokens, users};
+use crate::db::queries::{connections, integrations, pages, scope, tokens, users};
 use crate::db::{self, Conn};
 use crate::domain::accounts::name_of;
 use crate::domain::audit::{self, Actor, AuditAction};
@@ -26,6 +26,9 @@ pub struct Listed {
     pub can_manage: bool,
     /// Why the viewer may not copy this internal integration's token.
     pub token_withheld: Option<String>,
+    /// How many pages the connection reaches (shared ones and their
+    /// descendants it can see, trashed ones left out).
+    pub pages: i64,
 }
 
 fn may_manage(role: Role, actor: &UserId, connection: &Connection) -> bool {
@@ -50,6 +53,7 @@ pub fn list(
         };
         out.push(Listed {
             token_withheld,
+            pages: scope::count(c, &connection.id, &connection.installed_by)?,
             installer: name_of(c, &connection.installed_by)?,
             can_manage: may_manage(role, viewer, &connection),
             connection,
@@ -93,21 +97,41 @@ pub fn disconnect(
 ) -> AppResult<String> {
     let (connection, integration) = manageable(c, ws, actor, role, id)?;
     db::write_tx(c, |c| {
-        let t = now();
-        tokens::revoke_connection_tokens(c, &connection.id, t)?;
-        if connections::mark_revoked(c, &connection.id, Some(actor), t)? > 0 {
-            audit::record(
-                c,
-                Some(ws),
-                Actor::User(actor),
-                AuditAction::ConnectionDisconnected,
-                &connection.id,
-                integration.name.clone(),
-            )?;
-        }
-        Ok(())
+        end(
+            c,
+            &connection,
+            Actor::User(actor),
+            Some(actor),
+            integration.name.clone(),
+        )
     })?;
     Ok(integration.name)
+}
+
+/// Ends a connection at once: every token revoked, the connection marked
+/// revoked, a `connection.disconnected` event with `detail`. Runs inside the
+/// caller's transaction; returns whether it was still active.
+pub(crate) fn end(
+    c: &mut Conn,
+    connection: &Connection,
+    actor: Actor<'_>,
+    by: Option<&UserId>,
+    detail: String,
+) -> AppResult<bool> {
+    let t = now();
+    tokens::revoke_connection_tokens(c, &connection.id, t)?;
+    let ended = connections::mark_revoked(c, &connection.id, by, t)? > 0;
+    if ended {
+        audit::record(
+            c,
+            Some(&connection.workspace_id),
+            actor,
+            AuditAction::ConnectionDisconnected,
+            &connection.id,
+            detail,
+        )?;
+    }
+    Ok(ended)
 }
 
 /// Every connection of one integration in a workspace, disconnected by an owner.

@@ -32,6 +32,8 @@ pub struct ConnectionRow {
     pub can_manage: bool,
     /// Why this viewer may not copy the internal integration's token.
     pub token_withheld: Option<String>,
+    /// How many pages it reaches.
+    pub pages: i64,
 }
 
 /// One public integration in **+ Add connection**: a link that starts the
@@ -159,6 +161,7 @@ fn rows(c: &mut Conn, m: &Member, mine: bool) -> AppResult<Vec<ConnectionRow>> {
             support_email: l.integration.support_email,
             can_manage: l.can_manage,
             token_withheld: l.token_withheld,
+            pages: l.pages,
             name: l.integration.name,
         })
         .collect())

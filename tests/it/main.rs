@@ -22,6 +22,7 @@ mod process;
 mod security_pages;
 mod session;
 mod settings;
+mod settings_members;
 mod token;
 mod workspace;
 
