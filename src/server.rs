@@ -197,6 +197,14 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     .route(
         "/developers/{id}/token",
         web::post().to(developers::view_token_post),
+    )
+    .route(
+        "/developers/{id}/delete",
+        web::get().to(developers::view_delete_get),
+    )
+    .route(
+        "/developers/{id}/delete",
+        web::post().to(developers::view_delete_post),
     );
     cfg.route(
         "/demo/partner",

@@ -78,3 +78,17 @@ document.querySelectorAll("input[data-filter]").forEach(function (search) {
     if (empty) empty.hidden = shown > 0;
   });
 });
+
+// My integrations' create form: show only the fields of the chosen type.
+// Without this file every field shows and the server ignores the others.
+document.querySelectorAll(".kind-form").forEach(function (form) {
+  var sync = function () {
+    var chosen = form.querySelector("input[name=kind]:checked");
+    var kind = chosen ? chosen.value : "public";
+    form.querySelectorAll("[data-kind]").forEach(function (el) {
+      el.hidden = el.getAttribute("data-kind") !== kind;
+    });
+  };
+  form.querySelectorAll("input[name=kind]").forEach(function (r) { r.addEventListener("change", sync); });
+  sync();
+});

@@ -543,3 +543,87 @@ pub fn creator_token(
 pub fn connection_add_page(c: &mut Conn, id: &ConnectionId, page: &PageId) -> AppResult<bool> {
     change_page(c, id, page, None, PageChange::Share)
 }
+
+/// What deleting an integration ended.
+pub struct DeletedIntegration {
+    pub name: String,
+    /// The workspaces whose connections ended, by name.
+    pub workspaces: Vec<String>,
+}
+
+/// The workspaces where an integration's active connections are, and how
+/// many in each: what **Delete integration** will end.
+pub fn reach_of(c: &mut Conn, id: &IntegrationId) -> AppResult<Vec<(String, usize)>> {
+    let mut out: Vec<(WorkspaceId, String, usize)> = Vec::new();
+    for connection in connections::for_integration(c, id)? {
+        if connection.status != ConnectionStatus::Active {
+            continue;
+        }
+        match out
+            .iter_mut()
+            .find(|(w, _, _)| w == &connection.workspace_id)
+        {
+            Some(entry) => entry.2 += 1,
+            None => {
+                let name = crate::db::queries::workspaces::by_id(c, &connection.workspace_id)?
+                    .map(|w| w.name)
+                    .unwrap_or_default();
+                out.push((connection.workspace_id.clone(), name, 1));
+            }
+        }
+    }
+    Ok(out.into_iter().map(|(_, n, k)| (n, k)).collect())
+}
+
+/// **Delete integration** (its creator only): every connection ends at once
+/// (tokens revoked, each a `connection.disconnected` event in its
+/// workspace), an `integration.deleted` event is recorded in each workspace
+/// it reached (and once outside any workspace), then the integration and
+/// everything hanging off it is deleted, in one transaction.
+pub fn delete_integration(
+    c: &mut Conn,
+    id: &IntegrationId,
+    actor: &UserId,
+) -> AppResult<DeletedIntegration> {
+    let i = crate::domain::integrations::owned(c, id, actor)?;
+    db::write_tx(c, |c| {
+        let mut touched: Vec<WorkspaceId> = i.workspace_id.iter().cloned().collect();
+        for connection in connections::for_integration(c, &i.id)? {
+            let detail = format!("{} (integration deleted)", i.name);
+            if end(c, &connection, Actor::User(actor), Some(actor), detail)?
+                && !touched.contains(&connection.workspace_id)
+            {
+                touched.push(connection.workspace_id.clone());
+            }
+        }
+        let mut names = Vec::new();
+        for ws in &touched {
+            audit::record(
+                c,
+                Some(ws),
+                Actor::User(actor),
+                AuditAction::IntegrationDeleted,
+                &i.id,
+                i.name.clone(),
+            )?;
+            if let Some(w) = crate::db::queries::workspaces::by_id(c, ws)? {
+                names.push(w.name);
+            }
+        }
+        if touched.is_empty() {
+            audit::record(
+                c,
+                None,
+                Actor::User(actor),
+                AuditAction::IntegrationDeleted,
+                &i.id,
+                i.name.clone(),
+            )?;
+        }
+        integrations::delete(c, &i.id)?;
+        Ok(DeletedIntegration {
+            name: i.name.clone(),
+            workspaces: names,
+        })
+    })
+}

@@ -399,3 +399,14 @@ pub fn database_text(url: &str) -> String {
     }
     out
 }
+
+/// Follows a Post/Redirect/Get: a 303 is fetched with the same client (its
+/// cookies), as a browser does; anything else is returned as it is.
+pub fn follow(srv: &TestServer, c: &Client, r: Response) -> (u16, String) {
+    if r.status().as_u16() == 303 {
+        let loc = location(&r);
+        return get_html(c, &srv.url(&loc));
+    }
+    let status = r.status().as_u16();
+    (status, r.text().expect("body"))
+}
