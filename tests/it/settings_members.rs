@@ -328,17 +328,8 @@ fn cli_remove_member_and_set_role() {
     let fx = fixture();
     let g = connect(&fx, "grace@example.com", fx.acme.id.as_str(), &[&fx.eng]);
     let grace_token = g["access_token"].as_str().expect("at").to_string();
-    let dir = fx.srv.path().to_path_buf();
-    // The CLI against the running server's own database.
     let run = |args: &[&str]| {
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_pagegrant"))
-            .args(args)
-            .current_dir(&dir)
-            .env("PAGEGRANT_DATABASE__URL", test_db_url(&dir, "pagegrant.db"))
-            .env("PAGEGRANT_SERVER__DATA_DIR", &dir)
-            .env_remove("RUST_LOG")
-            .output()
-            .expect("run pagegrant");
+        let out = pagegrant_on(&fx.srv, args, None);
         (
             out.status.success(),
             String::from_utf8_lossy(&out.stdout).to_string(),
