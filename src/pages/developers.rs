@@ -532,12 +532,12 @@ pub async fn view_developers_post(
                 client_secret: made.client_secret.clone(),
                 internal_token: made.internal_token.clone(),
             };
-            Ok(see_other_with(
-                &state,
-                &user,
-                format!("/developers/{id}"),
-                note,
-            ))
+            // Keep the sidebar of the workspace the person came from.
+            let back = match &w {
+                Some(ws) => format!("/developers/{id}?w={ws}"),
+                None => format!("/developers/{id}"),
+            };
+            Ok(see_other_with(&state, &user, back, note))
         }
         // A refused form is shown again with what was typed and why.
         Err(e) => {

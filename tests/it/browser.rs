@@ -817,6 +817,7 @@ fn browser_owner_adds_then_removes_a_member() {
     d.click_label("Settings & members");
     // Connections: the Pages column, and the search box filters rows.
     d.find("//th[normalize-space()='Pages']");
+    d.screenshot_both("settings-connections-pages");
     let search = d.find("//input[@aria-label='Search connections']");
     d.rt.block_on(search.send_keys("zzz")).expect("type");
     wait_for(
