@@ -13,7 +13,7 @@ use crate::http::errors::{self, Shape};
 use crate::http::{assets, headers, nul, ops};
 use crate::pages::{
     consent, demo_partner, developers, home, login, page_menu, settings_audit,
-    settings_connections, settings_enterprise, workspace,
+    settings_connections, settings_enterprise, settings_members, workspace,
 };
 use crate::state::AppState;
 use crate::{api, oauth};
@@ -158,6 +158,26 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     .route(
         "/w/{workspace_id}/settings/audit",
         web::get().to(settings_audit::view_audit_get),
+    )
+    .route(
+        "/w/{workspace_id}/settings/members",
+        web::get().to(settings_members::view_members_get),
+    )
+    .route(
+        "/w/{workspace_id}/settings/members",
+        web::post().to(settings_members::view_members_post),
+    )
+    .route(
+        "/w/{workspace_id}/settings/members/{user_id}/role",
+        web::post().to(settings_members::view_role_post),
+    )
+    .route(
+        "/w/{workspace_id}/settings/members/{user_id}/remove",
+        web::get().to(settings_members::view_remove_get),
+    )
+    .route(
+        "/w/{workspace_id}/settings/members/{user_id}/remove",
+        web::post().to(settings_members::view_remove_post),
     );
     cfg.route(
         "/developers",
@@ -186,6 +206,14 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     .route(
         "/developers/{id}/token",
         web::post().to(developers::view_token_post),
+    )
+    .route(
+        "/developers/{id}/delete",
+        web::get().to(developers::view_delete_get),
+    )
+    .route(
+        "/developers/{id}/delete",
+        web::post().to(developers::view_delete_post),
     );
     cfg.route(
         "/demo/partner",

@@ -110,7 +110,7 @@
     rows.forEach(function (li) {
       var chevron = li.querySelector(".chevron");
       if (li.getAttribute("data-kids") === "true") {
-        chevron.hidden = false;
+        chevron.removeAttribute("data-idle");
         chevron.addEventListener("click", function () {
           var closed = li.classList.toggle("collapsed");
           chevron.setAttribute("aria-expanded", closed ? "false" : "true");
@@ -208,5 +208,39 @@ document.querySelectorAll(".policy-form").forEach(function (form) {
     auto.disabled = !(restricted && restricted.checked);
   };
   form.querySelectorAll("input[name=policy]").forEach(function (r) { r.addEventListener("change", sync); });
+  sync();
+});
+
+// Settings → Connections: the search box filters the table's rows by their
+// text. Without this file the box stays hidden and every row shows.
+document.querySelectorAll("input[data-filter]").forEach(function (search) {
+  var table = document.getElementById(search.getAttribute("data-filter"));
+  if (!table) return;
+  var empty = document.getElementById(search.id + "-empty");
+  search.hidden = false;
+  search.addEventListener("input", function () {
+    var q = search.value.trim().toLowerCase();
+    var shown = 0;
+    table.querySelectorAll("tbody tr").forEach(function (tr) {
+      var text = (tr.getAttribute("data-search") || tr.textContent).toLowerCase();
+      var hit = q === "" || text.indexOf(q) !== -1;
+      tr.hidden = !hit;
+      if (hit) shown += 1;
+    });
+    if (empty) empty.hidden = shown > 0;
+  });
+});
+
+// My integrations' create form: show only the fields of the chosen type.
+// Without this file every field shows and the server ignores the others.
+document.querySelectorAll(".kind-form").forEach(function (form) {
+  var sync = function () {
+    var chosen = form.querySelector("input[name=kind]:checked");
+    var kind = chosen ? chosen.value : "public";
+    form.querySelectorAll("[data-kind]").forEach(function (el) {
+      el.hidden = el.getAttribute("data-kind") !== kind;
+    });
+  };
+  form.querySelectorAll("input[name=kind]").forEach(function (r) { r.addEventListener("change", sync); });
   sync();
 });

@@ -14,6 +14,7 @@ mod serve;
 mod users;
 mod workspaces;
 
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -50,14 +51,19 @@ pub enum Verb {
     Migrate,
     /// Seed the demo world into an empty database.
     Demo,
+    /// User accounts: add a user, set a password (also unlocks a throttled login).
     #[command(subcommand)]
     User(UserVerb),
+    /// Workspaces and their members: create, add, remove, change roles.
     #[command(subcommand)]
     Workspace(WorkspaceVerb),
+    /// Pages: create a page in a workspace.
     #[command(subcommand)]
     Page(PageVerb),
+    /// Integrations: register a public OAuth client or an internal integration.
     #[command(subcommand)]
     Integration(IntegrationVerb),
+    /// Connections: share pages with an installed integration.
     #[command(subcommand)]
     Connection(ConnectionVerb),
     /// Export a workspace's audit events, newest first.
@@ -66,6 +72,7 @@ pub enum Verb {
         #[arg(long)]
         workspace: String,
     },
+    /// Token signing keys: rotate, list.
     #[command(subcommand)]
     Keys(KeysVerb),
     /// Copy the SQLite database to a new file, consistent even while serving
@@ -122,6 +129,25 @@ pub enum WorkspaceVerb {
     },
     /// Add a user to a workspace.
     AddMember {
+        /// Workspace id or name.
+        #[arg(long)]
+        workspace: String,
+        #[arg(long)]
+        email: String,
+        /// owner or member.
+        #[arg(long)]
+        role: String,
+    },
+    /// Remove a user from a workspace; the connections they added there end at once.
+    RemoveMember {
+        /// Workspace id or name.
+        #[arg(long)]
+        workspace: String,
+        #[arg(long)]
+        email: String,
+    },
+    /// Change a member's role; the last owner cannot be made a member.
+    SetRole {
         /// Workspace id or name.
         #[arg(long)]
         workspace: String,
@@ -252,8 +278,12 @@ fn init_tracing(config: &Config, serving: bool) {
             EnvFilter::try_new(f).ok()
         })
         .unwrap_or_else(|| EnvFilter::new("info"));
+    // Colour only for a person watching: logs go to stderr, so a log file
+    // or a pipe there gets plain text (and NO_COLOR is honoured).
+    let ansi = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(ansi)
         .with_writer(std::io::stderr)
         .try_init();
 }
@@ -304,6 +334,14 @@ fn run_verb(config: &Config, verb: Verb, json: bool) -> AppResult<()> {
             email,
             role,
         }) => workspaces::add_member(c, &workspace, &email, &role, json),
+        Verb::Workspace(WorkspaceVerb::RemoveMember { workspace, email }) => {
+            workspaces::remove_member(c, &workspace, &email, json)
+        }
+        Verb::Workspace(WorkspaceVerb::SetRole {
+            workspace,
+            email,
+            role,
+        }) => workspaces::set_role(c, &workspace, &email, &role, json),
         Verb::Page(PageVerb::Add {
             workspace,
             title,

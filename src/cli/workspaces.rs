@@ -1,12 +1,14 @@
-//! `workspace add`, `workspace add-member`, `page add` and `audit`.
+//! `workspace add`, `workspace add-member`, `workspace remove-member`,
+//! `workspace set-role`, `page add` and `audit`.
 
 use serde_json::json;
 
 use super::{emit, page_id};
 use crate::db::models::{Plan, Role};
 use crate::db::Conn;
+use crate::domain::audit::Actor;
 use crate::domain::workspaces::{self as ws, NewPage};
-use crate::domain::{accounts, audit};
+use crate::domain::{accounts, audit, members};
 use crate::error::{AppError, AppResult};
 
 /// `workspace add`: creates a workspace owned by a user.
@@ -35,9 +37,7 @@ pub(super) fn add_member(
     role: &str,
     json: bool,
 ) -> AppResult<()> {
-    let role = Role::parse(role).ok_or_else(|| {
-        AppError::invalid(format!("unknown role {role:?}; choose {}", Role::choices()))
-    })?;
+    let role = parse_role(role)?;
     let w = ws::find_workspace(c, workspace)?;
     let user = accounts::find_user(c, email)?;
     ws::add_member(c, &w, &user, role)?;
@@ -45,6 +45,68 @@ pub(super) fn add_member(
         json,
         json!({"id": w.id, "workspace_id": w.id, "user_id": user.id, "role": role.as_str()}),
         &[format!("Added {} to {:?} as {}", user.email, w.name, role)],
+    );
+    Ok(())
+}
+
+fn parse_role(role: &str) -> AppResult<Role> {
+    Role::parse(role).ok_or_else(|| {
+        AppError::invalid(format!("unknown role {role:?}; choose {}", Role::choices()))
+    })
+}
+
+/// `workspace remove-member`: removes a user; their connections there end.
+pub(super) fn remove_member(
+    c: &mut Conn,
+    workspace: &str,
+    email: &str,
+    json: bool,
+) -> AppResult<()> {
+    let w = ws::find_workspace(c, workspace)?;
+    let user = accounts::find_user(c, email)?;
+    let removed = members::remove(c, &w, Actor::System, None, &user.id).map_err(|e| match e {
+        AppError::NotFound => {
+            AppError::invalid(format!("{} is not a member of {:?}", user.email, w.name))
+        }
+        e => e,
+    })?;
+    emit(
+        json,
+        json!({"id": w.id, "workspace_id": w.id, "user_id": user.id, "connections_ended": removed.connections}),
+        &[format!(
+            "Removed {} from {:?}; {} connection(s) ended",
+            user.email, w.name, removed.connections
+        )],
+    );
+    Ok(())
+}
+
+/// `workspace set-role`: makes a member an owner or an owner a member.
+pub(super) fn set_role(
+    c: &mut Conn,
+    workspace: &str,
+    email: &str,
+    role: &str,
+    json: bool,
+) -> AppResult<()> {
+    let role = parse_role(role)?;
+    let w = ws::find_workspace(c, workspace)?;
+    let user = accounts::find_user(c, email)?;
+    let (_, changed) =
+        members::set_role(c, &w, Actor::System, &user.id, role).map_err(|e| match e {
+            AppError::NotFound => {
+                AppError::invalid(format!("{} is not a member of {:?}", user.email, w.name))
+            }
+            e => e,
+        })?;
+    emit(
+        json,
+        json!({"id": w.id, "workspace_id": w.id, "user_id": user.id, "role": role.as_str(), "changed": changed}),
+        &[if changed {
+            format!("{} is now {} of {:?}", user.email, role, w.name)
+        } else {
+            format!("{} already is {} of {:?}", user.email, role, w.name)
+        }],
     );
     Ok(())
 }

@@ -93,8 +93,11 @@ pub fn set_password(conn: &mut Conn, user: &User, password: &str) -> AppResult<(
     let hash = crypto::hash_password(password)?;
     db::write_tx(conn, |conn| {
         users::set_password_hash(conn, &user.id, &hash)?;
-        // A new password ends every existing session of the account.
+        // A new password ends every existing session of the account, and
+        // lifts the account's login throttle (not the per-address one), so
+        // an operator can unlock a locked-out account at once.
         crate::db::queries::sessions::delete_for_user(conn, &user.id)?;
+        throttle::clear(conn, &account_key(&user.email))?;
         Ok(())
     })
 }

@@ -35,6 +35,10 @@ actions! {
     RedirectUrisChanged => "redirect_uris.changed",
     SecretRotated => "secret.rotated",
     TokenRetrieved => "token.retrieved",
+    MemberAdded => "member.added",
+    MemberRoleChanged => "member.role_changed",
+    MemberRemoved => "member.removed",
+    IntegrationDeleted => "integration.deleted",
 }
 
 /// Who did it.

@@ -9,7 +9,7 @@ use crate::db::models::{
     now, Connection, ConnectionId, ConnectionPage, ConnectionStatus, Integration, IntegrationId,
     IntegrationKind, Page, PageId, Role, UserId, Visibility, Workspace, WorkspaceId,
 };
-use crate::db::queries::{connections, integrations, pages, tokens, users};
+use crate::db::queries::{connections, integrations, pages, scope, tokens, users};
 use crate::db::{self, Conn};
 use crate::domain::accounts::name_of;
 use crate::domain::audit::{self, Actor, AuditAction};
@@ -26,6 +26,9 @@ pub struct Listed {
     pub can_manage: bool,
     /// Why the viewer may not copy this internal integration's token.
     pub token_withheld: Option<String>,
+    /// How many pages the connection reaches (shared ones and their
+    /// descendants it can see, trashed ones left out).
+    pub pages: i64,
 }
 
 fn may_manage(role: Role, actor: &UserId, connection: &Connection) -> bool {
@@ -50,6 +53,7 @@ pub fn list(
         };
         out.push(Listed {
             token_withheld,
+            pages: scope::count(c, &connection.id, &connection.installed_by)?,
             installer: name_of(c, &connection.installed_by)?,
             can_manage: may_manage(role, viewer, &connection),
             connection,
@@ -81,17 +85,6 @@ pub fn manageable(
     Ok((connection, integration))
 }
 
-/// Ends a connection, inside the caller's transaction: every token revoked,
-/// its unredeemed codes and its installer's pending consents deleted (so
-/// nothing issued before can bring it back once a later consent re-activates
-/// it, issue 15 #6), and the row marked revoked. True when this call ended
-/// it (it was active), for the caller's audit event.
-pub fn end(c: &mut Conn, connection: &Connection, by: Option<&UserId>, at: i64) -> AppResult<bool> {
-    tokens::revoke_connection_tokens(c, &connection.id, at)?;
-    crate::db::queries::oauth::end_pending_of_connection(c, connection)?;
-    Ok(connections::mark_revoked(c, &connection.id, by, at)? > 0)
-}
-
 /// Disconnects: every token of the connection is revoked at once, the
 /// connection is marked revoked, and the owners' audit log says who did it.
 /// Returns the integration's name.
@@ -104,20 +97,65 @@ pub fn disconnect(
 ) -> AppResult<String> {
     let (connection, integration) = manageable(c, ws, actor, role, id)?;
     db::write_tx(c, |c| {
-        let t = now();
-        if end(c, &connection, Some(actor), t)? {
-            audit::record(
-                c,
-                Some(ws),
-                Actor::User(actor),
-                AuditAction::ConnectionDisconnected,
-                &connection.id,
-                integration.name.clone(),
-            )?;
-        }
-        Ok(())
+        end(
+            c,
+            &connection,
+            Actor::User(actor),
+            Some(actor),
+            integration.name.clone(),
+        )
     })?;
     Ok(integration.name)
+}
+
+/// Ends a connection at once, inside the caller's transaction: every token
+/// revoked, its unredeemed codes and its installer's pending consents deleted
+/// (so nothing issued before can bring it back once a later consent
+/// re-activates it, issue 15 #6), the row marked revoked, and a
+/// `connection.disconnected` event with `detail`. Returns whether it was
+/// still active. The one way a connection ends.
+pub(crate) fn end(
+    c: &mut Conn,
+    connection: &Connection,
+    actor: Actor<'_>,
+    by: Option<&UserId>,
+    detail: String,
+) -> AppResult<bool> {
+    end_as(
+        c,
+        connection,
+        actor,
+        by,
+        AuditAction::ConnectionDisconnected,
+        detail,
+    )
+}
+
+/// `end` with the audit action named (a client revoking its own token is a
+/// `connection.revoked`).
+pub fn end_as(
+    c: &mut Conn,
+    connection: &Connection,
+    actor: Actor<'_>,
+    by: Option<&UserId>,
+    action: AuditAction,
+    detail: String,
+) -> AppResult<bool> {
+    let t = now();
+    tokens::revoke_connection_tokens(c, &connection.id, t)?;
+    crate::db::queries::oauth::end_pending_of_connection(c, connection)?;
+    let ended = connections::mark_revoked(c, &connection.id, by, t)? > 0;
+    if ended {
+        audit::record(
+            c,
+            Some(&connection.workspace_id),
+            actor,
+            action,
+            &connection.id,
+            detail,
+        )?;
+    }
+    Ok(ended)
 }
 
 /// Every connection of one integration in a workspace, disconnected by an owner.
@@ -531,4 +569,88 @@ pub fn creator_token(
 /// `change_page` without a member.
 pub fn connection_add_page(c: &mut Conn, id: &ConnectionId, page: &PageId) -> AppResult<bool> {
     change_page(c, id, page, None, PageChange::Share)
+}
+
+/// What deleting an integration ended.
+pub struct DeletedIntegration {
+    pub name: String,
+    /// The workspaces whose connections ended, by name.
+    pub workspaces: Vec<String>,
+}
+
+/// The workspaces where an integration's active connections are, and how
+/// many in each: what **Delete integration** will end.
+pub fn reach_of(c: &mut Conn, id: &IntegrationId) -> AppResult<Vec<(String, usize)>> {
+    let mut out: Vec<(WorkspaceId, String, usize)> = Vec::new();
+    for connection in connections::for_integration(c, id)? {
+        if connection.status != ConnectionStatus::Active {
+            continue;
+        }
+        match out
+            .iter_mut()
+            .find(|(w, _, _)| w == &connection.workspace_id)
+        {
+            Some(entry) => entry.2 += 1,
+            None => {
+                let name = crate::db::queries::workspaces::by_id(c, &connection.workspace_id)?
+                    .map(|w| w.name)
+                    .unwrap_or_default();
+                out.push((connection.workspace_id.clone(), name, 1));
+            }
+        }
+    }
+    Ok(out.into_iter().map(|(_, n, k)| (n, k)).collect())
+}
+
+/// **Delete integration** (its creator only): every connection ends at once
+/// (tokens revoked, each a `connection.disconnected` event in its
+/// workspace), an `integration.deleted` event is recorded in each workspace
+/// it reached (and once outside any workspace), then the integration and
+/// everything hanging off it is deleted, in one transaction.
+pub fn delete_integration(
+    c: &mut Conn,
+    id: &IntegrationId,
+    actor: &UserId,
+) -> AppResult<DeletedIntegration> {
+    let i = crate::domain::integrations::owned(c, id, actor)?;
+    db::write_tx(c, |c| {
+        let mut touched: Vec<WorkspaceId> = i.workspace_id.iter().cloned().collect();
+        for connection in connections::for_integration(c, &i.id)? {
+            let detail = format!("{} (integration deleted)", i.name);
+            if end(c, &connection, Actor::User(actor), Some(actor), detail)?
+                && !touched.contains(&connection.workspace_id)
+            {
+                touched.push(connection.workspace_id.clone());
+            }
+        }
+        let mut names = Vec::new();
+        for ws in &touched {
+            audit::record(
+                c,
+                Some(ws),
+                Actor::User(actor),
+                AuditAction::IntegrationDeleted,
+                &i.id,
+                i.name.clone(),
+            )?;
+            if let Some(w) = crate::db::queries::workspaces::by_id(c, ws)? {
+                names.push(w.name);
+            }
+        }
+        if touched.is_empty() {
+            audit::record(
+                c,
+                None,
+                Actor::User(actor),
+                AuditAction::IntegrationDeleted,
+                &i.id,
+                i.name.clone(),
+            )?;
+        }
+        integrations::delete(c, &i.id)?;
+        Ok(DeletedIntegration {
+            name: i.name.clone(),
+            workspaces: names,
+        })
+    })
 }

@@ -503,6 +503,79 @@ pub struct Draft {
     pub icon: Option<String>,
 }
 
+/// A refusal in words a person reads: capitalised, ending in a full stop.
+pub fn sentence(msg: &str) -> String {
+    let mut out: String = msg.trim().to_string();
+    if let Some(first) = out.chars().next() {
+        out.replace_range(..first.len_utf8(), &first.to_uppercase().to_string());
+    }
+    if !out.ends_with(['.', '!', '?']) {
+        out.push('.');
+    }
+    out
+}
+
+/// The fields of a draft `register` would refuse, each with why, so the
+/// form can say it next to the field: `name`, `workspace_id`,
+/// `redirect_uris`, `website`, `support_email`, `icon`, `capability`.
+pub fn check_draft(d: &Draft) -> Vec<(&'static str, String)> {
+    let mut out = Vec::new();
+    let name = d.name.trim();
+    if name.is_empty() {
+        out.push(("name", "Enter a name.".to_string()));
+    } else if name.chars().count() > 200 || name.chars().any(|c| c.is_control()) {
+        out.push((
+            "name",
+            "A name has up to 200 printable characters.".to_string(),
+        ));
+    }
+    if d.internal {
+        if crate::db::models::WorkspaceId::parse(&d.workspace_id).is_none() {
+            out.push((
+                "workspace_id",
+                "Choose the workspace of the internal integration.".to_string(),
+            ));
+        }
+    } else if d.redirect_uris.is_empty() {
+        out.push((
+            "redirect_uris",
+            "A public integration needs at least one redirect URI.".to_string(),
+        ));
+    } else if let Some(Err(e)) = d
+        .redirect_uris
+        .iter()
+        .map(|u| validate_redirect_uri(u))
+        .find(Result::is_err)
+    {
+        out.push(("redirect_uris", sentence(&e.to_string())));
+    }
+    if let Some(w) = &d.website_url {
+        if let Err(e) = validate_website("website", w) {
+            out.push(("website", sentence(&e.to_string())));
+        }
+    }
+    if let Some(e) = &d.support_email {
+        if crate::domain::accounts::normalize_email(e).is_err() {
+            out.push((
+                "support_email",
+                format!("{:?} is not an email address.", e.trim()),
+            ));
+        }
+    }
+    if let Some(i) = &d.icon {
+        if i.trim().chars().count() > 8 || i.chars().any(char::is_control) {
+            out.push((
+                "icon",
+                "An icon is an emoji or up to 8 characters.".to_string(),
+            ));
+        }
+    }
+    if let Err(e) = parse_capabilities(&d.capabilities) {
+        out.push(("capability", sentence(&e.to_string())));
+    }
+    out
+}
+
 /// Creates an integration for its creator. An internal one is installed in
 /// its workspace at once, so the creator must belong to it and its install
 /// policy must let them (owners only under "Only from approved list").

@@ -2,7 +2,7 @@
 //! Services take ids, rows and `&Config`, return rows and `AppError`, and
 //! run inside `db::run`; the CLI, the pages, the API and the tests call them.
 //! Modules depend downward in this order (none imports one listed before it):
-//! demo → consent → enterprise → connections → integrations →
+//! demo → consent → enterprise → members → connections → integrations →
 //! install_policy → workspaces → accounts → audit.
 
 pub mod accounts;
@@ -13,4 +13,5 @@ pub mod demo;
 pub mod enterprise;
 pub mod install_policy;
 pub mod integrations;
+pub mod members;
 pub mod workspaces;

@@ -12,6 +12,7 @@ pub mod headers;
 pub mod layout;
 pub mod metrics;
 pub mod nul;
+pub mod once;
 pub mod ops;
 pub mod session;
 

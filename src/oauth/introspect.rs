@@ -5,9 +5,10 @@
 use serde_json::{json, Value};
 
 use crate::crypto;
-use crate::db::models::{now, Connection, ConnectionStatus, Integration, NewAuditEvent};
-use crate::db::queries::{audit, connections, tokens};
+use crate::db::models::{now, Connection, ConnectionStatus, Integration};
+use crate::db::queries::{connections, tokens};
 use crate::db::{self, Conn};
+use crate::domain::audit::{Actor, AuditAction};
 use crate::error::AppResult;
 use crate::oauth::jwt::Keys;
 use crate::oauth::token::REFRESH_PREFIX;
@@ -106,20 +107,14 @@ pub fn revoke(conn: &mut Conn, keys: &Keys, client: &Integration, token: &str) -
         if connection.integration_id != client.id {
             return Ok(true);
         }
-        let t = now();
-        if crate::domain::connections::end(c, &connection, None, t)? {
-            audit::record(
-                c,
-                &NewAuditEvent {
-                    workspace_id: Some(connection.workspace_id.clone()),
-                    actor: Some(format!("client:{}", client.client_id)),
-                    action: "connection.revoked".into(),
-                    target: connection.id.to_string(),
-                    detail: format!("{} revoked its token", client.name),
-                    at: t,
-                },
-            )?;
-        }
+        crate::domain::connections::end_as(
+            c,
+            &connection,
+            Actor::Client(&client.client_id),
+            None,
+            AuditAction::ConnectionRevoked,
+            format!("{} revoked its token", client.name),
+        )?;
         Ok(true)
     })
 }

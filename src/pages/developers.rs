@@ -5,7 +5,8 @@
 //! creator manages it; anyone else's id is a 404. The rules live in
 //! `crate::domain::integrations`; this module is the pages.
 
-use actix_web::{web, HttpResponse};
+use actix_web::cookie::Cookie;
+use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
@@ -21,6 +22,7 @@ use crate::http::errors::HtmlError;
 use crate::http::extract::CurrentUser;
 use crate::http::form::CsrfForm;
 use crate::http::layout::{self, format_date, Shell};
+use crate::http::once;
 use crate::http::see_other;
 use crate::pages::consent::capability_words;
 use crate::state::AppState;
@@ -41,6 +43,55 @@ pub struct CapabilityBox {
     pub checked: bool,
 }
 
+/// The two user-information levels exclude each other: one radio group,
+/// with "none".
+const USER_INFO: [&str; 2] = ["read_user_with_email", "read_user_without_email"];
+
+/// Why a field was refused, shown next to it.
+#[derive(Default)]
+pub struct FieldErrors {
+    pub name: Option<String>,
+    pub workspace_id: Option<String>,
+    pub redirect_uris: Option<String>,
+    pub website: Option<String>,
+    pub support_email: Option<String>,
+    pub icon: Option<String>,
+    pub capability: Option<String>,
+}
+
+impl FieldErrors {
+    fn from(found: Vec<(&'static str, String)>) -> Self {
+        let mut e = FieldErrors::default();
+        for (field, msg) in found {
+            let slot = match field {
+                "name" => &mut e.name,
+                "workspace_id" => &mut e.workspace_id,
+                "redirect_uris" => &mut e.redirect_uris,
+                "website" => &mut e.website,
+                "support_email" => &mut e.support_email,
+                "icon" => &mut e.icon,
+                _ => &mut e.capability,
+            };
+            slot.get_or_insert(msg);
+        }
+        e
+    }
+
+    fn any(&self) -> bool {
+        [
+            &self.name,
+            &self.workspace_id,
+            &self.redirect_uris,
+            &self.website,
+            &self.support_email,
+            &self.icon,
+            &self.capability,
+        ]
+        .iter()
+        .any(|x| x.is_some())
+    }
+}
+
 /// The values the create form shows, so a refused form keeps what was typed.
 pub struct FormValues {
     pub name: String,
@@ -51,11 +102,17 @@ pub struct FormValues {
     pub support_email: String,
     pub icon: String,
     pub public_client: bool,
+    /// The content capabilities, as checkboxes.
     pub capabilities: Vec<CapabilityBox>,
+    /// The user-information radio group: its choices and the chosen one
+    /// ("" for none).
+    pub user_info: Vec<CapabilityBox>,
+    pub errors: FieldErrors,
 }
 
 impl FormValues {
     fn empty() -> Self {
+        let defaults: Vec<&str> = DEFAULT_CAPABILITIES.split(' ').collect();
         FormValues {
             name: String::new(),
             internal: false,
@@ -65,18 +122,38 @@ impl FormValues {
             support_email: String::new(),
             icon: String::new(),
             public_client: false,
-            capabilities: boxes(&DEFAULT_CAPABILITIES.split(' ').collect::<Vec<_>>()),
+            capabilities: boxes(&defaults),
+            user_info: radios(&defaults),
+            errors: FieldErrors::default(),
         }
+    }
+
+    fn user_info_none(&self) -> bool {
+        !self.user_info.iter().any(|b| b.checked)
     }
 }
 
 fn boxes(checked: &[&str]) -> Vec<CapabilityBox> {
     CAPABILITIES
         .iter()
+        .filter(|c| !USER_INFO.contains(c))
         .map(|c| CapabilityBox {
             name: c,
             words: capability_words(c),
             checked: checked.contains(c),
+        })
+        .collect()
+}
+
+fn radios(checked: &[&str]) -> Vec<CapabilityBox> {
+    // The first of the two that is checked wins; the domain refuses both anyway.
+    let chosen = USER_INFO.iter().find(|c| checked.contains(c));
+    USER_INFO
+        .iter()
+        .map(|c| CapabilityBox {
+            name: c,
+            words: capability_words(c),
+            checked: chosen == Some(c),
         })
         .collect()
 }
@@ -90,6 +167,7 @@ pub struct DevelopersView {
     pub workspaces: Vec<(String, String)>,
     pub form: FormValues,
     pub error: Option<String>,
+    pub flash: Option<String>,
 }
 
 pub struct Detail {
@@ -129,6 +207,17 @@ pub struct RotateView {
     pub shell: Shell,
     pub id: String,
     pub name: String,
+}
+
+#[derive(Template)]
+#[template(path = "developers/confirm_delete.html")]
+pub struct DeleteView {
+    pub shell: Shell,
+    pub id: String,
+    pub name: String,
+    pub internal: bool,
+    /// Where its connections are: (workspace name, how many).
+    pub reach: Vec<(String, usize)>,
 }
 
 fn html(status: actix_web::http::StatusCode, body: String) -> HttpResponse {
@@ -219,6 +308,7 @@ async fn list_view(
     w: Option<WorkspaceId>,
     form: FormValues,
     error: Option<String>,
+    flash: Option<String>,
 ) -> Result<String, HtmlError> {
     let u = user.clone();
     let (loaded, rows, mine) = db::run(&state.pool, move |c| {
@@ -237,20 +327,78 @@ async fn list_view(
             .collect(),
         form,
         error,
+        flash,
     };
     Ok(view.render()?)
 }
 
+/// A response that also deletes a one-time note once it has been read.
+fn with_removal(mut resp: HttpResponse, removal: Option<Cookie<'static>>) -> HttpResponse {
+    if let Some(c) = removal {
+        // A cookie built here always encodes into a header value.
+        let _ = resp.add_cookie(&c);
+    }
+    resp
+}
+
+/// A 303 to `location` carrying a one-time note for the page there.
+fn see_other_with(
+    state: &AppState,
+    user: &CurrentUser,
+    location: String,
+    note: once::Note,
+) -> HttpResponse {
+    let mut resp = see_other(location);
+    if let Some(c) = once::seal(
+        &state.secret_box,
+        &user.session,
+        state.config.issuer_is_https(),
+        note,
+    ) {
+        let _ = resp.add_cookie(&c);
+    }
+    resp
+}
+
+fn take_note(
+    req: &HttpRequest,
+    state: &AppState,
+    user: &CurrentUser,
+    integration: Option<&str>,
+) -> (Option<once::Note>, Option<Cookie<'static>>) {
+    once::take(
+        req,
+        &state.secret_box,
+        &user.session,
+        state.config.issuer_is_https(),
+        integration,
+    )
+}
+
 pub async fn view_developers_get(
+    req: HttpRequest,
     state: web::Data<AppState>,
     user: CurrentUser,
     q: web::Query<ShellQuery>,
 ) -> Result<HttpResponse, HtmlError> {
-    let body = list_view(&state, &user, preferred(&q), FormValues::empty(), None).await?;
-    Ok(ok(body))
+    let (note, removal) = take_note(&req, &state, &user, None);
+    let flash = note
+        .filter(|n| n.event == "deleted")
+        .map(|n| format!("Deleted {}; its connections have ended", n.name));
+    let body = list_view(
+        &state,
+        &user,
+        preferred(&q),
+        FormValues::empty(),
+        None,
+        flash,
+    )
+    .await?;
+    Ok(with_removal(ok(body), removal))
 }
 
-/// The create form as posted: `capability` once per ticked box.
+/// The create form as posted: `capability` once per ticked box, plus the
+/// user-information radio (empty for none).
 #[derive(Deserialize)]
 pub struct CreateFields {
     #[serde(default)]
@@ -276,6 +424,12 @@ impl CreateFields {
     /// What the form shows again if the integration is refused.
     fn values(&self) -> FormValues {
         let t = |s: &str| s.trim().to_string();
+        let chosen: Vec<&str> = self
+            .capability
+            .iter()
+            .map(String::as_str)
+            .filter(|c| !c.is_empty())
+            .collect();
         FormValues {
             name: t(&self.name),
             internal: self.kind.trim() == "internal",
@@ -288,13 +442,9 @@ impl CreateFields {
                 .public_client
                 .as_deref()
                 .is_some_and(|v| !v.trim().is_empty()),
-            capabilities: boxes(
-                &self
-                    .capability
-                    .iter()
-                    .map(String::as_str)
-                    .collect::<Vec<_>>(),
-            ),
+            capabilities: boxes(&chosen),
+            user_info: radios(&chosen),
+            errors: FieldErrors::default(),
         }
     }
 }
@@ -318,6 +468,7 @@ fn draft(f: &FormValues) -> Draft {
         capabilities: f
             .capabilities
             .iter()
+            .chain(f.user_info.iter())
             .filter(|b| b.checked)
             .map(|b| b.name.to_string())
             .collect(),
@@ -327,6 +478,9 @@ fn draft(f: &FormValues) -> Draft {
     }
 }
 
+/// **Create integration**: refusals go next to their fields; success is a
+/// 303 to the integration's page, which shows the secret or token once
+/// (Post/Redirect/Get: a reload there creates nothing).
 pub async fn view_developers_post(
     state: web::Data<AppState>,
     form: CsrfForm<CreateFields>,
@@ -337,39 +491,66 @@ pub async fn view_developers_post(
     if fields
         .capability
         .iter()
-        .any(|c| !CAPABILITIES.contains(&c.as_str()))
+        .any(|c| !c.is_empty() && !CAPABILITIES.contains(&c.as_str()))
     {
         return Err(HtmlError::BadRequest("Unknown capability.".into()));
     }
-    let form = fields.values();
+    let mut form = fields.values();
     let w = preferred(&q);
-    let (st, u, w2, d) = (state.clone(), user.clone(), w.clone(), draft(&form));
+    let mut d = draft(&form);
+    // What was posted, not what the radio group can show: both
+    // user-information levels at once must be refused, not dropped.
+    d.capabilities = fields
+        .capability
+        .iter()
+        .filter(|c| !c.is_empty())
+        .cloned()
+        .collect();
+    let mut refused = integrations::check_draft(&d);
+    // A form that sent the capability fields but chose none asks again;
+    // without them at all, the default set applies (as on the CLI).
+    if !fields.capability.is_empty() && d.capabilities.is_empty() {
+        refused.push(("capability", "Choose at least one capability.".into()));
+    }
+    form.errors = FieldErrors::from(refused);
+    if form.errors.any() {
+        let body = list_view(&state, &user, w, form, None, None).await?;
+        return Ok(html(actix_web::http::StatusCode::BAD_REQUEST, body));
+    }
+    let (st, u) = (state.clone(), user.clone());
     let made = db::run(&state.pool, move |c| {
-        let made = match integrations::create_for(c, &st.secret_box, &u.user.id, d) {
-            Ok(made) => made,
-            Err(e) => return Ok(Err(e)),
-        };
-        let shell = layout::load_any(c, &u, w2.as_ref())?;
-        Ok(Ok((shell, detail(c, &made.integration)?, made)))
+        Ok(integrations::create_for(c, &st.secret_box, &u.user.id, d))
     })
     .await?;
     match made {
-        Ok((shell, d, made)) => {
-            let view = IntegrationView {
-                shell,
-                uris_text: d.redirect_uris.join("\n"),
-                i: d,
-                secret: made.client_secret.clone(),
-                token: made.internal_token.clone(),
-                flash: Some(format!("Created {}", made.integration.name)),
-                error: None,
+        Ok(made) => {
+            let id = made.integration.id.to_string();
+            let note = once::Note {
+                event: "created".into(),
+                integration: Some(id.clone()),
+                name: made.integration.name.clone(),
+                client_secret: made.client_secret.clone(),
+                internal_token: made.internal_token.clone(),
             };
-            Ok(ok(view.render()?))
+            // Keep the sidebar of the workspace the person came from.
+            let back = match &w {
+                Some(ws) => format!("/developers/{id}?w={ws}"),
+                None => format!("/developers/{id}"),
+            };
+            Ok(see_other_with(&state, &user, back, note))
         }
         // A refused form is shown again with what was typed and why.
         Err(e) => {
             let (status, msg) = HtmlError::from(e).refusal()?;
-            let body = list_view(&state, &user, w, form, Some(msg)).await?;
+            let body = list_view(
+                &state,
+                &user,
+                w,
+                form,
+                Some(integrations::sentence(&msg)),
+                None,
+            )
+            .await?;
             Ok(html(status, body))
         }
     }
@@ -420,31 +601,46 @@ async fn integration_page(
 }
 
 pub async fn view_integration_get(
+    req: HttpRequest,
     state: web::Data<AppState>,
     user: CurrentUser,
     path: web::Path<IntegrationPath>,
     q: web::Query<ShellQuery>,
 ) -> Result<HttpResponse, HtmlError> {
     let id = path.into_inner().id;
-    let flash = match q.saved.as_deref() {
+    let (note, removal) = take_note(&req, &state, &user, Some(id.as_str()));
+    let mut flash = match q.saved.as_deref() {
         Some("uris") => Some("Saved the redirect URIs".to_string()),
         _ => None,
     };
+    let (mut secret, mut token) = (None, None);
+    if let Some(n) = note {
+        flash = match n.event.as_str() {
+            "created" => Some(format!("Created {}", n.name)),
+            "rotated" => Some(format!(
+                "Rotated the secret of {}; the old secret no longer works",
+                n.name
+            )),
+            _ => flash,
+        };
+        secret = n.client_secret;
+        token = n.internal_token;
+    }
     let body = integration_page(
         &state,
         &user,
         id,
         preferred(&q),
         Shown {
-            secret: None,
-            token: None,
+            secret,
+            token,
             flash,
             error: None,
             uris_text: None,
         },
     )
     .await?;
-    Ok(ok(body))
+    Ok(with_removal(ok(body), removal))
 }
 
 #[derive(Deserialize)]
@@ -519,6 +715,8 @@ pub async fn view_rotate_get(
     Ok(ok(view.render()?))
 }
 
+/// **Rotate secret**: a 303 to the integration's page, which shows the new
+/// secret once; a reload there rotates nothing.
 pub async fn view_rotate_post(
     state: web::Data<AppState>,
     _form: CsrfForm<NoFields>,
@@ -532,24 +730,64 @@ pub async fn view_rotate_post(
         integrations::rotate_secret(c, &id2, &uid)
     })
     .await?;
-    let body = integration_page(
+    let note = once::Note {
+        event: "rotated".into(),
+        integration: Some(id.to_string()),
+        name: i.name,
+        client_secret: Some(secret),
+        internal_token: None,
+    };
+    Ok(see_other_with(
         &state,
         &user,
-        id,
-        None,
-        Shown {
-            secret: Some(secret),
-            token: None,
-            flash: Some(format!(
-                "Rotated the secret of {}; the old secret no longer works",
-                i.name
-            )),
-            error: None,
-            uris_text: None,
-        },
-    )
+        format!("/developers/{id}"),
+        note,
+    ))
+}
+
+/// **Delete integration**'s confirmation: what will end.
+pub async fn view_delete_get(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    path: web::Path<IntegrationPath>,
+) -> Result<HttpResponse, HtmlError> {
+    let id = path.into_inner().id;
+    let u = user.clone();
+    let view = db::run(&state.pool, move |c| {
+        let i = integrations::owned(c, &id, &u.user.id)?;
+        Ok(DeleteView {
+            shell: layout::load_any(c, &u, i.workspace_id.as_ref())?,
+            id: i.id.to_string(),
+            internal: i.kind == IntegrationKind::Internal,
+            reach: connections::reach_of(c, &i.id)?,
+            name: i.name,
+        })
+    })
     .await?;
-    Ok(ok(body))
+    Ok(ok(view.render()?))
+}
+
+/// **Delete integration**: its connections end at once, then it is gone.
+pub async fn view_delete_post(
+    state: web::Data<AppState>,
+    _form: CsrfForm<NoFields>,
+    user: CurrentUser,
+    path: web::Path<IntegrationPath>,
+) -> Result<HttpResponse, HtmlError> {
+    let id = path.into_inner().id;
+    let uid = user.user.id.clone();
+    let deleted = db::run(&state.pool, move |c| {
+        connections::delete_integration(c, &id, &uid)
+    })
+    .await?;
+    let note = once::Note {
+        event: "deleted".into(),
+        integration: None,
+        name: deleted.name,
+        client_secret: None,
+        internal_token: None,
+    };
+    Ok(see_other_with(&state, &user, "/developers".into(), note))
 }
 
 pub async fn view_token_post(

@@ -12,4 +12,5 @@ pub mod page_menu;
 pub mod settings_audit;
 pub mod settings_connections;
 pub mod settings_enterprise;
+pub mod settings_members;
 pub mod workspace;

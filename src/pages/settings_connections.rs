@@ -33,6 +33,8 @@ pub struct ConnectionRow {
     /// Why this viewer may not copy the internal integration's token.
     pub token_withheld: Option<String>,
     pub installed_by: UserId,
+    /// How many pages it reaches.
+    pub pages: i64,
 }
 
 /// One public integration in **+ Add connection**: a link that starts the
@@ -164,6 +166,7 @@ fn rows(c: &mut Conn, m: &Member, mine: bool) -> AppResult<Vec<ConnectionRow>> {
             can_manage: l.can_manage,
             token_withheld: l.token_withheld,
             installed_by: l.connection.installed_by.clone(),
+            pages: l.pages,
             name: l.integration.name,
         })
         .collect())

@@ -209,6 +209,25 @@ impl Driver {
             .expect("script");
     }
 
+    /// Reloads the current page (a GET: the browser does not re-post).
+    fn reload(&self) {
+        self.rt.block_on(self.c().refresh()).expect("reload");
+    }
+
+    fn resize(&self, width: u32, height: u32) {
+        self.rt
+            .block_on(self.c().set_window_size(width, height))
+            .expect("resize");
+    }
+
+    /// Screenshots at a desktop and a phone width, then back to desktop.
+    fn screenshot_both(&self, name: &str) {
+        self.screenshot(&format!("{name}-1280"));
+        self.resize(390, 844);
+        self.screenshot(&format!("{name}-390"));
+        self.resize(1280, 800);
+    }
+
     fn text(&self, xpath: &str) -> String {
         let e = self.find(xpath);
         self.rt.block_on(e.text()).unwrap_or_default()
@@ -808,6 +827,12 @@ fn browser_create_integration_then_rotate_secret() {
     assert_eq!(introspect(&second), 200);
     d.screenshot("developers-rotated");
 
+    // Reloading after Rotate secret rotates nothing and shows no secret.
+    d.reload();
+    d.find("//a[normalize-space()='Rotate secret']");
+    assert!(d.find_all("//input[@id='client-secret']").is_empty());
+    assert_eq!(introspect(&second), 200, "the secret shown still works");
+
     // Leaving and coming back: the secret is not shown again.
     d.click("//nav[@aria-label='Breadcrumbs']//a[normalize-space()=\"Grace's Sync\"]");
     d.find("//a[normalize-space()='Rotate secret']");
@@ -1034,4 +1059,132 @@ fn browser_dark_mode_follows_the_system() {
         .expect("script");
     assert_eq!(bg.as_str(), Some("rgb(25, 25, 25)"), "dark background");
     d.screenshot("dark-workspace");
+}
+
+#[test]
+fn browser_create_integration_reload_shows_no_secret_and_makes_no_second() {
+    let fx = crate::authorize::fixture();
+    let before = fx.srv.count("integrations");
+    let d = Driver::start();
+    d.login_as(&fx.srv, "grace@example.com");
+    d.click_label("My integrations");
+    d.find("//h1[normalize-space()='My integrations']");
+    // Only the chosen type's fields show: Internal hides the redirect URIs.
+    d.click("//input[@name='kind' and @value='internal']");
+    wait_for(
+        || {
+            d.find_all("//textarea[@id='int-uris']")
+                .iter()
+                .all(|e| !d.rt.block_on(e.is_displayed()).unwrap_or(true))
+        },
+        "redirect URIs hidden for Internal",
+    );
+    d.screenshot_both("developers-new-internal");
+    d.click("//input[@name='kind' and @value='public']");
+    d.fill("Name", "Reload Test");
+    // A refused field says why next to itself, capitalised.
+    d.fill(
+        "Redirect URIs (public integrations, one per line)",
+        "http://reload.example/callback",
+    );
+    d.click_label("Create integration");
+    let why = d.text("//p[@id='int-uris-error']");
+    assert!(
+        why.starts_with("Redirect URI") && why.contains("https"),
+        "{why}"
+    );
+    d.screenshot_both("developers-field-error");
+    d.fill(
+        "Redirect URIs (public integrations, one per line)",
+        "https://reload.example/callback",
+    );
+    d.click("//input[@name='capability' and @value='read_user_without_email']");
+    d.screenshot_both("developers-new-public");
+    d.click_label("Create integration");
+    d.find("//*[@role='status' and normalize-space()='Created Reload Test']");
+    assert!(!d.find_all("//input[@id='client-secret']").is_empty());
+    d.screenshot_both("developers-created-once");
+    d.reload();
+    d.find("//h1[contains(., 'Reload Test')]");
+    assert!(
+        d.find_all("//input[@id='client-secret']").is_empty(),
+        "no secret again"
+    );
+    assert!(
+        d.find_all("//*[@role='status']").is_empty(),
+        "no flash again"
+    );
+    assert_eq!(fx.srv.count("integrations"), before + 1, "one, not two");
+
+    // Delete integration, confirmed: gone from the list.
+    d.click_label("Delete integration");
+    d.find("//h1[normalize-space()='Delete Reload Test?']");
+    d.screenshot_both("developers-delete-confirm");
+    d.click("//button[normalize-space()='Delete integration']");
+    d.find("//*[@role='status' and starts-with(normalize-space(), 'Deleted Reload Test')]");
+    assert!(d
+        .find_all("//a[normalize-space()='Reload Test']")
+        .is_empty());
+    assert_eq!(fx.srv.count("integrations"), before);
+}
+
+#[test]
+fn browser_owner_adds_then_removes_a_member() {
+    let fx = crate::authorize::fixture();
+    fx.srv.user("nina@example.com", "Nina");
+    let g = crate::api::connect(&fx, "grace@example.com", fx.acme.id.as_str(), &[&fx.eng]);
+    let token = g["access_token"].as_str().expect("at").to_string();
+    let me = || {
+        bare_client()
+            .get(fx.srv.url("/v1/users/me"))
+            .bearer_auth(&token)
+            .send()
+            .expect("me")
+            .status()
+            .as_u16()
+    };
+    assert_eq!(me(), 200);
+    let d = Driver::start();
+    d.login_as(&fx.srv, "ada@example.com");
+    d.click_label("Settings & members");
+    // Connections: the Pages column, and the search box filters rows.
+    d.find("//th[normalize-space()='Pages']");
+    d.screenshot_both("settings-connections-pages");
+    let search = d.find("//input[@aria-label='Search connections']");
+    d.rt.block_on(search.send_keys("zzz")).expect("type");
+    wait_for(
+        || {
+            d.find_all("//table[@id='connections-table']//tbody/tr")
+                .iter()
+                .all(|e| !d.rt.block_on(e.is_displayed()).unwrap_or(true))
+        },
+        "rows filtered out",
+    );
+    d.screenshot("settings-connections-search");
+    d.click_label("Members");
+    d.find("//a[normalize-space()='Members' and @aria-current='page']");
+    d.screenshot_both("settings-members");
+    d.fill("Email", "nina@example.com");
+    d.click_label("Add member");
+    d.find("//*[@role='status' and normalize-space()='Added Nina to Acme Corp']");
+    d.find("//tr[contains(., 'nina@example.com')]");
+    // Remove Grace, confirmed: her connection ends at once.
+    d.click("//tr[contains(., 'grace@example.com')]//a[normalize-space()='Remove from workspace']");
+    d.find("//h1[normalize-space()='Remove Grace from Acme Corp?']");
+    d.screenshot_both("settings-members-remove-confirm");
+    d.click("//button[normalize-space()='Remove from workspace']");
+    d.find(
+        "//*[@role='status' and starts-with(normalize-space(), 'Removed Grace from Acme Corp')]",
+    );
+    assert!(d
+        .find_all("//tr[contains(., 'grace@example.com')]")
+        .is_empty());
+    assert_eq!(me(), 401, "her token is dead");
+    // The last owner: the confirmation says why instead of offering removal.
+    d.click("//tr[contains(., 'ada@example.com')]//a[normalize-space()='Remove from workspace']");
+    d.find("//*[@role='alert' and contains(., 'last owner')]");
+    assert!(d
+        .find_all("//button[normalize-space()='Remove from workspace']")
+        .is_empty());
+    d.screenshot("settings-members-last-owner");
 }

@@ -949,3 +949,44 @@ fn keys_verbs_list_and_rotate() {
     let err = fails(d, &["keys", "list"], None);
     assert!(err.contains("master key"), "{err}");
 }
+
+/// `pagegrant --help` describes every verb group, and logs written to a
+/// file carry no ANSI colour codes (issue 16 item 11).
+#[test]
+fn help_describes_every_verb_group_and_piped_logs_have_no_colour() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = pagegrant(dir.path(), &["--help"], None);
+    assert!(out.status.success());
+    let help = String::from_utf8_lossy(&out.stdout).to_string();
+    for group in [
+        "user",
+        "workspace",
+        "page",
+        "integration",
+        "connection",
+        "keys",
+    ] {
+        let line = help
+            .lines()
+            .find(|l| l.trim_start().starts_with(&format!("{group} ")))
+            .unwrap_or_else(|| panic!("{group} listed: {help}"));
+        assert!(
+            line.trim_start()[group.len()..].trim().len() > 10,
+            "{group} has a description: {line:?}"
+        );
+    }
+    let out = pagegrant(dir.path(), &["workspace", "--help"], None);
+    let help = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(help.contains("remove-member") && help.contains("set-role"));
+
+    // A served request's log lines, written to a file, are plain text.
+    let p = crate::process::Proc::serve(dir.path(), "serve.log", &[("RUST_LOG", "debug")]);
+    let _ = bare_client().get(format!("{}/healthz", p.base)).send();
+    drop(p);
+    let logs = std::fs::read_to_string(dir.path().join("serve.log")).expect("log");
+    assert!(
+        logs.contains("INFO") || logs.contains("DEBUG"),
+        "logged: {logs}"
+    );
+    assert!(!logs.contains('\u{1b}'), "no ANSI codes: {logs}");
+}

@@ -399,3 +399,39 @@ pub fn database_text(url: &str) -> String {
     }
     out
 }
+
+/// Follows a Post/Redirect/Get: a 303 is fetched with the same client (its
+/// cookies), as a browser does; anything else is returned as it is.
+pub fn follow(srv: &TestServer, c: &Client, r: Response) -> (u16, String) {
+    if r.status().as_u16() == 303 {
+        let loc = location(&r);
+        return get_html(c, &srv.url(&loc));
+    }
+    let status = r.status().as_u16();
+    (status, r.text().expect("body"))
+}
+
+/// The `pagegrant` binary against a running test server's own database.
+pub fn pagegrant_on(srv: &TestServer, args: &[&str], stdin: Option<&str>) -> Output {
+    use std::io::Write;
+    use std::process::Stdio;
+    let dir = srv.path();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_pagegrant"))
+        .args(args)
+        .current_dir(dir)
+        .env("PAGEGRANT_DATABASE__URL", test_db_url(dir, "pagegrant.db"))
+        .env("PAGEGRANT_SERVER__DATA_DIR", dir)
+        .env_remove("RUST_LOG")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn pagegrant");
+    if let Some(input) = stdin {
+        if let Some(mut s) = child.stdin.take() {
+            s.write_all(input.as_bytes()).expect("stdin");
+        }
+    }
+    drop(child.stdin.take());
+    child.wait_with_output().expect("wait")
+}

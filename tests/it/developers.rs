@@ -14,7 +14,9 @@ fn csrf(fx: &Fx, c: &Client) -> String {
     input_value(&page, "csrf").expect("csrf")
 }
 
-/// Posts the create form; returns status and page.
+/// Posts the create form and, as a browser does, follows the 303 that a
+/// created integration answers with (Post/Redirect/Get); returns the final
+/// status and page: 200 and the integration's page once created.
 fn create(fx: &Fx, c: &Client, fields: &[(&str, &str)]) -> (u16, String) {
     let token = csrf(fx, c);
     let mut form: Vec<(&str, &str)> = vec![("csrf", token.as_str())];
@@ -24,7 +26,7 @@ fn create(fx: &Fx, c: &Client, fields: &[(&str, &str)]) -> (u16, String) {
         .form(&form)
         .send()
         .expect("post");
-    (r.status().as_u16(), r.text().expect("body"))
+    follow(&fx.srv, c, r)
 }
 
 /// The value of a read-only copy field, by its `id`.
@@ -164,7 +166,9 @@ fn developers_refuse_bad_redirect_uris_and_fields_s9() {
         );
         assert_eq!(status, 400, "{uri}");
         assert!(page.contains(why), "{uri}: says why ({why})");
-        assert!(page.contains("role=\"alert\""));
+        // Said next to the field, capitalised.
+        assert!(page.contains("<p class=\"field-error\" id=\"int-uris-error\">"));
+        assert!(page.contains("aria-describedby=\"int-uris-error\""));
         // The form keeps what was typed.
         assert!(page.contains("value=\"Bad\""));
     }
@@ -265,8 +269,11 @@ fn rotate_secret_shows_a_new_one_and_the_old_stops_at_once() {
         .form(&[("csrf", token.as_str())])
         .send()
         .expect("post");
-    assert_eq!(r.status(), 200);
-    let page = r.text().expect("body");
+    // Post/Redirect/Get: the new secret is shown on the page redirected to.
+    assert_eq!(r.status(), 303);
+    assert_eq!(location(&r), format!("/developers/{id}"));
+    let (status, page) = follow(&fx.srv, &grace, r);
+    assert_eq!(status, 200);
     let new = field_by_id(&page, "client-secret").expect("new secret shown");
     assert_ne!(new, old);
     assert!(page.contains("the old secret no longer works"));
@@ -720,4 +727,204 @@ fn enterprise_actions_flash_and_disconnect_all_asks_first_s52() {
     let (_, page) = get_html(&ada, &fx.srv.url(&location(&r)));
     assert!(page.contains("for all users"));
     assert_eq!(active_connections(&fx), 0);
+}
+
+/// Post/Redirect/Get (issue 16): Create and Rotate secret answer 303; the
+/// page redirected to shows the secret once, and reloading it neither
+/// creates, rotates, nor shows the secret again.
+#[test]
+fn create_and_rotate_are_post_redirect_get_and_the_secret_shows_once() {
+    let fx = fixture();
+    let grace = logged_in(&fx.srv, "grace@example.com");
+    let token = csrf(&fx, &grace);
+    let before = fx.srv.count("integrations");
+    let r = grace
+        .post(fx.srv.url("/developers"))
+        .form(&[
+            ("csrf", token.as_str()),
+            ("name", "Once"),
+            ("kind", "public"),
+            ("redirect_uris", CALLBACK),
+            ("capability", "read_content"),
+            ("capability", ""),
+        ])
+        .send()
+        .expect("post");
+    assert_eq!(r.status(), 303);
+    let page_url = location(&r);
+    assert!(page_url.starts_with("/developers/"), "{page_url}");
+    // The secret travels sealed, never in clear or in the address.
+    let cookie = r
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap_or_default().to_string())
+        .find(|v| v.starts_with("pg_once="))
+        .expect("one-time cookie");
+    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"));
+    assert!(cookie.contains("Path=/developers"));
+    let (status, page) = get_html(&grace, &fx.srv.url(&page_url));
+    assert_eq!(status, 200);
+    assert!(page.contains("Created Once"));
+    let secret = field_by_id(&page, "client-secret").expect("shown once");
+    assert!(!cookie.contains(&secret));
+    let client_id = field_by_id(&page, "client-id").expect("client id");
+    assert_eq!(introspect_status(&fx, &client_id, &secret), 200);
+    // "none" for user information: only what was ticked.
+    let i = pagegrant::db::queries::integrations::by_client_id(&mut fx.srv.conn(), &client_id)
+        .expect("q")
+        .expect("row");
+    assert_eq!(i.capabilities, "read_content");
+    // Reload: no second integration, no secret.
+    let (status, again) = get_html(&grace, &fx.srv.url(&page_url));
+    assert_eq!(status, 200);
+    assert!(field_by_id(&again, "client-secret").is_none());
+    assert!(!again.contains(&secret) && !again.contains("Created Once"));
+    assert_eq!(fx.srv.count("integrations"), before + 1);
+    // The sealed cookie replayed by another session shows nothing.
+    let value = cookie
+        .split(';')
+        .next()
+        .expect("pair")
+        .trim_start_matches("pg_once=")
+        .to_string();
+    let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
+    let other = Client::builder()
+        .cookie_provider(jar.clone())
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    assert_eq!(
+        login(&fx.srv, &other, "grace@example.com", PASSWORD, None).status(),
+        303
+    );
+    let base: reqwest::Url = fx.srv.url("/").parse().expect("url");
+    jar.add_cookie_str(&format!("pg_once={value}; Path=/developers"), &base);
+    let (status, elsewhere) = get_html(&other, &fx.srv.url(&page_url));
+    assert_eq!(status, 200);
+    assert!(
+        !elsewhere.contains(&secret),
+        "bound to the session it was made in"
+    );
+
+    // Rotate secret: 303; the new secret once; a reload rotates nothing.
+    let id = page_url.trim_start_matches("/developers/").to_string();
+    let r = grace
+        .post(fx.srv.url(&format!("/developers/{id}/rotate")))
+        .form(&[("csrf", token.as_str())])
+        .send()
+        .expect("rotate");
+    assert_eq!(r.status(), 303);
+    let (_, rotated) = follow(&fx.srv, &grace, r);
+    let new = field_by_id(&rotated, "client-secret").expect("new secret");
+    assert_ne!(new, secret);
+    let (_, again) = get_html(&grace, &fx.srv.url(&page_url));
+    assert!(field_by_id(&again, "client-secret").is_none());
+    assert_eq!(
+        introspect_status(&fx, &client_id, &new),
+        200,
+        "still the one shown"
+    );
+    let rotations = audit_actions(&fx)
+        .iter()
+        .filter(|a| *a == "secret.rotated")
+        .count();
+    assert_eq!(rotations, 1);
+}
+
+#[test]
+fn create_form_has_user_information_radios_and_marks_fields_by_type() {
+    let fx = fixture();
+    let grace = logged_in(&fx.srv, "grace@example.com");
+    let (_, page) = get_html(&grace, &fx.srv.url("/developers"));
+    assert!(page.contains("type=\"radio\" name=\"capability\" value=\"read_user_with_email\""));
+    assert!(page.contains("type=\"radio\" name=\"capability\" value=\"read_user_without_email\""));
+    assert!(page.contains("No user information"));
+    assert!(page.contains("data-kind=\"internal\"") && page.contains("data-kind=\"public\""));
+    // Everything unticked: asked again, next to the capabilities.
+    let (status, page) = create(
+        &fx,
+        &grace,
+        &[
+            ("name", "Nothing"),
+            ("kind", "public"),
+            ("redirect_uris", CALLBACK),
+            ("capability", ""),
+        ],
+    );
+    assert_eq!(status, 400);
+    assert!(page.contains("id=\"int-capability-error\">Choose at least one capability."));
+}
+
+#[test]
+fn delete_integration_asks_first_ends_its_connections_and_is_audited() {
+    let fx = fixture();
+    let grace = logged_in(&fx.srv, "grace@example.com");
+    let acme = fx.acme.id.to_string();
+    let (status, page) = create(
+        &fx,
+        &grace,
+        &[
+            ("name", "Doomed Bot"),
+            ("kind", "internal"),
+            ("workspace_id", &acme),
+        ],
+    );
+    assert_eq!(status, 200, "{page}");
+    let token = field_by_id(&page, "token").expect("token at creation");
+    let id = integration_id_of(&page);
+    let me = |t: &str| {
+        bare_client()
+            .get(fx.srv.url("/v1/users/me"))
+            .bearer_auth(t)
+            .send()
+            .expect("me")
+            .status()
+            .as_u16()
+    };
+    assert_eq!(me(&token), 200);
+    assert!(page.contains("Delete integration"));
+
+    let confirm_url = fx.srv.url(&format!("/developers/{id}/delete"));
+    let (status, confirm) = get_html(&grace, &confirm_url);
+    assert_eq!(status, 200);
+    assert!(confirm.contains("Delete Doomed Bot?") && confirm.contains("Acme Corp: 1 connection"));
+    // Someone else: 404 on both; without the token: 403; nothing deleted.
+    let ada = logged_in(&fx.srv, "ada@example.com");
+    assert_eq!(get_html(&ada, &confirm_url).0, 404);
+    let r = ada
+        .post(&confirm_url)
+        .form(&[("csrf", csrf(&fx, &ada).as_str())])
+        .send()
+        .expect("post");
+    assert_eq!(r.status(), 404);
+    let r = grace
+        .post(&confirm_url)
+        .form(&[("csrf", "forged")])
+        .send()
+        .expect("post");
+    assert_eq!(r.status(), 403);
+    assert_eq!(me(&token), 200);
+
+    let r = grace
+        .post(&confirm_url)
+        .form(&[("csrf", csrf(&fx, &grace).as_str())])
+        .send()
+        .expect("post");
+    assert_eq!(r.status(), 303);
+    assert_eq!(location(&r), "/developers");
+    let (_, list) = follow(&fx.srv, &grace, r);
+    assert!(list.contains("Deleted Doomed Bot; its connections have ended"));
+    assert!(!list.contains(&format!("/developers/{id}\"")));
+    assert_eq!(me(&token), 401, "its token stops at once");
+    assert_eq!(
+        get_html(&grace, &fx.srv.url(&format!("/developers/{id}"))).0,
+        404
+    );
+    let actions = audit_actions(&fx);
+    assert!(actions.iter().any(|a| a == "integration.deleted"));
+    assert!(actions.iter().any(|a| a == "connection.disconnected"));
+    // A reload of the list says nothing more.
+    let (_, list) = get_html(&grace, &fx.srv.url("/developers"));
+    assert!(!list.contains("Deleted Doomed Bot"));
 }

@@ -330,7 +330,7 @@ fn no_secret_reaches_the_log_the_database_or_an_error_message_s56() {
         .text()
         .expect("body");
     let csrf = input_value(&page, "csrf").expect("csrf");
-    let created = browser
+    let r = browser
         .post(p.url("/developers"))
         .form(&[
             ("csrf", csrf.as_str()),
@@ -339,7 +339,13 @@ fn no_secret_reaches_the_log_the_database_or_an_error_message_s56() {
             ("redirect_uris", CB),
         ])
         .send()
-        .expect("create")
+        .expect("create");
+    // Post/Redirect/Get: the secret is on the page the 303 leads to.
+    assert_eq!(r.status(), 303);
+    let created = browser
+        .get(p.url(&location(&r)))
+        .send()
+        .expect("created page")
         .text()
         .expect("body");
     let at = created
@@ -759,8 +765,9 @@ fn internal_tokens_client_secrets_and_session_ids_are_distinct_over_http_s55() {
             ])
             .send()
             .expect("create");
-        assert_eq!(r.status(), 200);
-        let t = secret_of(&r.text().expect("body"), "token");
+        assert_eq!(r.status(), 303, "Post/Redirect/Get");
+        let (_, page) = follow(&fx.srv, &grace, r);
+        let t = secret_of(&page, "token");
         assert!(t.starts_with("ntn_") && t.len() == 4 + 43, "{t}");
         assert!(internal.insert(t));
     }
@@ -775,7 +782,7 @@ fn internal_tokens_client_secrets_and_session_ids_are_distinct_over_http_s55() {
         ])
         .send()
         .expect("create");
-    let page = r.text().expect("body");
+    let (_, page) = follow(&fx.srv, &grace, r);
     let mut secrets = HashSet::from([secret_of(&page, "client-secret")]);
     let at = page.find("/developers/").expect("id") + 12;
     let id = page[at..at + 36].to_string();
@@ -785,7 +792,7 @@ fn internal_tokens_client_secrets_and_session_ids_are_distinct_over_http_s55() {
             .form(&[("csrf", token.as_str())])
             .send()
             .expect("rotate");
-        let s = secret_of(&r.text().expect("body"), "client-secret");
+        let s = secret_of(&follow(&fx.srv, &grace, r).1, "client-secret");
         assert_eq!(s.len(), 43);
         assert!(secrets.insert(s), "a client secret repeated");
     }

@@ -24,6 +24,7 @@ mod security_pages;
 mod security_web;
 mod session;
 mod settings;
+mod settings_members;
 mod token;
 mod ux;
 mod workspace;

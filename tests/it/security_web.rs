@@ -216,7 +216,8 @@ fn developers_create(fx: &Fx, c: &Client, fields: &[(&str, &str)]) -> (u16, Stri
         .form(&form)
         .send()
         .expect("post");
-    (r.status().as_u16(), r.text().expect("body"))
+    // Create answers 303 to the integration's page (Post/Redirect/Get, issue 16).
+    follow(&fx.srv, c, r)
 }
 
 const EVIL_CB: &str = "https://evil.example/landing";

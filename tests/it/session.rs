@@ -475,3 +475,40 @@ fn security_headers_on_login_and_error_pages_s45_s46() {
     let r = c.get(srv.url(&location(&r))).send().expect("workspace");
     assert_security_headers(&r, "workspace page");
 }
+
+/// README: a throttled account is unlocked by waiting out
+/// `security.login_window_s`, or at once by `pagegrant user set-password`,
+/// which clears the account's counter (not the per-address one).
+#[test]
+fn set_password_unlocks_a_throttled_account() {
+    let srv = TestServer::start_with(|c| c.security.login_max_failures_per_account = 3);
+    srv.user("ada@example.com", "Ada");
+    let c = client();
+    for _ in 0..3 {
+        login(&srv, &c, "ada@example.com", "wrong password", None);
+    }
+    assert_eq!(
+        login(&srv, &c, "ada@example.com", PASSWORD, None).status(),
+        429
+    );
+    let out = pagegrant_on(
+        &srv,
+        &[
+            "user",
+            "set-password",
+            "--email",
+            "ada@example.com",
+            "--password-stdin",
+        ],
+        Some("a brand new password\n"),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        login(&srv, &c, "ada@example.com", "a brand new password", None).status(),
+        303
+    );
+}

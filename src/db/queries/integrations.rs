@@ -108,3 +108,9 @@ pub fn set_secret_hash(conn: &mut Conn, id: &IntegrationId, hash: &str) -> Query
         .set(integrations::client_secret_hash.eq(Some(hash)))
         .execute(conn)
 }
+
+/// Deletes an integration; its redirect URIs, connections, tokens, codes,
+/// pending requests and approvals go with it (ON DELETE CASCADE).
+pub fn delete(conn: &mut Conn, id: &IntegrationId) -> QueryResult<usize> {
+    diesel::delete(integrations::table.find(id)).execute(conn)
+}

@@ -174,6 +174,24 @@ pub fn has_children(
     Ok(found.n > 0)
 }
 
+/// How many untrashed pages the connection can see: the count of what
+/// `search` with an empty query would list, without loading them.
+pub fn count(conn: &mut Conn, c: &ConnectionId, installer: &UserId) -> QueryResult<i64> {
+    #[derive(QueryableByName)]
+    struct Found {
+        #[diesel(sql_type = BigInt)]
+        n: i64,
+    }
+    let found: Found = diesel::sql_query(format!(
+        "{} SELECT COUNT(*) AS n FROM scoped WHERE scoped.trashed = FALSE",
+        visible(conn)
+    ))
+    .bind::<Text, _>(c.as_str())
+    .bind::<Text, _>(installer.as_str())
+    .get_result(conn)?;
+    Ok(found.n)
+}
+
 /// Updates a page's title and trash flag.
 pub fn update_page(
     conn: &mut Conn,

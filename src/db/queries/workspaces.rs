@@ -1,7 +1,7 @@
 use diesel::prelude::*;
 
-use crate::db::models::{InstallPolicy, Membership, Role, UserId, Workspace, WorkspaceId};
-use crate::db::schema::{memberships, workspaces};
+use crate::db::models::{InstallPolicy, Membership, Role, User, UserId, Workspace, WorkspaceId};
+use crate::db::schema::{memberships, users, workspaces};
 use crate::db::Conn;
 
 pub fn insert(conn: &mut Conn, ws: &Workspace) -> QueryResult<()> {
@@ -92,4 +92,38 @@ pub fn set_install_policy(
             workspaces::auto_approve_first_party.eq(auto_approve_first_party),
         ))
         .execute(conn)
+}
+
+/// Everyone in a workspace with their membership, in the order they joined.
+pub fn members(conn: &mut Conn, ws: &WorkspaceId) -> QueryResult<Vec<(Membership, User)>> {
+    memberships::table
+        .inner_join(users::table)
+        .filter(memberships::workspace_id.eq(ws))
+        .order((memberships::joined_at.asc(), users::email.asc()))
+        .select((Membership::as_select(), User::as_select()))
+        .load(conn)
+}
+
+/// How many owners a workspace has.
+pub fn count_owners(conn: &mut Conn, ws: &WorkspaceId) -> QueryResult<i64> {
+    memberships::table
+        .filter(memberships::workspace_id.eq(ws))
+        .filter(memberships::role.eq(Role::Owner))
+        .count()
+        .get_result(conn)
+}
+
+pub fn set_role(
+    conn: &mut Conn,
+    ws: &WorkspaceId,
+    user: &UserId,
+    role: Role,
+) -> QueryResult<usize> {
+    diesel::update(memberships::table.find((ws, user)))
+        .set(memberships::role.eq(role))
+        .execute(conn)
+}
+
+pub fn delete_membership(conn: &mut Conn, ws: &WorkspaceId, user: &UserId) -> QueryResult<usize> {
+    diesel::delete(memberships::table.find((ws, user))).execute(conn)
 }

@@ -1,0 +1,165 @@
+//! Who belongs to a workspace, as its owners manage it (Settings & members →
+//! **Members**) and operators do at the command line: list, add an existing
+//! user by email, change a role, remove. Removing someone ends the
+//! connections they installed in that workspace at once (their tokens stop
+//! working), and a workspace always keeps at least one owner. Every change is
+//! an audit event in the same transaction.
+
+use crate::db::models::{now, Membership, Role, User, UserId, Workspace};
+use crate::db::queries::{connections as conn_q, users, workspaces};
+use crate::db::{self, Conn};
+use crate::domain::accounts::normalize_email;
+use crate::domain::audit::{self, Actor, AuditAction};
+use crate::domain::connections;
+use crate::error::{AppError, AppResult};
+
+/// One person in the members list.
+pub struct MemberRow {
+    pub user: User,
+    pub role: Role,
+    pub joined_at: i64,
+}
+
+/// Everyone in `ws`, in the order they joined.
+pub fn list(c: &mut Conn, ws: &Workspace) -> AppResult<Vec<MemberRow>> {
+    Ok(workspaces::members(c, &ws.id)?
+        .into_iter()
+        .map(|(m, user)| MemberRow {
+            user,
+            role: m.role,
+            joined_at: m.joined_at,
+        })
+        .collect())
+}
+
+fn last_owner(ws: &Workspace, user: &User) -> AppError {
+    AppError::invalid(format!(
+        "{} is the last owner of {}. Make someone else an owner first.",
+        user.name, ws.name
+    ))
+}
+
+/// The member `user` of `ws`, or NotFound.
+pub fn member(c: &mut Conn, ws: &Workspace, user: &UserId) -> AppResult<(User, Role)> {
+    let m = workspaces::membership(c, &ws.id, user)?.ok_or(AppError::NotFound)?;
+    let u = users::by_id(c, user)?.ok_or(AppError::NotFound)?;
+    Ok((u, m.role))
+}
+
+/// Adds an existing user, found by email, with `role`.
+pub fn add(
+    c: &mut Conn,
+    ws: &Workspace,
+    actor: Actor<'_>,
+    email: &str,
+    role: Role,
+) -> AppResult<User> {
+    let email = normalize_email(email)
+        .map_err(|_| AppError::invalid("Enter an email address, like ada@example.com."))?;
+    let user = users::by_email(c, &email)?.ok_or_else(|| {
+        AppError::invalid(format!(
+            "No one has an account with {email}. They need to sign up first."
+        ))
+    })?;
+    if workspaces::membership(c, &ws.id, &user.id)?.is_some() {
+        return Err(AppError::Conflict(format!(
+            "{} is already a member of {}.",
+            user.email, ws.name
+        )));
+    }
+    db::write_tx(c, |c| {
+        workspaces::insert_membership(
+            c,
+            &Membership {
+                workspace_id: ws.id.clone(),
+                user_id: user.id.clone(),
+                role,
+                joined_at: now(),
+            },
+        )?;
+        audit::record(
+            c,
+            Some(&ws.id),
+            actor,
+            AuditAction::MemberAdded,
+            &user.id,
+            format!("{} as {}", user.email, role.as_str()),
+        )
+    })?;
+    Ok(user)
+}
+
+/// Gives `user` the role `role`; the last owner cannot be made a member.
+/// Returns the user and whether anything changed.
+pub fn set_role(
+    c: &mut Conn,
+    ws: &Workspace,
+    actor: Actor<'_>,
+    user: &UserId,
+    role: Role,
+) -> AppResult<(User, bool)> {
+    let (u, current) = member(c, ws, user)?;
+    if current == role {
+        return Ok((u, false));
+    }
+    db::write_tx(c, |c| {
+        if current == Role::Owner && workspaces::count_owners(c, &ws.id)? <= 1 {
+            return Err(last_owner(ws, &u));
+        }
+        workspaces::set_role(c, &ws.id, &u.id, role)?;
+        audit::record(
+            c,
+            Some(&ws.id),
+            actor,
+            AuditAction::MemberRoleChanged,
+            &u.id,
+            format!("{}: {} → {}", u.email, current.as_str(), role.as_str()),
+        )
+    })?;
+    Ok((u, true))
+}
+
+/// What a removal did.
+pub struct Removed {
+    pub user: User,
+    /// How many of their connections ended.
+    pub connections: usize,
+}
+
+/// Removes `user` from `ws`: the connections they installed there end at
+/// once (tokens revoked), then the membership goes. The last owner stays.
+pub fn remove(
+    c: &mut Conn,
+    ws: &Workspace,
+    actor: Actor<'_>,
+    by: Option<&UserId>,
+    user: &UserId,
+) -> AppResult<Removed> {
+    let (u, role) = member(c, ws, user)?;
+    let ended = db::write_tx(c, |c| {
+        if role == Role::Owner && workspaces::count_owners(c, &ws.id)? <= 1 {
+            return Err(last_owner(ws, &u));
+        }
+        let mut ended = 0;
+        for (connection, integration) in conn_q::active_in_workspace(c, &ws.id, Some(&u.id))? {
+            let detail = format!("{} ({} left the workspace)", integration.name, u.email);
+            if connections::end(c, &connection, actor.clone(), by, detail)? {
+                ended += 1;
+            }
+        }
+        workspaces::delete_membership(c, &ws.id, &u.id)?;
+        audit::record(
+            c,
+            Some(&ws.id),
+            actor,
+            AuditAction::MemberRemoved,
+            &u.id,
+            format!("{}; {ended} connection(s) ended", u.email),
+        )?;
+        Ok(ended)
+    })?;
+    Ok(Removed {
+        user: u,
+        connections: ended,
+    })
+}

@@ -1,0 +1,106 @@
+//! One-time notes for Post/Redirect/Get: a POST that makes a secret (a new
+//! integration, a rotated client secret) redirects with the secret sealed
+//! in a short-lived cookie, and the page it redirects to opens it once and
+//! deletes it, so a reload neither repeats the action nor shows the secret
+//! again.
+//!
+//! The cookie is sealed with the app's `SecretBox` (AES-256-GCM, the key
+//! that already guards internal tokens at rest), bound to the session and
+//! to the integration it concerns, lives five minutes at most, and is sent
+//! only to `/developers`, HttpOnly and SameSite=Strict. Nothing is written to
+//! the database, so no row can outlive the one view.
+
+use actix_web::cookie::{time::Duration as CookieDuration, Cookie, SameSite};
+use actix_web::HttpRequest;
+use serde::{Deserialize, Serialize};
+
+use crate::crypto::SecretBox;
+use crate::db::models::{now, Session};
+
+const NAME: &str = "pg_once";
+const PATH: &str = "/developers";
+const TTL_S: i64 = 300;
+
+/// What the page redirected to shows once.
+#[derive(Serialize, Deserialize, Default)]
+pub struct Note {
+    /// What happened: "created", "rotated", "deleted".
+    pub event: String,
+    /// The integration it concerns (its id), if it still exists.
+    pub integration: Option<String>,
+    /// The integration's name, for the flash.
+    pub name: String,
+    pub client_secret: Option<String>,
+    pub internal_token: Option<String>,
+}
+
+impl std::fmt::Debug for Note {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Note")
+            .field("event", &self.event)
+            .field("integration", &self.integration)
+            .field("secrets", &"<hidden>")
+            .finish()
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+struct Sealed {
+    session: String,
+    expires_at: i64,
+    note: Note,
+}
+
+fn build(value: String, secure: bool, max_age: i64) -> Cookie<'static> {
+    let mut c = Cookie::build(NAME, value)
+        .path(PATH)
+        .http_only(true)
+        .secure(secure)
+        .same_site(SameSite::Strict)
+        .finish();
+    c.set_max_age(CookieDuration::seconds(max_age));
+    c
+}
+
+/// The cookie carrying `note` to the next page of this session, or `None`
+/// if it could not be sealed (the page then simply shows no note).
+pub fn seal(
+    sbox: &SecretBox,
+    session: &Session,
+    secure: bool,
+    note: Note,
+) -> Option<Cookie<'static>> {
+    let sealed = Sealed {
+        session: session.id_hash.clone(),
+        expires_at: now() + TTL_S,
+        note,
+    };
+    let json = serde_json::to_string(&sealed).ok()?;
+    let value = sbox.encrypt(&json).ok()?;
+    Some(build(value, secure, TTL_S))
+}
+
+/// Opens this request's note, if it is this session's, unexpired, and
+/// about `integration` (`None`: the list page). The second value deletes
+/// the cookie and must go on the response whenever it is `Some`, so a note
+/// is read at most once.
+pub fn take(
+    req: &HttpRequest,
+    sbox: &SecretBox,
+    session: &Session,
+    secure: bool,
+    integration: Option<&str>,
+) -> (Option<Note>, Option<Cookie<'static>>) {
+    let Some(c) = req.cookie(NAME) else {
+        return (None, None);
+    };
+    let removal = Some(build(String::new(), secure, 0));
+    let note = sbox
+        .decrypt(c.value())
+        .ok()
+        .and_then(|json| serde_json::from_str::<Sealed>(&json).ok())
+        .filter(|s| s.session == session.id_hash && s.expires_at > now())
+        .map(|s| s.note)
+        .filter(|n| n.integration.as_deref() == integration);
+    (note, removal)
+}
