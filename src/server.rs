@@ -160,6 +160,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         web::get().to(settings_audit::view_audit_get),
     )
     .route(
+        "/w/{workspace_id}/settings/audit.csv",
+        web::get().to(settings_audit::get_audit_csv),
+    )
+    .route(
         "/w/{workspace_id}/settings/members",
         web::get().to(settings_members::view_members_get),
     )

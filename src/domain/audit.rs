@@ -5,6 +5,7 @@
 
 use crate::db::models::{now, AuditEvent, NewAuditEvent, UserId, WorkspaceId};
 use crate::db::queries::audit;
+pub use crate::db::queries::audit::Filter;
 use crate::db::Conn;
 use crate::error::{AppError, AppResult};
 
@@ -89,6 +90,169 @@ pub fn for_workspace(c: &mut Conn, ws: &WorkspaceId) -> AppResult<Vec<AuditEvent
     Ok(audit::for_workspace(c, ws)?)
 }
 
+/// The most events one CSV export holds.
+pub const EXPORT_LIMIT: i64 = 10_000;
+
+/// The events an export holds: the filtered log, newest first.
+pub fn export(c: &mut Conn, ws: &WorkspaceId, filter: &Filter) -> AppResult<Vec<AuditEvent>> {
+    Ok(audit::page_of_workspace(c, ws, None, EXPORT_LIMIT, filter)?)
+}
+
+/// The kinds of event a reader filters by, each with its actions.
+pub const KINDS: &[(&str, &str, &[&str])] = &[
+    (
+        "connections",
+        "Connections",
+        &[
+            "connection.created",
+            "connection.granted",
+            "connection.disconnected",
+            "connection.revoked",
+        ],
+    ),
+    (
+        "pages",
+        "Shared pages",
+        &["connection.page_added", "connection.page_removed"],
+    ),
+    (
+        "integrations",
+        "Integrations",
+        &[
+            "integration.approved",
+            "integration.unapproved",
+            "integration.deleted",
+            "redirect_uris.changed",
+            "policy.changed",
+        ],
+    ),
+    (
+        "secrets",
+        "Secrets and tokens",
+        &["secret.rotated", "token.retrieved"],
+    ),
+    (
+        "members",
+        "Members",
+        &["member.added", "member.role_changed", "member.removed"],
+    ),
+];
+
+/// The actions of a kind by its key.
+pub fn actions_of(kind: &str) -> Option<Vec<String>> {
+    KINDS
+        .iter()
+        .find(|(k, ..)| *k == kind)
+        .map(|(_, _, a)| a.iter().map(|s| s.to_string()).collect())
+}
+
+/// An event in words, with names: what a person reads in the log and the
+/// export. `who` is the actor's name.
+pub fn sentence(c: &mut Conn, e: &AuditEvent, who: &str) -> AppResult<String> {
+    use crate::db::models::{ConnectionId, PageId};
+    use crate::db::queries::{connections, integrations, pages};
+    // The integration a connection event is about, by its connection.
+    let connection_name = |c: &mut Conn| -> AppResult<Option<String>> {
+        let Some(id) = ConnectionId::parse(&e.target) else {
+            return Ok(None);
+        };
+        Ok(match connections::by_id(c, &id)? {
+            Some(conn) => integrations::by_id(c, &conn.integration_id)?.map(|i| i.name),
+            None => None,
+        })
+    };
+    let page_title = |c: &mut Conn| -> AppResult<String> {
+        let id = e.detail.strip_prefix("page ").and_then(PageId::parse);
+        Ok(match id {
+            Some(id) => pages::by_id(c, &id)?
+                .map(|p| {
+                    if p.title.trim().is_empty() {
+                        "Untitled".to_string()
+                    } else {
+                        p.title
+                    }
+                })
+                .unwrap_or_else(|| "a deleted page".into()),
+            None => e.detail.clone(),
+        })
+    };
+    let d = e.detail.as_str();
+    Ok(match e.action.as_str() {
+        "connection.granted" => {
+            // Recorded as "Name (N page(s))".
+            let (name, n) = d
+                .rsplit_once(" (")
+                .and_then(|(name, rest)| {
+                    rest.strip_suffix(" page(s))")
+                        .and_then(|n| n.parse::<u32>().ok())
+                        .map(|n| (name, n))
+                })
+                .unwrap_or((d, 0));
+            match n {
+                0 => format!("{who} connected {name} without sharing any page"),
+                1 => format!("{who} connected {name} and shared 1 page with it"),
+                n => format!("{who} connected {name} and shared {n} pages with it"),
+            }
+        }
+        "connection.created" => {
+            let name = connection_name(c)?.unwrap_or_else(|| d.to_string());
+            format!("{who} created the internal integration {name}")
+        }
+        "connection.disconnected" => format!("{who} disconnected {d}"),
+        "connection.revoked" => format!("{d} (it disconnected itself)"),
+        "connection.page_added" => {
+            let name = connection_name(c)?.unwrap_or_else(|| "a connection".into());
+            format!("{who} shared {} with {name}", page_title(c)?)
+        }
+        "connection.page_removed" => {
+            let name = connection_name(c)?.unwrap_or_else(|| "a connection".into());
+            format!("{who} stopped sharing {} with {name}", page_title(c)?)
+        }
+        "integration.approved" | "integration.unapproved" => {
+            let name = crate::db::models::IntegrationId::parse(&e.target)
+                .map(|id| integrations::by_id(c, &id))
+                .transpose()?
+                .flatten()
+                .map(|i| i.name)
+                .unwrap_or_else(|| "an integration".into());
+            if e.action == "integration.approved" {
+                format!("{who} approved {name}")
+            } else {
+                format!("{who} removed {name} from the approved list")
+            }
+        }
+        "integration.deleted" => format!("{who} deleted the integration {d}"),
+        // Recorded as "install policy approved_only, auto-approve first-party true".
+        "policy.changed" if !d.starts_with("install policy ") => {
+            format!("{who} changed who may install connections ({d})")
+        }
+        "policy.changed" => {
+            let restricted = d.contains("approved_only");
+            let auto = d.ends_with("true");
+            match (restricted, auto) {
+                (true, true) => {
+                    format!("{who} allowed members only approved connections, and pagegrant's own")
+                }
+                (true, false) => format!("{who} allowed members only approved connections"),
+                (false, _) => format!("{who} let members install any connection"),
+            }
+        }
+        "redirect_uris.changed" => {
+            format!("{who} changed the redirect URIs of an integration to {d}")
+        }
+        "secret.rotated" => format!("{who} rotated the client secret of {d}"),
+        "token.retrieved" => format!("{who} copied the token of {d}"),
+        "member.added" => match d.rsplit_once(" as ") {
+            Some((email, "owner")) => format!("{who} added {email} as an owner"),
+            Some((email, role)) => format!("{who} added {email} as a {role}"),
+            None => format!("{who} added {d}"),
+        },
+        "member.role_changed" => format!("{who} changed the role of {d}"),
+        "member.removed" => format!("{who} removed {d}"),
+        other => format!("{who}: {other} {d}"),
+    })
+}
+
 /// Events one page of the audit log shows.
 pub const PAGE_SIZE: i64 = 50;
 
@@ -103,8 +267,9 @@ pub fn page_for_workspace(
     c: &mut Conn,
     ws: &WorkspaceId,
     before: Option<i32>,
+    filter: &Filter,
 ) -> AppResult<(Vec<AuditEvent>, Option<i32>)> {
-    let mut events = audit::page_of_workspace(c, ws, before, PAGE_SIZE + 1)?;
+    let mut events = audit::page_of_workspace(c, ws, before, PAGE_SIZE + 1, filter)?;
     let older = if events.len() as i64 > PAGE_SIZE {
         events.truncate(PAGE_SIZE as usize);
         events.last().map(|e| e.id)

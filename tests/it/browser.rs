@@ -1188,3 +1188,27 @@ fn browser_owner_adds_then_removes_a_member() {
         .is_empty());
     d.screenshot("settings-members-last-owner");
 }
+
+#[test]
+fn browser_audit_log_filters_by_what_and_offers_csv() {
+    let fx = crate::authorize::fixture();
+    crate::api::connect(&fx, "grace@example.com", fx.acme.id.as_str(), &[&fx.eng]);
+    let d = Driver::start();
+    d.login_as(&fx.srv, "ada@example.com");
+    d.click_label("Settings & members");
+    d.click_label("Audit log");
+    d.find("//td[contains(., 'Grace connected Partner <b>App</b> and shared 1 page with it')]");
+    d.screenshot_both("audit-log");
+    d.click("//select[@id='audit-kind']/option[normalize-space()='Members']");
+    d.click_label("Filter");
+    d.find("//p[normalize-space()='Nothing matches.']");
+    let csv = d.find("//a[normalize-space()='Export CSV']");
+    let href =
+        d.rt.block_on(csv.attr("href"))
+            .expect("attr")
+            .expect("href");
+    assert!(
+        href.contains("audit.csv?") && href.contains("kind=members"),
+        "{href}"
+    );
+}

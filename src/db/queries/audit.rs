@@ -20,6 +20,18 @@ pub fn for_workspace(conn: &mut Conn, ws: &WorkspaceId) -> QueryResult<Vec<Audit
         .load(conn)
 }
 
+/// Which events a reader asks for; `None` means any.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    /// The actor as stored (a user id, `client:…`).
+    pub actor: Option<String>,
+    pub actions: Option<Vec<String>>,
+    /// Unix seconds, inclusive.
+    pub from: Option<i64>,
+    /// Unix seconds, exclusive.
+    pub until: Option<i64>,
+}
+
 /// Up to `limit` of a workspace's events, newest first (by id, which only
 /// grows), those before event `before` when given: one page of the log.
 pub fn page_of_workspace(
@@ -27,12 +39,25 @@ pub fn page_of_workspace(
     ws: &WorkspaceId,
     before: Option<i32>,
     limit: i64,
+    f: &Filter,
 ) -> QueryResult<Vec<AuditEvent>> {
     let mut q = audit_events::table
         .filter(audit_events::workspace_id.eq(ws))
         .into_boxed();
     if let Some(b) = before {
         q = q.filter(audit_events::id.lt(b));
+    }
+    if let Some(a) = &f.actor {
+        q = q.filter(audit_events::actor.eq(a.clone()));
+    }
+    if let Some(actions) = &f.actions {
+        q = q.filter(audit_events::action.eq_any(actions.clone()));
+    }
+    if let Some(t) = f.from {
+        q = q.filter(audit_events::at.ge(t));
+    }
+    if let Some(t) = f.until {
+        q = q.filter(audit_events::at.lt(t));
     }
     q.order(audit_events::id.desc())
         .limit(limit)
