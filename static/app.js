@@ -24,11 +24,23 @@
       menu.classList.remove("flip-left");
       if (menu.getBoundingClientRect().left < 8) menu.classList.add("flip-left");
     });
-    menu.addEventListener("keydown", function (e) {
-      if (e.key !== "ArrowDown" && e.key !== "ArrowUp") return;
-      var items = Array.prototype.filter.call(
+    var itemsOf = function () {
+      return Array.prototype.filter.call(
         menu.querySelectorAll("a, button, input, select"),
         function (el) { return !el.disabled && el.offsetParent !== null; });
+    };
+    // ArrowDown on the ••• (or switcher) button opens the menu at its first item.
+    var summary = d.querySelector("summary");
+    if (summary) summary.addEventListener("keydown", function (e) {
+      if (e.key !== "ArrowDown") return;
+      e.preventDefault();
+      d.open = true;
+      var items = itemsOf();
+      if (items.length) items[0].focus();
+    });
+    menu.addEventListener("keydown", function (e) {
+      if (e.key !== "ArrowDown" && e.key !== "ArrowUp") return;
+      var items = itemsOf();
       if (!items.length) return;
       var i = items.indexOf(document.activeElement);
       i = e.key === "ArrowDown" ? (i + 1) % items.length : (i <= 0 ? items.length - 1 : i - 1);

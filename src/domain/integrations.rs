@@ -499,6 +499,8 @@ pub struct Draft {
     pub public_client: bool,
     pub capabilities: Vec<String>,
     pub website_url: Option<String>,
+    pub privacy_url: Option<String>,
+    pub terms_url: Option<String>,
     pub support_email: Option<String>,
     pub icon: Option<String>,
 }
@@ -549,9 +551,13 @@ pub fn check_draft(d: &Draft) -> Vec<(&'static str, String)> {
     {
         out.push(("redirect_uris", sentence(&e.to_string())));
     }
-    if let Some(w) = &d.website_url {
-        if let Err(e) = validate_website("website", w) {
-            out.push(("website", sentence(&e.to_string())));
+    for (field, what, url) in [
+        ("website", "website", &d.website_url),
+        ("privacy_url", "privacy policy", &d.privacy_url),
+        ("terms_url", "terms", &d.terms_url),
+    ] {
+        if let Some(Err(e)) = url.as_ref().map(|u| validate_website(what, u)) {
+            out.push((field, sentence(&e.to_string())));
         }
     }
     if let Some(e) = &d.support_email {
@@ -622,8 +628,8 @@ pub fn create_for(
             first_party: false,
             capabilities: d.capabilities,
             website_url: d.website_url,
-            privacy_url: None,
-            terms_url: None,
+            privacy_url: d.privacy_url,
+            terms_url: d.terms_url,
             support_email: d.support_email,
             developer_name: None,
             icon: d.icon,

@@ -54,6 +54,8 @@ pub struct FieldErrors {
     pub workspace_id: Option<String>,
     pub redirect_uris: Option<String>,
     pub website: Option<String>,
+    pub privacy_url: Option<String>,
+    pub terms_url: Option<String>,
     pub support_email: Option<String>,
     pub icon: Option<String>,
     pub capability: Option<String>,
@@ -68,6 +70,8 @@ impl FieldErrors {
                 "workspace_id" => &mut e.workspace_id,
                 "redirect_uris" => &mut e.redirect_uris,
                 "website" => &mut e.website,
+                "privacy_url" => &mut e.privacy_url,
+                "terms_url" => &mut e.terms_url,
                 "support_email" => &mut e.support_email,
                 "icon" => &mut e.icon,
                 _ => &mut e.capability,
@@ -83,6 +87,8 @@ impl FieldErrors {
             &self.workspace_id,
             &self.redirect_uris,
             &self.website,
+            &self.privacy_url,
+            &self.terms_url,
             &self.support_email,
             &self.icon,
             &self.capability,
@@ -99,6 +105,8 @@ pub struct FormValues {
     pub workspace_id: String,
     pub redirect_uris: String,
     pub website: String,
+    pub privacy_url: String,
+    pub terms_url: String,
     pub support_email: String,
     pub icon: String,
     pub public_client: bool,
@@ -119,6 +127,8 @@ impl FormValues {
             workspace_id: String::new(),
             redirect_uris: String::new(),
             website: String::new(),
+            privacy_url: String::new(),
+            terms_url: String::new(),
             support_email: String::new(),
             icon: String::new(),
             public_client: false,
@@ -180,6 +190,8 @@ pub struct Detail {
     pub workspace: String,
     pub developer: String,
     pub website: Option<String>,
+    pub privacy_url: Option<String>,
+    pub terms_url: Option<String>,
     pub support_email: Option<String>,
     pub capabilities: Vec<&'static str>,
     pub redirect_uris: Vec<String>,
@@ -280,6 +292,8 @@ fn detail(c: &mut Conn, i: &Integration) -> AppResult<Detail> {
         workspace: workspace_name(c, i.workspace_id.as_ref())?,
         developer: i.developer_name.clone(),
         website: i.website_url.clone(),
+        privacy_url: i.privacy_url.clone(),
+        terms_url: i.terms_url.clone(),
         support_email: i.support_email.clone(),
         capabilities: CAPABILITIES
             .iter()
@@ -412,6 +426,10 @@ pub struct CreateFields {
     #[serde(default)]
     website: String,
     #[serde(default)]
+    privacy_url: String,
+    #[serde(default)]
+    terms_url: String,
+    #[serde(default)]
     support_email: String,
     #[serde(default)]
     icon: String,
@@ -436,6 +454,8 @@ impl CreateFields {
             workspace_id: t(&self.workspace_id),
             redirect_uris: t(&self.redirect_uris),
             website: t(&self.website),
+            privacy_url: t(&self.privacy_url),
+            terms_url: t(&self.terms_url),
             support_email: t(&self.support_email),
             icon: t(&self.icon),
             public_client: self
@@ -473,6 +493,8 @@ fn draft(f: &FormValues) -> Draft {
             .map(|b| b.name.to_string())
             .collect(),
         website_url: non_empty(&f.website),
+        privacy_url: non_empty(&f.privacy_url),
+        terms_url: non_empty(&f.terms_url),
         support_email: non_empty(&f.support_email),
         icon: non_empty(&f.icon),
     }

@@ -1212,3 +1212,34 @@ fn browser_audit_log_filters_by_what_and_offers_csv() {
         "{href}"
     );
 }
+
+#[test]
+fn browser_menus_answer_arrow_keys() {
+    let fx = crate::authorize::fixture();
+    let d = Driver::start();
+    d.login_as(&fx.srv, "ada@example.com");
+    let summary = d.find("//summary[@aria-label='Switch workspace']");
+    let focused = |d: &Driver| -> String {
+        d.rt.block_on(
+            d.c()
+                .execute("return document.activeElement.textContent.trim()", vec![]),
+        )
+        .expect("script")
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+    };
+    // ArrowDown on the button opens the menu at its first item...
+    d.rt.block_on(summary.send_keys("\u{E015}"))
+        .expect("arrow down");
+    assert!(focused(&d).contains("Acme Corp"), "{}", focused(&d));
+    // ...and moves on through the items, wrapping at the end.
+    let active = d.rt.block_on(d.c().active_element()).expect("active");
+    d.rt.block_on(active.send_keys("\u{E015}"))
+        .expect("arrow down");
+    assert!(focused(&d).contains("Ada Notebook"), "{}", focused(&d));
+    let active = d.rt.block_on(d.c().active_element()).expect("active");
+    d.rt.block_on(active.send_keys("\u{E013}"))
+        .expect("arrow up");
+    assert!(focused(&d).contains("Acme Corp"), "{}", focused(&d));
+}

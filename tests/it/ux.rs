@@ -164,3 +164,38 @@ fn audit_log_speaks_in_sentences_filters_and_exports_csv() {
         .expect("csv");
     assert_eq!(r.status(), 403);
 }
+
+/// Issue 16 item 7: My integrations takes the privacy policy and terms links
+/// the consent page shows, and says next to the field when one is not a URL.
+#[test]
+fn developers_form_takes_privacy_and_terms_links() {
+    let fx = crate::authorize::fixture();
+    let grace = logged_in(&fx.srv, "grace@example.com");
+    let (_, page) = get_html(&grace, &fx.srv.url("/developers"));
+    let csrf = input_value(&page, "csrf").expect("csrf");
+    let post = |privacy: &str| {
+        let r = grace
+            .post(fx.srv.url("/developers"))
+            .form(&[
+                ("csrf", csrf.as_str()),
+                ("name", "Linked Notes"),
+                ("kind", "public"),
+                ("redirect_uris", "https://notes.example/cb"),
+                ("privacy_url", privacy),
+                ("terms_url", "https://notes.example/terms"),
+                ("capability", "read_content"),
+            ])
+            .send()
+            .expect("post");
+        follow(&fx.srv, &grace, r)
+    };
+    let (status, page) = post("not a url");
+    assert_eq!(status, 400);
+    assert!(
+        page.contains("id=\"int-privacy-error\""),
+        "the error sits by its field"
+    );
+    let (status, page) = post("https://notes.example/privacy");
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("https://notes.example/privacy") && page.contains("Terms of use"));
+}
