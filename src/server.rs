@@ -249,6 +249,18 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .default_service(web::to(oauth::method_not_allowed)),
     )
     .service(
+        web::resource("/v1/oauth/register")
+            .route(web::post().to(oauth::register::post_register))
+            .default_service(web::to(oauth::method_not_allowed)),
+    )
+    .service(
+        web::resource("/v1/oauth/register/{client_id}")
+            .route(web::get().to(oauth::register::get_registration))
+            .route(web::put().to(oauth::register::put_registration))
+            .route(web::delete().to(oauth::register::delete_registration))
+            .default_service(web::to(oauth::method_not_allowed)),
+    )
+    .service(
         web::resource("/v1/oauth/revoke")
             .route(web::post().to(oauth::post_revoke))
             .default_service(web::to(oauth::method_not_allowed)),

@@ -128,6 +128,12 @@ diesel::table! {
         created_at -> BigInt,
         privacy_url -> Nullable<Text>,
         terms_url -> Nullable<Text>,
+        dynamic -> Bool,
+        registration_token_hash -> Nullable<Text>,
+        application_type -> Nullable<Text>,
+        token_endpoint_auth_method -> Nullable<Text>,
+        client_uri -> Nullable<Text>,
+        logo_uri -> Nullable<Text>,
     }
 }
 

@@ -27,7 +27,11 @@ pub enum Shape {
 impl Shape {
     pub fn of(path: &str) -> Shape {
         match path {
-            "/v1/oauth/token" | "/v1/oauth/introspect" | "/v1/oauth/revoke" => Shape::OAuth,
+            "/v1/oauth/token"
+            | "/v1/oauth/introspect"
+            | "/v1/oauth/revoke"
+            | "/v1/oauth/register" => Shape::OAuth,
+            p if p.starts_with("/v1/oauth/register/") => Shape::OAuth,
             // The consent page lives under /v1 for Notion's URL, but people read it.
             "/v1/oauth/authorize" => Shape::Html,
             p if p.starts_with("/v1/") => Shape::Api,
@@ -450,6 +454,11 @@ pub enum OAuthCode {
     UnsupportedGrantType,
     InvalidScope,
     ServerError,
+    /// RFC 7591 §3.2.2.
+    InvalidRedirectUri,
+    InvalidClientMetadata,
+    /// RFC 6750 §3.1: a registration access token that is not the client's.
+    InvalidToken,
 }
 
 impl OAuthCode {
@@ -462,6 +471,9 @@ impl OAuthCode {
             OAuthCode::UnsupportedGrantType => "unsupported_grant_type",
             OAuthCode::InvalidScope => "invalid_scope",
             OAuthCode::ServerError => "server_error",
+            OAuthCode::InvalidRedirectUri => "invalid_redirect_uri",
+            OAuthCode::InvalidClientMetadata => "invalid_client_metadata",
+            OAuthCode::InvalidToken => "invalid_token",
         }
     }
 }
@@ -481,7 +493,7 @@ pub struct OAuthError {
 impl OAuthError {
     pub fn new(code: OAuthCode, description: &str) -> Self {
         let status = match code {
-            OAuthCode::InvalidClient => StatusCode::UNAUTHORIZED,
+            OAuthCode::InvalidClient | OAuthCode::InvalidToken => StatusCode::UNAUTHORIZED,
             OAuthCode::ServerError => StatusCode::INTERNAL_SERVER_ERROR,
             _ => StatusCode::BAD_REQUEST,
         };
@@ -593,6 +605,9 @@ impl ResponseError for OAuthError {
                 header::WWW_AUTHENTICATE,
                 r#"Basic realm="pagegrant", charset="UTF-8""#,
             ));
+        }
+        if self.code == OAuthCode::InvalidToken {
+            resp.insert_header((header::WWW_AUTHENTICATE, r#"Bearer error="invalid_token""#));
         }
         resp.json(OAuthBody {
             error: self.code.as_str(),

@@ -228,7 +228,9 @@ pub fn validate(
         Err(why) => return Ok(Err(AuthorizeError::Page(why))),
     };
     let redirect_uri = bound.redirect_uri.as_str().to_string();
-    let self_registered = integration.created_by.is_some();
+    // No operator vouched for its redirect URIs: made at /developers or
+    // registered by itself (DESIGN §4).
+    let self_registered = integration.created_by.is_some() || integration.dynamic;
     let integration_name = integration.name.clone();
 
     // 3. Everything else answers at the verified redirect URI.

@@ -12,6 +12,7 @@ pub mod guard;
 pub mod introspect;
 pub mod jwt;
 pub mod keys;
+pub mod register;
 pub mod token;
 
 use actix_web::http::header;
@@ -101,7 +102,13 @@ pub async fn post_revoke(
 /// RFC 8414 metadata: only what is enforced (S1, S2).
 pub async fn get_metadata(state: web::Data<AppState>) -> HttpResponse {
     let i = &state.config.server.issuer;
-    HttpResponse::Ok().json(json!({
+    // offline_access is accepted in `scope` (refresh tokens are always issued).
+    let scopes: Vec<&str> = CAPABILITIES
+        .iter()
+        .copied()
+        .chain(["offline_access"])
+        .collect();
+    let mut body = json!({
         "issuer": i,
         "authorization_endpoint": format!("{i}/v1/oauth/authorize"),
         "token_endpoint": format!("{i}/v1/oauth/token"),
@@ -115,9 +122,18 @@ pub async fn get_metadata(state: web::Data<AppState>) -> HttpResponse {
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
         "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
         "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
-        "scopes_supported": CAPABILITIES,
+        "scopes_supported": scopes,
         "authorization_response_iss_parameter_supported": true,
-    }))
+    });
+    if state.config.registration.dynamic {
+        if let Some(o) = body.as_object_mut() {
+            o.insert(
+                "registration_endpoint".into(),
+                json!(format!("{i}/v1/oauth/register")),
+            );
+        }
+    }
+    HttpResponse::Ok().json(body)
 }
 
 /// The JWKS, read from the database each time, so it lists a key another
