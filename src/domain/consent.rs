@@ -16,6 +16,15 @@ use crate::domain::install_policy;
 use crate::domain::workspaces::{chain_trashed, chain_visible_to, role_in, visible_tree, TreeRow};
 use crate::error::{AppError, AppResult};
 
+/// `prompt` (OIDC's values, which MCP clients send): `none` must not meet
+/// a person, `login` wants the password again, `consent` is what pagegrant
+/// always does.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Prompt {
+    pub none: bool,
+    pub login: bool,
+}
+
 /// An authorization request that passed every protocol check.
 #[derive(Debug, Clone)]
 pub struct ConsentRequest {
@@ -30,6 +39,8 @@ pub struct ConsentRequest {
     pub code_challenge_method: Option<String>,
     /// `workspace_id` as sent (an extension that pre-selects the workspace).
     pub workspace_id: Option<String>,
+    /// `prompt` as sent.
+    pub prompt: Prompt,
     /// Every parameter as sent, for links that keep the request.
     pub pairs: Vec<(String, String)>,
 }

@@ -33,6 +33,7 @@ const KNOWN: &[&str] = &[
     "code_challenge",
     "code_challenge_method",
     "workspace_id",
+    "prompt",
 ];
 
 /// The longest `state` kept for a pending request and echoed back: room for
@@ -78,6 +79,28 @@ pub enum AuthorizeError {
     },
 }
 
+impl AuthorizeError {
+    /// An error for the client at its verified redirect URI: redirected
+    /// there, unless no operator vouched for the client's redirect URIs
+    /// (made at `/developers` or registered by itself), when it is a page
+    /// with a link instead.
+    pub fn at_client(
+        redirect: ErrorRedirect,
+        integration: &crate::db::models::Integration,
+    ) -> Self {
+        if integration.created_by.is_some() || integration.dynamic {
+            AuthorizeError::Link {
+                redirect,
+                integration_name: integration.name.clone(),
+            }
+        } else {
+            AuthorizeError::Redirect(redirect)
+        }
+    }
+}
+
+pub use crate::domain::consent::Prompt;
+
 /// A request that passed every check: what the consent page shows.
 pub use crate::domain::consent::ConsentRequest as ValidRequest;
 
@@ -112,9 +135,9 @@ fn check_pkce(
     public: bool,
 ) -> Result<(), &'static str> {
     match (challenge, method) {
-        (None, None) if public => {
-            Err("code_challenge is required for public clients (PKCE with S256)")
-        }
+        (None, None) if public => Err(
+            "code_challenge is required for public and self-registered clients (PKCE with S256)",
+        ),
         (None, None) => Ok(()),
         (Some(_), None) => Err("code_challenge_method is required and must be S256"),
         (None, Some(_)) => Err("code_challenge_method was sent without code_challenge"),
@@ -228,10 +251,6 @@ pub fn validate(
         Err(why) => return Ok(Err(AuthorizeError::Page(why))),
     };
     let redirect_uri = bound.redirect_uri.as_str().to_string();
-    // No operator vouched for its redirect URIs: made at /developers or
-    // registered by itself (DESIGN §4).
-    let self_registered = integration.created_by.is_some() || integration.dynamic;
-    let integration_name = integration.name.clone();
 
     // 3. Everything else answers at the verified redirect URI.
     let states = all("state");
@@ -248,14 +267,7 @@ pub fn validate(
             description: description.to_string(),
             state: state.clone(),
         };
-        Ok(Err(if self_registered {
-            AuthorizeError::Link {
-                redirect,
-                integration_name: integration_name.clone(),
-            }
-        } else {
-            AuthorizeError::Redirect(redirect)
-        }))
+        Ok(Err(AuthorizeError::at_client(redirect, &integration)))
     };
     if let Some(dup) = KNOWN.iter().find(|k| all(k).len() > 1) {
         return fail(
@@ -283,7 +295,42 @@ pub fn validate(
         None | Some("user") => {}
         Some(_) => return fail("invalid_request", "owner must be user"),
     }
-    let asked: Option<Scope> = match all("scope").first().copied() {
+    let mut prompt = Prompt::default();
+    for p in all("prompt")
+        .first()
+        .copied()
+        .unwrap_or("")
+        .split(' ')
+        .filter(|p| !p.is_empty())
+    {
+        match p {
+            "none" => prompt.none = true,
+            "login" => prompt.login = true,
+            "consent" => {}
+            _ => {
+                return fail(
+                    "invalid_request",
+                    "prompt may hold only none, login and consent",
+                )
+            }
+        }
+    }
+    if prompt.none && (prompt.login || all("prompt").first().is_some_and(|p| p.contains("consent")))
+    {
+        return fail(
+            "invalid_request",
+            "prompt=none cannot be combined with other values",
+        );
+    }
+    // offline_access asks for a refresh token, which every grant gets: it
+    // is accepted and is not a capability.
+    let scope_text: Option<String> = all("scope").first().map(|s| {
+        s.split(' ')
+            .filter(|n| *n != "offline_access")
+            .collect::<Vec<_>>()
+            .join(" ")
+    });
+    let asked: Option<Scope> = match scope_text.as_deref() {
         None | Some("") => None,
         Some(s) => {
             let names: Vec<&str> = s.split(' ').collect();
@@ -311,10 +358,11 @@ pub fn validate(
         }
     };
 
-    // PKCE: S256 only; required for public clients (S16, S17).
+    // PKCE: S256 only; required for public clients (S16, S17) and for every
+    // client that registered itself (DESIGN §7).
     let challenge = all("code_challenge").first().map(|s| s.to_string());
     let method = all("code_challenge_method").first().map(|s| s.to_string());
-    let public = integration.client_type == ClientType::Public;
+    let public = integration.client_type == ClientType::Public || integration.dynamic;
     if let Err(why) = check_pkce(challenge.as_deref(), method.as_deref(), public) {
         return fail("invalid_request", why);
     }
@@ -328,6 +376,7 @@ pub fn validate(
         code_challenge: challenge,
         code_challenge_method: method,
         workspace_id: all("workspace_id").first().map(|s| s.to_string()),
+        prompt,
         pairs,
     }))
 }

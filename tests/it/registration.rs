@@ -407,6 +407,10 @@ fn metadata_advertises_registration_only_when_on_s2() {
     let scopes = m["scopes_supported"].as_array().unwrap();
     assert!(scopes.iter().any(|s| s == "offline_access"));
     assert!(m.get("client_id_metadata_document_supported").is_none());
+    assert_eq!(
+        m["prompt_values_supported"],
+        json!(["none", "login", "consent"])
+    );
 
     let off = TestServer::start_with(|c| c.registration.dynamic = false);
     let m: Value = bare_client()
@@ -417,4 +421,219 @@ fn metadata_advertises_registration_only_when_on_s2() {
         .unwrap();
     assert!(m.get("registration_endpoint").is_none());
     assert_eq!(register(&off, public_client(&[CB])).status(), 404);
+}
+
+/// Registers a public client on `uri` and returns its client id.
+fn dynamic_client(srv: &TestServer, uri: &str) -> String {
+    registered(srv, public_client(&[uri]))["client_id"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+fn pkce<'a>(extra: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
+    let mut v = vec![
+        ("code_challenge", CHALLENGE),
+        ("code_challenge_method", "S256"),
+    ];
+    v.extend_from_slice(extra);
+    v
+}
+
+#[test]
+fn loopback_redirect_on_another_port_is_accepted_for_a_dynamic_client() {
+    let fx = fixture();
+    let id = dynamic_client(&fx.srv, "http://127.0.0.1:33418/callback");
+    let c = logged_in(&fx.srv, "ada@example.com");
+    let sent = "http://127.0.0.1:51234/callback";
+    let page = consent_page(&fx, &c, &base(&id, &pkce(&[("redirect_uri", sent)])));
+    let r = answer(&fx, &c, &page, "allow", &[fx.eng.id.as_str()]);
+    assert!(
+        location(&r).starts_with(&format!("{sent}?code=")),
+        "{}",
+        location(&r)
+    );
+    // Another host or path is still refused, with a page.
+    for bad in [
+        "http://127.0.0.1:51234/other",
+        "http://localhost:51234/callback",
+    ] {
+        let r = c
+            .get(crate::authorize::authorize_url(
+                &fx.srv,
+                &base(&id, &pkce(&[("redirect_uri", bad)])),
+            ))
+            .send()
+            .unwrap();
+        assert_eq!(r.status(), 400, "{bad}");
+        assert!(r.headers().get("location").is_none());
+    }
+}
+
+#[test]
+fn every_dynamic_client_needs_pkce() {
+    let fx = fixture();
+    let mut body = public_client(&[CB]);
+    body["token_endpoint_auth_method"] = json!("client_secret_basic");
+    let v = registered(&fx.srv, body);
+    let id = v["client_id"].as_str().unwrap();
+    let c = logged_in(&fx.srv, "ada@example.com");
+    let r = c
+        .get(crate::authorize::authorize_url(&fx.srv, &base(id, &[])))
+        .send()
+        .unwrap();
+    // A self-registered client's errors are a page with a link back, never a redirect.
+    assert_eq!(r.status(), 400);
+    assert!(r.headers().get("location").is_none());
+    let html = r.text().unwrap();
+    assert!(html.contains("code_challenge"), "{html}");
+    consent_page(&fx, &c, &base(id, &pkce(&[])));
+}
+
+#[test]
+fn offline_access_and_prompt_consent_are_accepted() {
+    let fx = fixture();
+    let id = dynamic_client(&fx.srv, CB);
+    let c = logged_in(&fx.srv, "ada@example.com");
+    let page = consent_page(
+        &fx,
+        &c,
+        &base(
+            &id,
+            &pkce(&[
+                ("scope", "read_content offline_access"),
+                ("prompt", "consent"),
+            ]),
+        ),
+    );
+    let r = answer(&fx, &c, &page, "allow", &[fx.eng.id.as_str()]);
+    let code = params(&location(&r)).get("code").cloned().expect("code");
+    let r = bare_client()
+        .post(fx.srv.url("/v1/oauth/token"))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", CB),
+            ("client_id", &id),
+            ("code_verifier", VERIFIER),
+        ])
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let t: Value = r.json().unwrap();
+    assert!(t["refresh_token"].as_str().unwrap().starts_with("nrt_"));
+    // offline_access is not a capability: the granted scope is the capability.
+    let conf = &fx.conf.integration.client_id;
+    let i: Value = bare_client()
+        .post(fx.srv.url("/v1/oauth/introspect"))
+        .basic_auth(conf, fx.conf.client_secret.as_deref())
+        .form(&[("token", t["access_token"].as_str().unwrap())])
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(i["active"], false, "another client's token: {i}");
+    // An unknown scope is still refused.
+    let r = c
+        .get(crate::authorize::authorize_url(
+            &fx.srv,
+            &base(
+                &fx.conf.integration.client_id,
+                &[("scope", "offline_access delete_everything")],
+            ),
+        ))
+        .send()
+        .unwrap();
+    assert_eq!(params(&location(&r))["error"], "invalid_scope");
+}
+
+#[test]
+fn prompt_none_answers_login_or_consent_required() {
+    let fx = fixture();
+    let conf = fx.conf.integration.client_id.clone();
+    let anon = client();
+    let r = anon
+        .get(crate::authorize::authorize_url(
+            &fx.srv,
+            &base(&conf, &[("prompt", "none")]),
+        ))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let p = params(&location(&r));
+    assert_eq!(p["error"], "login_required");
+    assert_eq!(p["state"], "xyz");
+    let c = logged_in(&fx.srv, "ada@example.com");
+    let r = c
+        .get(crate::authorize::authorize_url(
+            &fx.srv,
+            &base(&conf, &[("prompt", "none")]),
+        ))
+        .send()
+        .unwrap();
+    assert_eq!(params(&location(&r))["error"], "consent_required");
+    // A self-registered client gets a page with the link, not a redirect.
+    let id = dynamic_client(&fx.srv, CB);
+    let r = c
+        .get(crate::authorize::authorize_url(
+            &fx.srv,
+            &base(&id, &pkce(&[("prompt", "none")])),
+        ))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    assert!(r.text().unwrap().contains("consent_required"));
+    // Unknown or contradictory values are invalid_request.
+    for bad in ["select_account", "none login"] {
+        let r = c
+            .get(crate::authorize::authorize_url(
+                &fx.srv,
+                &base(&conf, &[("prompt", bad)]),
+            ))
+            .send()
+            .unwrap();
+        assert_eq!(params(&location(&r))["error"], "invalid_request", "{bad}");
+    }
+}
+
+#[test]
+fn prompt_login_asks_for_the_password_again() {
+    let fx = fixture();
+    let conf = fx.conf.integration.client_id.clone();
+    let c = logged_in(&fx.srv, "ada@example.com");
+    let url = crate::authorize::authorize_url(&fx.srv, &base(&conf, &[("prompt", "login")]));
+    let r = c.get(&url).send().unwrap();
+    assert_eq!(r.status(), 303);
+    let to_login = location(&r);
+    assert!(to_login.starts_with("/login?fresh=1&next="), "{to_login}");
+    // The login page shows although Ada is logged in.
+    let r = c.get(fx.srv.url(&to_login)).send().unwrap();
+    assert_eq!(r.status(), 200);
+    let page = r.text().unwrap();
+    let next = input_value(&page, "next").expect("next");
+    // Without the password, the request keeps sending her back to log in.
+    let r = c.get(fx.srv.url(&next)).send().unwrap();
+    assert_eq!(r.status(), 303);
+    assert!(location(&r).starts_with("/login?fresh=1"));
+    // A forged marker does not help.
+    let forged = next.replace("login_since=", "login_since=AAAA");
+    let r = c.get(fx.srv.url(&forged)).send().unwrap();
+    assert!(location(&r).starts_with("/login?fresh=1"));
+    // Sessions are timed in seconds: log in in a later one than the request.
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let r = c
+        .post(fx.srv.url("/login"))
+        .form(&[
+            ("csrf", input_value(&page, "csrf").expect("csrf")),
+            ("email", "ada@example.com".into()),
+            ("password", PASSWORD.into()),
+            ("next", next.clone()),
+        ])
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    assert_eq!(location(&r), next);
+    let r = c.get(fx.srv.url(&next)).send().unwrap();
+    assert_eq!(r.status(), 200, "the consent page after the fresh login");
+    assert!(r.text().unwrap().contains("Allow access"));
 }
