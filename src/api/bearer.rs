@@ -68,6 +68,10 @@ pub fn resolve(conn: &mut Conn, keys: &Keys, token: &str) -> AppResult<Option<Bo
         let Some(claims) = keys.verify(conn, token) else {
             return Ok(None);
         };
+        // A token for another resource (`/mcp`) is not for this API (S63).
+        if claims.aud != keys.audience() {
+            return Ok(None);
+        }
         let Some(row) = tokens::access_by_jti(conn, &claims.jti)? else {
             return Ok(None);
         };

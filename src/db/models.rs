@@ -359,6 +359,8 @@ pub struct AuthorizationRequest {
     pub consumed_at: Option<i64>,
     /// `created_at` in milliseconds, to tell a session's newest requests apart.
     pub created_ms: i64,
+    /// RFC 8707 resources asked for, space-separated ('' = none asked).
+    pub resource: String,
 }
 
 impl std::fmt::Debug for AuthorizationRequest {
@@ -388,6 +390,8 @@ pub struct AuthorizationCode {
     pub created_at: i64,
     pub expires_at: i64,
     pub consumed_at: Option<i64>,
+    /// The grant's RFC 8707 resources ('' = the API alone).
+    pub resource: String,
 }
 
 impl std::fmt::Debug for AuthorizationCode {
@@ -412,6 +416,9 @@ pub struct RefreshToken {
     pub expires_at: i64,
     pub used_at: Option<i64>,
     pub revoked_at: Option<i64>,
+    /// The grant's RFC 8707 resources, kept across rotations so a refresh
+    /// may narrow the audience, never widen the grant.
+    pub resource: String,
 }
 
 impl std::fmt::Debug for RefreshToken {

@@ -56,6 +56,7 @@ diesel::table! {
         created_at -> BigInt,
         expires_at -> BigInt,
         consumed_at -> Nullable<BigInt>,
+        resource -> Text,
     }
 }
 
@@ -76,6 +77,7 @@ diesel::table! {
         expires_at -> BigInt,
         consumed_at -> Nullable<BigInt>,
         created_ms -> BigInt,
+        resource -> Text,
     }
 }
 
@@ -180,6 +182,7 @@ diesel::table! {
         expires_at -> BigInt,
         used_at -> Nullable<BigInt>,
         revoked_at -> Nullable<BigInt>,
+        resource -> Text,
     }
 }
 

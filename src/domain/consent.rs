@@ -41,6 +41,8 @@ pub struct ConsentRequest {
     pub workspace_id: Option<String>,
     /// `prompt` as sent.
     pub prompt: Prompt,
+    /// RFC 8707 resources asked for, space-separated ('' = none).
+    pub resource: String,
     /// Every parameter as sent, for links that keep the request.
     pub pairs: Vec<(String, String)>,
 }
@@ -126,6 +128,7 @@ pub fn prepare(
         expires_at: t + cfg.security.consent_ttl_s,
         consumed_at: None,
         created_ms: crate::db::models::now_ms(),
+        resource: req.resource.clone(),
     };
     db::write_tx(conn, |c| {
         q::delete_expired_requests(c, t)?;

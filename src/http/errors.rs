@@ -453,6 +453,8 @@ pub enum OAuthCode {
     UnauthorizedClient,
     UnsupportedGrantType,
     InvalidScope,
+    /// RFC 8707 §2: a resource this server does not serve or the grant lacks.
+    InvalidTarget,
     ServerError,
     /// RFC 7591 §3.2.2.
     InvalidRedirectUri,
@@ -470,6 +472,7 @@ impl OAuthCode {
             OAuthCode::UnauthorizedClient => "unauthorized_client",
             OAuthCode::UnsupportedGrantType => "unsupported_grant_type",
             OAuthCode::InvalidScope => "invalid_scope",
+            OAuthCode::InvalidTarget => "invalid_target",
             OAuthCode::ServerError => "server_error",
             OAuthCode::InvalidRedirectUri => "invalid_redirect_uri",
             OAuthCode::InvalidClientMetadata => "invalid_client_metadata",

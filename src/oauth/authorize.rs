@@ -240,6 +240,7 @@ fn verified_client(
 
 pub fn validate(
     conn: &mut Conn,
+    issuer: &str,
     raw_query: &str,
 ) -> AppResult<Result<ValidRequest, AuthorizeError>> {
     let pairs: Vec<(String, String)> = url::form_urlencoded::parse(raw_query.as_bytes())
@@ -358,6 +359,20 @@ pub fn validate(
         }
     };
 
+    // RFC 8707: each resource must be one this server issues tokens for.
+    let mut resources: Vec<&str> = Vec::new();
+    for r in all("resource") {
+        if !crate::oauth::resource::is_known(issuer, r) {
+            return fail(
+                "invalid_target",
+                "the resource is not one this server issues tokens for",
+            );
+        }
+        if !resources.contains(&r) {
+            resources.push(r);
+        }
+    }
+
     // PKCE: S256 only; required for public clients (S16, S17) and for every
     // client that registered itself (DESIGN §7).
     let challenge = all("code_challenge").first().map(|s| s.to_string());
@@ -377,6 +392,7 @@ pub fn validate(
         code_challenge_method: method,
         workspace_id: all("workspace_id").first().map(|s| s.to_string()),
         prompt,
+        resource: resources.join(" "),
         pairs,
     }))
 }
@@ -438,6 +454,7 @@ fn issue_code(conn: &mut Conn, cfg: &Config, a: &Approval) -> AppResult<String> 
                 .then(|| a.pending.redirect_uri.clone()),
             code_challenge: a.pending.code_challenge.clone(),
             code_challenge_method: a.pending.code_challenge_method.clone(),
+            resource: a.pending.resource.clone(),
         },
     );
     authorizer

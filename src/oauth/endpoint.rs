@@ -206,6 +206,8 @@ pub struct CodeBinding {
     pub redirect_uri_sent: Option<String>,
     pub code_challenge: Option<String>,
     pub code_challenge_method: Option<String>,
+    /// The grant's RFC 8707 resources.
+    pub resource: String,
 }
 
 /// Codes in `authorization_codes`: 256 random bits, stored as SHA-256.
@@ -239,6 +241,7 @@ impl Authorizer for DbAuthorizer<'_> {
             created_at: now(),
             expires_at: grant.until.timestamp(),
             consumed_at: None,
+            resource: b.resource.clone(),
         };
         q::insert_code(self.conn, &row)
             .map_err(|e| tracing::error!(error = %e, "storing a code failed"))?;

@@ -13,6 +13,7 @@ pub mod introspect;
 pub mod jwt;
 pub mod keys;
 pub mod register;
+pub mod resource;
 pub mod token;
 
 use actix_web::http::header;

@@ -231,7 +231,8 @@ pub async fn view_authorize_get(
     user: MaybeUser,
 ) -> Result<HttpResponse, HtmlError> {
     let raw = req.query_string().to_string();
-    let valid = match db::run(&state.pool, move |c| authorize::validate(c, &raw)).await? {
+    let issuer = state.config.server.issuer.clone();
+    let valid = match db::run(&state.pool, move |c| authorize::validate(c, &issuer, &raw)).await? {
         Ok(v) => v,
         Err(e) => return refuse(&state, e),
     };

@@ -637,3 +637,185 @@ fn prompt_login_asks_for_the_password_again() {
     assert_eq!(r.status(), 200, "the consent page after the fresh login");
     assert!(r.text().unwrap().contains("Allow access"));
 }
+
+// ---- RFC 8707 resource indicators (S63, the parts without /mcp).
+
+fn aud_of(token: &str) -> String {
+    use base64::Engine;
+    let payload = token.split('.').nth(1).expect("jwt");
+    let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload)
+        .expect("b64");
+    let v: Value = serde_json::from_slice(&raw).expect("claims");
+    v["aud"].as_str().expect("aud").to_string()
+}
+
+/// A code for a new dynamic client, asking for `resources`.
+fn code_for_resources(fx: &crate::authorize::Fx, resources: &[&str]) -> (String, String) {
+    let id = dynamic_client(&fx.srv, CB);
+    let c = logged_in(&fx.srv, "ada@example.com");
+    let mut extra: Vec<(&str, &str)> = pkce(&[]);
+    for r in resources {
+        extra.push(("resource", r));
+    }
+    let mut q = base(&id, &[]);
+    q.extend(extra);
+    let page = consent_page(fx, &c, &q);
+    let r = answer(fx, &c, &page, "allow", &[fx.eng.id.as_str()]);
+    let code = params(&location(&r)).get("code").cloned().expect("code");
+    (id, code)
+}
+
+fn token_call(fx: &crate::authorize::Fx, form: &[(&str, &str)]) -> Response {
+    bare_client()
+        .post(fx.srv.url("/v1/oauth/token"))
+        .form(form)
+        .send()
+        .unwrap()
+}
+
+fn exchange_for(
+    fx: &crate::authorize::Fx,
+    id: &str,
+    code: &str,
+    extra: &[(&str, &str)],
+) -> Response {
+    let mut form = vec![
+        ("grant_type", "authorization_code"),
+        ("code", code),
+        ("redirect_uri", CB),
+        ("client_id", id),
+        ("code_verifier", VERIFIER),
+    ];
+    form.extend_from_slice(extra);
+    token_call(fx, &form)
+}
+
+fn users_me(fx: &crate::authorize::Fx, token: &str) -> Response {
+    bare_client()
+        .get(fx.srv.url("/v1/users/me"))
+        .bearer_auth(token)
+        .send()
+        .unwrap()
+}
+
+#[test]
+fn unknown_resource_is_invalid_target_s63() {
+    let fx = fixture();
+    let c = logged_in(&fx.srv, "ada@example.com");
+    let conf = fx.conf.integration.client_id.clone();
+    for bad in [
+        "https://evil.example/v1".to_string(),
+        fx.srv.url("/v2"),
+        format!("{}/", fx.srv.url("/v1")),
+    ] {
+        let r = c
+            .get(crate::authorize::authorize_url(
+                &fx.srv,
+                &base(&conf, &[("resource", &bad)]),
+            ))
+            .send()
+            .unwrap();
+        assert_eq!(r.status(), 303, "{bad}");
+        assert_eq!(params(&location(&r))["error"], "invalid_target", "{bad}");
+    }
+    // At the token endpoint too.
+    let (id, code) = code_for_resources(&fx, &[]);
+    let r = exchange_for(&fx, &id, &code, &[("resource", "https://evil.example/v1")]);
+    assert_eq!(r.status(), 400);
+    assert_eq!(r.json::<Value>().unwrap()["error"], "invalid_target");
+}
+
+#[test]
+fn token_audience_is_the_granted_resource_and_defaults_to_v1_s63() {
+    let fx = fixture();
+    let v1 = fx.srv.url("/v1");
+    // No resource: today's audience, and the API answers.
+    let (id, code) = code_for_resources(&fx, &[]);
+    let t: Value = exchange_for(&fx, &id, &code, &[]).json().unwrap();
+    let access = t["access_token"].as_str().unwrap();
+    assert_eq!(aud_of(access), v1);
+    assert_eq!(users_me(&fx, access).status(), 200);
+    // resource=/v1 explicitly: the same.
+    let (id, code) = code_for_resources(&fx, &[&v1]);
+    let t: Value = exchange_for(&fx, &id, &code, &[("resource", &v1)])
+        .json()
+        .unwrap();
+    assert_eq!(aud_of(t["access_token"].as_str().unwrap()), v1);
+    assert_eq!(
+        users_me(&fx, t["access_token"].as_str().unwrap()).status(),
+        200
+    );
+}
+
+#[test]
+fn v1_refuses_a_token_issued_for_mcp_s63() {
+    let fx = fixture();
+    let mcp = fx.srv.url("/mcp");
+    let (id, code) = code_for_resources(&fx, &[&mcp]);
+    let r = exchange_for(&fx, &id, &code, &[]);
+    assert_eq!(r.status(), 200);
+    let t: Value = r.json().unwrap();
+    let access = t["access_token"].as_str().unwrap();
+    assert_eq!(aud_of(access), mcp);
+    let r = users_me(&fx, access);
+    assert_eq!(r.status(), 401);
+    assert_eq!(r.json::<Value>().unwrap()["code"], "unauthorized");
+    // The grant lacks /v1: asking for it on refresh is invalid_target.
+    let refresh = t["refresh_token"].as_str().unwrap();
+    let v1 = fx.srv.url("/v1");
+    let r = token_call(
+        &fx,
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh),
+            ("client_id", &id),
+            ("resource", &v1),
+        ],
+    );
+    assert_eq!(r.status(), 400);
+    assert_eq!(r.json::<Value>().unwrap()["error"], "invalid_target");
+    // The refused refresh did not use the token up.
+    let r = token_call(
+        &fx,
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh),
+            ("client_id", &id),
+        ],
+    );
+    assert_eq!(r.status(), 200);
+    let t: Value = r.json().unwrap();
+    assert_eq!(aud_of(t["access_token"].as_str().unwrap()), mcp);
+}
+
+#[test]
+fn refresh_narrows_to_one_of_the_grants_resources_s63() {
+    let fx = fixture();
+    let (v1, mcp) = (fx.srv.url("/v1"), fx.srv.url("/mcp"));
+    let (id, code) = code_for_resources(&fx, &[&v1, &mcp]);
+    let t: Value = exchange_for(&fx, &id, &code, &[]).json().unwrap();
+    assert_eq!(aud_of(t["access_token"].as_str().unwrap()), v1);
+    let refresh = |token: &str, resource: &str| -> Value {
+        let r = token_call(
+            &fx,
+            &[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", token),
+                ("client_id", &id),
+                ("resource", resource),
+            ],
+        );
+        assert_eq!(r.status(), 200, "{resource}");
+        r.json().unwrap()
+    };
+    let narrowed = refresh(t["refresh_token"].as_str().unwrap(), &mcp);
+    assert_eq!(aud_of(narrowed["access_token"].as_str().unwrap()), mcp);
+    // The grant keeps both: the next refresh may ask for /v1 again.
+    let back = refresh(narrowed["refresh_token"].as_str().unwrap(), &v1);
+    assert_eq!(aud_of(back["access_token"].as_str().unwrap()), v1);
+    assert_eq!(
+        users_me(&fx, back["access_token"].as_str().unwrap()).status(),
+        200
+    );
+}
