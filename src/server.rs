@@ -269,7 +269,15 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         "/.well-known/oauth-authorization-server",
         web::get().to(oauth::get_metadata),
     )
-    .route("/.well-known/jwks.json", web::get().to(oauth::get_jwks));
+    .route("/.well-known/jwks.json", web::get().to(oauth::get_jwks))
+    .route(
+        "/.well-known/oauth-protected-resource/v1",
+        web::get().to(oauth::get_protected_resource_v1),
+    )
+    .route(
+        "/.well-known/oauth-protected-resource/mcp",
+        web::get().to(oauth::get_protected_resource_mcp),
+    );
 
     // The Notion-compatible API.
     cfg.route("/v1/users/me", web::get().to(api::users::get_users_me))

@@ -372,6 +372,9 @@ pub struct ApiError {
     pub code: ApiCode,
     pub message: String,
     pub retry_after: Option<u64>,
+    /// `WWW-Authenticate` for a 401: where the protected-resource metadata
+    /// is (RFC 9728 §5.1), so an MCP client can find the authorization server.
+    pub www_authenticate: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -389,6 +392,7 @@ impl ApiError {
             code,
             message: message.into(),
             retry_after: None,
+            www_authenticate: None,
         }
     }
     pub fn not_found_route() -> Self {
@@ -407,9 +411,11 @@ impl From<AppError> for ApiError {
             }
             AppError::Forbidden(m) => ApiError::new(ApiCode::RestrictedResource, m),
             AppError::Throttled(s) => ApiError {
-                code: ApiCode::RateLimited,
-                message: "You have been rate limited. Please try again later.".into(),
                 retry_after: Some(s.max(1) as u64),
+                ..ApiError::new(
+                    ApiCode::RateLimited,
+                    "You have been rate limited. Please try again later.",
+                )
             },
             other => {
                 tracing::error!(error = %other, "api request failed");
@@ -436,6 +442,9 @@ impl ResponseError for ApiError {
         resp.insert_header(("x-notion-request-id", request_id));
         if let Some(s) = self.retry_after {
             resp.insert_header((header::RETRY_AFTER, s.to_string()));
+        }
+        if let Some(w) = &self.www_authenticate {
+            resp.insert_header((header::WWW_AUTHENTICATE, w.as_str()));
         }
         resp.json(body)
     }

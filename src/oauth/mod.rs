@@ -138,6 +138,32 @@ pub async fn get_metadata(state: web::Data<AppState>) -> HttpResponse {
     HttpResponse::Ok().json(body)
 }
 
+/// RFC 9728 protected-resource metadata for `resource`: which
+/// authorization server issues tokens for it and how they are presented.
+fn protected_resource(issuer: &str, resource: String, name: &str) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "public, max-age=300"))
+        .json(json!({
+            "resource": resource,
+            "resource_name": name,
+            "authorization_servers": [issuer],
+            "bearer_methods_supported": ["header"],
+            "scopes_supported": CAPABILITIES,
+        }))
+}
+
+pub async fn get_protected_resource_v1(state: web::Data<AppState>) -> HttpResponse {
+    let i = &state.config.server.issuer;
+    protected_resource(i, resource::api(i), "pagegrant API (Notion-compatible)")
+}
+
+/// The MCP server's metadata; the server itself comes with the next issue,
+/// but its tokens can be had now (RFC 8707 `resource`).
+pub async fn get_protected_resource_mcp(state: web::Data<AppState>) -> HttpResponse {
+    let i = &state.config.server.issuer;
+    protected_resource(i, resource::mcp(i), "pagegrant MCP server")
+}
+
 /// The JWKS, read from the database each time, so it lists a key another
 /// instance (or `pagegrant keys rotate`) added; the re-read also makes this
 /// instance sign with the newest key from then on.

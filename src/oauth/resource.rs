@@ -13,6 +13,21 @@ pub fn mcp(issuer: &str) -> String {
     format!("{issuer}/mcp")
 }
 
+/// Where a resource's RFC 9728 metadata is: the well-known name between
+/// the origin and the resource's path (`{origin}/.well-known/oauth-protected-resource/v1`).
+pub fn metadata_url(resource: &str) -> String {
+    match url::Url::parse(resource) {
+        Ok(u) => {
+            let origin = u.origin().ascii_serialization();
+            format!(
+                "{origin}/.well-known/oauth-protected-resource{}",
+                u.path().trim_end_matches('/')
+            )
+        }
+        Err(_) => format!("{resource}/.well-known/oauth-protected-resource"),
+    }
+}
+
 pub fn is_known(issuer: &str, r: &str) -> bool {
     r == api(issuer) || r == mcp(issuer)
 }

@@ -819,3 +819,68 @@ fn refresh_narrows_to_one_of_the_grants_resources_s63() {
         200
     );
 }
+
+// ---- RFC 9728 protected-resource metadata.
+
+#[test]
+fn protected_resource_metadata_names_this_issuer_for_v1_and_mcp() {
+    let srv = TestServer::start();
+    for r in ["v1", "mcp"] {
+        let resp = bare_client()
+            .get(srv.url(&format!("/.well-known/oauth-protected-resource/{r}")))
+            .send()
+            .unwrap();
+        assert_eq!(resp.status(), 200, "{r}");
+        let m: Value = resp.json().unwrap();
+        assert_eq!(m["resource"], srv.url(&format!("/{r}")));
+        assert_eq!(m["authorization_servers"], json!([srv.base]));
+        assert_eq!(m["bearer_methods_supported"], json!(["header"]));
+        assert!(m["scopes_supported"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("read_content")));
+    }
+}
+
+#[test]
+fn v1_401_names_the_protected_resource_metadata() {
+    let srv = TestServer::start();
+    let want = format!(
+        r#"Bearer resource_metadata="{}""#,
+        srv.url("/.well-known/oauth-protected-resource/v1")
+    );
+    // No token.
+    let r = bare_client().get(srv.url("/v1/users/me")).send().unwrap();
+    assert_eq!(r.status(), 401);
+    assert_eq!(r.headers()["www-authenticate"], want.as_str());
+    let body: Value = r.json().unwrap();
+    assert_eq!(body["object"], "error");
+    assert_eq!(body["code"], "unauthorized");
+    // A bad token: the same, plus invalid_token.
+    let r = bare_client()
+        .post(srv.url("/v1/search"))
+        .bearer_auth("garbage")
+        .json(&json!({}))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    assert_eq!(
+        r.headers()["www-authenticate"],
+        format!(r#"{want}, error="invalid_token""#).as_str()
+    );
+    // What it names is reachable and lists this issuer: how an MCP client
+    // finds the authorization server from the API alone.
+    let url = want.split('"').nth(1).unwrap().to_string();
+    let m: Value = bare_client().get(&url).send().unwrap().json().unwrap();
+    assert_eq!(m["authorization_servers"][0], srv.base);
+    let meta: Value = bare_client()
+        .get(format!(
+            "{}/.well-known/oauth-authorization-server",
+            m["authorization_servers"][0].as_str().unwrap()
+        ))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(meta["registration_endpoint"], srv.url("/v1/oauth/register"));
+}
