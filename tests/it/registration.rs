@@ -884,3 +884,22 @@ fn v1_401_names_the_protected_resource_metadata() {
         .unwrap();
     assert_eq!(meta["registration_endpoint"], srv.url("/v1/oauth/register"));
 }
+
+#[test]
+fn registered_metadata_is_escaped_on_the_consent_page_s58() {
+    let fx = fixture();
+    let mut body = public_client(&[CB]);
+    body["client_name"] = json!("<script>alert(1)</script>");
+    body["x_unknown"] = json!("<img src=x onerror=alert(2)>");
+    let v = registered(&fx.srv, body);
+    assert!(
+        v.get("x_unknown").is_none(),
+        "unknown fields are not echoed"
+    );
+    let id = v["client_id"].as_str().unwrap();
+    let c = logged_in(&fx.srv, "ada@example.com");
+    let page = consent_page(&fx, &c, &base(id, &pkce(&[])));
+    assert!(!page.contains("<script>alert(1)"));
+    assert!(page.contains("&#60;script&#62;alert(1)") || page.contains("&lt;script&gt;alert(1)"));
+    assert!(!page.contains("onerror=alert(2)"));
+}
