@@ -184,7 +184,7 @@ fn main() -> Res<()> {
                 .append_pair("code_challenge_method", "S256")
                 .append_pair("workspace_id", workspace.id.as_str())
                 .finish();
-            let valid = authorize::validate(c, &query)?
+            let valid = authorize::validate(c, &cfg.server.issuer, &query)?
                 .map_err(|e| format!("authorize refused the seed request: {e:?}"))?;
             let page = consent::prepare(c, cfg, &owner, &session, &valid)?;
             let location = authorize::answer(

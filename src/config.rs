@@ -39,7 +39,20 @@ pub struct Config {
     pub demo: DemoConfig,
     pub log: LogConfig,
     pub metrics: MetricsConfig,
+    pub registration: RegistrationConfig,
 }
+
+/// Clients that register themselves (RFC 7591/7592, DESIGN §7).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegistrationConfig {
+    pub dynamic: bool,
+    pub max_per_ip_per_hour: u32,
+    pub unused_ttl_s: i64,
+}
+
+/// The window `registration.max_per_ip_per_hour` counts in.
+pub const REGISTRATION_WINDOW_S: i64 = 3600;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -94,7 +107,9 @@ impl SecurityConfig {
     /// The longest throttle window: a counter row older than this is dead
     /// under every window, so it can be purged.
     pub fn longest_window_s(&self) -> i64 {
-        self.login_window_s.max(self.client_window_s)
+        self.login_window_s
+            .max(self.client_window_s)
+            .max(REGISTRATION_WINDOW_S)
     }
 }
 
@@ -232,6 +247,7 @@ impl Config {
             ("security.login_window_s", self.security.login_window_s),
             ("security.client_window_s", self.security.client_window_s),
             ("server.body_timeout_s", self.server.body_timeout_s),
+            ("registration.unused_ttl_s", self.registration.unused_ttl_s),
         ] {
             if v <= 0 {
                 return bad(key, "must be a positive number of seconds");
@@ -262,6 +278,10 @@ impl Config {
             (
                 "security.token_max_failures_per_client",
                 self.security.token_max_failures_per_client,
+            ),
+            (
+                "registration.max_per_ip_per_hour",
+                self.registration.max_per_ip_per_hour,
             ),
         ] {
             if v == 0 {

@@ -253,6 +253,18 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .default_service(web::to(oauth::method_not_allowed)),
     )
     .service(
+        web::resource("/v1/oauth/register")
+            .route(web::post().to(oauth::register::post_register))
+            .default_service(web::to(oauth::method_not_allowed)),
+    )
+    .service(
+        web::resource("/v1/oauth/register/{client_id}")
+            .route(web::get().to(oauth::register::get_registration))
+            .route(web::put().to(oauth::register::put_registration))
+            .route(web::delete().to(oauth::register::delete_registration))
+            .default_service(web::to(oauth::method_not_allowed)),
+    )
+    .service(
         web::resource("/v1/oauth/revoke")
             .route(web::post().to(oauth::post_revoke))
             .default_service(web::to(oauth::method_not_allowed)),
@@ -261,7 +273,15 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         "/.well-known/oauth-authorization-server",
         web::get().to(oauth::get_metadata),
     )
-    .route("/.well-known/jwks.json", web::get().to(oauth::get_jwks));
+    .route("/.well-known/jwks.json", web::get().to(oauth::get_jwks))
+    .route(
+        "/.well-known/oauth-protected-resource/v1",
+        web::get().to(oauth::get_protected_resource_v1),
+    )
+    .route(
+        "/.well-known/oauth-protected-resource/mcp",
+        web::get().to(oauth::get_protected_resource_mcp),
+    );
 
     // The Notion-compatible API.
     cfg.route("/v1/users/me", web::get().to(api::users::get_users_me))

@@ -53,8 +53,21 @@ impl ApiVersion {
     }
 }
 
-fn unauthorized() -> ApiError {
-    ApiError::new(ApiCode::Unauthorized, "API token is invalid.")
+/// 401 in Notion's shape, with `WWW-Authenticate` naming the API's
+/// protected-resource metadata (RFC 9728 §5.1), and `invalid_token` when a
+/// token was sent (RFC 6750 §3.1).
+fn unauthorized(issuer: &str, token_sent: bool) -> ApiError {
+    let mut w = format!(
+        r#"Bearer resource_metadata="{}""#,
+        crate::oauth::resource::metadata_url(&crate::oauth::resource::api(issuer))
+    );
+    if token_sent {
+        w.push_str(r#", error="invalid_token""#);
+    }
+    ApiError {
+        www_authenticate: Some(w),
+        ..ApiError::new(ApiCode::Unauthorized, "API token is invalid.")
+    }
 }
 
 /// Resolves a bearer token to a live connection, or `None`.
@@ -68,6 +81,10 @@ pub fn resolve(conn: &mut Conn, keys: &Keys, token: &str) -> AppResult<Option<Bo
         let Some(claims) = keys.verify(conn, token) else {
             return Ok(None);
         };
+        // A token for another resource (`/mcp`) is not for this API (S63).
+        if claims.aud != keys.audience() {
+            return Ok(None);
+        }
         let Some(row) = tokens::access_by_jti(conn, &claims.jti)? else {
             return Ok(None);
         };
@@ -103,9 +120,15 @@ impl FromRequest for Bot {
         let req = req.clone();
         Box::pin(async move {
             let version = ApiVersion::from_request(&req)?;
-            let token = req
-                .headers()
-                .get(header::AUTHORIZATION)
+            let state = req
+                .app_data::<web::Data<AppState>>()
+                .cloned()
+                .ok_or_else(|| {
+                    ApiError::from(crate::error::AppError::internal("app state missing"))
+                })?;
+            let issuer = state.config.server.issuer.clone();
+            let header = req.headers().get(header::AUTHORIZATION);
+            let token = header
                 .and_then(|v| v.to_str().ok())
                 .and_then(|v| {
                     v.strip_prefix("Bearer ")
@@ -113,17 +136,11 @@ impl FromRequest for Bot {
                 })
                 .map(|t| t.trim().to_string())
                 .filter(|t| !t.is_empty())
-                .ok_or_else(unauthorized)?;
-            let state = req
-                .app_data::<web::Data<AppState>>()
-                .cloned()
-                .ok_or_else(|| {
-                    ApiError::from(crate::error::AppError::internal("app state missing"))
-                })?;
+                .ok_or_else(|| unauthorized(&issuer, header.is_some()))?;
             let st = state.clone();
             let mut bot = db::run(&state.pool, move |c| resolve(c, &st.keys, &token))
                 .await?
-                .ok_or_else(unauthorized)?;
+                .ok_or_else(|| unauthorized(&issuer, true))?;
             bot.version = version;
             if let Some(limiter) = &state.limiter {
                 limiter.check(bot.connection.id.as_str())?;

@@ -32,10 +32,11 @@ impl Limiter {
             Err(not_until) => {
                 let wait = not_until.wait_time_from(self.clock.now());
                 Err(ApiError {
-                    code: ApiCode::RateLimited,
-                    message: "You have been rate limited. Please try again in a few seconds."
-                        .into(),
                     retry_after: Some(wait.as_secs().max(1)),
+                    ..ApiError::new(
+                        ApiCode::RateLimited,
+                        "You have been rate limited. Please try again in a few seconds.",
+                    )
                 })
             }
         }

@@ -40,6 +40,7 @@ pub(super) fn add(c: &mut Conn, config: &Config, a: IntegrationAdd, json: bool) 
         icon: None,
         created_by,
         client_id: None,
+        dynamic: None,
     };
     let created = integrations::register(c, &sbox, new)?;
     print_created(&created, json);

@@ -242,6 +242,15 @@ pub struct Integration {
     pub created_at: i64,
     pub privacy_url: Option<String>,
     pub terms_url: Option<String>,
+    /// Registered itself (RFC 7591): never first-party, never vouched for.
+    pub dynamic: bool,
+    /// SHA-256 of the RFC 7592 registration access token (dynamic clients).
+    pub registration_token_hash: Option<String>,
+    /// RFC 7591 metadata a dynamic client sent and pagegrant keeps.
+    pub application_type: Option<String>,
+    pub token_endpoint_auth_method: Option<String>,
+    pub client_uri: Option<String>,
+    pub logo_uri: Option<String>,
 }
 
 impl std::fmt::Debug for Integration {
@@ -252,6 +261,8 @@ impl std::fmt::Debug for Integration {
             .field("kind", &self.kind)
             .field("client_id", &self.client_id)
             .field("client_secret_hash", &"<hidden>")
+            .field("dynamic", &self.dynamic)
+            .field("registration_token_hash", &"<hidden>")
             .finish()
     }
 }
@@ -348,6 +359,8 @@ pub struct AuthorizationRequest {
     pub consumed_at: Option<i64>,
     /// `created_at` in milliseconds, to tell a session's newest requests apart.
     pub created_ms: i64,
+    /// RFC 8707 resources asked for, space-separated ('' = none asked).
+    pub resource: String,
 }
 
 impl std::fmt::Debug for AuthorizationRequest {
@@ -377,6 +390,8 @@ pub struct AuthorizationCode {
     pub created_at: i64,
     pub expires_at: i64,
     pub consumed_at: Option<i64>,
+    /// The grant's RFC 8707 resources ('' = the API alone).
+    pub resource: String,
 }
 
 impl std::fmt::Debug for AuthorizationCode {
@@ -401,6 +416,9 @@ pub struct RefreshToken {
     pub expires_at: i64,
     pub used_at: Option<i64>,
     pub revoked_at: Option<i64>,
+    /// The grant's RFC 8707 resources, kept across rotations so a refresh
+    /// may narrow the audience, never widen the grant.
+    pub resource: String,
 }
 
 impl std::fmt::Debug for RefreshToken {

@@ -56,6 +56,7 @@ diesel::table! {
         created_at -> BigInt,
         expires_at -> BigInt,
         consumed_at -> Nullable<BigInt>,
+        resource -> Text,
     }
 }
 
@@ -76,6 +77,7 @@ diesel::table! {
         expires_at -> BigInt,
         consumed_at -> Nullable<BigInt>,
         created_ms -> BigInt,
+        resource -> Text,
     }
 }
 
@@ -128,6 +130,12 @@ diesel::table! {
         created_at -> BigInt,
         privacy_url -> Nullable<Text>,
         terms_url -> Nullable<Text>,
+        dynamic -> Bool,
+        registration_token_hash -> Nullable<Text>,
+        application_type -> Nullable<Text>,
+        token_endpoint_auth_method -> Nullable<Text>,
+        client_uri -> Nullable<Text>,
+        logo_uri -> Nullable<Text>,
     }
 }
 
@@ -174,6 +182,7 @@ diesel::table! {
         expires_at -> BigInt,
         used_at -> Nullable<BigInt>,
         revoked_at -> Nullable<BigInt>,
+        resource -> Text,
     }
 }
 

@@ -43,7 +43,7 @@ actions! {
 }
 
 /// Who did it.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Copy)]
 pub enum Actor<'a> {
     User(&'a UserId),
     /// A client acting with its own credentials (revocation).

@@ -613,11 +613,26 @@ pub fn delete_integration(
     actor: &UserId,
 ) -> AppResult<DeletedIntegration> {
     let i = crate::domain::integrations::owned(c, id, actor)?;
+    remove(c, &i, Actor::User(actor), Some(actor))
+}
+
+/// RFC 7592 delete: `delete_integration` done by the dynamic client itself,
+/// with its registration access token.
+pub fn delete_dynamic(c: &mut Conn, i: &Integration) -> AppResult<()> {
+    remove(c, i, Actor::Client(&i.client_id), None).map(|_| ())
+}
+
+fn remove(
+    c: &mut Conn,
+    i: &Integration,
+    actor: Actor<'_>,
+    by: Option<&UserId>,
+) -> AppResult<DeletedIntegration> {
     db::write_tx(c, |c| {
         let mut touched: Vec<WorkspaceId> = i.workspace_id.iter().cloned().collect();
         for connection in connections::for_integration(c, &i.id)? {
             let detail = format!("{} (integration deleted)", i.name);
-            if end(c, &connection, Actor::User(actor), Some(actor), detail)?
+            if end(c, &connection, actor, by, detail)?
                 && !touched.contains(&connection.workspace_id)
             {
                 touched.push(connection.workspace_id.clone());
@@ -628,7 +643,7 @@ pub fn delete_integration(
             audit::record(
                 c,
                 Some(ws),
-                Actor::User(actor),
+                actor,
                 AuditAction::IntegrationDeleted,
                 &i.id,
                 i.name.clone(),
@@ -641,7 +656,7 @@ pub fn delete_integration(
             audit::record(
                 c,
                 None,
-                Actor::User(actor),
+                actor,
                 AuditAction::IntegrationDeleted,
                 &i.id,
                 i.name.clone(),

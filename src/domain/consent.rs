@@ -16,6 +16,15 @@ use crate::domain::install_policy;
 use crate::domain::workspaces::{chain_trashed, chain_visible_to, role_in, visible_tree, TreeRow};
 use crate::error::{AppError, AppResult};
 
+/// `prompt` (OIDC's values, which MCP clients send): `none` must not meet
+/// a person, `login` wants the password again, `consent` is what pagegrant
+/// always does.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Prompt {
+    pub none: bool,
+    pub login: bool,
+}
+
 /// An authorization request that passed every protocol check.
 #[derive(Debug, Clone)]
 pub struct ConsentRequest {
@@ -30,6 +39,10 @@ pub struct ConsentRequest {
     pub code_challenge_method: Option<String>,
     /// `workspace_id` as sent (an extension that pre-selects the workspace).
     pub workspace_id: Option<String>,
+    /// `prompt` as sent.
+    pub prompt: Prompt,
+    /// RFC 8707 resources asked for, space-separated ('' = none).
+    pub resource: String,
     /// Every parameter as sent, for links that keep the request.
     pub pairs: Vec<(String, String)>,
 }
@@ -115,6 +128,7 @@ pub fn prepare(
         expires_at: t + cfg.security.consent_ttl_s,
         consumed_at: None,
         created_ms: crate::db::models::now_ms(),
+        resource: req.resource.clone(),
     };
     db::write_tx(conn, |c| {
         q::delete_expired_requests(c, t)?;

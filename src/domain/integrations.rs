@@ -19,50 +19,65 @@ pub const INTERNAL_TOKEN_PREFIX: &str = "ntn_";
 /// Checks a redirect URI for registration (S9): absolute, no fragment or
 /// wildcard, no script-capable scheme, `http` only on loopback, no userinfo.
 pub fn validate_redirect_uri(uri: &str) -> AppResult<()> {
-    let bad = |why: &str| Err(AppError::invalid(format!("redirect URI {uri:?} {why}")));
+    check_redirect_uri(uri, false)
+        .map_err(|why| AppError::invalid(format!("redirect URI {uri:?} {why}")))
+}
+
+/// The rules behind `validate_redirect_uri`, saying why a URI is refused.
+/// `any_app_scheme`: a native app may use any private-use scheme (Cursor's
+/// `cursor://…`, RFC 8252 §7.1), not only a reverse domain name; the
+/// dangerous schemes stay refused whatever the client (SECURITY S58).
+pub fn check_redirect_uri(uri: &str, any_app_scheme: bool) -> Result<(), &'static str> {
     if uri.is_empty() || uri.len() > 2000 {
-        return bad("must have 1 to 2000 characters");
+        return Err("must have 1 to 2000 characters");
     }
     if uri.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return bad("must not contain spaces or control characters");
+        return Err("must not contain spaces or control characters");
     }
     if uri.contains('#') {
-        return bad("must not have a fragment");
+        return Err("must not have a fragment");
     }
     if uri.contains('*') {
-        return bad("must not contain a wildcard");
+        return Err("must not contain a wildcard");
     }
     let Ok(parsed) = url::Url::parse(uri) else {
-        return bad("is not an absolute URI");
+        return Err("is not an absolute URI");
     };
     if !parsed.username().is_empty() || parsed.password().is_some() {
-        return bad("must not carry credentials");
+        return Err("must not carry credentials");
     }
     match parsed.scheme() {
         "https" => {
             if parsed.host_str().is_none() {
-                return bad("needs a host");
+                return Err("needs a host");
             }
         }
         "http" => {
-            let loopback = match parsed.host() {
-                Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-                Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-                Some(url::Host::Domain(d)) => d == "localhost",
-                None => false,
-            };
-            if !loopback {
-                return bad("must use https (http is allowed only for loopback addresses)");
+            if !is_loopback_host(&parsed) {
+                return Err("must use https (http is allowed only for loopback addresses)");
             }
         }
         "javascript" | "data" | "vbscript" | "file" | "blob" | "about" => {
-            return bad("uses a scheme that is never allowed");
+            return Err("uses a scheme that is never allowed");
         }
         // Native apps' private-use schemes (RFC 8252 §7.1) are reverse domain names.
         s if s.contains('.') => {}
-        _ => return bad("must use https, loopback http, or a reverse-domain app scheme"),
+        // ...or, for a client that registered itself as a native app, any
+        // scheme of its own that is not a web one.
+        s if any_app_scheme && !matches!(s, "ws" | "wss" | "ftp") => {}
+        _ => return Err("must use https, loopback http, or a reverse-domain app scheme"),
     }
     Ok(())
+}
+
+/// `127.0.0.1` (any of 127/8), `[::1]` or `localhost`.
+pub fn is_loopback_host(u: &url::Url) -> bool {
+    match u.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(url::Host::Domain(d)) => d == "localhost",
+        None => false,
+    }
 }
 
 /// Parses capability names; none given means the default set.
@@ -128,6 +143,27 @@ pub struct NewIntegration {
     pub created_by: Option<User>,
     /// A fixed client id (the built-in demo partner); random when absent.
     pub client_id: Option<String>,
+    /// Set for a client that registers itself (`domain::registration`).
+    pub dynamic: Option<DynamicFields>,
+}
+
+/// What a self-registered client keeps beyond an ordinary integration.
+#[derive(Default)]
+pub struct DynamicFields {
+    pub registration_token_hash: String,
+    pub native: bool,
+    pub token_endpoint_auth_method: String,
+    pub client_uri: Option<String>,
+    pub logo_uri: Option<String>,
+}
+
+impl std::fmt::Debug for DynamicFields {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DynamicFields")
+            .field("registration_token_hash", &"<hidden>")
+            .field("native", &self.native)
+            .finish()
+    }
 }
 
 /// What registration returns; the secrets exist only here, never stored in clear.
@@ -226,7 +262,7 @@ fn spoofing_char(c: char) -> bool {
 /// Whether `name` is, trimmed and ignoring case, the name of a first-party
 /// integration: only pagegrant may call an integration "GitHub" when its own
 /// "GitHub" is built in (issue 15 #8).
-fn copies_first_party(conn: &mut Conn, name: &str) -> AppResult<bool> {
+pub fn copies_first_party(conn: &mut Conn, name: &str) -> AppResult<bool> {
     let wanted = name.trim().to_lowercase();
     Ok(integrations::first_party_names(conn)?
         .iter()
@@ -248,6 +284,12 @@ pub fn register(conn: &mut Conn, sbox: &SecretBox, new: NewIntegration) -> AppRe
                 "a developer name may not hold control or text-direction characters",
             ));
         }
+    }
+    // A client that registered itself is never first-party (S60).
+    if new.dynamic.is_some() && new.first_party {
+        return Err(AppError::invalid(
+            "a client that registers itself is never first-party",
+        ));
     }
     if !new.first_party && copies_first_party(conn, &name)? {
         return Err(AppError::invalid(format!(
@@ -278,8 +320,10 @@ pub fn register(conn: &mut Conn, sbox: &SecretBox, new: NewIntegration) -> AppRe
         None => None,
     };
     let mut uris: Vec<String> = Vec::new();
+    let native = new.dynamic.as_ref().is_some_and(|d| d.native);
     for u in &new.redirect_uris {
-        validate_redirect_uri(u)?;
+        check_redirect_uri(u, native)
+            .map_err(|why| AppError::invalid(format!("redirect URI {u:?} {why}")))?;
         if !uris.contains(u) {
             uris.push(u.clone());
         }
@@ -321,6 +365,21 @@ pub fn register(conn: &mut Conn, sbox: &SecretBox, new: NewIntegration) -> AppRe
         created_by: new.created_by.as_ref().map(|u| u.id.clone()),
         workspace_id: internal_ws.as_ref().map(|w| w.id.clone()),
         created_at: t,
+        dynamic: new.dynamic.is_some(),
+        registration_token_hash: new
+            .dynamic
+            .as_ref()
+            .map(|d| d.registration_token_hash.clone()),
+        application_type: new
+            .dynamic
+            .as_ref()
+            .map(|d| if d.native { "native" } else { "web" }.to_string()),
+        token_endpoint_auth_method: new
+            .dynamic
+            .as_ref()
+            .map(|d| d.token_endpoint_auth_method.clone()),
+        client_uri: new.dynamic.as_ref().and_then(|d| d.client_uri.clone()),
+        logo_uri: new.dynamic.as_ref().and_then(|d| d.logo_uri.clone()),
     };
     let internal = match (&internal_ws, installer) {
         (Some(ws), Some(installer)) => {
@@ -635,6 +694,7 @@ pub fn create_for(
             icon: d.icon,
             created_by: Some(creator),
             client_id: None,
+            dynamic: None,
         },
     )
 }

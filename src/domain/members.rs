@@ -143,7 +143,7 @@ pub fn remove(
         let mut ended = 0;
         for (connection, integration) in conn_q::active_in_workspace(c, &ws.id, Some(&u.id))? {
             let detail = format!("{} ({} left the workspace)", integration.name, u.email);
-            if connections::end(c, &connection, actor.clone(), by, detail)? {
+            if connections::end(c, &connection, actor, by, detail)? {
                 ended += 1;
             }
         }

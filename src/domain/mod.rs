@@ -14,4 +14,5 @@ pub mod enterprise;
 pub mod install_policy;
 pub mod integrations;
 pub mod members;
+pub mod registration;
 pub mod workspaces;

@@ -27,7 +27,11 @@ pub enum Shape {
 impl Shape {
     pub fn of(path: &str) -> Shape {
         match path {
-            "/v1/oauth/token" | "/v1/oauth/introspect" | "/v1/oauth/revoke" => Shape::OAuth,
+            "/v1/oauth/token"
+            | "/v1/oauth/introspect"
+            | "/v1/oauth/revoke"
+            | "/v1/oauth/register" => Shape::OAuth,
+            p if p.starts_with("/v1/oauth/register/") => Shape::OAuth,
             // The consent page lives under /v1 for Notion's URL, but people read it.
             "/v1/oauth/authorize" => Shape::Html,
             p if p.starts_with("/v1/") => Shape::Api,
@@ -368,6 +372,9 @@ pub struct ApiError {
     pub code: ApiCode,
     pub message: String,
     pub retry_after: Option<u64>,
+    /// `WWW-Authenticate` for a 401: where the protected-resource metadata
+    /// is (RFC 9728 §5.1), so an MCP client can find the authorization server.
+    pub www_authenticate: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -385,6 +392,7 @@ impl ApiError {
             code,
             message: message.into(),
             retry_after: None,
+            www_authenticate: None,
         }
     }
     pub fn not_found_route() -> Self {
@@ -403,9 +411,11 @@ impl From<AppError> for ApiError {
             }
             AppError::Forbidden(m) => ApiError::new(ApiCode::RestrictedResource, m),
             AppError::Throttled(s) => ApiError {
-                code: ApiCode::RateLimited,
-                message: "You have been rate limited. Please try again later.".into(),
                 retry_after: Some(s.max(1) as u64),
+                ..ApiError::new(
+                    ApiCode::RateLimited,
+                    "You have been rate limited. Please try again later.",
+                )
             },
             other => {
                 tracing::error!(error = %other, "api request failed");
@@ -433,6 +443,9 @@ impl ResponseError for ApiError {
         if let Some(s) = self.retry_after {
             resp.insert_header((header::RETRY_AFTER, s.to_string()));
         }
+        if let Some(w) = &self.www_authenticate {
+            resp.insert_header((header::WWW_AUTHENTICATE, w.as_str()));
+        }
         resp.json(body)
     }
 }
@@ -449,7 +462,14 @@ pub enum OAuthCode {
     UnauthorizedClient,
     UnsupportedGrantType,
     InvalidScope,
+    /// RFC 8707 §2: a resource this server does not serve or the grant lacks.
+    InvalidTarget,
     ServerError,
+    /// RFC 7591 §3.2.2.
+    InvalidRedirectUri,
+    InvalidClientMetadata,
+    /// RFC 6750 §3.1: a registration access token that is not the client's.
+    InvalidToken,
 }
 
 impl OAuthCode {
@@ -461,7 +481,11 @@ impl OAuthCode {
             OAuthCode::UnauthorizedClient => "unauthorized_client",
             OAuthCode::UnsupportedGrantType => "unsupported_grant_type",
             OAuthCode::InvalidScope => "invalid_scope",
+            OAuthCode::InvalidTarget => "invalid_target",
             OAuthCode::ServerError => "server_error",
+            OAuthCode::InvalidRedirectUri => "invalid_redirect_uri",
+            OAuthCode::InvalidClientMetadata => "invalid_client_metadata",
+            OAuthCode::InvalidToken => "invalid_token",
         }
     }
 }
@@ -481,7 +505,7 @@ pub struct OAuthError {
 impl OAuthError {
     pub fn new(code: OAuthCode, description: &str) -> Self {
         let status = match code {
-            OAuthCode::InvalidClient => StatusCode::UNAUTHORIZED,
+            OAuthCode::InvalidClient | OAuthCode::InvalidToken => StatusCode::UNAUTHORIZED,
             OAuthCode::ServerError => StatusCode::INTERNAL_SERVER_ERROR,
             _ => StatusCode::BAD_REQUEST,
         };
@@ -593,6 +617,9 @@ impl ResponseError for OAuthError {
                 header::WWW_AUTHENTICATE,
                 r#"Basic realm="pagegrant", charset="UTF-8""#,
             ));
+        }
+        if self.code == OAuthCode::InvalidToken {
+            resp.insert_header((header::WWW_AUTHENTICATE, r#"Bearer error="invalid_token""#));
         }
         resp.json(OAuthBody {
             error: self.code.as_str(),

@@ -33,6 +33,7 @@ const KNOWN: &[&str] = &[
     "code_challenge",
     "code_challenge_method",
     "workspace_id",
+    "prompt",
 ];
 
 /// The longest `state` kept for a pending request and echoed back: room for
@@ -78,6 +79,28 @@ pub enum AuthorizeError {
     },
 }
 
+impl AuthorizeError {
+    /// An error for the client at its verified redirect URI: redirected
+    /// there, unless no operator vouched for the client's redirect URIs
+    /// (made at `/developers` or registered by itself), when it is a page
+    /// with a link instead.
+    pub fn at_client(
+        redirect: ErrorRedirect,
+        integration: &crate::db::models::Integration,
+    ) -> Self {
+        if integration.created_by.is_some() || integration.dynamic {
+            AuthorizeError::Link {
+                redirect,
+                integration_name: integration.name.clone(),
+            }
+        } else {
+            AuthorizeError::Redirect(redirect)
+        }
+    }
+}
+
+pub use crate::domain::consent::Prompt;
+
 /// A request that passed every check: what the consent page shows.
 pub use crate::domain::consent::ConsentRequest as ValidRequest;
 
@@ -112,9 +135,9 @@ fn check_pkce(
     public: bool,
 ) -> Result<(), &'static str> {
     match (challenge, method) {
-        (None, None) if public => {
-            Err("code_challenge is required for public clients (PKCE with S256)")
-        }
+        (None, None) if public => Err(
+            "code_challenge is required for public and self-registered clients (PKCE with S256)",
+        ),
         (None, None) => Ok(()),
         (Some(_), None) => Err("code_challenge_method is required and must be S256"),
         (None, Some(_)) => Err("code_challenge_method was sent without code_challenge"),
@@ -217,6 +240,7 @@ fn verified_client(
 
 pub fn validate(
     conn: &mut Conn,
+    issuer: &str,
     raw_query: &str,
 ) -> AppResult<Result<ValidRequest, AuthorizeError>> {
     let pairs: Vec<(String, String)> = url::form_urlencoded::parse(raw_query.as_bytes())
@@ -228,8 +252,6 @@ pub fn validate(
         Err(why) => return Ok(Err(AuthorizeError::Page(why))),
     };
     let redirect_uri = bound.redirect_uri.as_str().to_string();
-    let self_registered = integration.created_by.is_some();
-    let integration_name = integration.name.clone();
 
     // 3. Everything else answers at the verified redirect URI.
     let states = all("state");
@@ -246,14 +268,7 @@ pub fn validate(
             description: description.to_string(),
             state: state.clone(),
         };
-        Ok(Err(if self_registered {
-            AuthorizeError::Link {
-                redirect,
-                integration_name: integration_name.clone(),
-            }
-        } else {
-            AuthorizeError::Redirect(redirect)
-        }))
+        Ok(Err(AuthorizeError::at_client(redirect, &integration)))
     };
     if let Some(dup) = KNOWN.iter().find(|k| all(k).len() > 1) {
         return fail(
@@ -281,7 +296,42 @@ pub fn validate(
         None | Some("user") => {}
         Some(_) => return fail("invalid_request", "owner must be user"),
     }
-    let asked: Option<Scope> = match all("scope").first().copied() {
+    let mut prompt = Prompt::default();
+    for p in all("prompt")
+        .first()
+        .copied()
+        .unwrap_or("")
+        .split(' ')
+        .filter(|p| !p.is_empty())
+    {
+        match p {
+            "none" => prompt.none = true,
+            "login" => prompt.login = true,
+            "consent" => {}
+            _ => {
+                return fail(
+                    "invalid_request",
+                    "prompt may hold only none, login and consent",
+                )
+            }
+        }
+    }
+    if prompt.none && (prompt.login || all("prompt").first().is_some_and(|p| p.contains("consent")))
+    {
+        return fail(
+            "invalid_request",
+            "prompt=none cannot be combined with other values",
+        );
+    }
+    // offline_access asks for a refresh token, which every grant gets: it
+    // is accepted and is not a capability.
+    let scope_text: Option<String> = all("scope").first().map(|s| {
+        s.split(' ')
+            .filter(|n| *n != "offline_access")
+            .collect::<Vec<_>>()
+            .join(" ")
+    });
+    let asked: Option<Scope> = match scope_text.as_deref() {
         None | Some("") => None,
         Some(s) => {
             let names: Vec<&str> = s.split(' ').collect();
@@ -309,10 +359,25 @@ pub fn validate(
         }
     };
 
-    // PKCE: S256 only; required for public clients (S16, S17).
+    // RFC 8707: each resource must be one this server issues tokens for.
+    let mut resources: Vec<&str> = Vec::new();
+    for r in all("resource") {
+        if !crate::oauth::resource::is_known(issuer, r) {
+            return fail(
+                "invalid_target",
+                "the resource is not one this server issues tokens for",
+            );
+        }
+        if !resources.contains(&r) {
+            resources.push(r);
+        }
+    }
+
+    // PKCE: S256 only; required for public clients (S16, S17) and for every
+    // client that registered itself (DESIGN §7).
     let challenge = all("code_challenge").first().map(|s| s.to_string());
     let method = all("code_challenge_method").first().map(|s| s.to_string());
-    let public = integration.client_type == ClientType::Public;
+    let public = integration.client_type == ClientType::Public || integration.dynamic;
     if let Err(why) = check_pkce(challenge.as_deref(), method.as_deref(), public) {
         return fail("invalid_request", why);
     }
@@ -326,6 +391,8 @@ pub fn validate(
         code_challenge: challenge,
         code_challenge_method: method,
         workspace_id: all("workspace_id").first().map(|s| s.to_string()),
+        prompt,
+        resource: resources.join(" "),
         pairs,
     }))
 }
@@ -387,6 +454,7 @@ fn issue_code(conn: &mut Conn, cfg: &Config, a: &Approval) -> AppResult<String> 
                 .then(|| a.pending.redirect_uri.clone()),
             code_challenge: a.pending.code_challenge.clone(),
             code_challenge_method: a.pending.code_challenge_method.clone(),
+            resource: a.pending.resource.clone(),
         },
     );
     authorizer

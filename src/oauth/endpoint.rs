@@ -62,7 +62,7 @@ impl DbRegistrar {
 
 /// The loopback literal a redirect URI starts with, if it is one.
 fn loopback_prefix(uri: &str) -> Option<&'static str> {
-    ["http://127.0.0.1", "http://[::1]"]
+    ["http://127.0.0.1", "http://[::1]", "http://localhost"]
         .into_iter()
         .find(|p| uri.starts_with(p))
 }
@@ -79,8 +79,11 @@ fn strip_port(rest: &str) -> Option<&str> {
     }
 }
 
-/// Exact string equality, except that a loopback IP redirect URI may differ
-/// in its port alone (RFC 8252 §7.3, SECURITY S6).
+/// Exact string equality, except that a loopback redirect URI may differ in
+/// its port alone (RFC 8252 §7.3, SECURITY S6): `127.0.0.1`, `[::1]`, and
+/// `localhost`, which DESIGN §7 lets clients register (VS Code and Claude
+/// Code come back on another port than they registered). The host must be
+/// the registered one: `localhost` never matches `127.0.0.1`.
 pub fn redirect_matches(registered: &str, sent: &str) -> bool {
     if registered == sent {
         return true;
@@ -203,6 +206,8 @@ pub struct CodeBinding {
     pub redirect_uri_sent: Option<String>,
     pub code_challenge: Option<String>,
     pub code_challenge_method: Option<String>,
+    /// The grant's RFC 8707 resources.
+    pub resource: String,
 }
 
 /// Codes in `authorization_codes`: 256 random bits, stored as SHA-256.
@@ -236,6 +241,7 @@ impl Authorizer for DbAuthorizer<'_> {
             created_at: now(),
             expires_at: grant.until.timestamp(),
             consumed_at: None,
+            resource: b.resource.clone(),
         };
         q::insert_code(self.conn, &row)
             .map_err(|e| tracing::error!(error = %e, "storing a code failed"))?;
@@ -282,5 +288,16 @@ mod tests {
             "https://good.example/cb",
             "https://good.example/cb/"
         ));
+        assert!(redirect_matches(
+            "http://localhost:3000/cb",
+            "http://localhost:61000/cb"
+        ));
+        for bad in [
+            "http://localhost.evil.example/cb",
+            "http://localhost@evil.example/cb",
+            "http://127.0.0.1:61000/cb",
+        ] {
+            assert!(!redirect_matches("http://localhost/cb", bad), "{bad}");
+        }
     }
 }

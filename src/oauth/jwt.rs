@@ -220,9 +220,10 @@ impl Keys {
         serde_json::json!({ "keys": keys })
     }
 
-    /// The audience of our access tokens: this server's API.
+    /// The audience of access tokens for this server's API (the default
+    /// resource; `/mcp` tokens have their own, RFC 8707).
     pub fn audience(&self) -> String {
-        format!("{}/v1", self.issuer)
+        crate::oauth::resource::api(&self.issuer)
     }
 
     pub fn issuer(&self) -> &str {
@@ -332,7 +333,12 @@ impl Keys {
         v.leeway = 0;
         v.validate_exp = false;
         v.set_issuer(&[self.issuer.as_str()]);
-        v.set_audience(&[self.audience()]);
+        // Either resource (RFC 8707); each resource server checks its own
+        // (`api::bearer` takes only the API's).
+        v.set_audience(&[
+            crate::oauth::resource::api(&self.issuer),
+            crate::oauth::resource::mcp(&self.issuer),
+        ]);
         v.required_spec_claims = ["exp", "iat", "iss", "aud", "sub"]
             .into_iter()
             .map(String::from)

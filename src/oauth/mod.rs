@@ -12,6 +12,8 @@ pub mod guard;
 pub mod introspect;
 pub mod jwt;
 pub mod keys;
+pub mod register;
+pub mod resource;
 pub mod token;
 
 use actix_web::http::header;
@@ -101,7 +103,13 @@ pub async fn post_revoke(
 /// RFC 8414 metadata: only what is enforced (S1, S2).
 pub async fn get_metadata(state: web::Data<AppState>) -> HttpResponse {
     let i = &state.config.server.issuer;
-    HttpResponse::Ok().json(json!({
+    // offline_access is accepted in `scope` (refresh tokens are always issued).
+    let scopes: Vec<&str> = CAPABILITIES
+        .iter()
+        .copied()
+        .chain(["offline_access"])
+        .collect();
+    let mut body = json!({
         "issuer": i,
         "authorization_endpoint": format!("{i}/v1/oauth/authorize"),
         "token_endpoint": format!("{i}/v1/oauth/token"),
@@ -115,9 +123,45 @@ pub async fn get_metadata(state: web::Data<AppState>) -> HttpResponse {
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
         "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
         "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
-        "scopes_supported": CAPABILITIES,
+        "scopes_supported": scopes,
+        "prompt_values_supported": ["none", "login", "consent"],
         "authorization_response_iss_parameter_supported": true,
-    }))
+    });
+    if state.config.registration.dynamic {
+        if let Some(o) = body.as_object_mut() {
+            o.insert(
+                "registration_endpoint".into(),
+                json!(format!("{i}/v1/oauth/register")),
+            );
+        }
+    }
+    HttpResponse::Ok().json(body)
+}
+
+/// RFC 9728 protected-resource metadata for `resource`: which
+/// authorization server issues tokens for it and how they are presented.
+fn protected_resource(issuer: &str, resource: String, name: &str) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "public, max-age=300"))
+        .json(json!({
+            "resource": resource,
+            "resource_name": name,
+            "authorization_servers": [issuer],
+            "bearer_methods_supported": ["header"],
+            "scopes_supported": CAPABILITIES,
+        }))
+}
+
+pub async fn get_protected_resource_v1(state: web::Data<AppState>) -> HttpResponse {
+    let i = &state.config.server.issuer;
+    protected_resource(i, resource::api(i), "pagegrant API (Notion-compatible)")
+}
+
+/// The MCP server's metadata; the server itself comes with the next issue,
+/// but its tokens can be had now (RFC 8707 `resource`).
+pub async fn get_protected_resource_mcp(state: web::Data<AppState>) -> HttpResponse {
+    let i = &state.config.server.issuer;
+    protected_resource(i, resource::mcp(i), "pagegrant MCP server")
 }
 
 /// The JWKS, read from the database each time, so it lists a key another

@@ -18,6 +18,7 @@ use crate::error::{AppError, AppResult};
 use crate::http::errors::{OAuthCode, OAuthError};
 use crate::oauth::client::Params;
 use crate::oauth::jwt::{Claims, Keys};
+use crate::oauth::resource;
 
 pub const REFRESH_PREFIX: &str = "nrt_";
 
@@ -74,6 +75,7 @@ pub fn exchange_code(
     };
     let hash = crypto::sha256_hex(code);
     let sent_redirect = p.get("redirect_uri").map(String::from);
+    let resource_asked = p.get("resource");
     let verifier = p.get("code_verifier").map(String::from);
     db::write_tx(conn, |c| {
         let t = now();
@@ -142,9 +144,18 @@ pub fn exchange_code(
         if connection.status != ConnectionStatus::Active {
             return refuse(bad_code());
         }
+        let aud = match resource::audience(keys.issuer(), &row.resource, resource_asked) {
+            Ok(a) => a,
+            Err(why) => return refuse(OAuthError::new(OAuthCode::InvalidTarget, why)),
+        };
         let family = crypto::new_uuid();
         tokens::set_code_family(c, &hash, &family)?;
-        let body = mint(c, cfg, keys, client, &connection, &family, &row.scope, None)?;
+        let grant = Grant {
+            scope: &row.scope,
+            resource: &row.resource,
+            aud: &aud,
+        };
+        let body = mint(c, cfg, keys, client, &connection, &family, grant, None)?;
         Ok(Ok(body))
     })
 }
@@ -165,6 +176,7 @@ pub fn refresh(
     };
     let hash = crypto::sha256_hex(token);
     let grace = cfg.tokens.refresh_reuse_grace_s;
+    let resource_asked = p.get("resource");
     db::write_tx(conn, |c| {
         let t = now();
         let Some(row) = tokens::refresh_by_hash(c, &hash)? else {
@@ -183,9 +195,24 @@ pub fn refresh(
         {
             return refuse(bad_refresh());
         }
+        // A refresh may narrow the audience to one of the grant's
+        // resources, never reach beyond them (RFC 8707 §2.2, S63). Judged
+        // after reuse, so a replayed token still revokes its family, and
+        // before the token is used, so a refused one stays usable.
+        let target = resource::audience(keys.issuer(), &row.resource, resource_asked)
+            .map_err(|why| OAuthError::new(OAuthCode::InvalidTarget, why));
+        let grant = |aud| Grant {
+            scope: &row.scope,
+            resource: &row.resource,
+            aud,
+        };
         if let Some(used) = row.used_at {
             // A retry inside the grace window gets a fresh successor; the first stays valid.
             if grace > 0 && t - used <= grace && !tokens::family_revoked(c, &row.family_id)? {
+                let aud = match target {
+                    Ok(a) => a,
+                    Err(e) => return refuse(e),
+                };
                 let body = mint(
                     c,
                     cfg,
@@ -193,7 +220,7 @@ pub fn refresh(
                     client,
                     &connection,
                     &row.family_id,
-                    &row.scope,
+                    grant(aud.as_str()),
                     Some(&hash),
                 )?;
                 return Ok(Ok(body));
@@ -203,6 +230,10 @@ pub fn refresh(
             tracing::warn!(connection = %connection.id, "refresh token reused; its family is revoked");
             return refuse(bad_refresh());
         }
+        let aud = match target {
+            Ok(a) => a,
+            Err(e) => return refuse(e),
+        };
         if !tokens::use_refresh(c, &hash, t)? {
             tokens::revoke_family(c, &row.family_id, t)?;
             return refuse(bad_refresh());
@@ -214,7 +245,7 @@ pub fn refresh(
             client,
             &connection,
             &row.family_id,
-            &row.scope,
+            grant(aud.as_str()),
             Some(&hash),
         )?;
         Ok(Ok(body))
@@ -223,6 +254,15 @@ pub fn refresh(
 
 /// Issues an access token and a refresh token in `family`, and builds the
 /// token response of DESIGN §4.
+/// What a token is minted from: the grant's scope and resources, and the
+/// audience chosen for this access token.
+#[derive(Clone, Copy)]
+struct Grant<'a> {
+    scope: &'a str,
+    resource: &'a str,
+    aud: &'a str,
+}
+
 #[allow(clippy::too_many_arguments)]
 fn mint(
     c: &mut Conn,
@@ -231,9 +271,10 @@ fn mint(
     client: &Integration,
     connection: &Connection,
     family: &str,
-    scope: &str,
+    grant: Grant<'_>,
     parent: Option<&str>,
 ) -> AppResult<Value> {
+    let scope = grant.scope;
     let t = now();
     let jti = crypto::new_jti();
     let exp = t + cfg.tokens.access_ttl_s;
@@ -242,7 +283,7 @@ fn mint(
         &Claims {
             iss: keys.issuer().to_string(),
             sub: connection.bot_id.to_string(),
-            aud: keys.audience(),
+            aud: grant.aud.to_string(),
             client_id: client.client_id.clone(),
             workspace_id: connection.workspace_id.to_string(),
             jti: jti.clone(),
@@ -276,6 +317,7 @@ fn mint(
             expires_at: t + cfg.tokens.refresh_ttl_s,
             used_at: None,
             revoked_at: None,
+            resource: grant.resource.to_string(),
         },
     )?;
     let workspace = workspaces::by_id(c, &connection.workspace_id)?

@@ -9,15 +9,18 @@ use askama::Template;
 use serde::Deserialize;
 
 use crate::db;
+use crate::db::models::now;
 use crate::db::models::Visibility;
 use crate::domain::consent::{self, Decision, Plan};
 use crate::domain::workspaces::TreeRow;
-use crate::http::errors::HtmlError;
+use crate::http::errors::{url_encode, HtmlError};
 use crate::http::extract::{CurrentUser, MaybeUser};
 use crate::http::form::ConsentForm;
 use crate::http::layout::{display_title, initial};
 use crate::http::{html, see_other};
-use crate::oauth::authorize::{self, authorize_url_with, AuthorizeError, ValidRequest};
+use crate::oauth::authorize::{
+    self, authorize_url_with, AuthorizeError, ErrorRedirect, ValidRequest,
+};
 use crate::state::AppState;
 
 /// Plain words for each capability, as the consent page lists them.
@@ -228,37 +231,100 @@ pub async fn view_authorize_get(
     user: MaybeUser,
 ) -> Result<HttpResponse, HtmlError> {
     let raw = req.query_string().to_string();
-    let valid = match db::run(&state.pool, move |c| authorize::validate(c, &raw)).await? {
+    let issuer = state.config.server.issuer.clone();
+    let valid = match db::run(&state.pool, move |c| authorize::validate(c, &issuer, &raw)).await? {
         Ok(v) => v,
-        Err(AuthorizeError::Page(m)) => return Err(HtmlError::BadRequest(m)),
-        Err(AuthorizeError::Redirect(r)) => {
-            return Ok(see_other(r.location(&state.config.server.issuer)))
-        }
-        Err(AuthorizeError::Link {
-            redirect,
-            integration_name,
-        }) => {
-            return Err(HtmlError::BackToClient {
-                message: format!(
-                    "This link to connect {integration_name} is not valid: {}.",
-                    redirect.description
-                ),
-                href: redirect.location(&state.config.server.issuer),
-                name: integration_name,
-            })
-        }
+        Err(e) => return refuse(&state, e),
     };
-    // Come back to this very request after logging in.
-    let user = user.0.ok_or_else(|| {
-        HtmlError::LoginRequired(Some(format!("{}?{}", req.path(), req.query_string())))
-    })?;
+    let here = format!("{}?{}", req.path(), req.query_string());
+    // prompt=none: pagegrant always asks, so a person would have to act.
+    if valid.prompt.none {
+        let (error, description) = match &user.0 {
+            None => ("login_required", "the user is not logged in"),
+            Some(_) => (
+                "consent_required",
+                "pagegrant asks the user to choose pages on every authorization",
+            ),
+        };
+        let redirect = ErrorRedirect {
+            redirect_uri: valid.redirect_uri.clone(),
+            error,
+            description: description.into(),
+            state: valid.state.clone(),
+        };
+        return refuse(
+            &state,
+            AuthorizeError::at_client(redirect, &valid.integration),
+        );
+    }
+    // prompt=login: a session that began after this request asked for it.
+    let user = match user.0 {
+        Some(u) if !valid.prompt.login || fresh_login(&state, &valid, &u) => u,
+        _ if valid.prompt.login => return Ok(see_other(relogin_url(&state, &valid)?)),
+        // Come back to this very request after logging in.
+        _ => return Err(HtmlError::LoginRequired(Some(here))),
+    };
     let (cfg, u, v) = (state.config.clone(), user.clone(), valid.clone());
     let plan = db::run(&state.pool, move |c| {
         consent::prepare(c, &cfg, &u.user, &u.session, &v)
     })
     .await?;
-    let back = format!("{}?{}", req.path(), req.query_string());
-    Ok(html(ConsentView::new(&valid, &user, plan, back).render()?))
+    Ok(html(ConsentView::new(&valid, &user, plan, here).render()?))
+}
+
+/// An invalid request: an error page, or the error at the client.
+fn refuse(state: &AppState, e: AuthorizeError) -> Result<HttpResponse, HtmlError> {
+    match e {
+        AuthorizeError::Page(m) => Err(HtmlError::BadRequest(m)),
+        AuthorizeError::Redirect(r) => Ok(see_other(r.location(&state.config.server.issuer))),
+        AuthorizeError::Link {
+            redirect,
+            integration_name,
+        } => Err(HtmlError::BackToClient {
+            message: format!(
+                "This link to connect {integration_name} is not valid: {}.",
+                redirect.description
+            ),
+            href: redirect.location(&state.config.server.issuer),
+            name: integration_name,
+        }),
+    }
+}
+
+/// The parameter carrying when `prompt=login` sent the person to log in,
+/// sealed (SecretBox) with the client id so it cannot be forged or moved.
+const LOGIN_SINCE: &str = "login_since";
+
+/// Whether this session began after `prompt=login` asked for a login, for
+/// this client, within the consent lifetime.
+fn fresh_login(state: &AppState, valid: &ValidRequest, user: &CurrentUser) -> bool {
+    let Some((_, sealed)) = valid.pairs.iter().find(|(k, _)| k == LOGIN_SINCE) else {
+        return false;
+    };
+    let Ok(plain) = state.secret_box.decrypt(sealed) else {
+        return false;
+    };
+    let Some((since, client)) = plain.split_once(':') else {
+        return false;
+    };
+    let Ok(since) = since.parse::<i64>() else {
+        return false;
+    };
+    client == valid.integration.client_id
+        && now() - since <= state.config.security.consent_ttl_s
+        // Strictly later: a session from the same second as the request
+        // may be the one that was already there.
+        && user.session.created_at > since
+}
+
+/// The login page even for a logged-in person, coming back to this request
+/// marked with when the login was asked for.
+fn relogin_url(state: &AppState, valid: &ValidRequest) -> Result<String, HtmlError> {
+    let sealed = state
+        .secret_box
+        .encrypt(&format!("{}:{}", now(), valid.integration.client_id))?;
+    let next = authorize_url_with(&valid.pairs, LOGIN_SINCE, &sealed);
+    Ok(format!("/login?fresh=1&next={}", url_encode(&next)))
 }
 
 /// The consent form as posted: `page` once per ticked page.

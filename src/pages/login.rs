@@ -29,6 +29,9 @@ pub struct LoginView {
 #[derive(Deserialize)]
 pub struct LoginQuery {
     next: Option<String>,
+    /// Set when an authorization asked for the password again
+    /// (`prompt=login`): the form shows even to a logged-in person.
+    fresh: Option<String>,
 }
 
 pub async fn view_login_get(
@@ -38,7 +41,7 @@ pub async fn view_login_get(
     q: web::Query<LoginQuery>,
 ) -> Result<HttpResponse, HtmlError> {
     let next = safe_next(q.next.as_deref());
-    if user.0.is_some() {
+    if user.0.is_some() && q.fresh.is_none() {
         return Ok(see_other(next.as_deref().unwrap_or("/")));
     }
     let secure = state.config.issuer_is_https();

@@ -19,6 +19,7 @@ mod openapi;
 mod partner;
 mod platform;
 mod process;
+mod registration;
 mod security_oauth;
 mod security_pages;
 mod security_web;

@@ -1,7 +1,7 @@
 use diesel::prelude::*;
 
 use crate::db::models::{Integration, IntegrationId, RedirectUri};
-use crate::db::schema::{integration_redirect_uris, integrations};
+use crate::db::schema::{connections, integration_redirect_uris, integrations};
 use crate::db::Conn;
 
 pub fn insert(conn: &mut Conn, integration: &Integration, uris: &[String]) -> QueryResult<()> {
@@ -96,6 +96,8 @@ pub fn first_party_names(conn: &mut Conn) -> QueryResult<Vec<String>> {
 pub fn public(conn: &mut Conn) -> QueryResult<Vec<Integration>> {
     integrations::table
         .filter(integrations::kind.eq("public"))
+        // Clients that registered themselves are nobody's pick to offer.
+        .filter(integrations::dynamic.eq(false))
         .order(integrations::name.asc())
         .select(Integration::as_select())
         .load(conn)
@@ -113,4 +115,42 @@ pub fn set_secret_hash(conn: &mut Conn, id: &IntegrationId, hash: &str) -> Query
 /// pending requests and approvals go with it (ON DELETE CASCADE).
 pub fn delete(conn: &mut Conn, id: &IntegrationId) -> QueryResult<usize> {
     diesel::delete(integrations::table.find(id)).execute(conn)
+}
+
+/// What a dynamic client may change about itself (RFC 7592 update).
+#[derive(AsChangeset)]
+#[diesel(table_name = integrations, treat_none_as_null = true)]
+pub struct DynamicUpdate {
+    pub name: String,
+    pub developer_name: String,
+    pub capabilities: String,
+    pub application_type: Option<String>,
+    pub token_endpoint_auth_method: Option<String>,
+    pub client_uri: Option<String>,
+    pub website_url: Option<String>,
+    pub logo_uri: Option<String>,
+}
+
+pub fn update_dynamic(
+    conn: &mut Conn,
+    id: &IntegrationId,
+    u: &DynamicUpdate,
+) -> QueryResult<usize> {
+    diesel::update(integrations::table.find(id))
+        .filter(integrations::dynamic.eq(true))
+        .set(u)
+        .execute(conn)
+}
+
+/// Deletes dynamic clients registered before `cutoff` that never got a
+/// connection (what went with them cascades); returns how many.
+pub fn purge_unused_dynamic(conn: &mut Conn, cutoff: i64) -> QueryResult<usize> {
+    let used = connections::table.select(connections::integration_id);
+    diesel::delete(
+        integrations::table
+            .filter(integrations::dynamic.eq(true))
+            .filter(integrations::created_at.lt(cutoff))
+            .filter(integrations::id.ne_all(used)),
+    )
+    .execute(conn)
 }

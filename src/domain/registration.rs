@@ -1,0 +1,381 @@
+//! Clients that register themselves (RFC 7591) and manage their
+//! registration with its access token (RFC 7592): metadata rules, the
+//! per-address throttle, and the clean-up of clients nobody connected.
+//! DESIGN §7, SECURITY S58–S60. No HTTP here: `oauth::register` speaks it.
+
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use crate::config::{Config, REGISTRATION_WINDOW_S};
+use crate::crypto::{self, SecretBox};
+use crate::db::models::{now, ClientType, Integration};
+use crate::db::queries::{integrations, throttle};
+use crate::db::{self, Conn};
+use crate::domain::integrations::{
+    self as integ, check_redirect_uri, DynamicFields, NewIntegration,
+};
+use crate::error::{AppError, AppResult};
+
+/// Most redirect URIs one client may register.
+const MAX_REDIRECT_URIS: usize = 10;
+
+/// The metadata pagegrant reads; any other field is ignored (RFC 7591 §2).
+#[derive(Debug, Default, Deserialize)]
+pub struct ClientMetadata {
+    #[serde(default)]
+    pub redirect_uris: Vec<String>,
+    pub token_endpoint_auth_method: Option<String>,
+    /// What ChatGPT sends instead of the singular field.
+    pub token_endpoint_auth_methods_supported: Option<Vec<String>>,
+    pub grant_types: Option<Vec<String>>,
+    pub response_types: Option<Vec<String>>,
+    pub client_name: Option<String>,
+    pub client_uri: Option<String>,
+    pub logo_uri: Option<String>,
+    pub scope: Option<String>,
+    pub application_type: Option<String>,
+    /// RFC 7592 update: must name the client it updates.
+    pub client_id: Option<String>,
+}
+
+/// Why a registration is refused, in RFC 7591 §3.2.2's terms.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Refusal {
+    RedirectUri(String),
+    Metadata(String),
+}
+
+/// A registration that passed every rule, ready to store.
+struct Checked {
+    name: String,
+    uris: Vec<String>,
+    method: String,
+    native: bool,
+    capabilities: String,
+    client_uri: Option<String>,
+    logo_uri: Option<String>,
+}
+
+fn meta(m: impl Into<String>) -> Refusal {
+    Refusal::Metadata(m.into())
+}
+
+/// The token endpoint method from the singular field, else from the plural
+/// one (`none` first: a client that can do without a secret is public).
+fn auth_method(m: &ClientMetadata) -> Result<String, Refusal> {
+    const KNOWN: [&str; 3] = ["none", "client_secret_basic", "client_secret_post"];
+    if let Some(one) = &m.token_endpoint_auth_method {
+        return match KNOWN.contains(&one.as_str()) {
+            true => Ok(one.clone()),
+            false => Err(meta(format!(
+                "token_endpoint_auth_method {one:?} is not supported; use none, client_secret_basic or client_secret_post"
+            ))),
+        };
+    }
+    match &m.token_endpoint_auth_methods_supported {
+        Some(list) => KNOWN
+            .iter()
+            .find(|k| list.iter().any(|l| l == *k))
+            .map(|k| k.to_string())
+            .ok_or_else(|| meta("token_endpoint_auth_methods_supported names no method pagegrant supports (none, client_secret_basic, client_secret_post)")),
+        // RFC 7591 §2: the default is client_secret_basic.
+        None => Ok("client_secret_basic".into()),
+    }
+}
+
+/// Every rule, before anything is stored.
+fn check(m: &ClientMetadata) -> Result<Checked, Refusal> {
+    let method = auth_method(m)?;
+    if let Some(g) = &m.grant_types {
+        if let Some(bad) = g
+            .iter()
+            .find(|g| !matches!(g.as_str(), "authorization_code" | "refresh_token"))
+        {
+            return Err(meta(format!(
+                "grant_types {bad:?} is not supported; use authorization_code and refresh_token"
+            )));
+        }
+    }
+    if let Some(r) = &m.response_types {
+        if let Some(bad) = r.iter().find(|r| r.as_str() != "code") {
+            return Err(meta(format!(
+                "response_types {bad:?} is not supported; use code"
+            )));
+        }
+    }
+    if m.redirect_uris.is_empty() {
+        return Err(Refusal::RedirectUri(
+            "redirect_uris needs at least one URI".into(),
+        ));
+    }
+    if m.redirect_uris.len() > MAX_REDIRECT_URIS {
+        return Err(Refusal::RedirectUri(format!(
+            "at most {MAX_REDIRECT_URIS} redirect_uris may be registered"
+        )));
+    }
+    // An absent application_type with an app's own scheme is a native app
+    // (Cursor sends none); an explicit "web" keeps web rules.
+    let native = match m.application_type.as_deref() {
+        Some("native") => true,
+        Some("web") => false,
+        None => m
+            .redirect_uris
+            .iter()
+            .any(|u| !u.starts_with("https:") && !u.starts_with("http:")),
+        Some(other) => {
+            return Err(meta(format!(
+                "application_type {other:?} is not supported; use web or native"
+            )))
+        }
+    };
+    let mut uris: Vec<String> = Vec::new();
+    for u in &m.redirect_uris {
+        check_redirect_uri(u, native)
+            .map_err(|why| Refusal::RedirectUri(format!("redirect URI {u:?} {why}")))?;
+        if !uris.contains(u) {
+            uris.push(u.clone());
+        }
+    }
+    for (field, v) in [("client_uri", &m.client_uri), ("logo_uri", &m.logo_uri)] {
+        if let Some(v) = v {
+            match url::Url::parse(v) {
+                Ok(u) if u.scheme() == "https" && u.host_str().is_some() && v.len() <= 2000 => {}
+                _ => return Err(meta(format!("{field} {v:?} must be an https URL"))),
+            }
+        }
+    }
+    let asked: Vec<String> = m
+        .scope
+        .as_deref()
+        .unwrap_or("")
+        .split(' ')
+        .filter(|s| !s.is_empty() && *s != "offline_access")
+        .map(String::from)
+        .collect();
+    let capabilities =
+        integ::parse_capabilities(&asked).map_err(|e| meta(format!("scope: {}", plain(e))))?;
+    let name = match m.client_name.as_deref().map(str::trim) {
+        Some(n) if !n.is_empty() => n.to_string(),
+        // RFC 7591 makes client_name optional; the consent page needs words.
+        _ => m
+            .client_uri
+            .as_deref()
+            .and_then(|u| url::Url::parse(u).ok())
+            .and_then(|u| u.host_str().map(String::from))
+            .unwrap_or_else(|| "Unnamed app".into()),
+    };
+    Ok(Checked {
+        name,
+        uris,
+        method,
+        native,
+        capabilities,
+        client_uri: m.client_uri.clone(),
+        logo_uri: m.logo_uri.clone(),
+    })
+}
+
+fn plain(e: AppError) -> String {
+    match e {
+        AppError::Invalid(m) | AppError::Conflict(m) => m,
+        other => other.to_string(),
+    }
+}
+
+/// A new registration: what the client is told once.
+pub struct Registered {
+    pub integration: Integration,
+    pub redirect_uris: Vec<String>,
+    pub client_secret: Option<String>,
+    pub registration_token: String,
+}
+
+impl std::fmt::Debug for Registered {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Registered")
+            .field("integration", &self.integration)
+            .field("client_secret", &"<hidden>")
+            .field("registration_token", &"<hidden>")
+            .finish()
+    }
+}
+
+/// Counts one registration from `ip`: `Err(Throttled(wait))` past
+/// `registration.max_per_ip_per_hour` (S60). Refused attempts count too,
+/// so probing the rules costs the same as registering.
+pub fn throttle(conn: &mut Conn, cfg: &Config, ip: &str) -> AppResult<()> {
+    let t = now();
+    let taken = throttle::take(conn, &format!("register:ip:{ip}"), t, REGISTRATION_WINDOW_S)?;
+    if taken.failures > cfg.registration.max_per_ip_per_hour as i32 {
+        return Err(AppError::Throttled(
+            (taken.window_start + REGISTRATION_WINDOW_S - t).max(1),
+        ));
+    }
+    Ok(())
+}
+
+/// RFC 7591 registration. Clients nobody connected within
+/// `registration.unused_ttl_s` are purged first, so the table stays bounded
+/// by the throttle times the TTL (S60).
+pub fn register(
+    conn: &mut Conn,
+    cfg: &Config,
+    sbox: &SecretBox,
+    m: &ClientMetadata,
+) -> AppResult<Result<Registered, Refusal>> {
+    let c = match check(m) {
+        Ok(c) => c,
+        Err(r) => return Ok(Err(r)),
+    };
+    integrations::purge_unused_dynamic(conn, now() - cfg.registration.unused_ttl_s)?;
+    let token = crypto::random_secret();
+    let uris = c.uris.clone();
+    let created = db::write_tx(conn, |conn| {
+        integ::register(
+            conn,
+            sbox,
+            NewIntegration {
+                name: c.name.clone(),
+                redirect_uris: c.uris.clone(),
+                public_client: c.method == "none",
+                capabilities: vec![c.capabilities.clone()],
+                website_url: c.client_uri.clone(),
+                dynamic: Some(DynamicFields {
+                    registration_token_hash: crypto::sha256_hex(&token),
+                    native: c.native,
+                    token_endpoint_auth_method: c.method.clone(),
+                    client_uri: c.client_uri.clone(),
+                    logo_uri: c.logo_uri.clone(),
+                }),
+                ..Default::default()
+            },
+        )
+    });
+    match created {
+        Ok(created) => Ok(Ok(Registered {
+            integration: created.integration,
+            redirect_uris: uris,
+            client_secret: created.client_secret,
+            registration_token: token,
+        })),
+        // The name rules (first-party names, spoofing characters) are metadata.
+        Err(AppError::Invalid(why)) => Ok(Err(Refusal::Metadata(why))),
+        Err(e) => Err(e),
+    }
+}
+
+/// The dynamic client `client_id` if `token` is its registration access
+/// token (compared as SHA-256 in constant time); `None` for anything else,
+/// so a wrong token and an unknown client look alike (S59).
+pub fn authenticate(
+    conn: &mut Conn,
+    client_id: &str,
+    token: &str,
+) -> AppResult<Option<Integration>> {
+    let Some(i) = integrations::by_client_id(conn, client_id)? else {
+        return Ok(None);
+    };
+    let ok = i.dynamic
+        && i.registration_token_hash
+            .as_deref()
+            .is_some_and(|h| crypto::constant_time_eq(&crypto::sha256_hex(token), h));
+    Ok(ok.then_some(i))
+}
+
+/// RFC 7592 update: the metadata replaces what was registered. The client
+/// cannot switch between public and confidential (a secret would have to
+/// appear or vanish); its redirect URIs, name, scope and links may change.
+pub fn update(
+    conn: &mut Conn,
+    i: &Integration,
+    m: &ClientMetadata,
+) -> AppResult<Result<(), Refusal>> {
+    if m.client_id.as_deref() != Some(i.client_id.as_str()) {
+        return Ok(Err(meta("client_id must be the client's own")));
+    }
+    let c = match check(m) {
+        Ok(c) => c,
+        Err(r) => return Ok(Err(r)),
+    };
+    let public = c.method == "none";
+    if public != (i.client_type == ClientType::Public) {
+        return Ok(Err(meta(
+            "token_endpoint_auth_method cannot switch between none and a client secret; register a new client",
+        )));
+    }
+    let name = c.name.clone();
+    if name.chars().count() > 200 || name.chars().any(char::is_control) {
+        return Ok(Err(meta("client_name needs 1 to 200 printable characters")));
+    }
+    if integ::copies_first_party(conn, &name)? {
+        return Ok(Err(meta(format!(
+            "{name:?} is the name of an integration built by pagegrant; choose another"
+        ))));
+    }
+    db::write_tx(conn, |conn| {
+        integrations::update_dynamic(
+            conn,
+            &i.id,
+            &integrations::DynamicUpdate {
+                name: name.clone(),
+                developer_name: name.clone(),
+                capabilities: c.capabilities.clone(),
+                application_type: Some(if c.native { "native" } else { "web" }.into()),
+                token_endpoint_auth_method: Some(c.method.clone()),
+                client_uri: c.client_uri.clone(),
+                website_url: c.client_uri.clone(),
+                logo_uri: c.logo_uri.clone(),
+            },
+        )?;
+        integrations::replace_redirect_uris(conn, &i.id, &c.uris)?;
+        Ok(())
+    })?;
+    Ok(Ok(()))
+}
+
+/// RFC 7592 delete: every connection ends (tokens revoked at once), then
+/// the client and everything hanging off it goes.
+pub fn delete(conn: &mut Conn, i: &Integration) -> AppResult<()> {
+    crate::domain::connections::delete_dynamic(conn, i)
+}
+
+/// The client's registration as RFC 7591 §3.2.1 describes it. The secret
+/// appears only when just issued; it is stored hashed, so a read cannot show it.
+pub fn describe(
+    cfg: &Config,
+    i: &Integration,
+    redirect_uris: &[String],
+    client_secret: Option<&str>,
+    registration_token: &str,
+) -> Value {
+    let issuer = &cfg.server.issuer;
+    let mut scope: Vec<&str> = i.capabilities.split(' ').collect();
+    scope.push("offline_access");
+    let mut v = json!({
+        "client_id": i.client_id,
+        "client_id_issued_at": i.created_at,
+        // Secrets do not expire (RFC 7591 §3.2.1: 0 means never).
+        "client_secret_expires_at": 0,
+        "client_name": i.name,
+        "redirect_uris": redirect_uris,
+        "token_endpoint_auth_method": i.token_endpoint_auth_method.as_deref().unwrap_or("none"),
+        "grant_types": ["authorization_code", "refresh_token"],
+        "response_types": ["code"],
+        "scope": scope.join(" "),
+        "application_type": i.application_type.as_deref().unwrap_or("web"),
+        "registration_access_token": registration_token,
+        "registration_client_uri": format!("{issuer}/v1/oauth/register/{}", i.client_id),
+    });
+    if let Some(o) = v.as_object_mut() {
+        if let Some(s) = client_secret {
+            o.insert("client_secret".into(), json!(s));
+        }
+        if let Some(u) = &i.client_uri {
+            o.insert("client_uri".into(), json!(u));
+        }
+        if let Some(u) = &i.logo_uri {
+            o.insert("logo_uri".into(), json!(u));
+        }
+    }
+    v
+}
