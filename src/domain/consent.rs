@@ -56,6 +56,10 @@ pub struct Plan {
     /// Why this user may not install the integration here, if so.
     pub blocked: Option<String>,
     pub reconnecting: bool,
+    /// A dynamic client whose every registered redirect URI is loopback: it
+    /// runs on the person's own computer, so no host is worth naming (issue
+    /// 17 part 7).
+    pub on_this_computer: bool,
     /// The pages the user can share, in tree order, and whether each is
     /// already shared (on a reconnect).
     pub pages: Vec<(TreeRow, bool)>,
@@ -99,6 +103,14 @@ pub fn prepare(
     let (workspace, role) = mine[selected].clone();
     let blocked = install_policy::can_install(conn, &workspace, role, &req.integration)?.err();
     let existing = connections::find_installed(conn, &req.integration.id, &workspace.id, &user.id)?;
+    let registered = integrations::redirect_uris(conn, &req.integration.id)?;
+    let on_this_computer = req.integration.dynamic
+        && !registered.is_empty()
+        && registered.iter().all(|u| {
+            url::Url::parse(u).is_ok_and(|u| {
+                u.scheme() == "http" && crate::domain::integrations::is_loopback_host(&u)
+            })
+        });
     let granted: Vec<PageId> = match &existing {
         Some(c) => connections::page_ids(conn, &c.id)?,
         None => Vec::new(),
@@ -146,6 +158,7 @@ pub fn prepare(
         workspace,
         blocked: blocked.map(|b| b.0),
         reconnecting: existing.is_some(),
+        on_this_computer,
         pages,
         request_id: pending.id,
         csrf: pending.csrf_binding,

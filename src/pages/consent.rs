@@ -129,6 +129,11 @@ pub struct ConsentData {
     pub integration_initial: String,
     pub developer: String,
     pub first_party: bool,
+    /// Registered itself (RFC 7591): nobody in the workspace reviewed it.
+    pub dynamic: bool,
+    /// Every registered redirect URI is loopback (says "runs on this
+    /// computer" instead of a host).
+    pub on_this_computer: bool,
     pub redirect_host: String,
     pub website: Option<String>,
     pub privacy_url: Option<String>,
@@ -185,6 +190,8 @@ impl ConsentView {
                 integration_initial: initial(&i.name),
                 developer: i.developer_name.clone(),
                 first_party: i.first_party,
+                dynamic: i.dynamic,
+                on_this_computer: plan.on_this_computer,
                 redirect_host: redirect_host(&req.redirect_uri),
                 website: i.website_url.clone(),
                 privacy_url: i.privacy_url.clone(),

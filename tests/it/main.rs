@@ -11,6 +11,7 @@ mod authorize;
 mod cli;
 mod config;
 mod developers;
+mod dynamic_consent;
 mod fuzz;
 mod hardening;
 mod instances;
