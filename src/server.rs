@@ -148,6 +148,18 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         web::get().to(settings_connections::view_users_get),
     )
     .route(
+        "/w/{workspace_id}/settings/clients/{integration_id}/block",
+        web::get().to(settings_connections::view_block_get),
+    )
+    .route(
+        "/w/{workspace_id}/settings/clients/{integration_id}/block",
+        web::post().to(settings_connections::view_block_post),
+    )
+    .route(
+        "/w/{workspace_id}/settings/clients/{integration_id}/unblock",
+        web::post().to(settings_connections::view_unblock_post),
+    )
+    .route(
         "/w/{workspace_id}/settings/enterprise",
         web::post().to(settings_enterprise::view_enterprise_post),
     )

@@ -22,6 +22,15 @@ diesel::table! {
 }
 
 diesel::table! {
+    blocked_clients (workspace_id, integration_id) {
+        workspace_id -> Text,
+        integration_id -> Text,
+        blocked_by -> Text,
+        blocked_at -> BigInt,
+    }
+}
+
+diesel::table! {
     audit_events (id) {
         id -> Integer,
         workspace_id -> Nullable<Text>,
@@ -231,6 +240,8 @@ diesel::table! {
 diesel::joinable!(access_tokens -> connections (connection_id));
 diesel::joinable!(approved_integrations -> integrations (integration_id));
 diesel::joinable!(approved_integrations -> workspaces (workspace_id));
+diesel::joinable!(blocked_clients -> integrations (integration_id));
+diesel::joinable!(blocked_clients -> workspaces (workspace_id));
 diesel::table! {
     signing_keys (kid) {
         kid -> Text,
@@ -259,6 +270,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     auth_failures,
     authorization_codes,
     authorization_requests,
+    blocked_clients,
     connection_pages,
     connections,
     integration_redirect_uris,

@@ -40,6 +40,8 @@ actions! {
     MemberRoleChanged => "member.role_changed",
     MemberRemoved => "member.removed",
     IntegrationDeleted => "integration.deleted",
+    ClientBlocked => "client.blocked",
+    ClientUnblocked => "client.unblocked",
 }
 
 /// Who did it.
@@ -122,6 +124,8 @@ pub const KINDS: &[(&str, &str, &[&str])] = &[
             "integration.approved",
             "integration.unapproved",
             "integration.deleted",
+            "client.blocked",
+            "client.unblocked",
             "redirect_uris.changed",
             "policy.changed",
         ],
@@ -222,6 +226,10 @@ pub fn sentence(c: &mut Conn, e: &AuditEvent, who: &str) -> AppResult<String> {
             }
         }
         "integration.deleted" => format!("{who} deleted the integration {d}"),
+        "client.blocked" => {
+            format!("{who} blocked {d}, a client that registered itself, and ended its connections")
+        }
+        "client.unblocked" => format!("{who} unblocked {d}, a client that registered itself"),
         // Recorded as "install policy approved_only, auto-approve first-party true".
         "policy.changed" if !d.starts_with("install policy ") => {
             format!("{who} changed who may install connections ({d})")

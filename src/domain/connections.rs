@@ -9,7 +9,7 @@ use crate::db::models::{
     now, Connection, ConnectionId, ConnectionPage, ConnectionStatus, Integration, IntegrationId,
     IntegrationKind, Page, PageId, Role, UserId, Visibility, Workspace, WorkspaceId,
 };
-use crate::db::queries::{connections, integrations, pages, scope, tokens, users};
+use crate::db::queries::{blocked_clients, connections, integrations, pages, scope, tokens, users};
 use crate::db::{self, Conn};
 use crate::domain::accounts::name_of;
 use crate::domain::audit::{self, Actor, AuditAction};
@@ -156,6 +156,92 @@ pub fn end_as(
         )?;
     }
     Ok(ended)
+}
+
+/// A dynamic client an owner of `ws` may block or unblock there: one that
+/// registered itself and has (or had) a connection there, or is blocked
+/// there; any other id is 404.
+pub fn blockable(c: &mut Conn, ws: &WorkspaceId, id: &IntegrationId) -> AppResult<Integration> {
+    let integration = integrations::by_id(c, id)?
+        .filter(|i| i.dynamic)
+        .ok_or(AppError::NotFound)?;
+    let seen = blocked_clients::is_blocked(c, ws, id)?
+        || connections::for_integration(c, id)?
+            .iter()
+            .any(|x| &x.workspace_id == ws);
+    if !seen {
+        return Err(AppError::NotFound);
+    }
+    Ok(integration)
+}
+
+/// Blocks a dynamic client in a workspace (S67): every connection of it
+/// there ends at once (`end`: tokens, codes, pending consents), new consents
+/// there are refused (`install_policy`), and the owner's act is audited.
+/// Returns the client's name.
+pub fn block_client(
+    c: &mut Conn,
+    ws: &WorkspaceId,
+    owner: &UserId,
+    id: &IntegrationId,
+) -> AppResult<String> {
+    let integration = blockable(c, ws, id)?;
+    db::write_tx(c, |c| {
+        if !blocked_clients::block(c, ws, id, owner, now())? {
+            return Ok(());
+        }
+        for (connection, _) in connections::active_in_workspace(c, ws, None)?
+            .into_iter()
+            .filter(|(_, i)| &i.id == id)
+        {
+            end(
+                c,
+                &connection,
+                Actor::User(owner),
+                Some(owner),
+                integration.name.clone(),
+            )?;
+        }
+        audit::record(
+            c,
+            Some(ws),
+            Actor::User(owner),
+            AuditAction::ClientBlocked,
+            id,
+            integration.name.clone(),
+        )
+    })?;
+    Ok(integration.name)
+}
+
+/// Lets a blocked dynamic client ask for consent in a workspace again
+/// (nothing it had comes back). Returns the client's name.
+pub fn unblock_client(
+    c: &mut Conn,
+    ws: &WorkspaceId,
+    owner: &UserId,
+    id: &IntegrationId,
+) -> AppResult<String> {
+    let integration = blockable(c, ws, id)?;
+    db::write_tx(c, |c| {
+        if blocked_clients::unblock(c, ws, id)? {
+            audit::record(
+                c,
+                Some(ws),
+                Actor::User(owner),
+                AuditAction::ClientUnblocked,
+                id,
+                integration.name.clone(),
+            )?;
+        }
+        Ok(())
+    })?;
+    Ok(integration.name)
+}
+
+/// The dynamic clients blocked in a workspace.
+pub fn blocked_in(c: &mut Conn, ws: &WorkspaceId) -> AppResult<Vec<Integration>> {
+    Ok(blocked_clients::in_workspace(c, ws)?)
 }
 
 /// Every connection of one integration in a workspace, disconnected by an owner.

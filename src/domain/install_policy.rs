@@ -2,10 +2,12 @@
 //! workspace. Owners always may. In an Enterprise workspace set to
 //! "Only from approved list", a member may install an approved integration, or
 //! a first-party one while "Auto-approve connections built by pagegrant" is on.
+//! A dynamic client an owner blocked in the workspace (S67) is refused to
+//! everyone, owners included, until it is unblocked.
 //! The consent page, "+ Add connection" and the page menu all ask here.
 
 use crate::db::models::{InstallPolicy, Integration, Plan, Role, Workspace};
-use crate::db::queries::connections;
+use crate::db::queries::{blocked_clients, connections};
 use crate::db::Conn;
 use crate::error::AppResult;
 
@@ -24,6 +26,13 @@ pub fn can_install(
     role: Role,
     integration: &Integration,
 ) -> AppResult<Result<(), Blocked>> {
+    if integration.dynamic && blocked_clients::is_blocked(conn, &ws.id, &integration.id)? {
+        return Ok(Err(Blocked(format!(
+            "An owner of {} blocked {}: it registered itself, and it may not connect to this \
+             workspace. Ask a workspace owner to unblock it in Settings → Connections.",
+            ws.name, integration.name
+        ))));
+    }
     if role == Role::Owner || !restricted(ws) {
         return Ok(Ok(()));
     }

@@ -1,8 +1,9 @@
 //! Settings & members → **Connections** (owners: every connection of the
 //! workspace) and **My connections** (everyone: the ones they added), each
 //! row with its ••• menu: **Disconnect** behind a confirmation step, **Copy
-//! internal integration token**, **View users with access**; and **+ Add
-//! connection**. Roles are the extractors' business, the rules `domain`'s.
+//! internal integration token**, **View users with access**, for owners on a
+//! client that registered itself **Block this client** (S67, behind a
+//! confirmation; **Unblock** in the blocked list); and **+ Add connection**. Roles are the extractors' business, the rules `domain`'s.
 
 use actix_web::{web, HttpResponse};
 use askama::Template;
@@ -25,6 +26,10 @@ pub struct ConnectionRow {
     pub name: String,
     pub initial: String,
     pub internal: bool,
+    /// Registered itself (RFC 7591): the "Registered itself" badge, and
+    /// **Block this client** for owners.
+    pub dynamic: bool,
+    pub integration_id: String,
     pub added_by: String,
     pub added_on: String,
     pub website: Option<String>,
@@ -61,6 +66,9 @@ pub struct ConnectionsView {
     pub enterprise: Option<EnterpriseView>,
     /// What **+ Add connection** offers here.
     pub add: Vec<AddOption>,
+    /// Clients that registered themselves and an owner blocked here
+    /// (integration id, name), on the owners' Connections tab.
+    pub blocked: Vec<(String, String)>,
 }
 
 #[derive(Deserialize)]
@@ -74,6 +82,9 @@ pub struct SettingsQuery {
     integration: Option<String>,
     /// Filter by user, in the approved list.
     user: Option<String>,
+    /// A client just blocked or unblocked here (its integration id).
+    blocked: Option<String>,
+    unblocked: Option<String>,
 }
 
 /// Each public integration, as **+ Add connection** offers it here. Public
@@ -144,6 +155,13 @@ fn flash(c: &mut Conn, m: &Member, q: &SettingsQuery) -> AppResult<Option<String
     if !m.is_owner() {
         return Ok(None);
     }
+    for (raw, verb) in [(&q.blocked, "Blocked"), (&q.unblocked, "Unblocked")] {
+        if let Some(id) = raw.as_deref().and_then(IntegrationId::parse) {
+            if let Ok(i) = connections::blockable(c, &m.workspace.id, &id) {
+                return Ok(Some(format!("{verb} {}", i.name)));
+            }
+        }
+    }
     let about = match q.integration.as_deref().and_then(IntegrationId::parse) {
         Some(id) => integrations::name_in(c, &m.workspace.id, &id)?,
         None => None,
@@ -159,6 +177,8 @@ fn rows(c: &mut Conn, m: &Member, mine: bool) -> AppResult<Vec<ConnectionRow>> {
             id: l.connection.id.to_string(),
             initial: initial(&l.integration.name),
             internal: l.integration.kind == crate::db::models::IntegrationKind::Internal,
+            dynamic: l.integration.dynamic,
+            integration_id: l.integration.id.to_string(),
             added_by: l.installer,
             added_on: format_date(l.connection.created_at),
             website: l.integration.website_url,
@@ -194,7 +214,15 @@ pub async fn view_connections_get(
         if let (Some(u), Some(_)) = (&filter, &enterprise) {
             rows.retain(|r| &r.installed_by == u);
         }
+        let blocked = match tab {
+            "all" if m.is_owner() => connections::blocked_in(c, &m.workspace.id)?
+                .into_iter()
+                .map(|i| (i.id.to_string(), i.name))
+                .collect(),
+            _ => Vec::new(),
+        };
         Ok(ConnectionsView {
+            blocked,
             is_owner: m.is_owner(),
             tab,
             rows,
@@ -402,4 +430,75 @@ pub async fn view_internal_post(
     Ok(see_other(format!(
         "/w/{ws}/settings/connections?created={cid}"
     )))
+}
+
+#[derive(Deserialize)]
+pub struct ClientPath {
+    integration_id: IntegrationId,
+}
+
+#[derive(Template)]
+#[template(path = "workspace/confirm_block.html")]
+pub struct BlockView {
+    pub shell: Shell,
+    pub integration_id: String,
+    pub name: String,
+    /// Its active connections here, which blocking ends.
+    pub connections: usize,
+}
+
+/// **Block this client**: what it does, then the POST (owners).
+pub async fn view_block_get(
+    state: web::Data<AppState>,
+    Owner(m): Owner,
+    path: web::Path<ClientPath>,
+) -> Result<HttpResponse, HtmlError> {
+    let id = path.into_inner().integration_id;
+    let view = db::run(&state.pool, move |c| {
+        let integration = connections::blockable(c, &m.workspace.id, &id)?;
+        let connections = connections::list(c, &m.workspace.id, &m.user.user.id, m.role, false)?
+            .iter()
+            .filter(|l| l.integration.id == id)
+            .count();
+        Ok(BlockView {
+            shell: layout::load(c, &m, None)?.shell,
+            integration_id: id.to_string(),
+            name: integration.name,
+            connections,
+        })
+    })
+    .await?;
+    Ok(html(view.render()?))
+}
+
+pub async fn view_block_post(
+    state: web::Data<AppState>,
+    _form: CsrfForm<NoFields>,
+    Owner(m): Owner,
+    path: web::Path<ClientPath>,
+) -> Result<HttpResponse, HtmlError> {
+    let id = path.into_inner().integration_id;
+    let ws = m.workspace.id.clone();
+    let back = format!("/w/{ws}/settings/connections?blocked={id}");
+    db::run(&state.pool, move |c| {
+        connections::block_client(c, &ws, &m.user.user.id, &id)
+    })
+    .await?;
+    Ok(see_other(back))
+}
+
+pub async fn view_unblock_post(
+    state: web::Data<AppState>,
+    _form: CsrfForm<NoFields>,
+    Owner(m): Owner,
+    path: web::Path<ClientPath>,
+) -> Result<HttpResponse, HtmlError> {
+    let id = path.into_inner().integration_id;
+    let ws = m.workspace.id.clone();
+    let back = format!("/w/{ws}/settings/connections?unblocked={id}");
+    db::run(&state.pool, move |c| {
+        connections::unblock_client(c, &ws, &m.user.user.id, &id)
+    })
+    .await?;
+    Ok(see_other(back))
 }

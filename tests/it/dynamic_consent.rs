@@ -1,8 +1,10 @@
 //! Clients that registered themselves, as people meet them: the consent
-//! page's wording (S60), over HTTP against the real server.
+//! page's wording (S60) and owners blocking one in a workspace (S67), over
+//! HTTP against the real server.
 
-use crate::authorize::{base, consent_page, fixture, Fx, CHALLENGE};
+use crate::authorize::{answer, base, consent_page, fixture, params, Fx, CHALLENGE, VERIFIER};
 use crate::common::*;
+use reqwest::blocking::Client;
 use serde_json::{json, Value};
 
 const CB: &str = "https://partner.example/cb";
@@ -92,4 +94,137 @@ fn consent_page_says_a_dynamic_client_registered_itself_s60() {
     );
     assert!(!page.contains("Registered itself"));
     assert!(page.contains("You will be sent back to <strong>127.0.0.1</strong>"));
+}
+
+/// Ada connects `id` to Acme; its access token.
+fn connect(fx: &Fx, c: &Client, id: &str) -> String {
+    let ws = fx.acme.id.to_string();
+    let page = consent_page(fx, c, &request(id, &ws));
+    let r = answer(fx, c, &page, "allow", &[fx.eng.id.as_str()]);
+    assert_eq!(r.status(), 303);
+    let code = params(&location(&r)).get("code").cloned().expect("code");
+    let r = bare_client()
+        .post(fx.srv.url("/v1/oauth/token"))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", CB),
+            ("client_id", id),
+            ("code_verifier", VERIFIER),
+        ])
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let t: Value = r.json().unwrap();
+    t["access_token"].as_str().unwrap().to_string()
+}
+
+fn me(fx: &Fx, token: &str) -> u16 {
+    bare_client()
+        .get(fx.srv.url("/v1/users/me"))
+        .bearer_auth(token)
+        .send()
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+#[test]
+fn blocking_a_dynamic_client_ends_its_connections_and_refuses_consent_s67() {
+    let fx = fixture();
+    let ada = logged_in(&fx.srv, "ada@example.com");
+    let grace = logged_in(&fx.srv, "grace@example.com");
+    let ws = fx.acme.id.to_string();
+    let id = register(&fx, &[CB]);
+    let token = connect(&fx, &ada, &id);
+    assert_eq!(me(&fx, &token), 200);
+
+    // The owner's list: the badge and the menu item.
+    let (status, list) = get_html(&ada, &fx.srv.url(&format!("/w/{ws}/settings/connections")));
+    assert_eq!(status, 200);
+    assert!(list.contains(">Registered itself</span>"), "{list}");
+    let integration_id = list
+        .split("/settings/clients/")
+        .nth(1)
+        .and_then(|s| s.split('/').next())
+        .expect("Block this client link")
+        .to_string();
+    assert!(list.contains(&format!(
+        "/settings/clients/{integration_id}/block\">Block this client</a>"
+    )));
+    let block_url = fx
+        .srv
+        .url(&format!("/w/{ws}/settings/clients/{integration_id}/block"));
+
+    // Members may not block: neither the page nor the POST.
+    let (status, _) = get_html(&grace, &block_url);
+    assert_eq!(status, 403);
+    let (_, home) = get_html(&grace, &fx.srv.url(&format!("/w/{ws}")));
+    let grace_csrf = input_value(&home, "csrf").unwrap();
+    let r = grace
+        .post(&block_url)
+        .form(&[("csrf", grace_csrf.as_str())])
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 403);
+
+    // The confirmation page, then a POST without the CSRF token: refused.
+    let (status, confirm) = get_html(&ada, &block_url);
+    assert_eq!(status, 200);
+    assert!(confirm.contains("Block Agent?"), "{confirm}");
+    let csrf = input_value(&confirm, "csrf").unwrap();
+    let r = ada.post(&block_url).form(&[("x", "1")]).send().unwrap();
+    assert_eq!(r.status(), 403);
+    assert_eq!(me(&fx, &token), 200, "nothing blocked yet");
+
+    let r = ada
+        .post(&block_url)
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let (_, list) = get_html(&ada, &fx.srv.url(&location(&r)));
+    assert!(list.contains("Blocked Agent"), "{list}");
+    assert!(list.contains(">Unblock</button>"), "{list}");
+
+    // Its token stops at once.
+    assert_eq!(me(&fx, &token), 401);
+
+    // A new consent there shows why and cannot be allowed, owners included.
+    let page = consent_page(&fx, &ada, &request(&id, &ws));
+    assert!(page.contains("blocked Agent"), "{page}");
+    assert!(page.contains("disabled>Allow access"), "{page}");
+    let r = answer(&fx, &ada, &page, "allow", &[fx.eng.id.as_str()]);
+    assert_eq!(r.status(), 403);
+    assert!(r.text().unwrap().contains("blocked Agent"));
+
+    // Another workspace is not affected.
+    let other = fx.notebook.id.to_string();
+    let page = consent_page(&fx, &ada, &request(&id, &other));
+    assert!(!page.contains("blocked Agent"));
+
+    // Audited.
+    let (_, log) = get_html(&ada, &fx.srv.url(&format!("/w/{ws}/settings/audit")));
+    assert!(log.contains("blocked Agent"), "{log}");
+
+    // Members may not unblock; the owner does, and a new consent goes through.
+    let unblock_url = fx.srv.url(&format!(
+        "/w/{ws}/settings/clients/{integration_id}/unblock"
+    ));
+    let r = grace
+        .post(&unblock_url)
+        .form(&[("csrf", grace_csrf.as_str())])
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    let r = ada
+        .post(&unblock_url)
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let token = connect(&fx, &ada, &id);
+    assert_eq!(me(&fx, &token), 200);
+    let (_, log) = get_html(&ada, &fx.srv.url(&format!("/w/{ws}/settings/audit")));
+    assert!(log.contains("unblocked Agent"), "{log}");
 }

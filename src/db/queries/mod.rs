@@ -2,6 +2,7 @@
 //! connection). A missing row is `Ok(None)`, a failure is `Err`.
 
 pub mod audit;
+pub mod blocked_clients;
 pub mod connections;
 pub mod integrations;
 pub mod keys;
