@@ -331,3 +331,8 @@ pub fn name_of(conn: &mut Conn, id: &UserId) -> AppResult<String> {
         .map(|u| u.name)
         .unwrap_or_else(|| "Unknown".into()))
 }
+
+/// The live session whose id hashes to `hash`, with its user.
+pub fn live_session(conn: &mut Conn, hash: &str, at: i64) -> AppResult<Option<(Session, User)>> {
+    Ok(sessions::live(conn, hash, at)?)
+}

@@ -24,6 +24,10 @@ use crate::http::errors::HtmlError;
 use crate::http::extract::CurrentUser;
 use crate::state::AppState;
 
+/// A form whose only field is its CSRF token (a button that acts).
+#[derive(serde::Deserialize)]
+pub struct NoFields {}
+
 /// Forms are small; anything larger is not one of ours.
 const MAX_FORM: usize = 64 * 1024;
 

@@ -7,7 +7,6 @@ use actix_web::{web, HttpRequest};
 
 use crate::crypto;
 use crate::db::models::now;
-use crate::db::queries::sessions;
 use crate::db::{self};
 use crate::error::AppError;
 use crate::http::errors::HtmlError;
@@ -31,7 +30,10 @@ pub(crate) async fn load(req: &HttpRequest) -> Result<Option<CurrentUser>, HtmlE
         return Ok(None);
     };
     let hash = crypto::sha256_hex(cookie.value());
-    let found = db::run(&state.pool, move |c| Ok(sessions::live(c, &hash, now())?)).await?;
+    let found = db::run(&state.pool, move |c| {
+        crate::domain::accounts::live_session(c, &hash, now())
+    })
+    .await?;
     Ok(found.map(|(session, user)| CurrentUser { user, session }))
 }
 

@@ -20,7 +20,7 @@ use crate::domain::{connections, workspaces};
 use crate::error::{AppError, AppResult};
 use crate::http::errors::HtmlError;
 use crate::http::extract::CurrentUser;
-use crate::http::form::CsrfForm;
+use crate::http::form::{CsrfForm, NoFields};
 use crate::http::layout::{self, format_date, Shell};
 use crate::http::once;
 use crate::http::see_other;
@@ -582,9 +582,6 @@ pub async fn view_developers_post(
 pub struct IntegrationPath {
     id: IntegrationId,
 }
-
-#[derive(Deserialize)]
-pub struct NoFields {}
 
 struct Shown {
     secret: Option<String>,

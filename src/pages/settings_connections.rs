@@ -15,7 +15,7 @@ use crate::domain::{connections, integrations};
 use crate::error::AppResult;
 use crate::http::errors::HtmlError;
 use crate::http::extract::{Member, Owner};
-use crate::http::form::CsrfForm;
+use crate::http::form::{CsrfForm, NoFields};
 use crate::http::layout::{self, display_title, format_date, initial, Shell};
 use crate::http::{html, see_other};
 use crate::pages::settings_enterprise::{self, EnterpriseView};
@@ -269,9 +269,6 @@ pub async fn view_disconnect_get(
     .await?;
     Ok(html(view.render()?))
 }
-
-#[derive(Deserialize)]
-pub struct NoFields {}
 
 pub async fn view_disconnect_post(
     state: web::Data<AppState>,

@@ -17,7 +17,7 @@ use crate::domain::{accounts, connections};
 use crate::error::{AppError, AppResult};
 use crate::http::errors::HtmlError;
 use crate::http::extract::{Member, Owner};
-use crate::http::form::CsrfForm;
+use crate::http::form::{CsrfForm, NoFields};
 use crate::http::layout::{self, format_date, initial, Shell};
 use crate::http::{html, see_other};
 use crate::state::AppState;
@@ -321,9 +321,6 @@ pub async fn view_remove_get(
     .await?;
     Ok(html(view.render()?))
 }
-
-#[derive(Deserialize)]
-pub struct NoFields {}
 
 pub async fn view_remove_post(
     state: web::Data<AppState>,
