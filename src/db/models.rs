@@ -121,6 +121,9 @@ macro_rules! str_enum {
     };
 }
 
+/// Shared with the domain's own stored enums (`domain::content::BlockType`).
+pub(crate) use str_enum;
+
 str_enum!(Role { Owner => "owner", Member => "member" });
 str_enum!(Plan { Free => "free", Plus => "plus", Business => "business", Enterprise => "enterprise" });
 str_enum!(Visibility { Workspace => "workspace", Private => "private" });

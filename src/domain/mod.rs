@@ -7,12 +7,15 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod blocks;
 pub mod connections;
 pub mod consent;
+pub mod content;
 pub mod demo;
 pub mod enterprise;
 pub mod install_policy;
 pub mod integrations;
+pub mod markdown;
 pub mod members;
 pub mod registration;
 pub mod workspaces;
