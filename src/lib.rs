@@ -21,6 +21,7 @@ pub mod db;
 pub mod domain;
 pub mod error;
 pub mod http;
+pub mod mcp;
 pub mod oauth;
 pub mod pages;
 pub mod server;

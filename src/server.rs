@@ -28,6 +28,7 @@ pub fn run(state: AppState, listener: TcpListener) -> std::io::Result<Server> {
     };
     let state = web::Data::new(state);
     let metrics = Arc::new(state.metrics.clone());
+    let issuer = state.config.server.issuer.clone();
     let server = HttpServer::new(move || {
         let metrics = metrics.clone();
         App::new()
@@ -71,7 +72,7 @@ pub fn run(state: AppState, listener: TcpListener) -> std::io::Result<Server> {
                     Ok(res)
                 }
             })
-            .configure(routes)
+            .configure(|cfg| routes(cfg, &issuer))
             .default_service(web::to(crate::http::errors::not_found))
     })
     .workers(workers)
@@ -82,7 +83,7 @@ pub fn run(state: AppState, listener: TcpListener) -> std::io::Result<Server> {
 
 /// Every route. HTML handlers are `view_<page>_get|post`, JSON ones
 /// `<verb>_<resource>` (STYLE rule 12).
-pub fn routes(cfg: &mut web::ServiceConfig) {
+pub fn routes(cfg: &mut web::ServiceConfig, issuer: &str) {
     // Plumbing: health, metrics, assets.
     cfg.route("/healthz", web::get().to(ops::get_healthz))
         .route("/metrics", web::get().to(ops::get_metrics))
@@ -294,6 +295,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         "/.well-known/oauth-protected-resource/mcp",
         web::get().to(oauth::get_protected_resource_mcp),
     );
+
+    // The MCP server (DESIGN §7): `/mcp`, its bearer check, then rmcp's
+    // Streamable HTTP transport (POST; GET and DELETE answer 405).
+    crate::mcp::mount(cfg, issuer);
 
     // The Notion-compatible API.
     cfg.route("/v1/users/me", web::get().to(api::users::get_users_me))

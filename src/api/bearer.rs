@@ -31,6 +31,16 @@ pub struct Bot {
     pub version: ApiVersion,
 }
 
+impl Bot {
+    /// The grant it acts under, for the services `/v1` and `/mcp` share.
+    pub fn grant(&self) -> crate::domain::reach::Grant<'_> {
+        crate::domain::reach::Grant {
+            connection: &self.connection,
+            scope: &self.scope,
+        }
+    }
+}
+
 /// The `Notion-Version` a request speaks (DESIGN §4).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ApiVersion {
@@ -70,9 +80,35 @@ fn unauthorized(issuer: &str, token_sent: bool) -> ApiError {
     }
 }
 
+/// The resource a request is for (RFC 8707): each accepts only tokens
+/// issued for it (S63).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resource {
+    /// The Notion-compatible API, which also takes internal integration tokens.
+    Api,
+    /// The MCP server: OAuth access tokens for `{issuer}/mcp` only.
+    Mcp,
+}
+
 /// Resolves a bearer token to a live connection, or `None`.
 pub fn resolve(conn: &mut Conn, keys: &Keys, token: &str) -> AppResult<Option<Bot>> {
-    let (connection_id, scope, internal) = if token.starts_with(INTERNAL_TOKEN_PREFIX) {
+    resolve_for(conn, keys, token, Resource::Api)
+}
+
+/// Resolves a bearer token for `resource` to a live connection, or `None`.
+pub fn resolve_for(
+    conn: &mut Conn,
+    keys: &Keys,
+    token: &str,
+    resource: Resource,
+) -> AppResult<Option<Bot>> {
+    let internal_token = token.starts_with(INTERNAL_TOKEN_PREFIX);
+    // Internal tokens are workspace tokens for the API; an agent connects
+    // through consent, so /mcp never takes them.
+    if internal_token && resource == Resource::Mcp {
+        return Ok(None);
+    }
+    let (connection_id, scope, internal) = if internal_token {
         match tokens::internal_token_connection(conn, &crypto::sha256_hex(token))? {
             Some(id) => (id, None, true),
             None => return Ok(None),
@@ -81,8 +117,12 @@ pub fn resolve(conn: &mut Conn, keys: &Keys, token: &str) -> AppResult<Option<Bo
         let Some(claims) = keys.verify(conn, token) else {
             return Ok(None);
         };
-        // A token for another resource (`/mcp`) is not for this API (S63).
-        if claims.aud != keys.audience() {
+        // A token for another resource is not for this one (S63).
+        let wanted = match resource {
+            Resource::Api => keys.audience(),
+            Resource::Mcp => crate::oauth::resource::mcp(keys.issuer()),
+        };
+        if claims.aud != wanted {
             return Ok(None);
         }
         let Some(row) = tokens::access_by_jti(conn, &claims.jti)? else {

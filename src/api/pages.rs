@@ -10,10 +10,10 @@ use serde_json::{json, Value};
 
 use super::bearer::{ApiVersion, Bot};
 use crate::crypto::SecretBox;
-use crate::db::models::{now, Page, PageId};
+use crate::db::models::{Page, PageId};
 use crate::db::queries::scope::{self, ScopedPage, SearchArgs};
 use crate::db::{self, Conn};
-use crate::domain::workspaces::{self as ws, NewPage};
+use crate::domain::reach::{self, Refusal};
 use crate::error::{AppError, AppResult};
 use crate::http::errors::{ApiCode, ApiError};
 use crate::state::AppState;
@@ -431,14 +431,15 @@ pub struct PatchBody {
     archived: Option<bool>,
 }
 
-fn require(bot: &Bot, capability: &str, what: &str) -> Result<(), ApiError> {
-    if bot.scope.split(' ').any(|s| s == capability) {
-        Ok(())
-    } else {
-        Err(ApiError::new(
+/// A refusal of the grant in the API's words: out of scope is
+/// `object_not_found`, a missing capability `restricted_resource`.
+fn refused(r: Refusal, what: &str) -> ApiError {
+    match r {
+        Refusal::NotFound => not_found(),
+        Refusal::Missing(capability) => ApiError::new(
             ApiCode::RestrictedResource,
             format!("Insufficient permissions for this endpoint: {what} needs the {capability} capability."),
-        ))
+        ),
     }
 }
 
@@ -452,27 +453,13 @@ pub async fn patch_page(
     let b: PatchBody = body(&raw)?;
     let title = title_of(&b.properties)?;
     let trash = b.in_trash.or(b.archived);
-    let st = state.clone();
+    let issuer = state.config.server.issuer.clone();
     let out = db::run(&state.pool, move |c| {
-        let (cid, installer) = (&bot.connection.id, &bot.connection.installed_by);
-        if scope::page(c, cid, installer, &id)?.is_none() {
-            return Ok(Err(not_found()));
-        }
-        if let Err(e) = require(&bot, "update_content", "updating a page") {
-            return Ok(Err(e));
-        }
-        db::write_tx(c, |c| {
-            Ok(scope::update_page(c, &id, title.as_deref(), trash, now())?)
-        })?;
-        let s = scope::page(c, cid, installer, &id)?.ok_or(AppError::NotFound)?;
-        Ok(Ok(page_object(
-            &st.config.server.issuer,
-            &s.page,
-            s.trashed,
-        )))
+        reach::update_page(c, bot.grant(), &id, title.as_deref(), trash)
     })
-    .await??;
-    Ok(ok(out))
+    .await?
+    .map_err(|r| refused(r, "updating a page"))?;
+    Ok(ok(page_object(&issuer, &out.page, out.trashed)))
 }
 
 #[derive(Default, Deserialize)]
@@ -497,33 +484,13 @@ pub async fn post_page(
         .ok_or_else(|| validation("body failed validation: parent.page_id should be defined."))?;
     let parent = parse_id(&parent_raw)?;
     let title = title_of(&b.properties)?.unwrap_or_default();
-    let st = state.clone();
-    let out = db::run(&state.pool, move |c| {
-        let (cid, installer) = (&bot.connection.id, &bot.connection.installed_by);
-        match scope::page(c, cid, installer, &parent)? {
-            Some(p) if !p.trashed => {}
-            _ => return Ok(Err(not_found())),
-        }
-        if let Err(e) = require(&bot, "insert_content", "creating a page") {
-            return Ok(Err(e));
-        }
-        let workspace = crate::db::queries::workspaces::by_id(c, &bot.connection.workspace_id)?
-            .ok_or(AppError::NotFound)?;
-        let creator = crate::db::queries::users::by_id(c, installer)?.ok_or(AppError::NotFound)?;
-        let page = ws::add_page(
-            c,
-            NewPage {
-                workspace: &workspace,
-                title: &title,
-                parent: Some(&parent),
-                private: false,
-                creator: &creator,
-            },
-        )?;
-        Ok(Ok(page_object(&st.config.server.issuer, &page, false)))
+    let issuer = state.config.server.issuer.clone();
+    let page = db::run(&state.pool, move |c| {
+        reach::create_page(c, bot.grant(), &parent, &title)
     })
-    .await??;
-    Ok(ok(out))
+    .await?
+    .map_err(|r| refused(r, "creating a page"))?;
+    Ok(ok(page_object(&issuer, &page, false)))
 }
 
 /// The titles of every page a connection can see, newest first (at most

@@ -110,6 +110,7 @@ diesel::table! {
         created_at -> BigInt,
         revoked_at -> Nullable<BigInt>,
         revoked_by -> Nullable<Text>,
+        mcp_last_used_at -> Nullable<BigInt>,
     }
 }
 

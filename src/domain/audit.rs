@@ -42,6 +42,8 @@ actions! {
     IntegrationDeleted => "integration.deleted",
     ClientBlocked => "client.blocked",
     ClientUnblocked => "client.unblocked",
+    AgentPageCreated => "page.created_by_agent",
+    AgentPageUpdated => "page.updated_by_agent",
 }
 
 /// Who did it.
@@ -134,6 +136,11 @@ pub const KINDS: &[(&str, &str, &[&str])] = &[
         "secrets",
         "Secrets and tokens",
         &["secret.rotated", "token.retrieved"],
+    ),
+    (
+        "agents",
+        "Agent edits",
+        &["page.created_by_agent", "page.updated_by_agent"],
     ),
     (
         "members",
@@ -255,6 +262,14 @@ pub fn sentence(c: &mut Conn, e: &AuditEvent, who: &str) -> AppResult<String> {
             Some((email, role)) => format!("{who} added {email} as a {role}"),
             None => format!("{who} added {d}"),
         },
+        "page.created_by_agent" | "page.updated_by_agent" => {
+            let name = connection_name(c)?.unwrap_or_else(|| "A connection".into());
+            let verb = match e.action.as_str() {
+                "page.created_by_agent" => "created",
+                _ => "changed",
+            };
+            format!("{name} {verb} {} through MCP", page_title(c)?)
+        }
         "member.role_changed" => format!("{who} changed the role of {d}"),
         "member.removed" => format!("{who} removed {d}"),
         other => format!("{who}: {other} {d}"),

@@ -29,6 +29,8 @@ pub struct Listed {
     /// How many pages the connection reaches (shared ones and their
     /// descendants it can see, trashed ones left out).
     pub pages: i64,
+    /// When it last called the MCP server, if it ever did: an agent.
+    pub mcp_last_used: Option<i64>,
 }
 
 fn may_manage(role: Role, actor: &UserId, connection: &Connection) -> bool {
@@ -56,9 +58,16 @@ pub fn list(
             pages: scope::count(c, &connection.id, &connection.installed_by)?,
             installer: name_of(c, &connection.installed_by)?,
             can_manage: may_manage(role, viewer, &connection),
+            mcp_last_used: None,
             connection,
             integration,
         });
+    }
+    let ids: Vec<ConnectionId> = out.iter().map(|l| l.connection.id.clone()).collect();
+    for (id, at) in connections::mcp_last_used(c, &ids)? {
+        if let Some(l) = out.iter_mut().find(|l| l.connection.id == id) {
+            l.mcp_last_used = Some(at);
+        }
     }
     Ok(out)
 }

@@ -17,5 +17,6 @@ pub mod install_policy;
 pub mod integrations;
 pub mod markdown;
 pub mod members;
+pub mod reach;
 pub mod registration;
 pub mod workspaces;

@@ -40,6 +40,30 @@ pub struct ConnectionRow {
     pub installed_by: UserId,
     /// How many pages it reaches.
     pub pages: i64,
+    /// An MCP agent: it has called `/mcp`.
+    pub agent: Option<Agent>,
+}
+
+/// What Settings says of a connection that is an MCP agent.
+pub struct Agent {
+    /// Where the client says it is from (its metadata document's host, or
+    /// its website's), when it says.
+    pub host: Option<String>,
+    pub last_used: String,
+}
+
+/// The host a client names itself by: a Client ID Metadata Document's URL,
+/// else its `client_uri`, else its website.
+fn client_host(i: &crate::db::models::Integration) -> Option<String> {
+    let from = |u: &str| {
+        url::Url::parse(u)
+            .ok()
+            .filter(|u| u.scheme() == "https")
+            .and_then(|u| u.host_str().map(str::to_string))
+    };
+    from(&i.client_id)
+        .or_else(|| i.client_uri.as_deref().and_then(from))
+        .or_else(|| i.website_url.as_deref().and_then(from))
 }
 
 /// One public integration in **+ Add connection**: a link that starts the
@@ -174,6 +198,10 @@ fn rows(c: &mut Conn, m: &Member, mine: bool) -> AppResult<Vec<ConnectionRow>> {
     Ok(listed
         .into_iter()
         .map(|l| ConnectionRow {
+            agent: l.mcp_last_used.map(|at| Agent {
+                host: client_host(&l.integration),
+                last_used: layout::format_time(at),
+            }),
             id: l.connection.id.to_string(),
             initial: initial(&l.integration.name),
             internal: l.integration.kind == crate::db::models::IntegrationKind::Internal,

@@ -16,6 +16,7 @@ mod fuzz;
 mod hardening;
 mod instances;
 mod interop;
+mod mcp;
 mod openapi;
 mod partner;
 mod platform;

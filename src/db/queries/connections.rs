@@ -231,3 +231,29 @@ pub fn for_integration(
         .select(Connection::as_select())
         .load(conn)
 }
+
+/// Notes a call to `/mcp` by the connection: at most one write a minute,
+/// so a busy agent does not turn every tool call into a write.
+pub fn touch_mcp(conn: &mut Conn, id: &ConnectionId, at: i64) -> QueryResult<usize> {
+    diesel::update(
+        connections::table.find(id).filter(
+            connections::mcp_last_used_at
+                .is_null()
+                .or(connections::mcp_last_used_at.lt(at - 60)),
+        ),
+    )
+    .set(connections::mcp_last_used_at.eq(at))
+    .execute(conn)
+}
+
+/// When each of these connections last called `/mcp`, for those that did.
+pub fn mcp_last_used(
+    conn: &mut Conn,
+    ids: &[ConnectionId],
+) -> QueryResult<Vec<(ConnectionId, i64)>> {
+    connections::table
+        .filter(connections::id.eq_any(ids))
+        .filter(connections::mcp_last_used_at.is_not_null())
+        .select((connections::id, connections::mcp_last_used_at.assume_not_null()))
+        .load(conn)
+}

@@ -1,0 +1,1 @@
+ALTER TABLE connections DROP COLUMN mcp_last_used_at;

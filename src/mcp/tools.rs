@@ -1,0 +1,623 @@
+//! The MCP tools (DESIGN §7): `search`, `fetch`, `create_page` and
+//! `update_page`, each inside the connection's grant through
+//! `domain::reach` — the same scope and capability checks as `/v1` (S65,
+//! S66). Tools the grant's capabilities do not allow are not listed, and a
+//! call to one anyway is a tool error naming the capability. A page the
+//! grant does not reach is "not found" whether or not it exists.
+
+use std::borrow::Cow;
+
+use rmcp::handler::server::common::schema_for_output;
+use rmcp::handler::server::router::tool::ToolRouter;
+use rmcp::handler::server::tool::ToolCallContext;
+use rmcp::handler::server::wrapper::Parameters;
+use rmcp::model::{
+    CacheScope, CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock,
+    Implementation, ListToolsResult,
+    PaginatedRequestParams, ProtocolVersion, ResultType, ServerCapabilities, ServerConfig,
+};
+use rmcp::service::RequestContext;
+use rmcp::{schemars, tool, tool_router, ErrorData, RoleServer, ServerHandler};
+use rmcp_actix_web::transport::on_request_extensions;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::Caller;
+use crate::db::models::{Page, PageId};
+use crate::db::queries::scope::SearchArgs as ScopeSearch;
+use crate::db::{self, Conn};
+use crate::domain::audit::{self, Actor, AuditAction};
+use crate::domain::content::Author;
+use crate::domain::reach::{self, Refusal};
+use crate::domain::{blocks, markdown};
+use crate::error::AppResult;
+
+/// Most results one `search` returns (its `page_size` bound).
+const MAX_SEARCH: u32 = 25;
+/// Most sub-pages `fetch` lists.
+const MAX_SUB_PAGES: i64 = 100;
+/// The longest Markdown `fetch` returns and the tools accept, in bytes:
+/// a page longer than this is cut with a note rather than flooding the
+/// agent's context.
+const MAX_MARKDOWN: usize = 100 * 1024;
+
+const INSTRUCTIONS: &str = "pagegrant shows you only the pages the person chose to share with this \
+connection on pagegrant's consent page, and their sub-pages. Use `search` to find pages by title or \
+text, then `fetch` with a page's id or URL to read it as Markdown. `create_page` and `update_page` \
+exist only when the person allowed writing. A page outside what was shared answers \"not found\" \
+whether or not it exists; ask the person to share it (the page's ••• menu in pagegrant) instead.";
+
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
+pub struct SearchInput {
+    /// Words to look for in page titles and text; empty lists every shared page.
+    #[serde(default)]
+    pub query: String,
+    /// How many pages to return (1–25, default 10).
+    pub page_size: Option<u32>,
+}
+
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub struct PageRef {
+    pub id: String,
+    pub title: String,
+    pub url: String,
+    /// The titles above the page, outermost first, as far as the grant reaches.
+    pub path: Vec<String>,
+}
+
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub struct SearchOutput {
+    pub results: Vec<PageRef>,
+    /// More pages match than were returned: narrow the query.
+    pub has_more: bool,
+}
+
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+pub struct FetchInput {
+    /// A page id, or the page's pagegrant URL.
+    pub id: String,
+}
+
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub struct SubPage {
+    pub id: String,
+    pub title: String,
+    pub url: String,
+}
+
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub struct FetchOutput {
+    pub id: String,
+    pub title: String,
+    pub url: String,
+    pub path: Vec<String>,
+    /// The page's content as Markdown (without the title).
+    pub markdown: String,
+    pub sub_pages: Vec<SubPage>,
+    /// The content was longer than the tool returns and was cut.
+    pub truncated: bool,
+}
+
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+pub struct CreateInput {
+    /// The id of the page to create it under (a page shared with this connection).
+    pub parent_id: String,
+    pub title: String,
+    /// The page's content, as Markdown.
+    #[serde(default)]
+    pub content: String,
+}
+
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+pub struct UpdateInput {
+    pub id: String,
+    /// A new title.
+    pub title: Option<String>,
+    /// Markdown to add at the end of the page.
+    pub append_content: Option<String>,
+    /// true moves the page to the trash, false restores it.
+    pub in_trash: Option<bool>,
+}
+
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub struct PageOutput {
+    pub id: String,
+    pub title: String,
+    pub url: String,
+    pub in_trash: bool,
+    /// Content blocks added by this call.
+    pub blocks_added: usize,
+}
+
+/// The tools, with the capability each needs.
+const TOOLS: &[(&str, &str)] = &[
+    ("search", "read_content"),
+    ("fetch", "read_content"),
+    ("create_page", "insert_content"),
+    ("update_page", "update_content"),
+];
+
+fn needs(tool: &str) -> Option<&'static str> {
+    TOOLS.iter().find(|(t, _)| *t == tool).map(|(_, c)| *c)
+}
+
+#[derive(Clone)]
+pub struct Pagegrant {
+    tool_router: ToolRouter<Pagegrant>,
+}
+
+fn caller(ctx: &RequestContext<RoleServer>) -> Result<Caller, ErrorData> {
+    on_request_extensions(&ctx.extensions)
+        .and_then(|e| e.get::<Caller>())
+        .cloned()
+        // The bearer check runs before the transport, so this is a wiring
+        // fault, not a client's.
+        .ok_or_else(|| ErrorData::internal_error("the request was not authenticated", None))
+}
+
+fn internal(e: impl std::fmt::Display) -> ErrorData {
+    tracing::error!(error = %e, "mcp tool failed");
+    ErrorData::internal_error("pagegrant could not complete this call", None)
+}
+
+fn tool_error(message: impl Into<String>) -> CallToolResult {
+    CallToolResult::error(vec![ContentBlock::text(message.into())])
+}
+
+/// A result with a text rendering for people and models, and the same
+/// facts as `structuredContent` for programs.
+fn done<T: Serialize>(text: String, value: &T) -> Result<CallToolResult, ErrorData> {
+    let v: Value = serde_json::to_value(value).map_err(internal)?;
+    let mut r = CallToolResult::structured(v);
+    r.content = vec![ContentBlock::text(text)];
+    Ok(r)
+}
+
+const NOT_FOUND: &str = "No page with that id is shared with this connection. Ask the person to share it from the page's ••• menu in pagegrant.";
+
+fn refusal(r: Refusal) -> CallToolResult {
+    match r {
+        Refusal::NotFound => tool_error(NOT_FOUND),
+        Refusal::Missing(capability) => missing(capability),
+    }
+}
+
+fn missing(capability: &str) -> CallToolResult {
+    tool_error(format!(
+        "This connection may not do that: it needs the {capability} capability, which the person did not grant."
+    ))
+}
+
+/// A page id, or a pagegrant page URL (`{issuer}/w/{workspace}/p/{page}`).
+fn page_id(issuer: &str, raw: &str) -> Option<PageId> {
+    let raw = raw.trim();
+    if let Some(rest) = raw.strip_prefix(issuer) {
+        let rest = rest.split(['?', '#']).next().unwrap_or_default();
+        let id = rest.rsplit_once("/p/").map(|(_, id)| id.trim_end_matches('/'))?;
+        return PageId::parse(id);
+    }
+    PageId::parse(raw)
+}
+
+fn url_of(issuer: &str, p: &Page) -> String {
+    format!("{issuer}/w/{}/p/{}", p.workspace_id, p.id)
+}
+
+fn title_of(p: &Page) -> String {
+    match p.title.trim() {
+        "" => "Untitled".into(),
+        t => t.to_string(),
+    }
+}
+
+fn check_markdown(md: &str) -> Result<(), CallToolResult> {
+    if md.len() > MAX_MARKDOWN {
+        return Err(tool_error(format!(
+            "The content is too long: at most {} KiB of Markdown per call.",
+            MAX_MARKDOWN / 1024
+        )));
+    }
+    Ok(())
+}
+
+fn check_title(t: &str) -> Result<(), CallToolResult> {
+    if t.chars().count() > 2000 || t.chars().any(char::is_control) {
+        return Err(tool_error(
+            "A page title may have up to 2000 printable characters.",
+        ));
+    }
+    Ok(())
+}
+
+/// Cuts Markdown at a character boundary under the limit.
+fn bounded(md: String) -> (String, bool) {
+    if md.len() <= MAX_MARKDOWN {
+        return (md, false);
+    }
+    let mut end = MAX_MARKDOWN;
+    while !md.is_char_boundary(end) {
+        end -= 1;
+    }
+    (md[..end].to_string(), true)
+}
+
+/// Records a write by an agent in the workspace's audit log.
+fn audit_write(c: &mut Conn, caller: &Caller, action: AuditAction, page: &Page) -> AppResult<()> {
+    audit::record(
+        c,
+        Some(&caller.bot.connection.workspace_id),
+        Actor::Client(&caller.bot.integration.client_id),
+        action,
+        &caller.bot.connection.id,
+        format!("page {}", page.id),
+    )
+}
+
+#[tool_router]
+impl Pagegrant {
+    pub fn new() -> Pagegrant {
+        Pagegrant {
+            tool_router: Self::tool_router(),
+        }
+    }
+
+    #[tool(
+        description = "Find pages shared with this connection whose title or text matches the query. Returns each page's id, title, URL and path.",
+        output_schema = schema_for_output::<SearchOutput>(),
+        annotations(read_only_hint = true, open_world_hint = false)
+    )]
+    async fn search(
+        &self,
+        Parameters(input): Parameters<SearchInput>,
+        ctx: RequestContext<RoleServer>,
+    ) -> Result<CallToolResult, ErrorData> {
+        let caller = caller(&ctx)?;
+        if !caller.bot.grant().allows("read_content") {
+            return Ok(missing("read_content"));
+        }
+        let size = input.page_size.unwrap_or(10);
+        if !(1..=MAX_SEARCH).contains(&size) {
+            return Ok(tool_error(format!(
+                "page_size must be between 1 and {MAX_SEARCH}."
+            )));
+        }
+        let st = caller.state.clone();
+        let issuer = st.config.server.issuer.clone();
+        let out = db::run(&st.pool, move |c| {
+            let g = caller.bot.grant();
+            let rows = reach::search(
+                c,
+                g,
+                &ScopeSearch {
+                    query: input.query.trim(),
+                    descending: true,
+                    after: None,
+                    limit: i64::from(size) + 1,
+                },
+            )?;
+            let has_more = rows.len() > size as usize;
+            let mut results = Vec::new();
+            for s in rows.into_iter().take(size as usize) {
+                let path = reach::breadcrumb(c, g, &s.page)?
+                    .iter()
+                    .map(title_of)
+                    .collect();
+                results.push(PageRef {
+                    id: s.page.id.to_string(),
+                    title: title_of(&s.page),
+                    url: url_of(&issuer, &s.page),
+                    path,
+                });
+            }
+            Ok(SearchOutput { results, has_more })
+        })
+        .await
+        .map_err(internal)?;
+        let mut text = match out.results.len() {
+            0 => "No shared page matches.".to_string(),
+            n => format!("{n} shared page(s) match:\n"),
+        };
+        for r in &out.results {
+            let path = match r.path.is_empty() {
+                true => String::new(),
+                false => format!(" (in {})", r.path.join(" / ")),
+            };
+            text.push_str(&format!("\n- {}{} — id {} — {}", r.title, path, r.id, r.url));
+        }
+        if out.has_more {
+            text.push_str("\n\nMore pages match; narrow the query.");
+        }
+        done(text, &out)
+    }
+
+    #[tool(
+        description = "Read a page shared with this connection, by id or URL: its title, where it sits, its content as Markdown and its sub-pages.",
+        output_schema = schema_for_output::<FetchOutput>(),
+        annotations(read_only_hint = true, open_world_hint = false)
+    )]
+    async fn fetch(
+        &self,
+        Parameters(input): Parameters<FetchInput>,
+        ctx: RequestContext<RoleServer>,
+    ) -> Result<CallToolResult, ErrorData> {
+        let caller = caller(&ctx)?;
+        if !caller.bot.grant().allows("read_content") {
+            return Ok(missing("read_content"));
+        }
+        let st = caller.state.clone();
+        let issuer = st.config.server.issuer.clone();
+        let Some(id) = page_id(&issuer, &input.id) else {
+            return Ok(tool_error(NOT_FOUND));
+        };
+        let out = db::run(&st.pool, move |c| {
+            let g = caller.bot.grant();
+            let Some(page) = reach::live_page(c, g, &id)? else {
+                return Ok(None);
+            };
+            let path: Vec<String> = reach::breadcrumb(c, g, &page)?
+                .iter()
+                .map(title_of)
+                .collect();
+            let (markdown, truncated) = bounded(markdown::to_markdown(&blocks::content_of(
+                c, &page.id,
+            )?));
+            let sub_pages = reach::children(c, g, &page.id, MAX_SUB_PAGES)?
+                .iter()
+                .map(|p| SubPage {
+                    id: p.id.to_string(),
+                    title: title_of(p),
+                    url: url_of(&issuer, p),
+                })
+                .collect();
+            Ok(Some(FetchOutput {
+                id: page.id.to_string(),
+                title: title_of(&page),
+                url: url_of(&issuer, &page),
+                path,
+                markdown,
+                sub_pages,
+                truncated,
+            }))
+        })
+        .await
+        .map_err(internal)?;
+        let Some(out) = out else {
+            return Ok(tool_error(NOT_FOUND));
+        };
+        let mut text = format!("# {}\n\n", out.title);
+        if !out.path.is_empty() {
+            text.push_str(&format!("In: {}\n\n", out.path.join(" / ")));
+        }
+        text.push_str(&format!("URL: {}\n\n", out.url));
+        match out.markdown.trim().is_empty() {
+            true => text.push_str("(This page has no content yet.)\n"),
+            false => text.push_str(&out.markdown),
+        }
+        if out.truncated {
+            text.push_str("\n\n(The page is longer; the rest was cut.)");
+        }
+        if !out.sub_pages.is_empty() {
+            text.push_str("\n\n## Sub-pages\n");
+            for s in &out.sub_pages {
+                text.push_str(&format!("\n- [{}]({}) — id {}", s.title, s.url, s.id));
+            }
+        }
+        done(text, &out)
+    }
+
+    #[tool(
+        description = "Create a page under a page shared with this connection, with a title and Markdown content.",
+        output_schema = schema_for_output::<PageOutput>(),
+        annotations(read_only_hint = false, destructive_hint = false, open_world_hint = false)
+    )]
+    async fn create_page(
+        &self,
+        Parameters(input): Parameters<CreateInput>,
+        ctx: RequestContext<RoleServer>,
+    ) -> Result<CallToolResult, ErrorData> {
+        let caller = caller(&ctx)?;
+        let st = caller.state.clone();
+        let issuer = st.config.server.issuer.clone();
+        // The capability first: a read-only grant learns nothing about ids.
+        if !caller.bot.grant().allows("insert_content") {
+            return Ok(missing("insert_content"));
+        }
+        let Some(parent) = page_id(&issuer, &input.parent_id) else {
+            return Ok(tool_error(NOT_FOUND));
+        };
+        if let Err(e) = check_title(&input.title).and(check_markdown(&input.content)) {
+            return Ok(e);
+        }
+        let content = markdown::to_blocks(&input.content);
+        let out = db::run(&st.pool, move |c| {
+            let g = caller.bot.grant();
+            let title = input.title.trim().to_string();
+            db::write_tx(c, |c| {
+                let page = match reach::create_page(c, g, &parent, &title)? {
+                    Ok(p) => p,
+                    Err(r) => return Ok(Err(r)),
+                };
+                let added = blocks::append(
+                    c,
+                    &page.id,
+                    &Author::Bot(caller.bot.connection.bot_id.clone()),
+                    &content,
+                )?;
+                audit_write(c, &caller, AuditAction::AgentPageCreated, &page)?;
+                Ok(Ok((page, added.len())))
+            })
+        })
+        .await
+        .map_err(internal)?;
+        let (page, blocks_added) = match out {
+            Ok(v) => v,
+            Err(r) => return Ok(refusal(r)),
+        };
+        let out = PageOutput {
+            id: page.id.to_string(),
+            title: title_of(&page),
+            url: url_of(&issuer, &page),
+            in_trash: false,
+            blocks_added,
+        };
+        let text = format!(
+            "Created \"{}\" ({} block(s)) — id {} — {}",
+            out.title, out.blocks_added, out.id, out.url
+        );
+        done(text, &out)
+    }
+
+    #[tool(
+        description = "Change a page shared with this connection: rename it, add Markdown at its end, or move it to or from the trash.",
+        output_schema = schema_for_output::<PageOutput>(),
+        annotations(read_only_hint = false, destructive_hint = true, idempotent_hint = false, open_world_hint = false)
+    )]
+    async fn update_page(
+        &self,
+        Parameters(input): Parameters<UpdateInput>,
+        ctx: RequestContext<RoleServer>,
+    ) -> Result<CallToolResult, ErrorData> {
+        let caller = caller(&ctx)?;
+        let st = caller.state.clone();
+        let issuer = st.config.server.issuer.clone();
+        if !caller.bot.grant().allows("update_content") {
+            return Ok(missing("update_content"));
+        }
+        let Some(id) = page_id(&issuer, &input.id) else {
+            return Ok(tool_error(NOT_FOUND));
+        };
+        if input.title.is_none() && input.append_content.is_none() && input.in_trash.is_none() {
+            return Ok(tool_error(
+                "Nothing to change: give title, append_content or in_trash.",
+            ));
+        }
+        if let Some(t) = &input.title {
+            if let Err(e) = check_title(t) {
+                return Ok(e);
+            }
+        }
+        let append = input.append_content.as_deref().unwrap_or("");
+        if let Err(e) = check_markdown(append) {
+            return Ok(e);
+        }
+        let content = markdown::to_blocks(append);
+        let out = db::run(&st.pool, move |c| {
+            let g = caller.bot.grant();
+            let title = input.title.as_deref().map(str::trim);
+            db::write_tx(c, |c| {
+                // Appending to a trashed page is refused as not found, as
+                // /v1 refuses children of a trashed page.
+                if !content.is_empty() && reach::live_page(c, g, &id)?.is_none() {
+                    return Ok(Err(Refusal::NotFound));
+                }
+                let s = match reach::update_page(c, g, &id, title, input.in_trash)? {
+                    Ok(s) => s,
+                    Err(r) => return Ok(Err(r)),
+                };
+                let added = match content.is_empty() {
+                    true => Vec::new(),
+                    false => blocks::append(
+                        c,
+                        &id,
+                        &Author::Bot(caller.bot.connection.bot_id.clone()),
+                        &content,
+                    )?,
+                };
+                audit_write(c, &caller, AuditAction::AgentPageUpdated, &s.page)?;
+                Ok(Ok((s, added.len())))
+            })
+        })
+        .await
+        .map_err(internal)?;
+        let (s, blocks_added) = match out {
+            Ok(v) => v,
+            Err(r) => return Ok(refusal(r)),
+        };
+        let out = PageOutput {
+            id: s.page.id.to_string(),
+            title: title_of(&s.page),
+            url: url_of(&issuer, &s.page),
+            in_trash: s.trashed,
+            blocks_added,
+        };
+        let text = format!(
+            "Updated \"{}\"{}{} — id {} — {}",
+            out.title,
+            match out.blocks_added {
+                0 => String::new(),
+                n => format!(", added {n} block(s)"),
+            },
+            match out.in_trash {
+                true => ", now in the trash",
+                false => "",
+            },
+            out.id,
+            out.url
+        );
+        done(text, &out)
+    }
+}
+
+impl ServerHandler for Pagegrant {
+    fn get_info(&self) -> ServerConfig {
+        ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
+            .with_server_info(
+                Implementation::new("pagegrant", env!("CARGO_PKG_VERSION"))
+                    .with_title("pagegrant"),
+            )
+            .with_instructions(INSTRUCTIONS)
+    }
+
+    /// DESIGN §7: protocol 2025-06-18 and later (the first with OAuth
+    /// resource indicators and structured tool output).
+    fn supported_protocol_versions(&self) -> Cow<'static, [ProtocolVersion]> {
+        Cow::Owned(
+            ProtocolVersion::KNOWN_VERSIONS
+                .iter()
+                .filter(|v| **v >= ProtocolVersion::V_2025_06_18)
+                .cloned()
+                .collect(),
+        )
+    }
+
+    async fn list_tools(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        context: RequestContext<RoleServer>,
+    ) -> Result<ListToolsResult, ErrorData> {
+        let caller = caller(&context)?;
+        let g = caller.bot.grant();
+        let tools = self
+            .tool_router
+            .list_all()
+            .into_iter()
+            .filter(|t| needs(&t.name).is_some_and(|c| g.allows(c)))
+            .collect();
+        let hints = context
+            .protocol_version()
+            .is_some_and(|v| v >= ProtocolVersion::V_2026_07_28);
+        let mut out = ListToolsResult::default();
+        out.result_type = Some(ResultType::COMPLETE);
+        out.tools = tools;
+        // The list depends on the caller's grant: never shared between users.
+        if hints {
+            out.ttl_ms = Some(0);
+            out.cache_scope = Some(CacheScope::Private);
+        }
+        Ok(out)
+    }
+
+    fn get_tool(&self, name: &str) -> Option<rmcp::model::Tool> {
+        self.tool_router.get(name).cloned()
+    }
+
+    async fn call_tool(
+        &self,
+        request: CallToolRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<CallToolResponse, ErrorData> {
+        let tcc = ToolCallContext::new(self, request, context);
+        self.tool_router.call(tcc).await
+    }
+}
+
