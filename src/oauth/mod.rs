@@ -139,8 +139,18 @@ pub async fn get_metadata(state: web::Data<AppState>) -> HttpResponse {
 }
 
 /// RFC 9728 protected-resource metadata for `resource`: which
-/// authorization server issues tokens for it and how they are presented.
-fn protected_resource(issuer: &str, resource: String, name: &str) -> HttpResponse {
+/// authorization server issues tokens for it, how they are presented, and
+/// the scopes it uses. MCP clients ask for every listed scope at once
+/// (MCP's scope selection: the metadata's `scopes_supported`), so the list
+/// holds only scopes that can be asked together: `read_user_without_email`
+/// is the narrower alternative to `read_user_with_email`, still accepted
+/// when asked for, never both.
+fn protected_resource(
+    issuer: &str,
+    resource: String,
+    name: &str,
+    scopes: &[&str],
+) -> HttpResponse {
     HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "public, max-age=300"))
         .json(json!({
@@ -148,20 +158,36 @@ fn protected_resource(issuer: &str, resource: String, name: &str) -> HttpRespons
             "resource_name": name,
             "authorization_servers": [issuer],
             "bearer_methods_supported": ["header"],
-            "scopes_supported": CAPABILITIES,
+            "scopes_supported": scopes,
         }))
 }
 
-pub async fn get_protected_resource_v1(state: web::Data<AppState>) -> HttpResponse {
-    let i = &state.config.server.issuer;
-    protected_resource(i, resource::api(i), "pagegrant API (Notion-compatible)")
+/// What `/v1` uses: every capability but the narrower user-email one.
+fn api_scopes() -> Vec<&'static str> {
+    CAPABILITIES
+        .iter()
+        .copied()
+        .filter(|c| *c != "read_user_without_email")
+        .collect()
 }
 
-/// The MCP server's metadata; the server itself comes with the next issue,
-/// but its tokens can be had now (RFC 8707 `resource`).
+/// What the MCP tools use: reading and writing content.
+const MCP_SCOPES: &[&str] = &["read_content", "insert_content", "update_content"];
+
+pub async fn get_protected_resource_v1(state: web::Data<AppState>) -> HttpResponse {
+    let i = &state.config.server.issuer;
+    protected_resource(
+        i,
+        resource::api(i),
+        "pagegrant API (Notion-compatible)",
+        &api_scopes(),
+    )
+}
+
+/// The MCP server's metadata (what an MCP client reads after `/mcp`'s 401).
 pub async fn get_protected_resource_mcp(state: web::Data<AppState>) -> HttpResponse {
     let i = &state.config.server.issuer;
-    protected_resource(i, resource::mcp(i), "pagegrant MCP server")
+    protected_resource(i, resource::mcp(i), "pagegrant MCP server", MCP_SCOPES)
 }
 
 /// The JWKS, read from the database each time, so it lists a key another
