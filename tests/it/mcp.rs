@@ -540,3 +540,32 @@ fn settings_marks_mcp_agents_with_their_last_use() {
     assert!(after.contains("MCP agent"), "{after}");
     assert!(after.contains("Last used"), "{after}");
 }
+
+#[test]
+fn s67_blocking_a_client_stops_its_mcp_calls_at_once() {
+    let fx = fixture();
+    let token = connect(&fx, "read_content", &[fx.eng.id.as_str()]);
+    let r = call(&fx, &token, "search", json!({}));
+    assert!(!is_error(&r));
+    let ada = logged_in(&fx.srv, "ada@example.com");
+    let ws = fx.acme.id.to_string();
+    let (_, list) = get_html(&ada, &fx.srv.url(&format!("/w/{ws}/settings/connections")));
+    let integration_id = list
+        .split("/settings/clients/")
+        .nth(1)
+        .and_then(|s| s.split('/').next())
+        .expect("Block this client link")
+        .to_string();
+    let block_url = fx
+        .srv
+        .url(&format!("/w/{ws}/settings/clients/{integration_id}/block"));
+    let (_, confirm) = get_html(&ada, &block_url);
+    let r = ada
+        .post(&block_url)
+        .form(&[("csrf", input_value(&confirm, "csrf").unwrap())])
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let body = json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list"}).to_string();
+    assert_eq!(post(&fx, Some(&token), &body).status(), 401);
+}
