@@ -1243,3 +1243,17 @@ fn browser_menus_answer_arrow_keys() {
         .expect("arrow up");
     assert!(focused(&d).contains("Acme Corp"), "{}", focused(&d));
 }
+
+#[test]
+fn settings_marks_an_mcp_agent_with_its_last_use() {
+    let fx = crate::authorize::fixture();
+    let token = crate::mcp::connect(&fx, "read_content", &[fx.eng.id.as_str()]);
+    crate::mcp::call(&fx, &token, "search", serde_json::json!({}));
+    let d = Driver::start();
+    d.login_as(&fx.srv, "ada@example.com");
+    d.goto(&fx.srv.url(&format!("/w/{}/settings/connections", fx.acme.id)));
+    let row = d.text("//tr[.//span[normalize-space()='Agent']]");
+    assert!(row.contains("MCP agent"), "{row}");
+    assert!(row.contains("Last used"), "{row}");
+    d.screenshot_both("settings-mcp-agent");
+}

@@ -64,7 +64,7 @@ fn connect_for(fx: &Fx, scope: &str, pages: &[&str], resource: &str) -> (String,
     (t["access_token"].as_str().unwrap().to_string(), id)
 }
 
-fn connect(fx: &Fx, scope: &str, pages: &[&str]) -> String {
+pub fn connect(fx: &Fx, scope: &str, pages: &[&str]) -> String {
     connect_for(fx, scope, pages, &fx.srv.url("/mcp")).0
 }
 
@@ -102,7 +102,7 @@ fn rpc(fx: &Fx, token: &str, method: &str, params: Value) -> Value {
     r.json().unwrap()
 }
 
-fn call(fx: &Fx, token: &str, tool: &str, args: Value) -> Value {
+pub fn call(fx: &Fx, token: &str, tool: &str, args: Value) -> Value {
     let v = rpc(
         fx,
         token,
