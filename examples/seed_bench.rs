@@ -16,7 +16,8 @@
 //!   pages).
 //!
 //! Writes into DATA_DIR: `bench.db` and the keys, `grants.tsv` (client index,
-//! access token, refresh token per connection), and prints one JSON object:
+//! `/v1` access token, refresh token, `/mcp` access token and the shared
+//! root page per connection), and prints one JSON object:
 //! the clients with their secrets, the users, the consent workspace and
 //! page. The issuer must be the one the server will run with (`aud`, `iss`).
 //!
@@ -183,6 +184,10 @@ fn main() -> Res<()> {
                 .append_pair("code_challenge", &challenge)
                 .append_pair("code_challenge_method", "S256")
                 .append_pair("workspace_id", workspace.id.as_str())
+                // Both resources: the API's token from the code, the MCP
+                // server's from one refresh (RFC 8707).
+                .append_pair("resource", &format!("{}/v1", cfg.server.issuer))
+                .append_pair("resource", &format!("{}/mcp", cfg.server.issuer))
                 .finish();
             let valid = authorize::validate(c, &cfg.server.issuer, &query)?
                 .map_err(|e| format!("authorize refused the seed request: {e:?}"))?;
@@ -217,12 +222,27 @@ fn main() -> Res<()> {
                 ]),
             )?
             .map_err(|e| format!("exchange refused: {e:?}"))?;
-            let field = |n: &str| body[n].as_str().map(String::from).ok_or("no token");
+            let field = |v: &serde_json::Value, n: &str| {
+                v[n].as_str().map(String::from).ok_or("no token")
+            };
+            let mcp = token::refresh(
+                c,
+                cfg,
+                &state.keys,
+                &client,
+                &Params::from_pairs(&[
+                    ("grant_type", "refresh_token"),
+                    ("refresh_token", &field(&body, "refresh_token")?),
+                    ("resource", &format!("{}/mcp", cfg.server.issuer)),
+                ]),
+            )?
+            .map_err(|e| format!("refresh for /mcp refused: {e:?}"))?;
             writeln!(
                 grants,
-                "{k}\t{}\t{}",
-                field("access_token")?,
-                field("refresh_token")?
+                "{k}\t{}\t{}\t{}\t{root}",
+                field(&body, "access_token")?,
+                field(&mcp, "refresh_token")?,
+                field(&mcp, "access_token")?,
             )?;
         }
         eprintln!("seed: integration {k}: {} connections", workspaces.len());
