@@ -251,6 +251,9 @@ pub struct Integration {
     pub token_endpoint_auth_method: Option<String>,
     pub client_uri: Option<String>,
     pub logo_uri: Option<String>,
+    /// A Client ID Metadata Document client (its `client_id` is the
+    /// document's URL): when the cached document must be fetched again.
+    pub cimd_expires_at: Option<i64>,
 }
 
 impl std::fmt::Debug for Integration {

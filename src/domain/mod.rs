@@ -7,6 +7,7 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod cimd;
 pub mod connections;
 pub mod consent;
 pub mod demo;
