@@ -139,6 +139,20 @@ pub const CAPABILITIES: &[&str] = &[
     "read_user_with_email",
     "read_user_without_email",
 ];
+/// What a client may ask for all at once: every capability but
+/// `read_user_without_email`, which cannot be held with
+/// `read_user_with_email`. Protected-resource metadata lists these as
+/// `scopes_supported`, and MCP clients ask for every listed scope at once
+/// (the MCP SDK's `auth()` registers and authorizes with all of them), so
+/// the list must be one a client can be granted whole.
+pub const ASKABLE_CAPABILITIES: &[&str] = &[
+    "read_content",
+    "update_content",
+    "insert_content",
+    "read_comments",
+    "insert_comments",
+    "read_user_with_email",
+];
 /// What an integration gets when none are named.
 pub const DEFAULT_CAPABILITIES: &str =
     "read_content update_content insert_content read_user_with_email";

@@ -151,6 +151,13 @@ pub fn check_document(client_id: &str, body: &[u8]) -> Result<registration::Chec
         );
     }
     m.token_endpoint_auth_method = Some("none".into());
+    // Documents rarely name a scope (Claude's and ChatGPT's do not), and MCP
+    // clients then ask for every scope the protected resource lists: a
+    // document without one may ask for any of those, and the person
+    // decides on the consent page, which lists what is asked.
+    if m.scope.as_deref().is_none_or(|s| s.trim().is_empty()) {
+        m.scope = Some(crate::db::models::ASKABLE_CAPABILITIES.join(" "));
+    }
     registration::check(&m).map_err(|r| match r {
         Refusal::RedirectUri(why) | Refusal::Metadata(why) => {
             format!("the document is refused: {why}")

@@ -154,7 +154,7 @@ fn protected_resource(issuer: &str, resource: String, name: &str) -> HttpRespons
             "resource_name": name,
             "authorization_servers": [issuer],
             "bearer_methods_supported": ["header"],
-            "scopes_supported": CAPABILITIES,
+            "scopes_supported": crate::db::models::ASKABLE_CAPABILITIES,
         }))
 }
 

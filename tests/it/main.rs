@@ -36,3 +36,5 @@ mod workspace;
 mod browser;
 #[cfg(feature = "e2e")]
 mod sdk;
+#[cfg(feature = "e2e")]
+mod sdk_dynamic;
