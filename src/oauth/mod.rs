@@ -5,6 +5,7 @@
 //! oxide-auth's primitives over the database. oxide-auth types stay here.
 
 pub mod authorize;
+pub mod cimd;
 pub mod client;
 pub mod client_auth;
 pub mod endpoint;
@@ -127,6 +128,11 @@ pub async fn get_metadata(state: web::Data<AppState>) -> HttpResponse {
         "prompt_values_supported": ["none", "login", "consent"],
         "authorization_response_iss_parameter_supported": true,
     });
+    if state.config.registration.cimd {
+        if let Some(o) = body.as_object_mut() {
+            o.insert("client_id_metadata_document_supported".into(), json!(true));
+        }
+    }
     if state.config.registration.dynamic {
         if let Some(o) = body.as_object_mut() {
             o.insert(
@@ -148,7 +154,7 @@ fn protected_resource(issuer: &str, resource: String, name: &str) -> HttpRespons
             "resource_name": name,
             "authorization_servers": [issuer],
             "bearer_methods_supported": ["header"],
-            "scopes_supported": CAPABILITIES,
+            "scopes_supported": crate::db::models::ASKABLE_CAPABILITIES,
         }))
 }
 

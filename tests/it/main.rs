@@ -8,6 +8,7 @@ mod common;
 
 mod api;
 mod authorize;
+mod cimd;
 mod cli;
 mod config;
 mod developers;
@@ -35,3 +36,5 @@ mod workspace;
 mod browser;
 #[cfg(feature = "e2e")]
 mod sdk;
+#[cfg(feature = "e2e")]
+mod sdk_dynamic;
