@@ -3,7 +3,8 @@
 //! name and type against the built-in defaults, so a typo stops start-up with a
 //! message naming the key instead of being silently ignored.
 
-use std::net::SocketAddr;
+use std::collections::BTreeMap;
+use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -49,6 +50,18 @@ pub struct RegistrationConfig {
     pub dynamic: bool,
     pub max_per_ip_per_hour: u32,
     pub unused_ttl_s: i64,
+    /// Client ID Metadata Documents: a `client_id` that is an https URL.
+    pub cimd: bool,
+    /// Also fetch documents from http://127.0.0.1:PORT/ and localhost (tests).
+    pub cimd_dev_loopback: bool,
+    /// Hosts whose documents are accepted; empty = any public host.
+    pub cimd_allowed_hosts: Vec<String>,
+    /// Names answered before DNS (split-horizon set-ups, tests); the
+    /// addresses are checked exactly like a DNS answer.
+    pub cimd_hosts: BTreeMap<String, String>,
+    /// The bounds on how long a fetched document is trusted.
+    pub cimd_cache_min_s: i64,
+    pub cimd_cache_max_s: i64,
 }
 
 /// The window `registration.max_per_ip_per_hour` counts in.
@@ -248,10 +261,45 @@ impl Config {
             ("security.client_window_s", self.security.client_window_s),
             ("server.body_timeout_s", self.server.body_timeout_s),
             ("registration.unused_ttl_s", self.registration.unused_ttl_s),
+            (
+                "registration.cimd_cache_min_s",
+                self.registration.cimd_cache_min_s,
+            ),
         ] {
             if v <= 0 {
                 return bad(key, "must be a positive number of seconds");
             }
+        }
+        if self.registration.cimd_cache_max_s < self.registration.cimd_cache_min_s {
+            return bad(
+                "registration.cimd_cache_max_s",
+                "must be at least registration.cimd_cache_min_s",
+            );
+        }
+        for (name, ip) in &self.registration.cimd_hosts {
+            if ip.parse::<IpAddr>().is_err() {
+                return bad(
+                    "registration.cimd_hosts",
+                    &format!("{name:?} must map to an IP address, not {ip:?}"),
+                );
+            }
+            if name.is_empty() || name.to_ascii_lowercase() != *name {
+                return bad(
+                    "registration.cimd_hosts",
+                    &format!("{name:?} must be a lowercase host name"),
+                );
+            }
+        }
+        if let Some(h) = self
+            .registration
+            .cimd_allowed_hosts
+            .iter()
+            .find(|h| h.is_empty() || h.to_ascii_lowercase() != **h || h.contains(['/', ':']))
+        {
+            return bad(
+                "registration.cimd_allowed_hosts",
+                &format!("{h:?} must be a lowercase host name without scheme or port"),
+            );
         }
         if self.tokens.refresh_reuse_grace_s < 0 {
             return bad("tokens.refresh_reuse_grace_s", "must be 0 or more");

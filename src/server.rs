@@ -26,6 +26,13 @@ pub fn run(state: AppState, listener: TcpListener) -> std::io::Result<Server> {
             .unwrap_or(2),
         n => n as usize,
     };
+    if state.config.registration.cimd_dev_loopback {
+        tracing::warn!(
+            "registration.cimd_dev_loopback is ON: client metadata documents are fetched from \
+             http://127.0.0.1 and http://localhost. This is for development and tests only; \
+             turn it off in production"
+        );
+    }
     let state = web::Data::new(state);
     let metrics = Arc::new(state.metrics.clone());
     let issuer = state.config.server.issuer.clone();

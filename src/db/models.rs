@@ -145,6 +145,20 @@ pub const CAPABILITIES: &[&str] = &[
     "read_user_with_email",
     "read_user_without_email",
 ];
+/// What a client may ask for all at once: every capability but
+/// `read_user_without_email`, which cannot be held with
+/// `read_user_with_email`. Protected-resource metadata lists these as
+/// `scopes_supported`, and MCP clients ask for every listed scope at once
+/// (the MCP SDK's `auth()` registers and authorizes with all of them), so
+/// the list must be one a client can be granted whole.
+pub const ASKABLE_CAPABILITIES: &[&str] = &[
+    "read_content",
+    "update_content",
+    "insert_content",
+    "read_comments",
+    "insert_comments",
+    "read_user_with_email",
+];
 /// What an integration gets when none are named.
 pub const DEFAULT_CAPABILITIES: &str =
     "read_content update_content insert_content read_user_with_email";
@@ -280,6 +294,9 @@ pub struct Integration {
     pub token_endpoint_auth_method: Option<String>,
     pub client_uri: Option<String>,
     pub logo_uri: Option<String>,
+    /// A Client ID Metadata Document client (its `client_id` is the
+    /// document's URL): when the cached document must be fetched again.
+    pub cimd_expires_at: Option<i64>,
 }
 
 impl std::fmt::Debug for Integration {

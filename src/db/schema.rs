@@ -167,6 +167,7 @@ diesel::table! {
         token_endpoint_auth_method -> Nullable<Text>,
         client_uri -> Nullable<Text>,
         logo_uri -> Nullable<Text>,
+        cimd_expires_at -> Nullable<BigInt>,
     }
 }
 

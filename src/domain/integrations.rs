@@ -150,11 +150,14 @@ pub struct NewIntegration {
 /// What a self-registered client keeps beyond an ordinary integration.
 #[derive(Default)]
 pub struct DynamicFields {
-    pub registration_token_hash: String,
+    /// None for a CIMD client: its document, not a token, says what it is.
+    pub registration_token_hash: Option<String>,
     pub native: bool,
     pub token_endpoint_auth_method: String,
     pub client_uri: Option<String>,
     pub logo_uri: Option<String>,
+    /// Set for a CIMD client: when its cached document expires.
+    pub cimd_expires_at: Option<i64>,
 }
 
 impl std::fmt::Debug for DynamicFields {
@@ -269,15 +272,28 @@ pub fn copies_first_party(conn: &mut Conn, name: &str) -> AppResult<bool> {
         .any(|n| n.trim().to_lowercase() == wanted))
 }
 
-/// Validates everything first, then writes the integration, its redirect
-/// URIs and, for an internal one, its connection and token in one transaction.
-pub fn register(conn: &mut Conn, sbox: &SecretBox, new: NewIntegration) -> AppResult<Created> {
-    let name = new.name.trim().to_string();
+/// The rules every integration name follows: 1 to 200 printable
+/// characters without text-direction tricks, and only a first-party
+/// integration may take a first-party name (issue 15 #8, S60).
+pub fn check_name(conn: &mut Conn, name: &str, first_party: bool) -> AppResult<()> {
     if name.is_empty() || name.chars().count() > 200 || name.chars().any(spoofing_char) {
         return Err(AppError::invalid(
             "an integration name needs 1 to 200 printable characters, without control or text-direction characters",
         ));
     }
+    if !first_party && copies_first_party(conn, name)? {
+        return Err(AppError::invalid(format!(
+            "{name:?} is the name of an integration built by pagegrant; choose another"
+        )));
+    }
+    Ok(())
+}
+
+/// Validates everything first, then writes the integration, its redirect
+/// URIs and, for an internal one, its connection and token in one transaction.
+pub fn register(conn: &mut Conn, sbox: &SecretBox, new: NewIntegration) -> AppResult<Created> {
+    let name = new.name.trim().to_string();
+    check_name(conn, &name, new.first_party)?;
     if let Some(d) = &new.developer_name {
         if d.chars().any(spoofing_char) {
             return Err(AppError::invalid(
@@ -290,11 +306,6 @@ pub fn register(conn: &mut Conn, sbox: &SecretBox, new: NewIntegration) -> AppRe
         return Err(AppError::invalid(
             "a client that registers itself is never first-party",
         ));
-    }
-    if !new.first_party && copies_first_party(conn, &name)? {
-        return Err(AppError::invalid(format!(
-            "{name:?} is the name of an integration built by pagegrant; choose another"
-        )));
     }
     let kind = new.kind.unwrap_or(IntegrationKind::Public);
     let capabilities = parse_capabilities(&new.capabilities)?;
@@ -369,7 +380,7 @@ pub fn register(conn: &mut Conn, sbox: &SecretBox, new: NewIntegration) -> AppRe
         registration_token_hash: new
             .dynamic
             .as_ref()
-            .map(|d| d.registration_token_hash.clone()),
+            .and_then(|d| d.registration_token_hash.clone()),
         application_type: new
             .dynamic
             .as_ref()
@@ -380,6 +391,7 @@ pub fn register(conn: &mut Conn, sbox: &SecretBox, new: NewIntegration) -> AppRe
             .map(|d| d.token_endpoint_auth_method.clone()),
         client_uri: new.dynamic.as_ref().and_then(|d| d.client_uri.clone()),
         logo_uri: new.dynamic.as_ref().and_then(|d| d.logo_uri.clone()),
+        cimd_expires_at: new.dynamic.as_ref().and_then(|d| d.cimd_expires_at),
     };
     let internal = match (&internal_ws, installer) {
         (Some(ws), Some(installer)) => {

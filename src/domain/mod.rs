@@ -8,6 +8,7 @@
 pub mod accounts;
 pub mod audit;
 pub mod blocks;
+pub mod cimd;
 pub mod connections;
 pub mod consent;
 pub mod content;

@@ -46,14 +46,14 @@ pub enum Refusal {
 }
 
 /// A registration that passed every rule, ready to store.
-struct Checked {
-    name: String,
-    uris: Vec<String>,
-    method: String,
-    native: bool,
-    capabilities: String,
-    client_uri: Option<String>,
-    logo_uri: Option<String>,
+pub struct Checked {
+    pub name: String,
+    pub uris: Vec<String>,
+    pub method: String,
+    pub native: bool,
+    pub capabilities: String,
+    pub client_uri: Option<String>,
+    pub logo_uri: Option<String>,
 }
 
 fn meta(m: impl Into<String>) -> Refusal {
@@ -83,8 +83,9 @@ fn auth_method(m: &ClientMetadata) -> Result<String, Refusal> {
     }
 }
 
-/// Every rule, before anything is stored.
-fn check(m: &ClientMetadata) -> Result<Checked, Refusal> {
+/// Every rule, before anything is stored (registrations and Client ID
+/// Metadata Documents alike).
+pub fn check(m: &ClientMetadata) -> Result<Checked, Refusal> {
     let method = auth_method(m)?;
     if let Some(g) = &m.grant_types {
         if let Some(bad) = g
@@ -241,11 +242,12 @@ pub fn register(
                 capabilities: vec![c.capabilities.clone()],
                 website_url: c.client_uri.clone(),
                 dynamic: Some(DynamicFields {
-                    registration_token_hash: crypto::sha256_hex(&token),
+                    registration_token_hash: Some(crypto::sha256_hex(&token)),
                     native: c.native,
                     token_endpoint_auth_method: c.method.clone(),
                     client_uri: c.client_uri.clone(),
                     logo_uri: c.logo_uri.clone(),
+                    cimd_expires_at: None,
                 }),
                 ..Default::default()
             },

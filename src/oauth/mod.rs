@@ -5,6 +5,7 @@
 //! oxide-auth's primitives over the database. oxide-auth types stay here.
 
 pub mod authorize;
+pub mod cimd;
 pub mod client;
 pub mod client_auth;
 pub mod endpoint;
@@ -127,6 +128,11 @@ pub async fn get_metadata(state: web::Data<AppState>) -> HttpResponse {
         "prompt_values_supported": ["none", "login", "consent"],
         "authorization_response_iss_parameter_supported": true,
     });
+    if state.config.registration.cimd {
+        if let Some(o) = body.as_object_mut() {
+            o.insert("client_id_metadata_document_supported".into(), json!(true));
+        }
+    }
     if state.config.registration.dynamic {
         if let Some(o) = body.as_object_mut() {
             o.insert(
@@ -162,15 +168,6 @@ fn protected_resource(
         }))
 }
 
-/// What `/v1` uses: every capability but the narrower user-email one.
-fn api_scopes() -> Vec<&'static str> {
-    CAPABILITIES
-        .iter()
-        .copied()
-        .filter(|c| *c != "read_user_without_email")
-        .collect()
-}
-
 /// What the MCP tools use: reading and writing content.
 const MCP_SCOPES: &[&str] = &["read_content", "insert_content", "update_content"];
 
@@ -180,7 +177,7 @@ pub async fn get_protected_resource_v1(state: web::Data<AppState>) -> HttpRespon
         i,
         resource::api(i),
         "pagegrant API (Notion-compatible)",
-        &api_scopes(),
+        crate::db::models::ASKABLE_CAPABILITIES,
     )
 }
 

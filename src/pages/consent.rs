@@ -131,6 +131,9 @@ pub struct ConsentData {
     pub first_party: bool,
     /// Registered itself (RFC 7591): nobody in the workspace reviewed it.
     pub dynamic: bool,
+    /// A CIMD client: the verified host serving its metadata document
+    /// ("claude.ai"), shown instead of "Registered itself".
+    pub cimd_host: Option<String>,
     /// Every registered redirect URI is loopback (says "runs on this
     /// computer" instead of a host).
     pub on_this_computer: bool,
@@ -191,6 +194,7 @@ impl ConsentView {
                 developer: i.developer_name.clone(),
                 first_party: i.first_party,
                 dynamic: i.dynamic,
+                cimd_host: i.cimd_expires_at.map(|_| i.developer_name.clone()),
                 on_this_computer: plan.on_this_computer,
                 redirect_host: redirect_host(&req.redirect_uri),
                 website: i.website_url.clone(),
@@ -238,6 +242,16 @@ pub async fn view_authorize_get(
     user: MaybeUser,
 ) -> Result<HttpResponse, HtmlError> {
     let raw = req.query_string().to_string();
+    // A client_id that is a URL names its own metadata document: fetched
+    // (when the cache expired) here, in async code, before a database
+    // thread is taken; what cannot be used is a page, never a redirect.
+    if let Some(id) = single_client_id(&raw) {
+        if let Err(why) = crate::oauth::cimd::ensure(&state, &id).await? {
+            return Err(HtmlError::BadRequest(format!(
+                "The app's client metadata document at {id} cannot be used: {why}."
+            )));
+        }
+    }
     let issuer = state.config.server.issuer.clone();
     let valid = match db::run(&state.pool, move |c| authorize::validate(c, &issuer, &raw)).await? {
         Ok(v) => v,
@@ -277,6 +291,17 @@ pub async fn view_authorize_get(
     })
     .await?;
     Ok(html(ConsentView::new(&valid, &user, plan, here).render()?))
+}
+
+/// The request's `client_id` when it is given exactly once.
+fn single_client_id(raw: &str) -> Option<String> {
+    let mut ids = url::form_urlencoded::parse(raw.as_bytes())
+        .filter(|(k, _)| k == "client_id")
+        .map(|(_, v)| v.into_owned());
+    match (ids.next(), ids.next()) {
+        (Some(one), None) => Some(one),
+        _ => None,
+    }
 }
 
 /// An invalid request: an error page, or the error at the client.

@@ -29,6 +29,8 @@ pub struct ConnectionRow {
     /// Registered itself (RFC 7591): the "Registered itself" badge, and
     /// **Block this client** for owners.
     pub dynamic: bool,
+    /// A CIMD client: the host that serves its metadata document.
+    pub cimd_host: Option<String>,
     pub integration_id: String,
     pub added_by: String,
     pub added_on: String,
@@ -206,6 +208,10 @@ fn rows(c: &mut Conn, m: &Member, mine: bool) -> AppResult<Vec<ConnectionRow>> {
             initial: initial(&l.integration.name),
             internal: l.integration.kind == crate::db::models::IntegrationKind::Internal,
             dynamic: l.integration.dynamic,
+            cimd_host: l
+                .integration
+                .cimd_expires_at
+                .map(|_| l.integration.developer_name.clone()),
             integration_id: l.integration.id.to_string(),
             added_by: l.installer,
             added_on: format_date(l.connection.created_at),

@@ -8,6 +8,7 @@ mod common;
 
 mod api;
 mod authorize;
+mod cimd;
 mod cli;
 mod config;
 mod developers;
@@ -36,5 +37,7 @@ mod workspace;
 mod browser;
 #[cfg(feature = "e2e")]
 mod sdk;
+#[cfg(feature = "e2e")]
+mod sdk_dynamic;
 #[cfg(feature = "e2e")]
 mod sdk_mcp;

@@ -406,7 +406,8 @@ fn metadata_advertises_registration_only_when_on_s2() {
     assert_eq!(m["registration_endpoint"], srv.url("/v1/oauth/register"));
     let scopes = m["scopes_supported"].as_array().unwrap();
     assert!(scopes.iter().any(|s| s == "offline_access"));
-    assert!(m.get("client_id_metadata_document_supported").is_none());
+    // CIMD is on by default (tests/it/cimd.rs turns it off).
+    assert_eq!(m["client_id_metadata_document_supported"], json!(true));
     assert_eq!(
         m["prompt_values_supported"],
         json!(["none", "login", "consent"])

@@ -154,3 +154,11 @@ pub fn purge_unused_dynamic(conn: &mut Conn, cutoff: i64) -> QueryResult<usize> 
     )
     .execute(conn)
 }
+
+/// Marks a CIMD client's cached document fresh until `expires_at`.
+pub fn set_cimd_expiry(conn: &mut Conn, id: &IntegrationId, expires_at: i64) -> QueryResult<usize> {
+    diesel::update(integrations::table.find(id))
+        .filter(integrations::dynamic.eq(true))
+        .set(integrations::cimd_expires_at.eq(Some(expires_at)))
+        .execute(conn)
+}
