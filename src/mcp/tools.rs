@@ -53,6 +53,7 @@ pub struct SearchInput {
     #[serde(default)]
     pub query: String,
     /// How many pages to return (1–25, default 10).
+    #[schemars(schema_with = "page_size_schema")]
     pub page_size: Option<u32>,
 }
 
@@ -126,7 +127,18 @@ pub struct PageOutput {
     pub url: String,
     pub in_trash: bool,
     /// Content blocks added by this call.
+    #[schemars(schema_with = "count_schema")]
     pub blocks_added: usize,
+}
+
+/// A count, as a plain JSON Schema integer: schemars' `"format": "uint"`
+/// makes the TypeScript SDK's validator warn on every call.
+fn count_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({ "type": "integer", "minimum": 0 })
+}
+
+fn page_size_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({ "type": "integer", "minimum": 1, "maximum": MAX_SEARCH })
 }
 
 /// The tools, with the capability each needs.

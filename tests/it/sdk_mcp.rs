@@ -1,15 +1,21 @@
 //! Unmodified MCP clients against `/mcp` (feature `e2e`; issue 19): the
-//! official Python SDK (`mcp`) and the MCP Inspector's CLI, pinned in
-//! tests/sdk/*. Each starts with nothing but the URL, gets 401, discovers,
-//! registers itself, and is sent through the real login + consent page,
-//! which this test answers over HTTP (ticking two pages); then an owner
-//! presses Disconnect and the next call fails.
+//! official TypeScript SDK's client (`@modelcontextprotocol/sdk`, with a
+//! Client ID Metadata Document served here on loopback), the Python SDK
+//! (`mcp`, registering itself by RFC 7591) and the MCP Inspector's CLI, all
+//! pinned in tests/sdk/*. Each SDK client starts with nothing but the URL,
+//! gets 401, discovers, registers, and is sent through the real login +
+//! consent page, which this test answers over HTTP (ticking two pages); then
+//! an owner presses Disconnect and the next call fails.
 
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
 
-use crate::authorize::{answer, fixture, Fx};
+use crate::authorize::{answer, fixture, fixture_with, Fx};
+use crate::cimd::{document, DocServer};
 use crate::common::*;
+
+/// Nobody listens there: the redirect is read from the consent POST.
+const REDIRECT: &str = "http://127.0.0.1:33419/callback";
 
 /// Ada, logged in, answers the consent page at `url` for Acme, ticking
 /// `pages`; the redirect back to the client.
@@ -107,4 +113,81 @@ fn python_mcp_sdk_registers_consents_and_sees_exactly_the_ticked_pages() {
         .unwrap_or("");
     assert!(version >= "2025-06-18", "{out}");
     eprintln!("python mcp SDK negotiated {version}");
+}
+
+#[test]
+fn typescript_mcp_sdk_with_a_metadata_document_sees_exactly_the_ticked_pages() {
+    let docs = DocServer::start();
+    let fx = fixture_with(|c| c.registration.cimd_dev_loopback = true);
+    let id = docs.url("/oauth/agent.json");
+    docs.document(
+        "/oauth/agent.json",
+        document(&id, "TypeScript MCP agent", &[REDIRECT]),
+    );
+    let q1 = fx
+        .srv
+        .page(&fx.acme, &fx.ada, "Q1 Plan", Some(&fx.roadmap), false);
+    let ops = fx.srv.page(&fx.acme, &fx.ada, "Operations", None, false);
+    let _hidden = fx.srv.page(&fx.acme, &fx.ada, "Hiring", None, false);
+    let mut cmd = Command::new("node");
+    cmd.arg("mcp_client.mjs")
+        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/sdk/js"))
+        .env("PG_MCP_URL", fx.srv.url("/mcp"))
+        .env("PG_ISSUER", &fx.srv.config.server.issuer)
+        .env("PG_CLIENT_METADATA_URL", &id)
+        .env("PG_REDIRECT_URI", REDIRECT)
+        .env("PG_EXPECT_TITLES", "Engineering|Roadmap|Q1 Plan|Operations")
+        .env("PG_FETCH_ID", q1.id.to_string())
+        .env("PG_UNSHARED_ID", fx.ada_private.id.to_string());
+    let out = drive(&fx, cmd, &[fx.eng.id.as_str(), ops.id.as_str()]);
+    assert_eq!(docs.hits(), vec!["/oauth/agent.json"], "fetched once, then cached");
+    let version = out
+        .lines()
+        .find_map(|l| l.strip_prefix("VERSION "))
+        .unwrap_or("");
+    assert!(version >= "2025-06-18", "{out}");
+    eprintln!("typescript mcp SDK negotiated {version}");
+}
+
+#[test]
+fn mcp_inspector_cli_lists_the_tools_with_a_token_from_consent() {
+    let fx = fixture();
+    // A read-only agent, connected through registration and the consent page.
+    let token = crate::mcp::connect(&fx, "read_content", &[fx.eng.id.as_str()]);
+    let run = |args: &[&str]| {
+        let out = Command::new("node")
+            .arg("node_modules/@modelcontextprotocol/inspector/clients/launcher/build/index.js")
+            .arg("--cli")
+            .arg(fx.srv.url("/mcp"))
+            .args(["--transport", "http"])
+            .args(args)
+            .args(["--header", &format!("Authorization: Bearer {token}")])
+            .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/sdk/js"))
+            .env("HOME", fx.srv.path())
+            .output()
+            .expect("run the MCP Inspector CLI (see .ci/run for its set-up)");
+        let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "inspector {args:?}:\n{stdout}\n{stderr}");
+        stdout
+    };
+    let listed: serde_json::Value =
+        serde_json::from_str(&run(&["--method", "tools/list"])).expect("JSON");
+    let mut names: Vec<&str> = listed["tools"]
+        .as_array()
+        .expect("tools")
+        .iter()
+        .filter_map(|t| t["name"].as_str())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["fetch", "search"], "{listed}");
+    let found = run(&[
+        "--method",
+        "tools/call",
+        "--tool-name",
+        "search",
+        "--tool-arg",
+        "query=Road",
+    ]);
+    assert!(found.contains("Roadmap") && !found.contains("Zebra"), "{found}");
 }
