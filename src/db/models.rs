@@ -68,7 +68,8 @@ id_type!(
     PageId,
     IntegrationId,
     ConnectionId,
-    BotId
+    BotId,
+    BlockId
 );
 
 macro_rules! str_enum {
@@ -131,6 +132,8 @@ str_enum!(IntegrationKind { Public => "public", Internal => "internal" });
 str_enum!(ClientType { Confidential => "confidential", Public => "public" });
 str_enum!(InstallPolicy { Open => "open", ApprovedOnly => "approved_only" });
 str_enum!(ConnectionStatus { Active => "active", Revoked => "revoked" });
+// Whose id a block's `created_by` / `last_edited_by` holds.
+str_enum!(AuthorKind { User => "user", Bot => "bot" });
 
 /// The capability names, which are also the OAuth scopes (DESIGN §4).
 pub const CAPABILITIES: &[&str] = &[
@@ -236,6 +239,29 @@ pub struct Page {
     pub created_by: UserId,
     pub created_at: i64,
     pub last_edited_at: i64,
+    pub in_trash: bool,
+}
+
+/// One block of a page's content (DESIGN §8). `created_by` and
+/// `last_edited_by` hold a user id or a bot id, as their `*_kind` says.
+#[derive(Debug, Queryable, QueryableByName, Selectable, Insertable, Clone)]
+#[diesel(table_name = blocks)]
+pub struct Block {
+    pub id: BlockId,
+    pub page_id: PageId,
+    pub position: i64,
+    pub kind: crate::domain::content::BlockType,
+    /// JSON of `Vec<domain::content::Span>`.
+    pub rich_text: String,
+    pub plain_text: String,
+    pub checked: bool,
+    pub language: Option<String>,
+    pub created_at: i64,
+    pub created_by: String,
+    pub created_by_kind: AuthorKind,
+    pub last_edited_at: i64,
+    pub last_edited_by: String,
+    pub last_edited_by_kind: AuthorKind,
     pub in_trash: bool,
 }
 

@@ -22,6 +22,27 @@ diesel::table! {
 }
 
 diesel::table! {
+    blocks (id) {
+        id -> Text,
+        page_id -> Text,
+        position -> BigInt,
+        #[sql_name = "type"]
+        kind -> Text,
+        rich_text -> Text,
+        plain_text -> Text,
+        checked -> Bool,
+        language -> Nullable<Text>,
+        created_at -> BigInt,
+        created_by -> Text,
+        created_by_kind -> Text,
+        last_edited_at -> BigInt,
+        last_edited_by -> Text,
+        last_edited_by_kind -> Text,
+        in_trash -> Bool,
+    }
+}
+
+diesel::table! {
     blocked_clients (workspace_id, integration_id) {
         workspace_id -> Text,
         integration_id -> Text,
@@ -252,6 +273,7 @@ diesel::table! {
 }
 
 diesel::joinable!(authorization_codes -> connections (connection_id));
+diesel::joinable!(blocks -> pages (page_id));
 diesel::joinable!(connection_pages -> connections (connection_id));
 diesel::joinable!(connection_pages -> pages (page_id));
 diesel::joinable!(connections -> integrations (integration_id));
@@ -272,6 +294,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     authorization_codes,
     authorization_requests,
     blocked_clients,
+    blocks,
     connection_pages,
     connections,
     integration_redirect_uris,

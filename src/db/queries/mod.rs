@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod blocked_clients;
+pub mod blocks;
 pub mod connections;
 pub mod integrations;
 pub mod keys;

@@ -45,3 +45,10 @@ pub fn with_ancestors(conn: &mut Conn, id: &PageId) -> QueryResult<Vec<Page>> {
     .bind::<Text, _>(id.as_str())
     .load(conn)
 }
+
+/// Marks the page edited at `at` (its content changed).
+pub fn touch(conn: &mut Conn, id: &PageId, at: i64) -> QueryResult<usize> {
+    diesel::update(pages::table.find(id))
+        .set(pages::last_edited_at.eq(at))
+        .execute(conn)
+}
