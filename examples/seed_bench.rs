@@ -11,6 +11,9 @@
 //!   validation, consent page and Allow (`domain::consent`, `oauth::authorize::answer`), its code
 //!   redeemed by the token grant (`oauth::token`) with PKCE. So every
 //!   connection holds a live RFC 9068 access token and a refresh token.
+//! - Every page holds a few content blocks (a heading, a paragraph, two
+//!   bullets and a to-do) from a small Markdown template, so block reads and
+//!   search see pages with content.
 //! - bench-consent@example.com, a member of workspace 0 only, for the
 //!   consent and login operations (a consent page with one workspace and P
 //!   pages).
@@ -29,8 +32,10 @@ use pagegrant::config::Config;
 use pagegrant::db::models::{Page, Plan, Role};
 use pagegrant::db::queries::{integrations as iq, sessions};
 use pagegrant::domain::consent::{self, Decision};
+use pagegrant::domain::content::Author;
 use pagegrant::domain::integrations::{self, NewIntegration};
 use pagegrant::domain::workspaces::{self as ws, NewPage};
+use pagegrant::domain::{blocks, markdown};
 use pagegrant::oauth::authorize;
 use pagegrant::oauth::client::Params;
 use pagegrant::oauth::token;
@@ -124,10 +129,8 @@ fn main() -> Res<()> {
                     Some(k) => (Some(pages[k].0.id.clone()), pages[k].1 + 1),
                     None => (None, 0),
                 };
-                let title = format!(
-                    "Page {w}-{i} {}",
-                    ["roadmap", "notes", "spec", "plan", "retro"][i % 5]
-                );
+                let kind = ["roadmap", "notes", "spec", "plan", "retro"][i % 5];
+                let title = format!("Page {w}-{i} {kind}");
                 let p = ws::add_page(
                     c,
                     NewPage {
@@ -138,6 +141,13 @@ fn main() -> Res<()> {
                         creator: &owner,
                     },
                 )?;
+                let content = markdown::to_blocks(&format!(
+                    "## About this {kind}\n\nWorkspace {w}, page {i}: the {kind} for \
+                     quarter {q}, kept short so seeding stays cheap.\n\n\
+                     - owner: bench\n- status: draft\n\n- [ ] review the {kind}\n",
+                    q = i % 4 + 1
+                ));
+                blocks::append(c, &p.id, &Author::User(owner.id.clone()), &content)?;
                 pages.push((p, depth));
             }
             Ok(pages[0].0.id.clone())

@@ -57,7 +57,7 @@ pub enum Verb {
     /// Workspaces and their members: create, add, remove, change roles.
     #[command(subcommand)]
     Workspace(WorkspaceVerb),
-    /// Pages: create a page in a workspace.
+    /// Pages: create a page in a workspace, show one as Markdown.
     #[command(subcommand)]
     Page(PageVerb),
     /// Integrations: register a public OAuth client or an internal integration.
@@ -177,6 +177,17 @@ pub enum PageVerb {
         /// Email or id of the creator (default: the workspace's first owner).
         #[arg(long)]
         owner: Option<String>,
+        /// A Markdown file to fill the page with, written by the creator.
+        #[arg(long, value_name = "FILE.md")]
+        content: Option<PathBuf>,
+    },
+    /// Show a page: its title and content.
+    Show {
+        /// Page id.
+        id: String,
+        /// Print the page as Markdown: `# Title`, then its content.
+        #[arg(long)]
+        markdown: bool,
     },
 }
 
@@ -348,9 +359,20 @@ fn run_verb(config: &Config, verb: Verb, json: bool) -> AppResult<()> {
             parent,
             private,
             owner,
+            content,
         }) => {
-            let (parent, owner) = (parent.as_deref(), owner.as_deref());
-            workspaces::page_add(c, &workspace, &title, parent, private, owner, json)
+            let new = workspaces::PageAdd {
+                workspace: &workspace,
+                title: &title,
+                parent: parent.as_deref(),
+                private,
+                owner: owner.as_deref(),
+                content: content.as_deref(),
+            };
+            workspaces::page_add(c, new, json)
+        }
+        Verb::Page(PageVerb::Show { id, markdown }) => {
+            workspaces::page_show(c, &id, markdown, json)
         }
         Verb::Audit { workspace } => workspaces::audit(c, &workspace, json),
         Verb::Integration(IntegrationVerb::Add(a)) => integrations::add(c, config, a, json),

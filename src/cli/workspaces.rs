@@ -1,14 +1,16 @@
 //! `workspace add`, `workspace add-member`, `workspace remove-member`,
-//! `workspace set-role`, `page add` and `audit`.
+//! `workspace set-role`, `page add`, `page show` and `audit`.
 
 use serde_json::json;
 
 use super::{emit, page_id};
 use crate::db::models::{Plan, Role};
-use crate::db::Conn;
+use crate::db::{self, Conn};
 use crate::domain::audit::Actor;
+use crate::domain::content::{Author, BlockContent, BlockType, Span};
 use crate::domain::workspaces::{self as ws, NewPage};
 use crate::domain::{accounts, audit, members};
+use crate::domain::{blocks, markdown};
 use crate::error::{AppError, AppResult};
 
 /// `workspace add`: creates a workspace owned by a user.
@@ -111,34 +113,93 @@ pub(super) fn set_role(
     Ok(())
 }
 
-/// `page add`: creates a page, by `owner` or else the workspace's first owner.
-pub(super) fn page_add(
-    c: &mut Conn,
-    workspace: &str,
-    title: &str,
-    parent: Option<&str>,
-    private: bool,
-    owner: Option<&str>,
-    json: bool,
-) -> AppResult<()> {
-    let w = ws::find_workspace(c, workspace)?;
-    let parent = parent.map(page_id).transpose()?;
-    let creator = match owner {
+/// `page add`'s flags.
+pub(super) struct PageAdd<'a> {
+    pub workspace: &'a str,
+    pub title: &'a str,
+    pub parent: Option<&'a str>,
+    pub private: bool,
+    pub owner: Option<&'a str>,
+    pub content: Option<&'a std::path::Path>,
+}
+
+/// Reads a Markdown file into blocks; a missing or non-UTF-8 file is an error.
+fn read_markdown(path: &std::path::Path) -> AppResult<Vec<BlockContent>> {
+    let bytes = std::fs::read(path)
+        .map_err(|e| AppError::invalid(format!("cannot read {}: {e}", path.display())))?;
+    let text = String::from_utf8(bytes)
+        .map_err(|_| AppError::invalid(format!("{} is not UTF-8 text", path.display())))?;
+    Ok(markdown::to_blocks(&text))
+}
+
+/// `page add`: creates a page, by `owner` or else the workspace's first
+/// owner, with the content of a Markdown file written by that creator.
+pub(super) fn page_add(c: &mut Conn, a: PageAdd<'_>, json: bool) -> AppResult<()> {
+    // The file is read before anything is written.
+    let content = a
+        .content
+        .map(read_markdown)
+        .transpose()?
+        .unwrap_or_default();
+    let w = ws::find_workspace(c, a.workspace)?;
+    let parent = a.parent.map(page_id).transpose()?;
+    let creator = match a.owner {
         Some(o) => accounts::find_user(c, o)?,
         None => ws::acting_owner(c, &w)?,
     };
     let new = NewPage {
         workspace: &w,
-        title,
+        title: a.title,
         parent: parent.as_ref(),
-        private,
+        private: a.private,
         creator: &creator,
     };
-    let page = ws::add_page(c, new)?;
+    // One transaction: a page never appears without its content.
+    let page = db::write_tx(c, |c| {
+        let page = ws::add_page(c, new)?;
+        blocks::append(c, &page.id, &Author::User(creator.id.clone()), &content)?;
+        Ok(page)
+    })?;
     emit(
         json,
-        json!({"id": page.id, "page_id": page.id, "workspace_id": w.id, "parent_id": page.parent_id, "title": page.title, "visibility": page.visibility}),
-        &[format!("Created page {:?}, id {}", page.title, page.id)],
+        json!({"id": page.id, "page_id": page.id, "workspace_id": w.id, "parent_id": page.parent_id, "title": page.title, "visibility": page.visibility, "blocks": content.len()}),
+        &[format!(
+            "Created page {:?}, id {}, with {} block(s)",
+            page.title,
+            page.id,
+            content.len()
+        )],
+    );
+    Ok(())
+}
+
+/// `page show`: a page's title and content; as Markdown with `--markdown`.
+pub(super) fn page_show(c: &mut Conn, id: &str, as_markdown: bool, json: bool) -> AppResult<()> {
+    let page = ws::find_page(c, &page_id(id)?)?;
+    let content = blocks::content_of(c, &page.id)?;
+    let title = BlockContent::new(BlockType::Heading1, vec![Span::plain(page.title.clone())]);
+    let text = format!(
+        "{}{}{}",
+        markdown::to_markdown(std::slice::from_ref(&title)),
+        if content.is_empty() { "" } else { "\n" },
+        markdown::to_markdown(&content)
+    );
+    let human = if as_markdown {
+        vec![text.trim_end().to_owned()]
+    } else {
+        vec![
+            format!("{} ({})", page.title, page.id),
+            format!(
+                "workspace {}, {} block(s)",
+                page.workspace_id,
+                content.len()
+            ),
+        ]
+    };
+    emit(
+        json,
+        json!({"id": page.id, "page_id": page.id, "workspace_id": page.workspace_id, "title": page.title, "blocks": content.len(), "markdown": text}),
+        &human,
     );
     Ok(())
 }

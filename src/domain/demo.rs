@@ -1,6 +1,8 @@
 //! The demo world: seeded into an empty database so `cargo run --release`
 //! shows a working instance at once (two users, an Enterprise and a Free
-//! workspace, a page tree, first-party integrations, an internal one).
+//! workspace, a page tree with content, first-party integrations, an
+//! internal one). Each page's content is Markdown under `demo/`, written
+//! through `markdown::to_blocks` and `blocks::append` by the page's creator.
 
 use crate::domain::accounts;
 
@@ -8,8 +10,10 @@ use crate::crypto::SecretBox;
 use crate::db::models::{IntegrationKind, Page, PageId, Plan, Role, User, Workspace};
 use crate::db::queries::{integrations as iq, users};
 use crate::db::{self, Conn};
+use crate::domain::content::Author;
 use crate::domain::integrations::{self, NewIntegration};
 use crate::domain::workspaces::{self as ws, NewPage};
+use crate::domain::{blocks, markdown};
 use crate::error::{AppError, AppResult};
 
 pub const DEMO_PASSWORD: &str = "pagegrant-demo";
@@ -84,8 +88,9 @@ fn page(
     title: &str,
     parent: Option<&PageId>,
     private: bool,
+    content: &str,
 ) -> AppResult<Page> {
-    ws::add_page(
+    let page = ws::add_page(
         conn,
         NewPage {
             workspace: w,
@@ -94,7 +99,10 @@ fn page(
             private,
             creator,
         },
-    )
+    )?;
+    let by = Author::User(creator.id.clone());
+    blocks::append(conn, &page.id, &by, &markdown::to_blocks(content))?;
+    Ok(page)
 }
 
 fn seed_world(conn: &mut Conn, sbox: &SecretBox, issuer: &str) -> AppResult<()> {
@@ -104,11 +112,51 @@ fn seed_world(conn: &mut Conn, sbox: &SecretBox, issuer: &str) -> AppResult<()> 
     ws::add_member(conn, &acme, &grace, Role::Member)?;
     let notebook = ws::create_workspace(conn, "Ada's Notebook", &ada, Plan::Free)?;
 
-    let eng = page(conn, &acme, &ada, "Engineering", None, false)?;
-    let roadmap = page(conn, &acme, &ada, "Roadmap 2026", Some(&eng.id), false)?;
-    page(conn, &acme, &ada, "Q1 Planning", Some(&roadmap.id), false)?;
-    page(conn, &acme, &grace, "Q2 Planning", Some(&roadmap.id), false)?;
-    let arch = page(conn, &acme, &ada, "Architecture", Some(&eng.id), false)?;
+    let eng = page(
+        conn,
+        &acme,
+        &ada,
+        "Engineering",
+        None,
+        false,
+        include_str!("demo/engineering.md"),
+    )?;
+    let roadmap = page(
+        conn,
+        &acme,
+        &ada,
+        "Roadmap 2026",
+        Some(&eng.id),
+        false,
+        include_str!("demo/roadmap.md"),
+    )?;
+    page(
+        conn,
+        &acme,
+        &ada,
+        "Q1 Planning",
+        Some(&roadmap.id),
+        false,
+        include_str!("demo/q1.md"),
+    )?;
+    page(
+        conn,
+        &acme,
+        &grace,
+        "Q2 Planning",
+        Some(&roadmap.id),
+        false,
+        include_str!("demo/q2.md"),
+    )?;
+    let arch = page(
+        conn,
+        &acme,
+        &ada,
+        "Architecture",
+        Some(&eng.id),
+        false,
+        include_str!("demo/architecture.md"),
+    )?;
     page(
         conn,
         &acme,
@@ -116,6 +164,7 @@ fn seed_world(conn: &mut Conn, sbox: &SecretBox, issuer: &str) -> AppResult<()> 
         "Authorization Server",
         Some(&arch.id),
         false,
+        include_str!("demo/authz.md"),
     )?;
     page(
         conn,
@@ -124,9 +173,26 @@ fn seed_world(conn: &mut Conn, sbox: &SecretBox, issuer: &str) -> AppResult<()> 
         "Database Schema",
         Some(&arch.id),
         false,
+        include_str!("demo/schema.md"),
     )?;
-    page(conn, &acme, &grace, "On-call Runbook", Some(&eng.id), false)?;
-    let product = page(conn, &acme, &grace, "Product", None, false)?;
+    page(
+        conn,
+        &acme,
+        &grace,
+        "On-call Runbook",
+        Some(&eng.id),
+        false,
+        include_str!("demo/oncall.md"),
+    )?;
+    let product = page(
+        conn,
+        &acme,
+        &grace,
+        "Product",
+        None,
+        false,
+        include_str!("demo/product.md"),
+    )?;
     page(
         conn,
         &acme,
@@ -134,6 +200,7 @@ fn seed_world(conn: &mut Conn, sbox: &SecretBox, issuer: &str) -> AppResult<()> 
         "Launch Checklist",
         Some(&product.id),
         false,
+        include_str!("demo/launch.md"),
     )?;
     page(
         conn,
@@ -142,9 +209,26 @@ fn seed_world(conn: &mut Conn, sbox: &SecretBox, issuer: &str) -> AppResult<()> 
         "Customer Interviews",
         Some(&product.id),
         false,
+        include_str!("demo/interviews.md"),
     )?;
-    let handbook = page(conn, &acme, &ada, "Company Handbook", None, false)?;
-    page(conn, &acme, &ada, "Benefits", Some(&handbook.id), false)?;
+    let handbook = page(
+        conn,
+        &acme,
+        &ada,
+        "Company Handbook",
+        None,
+        false,
+        include_str!("demo/handbook.md"),
+    )?;
+    page(
+        conn,
+        &acme,
+        &ada,
+        "Benefits",
+        Some(&handbook.id),
+        false,
+        include_str!("demo/benefits.md"),
+    )?;
     page(
         conn,
         &acme,
@@ -152,13 +236,54 @@ fn seed_world(conn: &mut Conn, sbox: &SecretBox, issuer: &str) -> AppResult<()> 
         "Travel Policy",
         Some(&handbook.id),
         false,
+        include_str!("demo/travel.md"),
     )?;
-    let drafts = page(conn, &acme, &ada, "Ada's Drafts", None, true)?;
-    page(conn, &acme, &ada, "Unsent Ideas", Some(&drafts.id), false)?;
-    page(conn, &acme, &grace, "Grace's Scratchpad", None, true)?;
+    let drafts = page(
+        conn,
+        &acme,
+        &ada,
+        "Ada's Drafts",
+        None,
+        true,
+        include_str!("demo/drafts.md"),
+    )?;
+    page(
+        conn,
+        &acme,
+        &ada,
+        "Unsent Ideas",
+        Some(&drafts.id),
+        false,
+        include_str!("demo/unsent.md"),
+    )?;
+    page(
+        conn,
+        &acme,
+        &grace,
+        "Grace's Scratchpad",
+        None,
+        true,
+        include_str!("demo/scratchpad.md"),
+    )?;
 
-    page(conn, &notebook, &ada, "Reading List", None, false)?;
-    let recipes = page(conn, &notebook, &ada, "Recipes", None, false)?;
+    page(
+        conn,
+        &notebook,
+        &ada,
+        "Reading List",
+        None,
+        false,
+        include_str!("demo/reading.md"),
+    )?;
+    let recipes = page(
+        conn,
+        &notebook,
+        &ada,
+        "Recipes",
+        None,
+        false,
+        include_str!("demo/recipes.md"),
+    )?;
     page(
         conn,
         &notebook,
@@ -166,8 +291,17 @@ fn seed_world(conn: &mut Conn, sbox: &SecretBox, issuer: &str) -> AppResult<()> 
         "Sourdough Bread",
         Some(&recipes.id),
         false,
+        include_str!("demo/sourdough.md"),
     )?;
-    page(conn, &notebook, &ada, "Travel Journal", None, false)?;
+    page(
+        conn,
+        &notebook,
+        &ada,
+        "Travel Journal",
+        None,
+        false,
+        include_str!("demo/journal.md"),
+    )?;
 
     for (name, host) in [
         ("GitHub", "github"),

@@ -73,6 +73,12 @@ pub fn find_workspace(conn: &mut Conn, id_or_name: &str) -> AppResult<Workspace>
     }
 }
 
+/// Finds a page by id, as CLI flags name it (no visibility check: the CLI
+/// is the operator's tool).
+pub fn find_page(conn: &mut Conn, id: &PageId) -> AppResult<Page> {
+    pages::by_id(conn, id)?.ok_or_else(|| AppError::invalid(format!("no page {id}")))
+}
+
 pub fn add_member(
     conn: &mut Conn,
     ws: &Workspace,

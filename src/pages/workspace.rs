@@ -1,14 +1,15 @@
 //! Workspace pages: `/w/{workspace_id}` (home with the page tree and the
 //! workspace switcher) and `/w/{workspace_id}/p/{page_id}` (a page with its
-//! breadcrumbs, sub-pages and ••• menu). Who sees what is
-//! `domain::workspaces`' business.
+//! breadcrumbs, content, sub-pages and ••• menu). Who sees what is
+//! `domain::workspaces`' business; what a page says is `domain::blocks`'.
 
 use actix_web::{web, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
 use crate::db::{self, models::PageId};
-use crate::domain::workspaces;
+use crate::domain::content::{BlockContent, BlockType, Span};
+use crate::domain::{blocks, workspaces};
 use crate::http::errors::HtmlError;
 use crate::http::extract::Member;
 use crate::http::html;
@@ -39,10 +40,106 @@ pub struct PageView {
     pub created_by: String,
     pub created_on: String,
     pub edited_on: String,
+    pub content: Vec<ContentItem>,
     pub children: Vec<TreeItem>,
     pub menu: Menu,
     pub shell_page_id: String,
     pub flash: Option<String>,
+}
+
+/// One run of text as the template writes it (askama escapes `text`).
+pub struct ViewSpan {
+    pub text: String,
+    pub bold: bool,
+    pub italic: bool,
+    pub strike: bool,
+    pub underline: bool,
+    pub code: bool,
+    /// Only http, https and mailto links become links; others stay text.
+    pub href: Option<String>,
+}
+
+pub struct ViewItem {
+    pub checked: bool,
+    pub spans: Vec<ViewSpan>,
+}
+
+/// What the page view draws for a block, with neighbouring list items of
+/// one kind gathered into one list.
+pub struct ContentItem {
+    /// `h2`, `h3`, `h4`, `p`, `ul`, `ol`, `todo`, `quote`, `code` or `hr`.
+    pub tag: &'static str,
+    pub spans: Vec<ViewSpan>,
+    pub items: Vec<ViewItem>,
+    pub language: Option<String>,
+    pub text: String,
+}
+
+fn safe_href(href: &str) -> Option<String> {
+    let url = url::Url::parse(href).ok()?;
+    matches!(url.scheme(), "http" | "https" | "mailto").then(|| url.to_string())
+}
+
+fn view_spans(spans: &[Span]) -> Vec<ViewSpan> {
+    spans
+        .iter()
+        .map(|s| ViewSpan {
+            text: s.text.clone(),
+            bold: s.annotations.bold,
+            italic: s.annotations.italic,
+            strike: s.annotations.strikethrough,
+            underline: s.annotations.underline,
+            code: s.annotations.code,
+            href: s.href.as_deref().and_then(safe_href),
+        })
+        .collect()
+}
+
+/// Blocks as the template draws them: headings one level below the page
+/// title, list items gathered into their list.
+pub fn content_items(blocks: &[BlockContent]) -> Vec<ContentItem> {
+    let mut out: Vec<ContentItem> = Vec::new();
+    for b in blocks {
+        let tag = match b.kind {
+            BlockType::Heading1 => "h2",
+            BlockType::Heading2 => "h3",
+            BlockType::Heading3 => "h4",
+            BlockType::Paragraph => "p",
+            BlockType::BulletedListItem => "ul",
+            BlockType::NumberedListItem => "ol",
+            BlockType::ToDo => "todo",
+            BlockType::Quote => "quote",
+            BlockType::Code => "code",
+            BlockType::Divider => "hr",
+        };
+        let item = ViewItem {
+            checked: b.checked,
+            spans: view_spans(&b.spans),
+        };
+        if matches!(tag, "ul" | "ol" | "todo") {
+            if let Some(list) = out.last_mut().filter(|l| l.tag == tag) {
+                list.items.push(item);
+                continue;
+            }
+        }
+        let (spans, items) = if matches!(tag, "ul" | "ol" | "todo") {
+            (Vec::new(), vec![item])
+        } else {
+            (item.spans, Vec::new())
+        };
+        out.push(ContentItem {
+            tag,
+            spans,
+            items,
+            language: b.language.clone(),
+            text: if tag == "code" {
+                b.plain_text()
+            } else {
+                String::new()
+            },
+        });
+    }
+    out
 }
 
 #[derive(Deserialize)]
@@ -118,7 +215,9 @@ pub async fn view_page_get(
             title: display_title(&p.title),
         }));
         let title = display_title(&page.title);
+        let content = content_items(&blocks::content_of(c, &page.id)?);
         Ok(PageView {
+            content,
             flash: flash(
                 &q,
                 &menu,

@@ -1257,3 +1257,34 @@ fn settings_marks_an_mcp_agent_with_its_last_use() {
     assert!(row.contains("Last used"), "{row}");
     d.screenshot_both("settings-mcp-agent");
 }
+
+#[test]
+fn browser_demo_page_shows_its_content_headings_and_todos() {
+    let srv = TestServer::start_demo();
+    let d = Driver::start();
+    d.goto(&srv.url("/login"));
+    d.fill("Email", pagegrant::domain::demo::OWNER_EMAIL);
+    d.fill("Password", pagegrant::domain::demo::DEMO_PASSWORD);
+    d.click_label("Log in");
+    d.click("//nav[@aria-label='Pages']//a[normalize-space()='Product']");
+    d.click("//main//a[contains(normalize-space(), 'Launch Checklist')]");
+    d.find("//main//h1[normalize-space()='Launch Checklist']");
+    // Headings of the content, below the title and above the sub-pages.
+    d.find("//main//div[@class='doc']/h3[normalize-space()='Before launch']");
+    d.find("//main//h2[normalize-space()='Sub-pages']/preceding::div[@class='doc']");
+    // To-dos are read-only checkboxes labelled with their text.
+    let done = d.find_all("//main//label[contains(., 'Security review signed off')]/input[@type='checkbox'][@disabled][@checked]");
+    assert_eq!(done.len(), 1);
+    let open = d.find_all("//main//label[contains(., 'Status page updated')]/input[@type='checkbox'][@disabled][not(@checked)]");
+    assert_eq!(open.len(), 1);
+    d.screenshot_both("page-content-checklist");
+
+    // A page with code, quotes and a numbered list.
+    d.click("//nav[@aria-label='Pages']//a[normalize-space()='On-call Runbook']");
+    d.find("//main//figure[@class='doc-code']/figcaption[normalize-space()='sh']");
+    d.find("//main//ol/li[contains(., 'Acknowledge within 5 minutes')]");
+    d.screenshot_both("page-content-runbook");
+    d.click("//nav[@aria-label='Pages']//a[normalize-space()='Roadmap 2026']");
+    d.find("//main//div[@class='doc']/h3[normalize-space()='Q1: foundations']");
+    d.screenshot_both("page-content-roadmap");
+}

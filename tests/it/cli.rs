@@ -4,6 +4,7 @@
 use std::path::Path;
 
 use crate::common::*;
+use pagegrant::db::models::PageId;
 use serde_json::Value;
 
 fn ok_json(dir: &Path, args: &[&str], stdin: Option<&str>) -> Value {
@@ -47,6 +48,7 @@ fn counts(dir: &Path) -> Vec<i64> {
         "connection_pages",
         "internal_tokens",
         "audit_events",
+        "blocks",
     ]
     .iter()
     .map(|t| count_rows(&mut conn, t))
@@ -506,6 +508,76 @@ fn page_add() {
     )
     .contains("not a member"));
     assert_eq!(counts(d), before);
+}
+
+#[test]
+fn page_add_with_markdown_content_then_show_it_as_markdown() {
+    let w = world();
+    let d = w.dir.path();
+    let md = "Intro with **bold** and a [link](https://example.com).\n\n## Steps\n\n- [x] done\n- [ ] open\n\n```sh\nls -l\n```\n";
+    std::fs::write(d.join("plan.md"), md).expect("write");
+    let v = ok_json(
+        d,
+        &[
+            "page",
+            "add",
+            "--workspace",
+            "Acme",
+            "--title",
+            "Plan #1",
+            "--content",
+            "plan.md",
+        ],
+        None,
+    );
+    assert_eq!(v["blocks"], 5);
+    let id = v["page_id"].as_str().expect("page id").to_owned();
+    // Written by the creator: the workspace's first owner here.
+    let mut conn = pagegrant::db::connect(&cli_db(d)).expect("open");
+    let page = PageId::parse(&id).expect("id");
+    let by = pagegrant::domain::blocks::content_of(&mut conn, &page).expect("content");
+    assert_eq!(by.len(), 5);
+
+    let out = pagegrant(d, &["page", "show", &id, "--markdown"], None);
+    assert!(out.status.success());
+    let shown = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(shown, format!("# Plan #1\n\n{md}"));
+    let v = ok_json(d, &["page", "show", &id], None);
+    assert_eq!(v["title"], "Plan #1");
+    assert_eq!(v["blocks"], 5);
+    assert!(v["markdown"]
+        .as_str()
+        .expect("markdown")
+        .contains("- [x] done"));
+}
+
+#[test]
+fn page_add_content_errors_write_nothing() {
+    let w = world();
+    let d = w.dir.path();
+    std::fs::write(d.join("latin1.md"), b"caf\xe9\n").expect("write");
+    let before = counts(d);
+    let add = |file: &str| {
+        fails(
+            d,
+            &[
+                "page",
+                "add",
+                "--workspace",
+                "Acme",
+                "--title",
+                "X",
+                "--content",
+                file,
+            ],
+            None,
+        )
+    };
+    assert!(add("missing.md").contains("cannot read missing.md"));
+    assert!(add("latin1.md").contains("not UTF-8"));
+    assert_eq!(counts(d), before);
+    assert!(fails(d, &["page", "show", "garbage", "--markdown"], None).contains("page id"));
+    assert!(fails(d, &["page", "show", &PageId::new().to_string()], None).contains("no page"));
 }
 
 #[test]

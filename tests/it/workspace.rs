@@ -180,3 +180,78 @@ fn demo_world_is_walkable_by_both_users() {
     assert!(body.contains("Grace&#39;s Scratchpad") || body.contains("Grace&#x27;s Scratchpad"));
     assert!(!body.contains("Drafts"));
 }
+
+#[test]
+fn page_view_renders_content_blocks_escaped() {
+    use pagegrant::domain::content::{Annotations, Author, BlockContent, BlockType, Span};
+    let srv = TestServer::start();
+    let ada = srv.user("ada@example.com", "Ada");
+    let acme = srv.workspace("Acme", &ada, Plan::Free);
+    let page = srv.page(&acme, &ada, "Plan", None, false);
+    let empty = srv.page(&acme, &ada, "Blank", None, false);
+    let md = "# Goals\n\nShip **bold** *soon* ~~never~~ `code` [docs](https://example.com/d) \
+              [bad](javascript:alert(1))\n\n- one\n- two\n\n1. first\n\n- [x] done\n- [ ] open\n\n\
+              > quoted\n\n```rust\nlet a = 1 < 2;\n```\n\n---\n";
+    let mut blocks = pagegrant::domain::markdown::to_blocks(md);
+    blocks.push(BlockContent::new(
+        BlockType::Paragraph,
+        vec![
+            Span::plain("<script>alert(1)</script>"),
+            Span {
+                text: "under".into(),
+                annotations: Annotations {
+                    underline: true,
+                    ..Annotations::default()
+                },
+                href: None,
+            },
+        ],
+    ));
+    pagegrant::domain::blocks::append(
+        &mut srv.conn(),
+        &page.id,
+        &Author::User(ada.id.clone()),
+        &blocks,
+    )
+    .expect("append");
+
+    let a = logged_in(&srv, "ada@example.com");
+    let (status, body) = get_html(&a, &srv.url(&format!("/w/{}/p/{}", acme.id, page.id)));
+    assert_eq!(status, 200);
+    let doc = &body[body.find("<div class=\"doc\">").expect("content")..];
+    let doc = &doc[..doc.find("Sub-pages").expect("sub-pages after content")];
+    for want in [
+        "<h2 class=\"doc-h1\">Goals</h2>",
+        "<strong>bold</strong>",
+        "<em>soon</em>",
+        "<s>never</s>",
+        "<code>code</code>",
+        "<u>under</u>",
+        "<a href=\"https://example.com/d\" rel=\"noopener noreferrer nofollow\">docs</a>",
+        "<ul class=\"doc-list\"><li class=\"doc-text\">one</li><li class=\"doc-text\">two</li></ul>",
+        "<ol class=\"doc-list\"><li class=\"doc-text\">first</li></ol>",
+        "<input type=\"checkbox\" disabled checked> <span class=\"doc-text\">done</span>",
+        "<input type=\"checkbox\" disabled> <span class=\"doc-text\">open</span>",
+        "<blockquote class=\"doc-quote doc-text\">quoted</blockquote>",
+        "<figcaption>rust</figcaption>",
+        "<hr class=\"doc-divider\">",
+    ] {
+        assert!(doc.contains(want), "missing {want} in {doc}");
+    }
+    // A javascript: link is shown as text, never as a link.
+    assert!(!doc.contains("javascript:"), "{doc}");
+    assert!(doc.contains(">bad<") || doc.contains(" bad"), "{doc}");
+    // Text is escaped: a script in a block is shown, not run.
+    assert!(!body.contains("<script>alert(1)</script>"));
+    assert!(
+        doc.contains("&#60;script&#62;alert(1)&#60;/script&#62;")
+            || doc.contains("&lt;script&gt;alert(1)&lt;/script&gt;"),
+        "{doc}"
+    );
+    assert!(doc.contains("let a = 1 &#60; 2;") || doc.contains("let a = 1 &lt; 2;"));
+
+    // A page without content says so quietly.
+    let (_, body) = get_html(&a, &srv.url(&format!("/w/{}/p/{}", acme.id, empty.id)));
+    assert!(body.contains("This page is empty."));
+    assert!(!body.contains("<div class=\"doc\">"));
+}
