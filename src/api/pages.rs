@@ -1,5 +1,4 @@
-//! `POST /v1/search`, `GET|PATCH /v1/pages/{id}`, `POST /v1/pages`,
-//! `GET /v1/blocks/{id}/children`: only what the connection's shared pages
+//! `POST /v1/search`, `GET|PATCH /v1/pages/{id}`, `POST /v1/pages`: only what the connection's shared pages
 //! reach (`db::queries::scope`). A page outside that scope is
 //! `object_not_found`, exactly as if it did not exist.
 
@@ -20,14 +19,14 @@ use crate::state::AppState;
 
 pub const MAX_PAGE_SIZE: i64 = 100;
 
-fn not_found() -> ApiError {
+pub(super) fn not_found() -> ApiError {
     ApiError::new(
         ApiCode::ObjectNotFound,
         "Could not find page with that ID. Make sure the relevant pages are shared with your integration.",
     )
 }
 
-fn validation(m: &str) -> ApiError {
+pub(super) fn validation(m: &str) -> ApiError {
     ApiError::new(ApiCode::ValidationError, m)
 }
 
@@ -39,7 +38,7 @@ pub fn ok(body: Value) -> HttpResponse {
 
 /// Parses a JSON body: not JSON is `invalid_json`, the wrong shape is
 /// `validation_error` with serde's (safe, field-naming) message.
-fn body<T: serde::de::DeserializeOwned + Default>(raw: &[u8]) -> Result<T, ApiError> {
+pub(super) fn body<T: serde::de::DeserializeOwned + Default>(raw: &[u8]) -> Result<T, ApiError> {
     if raw.iter().all(u8::is_ascii_whitespace) {
         return Ok(T::default());
     }
@@ -48,7 +47,7 @@ fn body<T: serde::de::DeserializeOwned + Default>(raw: &[u8]) -> Result<T, ApiEr
     serde_json::from_value(v).map_err(|e| validation(&format!("body failed validation: {e}")))
 }
 
-fn iso(unix: i64) -> String {
+pub(super) fn iso(unix: i64) -> String {
     time::OffsetDateTime::from_unix_timestamp(unix)
         .ok()
         .and_then(|t| {
@@ -93,24 +92,6 @@ pub fn page_object(issuer: &str, p: &Page, trashed: bool) -> Value {
     })
 }
 
-fn block_object(c: &mut Conn, bot: &Bot, s: &ScopedPage) -> AppResult<Value> {
-    let p = &s.page;
-    Ok(json!({
-        "object": "block",
-        "id": p.id,
-        "parent": { "type": "page_id", "page_id": p.parent_id },
-        "created_time": iso(p.created_at),
-        "last_edited_time": iso(p.last_edited_at),
-        "created_by": { "object": "user", "id": p.created_by },
-        "last_edited_by": { "object": "user", "id": p.created_by },
-        "has_children": scope::has_children(c, &bot.connection.id, &bot.connection.installed_by, &p.id)?,
-        "archived": false,
-        "in_trash": false,
-        "type": "child_page",
-        "child_page": { "title": p.title },
-    }))
-}
-
 /// An opaque, tamper-proof cursor: AES-GCM over where to continue, bound to
 /// the connection and the query it belongs to.
 #[derive(Serialize, Deserialize)]
@@ -121,7 +102,13 @@ struct Cursor {
     i: String,
 }
 
-fn seal(sbox: &SecretBox, connection: &str, kind: &str, t: i64, id: &str) -> AppResult<String> {
+pub(super) fn seal(
+    sbox: &SecretBox,
+    connection: &str,
+    kind: &str,
+    t: i64,
+    id: &str,
+) -> AppResult<String> {
     let json = serde_json::to_string(&Cursor {
         c: connection.into(),
         k: kind.into(),
@@ -132,7 +119,7 @@ fn seal(sbox: &SecretBox, connection: &str, kind: &str, t: i64, id: &str) -> App
     sbox.encrypt(&json)
 }
 
-fn open(
+pub(super) fn open(
     sbox: &SecretBox,
     connection: &str,
     kind: &str,
@@ -172,7 +159,7 @@ fn paginate<'a>(
     Ok((shown, has_more, next))
 }
 
-fn page_size(given: Option<i64>) -> Result<i64, ApiError> {
+pub(super) fn page_size(given: Option<i64>) -> Result<i64, ApiError> {
     match given {
         None => Ok(MAX_PAGE_SIZE),
         Some(n) if (1..=MAX_PAGE_SIZE).contains(&n) => Ok(n),
@@ -325,61 +312,6 @@ pub async fn get_page(
     Ok(ok(page_object(&issuer, &s.page, s.trashed)))
 }
 
-#[derive(Deserialize)]
-pub struct ChildrenQuery {
-    start_cursor: Option<String>,
-    page_size: Option<i64>,
-}
-
-pub async fn get_block_children(
-    state: web::Data<AppState>,
-    bot: Bot,
-    path: web::Path<String>,
-    q: web::Query<ChildrenQuery>,
-) -> Result<HttpResponse, ApiError> {
-    let id = parse_id(&path)?;
-    let size = page_size(q.page_size)?;
-    let kind = format!("children:{id}");
-    let after = match &q.start_cursor {
-        Some(c) => Some(open(
-            &state.secret_box,
-            bot.connection.id.as_str(),
-            &kind,
-            c,
-        )?),
-        None => None,
-    };
-    let st = state.clone();
-    let out = db::run(&state.pool, move |c| {
-        let (cid, installer) = (&bot.connection.id, &bot.connection.installed_by);
-        match scope::page(c, cid, installer, &id)? {
-            Some(p) if !p.trashed => {}
-            _ => return Ok(None),
-        }
-        let rows = scope::children(c, cid, installer, &id, after, size + 1)?;
-        let (shown, has_more, next) =
-            paginate(&st.secret_box, cid.as_str(), &kind, &rows, size, |p| {
-                p.created_at
-            })?;
-        let mut results = Vec::new();
-        for s in &shown {
-            results.push(block_object(c, &bot, s)?);
-        }
-        Ok(Some(json!({
-            "object": "list",
-            "results": results,
-            "next_cursor": next,
-            "has_more": has_more,
-            "type": "block",
-            "block": {},
-        })))
-    })
-    .await?;
-    Ok(ok(out.ok_or_else(|| {
-        ApiError::new(ApiCode::ObjectNotFound, "Could not find block with that ID. Make sure the relevant pages are shared with your integration.")
-    })?))
-}
-
 /// `properties.title` (or `title`) as rich text, flattened to its plain text.
 #[derive(Default, Deserialize)]
 pub struct TitleProps {
@@ -431,7 +363,7 @@ pub struct PatchBody {
     archived: Option<bool>,
 }
 
-fn require(bot: &Bot, capability: &str, what: &str) -> Result<(), ApiError> {
+pub(super) fn require(bot: &Bot, capability: &str, what: &str) -> Result<(), ApiError> {
     if bot.scope.split(' ').any(|s| s == capability) {
         Ok(())
     } else {

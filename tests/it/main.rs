@@ -8,6 +8,7 @@ mod common;
 
 mod api;
 mod authorize;
+mod blocks;
 mod cli;
 mod config;
 mod developers;
