@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 use super::bearer::{ApiVersion, Bot};
 use crate::crypto::SecretBox;
 use crate::db::models::{now, Page, PageId};
-use crate::db::queries::scope::{self, ScopedPage, SearchArgs};
+use crate::db::queries::scope::{self, SearchArgs, SearchHit};
 use crate::db::{self, Conn};
 use crate::domain::workspaces::{self as ws, NewPage};
 use crate::error::{AppError, AppResult};
@@ -134,29 +134,35 @@ pub(super) fn open(
     Ok((c.t, c.i))
 }
 
-/// Cuts a `limit + 1` query result to a page and seals the cursor that
-/// continues after its last row (keyed by `key`).
+/// Cuts a `limit + 1` search result to a page and seals the cursor that
+/// continues after its last row: its tier, edit time and id.
 fn paginate<'a>(
     sbox: &SecretBox,
     connection: &str,
     kind: &str,
-    rows: &'a [ScopedPage],
+    rows: &'a [SearchHit],
     size: i64,
-    key: impl Fn(&Page) -> i64,
-) -> AppResult<(Vec<&'a ScopedPage>, bool, Option<String>)> {
+) -> AppResult<(Vec<&'a SearchHit>, bool, Option<String>)> {
     let has_more = rows.len() as i64 > size;
-    let shown: Vec<&ScopedPage> = rows.iter().take(size as usize).collect();
+    let shown: Vec<&SearchHit> = rows.iter().take(size as usize).collect();
     let next = match (has_more, shown.last()) {
         (true, Some(last)) => Some(seal(
             sbox,
             connection,
             kind,
-            key(&last.page),
-            last.page.id.as_str(),
+            last.page.last_edited_at,
+            &format!("{}:{}", last.tier, last.page.id),
         )?),
         _ => None,
     };
     Ok((shown, has_more, next))
+}
+
+/// The (tier, time, id) a search cursor continues after.
+fn search_after((t, i): (i64, String)) -> Result<(i32, i64, String), ApiError> {
+    i.split_once(':')
+        .and_then(|(tier, id)| Some((tier.parse().ok()?, t, id.to_string())))
+        .ok_or_else(|| validation("start_cursor is not a valid cursor for this request."))
 }
 
 pub(super) fn page_size(given: Option<i64>) -> Result<i64, ApiError> {
@@ -236,12 +242,12 @@ pub async fn post_search(
         b.query.clone().unwrap_or_default()
     );
     let after = match &b.start_cursor {
-        Some(c) => Some(open(
+        Some(c) => Some(search_after(open(
             &state.secret_box,
             bot.connection.id.as_str(),
             &kind,
             c,
-        )?),
+        )?)?),
         None => None,
     };
     // Only pages exist here: a filter for databases or data sources finds nothing.
@@ -273,7 +279,6 @@ pub async fn post_search(
             &kind,
             &rows,
             size,
-            |p| p.last_edited_at,
         )?;
         let results: Vec<Value> = shown
             .iter()

@@ -345,6 +345,40 @@ pub fn bool_or_sql(conn: &Conn) -> &'static str {
     }
 }
 
+/// The full-text match of block text for search: a subquery of the page
+/// ids with a live block containing every word (as a word prefix), with
+/// `param` bound to the returned expression. SQLite answers from the FTS5
+/// index `blocks_fts`, PostgreSQL from the GIN index `blocks_search`; the
+/// words are letters and digits only, so neither syntax needs escaping.
+pub fn text_match_sql(conn: &Conn, param: &str, words: &[String]) -> (String, String) {
+    match conn {
+        DbConn::Sqlite(_) => (
+            format!(
+                "SELECT b.page_id FROM blocks_fts JOIN blocks b ON b.seq = blocks_fts.rowid \
+                 WHERE blocks_fts MATCH {param} AND b.in_trash = FALSE"
+            ),
+            words
+                .iter()
+                .map(|w| format!("\"{w}\"*"))
+                .collect::<Vec<_>>()
+                .join(" "),
+        ),
+        #[cfg(feature = "postgres")]
+        DbConn::Pg(_) => (
+            format!(
+                "SELECT b.page_id FROM blocks b \
+                 WHERE to_tsvector('simple', b.plain_text) @@ to_tsquery('simple', {param}) \
+                   AND b.in_trash = FALSE"
+            ),
+            words
+                .iter()
+                .map(|w| format!("{w}:*"))
+                .collect::<Vec<_>>()
+                .join(" & "),
+        ),
+    }
+}
+
 /// Writes a consistent copy of a SQLite database to `to` with `VACUUM INTO`,
 /// which reads one snapshot while writers go on (WAL), and compacts as it
 /// copies. Returns the copy's size. PostgreSQL has pg_dump for this.

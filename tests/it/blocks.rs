@@ -662,3 +662,115 @@ fn children_paginate_across_blocks_and_sub_pages() {
     );
     assert_eq!(v["has_children"], true);
 }
+
+/// Titles of a search, in order, following cursors with `page_size`.
+fn search(fx: &Fx, token: &str, query: &str, size: i64, direction: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let mut b = json!({"query": query, "page_size": size,
+                           "sort": {"timestamp": "last_edited_time", "direction": direction}});
+        if let Some(c) = &cursor {
+            b["start_cursor"] = json!(c);
+        }
+        let (s, v) = call(fx, token, "POST", "/v1/search", Some(b));
+        assert_eq!(s, 200, "{v}");
+        for p in v["results"].as_array().expect("results") {
+            out.push(
+                p["properties"]["title"]["title"][0]["plain_text"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
+            );
+        }
+        if v["has_more"] != true {
+            break;
+        }
+        cursor = v["next_cursor"].as_str().map(String::from);
+    }
+    out
+}
+
+#[test]
+fn search_finds_block_text_within_the_grant_below_title_matches() {
+    let fx = fixture();
+    let t = token(&fx, "Searcher", ALL, &[&fx.eng]);
+    let hangar = fx
+        .srv
+        .page(&fx.acme, &fx.ada, "Zeppelin hangar", Some(&fx.eng), false);
+    let old = fx
+        .srv
+        .page(&fx.acme, &fx.ada, "Old notes", Some(&fx.eng), false);
+    seed(&fx, &old, "zeppelin in a trashed page");
+    pagegrant::db::queries::scope::update_page(&mut fx.srv.conn(), &old.id, None, Some(true), 1)
+        .expect("trash");
+    // Text on pages outside the grant never surfaces.
+    seed(&fx, &fx.grace_private, "zeppelin of grace");
+    seed(&fx, &fx.notebook_page, "zeppelin recipes");
+    seed(&fx, &fx.ada_private, "zeppelin diary");
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    // The body match is edited last, yet the title match ranks first.
+    let (s, v) = append(
+        &fx,
+        &t,
+        fx.roadmap.id.as_str(),
+        json!([para("Ship the Zeppelin manifest, then the café menu.")]),
+    );
+    assert_eq!(s, 200, "{v}");
+    let block = v["results"][0]["id"].as_str().expect("id").to_string();
+    assert_eq!(
+        search(&fx, &t, "manifest", 100, "descending"),
+        vec!["Roadmap"]
+    );
+    for dir in ["descending", "ascending"] {
+        for size in [1, 100] {
+            assert_eq!(
+                search(&fx, &t, "zeppelin", size, dir),
+                vec!["Zeppelin hangar", "Roadmap"],
+                "{dir} {size}"
+            );
+        }
+    }
+    // Word prefixes, any case, accents folded, every word needed.
+    assert_eq!(search(&fx, &t, "MANIF", 100, "descending"), vec!["Roadmap"]);
+    // SQLite's tokenizer folds accents; PostgreSQL's `simple` one does not
+    // (unaccent is an extension a managed server may lack).
+    if !on_postgres() {
+        assert_eq!(search(&fx, &t, "cafe", 100, "descending"), vec!["Roadmap"]);
+    }
+    assert_eq!(search(&fx, &t, "café", 100, "descending"), vec!["Roadmap"]);
+    assert_eq!(
+        search(&fx, &t, "zeppelin manifest", 100, "descending"),
+        vec!["Roadmap"]
+    );
+    assert!(search(&fx, &t, "zeppelin airship", 100, "descending").is_empty());
+    // Query syntax of either backend is just text.
+    for q in ["\"zep*", "a OR b", "x:* & !y", "NEAR(a b)", "'--", "%_\\"] {
+        let (s, _) = call(&fx, &t, "POST", "/v1/search", Some(json!({"query": q})));
+        assert_eq!(s, 200, "{q}");
+    }
+    // Edited text is searched as it is now.
+    let (s, _) = call(
+        &fx,
+        &t,
+        "PATCH",
+        &format!("/v1/blocks/{block}"),
+        Some(json!({"paragraph": {"rich_text": text("An airship manifest")}})),
+    );
+    assert_eq!(s, 200);
+    assert_eq!(
+        search(&fx, &t, "airship", 100, "descending"),
+        vec!["Roadmap"]
+    );
+    assert_eq!(
+        search(&fx, &t, "zeppelin", 100, "descending"),
+        vec!["Zeppelin hangar"]
+    );
+    // A trashed block is not found.
+    assert_eq!(
+        call(&fx, &t, "DELETE", &format!("/v1/blocks/{block}"), None).0,
+        200
+    );
+    assert!(search(&fx, &t, "airship", 100, "descending").is_empty());
+    let _ = hangar;
+}
