@@ -125,19 +125,16 @@ pub fn search(
     // `$4` is the backend's match expression; with no words there is no
     // content match (every title matches the empty pattern anyway).
     let (body, expr) = if words.is_empty() {
-        (
-            "SELECT page_id FROM blocks WHERE $4 = '' AND 1 = 0".to_string(),
-            String::new(),
-        )
+        ("($4 = '' AND 1 = 0)".to_string(), String::new())
     } else {
-        crate::db::text_match_sql(conn, "$4", &words)
+        crate::db::text_match_sql(conn, "pages.id", "$4", &words)
     };
     diesel::sql_query(format!(
         "{}, hits(id, tier) AS ( \
            SELECT pages.id, CASE WHEN lower(pages.title) LIKE $3 ESCAPE '\\' THEN 0 ELSE 1 END \
              FROM scoped JOIN pages ON pages.id = scoped.id \
             WHERE scoped.trashed = FALSE \
-              AND (lower(pages.title) LIKE $3 ESCAPE '\\' OR pages.id IN ({body})) \
+              AND (lower(pages.title) LIKE $3 ESCAPE '\\' OR {body}) \
          ) \
          SELECT pages.*, hits.tier AS tier FROM hits JOIN pages ON pages.id = hits.id \
          WHERE hits.tier > $5 OR (hits.tier = $5 AND (pages.last_edited_at, pages.id) {cmp} ($6, $7)) \
