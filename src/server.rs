@@ -316,6 +316,16 @@ pub fn routes(cfg: &mut web::ServiceConfig, issuer: &str) {
         .route("/v1/pages/{id}", web::patch().to(api::pages::patch_page))
         .route(
             "/v1/blocks/{id}/children",
-            web::get().to(api::pages::get_block_children),
+            web::get().to(api::blocks::get_block_children),
+        )
+        .route(
+            "/v1/blocks/{id}/children",
+            web::patch().to(api::blocks::patch_block_children),
+        )
+        .route("/v1/blocks/{id}", web::get().to(api::blocks::get_block))
+        .route("/v1/blocks/{id}", web::patch().to(api::blocks::patch_block))
+        .route(
+            "/v1/blocks/{id}",
+            web::delete().to(api::blocks::delete_block),
         );
 }

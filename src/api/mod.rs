@@ -3,6 +3,7 @@
 //! failure is JSON in Notion's error shape (`http::errors::ApiError`).
 
 pub mod bearer;
+pub mod blocks;
 pub mod limit;
 pub mod pages;
 pub mod users;

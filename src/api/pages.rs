@@ -1,5 +1,4 @@
-//! `POST /v1/search`, `GET|PATCH /v1/pages/{id}`, `POST /v1/pages`,
-//! `GET /v1/blocks/{id}/children`: only what the connection's shared pages
+//! `POST /v1/search`, `GET|PATCH /v1/pages/{id}`, `POST /v1/pages`: only what the connection's shared pages
 //! reach (`db::queries::scope`). A page outside that scope is
 //! `object_not_found`, exactly as if it did not exist.
 
@@ -11,7 +10,7 @@ use serde_json::{json, Value};
 use super::bearer::{ApiVersion, Bot};
 use crate::crypto::SecretBox;
 use crate::db::models::{Page, PageId};
-use crate::db::queries::scope::{self, ScopedPage, SearchArgs};
+use crate::db::queries::scope::{self, SearchArgs, SearchHit};
 use crate::db::{self, Conn};
 use crate::domain::reach::{self, Refusal};
 use crate::error::{AppError, AppResult};
@@ -20,14 +19,14 @@ use crate::state::AppState;
 
 pub const MAX_PAGE_SIZE: i64 = 100;
 
-fn not_found() -> ApiError {
+pub(super) fn not_found() -> ApiError {
     ApiError::new(
         ApiCode::ObjectNotFound,
         "Could not find page with that ID. Make sure the relevant pages are shared with your integration.",
     )
 }
 
-fn validation(m: &str) -> ApiError {
+pub(super) fn validation(m: &str) -> ApiError {
     ApiError::new(ApiCode::ValidationError, m)
 }
 
@@ -39,7 +38,7 @@ pub fn ok(body: Value) -> HttpResponse {
 
 /// Parses a JSON body: not JSON is `invalid_json`, the wrong shape is
 /// `validation_error` with serde's (safe, field-naming) message.
-fn body<T: serde::de::DeserializeOwned + Default>(raw: &[u8]) -> Result<T, ApiError> {
+pub(super) fn body<T: serde::de::DeserializeOwned + Default>(raw: &[u8]) -> Result<T, ApiError> {
     if raw.iter().all(u8::is_ascii_whitespace) {
         return Ok(T::default());
     }
@@ -48,7 +47,7 @@ fn body<T: serde::de::DeserializeOwned + Default>(raw: &[u8]) -> Result<T, ApiEr
     serde_json::from_value(v).map_err(|e| validation(&format!("body failed validation: {e}")))
 }
 
-fn iso(unix: i64) -> String {
+pub(super) fn iso(unix: i64) -> String {
     time::OffsetDateTime::from_unix_timestamp(unix)
         .ok()
         .and_then(|t| {
@@ -93,24 +92,6 @@ pub fn page_object(issuer: &str, p: &Page, trashed: bool) -> Value {
     })
 }
 
-fn block_object(c: &mut Conn, bot: &Bot, s: &ScopedPage) -> AppResult<Value> {
-    let p = &s.page;
-    Ok(json!({
-        "object": "block",
-        "id": p.id,
-        "parent": { "type": "page_id", "page_id": p.parent_id },
-        "created_time": iso(p.created_at),
-        "last_edited_time": iso(p.last_edited_at),
-        "created_by": { "object": "user", "id": p.created_by },
-        "last_edited_by": { "object": "user", "id": p.created_by },
-        "has_children": scope::has_children(c, &bot.connection.id, &bot.connection.installed_by, &p.id)?,
-        "archived": false,
-        "in_trash": false,
-        "type": "child_page",
-        "child_page": { "title": p.title },
-    }))
-}
-
 /// An opaque, tamper-proof cursor: AES-GCM over where to continue, bound to
 /// the connection and the query it belongs to.
 #[derive(Serialize, Deserialize)]
@@ -121,7 +102,13 @@ struct Cursor {
     i: String,
 }
 
-fn seal(sbox: &SecretBox, connection: &str, kind: &str, t: i64, id: &str) -> AppResult<String> {
+pub(super) fn seal(
+    sbox: &SecretBox,
+    connection: &str,
+    kind: &str,
+    t: i64,
+    id: &str,
+) -> AppResult<String> {
     let json = serde_json::to_string(&Cursor {
         c: connection.into(),
         k: kind.into(),
@@ -132,7 +119,7 @@ fn seal(sbox: &SecretBox, connection: &str, kind: &str, t: i64, id: &str) -> App
     sbox.encrypt(&json)
 }
 
-fn open(
+pub(super) fn open(
     sbox: &SecretBox,
     connection: &str,
     kind: &str,
@@ -147,32 +134,38 @@ fn open(
     Ok((c.t, c.i))
 }
 
-/// Cuts a `limit + 1` query result to a page and seals the cursor that
-/// continues after its last row (keyed by `key`).
+/// Cuts a `limit + 1` search result to a page and seals the cursor that
+/// continues after its last row: its tier, edit time and id.
 fn paginate<'a>(
     sbox: &SecretBox,
     connection: &str,
     kind: &str,
-    rows: &'a [ScopedPage],
+    rows: &'a [SearchHit],
     size: i64,
-    key: impl Fn(&Page) -> i64,
-) -> AppResult<(Vec<&'a ScopedPage>, bool, Option<String>)> {
+) -> AppResult<(Vec<&'a SearchHit>, bool, Option<String>)> {
     let has_more = rows.len() as i64 > size;
-    let shown: Vec<&ScopedPage> = rows.iter().take(size as usize).collect();
+    let shown: Vec<&SearchHit> = rows.iter().take(size as usize).collect();
     let next = match (has_more, shown.last()) {
         (true, Some(last)) => Some(seal(
             sbox,
             connection,
             kind,
-            key(&last.page),
-            last.page.id.as_str(),
+            last.page.last_edited_at,
+            &format!("{}:{}", last.tier, last.page.id),
         )?),
         _ => None,
     };
     Ok((shown, has_more, next))
 }
 
-fn page_size(given: Option<i64>) -> Result<i64, ApiError> {
+/// The (tier, time, id) a search cursor continues after.
+fn search_after((t, i): (i64, String)) -> Result<(i32, i64, String), ApiError> {
+    i.split_once(':')
+        .and_then(|(tier, id)| Some((tier.parse().ok()?, t, id.to_string())))
+        .ok_or_else(|| validation("start_cursor is not a valid cursor for this request."))
+}
+
+pub(super) fn page_size(given: Option<i64>) -> Result<i64, ApiError> {
     match given {
         None => Ok(MAX_PAGE_SIZE),
         Some(n) if (1..=MAX_PAGE_SIZE).contains(&n) => Ok(n),
@@ -249,12 +242,12 @@ pub async fn post_search(
         b.query.clone().unwrap_or_default()
     );
     let after = match &b.start_cursor {
-        Some(c) => Some(open(
+        Some(c) => Some(search_after(open(
             &state.secret_box,
             bot.connection.id.as_str(),
             &kind,
             c,
-        )?),
+        )?)?),
         None => None,
     };
     // Only pages exist here: a filter for databases or data sources finds nothing.
@@ -286,7 +279,6 @@ pub async fn post_search(
             &kind,
             &rows,
             size,
-            |p| p.last_edited_at,
         )?;
         let results: Vec<Value> = shown
             .iter()
@@ -323,61 +315,6 @@ pub async fn get_page(
     .await?;
     let s = found.ok_or_else(not_found)?;
     Ok(ok(page_object(&issuer, &s.page, s.trashed)))
-}
-
-#[derive(Deserialize)]
-pub struct ChildrenQuery {
-    start_cursor: Option<String>,
-    page_size: Option<i64>,
-}
-
-pub async fn get_block_children(
-    state: web::Data<AppState>,
-    bot: Bot,
-    path: web::Path<String>,
-    q: web::Query<ChildrenQuery>,
-) -> Result<HttpResponse, ApiError> {
-    let id = parse_id(&path)?;
-    let size = page_size(q.page_size)?;
-    let kind = format!("children:{id}");
-    let after = match &q.start_cursor {
-        Some(c) => Some(open(
-            &state.secret_box,
-            bot.connection.id.as_str(),
-            &kind,
-            c,
-        )?),
-        None => None,
-    };
-    let st = state.clone();
-    let out = db::run(&state.pool, move |c| {
-        let (cid, installer) = (&bot.connection.id, &bot.connection.installed_by);
-        match scope::page(c, cid, installer, &id)? {
-            Some(p) if !p.trashed => {}
-            _ => return Ok(None),
-        }
-        let rows = scope::children(c, cid, installer, &id, after, size + 1)?;
-        let (shown, has_more, next) =
-            paginate(&st.secret_box, cid.as_str(), &kind, &rows, size, |p| {
-                p.created_at
-            })?;
-        let mut results = Vec::new();
-        for s in &shown {
-            results.push(block_object(c, &bot, s)?);
-        }
-        Ok(Some(json!({
-            "object": "list",
-            "results": results,
-            "next_cursor": next,
-            "has_more": has_more,
-            "type": "block",
-            "block": {},
-        })))
-    })
-    .await?;
-    Ok(ok(out.ok_or_else(|| {
-        ApiError::new(ApiCode::ObjectNotFound, "Could not find block with that ID. Make sure the relevant pages are shared with your integration.")
-    })?))
 }
 
 /// `properties.title` (or `title`) as rich text, flattened to its plain text.
@@ -440,6 +377,14 @@ fn refused(r: Refusal, what: &str) -> ApiError {
             ApiCode::RestrictedResource,
             format!("Insufficient permissions for this endpoint: {what} needs the {capability} capability."),
         ),
+    }
+}
+
+/// The capability check, for endpoints that check scope themselves.
+pub(super) fn require(bot: &Bot, capability: &'static str, what: &str) -> Result<(), ApiError> {
+    match bot.grant().allows(capability) {
+        true => Ok(()),
+        false => Err(refused(Refusal::Missing(capability), what)),
     }
 }
 

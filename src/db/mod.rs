@@ -345,6 +345,42 @@ pub fn bool_or_sql(conn: &Conn) -> &'static str {
     }
 }
 
+/// The full-text match of block text for search: a condition true when
+/// the page `page` (a column) has a live block containing every word (as
+/// a word prefix), with `param` bound to the returned expression. It is
+/// correlated on the page, so its cost follows the connection's scoped
+/// pages, not how many blocks in the whole database match: SQLite seeks
+/// the FTS5 index `blocks_fts` by rowid for each of the page's blocks,
+/// PostgreSQL may use the GIN index `blocks_search` or the page's blocks.
+/// The words are letters and digits only, so neither syntax needs escaping.
+pub fn text_match_sql(conn: &Conn, page: &str, param: &str, words: &[String]) -> (String, String) {
+    match conn {
+        DbConn::Sqlite(_) => (
+            format!(
+                "EXISTS (SELECT 1 FROM blocks b JOIN blocks_fts ON blocks_fts.rowid = b.seq \
+                 WHERE b.page_id = {page} AND b.in_trash = FALSE AND blocks_fts MATCH {param})"
+            ),
+            words
+                .iter()
+                .map(|w| format!("\"{w}\"*"))
+                .collect::<Vec<_>>()
+                .join(" "),
+        ),
+        #[cfg(feature = "postgres")]
+        DbConn::Pg(_) => (
+            format!(
+                "EXISTS (SELECT 1 FROM blocks b WHERE b.page_id = {page} AND b.in_trash = FALSE \
+                 AND to_tsvector('simple', b.plain_text) @@ to_tsquery('simple', {param}))"
+            ),
+            words
+                .iter()
+                .map(|w| format!("{w}:*"))
+                .collect::<Vec<_>>()
+                .join(" & "),
+        ),
+    }
+}
+
 /// Writes a consistent copy of a SQLite database to `to` with `VACUUM INTO`,
 /// which reads one snapshot while writers go on (WAL), and compacts as it
 /// copies. Returns the copy's size. PostgreSQL has pg_dump for this.

@@ -5,7 +5,7 @@
 //! exist; a missing capability is `Missing`, naming it.
 
 use crate::db::models::{now, Connection, Page, PageId};
-use crate::db::queries::scope::{self, ScopedPage, SearchArgs};
+use crate::db::queries::scope::{self, ScopedPage, SearchArgs, SearchHit};
 use crate::db::{self, Conn};
 use crate::domain::workspaces::{self as ws, NewPage};
 use crate::error::{AppError, AppResult};
@@ -56,8 +56,9 @@ pub fn live_page(c: &mut Conn, g: Grant<'_>, id: &PageId) -> AppResult<Option<Pa
     Ok(page(c, g, id)?.filter(|p| !p.trashed).map(|p| p.page))
 }
 
-/// Pages the grant reaches whose title matches `query`, newest edit first.
-pub fn search(c: &mut Conn, g: Grant<'_>, args: &SearchArgs<'_>) -> AppResult<Vec<ScopedPage>> {
+/// Pages the grant reaches whose title (first) or text matches the query,
+/// newest edit first within each group.
+pub fn search(c: &mut Conn, g: Grant<'_>, args: &SearchArgs<'_>) -> AppResult<Vec<SearchHit>> {
     Ok(scope::search(
         c,
         &g.connection.id,

@@ -237,6 +237,7 @@ fn request(fx: &Fx, internal: &str) -> impl Strategy<Value = Req> {
             "/v1/pages/{}",
             "/v1/pages",
             "/v1/blocks/{}/children",
+            "/v1/blocks/{}",
             "/v1/users/me",
             "/v1/users/{}",
         ]),

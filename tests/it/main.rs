@@ -8,6 +8,7 @@ mod common;
 
 mod api;
 mod authorize;
+mod blocks;
 mod cimd;
 mod cli;
 mod config;

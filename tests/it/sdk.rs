@@ -1,7 +1,8 @@
 //! Interop with the real Notion SDKs (feature `e2e`): the JavaScript SDK
 //! (`@notionhq/client`) and the Python client (`notion-client`), pinned in
 //! tests/sdk/*, run unchanged against the server after the code is obtained
-//! through the real HTTP consent flow.
+//! through the real HTTP consent flow. They append, list, update and delete
+//! blocks (issue 18) with the SDKs' own typed calls.
 
 use std::process::Command;
 
@@ -15,8 +16,27 @@ fn env_for(fx: &Fx) -> Vec<(&'static str, String)> {
     let q1 = fx
         .srv
         .page(&fx.acme, &fx.ada, "Q1 Plan", Some(&fx.roadmap), false);
+    // A partner that may also insert content, so the scripts can append blocks.
+    let partner = pagegrant::domain::integrations::register(
+        &mut fx.srv.conn(),
+        &fx.srv.sbox,
+        pagegrant::domain::integrations::NewIntegration {
+            name: "SDK Partner".into(),
+            kind: Some(pagegrant::db::models::IntegrationKind::Public),
+            redirect_uris: vec![CB.into()],
+            developer_name: Some("SDK Labs".into()),
+            capabilities: vec![
+                "read_content".into(),
+                "update_content".into(),
+                "insert_content".into(),
+                "read_user_with_email".into(),
+            ],
+            ..Default::default()
+        },
+    )
+    .expect("register");
     let g = logged_in(&fx.srv, "grace@example.com");
-    let page = consent_page(fx, &g, &base(&fx.conf.integration.client_id, &[]));
+    let page = consent_page(fx, &g, &base(&partner.integration.client_id, &[]));
     let r = answer(fx, &g, &page, "allow", &[fx.eng.id.as_str()]);
     let code = params(&location(&r)).get("code").cloned().expect("code");
     let visible = [&fx.eng, &fx.roadmap, &q1]
@@ -26,10 +46,10 @@ fn env_for(fx: &Fx) -> Vec<(&'static str, String)> {
         .join(",");
     vec![
         ("PG_BASE", fx.srv.base.clone()),
-        ("PG_CLIENT_ID", fx.conf.integration.client_id.clone()),
+        ("PG_CLIENT_ID", partner.integration.client_id.clone()),
         (
             "PG_CLIENT_SECRET",
-            fx.conf.client_secret.clone().expect("secret"),
+            partner.client_secret.clone().expect("secret"),
         ),
         ("PG_CODE", code),
         ("PG_REDIRECT_URI", CB.into()),

@@ -6,7 +6,7 @@
 //! ancestor — inside the shared tree or above it — is in the trash.
 
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Bool, Text};
+use diesel::sql_types::{BigInt, Bool, Integer, Text};
 
 use crate::db::models::{ConnectionId, Page, PageId, UserId};
 use crate::db::Conn;
@@ -75,13 +75,34 @@ fn like_pattern(q: &str) -> String {
     out
 }
 
-/// A page of search results, keyset-paginated on (last_edited_at, id).
+/// A page of search results: title matches first (`tier` 0), then pages
+/// matched by their content only (`tier` 1), each keyset-paginated on
+/// (last_edited_at, id) in the asked direction.
 pub struct SearchArgs<'a> {
     pub query: &'a str,
     pub descending: bool,
-    /// Continue after this (last_edited_at, id).
-    pub after: Option<(i64, String)>,
+    /// Continue after this (tier, last_edited_at, id).
+    pub after: Option<(i32, i64, String)>,
     pub limit: i64,
+}
+
+#[derive(Debug, Clone, QueryableByName)]
+pub struct SearchHit {
+    #[diesel(embed)]
+    pub page: Page,
+    #[diesel(sql_type = Integer)]
+    pub tier: i32,
+}
+
+/// The words of a query, for the full-text match: runs of letters and
+/// digits, lower-cased, at most 16 (so the match expression needs no
+/// escaping on either backend).
+fn words(q: &str) -> Vec<String> {
+    q.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .take(16)
+        .map(str::to_lowercase)
+        .collect()
 }
 
 pub fn search(
@@ -89,37 +110,50 @@ pub fn search(
     c: &ConnectionId,
     installer: &UserId,
     a: &SearchArgs<'_>,
-) -> QueryResult<Vec<ScopedPage>> {
+) -> QueryResult<Vec<SearchHit>> {
     let (cmp, dir) = if a.descending {
         ("<", "DESC")
     } else {
         (">", "ASC")
     };
-    let (after_t, after_id) = a.after.clone().unwrap_or((
+    let (after_tier, after_t, after_id) = a.after.clone().unwrap_or((
+        -1,
         if a.descending { i64::MAX } else { i64::MIN },
         String::new(),
     ));
-    // With no cursor the row-value bound admits every row: the id part only
-    // breaks ties at the bound itself.
-    let id_bound = if a.after.is_some() {
-        after_id
-    } else if a.descending {
-        "\u{10FFFF}".to_string()
+    let words = words(a.query);
+    // `$4` is the backend's match expression; with no words there is no
+    // content match (every title matches the empty pattern anyway).
+    let (body, expr) = if words.is_empty() {
+        ("($4 = '' AND 1 = 0)".to_string(), String::new())
     } else {
-        String::new()
+        crate::db::text_match_sql(conn, "pages.id", "$4", &words)
     };
     diesel::sql_query(format!(
-        "{} SELECT pages.*, scoped.trashed AS trashed FROM scoped JOIN pages ON pages.id = scoped.id \
-         WHERE scoped.trashed = FALSE AND lower(pages.title) LIKE $3 ESCAPE '\\' \
-           AND (pages.last_edited_at, pages.id) {cmp} ($4, $5) \
-         ORDER BY pages.last_edited_at {dir}, pages.id {dir} LIMIT $6",
+        "{}, hits(id, tier) AS ( \
+           SELECT pages.id, CASE WHEN lower(pages.title) LIKE $3 ESCAPE '\\' THEN 0 ELSE 1 END \
+             FROM scoped JOIN pages ON pages.id = scoped.id \
+            WHERE scoped.trashed = FALSE \
+              AND (lower(pages.title) LIKE $3 ESCAPE '\\' OR {body}) \
+         ) \
+         SELECT pages.*, hits.tier AS tier FROM hits JOIN pages ON pages.id = hits.id \
+         WHERE hits.tier > $5 OR (hits.tier = $5 AND (pages.last_edited_at, pages.id) {cmp} ($6, $7)) \
+         ORDER BY hits.tier ASC, pages.last_edited_at {dir}, pages.id {dir} LIMIT $8",
         visible(conn)
     ))
     .bind::<Text, _>(c.as_str())
     .bind::<Text, _>(installer.as_str())
     .bind::<Text, _>(like_pattern(a.query))
+    .bind::<Text, _>(expr)
+    .bind::<Integer, _>(after_tier)
     .bind::<BigInt, _>(after_t)
-    .bind::<Text, _>(id_bound)
+    .bind::<Text, _>(if a.after.is_some() {
+        after_id
+    } else if a.descending {
+        "\u{10FFFF}".to_string()
+    } else {
+        String::new()
+    })
     .bind::<BigInt, _>(a.limit)
     .load(conn)
 }

@@ -69,6 +69,67 @@ await expectCode(() => notion.pages.retrieve({ page_id: env.PG_UNSHARED_ID }), A
 const children = await notion.blocks.children.list({ block_id: env.PG_PARENT_ID });
 expect(children.results.some((b) => b.type === "child_page" && b.id === env.PG_DESCENDANT_ID), "blocks.children.list");
 
+// Page content: append, insert at the start, list with pagination, update, delete.
+const rt = (content, extra = {}) => [{ type: "text", text: { content, link: null }, ...extra }];
+const appended = await notion.blocks.children.append({
+  block_id: env.PG_PARENT_ID,
+  children: [
+    { object: "block", type: "heading_2", heading_2: { rich_text: rt("SDK notes") } },
+    { type: "paragraph", paragraph: { rich_text: rt("Written by the JS SDK", { annotations: { bold: true } }) } },
+    { type: "to_do", to_do: { rich_text: rt("Check it"), checked: false } },
+    { type: "code", code: { rich_text: rt("npm ci"), language: "shell" } },
+  ],
+});
+expect(
+  appended.results.length === 4 &&
+    appended.results[1].type === "paragraph" &&
+    appended.results[1].paragraph.rich_text[0].plain_text === "Written by the JS SDK" &&
+    appended.results[1].paragraph.rich_text[0].annotations.bold === true &&
+    appended.results[3].code.language === "shell",
+  "blocks.children.append",
+);
+await notion.blocks.children.append({
+  block_id: env.PG_PARENT_ID,
+  children: [{ paragraph: { rich_text: rt("First line") } }],
+  position: { type: "start" },
+});
+async function listAll(block_id) {
+  const out = [];
+  let next;
+  do {
+    const r = await notion.blocks.children.list({ block_id, page_size: 2, ...(next ? { start_cursor: next } : {}) });
+    out.push(...r.results);
+    next = r.has_more ? r.next_cursor : undefined;
+  } while (next);
+  return out;
+}
+const text = (b) => (b.type === "child_page" ? `page:${b.child_page.title}` : (b[b.type].rich_text || []).map((t) => t.plain_text).join(""));
+let listed = (await listAll(env.PG_PARENT_ID)).map(text);
+expect(
+  JSON.stringify(listed.slice(0, 5)) === JSON.stringify(["First line", "SDK notes", "Written by the JS SDK", "Check it", "npm ci"]) &&
+    listed.slice(5).every((t) => t.startsWith("page:")),
+  `blocks.children.list, paginated (${listed.length} children)`,
+);
+const todoId = appended.results[2].id;
+const updated = await notion.blocks.update({ block_id: todoId, to_do: { checked: true } });
+expect(updated.to_do.checked === true && updated.to_do.rich_text[0].plain_text === "Check it", "blocks.update");
+const got = await notion.blocks.retrieve({ block_id: todoId });
+expect(got.type === "to_do" && got.to_do.checked === true, "blocks.retrieve");
+const deleted = await notion.blocks.delete({ block_id: appended.results[1].id });
+expect(deleted.in_trash === true, "blocks.delete");
+listed = (await listAll(env.PG_PARENT_ID)).map(text);
+expect(!listed.includes("Written by the JS SDK"), "a deleted block is gone from the list");
+await expectCode(
+  () => notion.blocks.children.append({ block_id: env.PG_PARENT_ID, children: [{ paragraph: { rich_text: rt("x".repeat(2001)) } }] }),
+  APIErrorCode.ValidationError,
+  "2,001 characters are a validation error",
+);
+await expectCode(
+  () => notion.blocks.children.append({ block_id: env.PG_UNSHARED_ID, children: [{ paragraph: { rich_text: rt("x") } }] }),
+  APIErrorCode.ObjectNotFound,
+  "appending to an unshared page",
+);
+
 await expectCode(() => new Client({ auth: "not-a-token", baseUrl, retry: false }).users.me({}),
   APIErrorCode.Unauthorized, "a bad token is unauthorized");
 

@@ -65,6 +65,65 @@ children = notion.blocks.children.list(block_id=env["PG_PARENT_ID"])
 expect(any(b["type"] == "child_page" and b["id"] == env["PG_DESCENDANT_ID"] for b in children["results"]),
        "blocks.children.list")
 
+# Page content: append, insert at the start, list with pagination, update, delete.
+def rt(content, **extra):
+    return [{"type": "text", "text": {"content": content, "link": None}, **extra}]
+
+
+appended = notion.blocks.children.append(
+    block_id=env["PG_PARENT_ID"],
+    children=[
+        {"object": "block", "type": "heading_2", "heading_2": {"rich_text": rt("SDK notes")}},
+        {"type": "paragraph", "paragraph": {"rich_text": rt("Written by the Python SDK", annotations={"italic": True})}},
+        {"type": "to_do", "to_do": {"rich_text": rt("Check it"), "checked": False}},
+        {"type": "divider", "divider": {}},
+    ],
+)
+res = appended["results"]
+expect(len(res) == 4 and res[1]["paragraph"]["rich_text"][0]["plain_text"] == "Written by the Python SDK"
+       and res[1]["paragraph"]["rich_text"][0]["annotations"]["italic"] is True and res[3]["type"] == "divider",
+       "blocks.children.append")
+notion.blocks.children.append(block_id=env["PG_PARENT_ID"], children=[{"paragraph": {"rich_text": rt("First line")}}],
+                              position={"type": "start"})
+
+
+def list_all(block_id):
+    out, nxt = [], None
+    while True:
+        kwargs = {"block_id": block_id, "page_size": 2}
+        if nxt:
+            kwargs["start_cursor"] = nxt
+        r = notion.blocks.children.list(**kwargs)
+        out += r["results"]
+        if not r["has_more"]:
+            return out
+        nxt = r["next_cursor"]
+
+
+def text(b):
+    if b["type"] == "child_page":
+        return "page:" + b["child_page"]["title"]
+    return "".join(t["plain_text"] for t in b[b["type"]].get("rich_text", [])) or b["type"]
+
+
+listed = [text(b) for b in list_all(env["PG_PARENT_ID"])]
+expect(listed[:5] == ["First line", "SDK notes", "Written by the Python SDK", "Check it", "divider"]
+       and all(t.startswith("page:") for t in listed[5:]), f"blocks.children.list, paginated ({len(listed)} children)")
+todo_id = res[2]["id"]
+updated = notion.blocks.update(block_id=todo_id, to_do={"checked": True})
+expect(updated["to_do"]["checked"] is True and updated["to_do"]["rich_text"][0]["plain_text"] == "Check it",
+       "blocks.update")
+expect(notion.blocks.retrieve(block_id=todo_id)["to_do"]["checked"] is True, "blocks.retrieve")
+expect(notion.blocks.delete(block_id=res[1]["id"])["in_trash"] is True, "blocks.delete")
+expect("Written by the Python SDK" not in [text(b) for b in list_all(env["PG_PARENT_ID"])],
+       "a deleted block is gone from the list")
+expect_code(lambda: notion.blocks.children.append(block_id=env["PG_PARENT_ID"],
+                                                  children=[{"paragraph": {"rich_text": rt("x" * 2001)}}]),
+            APIErrorCode.ValidationError, "2,001 characters are a validation error")
+expect_code(lambda: notion.blocks.children.append(block_id=env["PG_UNSHARED_ID"],
+                                                  children=[{"paragraph": {"rich_text": rt("x")}}]),
+            APIErrorCode.ObjectNotFound, "appending to an unshared page")
+
 expect_code(lambda: Client(auth="not-a-token", base_url=base).users.me(), APIErrorCode.Unauthorized,
             "a bad token is unauthorized")
 
