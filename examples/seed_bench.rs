@@ -232,9 +232,8 @@ fn main() -> Res<()> {
                 ]),
             )?
             .map_err(|e| format!("exchange refused: {e:?}"))?;
-            let field = |v: &serde_json::Value, n: &str| {
-                v[n].as_str().map(String::from).ok_or("no token")
-            };
+            let field =
+                |v: &serde_json::Value, n: &str| v[n].as_str().map(String::from).ok_or("no token");
             let mcp = token::refresh(
                 c,
                 cfg,

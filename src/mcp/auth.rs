@@ -49,7 +49,10 @@ fn bearer_token(req: &ServiceRequest) -> (Option<String>, bool) {
     let sent = req.headers().get(header::AUTHORIZATION);
     let token = sent
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
         .map(|t| t.trim().to_string())
         .filter(|t| !t.is_empty());
     (token, sent.is_some())

@@ -13,8 +13,8 @@ use rmcp::handler::server::tool::ToolCallContext;
 use rmcp::handler::server::wrapper::Parameters;
 use rmcp::model::{
     CacheScope, CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock,
-    Implementation, ListToolsResult,
-    PaginatedRequestParams, ProtocolVersion, ResultType, ServerCapabilities, ServerConfig,
+    Implementation, ListToolsResult, PaginatedRequestParams, ProtocolVersion, ServerCapabilities,
+    ServerConfig,
 };
 use rmcp::service::RequestContext;
 use rmcp::{schemars, tool, tool_router, ErrorData, RoleServer, ServerHandler};
@@ -205,7 +205,9 @@ fn page_id(issuer: &str, raw: &str) -> Option<PageId> {
     let raw = raw.trim();
     if let Some(rest) = raw.strip_prefix(issuer) {
         let rest = rest.split(['?', '#']).next().unwrap_or_default();
-        let id = rest.rsplit_once("/p/").map(|(_, id)| id.trim_end_matches('/'))?;
+        let id = rest
+            .rsplit_once("/p/")
+            .map(|(_, id)| id.trim_end_matches('/'))?;
         return PageId::parse(id);
     }
     PageId::parse(raw)
@@ -222,21 +224,19 @@ fn title_of(p: &Page) -> String {
     }
 }
 
-fn check_markdown(md: &str) -> Result<(), CallToolResult> {
+fn check_markdown(md: &str) -> Result<(), String> {
     if md.len() > MAX_MARKDOWN {
-        return Err(tool_error(format!(
+        return Err(format!(
             "The content is too long: at most {} KiB of Markdown per call.",
             MAX_MARKDOWN / 1024
-        )));
+        ));
     }
     Ok(())
 }
 
-fn check_title(t: &str) -> Result<(), CallToolResult> {
+fn check_title(t: &str) -> Result<(), String> {
     if t.chars().count() > 2000 || t.chars().any(char::is_control) {
-        return Err(tool_error(
-            "A page title may have up to 2000 printable characters.",
-        ));
+        return Err("A page title may have up to 2000 printable characters.".into());
     }
     Ok(())
 }
@@ -334,7 +334,10 @@ impl Pagegrant {
                 true => String::new(),
                 false => format!(" (in {})", r.path.join(" / ")),
             };
-            text.push_str(&format!("\n- {}{} — id {} — {}", r.title, path, r.id, r.url));
+            text.push_str(&format!(
+                "\n- {}{} — id {} — {}",
+                r.title, path, r.id, r.url
+            ));
         }
         if out.has_more {
             text.push_str("\n\nMore pages match; narrow the query.");
@@ -370,9 +373,8 @@ impl Pagegrant {
                 .iter()
                 .map(title_of)
                 .collect();
-            let (markdown, truncated) = bounded(markdown::to_markdown(&blocks::content_of(
-                c, &page.id,
-            )?));
+            let (markdown, truncated) =
+                bounded(markdown::to_markdown(&blocks::content_of(c, &page.id)?));
             let sub_pages = reach::children(c, g, &page.id, MAX_SUB_PAGES)?
                 .iter()
                 .map(|p| SubPage {
@@ -438,7 +440,7 @@ impl Pagegrant {
             return Ok(tool_error(NOT_FOUND));
         };
         if let Err(e) = check_title(&input.title).and(check_markdown(&input.content)) {
-            return Ok(e);
+            return Ok(tool_error(e));
         }
         let content = markdown::to_blocks(&input.content);
         let out = db::run(&st.pool, move |c| {
@@ -505,12 +507,12 @@ impl Pagegrant {
         }
         if let Some(t) = &input.title {
             if let Err(e) = check_title(t) {
-                return Ok(e);
+                return Ok(tool_error(e));
             }
         }
         let append = input.append_content.as_deref().unwrap_or("");
         if let Err(e) = check_markdown(append) {
-            return Ok(e);
+            return Ok(tool_error(e));
         }
         let content = markdown::to_blocks(append);
         let out = db::run(&st.pool, move |c| {
@@ -574,8 +576,7 @@ impl ServerHandler for Pagegrant {
     fn get_info(&self) -> ServerConfig {
         ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
             .with_server_info(
-                Implementation::new("pagegrant", env!("CARGO_PKG_VERSION"))
-                    .with_title("pagegrant"),
+                Implementation::new("pagegrant", env!("CARGO_PKG_VERSION")).with_title("pagegrant"),
             )
             .with_instructions(INSTRUCTIONS)
     }
@@ -608,9 +609,7 @@ impl ServerHandler for Pagegrant {
         let hints = context
             .protocol_version()
             .is_some_and(|v| v >= ProtocolVersion::V_2026_07_28);
-        let mut out = ListToolsResult::default();
-        out.result_type = Some(ResultType::COMPLETE);
-        out.tools = tools;
+        let mut out = ListToolsResult::with_all_items(tools);
         // The list depends on the caller's grant: never shared between users.
         if hints {
             out.ttl_ms = Some(0);
@@ -632,4 +631,3 @@ impl ServerHandler for Pagegrant {
         self.tool_router.call(tcc).await
     }
 }
-

@@ -151,12 +151,7 @@ pub async fn get_metadata(state: web::Data<AppState>) -> HttpResponse {
 /// holds only scopes that can be asked together: `read_user_without_email`
 /// is the narrower alternative to `read_user_with_email`, still accepted
 /// when asked for, never both.
-fn protected_resource(
-    issuer: &str,
-    resource: String,
-    name: &str,
-    scopes: &[&str],
-) -> HttpResponse {
+fn protected_resource(issuer: &str, resource: String, name: &str, scopes: &[&str]) -> HttpResponse {
     HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "public, max-age=300"))
         .json(json!({

@@ -1251,7 +1251,10 @@ fn settings_marks_an_mcp_agent_with_its_last_use() {
     crate::mcp::call(&fx, &token, "search", serde_json::json!({}));
     let d = Driver::start();
     d.login_as(&fx.srv, "ada@example.com");
-    d.goto(&fx.srv.url(&format!("/w/{}/settings/connections", fx.acme.id)));
+    d.goto(
+        &fx.srv
+            .url(&format!("/w/{}/settings/connections", fx.acme.id)),
+    );
     let row = d.text("//tr[.//span[normalize-space()='Agent']]");
     assert!(row.contains("MCP agent"), "{row}");
     assert!(row.contains("Last used"), "{row}");

@@ -118,7 +118,10 @@ fn is_error(result: &Value) -> bool {
 }
 
 fn text(result: &Value) -> String {
-    result["content"][0]["text"].as_str().unwrap_or("").to_string()
+    result["content"][0]["text"]
+        .as_str()
+        .unwrap_or("")
+        .to_string()
 }
 
 fn titles(result: &Value) -> Vec<String> {
@@ -152,9 +155,15 @@ fn s64_mcp_without_a_token_is_401_naming_reachable_metadata_for_this_issuer() {
     .to_string();
     let r = post(&fx, None, &init);
     assert_eq!(r.status(), 401);
-    let challenge = r.headers()["www-authenticate"].to_str().unwrap().to_string();
+    let challenge = r.headers()["www-authenticate"]
+        .to_str()
+        .unwrap()
+        .to_string();
     let meta_url = fx.srv.url("/.well-known/oauth-protected-resource/mcp");
-    assert_eq!(challenge, format!(r#"Bearer resource_metadata="{meta_url}""#));
+    assert_eq!(
+        challenge,
+        format!(r#"Bearer resource_metadata="{meta_url}""#)
+    );
     assert!(r.headers()["content-type"]
         .to_str()
         .unwrap()
@@ -472,7 +481,10 @@ fn create_and_update_page_write_as_the_connection_and_are_audited() {
     );
     assert!(is_error(&r) && text(&r).contains("2000"), "{r}");
     let r = call(&fx, &token, "update_page", json!({ "id": id }));
-    assert!(is_error(&r) && text(&r).contains("Nothing to change"), "{r}");
+    assert!(
+        is_error(&r) && text(&r).contains("Nothing to change"),
+        "{r}"
+    );
     let r = call(&fx, &token, "search", json!({"page_size": 500}));
     assert!(is_error(&r), "{r}");
 }
@@ -513,7 +525,10 @@ fn malformed_json_rpc_gets_json_rpc_errors() {
     // A tool's arguments of the wrong type: a tool error the model can
     // read and correct (MCP 2025-11-25 puts input validation there).
     let r = call(&fx, &token, "fetch", json!({"id": 12}));
-    assert!(is_error(&r) && text(&r).contains("expected a string"), "{r}");
+    assert!(
+        is_error(&r) && text(&r).contains("expected a string"),
+        "{r}"
+    );
     // A batch (not part of the protocol since 2025-06-18).
     let r = post(
         &fx,
@@ -522,7 +537,10 @@ fn malformed_json_rpc_gets_json_rpc_errors() {
     );
     let status = r.status().as_u16();
     let body = r.text().unwrap();
-    assert!((400..500).contains(&status) || body.contains("\"error\""), "{status} {body}");
+    assert!(
+        (400..500).contains(&status) || body.contains("\"error\""),
+        "{status} {body}"
+    );
 }
 
 #[test]

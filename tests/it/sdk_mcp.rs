@@ -140,7 +140,11 @@ fn typescript_mcp_sdk_with_a_metadata_document_sees_exactly_the_ticked_pages() {
         .env("PG_FETCH_ID", q1.id.to_string())
         .env("PG_UNSHARED_ID", fx.ada_private.id.to_string());
     let out = drive(&fx, cmd, &[fx.eng.id.as_str(), ops.id.as_str()]);
-    assert_eq!(docs.hits(), vec!["/oauth/agent.json"], "fetched once, then cached");
+    assert_eq!(
+        docs.hits(),
+        vec!["/oauth/agent.json"],
+        "fetched once, then cached"
+    );
     let version = out
         .lines()
         .find_map(|l| l.strip_prefix("VERSION "))
@@ -168,7 +172,10 @@ fn mcp_inspector_cli_lists_the_tools_with_a_token_from_consent() {
             .expect("run the MCP Inspector CLI (see .ci/run for its set-up)");
         let stdout = String::from_utf8_lossy(&out.stdout).to_string();
         let stderr = String::from_utf8_lossy(&out.stderr);
-        assert!(out.status.success(), "inspector {args:?}:\n{stdout}\n{stderr}");
+        assert!(
+            out.status.success(),
+            "inspector {args:?}:\n{stdout}\n{stderr}"
+        );
         stdout
     };
     let listed: serde_json::Value =
@@ -189,5 +196,8 @@ fn mcp_inspector_cli_lists_the_tools_with_a_token_from_consent() {
         "--tool-arg",
         "query=Road",
     ]);
-    assert!(found.contains("Roadmap") && !found.contains("Zebra"), "{found}");
+    assert!(
+        found.contains("Roadmap") && !found.contains("Zebra"),
+        "{found}"
+    );
 }

@@ -254,6 +254,9 @@ pub fn mcp_last_used(
     connections::table
         .filter(connections::id.eq_any(ids))
         .filter(connections::mcp_last_used_at.is_not_null())
-        .select((connections::id, connections::mcp_last_used_at.assume_not_null()))
+        .select((
+            connections::id,
+            connections::mcp_last_used_at.assume_not_null(),
+        ))
         .load(conn)
 }
