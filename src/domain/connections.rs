@@ -72,6 +72,19 @@ pub fn list(
     Ok(out)
 }
 
+/// Notes a call to `/mcp` by the connection, for Settings' **Last used**:
+/// a read on every call, a write at most once a minute, so a busy agent
+/// does not take the database's write lock for each tool call.
+pub fn note_mcp_use(c: &mut Conn, id: &ConnectionId, at: i64) -> AppResult<()> {
+    match connections::mcp_used_at(c, id)? {
+        Some(last) if last >= at - 60 => {}
+        _ => {
+            connections::touch_mcp(c, id, at)?;
+        }
+    }
+    Ok(())
+}
+
 /// The connection `id` of workspace `ws`, if `actor` may manage it: owners
 /// any, members their own (403 otherwise); another workspace's id is 404.
 pub fn manageable(

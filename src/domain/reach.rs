@@ -5,7 +5,9 @@
 //! exist; a missing capability is `Missing`, naming it.
 
 use crate::db::models::{now, Connection, Page, PageId};
-use crate::db::queries::scope::{self, ScopedPage, SearchArgs, SearchHit};
+/// A search's query, order, cursor and size, as `/v1` and `/mcp` give it.
+pub use crate::db::queries::scope::SearchArgs;
+use crate::db::queries::scope::{self, ScopedPage, SearchHit};
 use crate::db::{self, Conn};
 use crate::domain::workspaces::{self as ws, NewPage};
 use crate::error::{AppError, AppResult};

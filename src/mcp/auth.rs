@@ -14,7 +14,7 @@ use serde_json::json;
 
 use crate::api::bearer::{self, Bot, Resource};
 use crate::db;
-use crate::db::queries::connections;
+use crate::domain::connections;
 use crate::http::errors::ApiError;
 use crate::oauth::resource;
 use crate::state::AppState;
@@ -74,7 +74,7 @@ pub async fn authenticate(
     let found = db::run(&state.pool, move |c| {
         let bot = bearer::resolve_for(c, &st.keys, &token, Resource::Mcp)?;
         if let Some(b) = &bot {
-            connections::touch_mcp(c, &b.connection.id, crate::db::models::now())?;
+            connections::note_mcp_use(c, &b.connection.id, crate::db::models::now())?;
         }
         Ok(bot)
     })

@@ -24,7 +24,6 @@ use serde_json::Value;
 
 use super::Caller;
 use crate::db::models::{Page, PageId};
-use crate::db::queries::scope::SearchArgs as ScopeSearch;
 use crate::db::{self, Conn};
 use crate::domain::audit::{self, Actor, AuditAction};
 use crate::domain::content::Author;
@@ -300,7 +299,7 @@ impl Pagegrant {
             let rows = reach::search(
                 c,
                 g,
-                &ScopeSearch {
+                &reach::SearchArgs {
                     query: input.query.trim(),
                     descending: true,
                     after: None,

@@ -232,8 +232,18 @@ pub fn for_integration(
         .load(conn)
 }
 
-/// Notes a call to `/mcp` by the connection: at most one write a minute,
-/// so a busy agent does not turn every tool call into a write.
+/// When the connection last called `/mcp`, if it ever did.
+pub fn mcp_used_at(conn: &mut Conn, id: &ConnectionId) -> QueryResult<Option<i64>> {
+    connections::table
+        .find(id)
+        .select(connections::mcp_last_used_at)
+        .first::<Option<i64>>(conn)
+        .optional()
+        .map(Option::flatten)
+}
+
+/// Sets when the connection last called `/mcp`, unless a later call within
+/// the minute already did.
 pub fn touch_mcp(conn: &mut Conn, id: &ConnectionId, at: i64) -> QueryResult<usize> {
     diesel::update(
         connections::table.find(id).filter(
