@@ -1,6 +1,6 @@
 //! What one ES256 access token costs to sign and to verify through
-//! pagegrant's `oauth::jwt::Keys`: signing with a p256 key parsed once,
-//! verification through jsonwebtoken (first sight of a token) and through
+//! pagegrant's `oauth::jwt::Keys`: signing with a ring key pair parsed once,
+//! verification through ring (first sight of a token) and through
 //! the cache of verified tokens (seen before). For scripts/bench's profile
 //! notes (never run by CI).
 //!
@@ -46,13 +46,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     println!("{n} iterations each");
     let mut i = 0;
-    time("Keys::sign_now (p256, key parsed once)", n, || {
+    time("Keys::sign_now (ring, key parsed once)", n, || {
         i += 1;
         keys.sign_now(&claims(i))
     });
     let mut j = 0;
     time(
-        "Keys::verify, first sight (jsonwebtoken ES256 + checks)",
+        "Keys::verify, first sight (ring ES256 + checks)",
         n - 1,
         || {
             j += 1;

@@ -1,7 +1,9 @@
 //! RFC 9068 access tokens: ES256 keys kept in the database (`signing_keys`,
 //! private halves sealed under the master key, see `crate::oauth::keys`), the JWKS
 //! that publishes every one of them, and signing and verification through
-//! `jsonwebtoken`. The newest key signs; any key in the set verifies, so a
+//! `ring` (assembly-optimised P-256, already in the build for rustls; see
+//! `sign_now` for why not jsonwebtoken's backends). The newest key signs;
+//! any key in the set verifies, so a
 //! rotation (`pagegrant keys rotate`) leaves earlier tokens valid until they
 //! expire. Instances re-read the set every 30 seconds, and at once (at most
 //! once a second) when a token names a `kid` they do not know, so a key
@@ -10,15 +12,16 @@
 //! `none`, HS256-with-the-public-key and foreign keys fail before any claim
 //! is read.
 
-use std::collections::HashSet;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use base64::Engine;
-use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use p256::pkcs8::{DecodePrivateKey, EncodePrivateKey, LineEnding};
 use quick_cache::sync::Cache;
+use ring::signature::{
+    EcdsaKeyPair, UnparsedPublicKey, ECDSA_P256_SHA256_FIXED, ECDSA_P256_SHA256_FIXED_SIGNING,
+};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -51,11 +54,20 @@ pub struct Claims {
 
 struct Entry {
     kid: String,
-    /// Parsed once: jsonwebtoken's pure-Rust backend re-parses PKCS#8 on
-    /// every `encode`, which was half the cost of issuing a token.
-    signer: p256::ecdsa::SigningKey,
-    decoding: DecodingKey,
+    /// Parsed once (jsonwebtoken's backends re-parse PKCS#8 and re-derive
+    /// the public key on every `encode`).
+    signer: EcdsaKeyPair,
+    /// The public key as an uncompressed SEC1 point, for verification.
+    public: Vec<u8>,
     jwk: serde_json::Value,
+}
+
+/// The JOSE header members verification looks at.
+#[derive(Deserialize)]
+struct JoseHeader {
+    alg: String,
+    typ: Option<String>,
+    kid: Option<String>,
 }
 
 struct Set {
@@ -71,6 +83,7 @@ pub struct Keys {
     master: Option<SecretBox>,
     issuer: String,
     last_miss_reload: Mutex<Option<Instant>>,
+    rng: ring::rand::SystemRandom,
     /// SHA-256 of a token whose signature and claims verified → its claims.
     /// It saves only the signature check: expiry is checked on every use,
     /// and callers look up the token's row (revocation) in the database each
@@ -101,9 +114,15 @@ pub fn new_signing_key() -> AppResult<(String, String)> {
 fn entry_from_pem(pem: &str) -> AppResult<Entry> {
     let secret = p256::SecretKey::from_pkcs8_pem(pem)
         .map_err(|_| AppError::internal("a signing key is not a PKCS#8 P-256 key"))?;
-    let signer = p256::ecdsa::SigningKey::from(&secret);
     let point =
         p256::elliptic_curve::sec1::ToEncodedPoint::to_encoded_point(&secret.public_key(), false);
+    let signer = EcdsaKeyPair::from_private_key_and_public_key(
+        &ECDSA_P256_SHA256_FIXED_SIGNING,
+        secret.to_bytes().as_slice(),
+        point.as_bytes(),
+        &ring::rand::SystemRandom::new(),
+    )
+    .map_err(|_| AppError::internal("a signing key is not a usable P-256 key"))?;
     let (Some(x), Some(y)) = (point.x(), point.y()) else {
         return Err(AppError::internal("signing key has no affine coordinates"));
     };
@@ -111,8 +130,6 @@ fn entry_from_pem(pem: &str) -> AppResult<Entry> {
     // RFC 7638 thumbprint: SHA-256 over the required members in lexical order.
     let thumb_input = format!(r#"{{"crv":"P-256","kty":"EC","x":"{x}","y":"{y}"}}"#);
     let kid = B64.encode(Sha256::digest(thumb_input.as_bytes()));
-    let decoding = DecodingKey::from_ec_components(&x, &y)
-        .map_err(|e| AppError::internal(format!("verification key: {e}")))?;
     let jwk = serde_json::json!({
         "kty": "EC", "crv": "P-256", "x": x, "y": y,
         "kid": kid, "use": "sig", "alg": "ES256"
@@ -120,7 +137,7 @@ fn entry_from_pem(pem: &str) -> AppResult<Entry> {
     Ok(Entry {
         kid,
         signer,
-        decoding,
+        public: point.as_bytes().to_vec(),
         jwk,
     })
 }
@@ -154,6 +171,7 @@ impl Keys {
             master: Some(master),
             issuer: issuer.to_string(),
             last_miss_reload: Mutex::new(None),
+            rng: ring::rand::SystemRandom::new(),
             verified: Cache::new(VERIFIED_CACHE),
         })
     }
@@ -169,6 +187,7 @@ impl Keys {
             master: None,
             issuer: issuer.to_string(),
             last_miss_reload: Mutex::new(None),
+            rng: ring::rand::SystemRandom::new(),
             verified: Cache::new(VERIFIED_CACHE),
         })
     }
@@ -243,15 +262,22 @@ impl Keys {
             return Err(AppError::internal("no signing key"));
         };
         // JWS compact serialisation (RFC 7515) with ES256: the signature is
-        // r || s, 64 bytes (RFC 7518 §3.4); verification stays with jsonwebtoken.
-        use p256::ecdsa::signature::Signer;
+        // r || s, 64 bytes (RFC 7518 §3.4). Built here rather than by
+        // jsonwebtoken: its `rust_crypto` backend (p256) signs ~6x slower
+        // than ring's assembly, and its `aws_lc_rs` backend would add a
+        // second C crypto library beside ring and re-parse the key per call.
         let header = serde_json::json!({"alg": "ES256", "typ": TYP, "kid": e.kid});
         let payload = serde_json::to_vec(claims)
             .map_err(|err| AppError::internal(format!("claims: {err}")))?;
         let mut out = B64.encode(header.to_string());
         out.push('.');
         out.push_str(&B64.encode(payload));
-        let sig: p256::ecdsa::Signature = e.signer.sign(out.as_bytes());
+        let sig = e
+            .signer
+            .sign(&self.rng, out.as_bytes())
+            .map_err(|_| AppError::internal("signing failed"))?;
+        let sig = p256::ecdsa::Signature::from_slice(sig.as_ref())
+            .map_err(|_| AppError::internal("signature is not r || s"))?;
         // Low-S only (BIP 62): `n − s` would verify too, and verification
         // refuses it, so each token has exactly one string.
         let sig = sig.normalize_s().unwrap_or(sig);
@@ -296,11 +322,14 @@ impl Keys {
 
     /// Signature, header, issuer and audience; expiry is `live`'s.
     fn verify_signature(&self, conn: Option<&mut Conn>, token: &str) -> Option<Claims> {
-        if !low_s(token) {
+        let (signed, sig) = token.rsplit_once('.')?;
+        let (header, payload) = signed.split_once('.')?;
+        let sig = B64.decode(sig).ok()?;
+        if !low_s(&sig) {
             return None;
         }
-        let header = jsonwebtoken::decode_header(token).ok()?;
-        if header.alg != Algorithm::ES256 || header.typ.as_deref() != Some(TYP) {
+        let header: JoseHeader = serde_json::from_slice(&B64.decode(header).ok()?).ok()?;
+        if header.alg != "ES256" || header.typ.as_deref() != Some(TYP) {
             return None;
         }
         let kid = header.kid?;
@@ -328,24 +357,18 @@ impl Keys {
             set = self.current();
         }
         let entry = set.entries.iter().find(|e| e.kid == kid)?;
-        let mut v = Validation::new(Algorithm::ES256);
-        // Expiry is judged by `live`, exactly and in one place.
-        v.leeway = 0;
-        v.validate_exp = false;
-        v.set_issuer(&[self.issuer.as_str()]);
+        UnparsedPublicKey::new(&ECDSA_P256_SHA256_FIXED, &entry.public)
+            .verify(signed.as_bytes(), &sig)
+            .ok()?;
+        // Every claim of `Claims` is required (exp, iat, iss, aud, sub among
+        // them): a token missing one does not parse. `aud` is one string, as
+        // we issue it.
+        let claims: Claims = serde_json::from_slice(&B64.decode(payload).ok()?).ok()?;
         // Either resource (RFC 8707); each resource server checks its own
         // (`api::bearer` takes only the API's).
-        v.set_audience(&[
-            crate::oauth::resource::api(&self.issuer),
-            crate::oauth::resource::mcp(&self.issuer),
-        ]);
-        v.required_spec_claims = ["exp", "iat", "iss", "aud", "sub"]
-            .into_iter()
-            .map(String::from)
-            .collect::<HashSet<_>>();
-        jsonwebtoken::decode::<Claims>(token, &entry.decoding, &v)
-            .ok()
-            .map(|d| d.claims)
+        let aud_ok = claims.aud == crate::oauth::resource::api(&self.issuer)
+            || claims.aud == crate::oauth::resource::mcp(&self.issuer);
+        (claims.iss == self.issuer && aud_ok).then_some(claims)
     }
 }
 
@@ -355,20 +378,13 @@ fn live(claims: &Claims) -> bool {
     claims.exp > chrono::Utc::now().timestamp()
 }
 
-/// Whether a compact JWS carries a 64-byte ES256 signature with a low `s`.
+/// Whether a JWS signature is a 64-byte ES256 `r || s` with a low `s`.
 /// ECDSA accepts `(r, n − s)` wherever it accepts `(r, s)`; we sign low-S
 /// only, so a high `s` is a rewritten token and is refused.
-fn low_s(token: &str) -> bool {
-    let Some((_, sig)) = token.rsplit_once('.') else {
-        return false;
-    };
-    match B64
-        .decode(sig)
-        .ok()
-        .and_then(|b| p256::ecdsa::Signature::from_slice(&b).ok())
-    {
-        Some(sig) => sig.normalize_s().is_none(),
-        None => false,
+fn low_s(sig: &[u8]) -> bool {
+    match p256::ecdsa::Signature::from_slice(sig) {
+        Ok(sig) => sig.normalize_s().is_none(),
+        Err(_) => false,
     }
 }
 
@@ -418,5 +434,45 @@ mod tests {
             keys.verify_offline(&short).is_none(),
             "expired, cached or not"
         );
+    }
+
+    #[test]
+    fn tampered_or_foreign_tokens_do_not_verify() {
+        let keys = Keys::ephemeral("https://pg.example").expect("keys");
+        let far = chrono::Utc::now().timestamp() + 600;
+        let t = keys.sign_now(&claims(&keys, far)).expect("sign");
+        let (signed, sig) = t.rsplit_once('.').expect("jws");
+        let (header, _) = signed.split_once('.').expect("jws");
+        // Another payload under the same signature.
+        let mut other = claims(&keys, far);
+        other.sub = "someone-else".into();
+        let body = B64.encode(serde_json::to_vec(&other).expect("json"));
+        assert!(keys
+            .verify_offline(&format!("{header}.{body}.{sig}"))
+            .is_none());
+        // Wrong issuer or audience, correctly signed.
+        let mut wrong_iss = claims(&keys, far);
+        wrong_iss.iss = "https://elsewhere.example".into();
+        let mut wrong_aud = claims(&keys, far);
+        wrong_aud.aud = "https://elsewhere.example/v1".into();
+        for c in [wrong_iss, wrong_aud] {
+            let t = keys.sign_now(&c).expect("sign");
+            assert!(keys.verify_offline(&t).is_none());
+        }
+        // The MCP audience verifies too (each resource server checks its own).
+        let mut mcp = claims(&keys, far);
+        mcp.aud = crate::oauth::resource::mcp("https://pg.example");
+        let t = keys.sign_now(&mcp).expect("sign");
+        assert!(keys.verify_offline(&t).is_some());
+        // Another `typ` or `alg` in the header, or no signature at all.
+        for h in [
+            serde_json::json!({"alg": "ES256", "typ": "JWT", "kid": keys.signing_kid()}),
+            serde_json::json!({"alg": "none", "typ": TYP, "kid": keys.signing_kid()}),
+        ] {
+            let forged = format!("{}.{}.{sig}", B64.encode(h.to_string()), body);
+            assert!(keys.verify_offline(&forged).is_none());
+        }
+        assert!(keys.verify_offline(&format!("{signed}.")).is_none());
+        assert!(keys.verify_offline(signed).is_none());
     }
 }
