@@ -3,15 +3,20 @@
 -- the consent POST (Allow access, one page) answered by 303 to the redirect
 -- URI with a code. Two requests a flow; every code lands in BENCH_GOT (the
 -- code-exchange pool).
--- env: BENCH_COOKIE ("pg_session=..."), BENCH_QUERY (authorize query), BENCH_PAGE.
+-- env: BENCH_FILE (session cookies "pg_session=...", one a line: each
+-- connection takes its own, as 32 people consenting at once would),
+-- BENCH_COOKIE (the one cookie when there is no file), BENCH_QUERY
+-- (authorize query), BENCH_PAGE.
 package.path = "scripts/wrk/?.lua;" .. package.path
 require "common"
 
 function init(args)
   got, step = {}, 1
+  local cookie = os.getenv("BENCH_COOKIE")
+  if os.getenv("BENCH_FILE") then cookie = bench.lines(true)[1] or cookie end
   get = wrk.format("GET", "/v1/oauth/authorize?" .. os.getenv("BENCH_QUERY"),
-    { ["Cookie"] = os.getenv("BENCH_COOKIE") })
-  post_headers = { ["Cookie"] = os.getenv("BENCH_COOKIE"),
+    { ["Cookie"] = cookie })
+  post_headers = { ["Cookie"] = cookie,
                    ["Content-Type"] = "application/x-www-form-urlencoded" }
   page = os.getenv("BENCH_PAGE")
 end
