@@ -219,7 +219,7 @@ fn main() -> Res<()> {
                 .find(|(k, _)| k == "code")
                 .map(|(_, v)| v.into_owned())
                 .ok_or("consent gave no code")?;
-            let body = token::exchange_code(
+            let body = token::grant(
                 c,
                 cfg,
                 &state.keys,
@@ -234,7 +234,7 @@ fn main() -> Res<()> {
             .map_err(|e| format!("exchange refused: {e:?}"))?;
             let field =
                 |v: &serde_json::Value, n: &str| v[n].as_str().map(String::from).ok_or("no token");
-            let mcp = token::refresh(
+            let mcp = token::grant(
                 c,
                 cfg,
                 &state.keys,

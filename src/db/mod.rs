@@ -16,6 +16,7 @@ use diesel::connection::SimpleConnection;
 use diesel::r2d2::{ManageConnection, Pool as R2d2Pool, R2D2Connection};
 use diesel::sqlite::SqliteConnection;
 use diesel::Connection;
+use diesel::QueryResult;
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
 use crate::config::DatabaseConfig;
@@ -342,6 +343,38 @@ pub fn bool_or_sql(conn: &Conn) -> &'static str {
         DbConn::Sqlite(_) => "MAX",
         #[cfg(feature = "postgres")]
         DbConn::Pg(_) => "bool_or",
+    }
+}
+
+/// Inside a write transaction: makes concurrent transactions that name
+/// the same `key` run one after another until this one ends, so a read of a
+/// counter and the decision taken on it are exact. SQLite needs nothing
+/// more (a write transaction holds the database's write lock from `BEGIN
+/// IMMEDIATE`); PostgreSQL takes a transaction-scoped advisory lock.
+pub fn lock_key(conn: &mut Conn, key: &str) -> QueryResult<()> {
+    match conn {
+        DbConn::Sqlite(_) => {
+            let _ = key;
+            Ok(())
+        }
+        #[cfg(feature = "postgres")]
+        DbConn::Pg(_) => diesel::RunQueryDsl::execute(
+            diesel::sql_query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
+                .bind::<diesel::sql_types::Text, _>(key),
+            conn,
+        )
+        .map(|_| ()),
+    }
+}
+
+/// A subquery of one text column `v` holding the elements of `param`, a
+/// bound JSON array of strings: how a query takes a list of ids in one
+/// bind on either backend.
+pub fn json_text_list_sql(conn: &Conn, param: &str) -> String {
+    match conn {
+        DbConn::Sqlite(_) => format!("SELECT value AS v FROM json_each({param})"),
+        #[cfg(feature = "postgres")]
+        DbConn::Pg(_) => format!("SELECT v FROM json_array_elements_text({param}::json) AS t(v)"),
     }
 }
 

@@ -248,7 +248,7 @@ impl Authorizer for DbAuthorizer<'_> {
         Ok(code)
     }
 
-    /// Codes are redeemed by `token::exchange_code`, which checks PKCE, the
+    /// Codes are redeemed by `token::grant`, which checks PKCE, the
     /// redirect URI and replays in the same transaction as it mints tokens;
     /// this authorizer only issues, so it knows no code to hand out here.
     fn extract(&mut self, _code: &str) -> Result<Option<Grant>, ()> {

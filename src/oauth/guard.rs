@@ -8,18 +8,20 @@
 //! from other addresses. Unknown codes and tokens sent by a confidential
 //! client that proved its secret count per client.
 //!
-//! Each check is a reservation (`throttle::take`, one atomic increment): past
-//! a limit the endpoint answers 429 with `Retry-After` before looking at the
-//! credentials or the token, so however many requests run in parallel, no
-//! more than the limit are ever checked, and a guess cannot succeed however
-//! good it is. A request that proves the credentials gives its units back.
+//! Each check runs in a write transaction that makes parallel checks of the
+//! same counter take turns (`authenticate`): past a limit the endpoint
+//! answers 429 with `Retry-After` before looking at the credentials or the
+//! token, so however many requests run in parallel, no more than the limit
+//! are ever checked, and a guess cannot succeed however good it is. Only a
+//! failure writes its count; a request that proves the credentials writes
+//! nothing.
 //! Counters live in the database (`auth_failures`) like the login ones, so
 //! every instance shares them.
 
 use crate::config::SecurityConfig;
 use crate::db::models::{now, ClientType, Integration};
 use crate::db::queries::{integrations, throttle};
-use crate::db::Conn;
+use crate::db::{self, Conn};
 use crate::error::AppResult;
 use crate::http::errors::OAuthError;
 use crate::oauth::client::{self, Presented};
@@ -51,86 +53,52 @@ fn guess_keys(cfg: &SecurityConfig, client: &Integration, ip: &str) -> Vec<(Stri
     }
 }
 
-/// Units taken from counters for one request, with the window each was
-/// counted in, and whether one of them opened its window.
-struct Taken {
-    units: Vec<(String, i64)>,
-    opened: bool,
-}
-
-impl Taken {
-    fn give_back(self, c: &mut Conn) -> AppResult<()> {
-        for (key, start) in self.units {
-            throttle::give_back(c, &key, start)?;
-        }
-        Ok(())
-    }
-
-    /// The units stay as a failure's record; a failure that opened a window
-    /// purges the closed ones, so only failures pay for the purge.
-    fn keep(self, c: &mut Conn, cfg: &SecurityConfig) -> AppResult<()> {
-        if self.opened {
-            throttle::purge_closed(c, now(), cfg.longest_window_s())?;
-        }
-        Ok(())
-    }
-}
-
-/// Takes one unit from each counter in `keys`, in order. `Err(wait)` when
-/// one is past its limit; the units taken for this request are then given
-/// back, so the counters hold what was checked.
-fn take_all(
-    c: &mut Conn,
-    cfg: &SecurityConfig,
-    keys: &[(String, u32)],
-) -> AppResult<Result<Taken, i64>> {
-    let t = now();
-    let window_s = cfg.client_window_s;
-    let mut taken = Taken {
-        units: Vec::with_capacity(keys.len()),
-        opened: false,
-    };
-    for (key, limit) in keys {
-        let got = throttle::take(c, key, t, window_s)?;
-        taken.units.push((key.clone(), got.window_start));
-        taken.opened |= got.failures == 1;
-        if i64::from(got.failures) > i64::from(*limit) {
-            taken.give_back(c)?;
-            return Ok(Err((got.window_start + window_s - t).max(1)));
-        }
-    }
-    Ok(Ok(taken))
-}
-
 /// Client authentication behind the throttle: refused with 429 once the
 /// address, or this client from this address, has used up its failures in
-/// the window.
+/// the window. One write transaction: the counters are read under the
+/// database's write lock (SQLite) or a lock on each key (PostgreSQL), so
+/// parallel requests are judged one after another and no more than the
+/// limit are ever checked; only a failure writes (a success, the usual
+/// case, leaves nothing to commit).
 pub fn authenticate(
     c: &mut Conn,
     cfg: &SecurityConfig,
     who: &Presented,
     ip: &str,
 ) -> AppResult<Result<Integration, OAuthError>> {
-    let mut keys = vec![(ip_key(ip), cfg.client_max_failures_per_ip)];
-    // Made-up client ids count against the address only, so random ids
-    // cannot grow the table.
-    if integrations::by_client_id(c, &who.client_id)?.is_some() {
-        keys.push((pair_key(&who.client_id, ip), cfg.client_max_failures));
-    }
-    let taken = match take_all(c, cfg, &keys)? {
-        Ok(taken) => taken,
-        Err(wait) => return Ok(Err(OAuthError::throttled(wait))),
-    };
-    match client::authenticate(c, who)? {
-        Ok(i) => {
-            taken.give_back(c)?;
-            Ok(Ok(i))
+    db::write_tx(c, |c| {
+        let t = now();
+        let window_s = cfg.client_window_s;
+        let mut keys = vec![(ip_key(ip), cfg.client_max_failures_per_ip)];
+        // Made-up client ids count against the address only, so random ids
+        // cannot grow the table.
+        if integrations::by_client_id(c, &who.client_id)?.is_some() {
+            keys.push((pair_key(&who.client_id, ip), cfg.client_max_failures));
         }
-        Err(e) => {
-            taken.keep(c, cfg)?;
-            Ok(Err(e))
+        for (key, limit) in &keys {
+            db::lock_key(c, key)?;
+            if let Some((failures, start)) = throttle::current(c, key, t, window_s)? {
+                if i64::from(failures) >= i64::from(*limit) {
+                    return Ok(Err(OAuthError::throttled((start + window_s - t).max(1))));
+                }
+            }
         }
-    }
+        match client::authenticate(c, who)? {
+            Ok(i) => Ok(Ok(i)),
+            Err(e) => {
+                let mut opened = false;
+                for (key, _) in &keys {
+                    opened |= throttle::take(c, key, t, window_s)?.failures == 1;
+                }
+                // A failure that opened a window purges the closed ones, so
+                // only failures pay for the purge.
+                if opened {
+                    throttle::purge_closed(c, t, cfg.longest_window_s())?;
+                }
+                Ok(Err(e))
+            }
+        }
+    })
 }
 
 /// 429 when `client` (a public one: from `ip`) has sent too many unknown

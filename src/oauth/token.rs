@@ -1,7 +1,7 @@
 //! `POST /v1/oauth/token`: the authorization-code and refresh-token grants.
 //! Each grant is one `BEGIN IMMEDIATE` transaction whose single-use steps are
 //! conditional UPDATEs, so parallel redemptions have exactly one winner (S28,
-//! S34). A refused request returns `Ok(Err(OAuthError))` from the service so
+//! S34); the access token is signed after it commits. A refused request returns `Ok(Err(OAuthError))` from the service so
 //! that what it must write (a replay's revocation, S29) still commits.
 
 use serde_json::{json, Value};
@@ -24,8 +24,24 @@ pub const REFRESH_PREFIX: &str = "nrt_";
 
 type Outcome = AppResult<Result<Value, OAuthError>>;
 
-fn refuse(e: OAuthError) -> Outcome {
+/// What a grant's transaction decided: the response, still to be signed.
+type Decided = AppResult<Result<Minted, OAuthError>>;
+
+fn refuse(e: OAuthError) -> Decided {
     Ok(Err(e))
+}
+
+/// Signs the access token of a committed grant, outside the transaction:
+/// the ECDSA work does not hold SQLite's write lock (the `jti` row is
+/// already written, so a token that fails to sign is merely never used).
+fn signed(conn: &mut Conn, keys: &Keys, decided: Decided) -> Outcome {
+    let Minted { claims, mut body } = match decided? {
+        Ok(m) => m,
+        Err(e) => return Ok(Err(e)),
+    };
+    let access = keys.sign(conn, &claims)?;
+    body["access_token"] = Value::String(access);
+    Ok(Ok(body))
 }
 
 /// Runs the grant named by `grant_type` for an authenticated client.
@@ -36,7 +52,7 @@ pub fn grant(
     client: &Integration,
     p: &Params,
 ) -> Outcome {
-    match p.get("grant_type") {
+    let decided = match p.get("grant_type") {
         None => refuse(OAuthError::invalid_request("grant_type is missing")),
         Some("authorization_code") => exchange_code(conn, cfg, keys, client, p),
         Some("refresh_token") => refresh(conn, cfg, keys, client, p),
@@ -44,7 +60,8 @@ pub fn grant(
             OAuthCode::UnsupportedGrantType,
             "only authorization_code and refresh_token are supported",
         )),
-    }
+    };
+    signed(conn, keys, decided)
 }
 
 /// A PKCE verifier: 43 to 128 unreserved characters (RFC 7636 §4.1).
@@ -63,13 +80,13 @@ fn bad_code() -> OAuthError {
     OAuthError::invalid_grant("the authorization code is invalid, expired, or already used")
 }
 
-pub fn exchange_code(
+fn exchange_code(
     conn: &mut Conn,
     cfg: &Config,
     keys: &Keys,
     client: &Integration,
     p: &Params,
-) -> Outcome {
+) -> Decided {
     let Some(code) = p.get("code") else {
         return refuse(OAuthError::invalid_request("code is missing"));
     };
@@ -122,7 +139,7 @@ pub fn exchange_code(
         // A valid replay: whatever the first redemption issued dies (S29).
         if row.consumed_at.is_some() {
             if let Some(family) = &row.family_id {
-                tokens::revoke_family(c, family, t)?;
+                tokens::revoke_family(c, &row.connection_id, family, t)?;
                 tracing::warn!(connection = %row.connection_id, "authorization code replayed; its tokens are revoked");
             }
             return refuse(bad_code());
@@ -130,12 +147,14 @@ pub fn exchange_code(
         if row.expires_at <= t {
             return refuse(bad_code());
         }
-        if !q::consume_code(c, &hash, t)? {
+        // Families are time-ordered ids, so their index entries append.
+        let family = crypto::new_ordered_id();
+        if !q::consume_code(c, &hash, &family, t)? {
             // Consumed by a concurrent redemption between our read and our
             // UPDATE (PostgreSQL; SQLite's BEGIN IMMEDIATE serialises them):
             // a replay like any other, so what it issued dies too (S29).
             if let Some(family) = q::code_by_hash(c, &hash)?.and_then(|r| r.family_id) {
-                tokens::revoke_family(c, &family, t)?;
+                tokens::revoke_family(c, &row.connection_id, &family, t)?;
             }
             return refuse(bad_code());
         }
@@ -148,15 +167,12 @@ pub fn exchange_code(
             Ok(a) => a,
             Err(why) => return refuse(OAuthError::new(OAuthCode::InvalidTarget, why)),
         };
-        let family = crypto::new_uuid();
-        tokens::set_code_family(c, &hash, &family)?;
         let grant = Grant {
             scope: &row.scope,
             resource: &row.resource,
             aud: &aud,
         };
-        let body = mint(c, cfg, keys, client, &connection, &family, grant, None)?;
-        Ok(Ok(body))
+        Ok(Ok(mint(c, cfg, keys, client, &connection, &family, grant, None)?))
     })
 }
 
@@ -164,13 +180,13 @@ fn bad_refresh() -> OAuthError {
     OAuthError::invalid_grant("the refresh token is invalid, expired, revoked, or already used")
 }
 
-pub fn refresh(
+fn refresh(
     conn: &mut Conn,
     cfg: &Config,
     keys: &Keys,
     client: &Integration,
     p: &Params,
-) -> Outcome {
+) -> Decided {
     let Some(token) = p.get("refresh_token") else {
         return refuse(OAuthError::invalid_request("refresh_token is missing"));
     };
@@ -208,7 +224,7 @@ pub fn refresh(
         };
         if let Some(used) = row.used_at {
             // A retry inside the grace window gets a fresh successor; the first stays valid.
-            if grace > 0 && t - used <= grace && !tokens::family_revoked(c, &row.family_id)? {
+            if grace > 0 && t - used <= grace && !tokens::family_revoked(c, &connection.id, &row.family_id)? {
                 let aud = match target {
                     Ok(a) => a,
                     Err(e) => return refuse(e),
@@ -226,7 +242,7 @@ pub fn refresh(
                 return Ok(Ok(body));
             }
             // Reuse: the family is compromised (S34).
-            tokens::revoke_family(c, &row.family_id, t)?;
+            tokens::revoke_family(c, &connection.id, &row.family_id, t)?;
             tracing::warn!(connection = %connection.id, "refresh token reused; its family is revoked");
             return refuse(bad_refresh());
         }
@@ -235,7 +251,7 @@ pub fn refresh(
             Err(e) => return refuse(e),
         };
         if !tokens::use_refresh(c, &hash, t)? {
-            tokens::revoke_family(c, &row.family_id, t)?;
+            tokens::revoke_family(c, &connection.id, &row.family_id, t)?;
             return refuse(bad_refresh());
         }
         let body = mint(
@@ -263,6 +279,13 @@ struct Grant<'a> {
     aud: &'a str,
 }
 
+/// A grant's rows, written: the access token's claims (signed after the
+/// transaction commits) and the rest of the token response.
+struct Minted {
+    claims: Claims,
+    body: Value,
+}
+
 #[allow(clippy::too_many_arguments)]
 fn mint(
     c: &mut Conn,
@@ -273,25 +296,22 @@ fn mint(
     family: &str,
     grant: Grant<'_>,
     parent: Option<&str>,
-) -> AppResult<Value> {
+) -> AppResult<Minted> {
     let scope = grant.scope;
     let t = now();
     let jti = crypto::new_jti();
     let exp = t + cfg.tokens.access_ttl_s;
-    let access = keys.sign(
-        c,
-        &Claims {
-            iss: keys.issuer().to_string(),
-            sub: connection.bot_id.to_string(),
-            aud: grant.aud.to_string(),
-            client_id: client.client_id.clone(),
-            workspace_id: connection.workspace_id.to_string(),
-            jti: jti.clone(),
-            iat: t,
-            exp,
-            scope: scope.to_string(),
-        },
-    )?;
+    let claims = Claims {
+        iss: keys.issuer().to_string(),
+        sub: connection.bot_id.to_string(),
+        aud: grant.aud.to_string(),
+        client_id: client.client_id.clone(),
+        workspace_id: connection.workspace_id.to_string(),
+        jti: jti.clone(),
+        iat: t,
+        exp,
+        scope: scope.to_string(),
+    };
     tokens::insert_access(
         c,
         &AccessToken {
@@ -323,8 +343,7 @@ fn mint(
     let workspace = workspaces::by_id(c, &connection.workspace_id)?
         .ok_or_else(|| AppError::internal("connection without workspace"))?;
     let owner = owner_user(c, connection, scope)?;
-    Ok(json!({
-        "access_token": access,
+    let body = json!({
         "token_type": "bearer",
         "expires_in": cfg.tokens.access_ttl_s,
         "refresh_token": refresh,
@@ -336,7 +355,8 @@ fn mint(
         "owner": { "type": "user", "user": owner },
         "duplicated_template_id": null,
         "request_id": crypto::new_uuid(),
-    }))
+    });
+    Ok(Minted { claims, body })
 }
 
 /// The installing user as Notion shows it; the email only with

@@ -106,16 +106,20 @@ pub fn code_by_hash(conn: &mut Conn, hash: &str) -> QueryResult<Option<Authoriza
         .optional()
 }
 
-/// Consumes a live code in one conditional UPDATE: of several parallel
-/// redemptions exactly one sees `true`.
-pub fn consume_code(conn: &mut Conn, hash: &str, now: i64) -> QueryResult<bool> {
+/// Consumes a live code in one conditional UPDATE, recording the token
+/// family its redemption starts: of several parallel redemptions exactly
+/// one sees `true`.
+pub fn consume_code(conn: &mut Conn, hash: &str, family: &str, now: i64) -> QueryResult<bool> {
     diesel::update(
         authorization_codes::table
             .filter(authorization_codes::code_hash.eq(hash))
             .filter(authorization_codes::consumed_at.is_null())
             .filter(authorization_codes::expires_at.gt(now)),
     )
-    .set(authorization_codes::consumed_at.eq(now))
+    .set((
+        authorization_codes::consumed_at.eq(now),
+        authorization_codes::family_id.eq(Some(family)),
+    ))
     .execute(conn)
     .map(|n| n == 1)
 }

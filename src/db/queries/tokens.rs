@@ -4,7 +4,7 @@
 use diesel::prelude::*;
 
 use crate::db::models::{AccessToken, ConnectionId, RefreshToken};
-use crate::db::schema::{access_tokens, authorization_codes, internal_tokens, refresh_tokens};
+use crate::db::schema::{access_tokens, internal_tokens, refresh_tokens};
 use crate::db::Conn;
 
 pub fn insert_refresh(conn: &mut Conn, t: &RefreshToken) -> QueryResult<()> {
@@ -50,10 +50,17 @@ pub fn use_refresh(conn: &mut Conn, hash: &str, now: i64) -> QueryResult<bool> {
     .map(|n| n == 1)
 }
 
-/// Revokes every refresh and access token of a family.
-pub fn revoke_family(conn: &mut Conn, family: &str, now: i64) -> QueryResult<()> {
+/// Revokes every refresh and access token of a family (of `connection`:
+/// the index is on both).
+pub fn revoke_family(
+    conn: &mut Conn,
+    connection: &ConnectionId,
+    family: &str,
+    now: i64,
+) -> QueryResult<()> {
     diesel::update(
         refresh_tokens::table
+            .filter(refresh_tokens::connection_id.eq(connection))
             .filter(refresh_tokens::family_id.eq(family))
             .filter(refresh_tokens::revoked_at.is_null()),
     )
@@ -61,6 +68,7 @@ pub fn revoke_family(conn: &mut Conn, family: &str, now: i64) -> QueryResult<()>
     .execute(conn)?;
     diesel::update(
         access_tokens::table
+            .filter(access_tokens::connection_id.eq(connection))
             .filter(access_tokens::family_id.eq(family))
             .filter(access_tokens::revoked_at.is_null()),
     )
@@ -89,20 +97,14 @@ pub fn revoke_connection_tokens(conn: &mut Conn, id: &ConnectionId, now: i64) ->
 }
 
 /// Whether any token of the family is revoked (a revoked family stays dead).
-pub fn family_revoked(conn: &mut Conn, family: &str) -> QueryResult<bool> {
+pub fn family_revoked(conn: &mut Conn, connection: &ConnectionId, family: &str) -> QueryResult<bool> {
     diesel::select(diesel::dsl::exists(
         refresh_tokens::table
+            .filter(refresh_tokens::connection_id.eq(connection))
             .filter(refresh_tokens::family_id.eq(family))
             .filter(refresh_tokens::revoked_at.is_not_null()),
     ))
     .get_result(conn)
-}
-
-/// Records which family a code's redemption started.
-pub fn set_code_family(conn: &mut Conn, code_hash: &str, family: &str) -> QueryResult<usize> {
-    diesel::update(authorization_codes::table.find(code_hash))
-        .set(authorization_codes::family_id.eq(Some(family)))
-        .execute(conn)
 }
 
 /// The connection an internal token belongs to.
