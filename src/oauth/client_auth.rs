@@ -1,5 +1,5 @@
-//! `AuthenticatedClient`: the token, introspection and revocation endpoints'
-//! client, read and checked once, in one order: parse the body, read the
+//! `ClientCall` and `AuthenticatedClient`: the token, introspection and
+//! revocation endpoints' client, read and checked once, in one order: parse the body, read the
 //! credentials, refuse a throttled client or address (S54), authenticate
 //! through the registrar, refuse a client that has sent too many unknown
 //! codes or tokens. The demo partner's in-process exchange goes through
@@ -9,17 +9,27 @@ use std::future::Future;
 use std::pin::Pin;
 
 use actix_web::dev::Payload;
-use actix_web::web::{self, Bytes};
+use actix_web::web::Bytes;
 use actix_web::{FromRequest, HttpRequest};
 
 use crate::config::SecurityConfig;
 use crate::db::models::Integration;
 use crate::db::{self, Conn};
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 use crate::http::errors::OAuthError;
 use crate::oauth::client::{self, Params, Presented};
 use crate::oauth::guard;
 use crate::state::AppState;
+
+/// A client's request to the token, introspection or revocation endpoint,
+/// read but not yet authenticated: `ClientCall::run` authenticates it and
+/// runs the endpoint's work in the same trip to the database thread (one
+/// `db::run` per request), and is the only way to an `AuthenticatedClient`.
+pub struct ClientCall {
+    params: Params,
+    who: Presented,
+    ip: String,
+}
 
 /// A client that proved who it is, and the rest of its request.
 pub struct AuthenticatedClient {
@@ -29,6 +39,36 @@ pub struct AuthenticatedClient {
     pub basic: bool,
     /// The address it spoke from: a public client's guesses count per address.
     pub ip: String,
+}
+
+impl ClientCall {
+    /// Authenticates the client (throttle, credentials, guess budget), then
+    /// runs `f` for it on the same connection; a refusal at either step is
+    /// the endpoint's OAuth error.
+    pub async fn run<T, F>(self, state: &AppState, f: F) -> Result<T, OAuthError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Conn, &AuthenticatedClient) -> AppResult<Result<T, OAuthError>>
+            + Send
+            + 'static,
+    {
+        let sec = state.config.security.clone();
+        let ClientCall { params, who, ip } = self;
+        db::run(&state.pool, move |c| {
+            let integration = match authenticate_client(c, &sec, &who, &ip)? {
+                Ok(i) => i,
+                Err(e) => return Ok(Err(e)),
+            };
+            let client = AuthenticatedClient {
+                integration,
+                params,
+                basic: who.basic,
+                ip,
+            };
+            f(c, &client)
+        })
+        .await?
+    }
 }
 
 /// Throttle, authenticate, check the guess budget: `Ok(Err(_))` is a refusal.
@@ -65,7 +105,7 @@ pub fn counting_guesses<T>(
     Ok(out)
 }
 
-impl FromRequest for AuthenticatedClient {
+impl FromRequest for ClientCall {
     type Error = OAuthError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, OAuthError>>>>;
 
@@ -86,23 +126,10 @@ impl FromRequest for AuthenticatedClient {
             })?;
             let params = client::parse(&req, &body)?;
             let who = client::presented(&req, &params)?;
-            let ip = crate::http::peer_ip(&req);
-            let at = ip.clone();
-            let state = req
-                .app_data::<web::Data<AppState>>()
-                .cloned()
-                .ok_or_else(|| OAuthError::from(AppError::internal("app state missing")))?;
-            let basic = who.basic;
-            let st = state.clone();
-            let integration = db::run(&state.pool, move |c| {
-                authenticate_client(c, &st.config.security, &who, &at)
-            })
-            .await??;
-            Ok(AuthenticatedClient {
-                integration,
+            Ok(ClientCall {
                 params,
-                basic,
-                ip,
+                who,
+                ip: crate::http::peer_ip(&req),
             })
         })
     }

@@ -26,7 +26,7 @@ use crate::db;
 use crate::db::models::{ClientType, CAPABILITIES};
 use crate::http::errors::{OAuthCode, OAuthError};
 use crate::state::AppState;
-use client_auth::{counting_guesses, AuthenticatedClient};
+use client_auth::{counting_guesses, AuthenticatedClient, ClientCall};
 
 /// Other methods on the OAuth endpoints: a 405 in the OAuth error shape (S24).
 pub async fn method_not_allowed() -> Result<HttpResponse, OAuthError> {
@@ -42,59 +42,69 @@ fn no_store(body: serde_json::Value) -> HttpResponse {
 
 pub async fn post_token(
     state: web::Data<AppState>,
-    client: AuthenticatedClient,
+    call: ClientCall,
 ) -> Result<HttpResponse, OAuthError> {
     let st = state.clone();
-    let out = db::run(&state.pool, move |c| {
-        let i = &client.integration;
-        counting_guesses(c, &st.config.security, i, &client.ip, |c| {
-            let out = token::grant(c, &st.config, &st.keys, i, &client.params)?;
-            let known = !matches!(&out, Err(e) if e.code == OAuthCode::InvalidGrant);
-            Ok((out, known))
+    let out = call
+        .run(&state, move |c, client| {
+            let i = &client.integration;
+            counting_guesses(c, &st.config.security, i, &client.ip, |c| {
+                let out = token::grant(c, &st.config, &st.keys, i, &client.params)?;
+                let known = !matches!(&out, Err(e) if e.code == OAuthCode::InvalidGrant);
+                Ok((out, known))
+            })
         })
-    })
-    .await??;
+        .await?;
     Ok(no_store(out))
+}
+
+/// The `token` parameter of introspection and revocation.
+fn token_param(client: &AuthenticatedClient) -> Result<String, OAuthError> {
+    client
+        .params
+        .get("token")
+        .map(String::from)
+        .ok_or_else(|| OAuthError::invalid_request("token is missing"))
 }
 
 /// Introspection needs a client that can prove who it is (S40).
 pub async fn post_introspect(
     state: web::Data<AppState>,
-    client: AuthenticatedClient,
+    call: ClientCall,
 ) -> Result<HttpResponse, OAuthError> {
-    if client.integration.client_type != ClientType::Confidential {
-        return Err(OAuthError::invalid_client(client.basic));
-    }
-    let token = client
-        .params
-        .get("token")
-        .ok_or_else(|| OAuthError::invalid_request("token is missing"))?
-        .to_string();
     let st = state.clone();
-    let out = db::run(&state.pool, move |c| {
-        let i = &client.integration;
-        counting_guesses(c, &st.config.security, i, &client.ip, |c| {
-            introspect::introspect(c, &st.keys, i, &token)
+    let out = call
+        .run(&state, move |c, client| {
+            if client.integration.client_type != ClientType::Confidential {
+                return Ok(Err(OAuthError::invalid_client(client.basic)));
+            }
+            let token = match token_param(client) {
+                Ok(t) => t,
+                Err(e) => return Ok(Err(e)),
+            };
+            let i = &client.integration;
+            counting_guesses(c, &st.config.security, i, &client.ip, |c| {
+                let (v, known) = introspect::introspect(c, &st.keys, i, &token)?;
+                Ok((Ok(v), known))
+            })
         })
-    })
-    .await?;
+        .await?;
     Ok(no_store(out))
 }
 
 pub async fn post_revoke(
     state: web::Data<AppState>,
-    client: AuthenticatedClient,
+    call: ClientCall,
 ) -> Result<HttpResponse, OAuthError> {
-    let token = client
-        .params
-        .get("token")
-        .ok_or_else(|| OAuthError::invalid_request("token is missing"))?
-        .to_string();
     let st = state.clone();
-    db::run(&state.pool, move |c| {
+    call.run(&state, move |c, client| {
+        let token = match token_param(client) {
+            Ok(t) => t,
+            Err(e) => return Ok(Err(e)),
+        };
         let i = &client.integration;
         counting_guesses(c, &st.config.security, i, &client.ip, |c| {
-            Ok(((), introspect::revoke(c, &st.keys, i, &token)?))
+            Ok((Ok(()), introspect::revoke(c, &st.keys, i, &token)?))
         })
     })
     .await?;

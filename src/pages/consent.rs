@@ -252,45 +252,63 @@ pub async fn view_authorize_get(
             )));
         }
     }
-    let issuer = state.config.server.issuer.clone();
-    let valid = match db::run(&state.pool, move |c| authorize::validate(c, &issuer, &raw)).await? {
-        Ok(v) => v,
-        Err(e) => return refuse(&state, e),
-    };
     let here = format!("{}?{}", req.path(), req.query_string());
-    // prompt=none: pagegrant always asks, so a person would have to act.
-    if valid.prompt.none {
-        let (error, description) = match &user.0 {
-            None => ("login_required", "the user is not logged in"),
-            Some(_) => (
-                "consent_required",
-                "pagegrant asks the user to choose pages on every authorization",
-            ),
+    // Validating the request and preparing the page are one trip to the
+    // database; what lies between them needs no query.
+    let st = state.clone();
+    let step = db::run(&state.pool, move |c| {
+        let valid = match authorize::validate(c, &st.config.server.issuer, &raw)? {
+            Ok(v) => v,
+            Err(e) => return Ok(Step::Refuse(e)),
         };
-        let redirect = ErrorRedirect {
-            redirect_uri: valid.redirect_uri.clone(),
-            error,
-            description: description.into(),
-            state: valid.state.clone(),
+        // prompt=none: pagegrant always asks, so a person would have to act.
+        if valid.prompt.none {
+            let (error, description) = match &user.0 {
+                None => ("login_required", "the user is not logged in"),
+                Some(_) => (
+                    "consent_required",
+                    "pagegrant asks the user to choose pages on every authorization",
+                ),
+            };
+            let redirect = ErrorRedirect {
+                redirect_uri: valid.redirect_uri.clone(),
+                error,
+                description: description.into(),
+                state: valid.state.clone(),
+            };
+            return Ok(Step::Refuse(AuthorizeError::at_client(
+                redirect,
+                &valid.integration,
+            )));
+        }
+        // prompt=login: a session that began after this request asked for it.
+        let user = match user.0 {
+            Some(u) if !valid.prompt.login || fresh_login(&st, &valid, &u) => u,
+            _ if valid.prompt.login => return Ok(Step::Relogin(valid)),
+            // Come back to this very request after logging in.
+            _ => return Ok(Step::Login),
         };
-        return refuse(
-            &state,
-            AuthorizeError::at_client(redirect, &valid.integration),
-        );
-    }
-    // prompt=login: a session that began after this request asked for it.
-    let user = match user.0 {
-        Some(u) if !valid.prompt.login || fresh_login(&state, &valid, &u) => u,
-        _ if valid.prompt.login => return Ok(see_other(relogin_url(&state, &valid)?)),
-        // Come back to this very request after logging in.
-        _ => return Err(HtmlError::LoginRequired(Some(here))),
-    };
-    let (cfg, u, v) = (state.config.clone(), user.clone(), valid.clone());
-    let plan = db::run(&state.pool, move |c| {
-        consent::prepare(c, &cfg, &u.user, &u.session, &v)
+        let plan = consent::prepare(c, &st.config, &user.user, &user.session, &valid)?;
+        Ok(Step::Show(Box::new((valid, user, plan))))
     })
     .await?;
-    Ok(html(ConsentView::new(&valid, &user, plan, here).render()?))
+    match step {
+        Step::Refuse(e) => refuse(&state, e),
+        Step::Relogin(valid) => Ok(see_other(relogin_url(&state, &valid)?)),
+        Step::Login => Err(HtmlError::LoginRequired(Some(here))),
+        Step::Show(shown) => {
+            let (valid, user, plan) = *shown;
+            Ok(html(ConsentView::new(&valid, &user, plan, here).render()?))
+        }
+    }
+}
+
+/// Where a GET of the authorization endpoint goes next.
+enum Step {
+    Refuse(AuthorizeError),
+    Relogin(ValidRequest),
+    Login,
+    Show(Box<(ValidRequest, CurrentUser, Plan)>),
 }
 
 /// The request's `client_id` when it is given exactly once.
