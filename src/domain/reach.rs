@@ -4,6 +4,8 @@
 //! S66). A page outside the scope is `NotFound`, exactly as if it did not
 //! exist; a missing capability is `Missing`, naming it.
 
+use std::collections::HashMap;
+
 use crate::db::models::{now, Connection, Page, PageId};
 /// A search's query, order, cursor and size, as `/v1` and `/mcp` give it.
 pub use crate::db::queries::scope::SearchArgs;
@@ -89,24 +91,41 @@ pub fn children(c: &mut Conn, g: Grant<'_>, id: &PageId, limit: i64) -> AppResul
 /// reaches: a parent that was not shared is not named (its title would
 /// say more than the person chose to share).
 pub fn breadcrumb(c: &mut Conn, g: Grant<'_>, p: &Page) -> AppResult<Vec<Page>> {
-    let mut out = Vec::new();
-    let mut next = p.parent_id.clone();
-    while let Some(id) = next {
-        // A cycle cannot happen (parents are checked on write), but a bound
-        // keeps a corrupt row from spinning.
-        if out.len() >= 64 {
-            break;
-        }
-        match live_page(c, g, &id)? {
-            Some(parent) => {
-                next = parent.parent_id.clone();
-                out.push(parent);
+    Ok(breadcrumbs(c, g, std::slice::from_ref(p))?
+        .pop()
+        .unwrap_or_default())
+}
+
+/// `breadcrumb` for each of `pages`, from one query for all of them.
+pub fn breadcrumbs(c: &mut Conn, g: Grant<'_>, pages: &[Page]) -> AppResult<Vec<Vec<Page>>> {
+    let ids: Vec<&PageId> = pages.iter().map(|p| &p.id).collect();
+    let above: HashMap<PageId, Page> = scope::ancestors(
+        c,
+        &g.connection.id,
+        &g.connection.installed_by,
+        &ids,
+    )?
+    .into_iter()
+    .map(|p| (p.id.clone(), p))
+    .collect();
+    Ok(pages
+        .iter()
+        .map(|p| {
+            let mut out = Vec::new();
+            let mut next = p.parent_id.as_ref();
+            while let Some(parent) = next.and_then(|id| above.get(id)) {
+                // A cycle cannot happen (parents are checked on write), but a
+                // bound keeps a corrupt row from spinning.
+                if out.len() >= 64 {
+                    break;
+                }
+                out.push(parent.clone());
+                next = parent.parent_id.as_ref();
             }
-            None => break,
-        }
-    }
-    out.reverse();
-    Ok(out)
+            out.reverse();
+            out
+        })
+        .collect())
 }
 
 /// Creates a page under a live parent the grant reaches (`insert_content`),

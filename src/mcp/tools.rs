@@ -307,19 +307,22 @@ impl Pagegrant {
                 },
             )?;
             let has_more = rows.len() > size as usize;
-            let mut results = Vec::new();
-            for s in rows.into_iter().take(size as usize) {
-                let path = reach::breadcrumb(c, g, &s.page)?
-                    .iter()
-                    .map(title_of)
-                    .collect();
-                results.push(PageRef {
-                    id: s.page.id.to_string(),
-                    title: title_of(&s.page),
-                    url: url_of(&issuer, &s.page),
-                    path,
-                });
-            }
+            let pages: Vec<_> = rows
+                .into_iter()
+                .take(size as usize)
+                .map(|s| s.page)
+                .collect();
+            let paths = reach::breadcrumbs(c, g, &pages)?;
+            let results = pages
+                .iter()
+                .zip(paths)
+                .map(|(p, path)| PageRef {
+                    id: p.id.to_string(),
+                    title: title_of(p),
+                    url: url_of(&issuer, p),
+                    path: path.iter().map(title_of).collect(),
+                })
+                .collect();
             Ok(SearchOutput { results, has_more })
         })
         .await

@@ -774,3 +774,103 @@ fn search_finds_block_text_within_the_grant_below_title_matches() {
     assert!(search(&fx, &t, "airship", 100, "descending").is_empty());
     let _ = hangar;
 }
+
+/// Whether the connection of the integration `name` holds its reachable
+/// set as of its workspace's current version, and how many pages it holds.
+fn scope_state(fx: &Fx, name: &str) -> (bool, i64) {
+    use diesel::prelude::*;
+    #[derive(QueryableByName)]
+    struct State {
+        #[diesel(sql_type = diesel::sql_types::Bool)]
+        fresh: bool,
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let s: State = diesel::sql_query(
+        "SELECT (c.scope_version = w.scope_version) AS fresh, \
+                (SELECT COUNT(*) FROM connection_scope s WHERE s.connection_id = c.id) AS n \
+           FROM connections c JOIN workspaces w ON w.id = c.workspace_id \
+           JOIN integrations i ON i.id = c.integration_id WHERE i.name = $1",
+    )
+    .bind::<diesel::sql_types::Text, _>(name)
+    .get_result(&mut fx.srv.conn())
+    .expect("scope state");
+    (s.fresh, s.n)
+}
+
+/// Issue 20: a connection's reachable pages are computed once per change
+/// and kept; every kind of change is seen by the very next call.
+#[test]
+fn the_reachable_set_is_kept_and_follows_every_change() {
+    let fx = fixture();
+    let t = token(&fx, "Scoped", ALL, &[&fx.eng]);
+    let titles = |fx: &Fx| {
+        let mut v = search(fx, &t, "", 100, "descending");
+        v.sort();
+        v
+    };
+    assert_eq!(titles(&fx), ["Engineering", "Roadmap"]);
+    assert_eq!(scope_state(&fx, "Scoped"), (true, 2), "kept as of this version");
+    assert_eq!(titles(&fx), ["Engineering", "Roadmap"]);
+    assert_eq!(scope_state(&fx, "Scoped"), (true, 2));
+
+    // A page the connection creates under a shared one.
+    let (s, v) = call(
+        &fx,
+        &t,
+        "POST",
+        "/v1/pages",
+        Some(json!({"parent": {"page_id": fx.roadmap.id.to_string()},
+                    "properties": {"title": {"title": [{"text": {"content": "Plan"}}]}}})),
+    );
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(scope_state(&fx, "Scoped").0, false, "the change is noticed");
+    assert_eq!(titles(&fx), ["Engineering", "Plan", "Roadmap"]);
+    assert_eq!(scope_state(&fx, "Scoped"), (true, 3));
+
+    // A page a person adds in the workspace, and a private one beside it.
+    fx.srv
+        .page(&fx.acme, &fx.grace, "Grace Notes", Some(&fx.eng), false);
+    fx.srv
+        .page(&fx.acme, &fx.grace, "Grace Private", Some(&fx.eng), true);
+    assert_eq!(
+        titles(&fx),
+        ["Engineering", "Grace Notes", "Plan", "Roadmap"]
+    );
+
+    // Trashing a page hides it and what is under it; restoring brings both back.
+    let roadmap = format!("/v1/pages/{}", fx.roadmap.id);
+    let (s, v) = call(&fx, &t, "PATCH", &roadmap, Some(json!({"in_trash": true})));
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(titles(&fx), ["Engineering", "Grace Notes"]);
+    let (s, v) = call(&fx, &t, "PATCH", &roadmap, Some(json!({"in_trash": false})));
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(
+        titles(&fx),
+        ["Engineering", "Grace Notes", "Plan", "Roadmap"]
+    );
+
+    // Unsharing the shared page takes everything away at once.
+    let connection = {
+        use diesel::prelude::*;
+        use pagegrant::db::schema::{connections, integrations};
+        connections::table
+            .inner_join(integrations::table)
+            .filter(integrations::name.eq("Scoped"))
+            .select(connections::id)
+            .first::<pagegrant::db::models::ConnectionId>(&mut fx.srv.conn())
+            .expect("connection")
+    };
+    pagegrant::domain::connections::change_page(
+        &mut fx.srv.conn(),
+        &connection,
+        &fx.eng.id,
+        None,
+        pagegrant::domain::connections::PageChange::Unshare,
+    )
+    .expect("unshare");
+    assert!(titles(&fx).is_empty());
+    let (s, _) = call(&fx, &t, "GET", &roadmap, None);
+    assert_eq!(s, 404, "a page no longer shared is not found");
+    assert_eq!(scope_state(&fx, "Scoped"), (true, 0));
+}

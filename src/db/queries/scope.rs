@@ -1,5 +1,6 @@
-//! What a connection can see, in one recursive query (plain SQL that SQLite
-//! and PostgreSQL both run): the pages shared with it and their descendants.
+//! What a connection can see, computed by one recursive query (plain SQL
+//! that SQLite and PostgreSQL both run) when it changes and kept in
+//! `connection_scope`: the pages shared with it and their descendants.
 //! A private page reaches a connection only when its creator shared that
 //! page itself (and installed the connection); sharing a page never carries
 //! private descendants along. `trashed` is true when the page or any
@@ -19,10 +20,8 @@ pub struct ScopedPage {
     pub trashed: bool,
 }
 
-/// `$1` connection id, `$2` installer: the CTEs every scoped query starts
-/// with. `scoped` holds each reachable page once; queries drive from it into
-/// `pages` by primary key, so their cost follows the shared set, not the
-/// size of the workspace.
+/// `$1` connection id, `$2` installer: the CTEs that compute a connection's
+/// scope from the pages and shares. `scoped` holds each reachable page once.
 fn visible(conn: &Conn) -> String {
     VISIBLE.replace("BOOL_OR", crate::db::bool_or_sql(conn))
 }
@@ -43,6 +42,73 @@ const VISIBLE: &str = "WITH RECURSIVE roots(id, anc, trashed, depth) AS ( \
      ), \
      scoped(id, trashed) AS (SELECT id, BOOL_OR(trashed) FROM visible GROUP BY id) ";
 
+/// The CTE every scoped query starts with, `$1` the connection id: the
+/// connection's reachable pages as last computed (`ensure_fresh` runs
+/// first). Queries drive from it into `pages` by primary key, so their
+/// cost follows the shared set, not the size of the workspace.
+const SCOPED: &str = "WITH RECURSIVE scoped(id, trashed) AS ( \
+       SELECT page_id, trashed FROM connection_scope WHERE connection_id = $1 \
+     ) ";
+
+#[derive(QueryableByName)]
+struct Versions {
+    #[diesel(sql_type = BigInt)]
+    built: i64,
+    #[diesel(sql_type = BigInt)]
+    current: i64,
+}
+
+fn versions(conn: &mut Conn, c: &ConnectionId) -> QueryResult<Option<Versions>> {
+    diesel::sql_query(
+        "SELECT c.scope_version AS built, w.scope_version AS current \
+           FROM connections c JOIN workspaces w ON w.id = c.workspace_id WHERE c.id = $1",
+    )
+    .bind::<Text, _>(c.as_str())
+    .get_result(conn)
+    .optional()
+}
+
+/// Recomputes the connection's `connection_scope` when its workspace has
+/// changed since it was last computed (triggers bump the workspace's
+/// `scope_version` on every change the scope depends on): one read when
+/// nothing changed, which is nearly always. The rebuild is one write
+/// transaction that takes turns with any other rebuild of the connection.
+pub fn ensure_fresh(conn: &mut Conn, c: &ConnectionId, installer: &UserId) -> QueryResult<()> {
+    match versions(conn, c)? {
+        Some(v) if v.built != v.current => {}
+        // Up to date, or no such connection (nothing is in its scope).
+        _ => return Ok(()),
+    }
+    crate::db::write_tx_with(conn, |conn| {
+        crate::db::lock_key(conn, &format!("scope:{c}"))?;
+        // Read again under the lock: another request may have rebuilt it,
+        // and the version read here is the one the set will be as of.
+        let Some(v) = versions(conn, c)? else {
+            return Ok(());
+        };
+        if v.built == v.current {
+            return Ok(());
+        }
+        diesel::sql_query("DELETE FROM connection_scope WHERE connection_id = $1")
+            .bind::<Text, _>(c.as_str())
+            .execute(conn)?;
+        diesel::sql_query(format!(
+            "{} INSERT INTO connection_scope (connection_id, page_id, trashed) \
+             SELECT $1, id, trashed FROM scoped",
+            visible(conn)
+        ))
+        .bind::<Text, _>(c.as_str())
+        .bind::<Text, _>(installer.as_str())
+        .execute(conn)?;
+        // (SQLite numbers `$n` parameters in the order they first appear.)
+        diesel::sql_query("UPDATE connections SET scope_version = $1 WHERE id = $2")
+            .bind::<BigInt, _>(v.current)
+            .bind::<Text, _>(c.as_str())
+            .execute(conn)?;
+        Ok(())
+    })
+}
+
 /// One page, if the connection can see it.
 pub fn page(
     conn: &mut Conn,
@@ -50,16 +116,45 @@ pub fn page(
     installer: &UserId,
     id: &PageId,
 ) -> QueryResult<Option<ScopedPage>> {
+    ensure_fresh(conn, c, installer)?;
     diesel::sql_query(format!(
         "{} SELECT pages.*, scoped.trashed AS trashed FROM scoped JOIN pages ON pages.id = scoped.id \
-         WHERE scoped.id = $3",
-        visible(conn)
+         WHERE scoped.id = $2",
+        SCOPED
     ))
     .bind::<Text, _>(c.as_str())
-    .bind::<Text, _>(installer.as_str())
     .bind::<Text, _>(id.as_str())
     .get_result(conn)
     .optional()
+}
+
+/// The live pages the connection can see above any of `ids` (each
+/// page's parent, its parent, … as far as the tree goes), in one query: what
+/// breadcrumbs are built from. A page above one the connection cannot see
+/// may be listed; `reach::breadcrumbs` stops at the first gap.
+pub fn ancestors(
+    conn: &mut Conn,
+    c: &ConnectionId,
+    installer: &UserId,
+    ids: &[&PageId],
+) -> QueryResult<Vec<Page>> {
+    ensure_fresh(conn, c, installer)?;
+    let list = crate::db::json_text_list_sql(conn, "$2");
+    let ids = serde_json::to_string(&ids.iter().map(|i| i.as_str()).collect::<Vec<_>>())
+        .unwrap_or_else(|_| "[]".into());
+    diesel::sql_query(format!(
+        "{}, up(id) AS ( \
+           SELECT p.parent_id FROM pages p WHERE p.id IN ({list}) AND p.parent_id IS NOT NULL \
+           UNION \
+           SELECT p.parent_id FROM up JOIN pages p ON p.id = up.id WHERE p.parent_id IS NOT NULL \
+         ) \
+         SELECT pages.* FROM up JOIN scoped ON scoped.id = up.id JOIN pages ON pages.id = up.id \
+         WHERE scoped.trashed = FALSE",
+        SCOPED
+    ))
+    .bind::<Text, _>(c.as_str())
+    .bind::<Text, _>(ids)
+    .load(conn)
 }
 
 /// Escapes `%`, `_` and `\` for a LIKE pattern with `ESCAPE '\'`.
@@ -111,6 +206,7 @@ pub fn search(
     installer: &UserId,
     a: &SearchArgs<'_>,
 ) -> QueryResult<Vec<SearchHit>> {
+    ensure_fresh(conn, c, installer)?;
     let (cmp, dir) = if a.descending {
         ("<", "DESC")
     } else {
@@ -122,27 +218,26 @@ pub fn search(
         String::new(),
     ));
     let words = words(a.query);
-    // `$4` is the backend's match expression; with no words there is no
+    // `$3` is the backend's match expression; with no words there is no
     // content match (every title matches the empty pattern anyway).
     let (body, expr) = if words.is_empty() {
-        ("($4 = '' AND 1 = 0)".to_string(), String::new())
+        ("($3 = '' AND 1 = 0)".to_string(), String::new())
     } else {
-        crate::db::text_match_sql(conn, "pages.id", "$4", &words)
+        crate::db::text_match_sql(conn, "pages.id", "$3", &words)
     };
     diesel::sql_query(format!(
         "{}, hits(id, tier) AS ( \
-           SELECT pages.id, CASE WHEN lower(pages.title) LIKE $3 ESCAPE '\\' THEN 0 ELSE 1 END \
+           SELECT pages.id, CASE WHEN lower(pages.title) LIKE $2 ESCAPE '\\' THEN 0 ELSE 1 END \
              FROM scoped JOIN pages ON pages.id = scoped.id \
             WHERE scoped.trashed = FALSE \
-              AND (lower(pages.title) LIKE $3 ESCAPE '\\' OR {body}) \
+              AND (lower(pages.title) LIKE $2 ESCAPE '\\' OR {body}) \
          ) \
          SELECT pages.*, hits.tier AS tier FROM hits JOIN pages ON pages.id = hits.id \
-         WHERE hits.tier > $5 OR (hits.tier = $5 AND (pages.last_edited_at, pages.id) {cmp} ($6, $7)) \
-         ORDER BY hits.tier ASC, pages.last_edited_at {dir}, pages.id {dir} LIMIT $8",
-        visible(conn)
+         WHERE hits.tier > $4 OR (hits.tier = $4 AND (pages.last_edited_at, pages.id) {cmp} ($5, $6)) \
+         ORDER BY hits.tier ASC, pages.last_edited_at {dir}, pages.id {dir} LIMIT $7",
+        SCOPED
     ))
     .bind::<Text, _>(c.as_str())
-    .bind::<Text, _>(installer.as_str())
     .bind::<Text, _>(like_pattern(a.query))
     .bind::<Text, _>(expr)
     .bind::<Integer, _>(after_tier)
@@ -167,15 +262,15 @@ pub fn children(
     after: Option<(i64, String)>,
     limit: i64,
 ) -> QueryResult<Vec<ScopedPage>> {
+    ensure_fresh(conn, c, installer)?;
     let (t, id) = after.unwrap_or((i64::MIN, String::new()));
     diesel::sql_query(format!(
         "{} SELECT pages.*, scoped.trashed AS trashed FROM scoped JOIN pages ON pages.id = scoped.id \
-         WHERE scoped.trashed = FALSE AND pages.parent_id = $3 AND (pages.created_at, pages.id) > ($4, $5) \
-         ORDER BY pages.created_at ASC, pages.id ASC LIMIT $6",
-        visible(conn)
+         WHERE scoped.trashed = FALSE AND pages.parent_id = $2 AND (pages.created_at, pages.id) > ($3, $4) \
+         ORDER BY pages.created_at ASC, pages.id ASC LIMIT $5",
+        SCOPED
     ))
     .bind::<Text, _>(c.as_str())
-    .bind::<Text, _>(installer.as_str())
     .bind::<Text, _>(parent.as_str())
     .bind::<BigInt, _>(t)
     .bind::<Text, _>(id)
@@ -191,6 +286,7 @@ pub fn has_children(
     installer: &UserId,
     id: &PageId,
 ) -> QueryResult<bool> {
+    ensure_fresh(conn, c, installer)?;
     #[derive(QueryableByName)]
     struct Found {
         #[diesel(sql_type = BigInt)]
@@ -198,11 +294,10 @@ pub fn has_children(
     }
     let found: Found = diesel::sql_query(format!(
         "{} SELECT COUNT(*) AS n FROM scoped JOIN pages ON pages.id = scoped.id \
-         WHERE pages.parent_id = $3 AND scoped.trashed = FALSE",
-        visible(conn)
+         WHERE pages.parent_id = $2 AND scoped.trashed = FALSE",
+        SCOPED
     ))
     .bind::<Text, _>(c.as_str())
-    .bind::<Text, _>(installer.as_str())
     .bind::<Text, _>(id.as_str())
     .get_result(conn)?;
     Ok(found.n > 0)
@@ -211,6 +306,7 @@ pub fn has_children(
 /// How many untrashed pages the connection can see: the count of what
 /// `search` with an empty query would list, without loading them.
 pub fn count(conn: &mut Conn, c: &ConnectionId, installer: &UserId) -> QueryResult<i64> {
+    ensure_fresh(conn, c, installer)?;
     #[derive(QueryableByName)]
     struct Found {
         #[diesel(sql_type = BigInt)]
@@ -218,10 +314,9 @@ pub fn count(conn: &mut Conn, c: &ConnectionId, installer: &UserId) -> QueryResu
     }
     let found: Found = diesel::sql_query(format!(
         "{} SELECT COUNT(*) AS n FROM scoped WHERE scoped.trashed = FALSE",
-        visible(conn)
+        SCOPED
     ))
     .bind::<Text, _>(c.as_str())
-    .bind::<Text, _>(installer.as_str())
     .get_result(conn)?;
     Ok(found.n)
 }
