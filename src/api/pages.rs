@@ -5,7 +5,7 @@
 use actix_web::web::{self, Bytes};
 use actix_web::HttpResponse;
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use super::bearer::{ApiVersion, Bot};
 use crate::crypto::SecretBox;
@@ -58,38 +58,180 @@ pub(super) fn iso(unix: i64) -> String {
         .unwrap_or_default()
 }
 
-fn rich_text(t: &str) -> Value {
-    json!([{
-        "type": "text",
-        "text": { "content": t, "link": null },
-        "annotations": { "bold": false, "italic": false, "strikethrough": false, "underline": false, "code": false, "color": "default" },
-        "plain_text": t,
-        "href": null,
-    }])
+/// A title as Notion's rich text: one plain text span.
+#[derive(Serialize)]
+struct OutRichText<'a> {
+    r#type: &'static str,
+    text: OutTextContent<'a>,
+    annotations: Plain,
+    plain_text: &'a str,
+    href: Option<()>,
 }
 
-/// The page object of DESIGN §4.
+#[derive(Serialize)]
+struct OutTextContent<'a> {
+    content: &'a str,
+    link: Option<()>,
+}
+
+#[derive(Serialize)]
+struct Plain {
+    bold: bool,
+    italic: bool,
+    strikethrough: bool,
+    underline: bool,
+    code: bool,
+    color: &'static str,
+}
+
+const PLAIN: Plain = Plain {
+    bold: false,
+    italic: false,
+    strikethrough: false,
+    underline: false,
+    code: false,
+    color: "default",
+};
+
+#[derive(Serialize, Clone, Copy)]
+struct UserRef<'a> {
+    object: &'static str,
+    id: &'a crate::db::models::UserId,
+}
+
+#[derive(Serialize)]
+struct Parent<'a> {
+    r#type: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    page_id: Option<&'a PageId>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    workspace: Option<bool>,
+}
+
+#[derive(Serialize)]
+struct TitleProperty<'a> {
+    id: &'static str,
+    r#type: &'static str,
+    title: [OutRichText<'a>; 1],
+}
+
+#[derive(Serialize)]
+struct Properties<'a> {
+    title: TitleProperty<'a>,
+}
+
+/// The page object of DESIGN §4, serialised straight into the response: a
+/// search lists up to 100 of them, and building each as a `Value` tree was
+/// most of search's allocations.
+#[derive(Serialize)]
+pub struct PageObject<'a> {
+    object: &'static str,
+    id: &'a PageId,
+    created_time: String,
+    last_edited_time: String,
+    created_by: UserRef<'a>,
+    last_edited_by: UserRef<'a>,
+    cover: Option<()>,
+    icon: Option<()>,
+    parent: Parent<'a>,
+    archived: bool,
+    in_trash: bool,
+    properties: Properties<'a>,
+    url: String,
+    public_url: Option<()>,
+}
+
+impl<'a> PageObject<'a> {
+    pub fn new(issuer: &str, p: &'a Page, trashed: bool) -> PageObject<'a> {
+        let parent = match &p.parent_id {
+            Some(id) => Parent {
+                r#type: "page_id",
+                page_id: Some(id),
+                workspace: None,
+            },
+            None => Parent {
+                r#type: "workspace",
+                page_id: None,
+                workspace: Some(true),
+            },
+        };
+        let by = UserRef {
+            object: "user",
+            id: &p.created_by,
+        };
+        PageObject {
+            object: "page",
+            id: &p.id,
+            created_time: iso(p.created_at),
+            last_edited_time: iso(p.last_edited_at),
+            created_by: by,
+            last_edited_by: by,
+            cover: None,
+            icon: None,
+            parent,
+            archived: trashed,
+            in_trash: trashed,
+            properties: Properties {
+                title: TitleProperty {
+                    id: "title",
+                    r#type: "title",
+                    title: [OutRichText {
+                        r#type: "text",
+                        text: OutTextContent {
+                            content: &p.title,
+                            link: None,
+                        },
+                        annotations: PLAIN,
+                        plain_text: &p.title,
+                        href: None,
+                    }],
+                },
+            },
+            url: format!("{issuer}/w/{}/p/{}", p.workspace_id, p.id),
+            public_url: None,
+        }
+    }
+}
+
+/// The page object of DESIGN §4, as a `Value`.
 pub fn page_object(issuer: &str, p: &Page, trashed: bool) -> Value {
-    let parent = match &p.parent_id {
-        Some(id) => json!({ "type": "page_id", "page_id": id }),
-        None => json!({ "type": "workspace", "workspace": true }),
-    };
-    json!({
-        "object": "page",
-        "id": p.id,
-        "created_time": iso(p.created_at),
-        "last_edited_time": iso(p.last_edited_at),
-        "created_by": { "object": "user", "id": p.created_by },
-        "last_edited_by": { "object": "user", "id": p.created_by },
-        "cover": null,
-        "icon": null,
-        "parent": parent,
-        "archived": trashed,
-        "in_trash": trashed,
-        "properties": { "title": { "id": "title", "type": "title", "title": rich_text(&p.title) } },
-        "url": format!("{issuer}/w/{}/p/{}", p.workspace_id, p.id),
-        "public_url": null,
-    })
+    serde_json::to_value(PageObject::new(issuer, p, trashed)).unwrap_or(Value::Null)
+}
+
+/// A page of search results, serialised without an intermediate `Value`.
+struct SearchList {
+    issuer: String,
+    pages: Vec<Page>,
+    next_cursor: Option<String>,
+    has_more: bool,
+    list_type: &'static str,
+}
+
+struct Results<'a>(&'a SearchList);
+
+impl Serialize for Results<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let l = self.0;
+        s.collect_seq(
+            l.pages
+                .iter()
+                .map(|p| PageObject::new(&l.issuer, p, false)),
+        )
+    }
+}
+
+impl Serialize for SearchList {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut m = s.serialize_map(Some(6))?;
+        m.serialize_entry("object", "list")?;
+        m.serialize_entry("results", &Results(self))?;
+        m.serialize_entry("next_cursor", &self.next_cursor)?;
+        m.serialize_entry("has_more", &self.has_more)?;
+        m.serialize_entry("type", self.list_type)?;
+        m.serialize_entry(self.list_type, &serde_json::Map::new())?;
+        m.end()
+    }
 }
 
 /// An opaque, tamper-proof cursor: AES-GCM over where to continue, bound to
@@ -280,21 +422,19 @@ pub async fn post_search(
             &rows,
             size,
         )?;
-        let results: Vec<Value> = shown
-            .iter()
-            .map(|s| page_object(&st.config.server.issuer, &s.page, false))
-            .collect();
-        Ok(json!({
-            "object": "list",
-            "results": results,
-            "next_cursor": next,
-            "has_more": has_more,
-            "type": list_type,
-            list_type: {},
-        }))
+        let pages = shown.into_iter().map(|s| s.page.clone()).collect();
+        Ok(SearchList {
+            issuer: st.config.server.issuer.clone(),
+            pages,
+            next_cursor: next,
+            has_more,
+            list_type,
+        })
     })
     .await?;
-    Ok(ok(out))
+    Ok(HttpResponse::Ok()
+        .insert_header(("x-notion-request-id", crate::crypto::new_uuid()))
+        .json(out))
 }
 
 pub async fn get_page(

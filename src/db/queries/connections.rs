@@ -1,7 +1,7 @@
 use diesel::prelude::*;
 
 use crate::db::models::{
-    Connection, ConnectionId, ConnectionPage, ConnectionStatus, InternalToken, PageId,
+    Connection, ConnectionId, ConnectionPage, ConnectionStatus, InternalToken, PageId, UserId,
 };
 use crate::db::schema::{connection_pages, connections, internal_tokens};
 use crate::db::Conn;
@@ -85,6 +85,22 @@ pub fn replace_pages(
     id: &ConnectionId,
     pages: &[ConnectionPage],
 ) -> QueryResult<()> {
+    // The same pages shared by the same people (a reconnect that changes
+    // nothing) write nothing, so the connection's reachable set stays valid.
+    let mut now: Vec<(PageId, UserId)> = connection_pages::table
+        .filter(connection_pages::connection_id.eq(id))
+        .select((connection_pages::page_id, connection_pages::added_by))
+        .load(conn)?;
+    let mut wanted: Vec<(PageId, UserId)> = pages
+        .iter()
+        .map(|p| (p.page_id.clone(), p.added_by.clone()))
+        .collect();
+    now.sort();
+    wanted.sort();
+    wanted.dedup();
+    if now == wanted {
+        return Ok(());
+    }
     diesel::delete(connection_pages::table.filter(connection_pages::connection_id.eq(id)))
         .execute(conn)?;
     crate::on_backend!(conn, |c| diesel::insert_into(connection_pages::table)
