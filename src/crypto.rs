@@ -52,7 +52,11 @@ pub fn new_jti() -> String {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_millis())
         .unwrap_or(0);
-    format!("{:012x}{}", ms & 0xffff_ffff_ffff, random_token(SESSION_BYTES))
+    format!(
+        "{:012x}{}",
+        ms & 0xffff_ffff_ffff,
+        random_token(SESSION_BYTES)
+    )
 }
 
 /// A time-ordered unique id (UUIDv7), for keys that are inserted often.

@@ -212,11 +212,7 @@ struct Results<'a>(&'a SearchList);
 impl Serialize for Results<'_> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let l = self.0;
-        s.collect_seq(
-            l.pages
-                .iter()
-                .map(|p| PageObject::new(&l.issuer, p, false)),
-        )
+        s.collect_seq(l.pages.iter().map(|p| PageObject::new(&l.issuer, p, false)))
     }
 }
 

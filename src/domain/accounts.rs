@@ -5,7 +5,6 @@ use crate::config::SecurityConfig;
 use crate::crypto;
 use crate::db::models::{now, Session, User, UserId};
 use crate::db::queries::{sessions, throttle, users};
-use std::sync::{Condvar, Mutex};
 
 use crate::db::{self, Conn, Pool};
 use crate::error::{AppError, AppResult};
@@ -185,15 +184,17 @@ pub fn count_attempt(
 
 /// Verifies a password against the counted attempt's user, or against a
 /// dummy hash for unknown users so both failures cost the same. Pure CPU
-/// (argon2): run it without holding a database connection. At most one
-/// check per core runs at once, so a flood of logins cannot take argon2's
-/// memory once per blocking thread.
+/// (argon2): run it without holding a database connection. It runs on the
+/// password threads (`hashing`): at most one check per core at once, so a
+/// flood of logins cannot take argon2's memory once per blocking thread,
+/// and at a lower CPU priority, so it cannot starve the API either.
 pub fn password_matches(counted: &Counted, password: &str) -> bool {
-    let _slot = HASHING.enter();
-    crypto::verify_password(
-        counted.user.as_ref().map(|u| u.password_hash.as_str()),
-        password,
-    )
+    let hash = counted.user.as_ref().map(|u| u.password_hash.clone());
+    hashing::run({
+        let password = password.to_string();
+        move || crypto::verify_password(hash.as_deref(), &password)
+    })
+    .unwrap_or(false)
 }
 
 /// Ends an attempt: a right password clears the account's counter, gives
@@ -272,36 +273,88 @@ pub async fn sign_in(
     .await
 }
 
-/// A counting gate: at most one password check per core at once.
-struct Gate {
-    busy: Mutex<usize>,
-    freed: Condvar,
-}
+/// The password threads: one per core the process may run on, started on
+/// first use, each at nice 10. Under a flood of wrong passwords the
+/// scheduler then gives the API's threads (nice 0) about ten times the
+/// CPU share of a password check, instead of an equal share; with nothing
+/// else to do, a check still runs at full speed.
+mod hashing {
+    use std::sync::mpsc::{self, Receiver, Sender};
+    use std::sync::{Arc, Mutex, OnceLock};
 
-struct Slot<'a>(&'a Gate);
+    type Job = Box<dyn FnOnce() + Send>;
 
-static HASHING: Gate = Gate {
-    busy: Mutex::new(0),
-    freed: Condvar::new(),
-};
+    /// Below the API's priority; not so far below that logins stall while
+    /// the API is busy.
+    const NICE: i32 = 10;
 
-impl Gate {
-    fn enter(&self) -> Slot<'_> {
-        let max = std::thread::available_parallelism().map_or(2, |n| n.get());
-        let mut busy = self.busy.lock().unwrap_or_else(|p| p.into_inner());
-        while *busy >= max {
-            busy = self.freed.wait(busy).unwrap_or_else(|p| p.into_inner());
-        }
-        *busy += 1;
-        Slot(self)
+    static JOBS: OnceLock<Mutex<Sender<Job>>> = OnceLock::new();
+
+    fn jobs() -> &'static Mutex<Sender<Job>> {
+        JOBS.get_or_init(|| {
+            let (tx, rx) = mpsc::channel::<Job>();
+            let rx = Arc::new(Mutex::new(rx));
+            let n = std::thread::available_parallelism().map_or(2, |n| n.get());
+            for i in 0..n {
+                let rx = rx.clone();
+                let spawned = std::thread::Builder::new()
+                    .name(format!("pagegrant-password-{i}"))
+                    .spawn(move || work(&rx));
+                if let Err(e) = spawned {
+                    tracing::error!(error = %e, "starting a password thread failed");
+                }
+            }
+            Mutex::new(tx)
+        })
     }
-}
 
-impl Drop for Slot<'_> {
-    fn drop(&mut self) {
-        let mut busy = self.0.busy.lock().unwrap_or_else(|p| p.into_inner());
-        *busy = busy.saturating_sub(1);
-        self.0.freed.notify_one();
+    fn work(rx: &Mutex<Receiver<Job>>) {
+        lower_priority();
+        loop {
+            let job = match rx.lock() {
+                Ok(r) => r.recv(),
+                Err(p) => p.into_inner().recv(),
+            };
+            match job {
+                // A panic in one check must not take the thread with it (its
+                // caller sees the result channel close: a failed check).
+                Ok(job) => {
+                    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
+                }
+                Err(_) => return,
+            }
+        }
+    }
+
+    #[cfg(target_os = "linux")]
+    fn lower_priority() {
+        // SAFETY: gettid and setpriority take no pointers; on Linux the nice
+        // value is per thread, so this changes only the calling thread.
+        let ok = unsafe {
+            let tid = libc::gettid();
+            libc::setpriority(libc::PRIO_PROCESS, tid as libc::id_t, NICE) == 0
+        };
+        if !ok {
+            tracing::warn!("could not lower the password thread's priority");
+        }
+    }
+
+    #[cfg(not(target_os = "linux"))]
+    fn lower_priority() {}
+
+    /// Runs `f` on a password thread and waits for its result; `None` if
+    /// no thread could take it.
+    pub fn run<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Option<T> {
+        let (tx, rx) = mpsc::sync_channel(1);
+        let job: Job = Box::new(move || {
+            let _ = tx.send(f());
+        });
+        let sent = match jobs().lock() {
+            Ok(s) => s.send(job),
+            Err(p) => p.into_inner().send(job),
+        };
+        sent.ok()?;
+        rx.recv().ok()
     }
 }
 

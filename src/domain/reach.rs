@@ -99,15 +99,11 @@ pub fn breadcrumb(c: &mut Conn, g: Grant<'_>, p: &Page) -> AppResult<Vec<Page>> 
 /// `breadcrumb` for each of `pages`, from one query for all of them.
 pub fn breadcrumbs(c: &mut Conn, g: Grant<'_>, pages: &[Page]) -> AppResult<Vec<Vec<Page>>> {
     let ids: Vec<&PageId> = pages.iter().map(|p| &p.id).collect();
-    let above: HashMap<PageId, Page> = scope::ancestors(
-        c,
-        &g.connection.id,
-        &g.connection.installed_by,
-        &ids,
-    )?
-    .into_iter()
-    .map(|p| (p.id.clone(), p))
-    .collect();
+    let above: HashMap<PageId, Page> =
+        scope::ancestors(c, &g.connection.id, &g.connection.installed_by, &ids)?
+            .into_iter()
+            .map(|p| (p.id.clone(), p))
+            .collect();
     Ok(pages
         .iter()
         .map(|p| {

@@ -172,7 +172,16 @@ fn exchange_code(
             resource: &row.resource,
             aud: &aud,
         };
-        Ok(Ok(mint(c, cfg, keys, client, &connection, &family, grant, None)?))
+        Ok(Ok(mint(
+            c,
+            cfg,
+            keys,
+            client,
+            &connection,
+            &family,
+            grant,
+            None,
+        )?))
     })
 }
 
@@ -224,7 +233,10 @@ fn refresh(
         };
         if let Some(used) = row.used_at {
             // A retry inside the grace window gets a fresh successor; the first stays valid.
-            if grace > 0 && t - used <= grace && !tokens::family_revoked(c, &connection.id, &row.family_id)? {
+            if grace > 0
+                && t - used <= grace
+                && !tokens::family_revoked(c, &connection.id, &row.family_id)?
+            {
                 let aud = match target {
                     Ok(a) => a,
                     Err(e) => return refuse(e),

@@ -810,7 +810,11 @@ fn the_reachable_set_is_kept_and_follows_every_change() {
         v
     };
     assert_eq!(titles(&fx), ["Engineering", "Roadmap"]);
-    assert_eq!(scope_state(&fx, "Scoped"), (true, 2), "kept as of this version");
+    assert_eq!(
+        scope_state(&fx, "Scoped"),
+        (true, 2),
+        "kept as of this version"
+    );
     assert_eq!(titles(&fx), ["Engineering", "Roadmap"]);
     assert_eq!(scope_state(&fx, "Scoped"), (true, 2));
 

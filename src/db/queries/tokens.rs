@@ -97,7 +97,11 @@ pub fn revoke_connection_tokens(conn: &mut Conn, id: &ConnectionId, now: i64) ->
 }
 
 /// Whether any token of the family is revoked (a revoked family stays dead).
-pub fn family_revoked(conn: &mut Conn, connection: &ConnectionId, family: &str) -> QueryResult<bool> {
+pub fn family_revoked(
+    conn: &mut Conn,
+    connection: &ConnectionId,
+    family: &str,
+) -> QueryResult<bool> {
     diesel::select(diesel::dsl::exists(
         refresh_tokens::table
             .filter(refresh_tokens::connection_id.eq(connection))
