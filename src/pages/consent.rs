@@ -284,7 +284,7 @@ pub async fn view_authorize_get(
         // prompt=login: a session that began after this request asked for it.
         let user = match user.0 {
             Some(u) if !valid.prompt.login || fresh_login(&st, &valid, &u) => u,
-            _ if valid.prompt.login => return Ok(Step::Relogin(valid)),
+            _ if valid.prompt.login => return Ok(Step::Relogin(Box::new(valid))),
             // Come back to this very request after logging in.
             _ => return Ok(Step::Login),
         };
@@ -306,7 +306,7 @@ pub async fn view_authorize_get(
 /// Where a GET of the authorization endpoint goes next.
 enum Step {
     Refuse(AuthorizeError),
-    Relogin(ValidRequest),
+    Relogin(Box<ValidRequest>),
     Login,
     Show(Box<(ValidRequest, CurrentUser, Plan)>),
 }
