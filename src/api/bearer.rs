@@ -90,6 +90,22 @@ pub enum Resource {
     Mcp,
 }
 
+/// The token of an `Authorization: Bearer` header, and whether an
+/// `Authorization` header was sent at all (RFC 6750 §3.1 then asks for
+/// `invalid_token`). Shared by `/v1` and `/mcp`.
+pub fn bearer_token(headers: &actix_web::http::header::HeaderMap) -> (Option<String>, bool) {
+    let sent = headers.get(header::AUTHORIZATION);
+    let token = sent
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
+        .map(|t| t.trim().to_string())
+        .filter(|t| !t.is_empty());
+    (token, sent.is_some())
+}
+
 /// Resolves a bearer token to a live connection, or `None`.
 pub fn resolve(conn: &mut Conn, keys: &Keys, token: &str) -> AppResult<Option<Bot>> {
     resolve_for(conn, keys, token, Resource::Api)
@@ -167,16 +183,8 @@ impl FromRequest for Bot {
                     ApiError::from(crate::error::AppError::internal("app state missing"))
                 })?;
             let issuer = state.config.server.issuer.clone();
-            let header = req.headers().get(header::AUTHORIZATION);
-            let token = header
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| {
-                    v.strip_prefix("Bearer ")
-                        .or_else(|| v.strip_prefix("bearer "))
-                })
-                .map(|t| t.trim().to_string())
-                .filter(|t| !t.is_empty())
-                .ok_or_else(|| unauthorized(&issuer, header.is_some()))?;
+            let (token, sent) = bearer_token(req.headers());
+            let token = token.ok_or_else(|| unauthorized(&issuer, sent))?;
             let st = state.clone();
             let mut bot = db::run(&state.pool, move |c| resolve(c, &st.keys, &token))
                 .await?

@@ -418,7 +418,8 @@ pub async fn post_search(
             &rows,
             size,
         )?;
-        let pages = shown.into_iter().map(|s| s.page.clone()).collect();
+        let shown = shown.len();
+        let pages = rows.into_iter().take(shown).map(|s| s.page).collect();
         Ok(SearchList {
             issuer: st.config.server.issuer.clone(),
             pages,

@@ -45,19 +45,6 @@ fn unauthorized(issuer: &str, token_sent: bool) -> HttpResponse {
         .json(body)
 }
 
-fn bearer_token(req: &ServiceRequest) -> (Option<String>, bool) {
-    let sent = req.headers().get(header::AUTHORIZATION);
-    let token = sent
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| {
-            v.strip_prefix("Bearer ")
-                .or_else(|| v.strip_prefix("bearer "))
-        })
-        .map(|t| t.trim().to_string())
-        .filter(|t| !t.is_empty());
-    (token, sent.is_some())
-}
-
 pub async fn authenticate(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
@@ -66,7 +53,7 @@ pub async fn authenticate(
         return Err(ApiError::from(crate::error::AppError::internal("app state missing")).into());
     };
     let issuer = state.config.server.issuer.clone();
-    let (token, sent) = bearer_token(&req);
+    let (token, sent) = bearer::bearer_token(req.headers());
     let Some(token) = token else {
         return Ok(req.into_response(unauthorized(&issuer, sent)));
     };
