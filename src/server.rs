@@ -63,19 +63,18 @@ pub fn run(state: AppState, listener: TcpListener) -> std::io::Result<Server> {
             .wrap(headers::security_headers())
             .wrap_fn(move |req, srv| {
                 let start = Instant::now();
-                let method = req.method().to_string();
+                let method = req.method().clone();
                 let metrics = metrics.clone();
                 let fut = srv.call(req);
                 async move {
                     let res = fut.await?;
-                    let route = res
-                        .request()
-                        .match_pattern()
-                        .unwrap_or_else(|| "unmatched".to_string());
+                    // Route patterns only (a closed set: the route table's):
+                    // raw paths and queries may carry codes or tokens.
+                    let route = res.request().match_pattern();
                     let status = res.status().as_u16();
-                    metrics.observe(&method, &route, status, start.elapsed());
-                    // Route patterns only: raw paths and queries may carry codes or tokens.
-                    tracing::debug!(%method, %route, status, ms = start.elapsed().as_millis() as u64, "request");
+                    metrics.observe(&method, route.as_deref(), status, start.elapsed());
+                    let method = crate::http::metrics::method_label(&method);
+                    tracing::debug!(%method, ?route, status, ms = start.elapsed().as_millis() as u64, "request");
                     Ok(res)
                 }
             })

@@ -87,6 +87,7 @@ fn print_created(created: &Created, json: bool) {
 /// `connection add-page`: shares a page (and its descendants) with a connection.
 pub(super) fn connection_add_page(
     c: &mut Conn,
+    config: &Config,
     connection: &str,
     page: &str,
     json: bool,
@@ -94,15 +95,19 @@ pub(super) fn connection_add_page(
     let cid = ConnectionId::parse(connection)
         .ok_or_else(|| AppError::invalid(format!("{connection:?} is not a connection id")))?;
     let pid = page_id(page)?;
-    let added = connections::connection_add_page(c, &cid, &pid)?;
-    let line = if added {
+    let (sbox, _) = crate::oauth::keys::load(c, config)?;
+    let changed = connections::connection_add_page(c, &sbox, &cid, &pid)?;
+    let added = changed.pages;
+    let line = if changed.token_replaced {
+        format!("Shared page {pid} with connection {cid}; its internal token was replaced because someone other than its installer had copied it (the installer copies the new one)")
+    } else if added {
         format!("Shared page {pid} with connection {cid}")
     } else {
         format!("Page {pid} was already shared with connection {cid}")
     };
     emit(
         json,
-        json!({"id": cid, "connection_id": cid, "page_id": pid, "added": added}),
+        json!({"id": cid, "connection_id": cid, "page_id": pid, "added": added, "token_replaced": changed.token_replaced}),
         &[line],
     );
     Ok(())

@@ -71,6 +71,9 @@ pub enum Verb {
         /// Workspace id or name.
         #[arg(long)]
         workspace: String,
+        /// Write CSV (the web's Export CSV, cells a spreadsheet will not run).
+        #[arg(long)]
+        csv: bool,
     },
     /// Token signing keys: rotate, list.
     #[command(subcommand)]
@@ -374,10 +377,10 @@ fn run_verb(config: &Config, verb: Verb, json: bool) -> AppResult<()> {
         Verb::Page(PageVerb::Show { id, markdown }) => {
             workspaces::page_show(c, &id, markdown, json)
         }
-        Verb::Audit { workspace } => workspaces::audit(c, &workspace, json),
+        Verb::Audit { workspace, csv } => workspaces::audit(c, &workspace, csv, json),
         Verb::Integration(IntegrationVerb::Add(a)) => integrations::add(c, config, a, json),
         Verb::Connection(ConnectionVerb::AddPage { connection, page }) => {
-            integrations::connection_add_page(c, &connection, &page, json)
+            integrations::connection_add_page(c, config, &connection, &page, json)
         }
         Verb::Keys(KeysVerb::Rotate) => keys::rotate(c, config, json),
         Verb::Keys(KeysVerb::List) => keys::list(c, config, json),

@@ -205,9 +205,19 @@ pub(super) fn page_show(c: &mut Conn, id: &str, as_markdown: bool, json: bool) -
 }
 
 /// `audit`: a workspace's audit events, newest first.
-pub(super) fn audit(c: &mut Conn, workspace: &str, json: bool) -> AppResult<()> {
+pub(super) fn audit(c: &mut Conn, workspace: &str, csv: bool, json: bool) -> AppResult<()> {
     let w = ws::find_workspace(c, workspace)?;
     let events = audit::for_workspace(c, &w.id)?;
+    if csv && json {
+        return Err(AppError::invalid("Choose one of --csv and --json."));
+    }
+    if csv {
+        let out = audit::to_csv(c, events, crate::http::layout::format_time)?;
+        use std::io::Write;
+        return std::io::stdout()
+            .write_all(&out)
+            .map_err(|e| AppError::internal(format!("stdout: {e}")));
+    }
     let human: Vec<String> = events
         .iter()
         .map(|e| {

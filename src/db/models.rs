@@ -193,6 +193,8 @@ pub struct Session {
     pub csrf_secret: String,
     pub created_at: i64,
     pub expires_at: i64,
+    /// `created_at` in milliseconds, to order one person's sessions.
+    pub created_ms: i64,
 }
 
 impl std::fmt::Debug for Session {

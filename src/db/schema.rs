@@ -177,6 +177,7 @@ diesel::table! {
         hash -> Text,
         encrypted -> Text,
         created_at -> BigInt,
+        shown_to_others -> Bool,
     }
 }
 
@@ -227,12 +228,20 @@ diesel::table! {
 }
 
 diesel::table! {
+    used_notes (id) {
+        id -> Text,
+        expires_at -> BigInt,
+    }
+}
+
+diesel::table! {
     sessions (id_hash) {
         id_hash -> Text,
         user_id -> Text,
         csrf_secret -> Text,
         created_at -> BigInt,
         expires_at -> BigInt,
+        created_ms -> BigInt,
     }
 }
 
@@ -307,6 +316,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     sealed_keys,
     sessions,
     signing_keys,
+    used_notes,
     users,
     workspaces,
 );

@@ -197,6 +197,10 @@ pub fn password_matches(counted: &Counted, password: &str) -> bool {
     .unwrap_or(false)
 }
 
+/// Live sessions one person keeps (browsers, devices); a new login beyond
+/// them ends the oldest.
+pub const SESSIONS_PER_USER: i64 = 20;
+
 /// Ends an attempt: a right password clears the account's counter, gives
 /// the address its unit back and starts a session (a fresh id, the old one
 /// gone); a wrong one leaves the units taken as the failure's record.
@@ -227,6 +231,9 @@ pub fn finish_attempt(
         }
         sessions::delete_expired(c, now())?;
         sessions::insert(c, &session)?;
+        // Logins are throttled per address and account, not counted per
+        // person: the oldest sessions end beyond the cap (S77).
+        sessions::trim_for_user(c, &user.id, &session.id_hash, SESSIONS_PER_USER - 1)?;
         Ok(())
     })?;
     Ok(LoginOutcome::Ok(user, value))
@@ -368,6 +375,7 @@ pub fn new_session(user: &User, ttl_s: i64) -> (String, Session) {
         csrf_secret: crypto::random_token(crypto::SECRET_BYTES),
         created_at: t,
         expires_at: t + ttl_s,
+        created_ms: crate::db::models::now_ms(),
     };
     (value, session)
 }

@@ -3,7 +3,7 @@
 //! client makes to connections, policies, secrets or tokens records one
 //! event, in the same transaction as the change.
 
-use crate::db::models::{now, AuditEvent, NewAuditEvent, UserId, WorkspaceId};
+use crate::db::models::{now, AuditEvent, NewAuditEvent, UserId, Visibility, WorkspaceId};
 use crate::db::queries::audit;
 pub use crate::db::queries::audit::Filter;
 use crate::db::Conn;
@@ -36,6 +36,7 @@ actions! {
     RedirectUrisChanged => "redirect_uris.changed",
     SecretRotated => "secret.rotated",
     TokenRetrieved => "token.retrieved",
+    TokenReplaced => "token.replaced",
     MemberAdded => "member.added",
     MemberRoleChanged => "member.role_changed",
     MemberRemoved => "member.removed",
@@ -102,6 +103,61 @@ pub fn export(c: &mut Conn, ws: &WorkspaceId, filter: &Filter) -> AppResult<Vec<
     Ok(audit::page_of_workspace(c, ws, None, EXPORT_LIMIT, filter)?)
 }
 
+/// Who acted, as a person reads it: a user's name, "An integration" for a
+/// client, "pagegrant" for the system.
+pub fn actor_name(c: &mut Conn, e: &AuditEvent) -> AppResult<String> {
+    Ok(match e.actor.as_deref() {
+        Some(a) => match UserId::parse(a) {
+            Some(id) => crate::domain::accounts::name_of(c, &id)?,
+            None => a
+                .strip_prefix("client:")
+                .map_or(a.to_string(), |_| "An integration".into()),
+        },
+        None => "pagegrant".into(),
+    })
+}
+
+/// A CSV cell a spreadsheet will not run: names, targets and details come
+/// from people and from clients that registered themselves, so a cell
+/// starting with `=`, `+`, `-`, `@`, tab or CR is prefixed with `'`
+/// (OWASP's CSV-injection rule; S72).
+pub fn csv_cell(s: &str) -> std::borrow::Cow<'_, str> {
+    match s.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{s}").into(),
+        _ => s.into(),
+    }
+}
+
+/// `events` as CSV, one line per event with the sentence a person reads;
+/// the one export both **Export CSV** and `pagegrant audit --csv` write.
+pub fn to_csv(
+    c: &mut Conn,
+    events: Vec<AuditEvent>,
+    when: impl Fn(i64) -> String,
+) -> AppResult<Vec<u8>> {
+    let csv_err = |e: csv::Error| AppError::internal(format!("csv: {e}"));
+    let mut out = csv::Writer::from_writer(Vec::new());
+    out.write_record(["time", "who", "event", "action", "target", "detail"])
+        .map_err(csv_err)?;
+    for e in events {
+        let name = actor_name(c, &e)?;
+        let sentence = sentence(c, &e, &name)?;
+        let time = when(e.at);
+        let cells = [
+            time.as_str(),
+            &name,
+            &sentence,
+            &e.action,
+            &e.target,
+            &e.detail,
+        ];
+        out.write_record(cells.map(|c| csv_cell(c).into_owned()))
+            .map_err(csv_err)?;
+    }
+    out.into_inner()
+        .map_err(|e| AppError::internal(format!("csv: {e}")))
+}
+
 /// The kinds of event a reader filters by, each with its actions.
 pub const KINDS: &[(&str, &str, &[&str])] = &[
     (
@@ -135,7 +191,7 @@ pub const KINDS: &[(&str, &str, &[&str])] = &[
     (
         "secrets",
         "Secrets and tokens",
-        &["secret.rotated", "token.retrieved"],
+        &["secret.rotated", "token.retrieved", "token.replaced"],
     ),
     (
         "agents",
@@ -173,18 +229,20 @@ pub fn sentence(c: &mut Conn, e: &AuditEvent, who: &str) -> AppResult<String> {
         })
     };
     let page_title = |c: &mut Conn| -> AppResult<String> {
-        let id = e.detail.strip_prefix("page ").and_then(PageId::parse);
-        Ok(match id {
-            Some(id) => pages::by_id(c, &id)?
-                .map(|p| {
-                    if p.title.trim().is_empty() {
-                        "Untitled".to_string()
-                    } else {
-                        p.title
-                    }
-                })
-                .unwrap_or_else(|| "a deleted page".into()),
-            None => e.detail.clone(),
+        let Some(id) = e.detail.strip_prefix("page ").and_then(PageId::parse) else {
+            return Ok(e.detail.clone());
+        };
+        let chain = pages::with_ancestors(c, &id)?;
+        // Every owner reads the log: a private page (or one under it) is
+        // not named there, as **View users with access** does not name it
+        // (S78).
+        Ok(match chain.first() {
+            None => "a deleted page".into(),
+            Some(_) if chain.iter().any(|p| p.visibility == Visibility::Private) => {
+                "a private page".into()
+            }
+            Some(p) if p.title.trim().is_empty() => "Untitled".into(),
+            Some(p) => p.title.clone(),
         })
     };
     let d = e.detail.as_str();
@@ -257,6 +315,9 @@ pub fn sentence(c: &mut Conn, e: &AuditEvent, who: &str) -> AppResult<String> {
         }
         "secret.rotated" => format!("{who} rotated the client secret of {d}"),
         "token.retrieved" => format!("{who} copied the token of {d}"),
+        "token.replaced" => format!(
+            "The token of {d} was replaced: someone other than the person who added it had copied it, and it now reaches their private page"
+        ),
         "member.added" => match d.rsplit_once(" as ") {
             Some((email, "owner")) => format!("{who} added {email} as an owner"),
             Some((email, role)) => format!("{who} added {email} as a {role}"),

@@ -4,10 +4,10 @@
 //! internal integration tokens, who has access, and sharing pages — one
 //! implementation for Settings, the page ••• menu and the CLI.
 
-use crate::crypto::SecretBox;
+use crate::crypto::{self, SecretBox};
 use crate::db::models::{
     now, Connection, ConnectionId, ConnectionPage, ConnectionStatus, Integration, IntegrationId,
-    IntegrationKind, Page, PageId, Role, UserId, Visibility, Workspace, WorkspaceId,
+    IntegrationKind, InternalToken, Page, PageId, Role, UserId, Visibility, Workspace, WorkspaceId,
 };
 use crate::db::queries::{blocked_clients, connections, integrations, pages, scope, tokens, users};
 use crate::db::{self, Conn};
@@ -322,6 +322,9 @@ fn reveal_token(
         return Ok(None);
     };
     let token = sbox.decrypt(&sealed)?;
+    if actor != &connection.installed_by {
+        connections::mark_token_shown(c, &connection.id)?;
+    }
     audit::record(
         c,
         Some(&connection.workspace_id),
@@ -386,11 +389,23 @@ pub fn users_with_access(
         if connection.integration_id != target.integration_id {
             continue;
         }
+        // Another person's private page is counted, not named: an owner
+        // manages the connection, not the page, and its title is not theirs
+        // to read (S78).
         let mut titles = Vec::new();
+        let mut private = 0;
         for pid in connections::page_ids(c, &connection.id)? {
-            if let Some(p) = pages::by_id(c, &pid)? {
-                titles.push(p.title);
+            let chain = pages::with_ancestors(c, &pid)?;
+            let Some(p) = chain.first() else { continue };
+            match chain_visible_to(&chain, actor) {
+                true => titles.push(p.title.clone()),
+                false => private += 1,
             }
+        }
+        match private {
+            0 => {}
+            1 => titles.push("1 private page".into()),
+            n => titles.push(format!("{n} private pages")),
         }
         out.push(Access {
             installer: name_of(c, &connection.installed_by)?,
@@ -533,13 +548,24 @@ pub struct ByMember<'a> {
 /// (`None`: an operator). Either way the page must be in the connection's
 /// workspace, and a shared page must be visible to the connection's
 /// installer. Returns whether anything changed.
+/// What `change_page` did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Changed {
+    /// The connection's pages changed (sharing a shared page is no change).
+    pub pages: bool,
+    /// The connection's internal token was replaced: someone other than the
+    /// installer had copied it, and a private page joined its reach.
+    pub token_replaced: bool,
+}
+
 pub fn change_page(
     c: &mut Conn,
+    sbox: &SecretBox,
     id: &ConnectionId,
     page: &PageId,
     by: Option<&ByMember<'_>>,
     change: PageChange,
-) -> AppResult<bool> {
+) -> AppResult<Changed> {
     let connection = connections::by_id(c, id)?.filter(|x| match by {
         Some(b) => x.workspace_id == b.workspace.id && x.status == ConnectionStatus::Active,
         None => true,
@@ -594,6 +620,17 @@ pub fn change_page(
             )?,
             PageChange::Unshare => connections::remove_page(c, &connection.id, page)?,
         };
+        // A private page joining a connection whose token someone else has
+        // seen: that copy must not read it (S70). The installer gets a new
+        // token in the same transaction, so no moment exists in which the
+        // old token reaches the page.
+        let private = change == PageChange::Share
+            && chain.iter().any(|p| p.visibility == Visibility::Private);
+        let token_replaced =
+            changed && private && connections::token_shown_to_others(c, &connection.id)?;
+        if token_replaced {
+            replace_token(c, sbox, &connection)?;
+        }
         if changed {
             let action = match change {
                 PageChange::Share => AuditAction::PageAdded,
@@ -608,8 +645,43 @@ pub fn change_page(
                 format!("page {page}"),
             )?;
         }
-        Ok(changed)
+        Ok(Changed {
+            pages: changed,
+            token_replaced,
+        })
     })
+}
+
+/// A new internal token for `connection`, shown to no one yet; the old one
+/// stops working when the caller's transaction commits. Audited as the
+/// system's act, naming the integration, so the installer and owners read
+/// why their copy stopped working.
+fn replace_token(c: &mut Conn, sbox: &SecretBox, connection: &Connection) -> AppResult<()> {
+    let token = format!(
+        "{}{}",
+        crate::domain::integrations::INTERNAL_TOKEN_PREFIX,
+        crypto::random_secret()
+    );
+    connections::replace_internal_token(
+        c,
+        &InternalToken {
+            connection_id: connection.id.clone(),
+            hash: crypto::sha256_hex(&token),
+            encrypted: sbox.encrypt(&token)?,
+            created_at: now(),
+        },
+    )?;
+    let name = integrations::by_id(c, &connection.integration_id)?
+        .map(|i| i.name)
+        .unwrap_or_default();
+    audit::record(
+        c,
+        Some(&connection.workspace_id),
+        Actor::System,
+        AuditAction::TokenReplaced,
+        &connection.id,
+        name,
+    )
 }
 
 /// A member may change a connection's pages when they see the page, manage
@@ -675,8 +747,13 @@ pub fn creator_token(
 
 /// Shares `page` with a connection from the command line (an operator):
 /// `change_page` without a member.
-pub fn connection_add_page(c: &mut Conn, id: &ConnectionId, page: &PageId) -> AppResult<bool> {
-    change_page(c, id, page, None, PageChange::Share)
+pub fn connection_add_page(
+    c: &mut Conn,
+    sbox: &SecretBox,
+    id: &ConnectionId,
+    page: &PageId,
+) -> AppResult<Changed> {
+    change_page(c, sbox, id, page, None, PageChange::Share)
 }
 
 /// What deleting an integration ended.

@@ -23,6 +23,18 @@ use crate::error::{AppError, AppResult};
 pub struct Prompt {
     pub none: bool,
     pub login: bool,
+    /// `max_age` (OIDC Core §3.1.2.1, which MCP clients may send): the
+    /// session must have begun at most this many seconds ago, else the
+    /// person logs in again, as with `login`.
+    pub max_age: Option<i64>,
+}
+
+impl Prompt {
+    /// Whether a session that began at `session_start` is too old for
+    /// this request without a fresh login.
+    pub fn wants_login(&self, session_start: i64, at: i64) -> bool {
+        self.login || self.max_age.is_some_and(|m| at - session_start > m)
+    }
 }
 
 /// An authorization request that passed every protocol check.
@@ -72,6 +84,9 @@ pub struct Plan {
 /// view of the consent page records one, and nothing else bounded them).
 pub const PENDING_PER_SESSION: i64 = 20;
 
+/// Pending requests one person keeps across all their sessions.
+pub const PENDING_PER_USER: i64 = 50;
+
 /// Chooses the workspace, lists the pages the user may share, and records
 /// the pending request, dropping the session's oldest beyond
 /// `PENDING_PER_SESSION` and every expired one.
@@ -102,7 +117,11 @@ pub fn prepare(
     };
     let (workspace, role) = mine[selected].clone();
     let blocked = install_policy::can_install(conn, &workspace, role, &req.integration)?.err();
-    let existing = connections::find_installed(conn, &req.integration.id, &workspace.id, &user.id)?;
+    // Only a live connection is a reconnect: a revoked or disconnected one
+    // keeps its page rows (re-consent re-activates it), but pre-ticking
+    // them would let one press re-share what its owner just cut off.
+    let existing = connections::find_installed(conn, &req.integration.id, &workspace.id, &user.id)?
+        .filter(|c| c.status == ConnectionStatus::Active);
     let registered = integrations::redirect_uris(conn, &req.integration.id)?;
     let on_this_computer = req.integration.dynamic
         && !registered.is_empty()
@@ -151,6 +170,9 @@ pub fn prepare(
             &pending.id,
             PENDING_PER_SESSION - 1,
         )?;
+        // One person with many sessions (logins are not bounded per user)
+        // is bounded too (S77).
+        q::trim_user_requests(c, &session.user_id, &pending.id, PENDING_PER_USER - 1)?;
         Ok(())
     })?;
     Ok(Plan {

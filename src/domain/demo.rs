@@ -368,7 +368,7 @@ fn seed_world(conn: &mut Conn, sbox: &SecretBox, issuer: &str) -> AppResult<()> 
     let conn_id = bot
         .connection_id
         .ok_or_else(|| AppError::internal("internal integration without connection"))?;
-    crate::domain::connections::connection_add_page(conn, &conn_id, &eng.id)?;
+    crate::domain::connections::connection_add_page(conn, sbox, &conn_id, &eng.id)?;
     Ok(())
 }
 

@@ -9,7 +9,68 @@ use prometheus::{
     Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts, Registry, TextEncoder,
 };
 
+use actix_web::http::Method;
+
 use crate::error::{AppError, AppResult};
+
+/// The method as a label: the registered methods by name, anything else
+/// (extension methods anyone can make up) as `other`.
+pub fn method_label(method: &Method) -> &'static str {
+    match *method {
+        Method::GET => "GET",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::PATCH => "PATCH",
+        Method::DELETE => "DELETE",
+        Method::HEAD => "HEAD",
+        Method::OPTIONS => "OPTIONS",
+        Method::CONNECT => "CONNECT",
+        Method::TRACE => "TRACE",
+        _ => "other",
+    }
+}
+
+/// The status as a label: the server chooses it, but a label is bounded by
+/// construction rather than by trust in every handler, so anything outside
+/// the registered codes is its class.
+fn status_label(status: u16) -> &'static str {
+    const KNOWN: [(u16, &str); 24] = [
+        (200, "200"),
+        (201, "201"),
+        (204, "204"),
+        (301, "301"),
+        (302, "302"),
+        (303, "303"),
+        (304, "304"),
+        (307, "307"),
+        (400, "400"),
+        (401, "401"),
+        (403, "403"),
+        (404, "404"),
+        (405, "405"),
+        (406, "406"),
+        (408, "408"),
+        (409, "409"),
+        (413, "413"),
+        (415, "415"),
+        (422, "422"),
+        (429, "429"),
+        (431, "431"),
+        (500, "500"),
+        (502, "502"),
+        (503, "503"),
+    ];
+    if let Some((_, label)) = KNOWN.iter().find(|(code, _)| *code == status) {
+        return label;
+    }
+    match status / 100 {
+        1 => "1xx",
+        2 => "2xx",
+        3 => "3xx",
+        4 => "4xx",
+        _ => "5xx",
+    }
+}
 
 #[derive(Clone)]
 pub struct Metrics {
@@ -71,9 +132,14 @@ impl Metrics {
         })
     }
 
-    pub fn observe(&self, method: &str, route: &str, status: u16, elapsed: Duration) {
+    /// Every label comes from a closed set, whatever the request says: a
+    /// label value is kept for the life of the process, so one taken from
+    /// the request (a made-up method, a raw path) would let anyone grow
+    /// memory without bound (issue 25, S69).
+    pub fn observe(&self, method: &Method, route: Option<&str>, status: u16, elapsed: Duration) {
+        let route = route.unwrap_or("unmatched");
         self.requests
-            .with_label_values(&[method, route, &status.to_string()])
+            .with_label_values(&[method_label(method), route, status_label(status)])
             .inc();
         self.latency
             .with_label_values(&[route])

@@ -7,8 +7,10 @@
 //! The cookie is sealed with the app's `SecretBox` (AES-256-GCM, the key
 //! that already guards internal tokens at rest), bound to the session and
 //! to the integration it concerns, lives five minutes at most, and is sent
-//! only to `/developers`, HttpOnly and SameSite=Strict. Nothing is written to
-//! the database, so no row can outlive the one view.
+//! only to `/developers`, HttpOnly and SameSite=Strict. Deleting the cookie
+//! is the browser's part; the server's is to remember each note it opened
+//! (by a random id, until the note would have expired anyway), so a copy of
+//! the cookie replayed within its lifetime shows nothing (S80).
 
 use actix_web::cookie::{time::Duration as CookieDuration, Cookie, SameSite};
 use actix_web::HttpRequest;
@@ -16,6 +18,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::crypto::SecretBox;
 use crate::db::models::{now, Session};
+use crate::db::queries::used_notes;
+use crate::error::AppResult;
 
 const NAME: &str = "pg_once";
 const PATH: &str = "/developers";
@@ -46,6 +50,8 @@ impl std::fmt::Debug for Note {
 
 #[derive(Serialize, Deserialize)]
 struct Sealed {
+    /// Random, so the server can tell a replay from the first opening.
+    id: String,
     session: String,
     expires_at: i64,
     note: Note,
@@ -71,6 +77,7 @@ pub fn seal(
     note: Note,
 ) -> Option<Cookie<'static>> {
     let sealed = Sealed {
+        id: crate::crypto::random_token(16),
         session: session.id_hash.clone(),
         expires_at: now() + TTL_S,
         note,
@@ -80,27 +87,35 @@ pub fn seal(
     Some(build(value, secure, TTL_S))
 }
 
-/// Opens this request's note, if it is this session's, unexpired, and
-/// about `integration` (`None`: the list page). The second value deletes
-/// the cookie and must go on the response whenever it is `Some`, so a note
-/// is read at most once.
-pub fn take(
+/// Opens this request's note, if it is this session's, unexpired, about
+/// `integration` (`None`: the list page) and not opened before. The second
+/// value deletes the cookie and must go on the response whenever it is
+/// `Some`.
+pub async fn take(
     req: &HttpRequest,
+    pool: &crate::db::Pool,
     sbox: &SecretBox,
     session: &Session,
     secure: bool,
     integration: Option<&str>,
-) -> (Option<Note>, Option<Cookie<'static>>) {
+) -> AppResult<(Option<Note>, Option<Cookie<'static>>)> {
     let Some(c) = req.cookie(NAME) else {
-        return (None, None);
+        return Ok((None, None));
     };
     let removal = Some(build(String::new(), secure, 0));
-    let note = sbox
+    let sealed = sbox
         .decrypt(c.value())
         .ok()
         .and_then(|json| serde_json::from_str::<Sealed>(&json).ok())
         .filter(|s| s.session == session.id_hash && s.expires_at > now())
-        .map(|s| s.note)
-        .filter(|n| n.integration.as_deref() == integration);
-    (note, removal)
+        .filter(|s| s.note.integration.as_deref() == integration);
+    let Some(sealed) = sealed else {
+        return Ok((None, removal));
+    };
+    let (id, expires_at) = (sealed.id.clone(), sealed.expires_at);
+    let first = crate::db::run(pool, move |c| {
+        Ok(used_notes::open_once(c, &id, expires_at, now())?)
+    })
+    .await?;
+    Ok((first.then_some(sealed.note), removal))
 }

@@ -34,6 +34,7 @@ const KNOWN: &[&str] = &[
     "code_challenge_method",
     "workspace_id",
     "prompt",
+    "max_age",
 ];
 
 /// The longest `state` kept for a pending request and echoed back: room for
@@ -312,6 +313,20 @@ pub fn validate(
                 return fail(
                     "invalid_request",
                     "prompt may hold only none, login and consent",
+                )
+            }
+        }
+    }
+    // max_age: honoured (a login again when the session is older), never
+    // accepted and ignored; a value that is not a whole number of seconds
+    // is refused.
+    if let Some(m) = all("max_age").first() {
+        match m.parse::<u32>() {
+            Ok(m) => prompt.max_age = Some(i64::from(m)),
+            Err(_) => {
+                return fail(
+                    "invalid_request",
+                    "max_age must be a whole number of seconds",
                 )
             }
         }

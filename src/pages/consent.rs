@@ -281,10 +281,17 @@ pub async fn view_authorize_get(
                 &valid.integration,
             )));
         }
-        // prompt=login: a session that began after this request asked for it.
+        // prompt=login, or a session older than max_age: a session that
+        // began after this request asked for a login.
         let user = match user.0 {
-            Some(u) if !valid.prompt.login || fresh_login(&st, &valid, &u) => u,
-            _ if valid.prompt.login => return Ok(Step::Relogin(Box::new(valid))),
+            Some(u)
+                if !valid.prompt.wants_login(u.session.created_at, now())
+                    || fresh_login(&st, &valid, &u) =>
+            {
+                u
+            }
+            Some(_) => return Ok(Step::Relogin(Box::new(valid))),
+            None if valid.prompt.login => return Ok(Step::Relogin(Box::new(valid))),
             // Come back to this very request after logging in.
             _ => return Ok(Step::Login),
         };

@@ -374,19 +374,21 @@ fn see_other_with(
     resp
 }
 
-fn take_note(
+async fn take_note(
     req: &HttpRequest,
     state: &AppState,
     user: &CurrentUser,
     integration: Option<&str>,
-) -> (Option<once::Note>, Option<Cookie<'static>>) {
-    once::take(
+) -> Result<(Option<once::Note>, Option<Cookie<'static>>), HtmlError> {
+    Ok(once::take(
         req,
+        &state.pool,
         &state.secret_box,
         &user.session,
         state.config.issuer_is_https(),
         integration,
     )
+    .await?)
 }
 
 pub async fn view_developers_get(
@@ -395,7 +397,7 @@ pub async fn view_developers_get(
     user: CurrentUser,
     q: web::Query<ShellQuery>,
 ) -> Result<HttpResponse, HtmlError> {
-    let (note, removal) = take_note(&req, &state, &user, None);
+    let (note, removal) = take_note(&req, &state, &user, None).await?;
     let flash = note
         .filter(|n| n.event == "deleted")
         .map(|n| format!("Deleted {}; its connections have ended", n.name));
@@ -627,7 +629,7 @@ pub async fn view_integration_get(
     q: web::Query<ShellQuery>,
 ) -> Result<HttpResponse, HtmlError> {
     let id = path.into_inner().id;
-    let (note, removal) = take_note(&req, &state, &user, Some(id.as_str()));
+    let (note, removal) = take_note(&req, &state, &user, Some(id.as_str())).await?;
     let mut flash = match q.saved.as_deref() {
         Some("uris") => Some("Saved the redirect URIs".to_string()),
         _ => None,

@@ -165,17 +165,23 @@ async fn change(
         PageChange::Share => "added",
         PageChange::Unshare => "removed",
     };
-    let back = format!("/w/{}/p/{page}?{done}={id}", m.workspace.id);
-    crate::db::run(&state.pool, move |c| {
+    let ws = m.workspace.id.clone();
+    let back = format!("/w/{ws}/p/{page}?{done}={id}");
+    let st = state.clone();
+    let changed = crate::db::run(&state.pool, move |c| {
         let by = ByMember {
             workspace: &m.workspace,
             user: &m.user.user.id,
             role: m.role,
         };
-        connections::change_page(c, &id, &page, Some(&by), change)
+        connections::change_page(c, &st.secret_box, &id, &page, Some(&by), change)
     })
     .await?;
-    Ok(see_other(back))
+    let replaced = match changed.token_replaced {
+        true => "&token=replaced",
+        false => "",
+    };
+    Ok(see_other(format!("{back}{replaced}")))
 }
 
 pub async fn view_page_connection_add_post(

@@ -94,20 +94,8 @@ impl AuditQuery {
 }
 
 /// Who did it, by name: a person, a client acting on its own, or pagegrant.
-fn who(c: &mut Conn, e: &AuditEvent) -> AppResult<String> {
-    Ok(match e.actor.as_deref() {
-        Some(a) => match UserId::parse(a) {
-            Some(id) => layout::user_name(c, &id)?,
-            None => a
-                .strip_prefix("client:")
-                .map_or(a.to_string(), |_| "An integration".into()),
-        },
-        None => "pagegrant".into(),
-    })
-}
-
 fn row(c: &mut Conn, e: AuditEvent) -> AppResult<AuditRow> {
-    let name = who(c, &e)?;
+    let name = audit::actor_name(c, &e)?;
     Ok(AuditRow {
         when: format_time(e.at),
         sentence: audit::sentence(c, &e, &name)?,
@@ -170,25 +158,8 @@ pub async fn get_audit_csv(
     let q = q.into_inner();
     let ws = m.workspace.id.clone();
     let body = db::run(&state.pool, move |c| {
-        let mut out = csv::Writer::from_writer(Vec::new());
-        let csv_err = |e: csv::Error| AppError::internal(format!("csv: {e}"));
-        out.write_record(["time", "who", "event", "action", "target", "detail"])
-            .map_err(csv_err)?;
-        for e in audit::export(c, &m.workspace.id, &q.filter()?)? {
-            let name = who(c, &e)?;
-            let sentence = audit::sentence(c, &e, &name)?;
-            out.write_record([
-                format_time(e.at).as_str(),
-                &name,
-                &sentence,
-                &e.action,
-                &e.target,
-                &e.detail,
-            ])
-            .map_err(csv_err)?;
-        }
-        out.into_inner()
-            .map_err(|e| AppError::internal(format!("csv: {e}")))
+        let events = audit::export(c, &m.workspace.id, &q.filter()?)?;
+        audit::to_csv(c, events, format_time)
     })
     .await?;
     Ok(HttpResponse::Ok()

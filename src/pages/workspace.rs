@@ -147,6 +147,8 @@ pub struct PageQuery {
     /// A connection just added to or removed from this page.
     added: Option<String>,
     removed: Option<String>,
+    /// `replaced`: the connection's internal token was replaced (S70).
+    token: Option<String>,
 }
 
 /// The flash after a page-menu change, naming the connection from the menu
@@ -161,6 +163,11 @@ fn flash(q: &PageQuery, menu: &Menu, title: &str, carried: usize) -> Option<Stri
     };
     let what = page_menu::page_and_subpages(title, carried);
     if let Some(n) = q.added.as_deref().and_then(name) {
+        if q.token.as_deref() == Some("replaced") {
+            return Some(format!(
+                "{n} can now see {what}. Someone else had copied its token, so it has a new one: copies taken before no longer work. Copy the new token from My integrations."
+            ));
+        }
         return Some(format!("{n} can now see {what}."));
     }
     q.removed

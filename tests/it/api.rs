@@ -15,11 +15,24 @@ const CB: &str = "https://partner.example/cb";
 
 /// Connects `email` through the consent flow, sharing `pages`, in `workspace`.
 pub fn connect(fx: &Fx, email: &str, workspace: &str, pages: &[&Page]) -> Value {
+    connect_with(fx, &fx.conf, email, workspace, pages)
+}
+
+/// The consent flow for `client` as `email` in `workspace` with `pages`
+/// ticked, then the code exchanged: the token response.
+pub fn connect_with(
+    fx: &Fx,
+    client: &pagegrant::domain::integrations::Created,
+    email: &str,
+    workspace: &str,
+    pages: &[&Page],
+) -> Value {
     let c = logged_in(&fx.srv, email);
-    let id = fx.conf.integration.client_id.clone();
+    let id = client.integration.client_id.clone();
     let url = format!(
-        "{}/v1/oauth/authorize?client_id={id}&response_type=code&redirect_uri={}&workspace_id={workspace}",
+        "{}/v1/oauth/authorize?client_id={}&response_type=code&redirect_uri={}&workspace_id={workspace}",
         fx.srv.base,
+        pagegrant::http::errors::url_encode(&id),
         pagegrant::http::errors::url_encode(CB)
     );
     let page = c.get(url).send().expect("consent").text().expect("body");
@@ -45,7 +58,7 @@ pub fn connect(fx: &Fx, email: &str, workspace: &str, pages: &[&Page]) -> Value 
     let code = params(&location(&r)).get("code").cloned().expect("code");
     let r = bare_client()
         .post(fx.srv.url("/v1/oauth/token"))
-        .basic_auth(&id, fx.conf.client_secret.as_deref())
+        .basic_auth(&id, client.client_secret.as_deref())
         .json(&json!({"grant_type": "authorization_code", "code": code, "redirect_uri": CB}))
         .send()
         .expect("token");
@@ -550,6 +563,7 @@ fn internal_token_sees_only_pages_added_to_its_connection() {
     assert!(search_all(fx, &token, 100).is_empty(), "nothing shared yet");
     pagegrant::domain::connections::connection_add_page(
         &mut fx.srv.conn(),
+        &fx.srv.sbox,
         created.connection_id.as_ref().expect("c"),
         &fx.roadmap.id,
     )

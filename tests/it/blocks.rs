@@ -30,6 +30,7 @@ fn token(fx: &Fx, name: &str, caps: &[&str], pages: &[&Page]) -> String {
     for p in pages {
         pagegrant::domain::connections::connection_add_page(
             &mut fx.srv.conn(),
+            &fx.srv.sbox,
             created.connection_id.as_ref().expect("connection"),
             &p.id,
         )
@@ -867,6 +868,7 @@ fn the_reachable_set_is_kept_and_follows_every_change() {
     };
     pagegrant::domain::connections::change_page(
         &mut fx.srv.conn(),
+        &fx.srv.sbox,
         &connection,
         &fx.eng.id,
         None,

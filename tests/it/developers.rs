@@ -9,7 +9,7 @@ use crate::common::*;
 use pagegrant::db::models::IntegrationId;
 use reqwest::blocking::Client;
 
-fn csrf(fx: &Fx, c: &Client) -> String {
+pub fn csrf(fx: &Fx, c: &Client) -> String {
     let (_, page) = get_html(c, &fx.srv.url("/developers"));
     input_value(&page, "csrf").expect("csrf")
 }
@@ -30,7 +30,7 @@ fn create(fx: &Fx, c: &Client, fields: &[(&str, &str)]) -> (u16, String) {
 }
 
 /// The value of a read-only copy field, by its `id`.
-fn field_by_id(page: &str, id: &str) -> Option<String> {
+pub fn field_by_id(page: &str, id: &str) -> Option<String> {
     let marker = format!("id=\"{id}\"");
     let at = page.find(&marker)?;
     let open = page[..at].rfind("<input")?;

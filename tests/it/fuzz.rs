@@ -383,6 +383,7 @@ fn fuzz_http_surface_never_answers_5xx() {
     .expect("token");
     pagegrant::domain::connections::connection_add_page(
         &mut fx.srv.conn(),
+        &fx.srv.sbox,
         &pagegrant::db::queries::connections::for_integration(
             &mut fx.srv.conn(),
             &pagegrant::db::queries::integrations::by_name(&mut fx.srv.conn(), "Fuzz Bot")

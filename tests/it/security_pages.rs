@@ -123,8 +123,17 @@ fn private_pages_never_inherited_by_a_connection() {
     let bob_c = logged_in(srv, "bob@example.com");
     assert_eq!(copy_token(srv, &bob_c, &ws, &cid).0, 200);
 
-    // Ada shares the private page itself: now it reaches her bot...
+    // Ada shares the private page itself: now it reaches her bot, through
+    // a new token, since Bob holds a copy of the old one (issue 25, S70)...
     assert_eq!(share(srv, &ada, &ws, diary.id.as_str(), &cid), 303);
+    assert_eq!(
+        api_get(srv, &token, &format!("/v1/pages/{}", diary.id)).status(),
+        401,
+        "the token Bob copied is replaced"
+    );
+    let (status, page) = copy_token(srv, &ada, &ws, &cid);
+    assert_eq!(status, 200);
+    let token = token_in(&page);
     assert_eq!(
         api_get(srv, &token, &format!("/v1/pages/{}", diary.id)).status(),
         200

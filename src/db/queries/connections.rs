@@ -236,6 +236,39 @@ pub fn internal_token_sealed(conn: &mut Conn, id: &ConnectionId) -> QueryResult<
         .optional()
 }
 
+/// Notes that someone other than the installer has been shown the token.
+pub fn mark_token_shown(conn: &mut Conn, id: &ConnectionId) -> QueryResult<()> {
+    diesel::update(internal_tokens::table.find(id))
+        .set(internal_tokens::shown_to_others.eq(true))
+        .execute(conn)
+        .map(drop)
+}
+
+/// Whether the connection has an internal token someone other than its
+/// installer has been shown.
+pub fn token_shown_to_others(conn: &mut Conn, id: &ConnectionId) -> QueryResult<bool> {
+    Ok(internal_tokens::table
+        .find(id)
+        .select(internal_tokens::shown_to_others)
+        .first::<bool>(conn)
+        .optional()?
+        .unwrap_or(false))
+}
+
+/// Replaces a connection's internal token (the old one stops working at
+/// commit); the new one has been shown to no one but the installer.
+pub fn replace_internal_token(conn: &mut Conn, t: &InternalToken) -> QueryResult<()> {
+    diesel::update(internal_tokens::table.find(&t.connection_id))
+        .set((
+            internal_tokens::hash.eq(&t.hash),
+            internal_tokens::encrypted.eq(&t.encrypted),
+            internal_tokens::created_at.eq(t.created_at),
+            internal_tokens::shown_to_others.eq(false),
+        ))
+        .execute(conn)
+        .map(drop)
+}
+
 /// The connections of one integration, any status (an internal integration has one).
 pub fn for_integration(
     conn: &mut Conn,

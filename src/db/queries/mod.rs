@@ -13,5 +13,6 @@ pub mod scope;
 pub mod sessions;
 pub mod throttle;
 pub mod tokens;
+pub mod used_notes;
 pub mod users;
 pub mod workspaces;

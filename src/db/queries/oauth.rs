@@ -2,7 +2,7 @@
 
 use diesel::prelude::*;
 
-use crate::db::models::{AuthorizationCode, AuthorizationRequest, Connection};
+use crate::db::models::{AuthorizationCode, AuthorizationRequest, Connection, UserId};
 use crate::db::schema::{authorization_codes, authorization_requests, sessions};
 use crate::db::Conn;
 
@@ -49,8 +49,33 @@ pub fn trim_session_requests(
     newest: &str,
     keep: i64,
 ) -> QueryResult<usize> {
+    trim_requests(conn, &[session_id_hash.to_string()], newest, keep)
+}
+
+/// `trim_session_requests` across every session of one user.
+pub fn trim_user_requests(
+    conn: &mut Conn,
+    user: &UserId,
+    newest: &str,
+    keep: i64,
+) -> QueryResult<usize> {
+    let theirs: Vec<String> = sessions::table
+        .filter(sessions::user_id.eq(user))
+        .select(sessions::id_hash)
+        .load(conn)?;
+    trim_requests(conn, &theirs, newest, keep)
+}
+
+/// Deletes the pending requests of `sessions` beyond the newest `keep`
+/// others than `newest`.
+fn trim_requests(
+    conn: &mut Conn,
+    sessions: &[String],
+    newest: &str,
+    keep: i64,
+) -> QueryResult<usize> {
     let older: Vec<String> = authorization_requests::table
-        .filter(authorization_requests::session_id_hash.eq(session_id_hash))
+        .filter(authorization_requests::session_id_hash.eq_any(sessions))
         .filter(authorization_requests::id.ne(newest))
         .order((
             authorization_requests::created_ms.desc(),

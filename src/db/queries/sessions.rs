@@ -33,3 +33,23 @@ pub fn delete_for_user(conn: &mut Conn, user: &UserId) -> QueryResult<usize> {
 pub fn delete_expired(conn: &mut Conn, now: i64) -> QueryResult<usize> {
     diesel::delete(sessions::table.filter(sessions::expires_at.le(now))).execute(conn)
 }
+
+/// Ends a user's oldest sessions beyond `keep` others than `newest`.
+pub fn trim_for_user(
+    conn: &mut Conn,
+    user: &UserId,
+    newest: &str,
+    keep: i64,
+) -> QueryResult<usize> {
+    let older: Vec<String> = sessions::table
+        .filter(sessions::user_id.eq(user))
+        .filter(sessions::id_hash.ne(newest))
+        .order((sessions::created_ms.desc(), sessions::id_hash.desc()))
+        .offset(keep)
+        .select(sessions::id_hash)
+        .load(conn)?;
+    if older.is_empty() {
+        return Ok(0);
+    }
+    diesel::delete(sessions::table.filter(sessions::id_hash.eq_any(older))).execute(conn)
+}

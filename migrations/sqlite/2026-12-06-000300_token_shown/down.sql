@@ -1,0 +1,1 @@
+ALTER TABLE internal_tokens DROP COLUMN shown_to_others;
