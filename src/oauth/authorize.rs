@@ -324,7 +324,12 @@ pub fn validate(
         );
     }
     // offline_access asks for a refresh token, which every grant gets: it
-    // is accepted and is not a capability.
+    // is accepted and is not a capability. When asked, it stays in the
+    // granted scope (below), so the token responses echo it and clients
+    // that compare asked and granted scopes (oauthlib) see no change.
+    let offline = all("scope")
+        .first()
+        .is_some_and(|s| s.split(' ').any(|n| n == "offline_access"));
     let scope_text: Option<String> = all("scope").first().map(|s| {
         s.split(' ')
             .filter(|n| *n != "offline_access")
@@ -387,7 +392,7 @@ pub fn validate(
         redirect_uri,
         redirect_uri_sent: sent.is_some(),
         state,
-        scope: crate::oauth::endpoint::scope_string(&pre.scope),
+        scope: with_offline(crate::oauth::endpoint::scope_string(&pre.scope), offline),
         code_challenge: challenge,
         code_challenge_method: method,
         workspace_id: all("workspace_id").first().map(|s| s.to_string()),
@@ -396,6 +401,19 @@ pub fn validate(
         pairs,
     }))
 }
+
+/// The granted capabilities, plus `offline_access` when the request asked
+/// for it (it is honoured: every grant gets a refresh token).
+fn with_offline(scope: String, offline: bool) -> String {
+    match (offline, scope.is_empty()) {
+        (false, _) => scope,
+        (true, true) => OFFLINE_ACCESS.to_string(),
+        (true, false) => format!("{scope} {OFFLINE_ACCESS}"),
+    }
+}
+
+/// The scope that asks for a refresh token (OpenID Connect Core §11).
+pub const OFFLINE_ACCESS: &str = "offline_access";
 
 /// Answers a pending request (`domain::consent::decide`) and tells the
 /// client at its redirect URI: a code (with `state` and `iss`, RFC 9207) or
