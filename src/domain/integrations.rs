@@ -93,7 +93,7 @@ pub fn parse_capabilities(given: &[String]) -> AppResult<String> {
     for n in &names {
         if !CAPABILITIES.contains(n) {
             return Err(AppError::invalid(format!(
-                "unknown capability {n:?}; choose from {}",
+                "unknown capability '{n}'; choose from {}",
                 CAPABILITIES.join(", ")
             )));
         }
@@ -118,7 +118,7 @@ fn validate_website(what: &str, url: &str) -> AppResult<()> {
             Ok(())
         }
         _ => Err(AppError::invalid(format!(
-            "{what} {url:?} is not an http(s) URL"
+            "{what} '{url}' is not an http(s) URL"
         ))),
     }
 }

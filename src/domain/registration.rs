@@ -68,7 +68,7 @@ fn auth_method(m: &ClientMetadata) -> Result<String, Refusal> {
         return match KNOWN.contains(&one.as_str()) {
             true => Ok(one.clone()),
             false => Err(meta(format!(
-                "token_endpoint_auth_method {one:?} is not supported; use none, client_secret_basic or client_secret_post"
+                "token_endpoint_auth_method '{one}' is not supported; use none, client_secret_basic or client_secret_post"
             ))),
         };
     }
@@ -93,14 +93,14 @@ pub fn check(m: &ClientMetadata) -> Result<Checked, Refusal> {
             .find(|g| !matches!(g.as_str(), "authorization_code" | "refresh_token"))
         {
             return Err(meta(format!(
-                "grant_types {bad:?} is not supported; use authorization_code and refresh_token"
+                "grant_types '{bad}' is not supported; use authorization_code and refresh_token"
             )));
         }
     }
     if let Some(r) = &m.response_types {
         if let Some(bad) = r.iter().find(|r| r.as_str() != "code") {
             return Err(meta(format!(
-                "response_types {bad:?} is not supported; use code"
+                "response_types '{bad}' is not supported; use code"
             )));
         }
     }
@@ -125,7 +125,7 @@ pub fn check(m: &ClientMetadata) -> Result<Checked, Refusal> {
             .any(|u| !u.starts_with("https:") && !u.starts_with("http:")),
         Some(other) => {
             return Err(meta(format!(
-                "application_type {other:?} is not supported; use web or native"
+                "application_type '{other}' is not supported; use web or native"
             )))
         }
     };
@@ -141,7 +141,7 @@ pub fn check(m: &ClientMetadata) -> Result<Checked, Refusal> {
         if let Some(v) = v {
             match url::Url::parse(v) {
                 Ok(u) if u.scheme() == "https" && u.host_str().is_some() && v.len() <= 2000 => {}
-                _ => return Err(meta(format!("{field} {v:?} must be an https URL"))),
+                _ => return Err(meta(format!("{field} '{v}' must be an https URL"))),
             }
         }
     }
