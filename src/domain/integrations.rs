@@ -250,40 +250,88 @@ fn placement(
     Ok((internal_ws, installer))
 }
 
-/// Characters a name may not hold: controls, and the bidi formatting
+/// Characters a name may not hold: controls, the bidi formatting
 /// characters (ALM, LRM, RLM, LRE…RLO, LRI…PDI) that make a name read
 /// otherwise than it is stored, e.g. U+202E turning "ppA" into "App"
-/// (issue 15 #8).
+/// (issue 15 #8), and every Default_Ignorable_Code_Point (Unicode
+/// DerivedCoreProperties: zero-width spaces and joiners, the soft hyphen,
+/// variation selectors, fillers, tags), which render as nothing and so let
+/// "GitHub\u{200B}" look like "GitHub" (S74).
 fn spoofing_char(c: char) -> bool {
     c.is_control()
         || matches!(
             c,
-            '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'
+            '\u{00AD}'
+                | '\u{034F}'
+                | '\u{061C}'
+                | '\u{115F}'..='\u{1160}'
+                | '\u{17B4}'..='\u{17B5}'
+                | '\u{180B}'..='\u{180F}'
+                | '\u{200B}'..='\u{200F}'
+                | '\u{202A}'..='\u{202E}'
+                | '\u{2060}'..='\u{206F}'
+                | '\u{3164}'
+                | '\u{FE00}'..='\u{FE0F}'
+                | '\u{FEFF}'
+                | '\u{FFA0}'
+                | '\u{FFF0}'..='\u{FFF8}'
+                | '\u{1BCA0}'..='\u{1BCA3}'
+                | '\u{1D173}'..='\u{1D17A}'
+                | '\u{E0000}'..='\u{E0FFF}'
         )
 }
 
-/// Whether `name` is, trimmed and ignoring case, the name of a first-party
-/// integration: only pagegrant may call an integration "GitHub" when its own
-/// "GitHub" is built in (issue 15 #8).
-pub fn copies_first_party(conn: &mut Conn, name: &str) -> AppResult<bool> {
-    let wanted = name.trim().to_lowercase();
-    Ok(integrations::first_party_names(conn)?
-        .iter()
-        .any(|n| n.trim().to_lowercase() == wanted))
+/// What a name looks like, for comparing names a person could mistake for
+/// one another: NFKC (full-width and compatibility forms to their plain
+/// letters), lower case, then the Unicode TR39 confusable skeleton (a
+/// Cyrillic "і" and a Latin "i" become one), lower case again, spaces
+/// dropped.
+pub fn name_skeleton(name: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    let folded: String = name.trim().nfkc().collect::<String>().to_lowercase();
+    unicode_security::skeleton(&folded)
+        .collect::<String>()
+        .to_lowercase()
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect()
 }
 
-/// The rules every integration name follows: 1 to 200 printable
-/// characters without text-direction tricks, and only a first-party
-/// integration may take a first-party name (issue 15 #8, S60).
-pub fn check_name(conn: &mut Conn, name: &str, first_party: bool) -> AppResult<()> {
-    if name.is_empty() || name.chars().count() > 200 || name.chars().any(spoofing_char) {
-        return Err(AppError::invalid(
-            "an integration name needs 1 to 200 printable characters, without control or text-direction characters",
-        ));
+/// Whether `name` looks like the name of a first-party integration (the
+/// same skeleton): only pagegrant may call an integration "GitHub" when its
+/// own "GitHub" is built in (issue 15 #8, S74).
+pub fn copies_first_party(conn: &mut Conn, name: &str) -> AppResult<bool> {
+    let wanted = name_skeleton(name);
+    Ok(integrations::first_party_names(conn)?
+        .iter()
+        .any(|n| name_skeleton(n) == wanted))
+}
+
+/// The shape every integration name has, whatever sets it: 1 to 200
+/// printable characters, none of them invisible or a text-direction
+/// control. `Err` is a sentence a person reads.
+pub fn name_shape(name: &str) -> Result<(), &'static str> {
+    if name.trim().is_empty() || name.chars().count() > 200 {
+        return Err("an integration name needs 1 to 200 characters");
     }
+    if name.chars().any(spoofing_char) {
+        return Err(
+            "an integration name may not hold control, invisible or text-direction characters",
+        );
+    }
+    Ok(())
+}
+
+/// The one name rule for every path that sets an integration's name
+/// (registration and its RFC 7592 update, CIMD documents, `/developers`,
+/// the CLI): its shape, and only a first-party integration may take a name
+/// that looks like a first-party one (issue 15 #8, S60, S74).
+pub fn check_name(conn: &mut Conn, name: &str, first_party: bool) -> AppResult<()> {
+    name_shape(name).map_err(AppError::invalid)?;
     if !first_party && copies_first_party(conn, name)? {
         return Err(AppError::invalid(format!(
-            "{name:?} is the name of an integration built by pagegrant; choose another"
+            "'{}' is, or looks like, the name of an integration built by pagegrant; choose another",
+            name.trim()
         )));
     }
     Ok(())
@@ -596,11 +644,8 @@ pub fn check_draft(d: &Draft) -> Vec<(&'static str, String)> {
     let name = d.name.trim();
     if name.is_empty() {
         out.push(("name", "Enter a name.".to_string()));
-    } else if name.chars().count() > 200 || name.chars().any(|c| c.is_control()) {
-        out.push((
-            "name",
-            "A name has up to 200 printable characters.".to_string(),
-        ));
+    } else if let Err(why) = name_shape(name) {
+        out.push(("name", sentence(why)));
     }
     if d.internal {
         if crate::db::models::WorkspaceId::parse(&d.workspace_id).is_none() {

@@ -305,14 +305,12 @@ pub fn update(
             "token_endpoint_auth_method cannot switch between none and a client secret; register a new client",
         )));
     }
+    // The same name rule as every other path that names an integration (S74).
     let name = c.name.clone();
-    if name.chars().count() > 200 || name.chars().any(char::is_control) {
-        return Ok(Err(meta("client_name needs 1 to 200 printable characters")));
-    }
-    if integ::copies_first_party(conn, &name)? {
-        return Ok(Err(meta(format!(
-            "{name:?} is the name of an integration built by pagegrant; choose another"
-        ))));
+    match integ::check_name(conn, &name, false) {
+        Ok(()) => {}
+        Err(AppError::Invalid(why)) => return Ok(Err(meta(why))),
+        Err(e) => return Err(e),
     }
     db::write_tx(conn, |conn| {
         integrations::update_dynamic(
