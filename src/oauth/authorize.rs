@@ -177,6 +177,7 @@ type Verified = (
 /// are verified nothing may redirect (S4), so every refusal here is a page.
 fn verified_client(
     conn: &mut Conn,
+    cfg: &Config,
     pairs: &[(String, String)],
 ) -> AppResult<Result<Verified, String>> {
     let all = |k: &str| values(pairs, k);
@@ -197,10 +198,31 @@ fn verified_client(
     };
     let registrar = DbRegistrar::load(conn, &client_id)?;
     let Some(integration) = registrar.integration().cloned() else {
+        // A client the purge deleted: its app still holds the id (mcp-remote
+        // keeps it for good), and only a fresh sign-in from the app
+        // registers it again (issue 25 #5).
+        if let Some(name) = crate::db::queries::integrations::tombstone(conn, &client_id)? {
+            return Ok(Err(format!(
+                "The app '{name}' signed in with a registration this server has since deleted because it went unused. Start signing in again from the app: close this page, then disconnect and reconnect this server in the app or clear the sign-in it saved (for mcp-remote: remove ~/.mcp-auth); it will register again and come back here."
+            )));
+        }
         return refuse(
             "No integration with this client_id is registered here, so nothing can be connected.",
         );
     };
+    // A dynamic or CIMD client stays while authorization requests keep
+    // naming it: the purge counts its unused time from here.
+    // Written at most every tenth of the TTL (and at least once a minute),
+    // not on every request.
+    if integration.dynamic {
+        let gap = (cfg.registration.unused_ttl_s / 10).clamp(0, 60);
+        crate::db::queries::integrations::touch_used(
+            conn,
+            &integration.id,
+            crate::db::models::now(),
+            gap,
+        )?;
+    }
     if integration.kind != IntegrationKind::Public {
         return refuse("This is an internal integration; it uses a workspace token and cannot be connected through this page.");
     }
@@ -240,14 +262,15 @@ fn verified_client(
 
 pub fn validate(
     conn: &mut Conn,
-    issuer: &str,
+    cfg: &Config,
     raw_query: &str,
 ) -> AppResult<Result<ValidRequest, AuthorizeError>> {
+    let issuer = cfg.server.issuer.as_str();
     let pairs: Vec<(String, String)> = url::form_urlencoded::parse(raw_query.as_bytes())
         .into_owned()
         .collect();
     let all = |k: &str| values(&pairs, k);
-    let (registrar, integration, bound, sent) = match verified_client(conn, &pairs)? {
+    let (registrar, integration, bound, sent) = match verified_client(conn, cfg, &pairs)? {
         Ok(v) => v,
         Err(why) => return Ok(Err(AuthorizeError::Page(why))),
     };

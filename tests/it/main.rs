@@ -31,6 +31,7 @@ mod session;
 mod settings;
 mod settings_members;
 mod token;
+mod trust_clients;
 mod ux;
 mod workspace;
 
