@@ -204,7 +204,9 @@ pub fn json_media_type(content_type: Option<&str>) -> bool {
 /// giving back what was taken.
 fn spend(conn: &mut Conn, what: &str, ip: &str, per_ip: u32, total: u32) -> AppResult<()> {
     use crate::db::queries::throttle;
-    const HOUR: i64 = 3600;
+    // The registrations' hourly window, so `longest_window_s` (what the
+    // clean-up of closed windows keeps) covers these counters too.
+    const HOUR: i64 = crate::config::REGISTRATION_WINDOW_S;
     let t = now();
     let keys = [format!("cimd:{what}:ip:{ip}"), format!("cimd:{what}:all")];
     let mut taken = Vec::new();

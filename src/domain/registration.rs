@@ -312,9 +312,10 @@ pub fn register(
 
 /// Deletes the dynamic and CIMD clients unused for `registration.unused_ttl_s`
 /// (no connection, no authorization request since), leaving a tombstone for
-/// each so an app still holding the id is told to sign in again; and forgets
-/// tombstones past `registration.tombstone_ttl_s` or beyond
-/// `registration.max_tombstones`. Run by registration and by the server's
+/// each so an app still holding the id is told to sign in again; forgets
+/// closed throttle windows; and forgets tombstones past
+/// `registration.tombstone_ttl_s` or beyond `registration.max_tombstones`.
+/// Run by registration and by the server's
 /// timer (`server::run`), so it happens with registration turned off too.
 pub fn purge(conn: &mut Conn, cfg: &Config) -> AppResult<usize> {
     let r = &cfg.registration;
@@ -322,6 +323,10 @@ pub fn purge(conn: &mut Conn, cfg: &Config) -> AppResult<usize> {
     db::write_tx(conn, |c| {
         let n = integrations::purge_unused_dynamic(c, t - r.unused_ttl_s, t)?;
         integrations::trim_tombstones(c, t - r.tombstone_ttl_s, i64::from(r.max_tombstones))?;
+        // The per-address counters of registrations and CIMD fetches are
+        // one row per address: closed windows go too, so they stay bounded
+        // even when no login or client failure triggers that clean-up.
+        throttle::purge_closed(c, t, cfg.security.longest_window_s())?;
         Ok(n)
     })
 }
