@@ -48,8 +48,26 @@ pub struct Config {
 #[serde(deny_unknown_fields)]
 pub struct RegistrationConfig {
     pub dynamic: bool,
+    /// Successful registrations per address per hour.
     pub max_per_ip_per_hour: u32,
+    /// Refused registrations per address per hour (counted apart, so a
+    /// broken client behind a NAT does not use up everyone's budget).
+    pub max_refused_per_ip_per_hour: u32,
     pub unused_ttl_s: i64,
+    /// How often the background purge of unused dynamic and CIMD clients runs.
+    pub purge_interval_s: i64,
+    /// How long a purged client's id is remembered, to tell its app to
+    /// start signing in again, and how many such ids are kept at most.
+    pub tombstone_ttl_s: i64,
+    pub max_tombstones: u32,
+    /// Single-word private-use schemes native apps may use as redirect URIs.
+    pub native_schemes: Vec<String>,
+    /// Client metadata document fetches per address per hour, and in all.
+    pub cimd_fetches_per_ip_per_hour: u32,
+    pub cimd_fetches_per_hour: u32,
+    /// New CIMD clients stored per address per hour, and in all.
+    pub cimd_new_clients_per_ip_per_hour: u32,
+    pub cimd_new_clients_per_hour: u32,
     /// Client ID Metadata Documents: a `client_id` that is an https URL.
     pub cimd: bool,
     /// Also fetch documents from http://127.0.0.1:PORT/ and localhost (tests).
@@ -262,6 +280,14 @@ impl Config {
             ("server.body_timeout_s", self.server.body_timeout_s),
             ("registration.unused_ttl_s", self.registration.unused_ttl_s),
             (
+                "registration.purge_interval_s",
+                self.registration.purge_interval_s,
+            ),
+            (
+                "registration.tombstone_ttl_s",
+                self.registration.tombstone_ttl_s,
+            ),
+            (
                 "registration.cimd_cache_min_s",
                 self.registration.cimd_cache_min_s,
             ),
@@ -301,6 +327,29 @@ impl Config {
                 &format!("{h:?} must be a lowercase host name without scheme or port"),
             );
         }
+        for scheme in &self.registration.native_schemes {
+            let well_formed = scheme
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_lowercase())
+                && scheme
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "+-.".contains(c));
+            if !well_formed {
+                return bad(
+                    "registration.native_schemes",
+                    &format!("'{scheme}' is not a lower-case URI scheme"),
+                );
+            }
+            // An OS handler scheme is refused even when listed (S75).
+            if crate::domain::integrations::os_handler_scheme(scheme) || scheme.starts_with("http")
+            {
+                return bad(
+                    "registration.native_schemes",
+                    &format!("'{scheme}' is handed by the operating system to another program and can never be a redirect URI scheme"),
+                );
+            }
+        }
         if self.tokens.refresh_reuse_grace_s < 0 {
             return bad("tokens.refresh_reuse_grace_s", "must be 0 or more");
         }
@@ -330,6 +379,30 @@ impl Config {
             (
                 "registration.max_per_ip_per_hour",
                 self.registration.max_per_ip_per_hour,
+            ),
+            (
+                "registration.max_refused_per_ip_per_hour",
+                self.registration.max_refused_per_ip_per_hour,
+            ),
+            (
+                "registration.max_tombstones",
+                self.registration.max_tombstones,
+            ),
+            (
+                "registration.cimd_fetches_per_ip_per_hour",
+                self.registration.cimd_fetches_per_ip_per_hour,
+            ),
+            (
+                "registration.cimd_fetches_per_hour",
+                self.registration.cimd_fetches_per_hour,
+            ),
+            (
+                "registration.cimd_new_clients_per_ip_per_hour",
+                self.registration.cimd_new_clients_per_ip_per_hour,
+            ),
+            (
+                "registration.cimd_new_clients_per_hour",
+                self.registration.cimd_new_clients_per_hour,
             ),
         ] {
             if v == 0 {

@@ -34,6 +34,7 @@ pub fn run(state: AppState, listener: TcpListener) -> std::io::Result<Server> {
         );
     }
     let state = web::Data::new(state);
+    actix_web::rt::spawn(purge_unused_clients(state.clone()));
     let metrics = Arc::new(state.metrics.clone());
     let issuer = state.config.server.issuer.clone();
     let server = HttpServer::new(move || {
@@ -85,6 +86,28 @@ pub fn run(state: AppState, listener: TcpListener) -> std::io::Result<Server> {
     .listen(listener)?
     .run();
     Ok(server)
+}
+
+/// Deletes unused dynamic and CIMD clients every
+/// `registration.purge_interval_s`, for as long as the server runs: the
+/// bound on the table must not depend on someone registering (S71).
+async fn purge_unused_clients(state: web::Data<AppState>) {
+    let every =
+        std::time::Duration::from_secs(state.config.registration.purge_interval_s.max(1) as u64);
+    let mut tick = actix_web::rt::time::interval(every);
+    loop {
+        tick.tick().await;
+        let st = state.clone();
+        match crate::db::run(&state.pool, move |c| {
+            crate::domain::registration::purge(c, &st.config)
+        })
+        .await
+        {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(clients = n, "purged unused self-registered clients"),
+            Err(e) => tracing::warn!(error = %e, "purging unused clients failed"),
+        }
+    }
 }
 
 /// Every route. HTML handlers are `view_<page>_get|post`, JSON ones

@@ -16,6 +16,11 @@ pub struct AppState {
     pub metrics: Metrics,
     pub keys: oauth::jwt::Keys,
     pub limiter: Option<api::limit::Limiter>,
+    /// Client metadata documents checked for people not yet logged in,
+    /// held in memory (per instance, bounded) until someone logs in, so a
+    /// document is fetched once and nothing is stored for an anonymous
+    /// request (S71).
+    pub cimd_seen: oauth::cimd::Seen,
 }
 
 /// Opens the database (migrating it) and loads the keys under `data_dir`.
@@ -35,6 +40,7 @@ pub fn build_state(config: Config) -> AppResult<AppState> {
         pool,
         secret_box,
         metrics: Metrics::new()?,
+        cimd_seen: oauth::cimd::Seen::default(),
     })
 }
 

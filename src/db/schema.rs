@@ -168,6 +168,15 @@ diesel::table! {
         client_uri -> Nullable<Text>,
         logo_uri -> Nullable<Text>,
         cimd_expires_at -> Nullable<BigInt>,
+        last_used_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    client_tombstones (client_id) {
+        client_id -> Text,
+        name -> Text,
+        purged_at -> BigInt,
     }
 }
 
@@ -304,6 +313,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     authorization_codes,
     authorization_requests,
     blocked_clients,
+    client_tombstones,
     blocks,
     connection_pages,
     connections,

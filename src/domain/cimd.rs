@@ -118,7 +118,21 @@ pub fn cache_seconds(cfg: &RegistrationConfig, cache_control: Option<&str>) -> i
 /// (alone, or among `token_endpoint_auth_methods_supported` as ChatGPT
 /// sends it), no client secret, and every rule a registration follows
 /// (redirect URIs, grant and response types, links, scope).
-pub fn check_document(client_id: &str, body: &[u8]) -> Result<registration::Checked, String> {
+pub fn check_document(
+    cfg: &RegistrationConfig,
+    client_id: &str,
+    content_type: Option<&str>,
+    body: &[u8],
+) -> Result<registration::Checked, String> {
+    if !json_media_type(content_type) {
+        return Err(format!(
+            "the document is not JSON: it is served as {}, and application/json (or a +json type) is required",
+            content_type
+                .map(|c| c.split(';').next().unwrap_or("").trim())
+                .filter(|c| !c.is_empty() && c.len() <= 100 && c.bytes().all(|b| b.is_ascii_graphic()))
+                .unwrap_or("no Content-Type")
+        ));
+    }
     let Ok(v) = serde_json::from_slice::<Value>(body) else {
         return Err("the document is not JSON".into());
     };
@@ -158,11 +172,68 @@ pub fn check_document(client_id: &str, body: &[u8]) -> Result<registration::Chec
     if m.scope.as_deref().is_none_or(|s| s.trim().is_empty()) {
         m.scope = Some(crate::db::models::ASKABLE_CAPABILITIES.join(" "));
     }
-    registration::check(&m).map_err(|r| match r {
+    registration::check(&m, &cfg.native_schemes).map_err(|r| match r {
         Refusal::RedirectUri(why) | Refusal::Metadata(why) => {
             format!("the document is refused: {why}")
         }
     })
+}
+
+/// Whether a `Content-Type` names JSON: `application/json` or any
+/// `+json` structured syntax suffix (RFC 6839), parameters ignored. A
+/// document served as `text/html` is a web page, not a client's metadata
+/// (S61).
+pub fn json_media_type(content_type: Option<&str>) -> bool {
+    let Some(ct) = content_type else {
+        return false;
+    };
+    let essence = ct
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    match essence.split_once('/') {
+        Some(("application", sub)) => sub == "json" || sub.ends_with("+json"),
+        _ => false,
+    }
+}
+
+/// Spends one unit of each of two hourly budgets (`per_ip` for this
+/// address, `total` for everyone); `Err(Throttled)` when either is spent,
+/// giving back what was taken.
+fn spend(conn: &mut Conn, what: &str, ip: &str, per_ip: u32, total: u32) -> AppResult<()> {
+    use crate::db::queries::throttle;
+    // The registrations' hourly window, so `longest_window_s` (what the
+    // clean-up of closed windows keeps) covers these counters too.
+    const HOUR: i64 = crate::config::REGISTRATION_WINDOW_S;
+    let t = now();
+    let keys = [format!("cimd:{what}:ip:{ip}"), format!("cimd:{what}:all")];
+    let mut taken = Vec::new();
+    for (key, cap) in keys.iter().zip([per_ip, total]) {
+        let got = throttle::take(conn, key, t, HOUR)?;
+        taken.push((key, got.window_start));
+        if got.failures > cap as i32 {
+            for (k, start) in &taken {
+                throttle::give_back(conn, k, *start)?;
+            }
+            return Err(AppError::Throttled((got.window_start + HOUR - t).max(1)));
+        }
+    }
+    Ok(())
+}
+
+/// One document fetch from `ip`, within `registration.cimd_fetches_per_ip_per_hour`
+/// and `cimd_fetches_per_hour` (S71): every fetch is a request pagegrant
+/// sends on someone else's behalf.
+pub fn spend_fetch(conn: &mut Conn, cfg: &RegistrationConfig, ip: &str) -> AppResult<()> {
+    spend(
+        conn,
+        "fetch",
+        ip,
+        cfg.cimd_fetches_per_ip_per_hour,
+        cfg.cimd_fetches_per_hour,
+    )
 }
 
 /// Whether the client's cached document is still fresh.
@@ -176,17 +247,48 @@ pub fn fresh(conn: &mut Conn, client_id: &str) -> AppResult<bool> {
 /// updated (name, redirect URIs, scope, links) until `expires_at`. A
 /// redirect URI the document dropped stops working here (S62).
 /// `Ok(Err(why))` when the document's name breaks the naming rules.
+/// What `store` did.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Stored {
+    /// The client's row reflects the document.
+    Ready,
+    /// No row, and none was made: nobody is logged in yet (S71).
+    NotYet,
+}
+
+/// Where the document came from and who asked, for `store`.
+pub struct Origin<'a> {
+    pub client_id: &'a str,
+    pub host: &'a str,
+    pub ip: &'a str,
+    /// A logged-in person asked: a new client may be stored.
+    pub may_create: bool,
+}
+
 pub fn store(
     conn: &mut Conn,
+    cfg: &RegistrationConfig,
     sbox: &SecretBox,
-    client_id: &str,
-    host: &str,
+    o: &Origin<'_>,
     c: registration::Checked,
     expires_at: i64,
-) -> AppResult<Result<(), String>> {
+) -> AppResult<Result<Stored, String>> {
+    let (client_id, host) = (o.client_id, o.host);
+    if !o.may_create && integrations::by_client_id(conn, client_id)?.is_none() {
+        return Ok(Ok(Stored::NotYet));
+    }
     let out = db::write_tx(conn, |conn| {
         match integrations::by_client_id(conn, client_id)? {
             None => {
+                // A new client row: within the per-address and total
+                // budgets (S71); a person is logged in by now.
+                spend(
+                    conn,
+                    "new",
+                    o.ip,
+                    cfg.cimd_new_clients_per_ip_per_hour,
+                    cfg.cimd_new_clients_per_hour,
+                )?;
                 integ::register(
                     conn,
                     sbox,
@@ -205,6 +307,7 @@ pub fn store(
                             client_uri: c.client_uri.clone(),
                             logo_uri: c.logo_uri.clone(),
                             cimd_expires_at: Some(expires_at),
+                            native_schemes: cfg.native_schemes.clone(),
                         }),
                         ..Default::default()
                     },
@@ -238,7 +341,7 @@ pub fn store(
         Ok(())
     });
     match out {
-        Ok(()) => Ok(Ok(())),
+        Ok(()) => Ok(Ok(Stored::Ready)),
         Err(AppError::Invalid(why)) => Ok(Err(format!("the document is refused: {why}"))),
         Err(e) => Err(e),
     }

@@ -16,18 +16,72 @@ use crate::error::{AppError, AppResult};
 
 pub const INTERNAL_TOKEN_PREFIX: &str = "ntn_";
 
-/// Checks a redirect URI for registration (S9): absolute, no fragment or
-/// wildcard, no script-capable scheme, `http` only on loopback, no userinfo.
+/// Checks a redirect URI for a web client (S9, S75): `https`, or `http`
+/// on loopback; nothing else. `/developers` and every confidential
+/// integration follow these rules.
 pub fn validate_redirect_uri(uri: &str) -> AppResult<()> {
-    check_redirect_uri(uri, false)
-        .map_err(|why| AppError::invalid(format!("redirect URI {uri:?} {why}")))
+    check_redirect_uri(uri, RedirectRules::Web)
+        .map_err(|why| AppError::invalid(format!("redirect URI '{uri}' {why}")))
+}
+
+/// Which redirect URIs a client may register (SECURITY S9, S58, S75).
+#[derive(Debug, Clone, Copy)]
+pub enum RedirectRules<'a> {
+    /// A web client: `https`, or `http` on loopback.
+    Web,
+    /// A native app (RFC 8252): also private-use schemes, those with a dot
+    /// (reverse domain names, §7.1) and the single-word ones listed here
+    /// (`registration.native_schemes`). OS handler schemes never.
+    Native(&'a [String]),
+}
+
+/// Schemes an operating system or browser hands to something other than
+/// the app that registered them (a search, a settings page, another app, a
+/// phone call, a script): refused as redirect URIs whatever the client and
+/// whatever `registration.native_schemes` says (S75). `ms-*` and `itms-*`
+/// are whole families.
+pub fn os_handler_scheme(scheme: &str) -> bool {
+    let s = scheme.to_ascii_lowercase();
+    s.starts_with("ms-")
+        || s.starts_with("itms")
+        || s.starts_with("chrome")
+        || matches!(
+            s.as_str(),
+            "search-ms"
+                | "search"
+                | "intent"
+                | "android-app"
+                | "shell"
+                | "explorer"
+                | "tel"
+                | "sms"
+                | "mms"
+                | "mailto"
+                | "facetime"
+                | "callto"
+                | "skype"
+                | "file"
+                | "javascript"
+                | "data"
+                | "vbscript"
+                | "about"
+                | "blob"
+                | "view-source"
+                | "jar"
+                | "ws"
+                | "wss"
+                | "ftp"
+                | "smb"
+                | "nfs"
+                | "ldap"
+                | "resource"
+                | "x-apple-helpviewer"
+                | "microsoft-edge"
+        )
 }
 
 /// The rules behind `validate_redirect_uri`, saying why a URI is refused.
-/// `any_app_scheme`: a native app may use any private-use scheme (Cursor's
-/// `cursor://…`, RFC 8252 §7.1), not only a reverse domain name; the
-/// dangerous schemes stay refused whatever the client (SECURITY S58).
-pub fn check_redirect_uri(uri: &str, any_app_scheme: bool) -> Result<(), &'static str> {
+pub fn check_redirect_uri(uri: &str, rules: RedirectRules<'_>) -> Result<(), &'static str> {
     if uri.is_empty() || uri.len() > 2000 {
         return Err("must have 1 to 2000 characters");
     }
@@ -46,26 +100,31 @@ pub fn check_redirect_uri(uri: &str, any_app_scheme: bool) -> Result<(), &'stati
     if !parsed.username().is_empty() || parsed.password().is_some() {
         return Err("must not carry credentials");
     }
-    match parsed.scheme() {
-        "https" => {
+    let scheme = parsed.scheme();
+    match (scheme, rules) {
+        ("https", _) => {
             if parsed.host_str().is_none() {
                 return Err("needs a host");
             }
         }
-        "http" => {
+        ("http", _) => {
             if !is_loopback_host(&parsed) {
                 return Err("must use https (http is allowed only for loopback addresses)");
             }
         }
-        "javascript" | "data" | "vbscript" | "file" | "blob" | "about" => {
-            return Err("uses a scheme that is never allowed");
+        (s, RedirectRules::Native(_)) if os_handler_scheme(s) => {
+            return Err("uses a scheme the operating system hands to another program, which is never allowed");
         }
-        // Native apps' private-use schemes (RFC 8252 §7.1) are reverse domain names.
-        s if s.contains('.') => {}
-        // ...or, for a client that registered itself as a native app, any
-        // scheme of its own that is not a web one.
-        s if any_app_scheme && !matches!(s, "ws" | "wss" | "ftp") => {}
-        _ => return Err("must use https, loopback http, or a reverse-domain app scheme"),
+        // Private-use schemes (RFC 8252 §7.1) are reverse domain names...
+        (s, RedirectRules::Native(_)) if s.contains('.') => {}
+        // ...or single words an operator listed (the MCP clients' own).
+        (s, RedirectRules::Native(listed)) if listed.iter().any(|l| l == s) => {}
+        (_, RedirectRules::Native(_)) => {
+            return Err("must use https, loopback http, a reverse-domain app scheme (com.example.app:/cb) or an app scheme listed in registration.native_schemes")
+        }
+        (_, RedirectRules::Web) => {
+            return Err("uses a scheme a web client may not use: https, or http on a loopback address, only")
+        }
     }
     Ok(())
 }
@@ -93,7 +152,7 @@ pub fn parse_capabilities(given: &[String]) -> AppResult<String> {
     for n in &names {
         if !CAPABILITIES.contains(n) {
             return Err(AppError::invalid(format!(
-                "unknown capability {n:?}; choose from {}",
+                "unknown capability '{n}'; choose from {}",
                 CAPABILITIES.join(", ")
             )));
         }
@@ -118,7 +177,7 @@ fn validate_website(what: &str, url: &str) -> AppResult<()> {
             Ok(())
         }
         _ => Err(AppError::invalid(format!(
-            "{what} {url:?} is not an http(s) URL"
+            "{what} '{url}' is not an http(s) URL"
         ))),
     }
 }
@@ -158,6 +217,9 @@ pub struct DynamicFields {
     pub logo_uri: Option<String>,
     /// Set for a CIMD client: when its cached document expires.
     pub cimd_expires_at: Option<i64>,
+    /// The single-word app schemes a native client may use
+    /// (`registration.native_schemes`).
+    pub native_schemes: Vec<String>,
 }
 
 impl std::fmt::Debug for DynamicFields {
@@ -250,40 +312,88 @@ fn placement(
     Ok((internal_ws, installer))
 }
 
-/// Characters a name may not hold: controls, and the bidi formatting
+/// Characters a name may not hold: controls, the bidi formatting
 /// characters (ALM, LRM, RLM, LRE…RLO, LRI…PDI) that make a name read
 /// otherwise than it is stored, e.g. U+202E turning "ppA" into "App"
-/// (issue 15 #8).
+/// (issue 15 #8), and every Default_Ignorable_Code_Point (Unicode
+/// DerivedCoreProperties: zero-width spaces and joiners, the soft hyphen,
+/// variation selectors, fillers, tags), which render as nothing and so let
+/// "GitHub\u{200B}" look like "GitHub" (S74).
 fn spoofing_char(c: char) -> bool {
     c.is_control()
         || matches!(
             c,
-            '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'
+            '\u{00AD}'
+                | '\u{034F}'
+                | '\u{061C}'
+                | '\u{115F}'..='\u{1160}'
+                | '\u{17B4}'..='\u{17B5}'
+                | '\u{180B}'..='\u{180F}'
+                | '\u{200B}'..='\u{200F}'
+                | '\u{202A}'..='\u{202E}'
+                | '\u{2060}'..='\u{206F}'
+                | '\u{3164}'
+                | '\u{FE00}'..='\u{FE0F}'
+                | '\u{FEFF}'
+                | '\u{FFA0}'
+                | '\u{FFF0}'..='\u{FFF8}'
+                | '\u{1BCA0}'..='\u{1BCA3}'
+                | '\u{1D173}'..='\u{1D17A}'
+                | '\u{E0000}'..='\u{E0FFF}'
         )
 }
 
-/// Whether `name` is, trimmed and ignoring case, the name of a first-party
-/// integration: only pagegrant may call an integration "GitHub" when its own
-/// "GitHub" is built in (issue 15 #8).
-pub fn copies_first_party(conn: &mut Conn, name: &str) -> AppResult<bool> {
-    let wanted = name.trim().to_lowercase();
-    Ok(integrations::first_party_names(conn)?
-        .iter()
-        .any(|n| n.trim().to_lowercase() == wanted))
+/// What a name looks like, for comparing names a person could mistake for
+/// one another: NFKC (full-width and compatibility forms to their plain
+/// letters), lower case, then the Unicode TR39 confusable skeleton (a
+/// Cyrillic "і" and a Latin "i" become one), lower case again, spaces
+/// dropped.
+pub fn name_skeleton(name: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    let folded: String = name.trim().nfkc().collect::<String>().to_lowercase();
+    unicode_security::skeleton(&folded)
+        .collect::<String>()
+        .to_lowercase()
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect()
 }
 
-/// The rules every integration name follows: 1 to 200 printable
-/// characters without text-direction tricks, and only a first-party
-/// integration may take a first-party name (issue 15 #8, S60).
-pub fn check_name(conn: &mut Conn, name: &str, first_party: bool) -> AppResult<()> {
-    if name.is_empty() || name.chars().count() > 200 || name.chars().any(spoofing_char) {
-        return Err(AppError::invalid(
-            "an integration name needs 1 to 200 printable characters, without control or text-direction characters",
-        ));
+/// Whether `name` looks like the name of a first-party integration (the
+/// same skeleton): only pagegrant may call an integration "GitHub" when its
+/// own "GitHub" is built in (issue 15 #8, S74).
+pub fn copies_first_party(conn: &mut Conn, name: &str) -> AppResult<bool> {
+    let wanted = name_skeleton(name);
+    Ok(integrations::first_party_names(conn)?
+        .iter()
+        .any(|n| name_skeleton(n) == wanted))
+}
+
+/// The shape every integration name has, whatever sets it: 1 to 200
+/// printable characters, none of them invisible or a text-direction
+/// control. `Err` is a sentence a person reads.
+pub fn name_shape(name: &str) -> Result<(), &'static str> {
+    if name.trim().is_empty() || name.chars().count() > 200 {
+        return Err("an integration name needs 1 to 200 characters");
     }
+    if name.chars().any(spoofing_char) {
+        return Err(
+            "an integration name may not hold control, invisible or text-direction characters",
+        );
+    }
+    Ok(())
+}
+
+/// The one name rule for every path that sets an integration's name
+/// (registration and its RFC 7592 update, CIMD documents, `/developers`,
+/// the CLI): its shape, and only a first-party integration may take a name
+/// that looks like a first-party one (issue 15 #8, S60, S74).
+pub fn check_name(conn: &mut Conn, name: &str, first_party: bool) -> AppResult<()> {
+    name_shape(name).map_err(AppError::invalid)?;
     if !first_party && copies_first_party(conn, name)? {
         return Err(AppError::invalid(format!(
-            "{name:?} is the name of an integration built by pagegrant; choose another"
+            "'{}' is, or looks like, the name of an integration built by pagegrant; choose another",
+            name.trim()
         )));
     }
     Ok(())
@@ -331,10 +441,19 @@ pub fn register(conn: &mut Conn, sbox: &SecretBox, new: NewIntegration) -> AppRe
         None => None,
     };
     let mut uris: Vec<String> = Vec::new();
-    let native = new.dynamic.as_ref().is_some_and(|d| d.native);
+    // A self-registered native app follows the native rules with the
+    // operator's list of app schemes; an app the operator registered as a
+    // public client (CLI) may use reverse-domain schemes; everything else,
+    // `/developers` included, the web rules (S75).
+    let rules = match &new.dynamic {
+        Some(d) if d.native => RedirectRules::Native(&d.native_schemes),
+        Some(_) => RedirectRules::Web,
+        None if new.public_client && new.created_by.is_none() => RedirectRules::Native(&[]),
+        None => RedirectRules::Web,
+    };
     for u in &new.redirect_uris {
-        check_redirect_uri(u, native)
-            .map_err(|why| AppError::invalid(format!("redirect URI {u:?} {why}")))?;
+        check_redirect_uri(u, rules)
+            .map_err(|why| AppError::invalid(format!("redirect URI '{u}' {why}")))?;
         if !uris.contains(u) {
             uris.push(u.clone());
         }
@@ -596,11 +715,8 @@ pub fn check_draft(d: &Draft) -> Vec<(&'static str, String)> {
     let name = d.name.trim();
     if name.is_empty() {
         out.push(("name", "Enter a name.".to_string()));
-    } else if name.chars().count() > 200 || name.chars().any(|c| c.is_control()) {
-        out.push((
-            "name",
-            "A name has up to 200 printable characters.".to_string(),
-        ));
+    } else if let Err(why) = name_shape(name) {
+        out.push(("name", sentence(why)));
     }
     if d.internal {
         if crate::db::models::WorkspaceId::parse(&d.workspace_id).is_none() {
@@ -752,7 +868,6 @@ mod tests {
             "http://127.0.0.1:9000/cb",
             "http://[::1]/cb",
             "http://localhost:3000/cb",
-            "com.example.app:/oauth2redirect",
         ] {
             assert!(validate_redirect_uri(ok).is_ok(), "{ok}");
         }
@@ -767,8 +882,35 @@ mod tests {
             "https://partner.example/c b",
             "",
             "myapp:/cb",
+            "com.example.app:/oauth2redirect",
+            "java.script:alert(1)",
         ] {
             assert!(validate_redirect_uri(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn native_redirect_schemes_s75() {
+        let listed = vec!["cursor".to_string(), "ms-settings".to_string()];
+        let native = RedirectRules::Native(&listed);
+        for ok in [
+            "cursor://anysphere.cursor-mcp/oauth/callback",
+            "com.example.app:/cb",
+            "http://127.0.0.1:33418/cb",
+            "https://app.example/cb",
+        ] {
+            assert!(check_redirect_uri(ok, native).is_ok(), "{ok}");
+        }
+        for bad in [
+            "ms-settings:privacy",
+            "search-ms:query=x",
+            "intent://x#Intent;end",
+            "tel:123",
+            "javascript:alert(1)",
+            "myapp:/cb",
+            "ftp://x/cb",
+        ] {
+            assert!(check_redirect_uri(bad, native).is_err(), "{bad}");
         }
     }
 

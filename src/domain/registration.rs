@@ -12,7 +12,7 @@ use crate::db::models::{now, ClientType, Integration};
 use crate::db::queries::{integrations, throttle};
 use crate::db::{self, Conn};
 use crate::domain::integrations::{
-    self as integ, check_redirect_uri, DynamicFields, NewIntegration,
+    self as integ, check_redirect_uri, DynamicFields, NewIntegration, RedirectRules,
 };
 use crate::error::{AppError, AppResult};
 
@@ -46,6 +46,7 @@ pub enum Refusal {
 }
 
 /// A registration that passed every rule, ready to store.
+#[derive(Debug, Clone)]
 pub struct Checked {
     pub name: String,
     pub uris: Vec<String>,
@@ -68,7 +69,7 @@ fn auth_method(m: &ClientMetadata) -> Result<String, Refusal> {
         return match KNOWN.contains(&one.as_str()) {
             true => Ok(one.clone()),
             false => Err(meta(format!(
-                "token_endpoint_auth_method {one:?} is not supported; use none, client_secret_basic or client_secret_post"
+                "token_endpoint_auth_method '{one}' is not supported; use none, client_secret_basic or client_secret_post"
             ))),
         };
     }
@@ -84,8 +85,9 @@ fn auth_method(m: &ClientMetadata) -> Result<String, Refusal> {
 }
 
 /// Every rule, before anything is stored (registrations and Client ID
-/// Metadata Documents alike).
-pub fn check(m: &ClientMetadata) -> Result<Checked, Refusal> {
+/// Metadata Documents alike). `native_schemes` is
+/// `registration.native_schemes`.
+pub fn check(m: &ClientMetadata, native_schemes: &[String]) -> Result<Checked, Refusal> {
     let method = auth_method(m)?;
     if let Some(g) = &m.grant_types {
         if let Some(bad) = g
@@ -93,14 +95,14 @@ pub fn check(m: &ClientMetadata) -> Result<Checked, Refusal> {
             .find(|g| !matches!(g.as_str(), "authorization_code" | "refresh_token"))
         {
             return Err(meta(format!(
-                "grant_types {bad:?} is not supported; use authorization_code and refresh_token"
+                "grant_types '{bad}' is not supported; use authorization_code and refresh_token"
             )));
         }
     }
     if let Some(r) = &m.response_types {
         if let Some(bad) = r.iter().find(|r| r.as_str() != "code") {
             return Err(meta(format!(
-                "response_types {bad:?} is not supported; use code"
+                "response_types '{bad}' is not supported; use code"
             )));
         }
     }
@@ -125,14 +127,18 @@ pub fn check(m: &ClientMetadata) -> Result<Checked, Refusal> {
             .any(|u| !u.starts_with("https:") && !u.starts_with("http:")),
         Some(other) => {
             return Err(meta(format!(
-                "application_type {other:?} is not supported; use web or native"
+                "application_type '{other}' is not supported; use web or native"
             )))
         }
     };
+    let rules = match native {
+        true => RedirectRules::Native(native_schemes),
+        false => RedirectRules::Web,
+    };
     let mut uris: Vec<String> = Vec::new();
     for u in &m.redirect_uris {
-        check_redirect_uri(u, native)
-            .map_err(|why| Refusal::RedirectUri(format!("redirect URI {u:?} {why}")))?;
+        check_redirect_uri(u, rules)
+            .map_err(|why| Refusal::RedirectUri(format!("redirect URI '{u}' {why}")))?;
         if !uris.contains(u) {
             uris.push(u.clone());
         }
@@ -141,7 +147,7 @@ pub fn check(m: &ClientMetadata) -> Result<Checked, Refusal> {
         if let Some(v) = v {
             match url::Url::parse(v) {
                 Ok(u) if u.scheme() == "https" && u.host_str().is_some() && v.len() <= 2000 => {}
-                _ => return Err(meta(format!("{field} {v:?} must be an https URL"))),
+                _ => return Err(meta(format!("{field} '{v}' must be an https URL"))),
             }
         }
     }
@@ -201,34 +207,68 @@ impl std::fmt::Debug for Registered {
     }
 }
 
-/// Counts one registration from `ip`: `Err(Throttled(wait))` past
-/// `registration.max_per_ip_per_hour` (S60). Refused attempts count too,
-/// so probing the rules costs the same as registering.
-pub fn throttle(conn: &mut Conn, cfg: &Config, ip: &str) -> AppResult<()> {
-    let t = now();
-    let taken = throttle::take(conn, &format!("register:ip:{ip}"), t, REGISTRATION_WINDOW_S)?;
-    if taken.failures > cfg.registration.max_per_ip_per_hour as i32 {
-        return Err(AppError::Throttled(
-            (taken.window_start + REGISTRATION_WINDOW_S - t).max(1),
-        ));
-    }
-    Ok(())
+fn throttle_key(what: &str, ip: &str) -> String {
+    format!("register:{what}:ip:{ip}")
 }
 
-/// RFC 7591 registration. Clients nobody connected within
-/// `registration.unused_ttl_s` are purged first, so the table stays bounded
-/// by the throttle times the TTL (S60).
+/// How long until the window that opened at `window_start` closes.
+fn wait(window_start: i64, t: i64) -> i64 {
+    (window_start + REGISTRATION_WINDOW_S - t).max(1)
+}
+
+/// Counts one refused registration from `ip` and passes the refusal on;
+/// past `registration.max_refused_per_ip_per_hour` it is a 429 instead.
+fn refused(
+    conn: &mut Conn,
+    cfg: &Config,
+    ip: &str,
+    r: Refusal,
+) -> AppResult<Result<Registered, Refusal>> {
+    let t = now();
+    let taken = throttle::take(conn, &throttle_key("refused", ip), t, REGISTRATION_WINDOW_S)?;
+    if taken.failures > cfg.registration.max_refused_per_ip_per_hour as i32 {
+        return Err(AppError::Throttled(wait(taken.window_start, t)));
+    }
+    Ok(Err(r))
+}
+
+/// RFC 7591 registration from `ip` (S60, S82). Only registrations that
+/// succeed count toward `registration.max_per_ip_per_hour`; refused ones
+/// count apart, against the higher `max_refused_per_ip_per_hour`, so one
+/// broken client behind a shared address (a NAT) cannot spend the budget
+/// of everyone behind it, and probing the rules is still bounded. Clients
+/// nobody connected within `registration.unused_ttl_s` are purged (here and
+/// on the server's timer), so the table stays bounded by the throttle
+/// times the TTL.
 pub fn register(
     conn: &mut Conn,
     cfg: &Config,
     sbox: &SecretBox,
-    m: &ClientMetadata,
+    ip: &str,
+    m: Result<ClientMetadata, Refusal>,
 ) -> AppResult<Result<Registered, Refusal>> {
-    let c = match check(m) {
+    let t = now();
+    // Past the refusal cap, nothing more is judged this hour.
+    if let Some((n, start)) =
+        throttle::current(conn, &throttle_key("refused", ip), t, REGISTRATION_WINDOW_S)?
+    {
+        if n >= cfg.registration.max_refused_per_ip_per_hour as i32 {
+            return Err(AppError::Throttled(wait(start, t)));
+        }
+    }
+    let c = match m.and_then(|m| check(&m, &cfg.registration.native_schemes)) {
         Ok(c) => c,
-        Err(r) => return Ok(Err(r)),
+        Err(r) => return refused(conn, cfg, ip, r),
     };
-    integrations::purge_unused_dynamic(conn, now() - cfg.registration.unused_ttl_s)?;
+    // Taken before writing (one atomic count, so parallel registrations
+    // cannot overshoot), given back if the write is refused.
+    let key = throttle_key("ok", ip);
+    let taken = throttle::take(conn, &key, t, REGISTRATION_WINDOW_S)?;
+    if taken.failures > cfg.registration.max_per_ip_per_hour as i32 {
+        throttle::give_back(conn, &key, taken.window_start)?;
+        return Err(AppError::Throttled(wait(taken.window_start, t)));
+    }
+    purge(conn, cfg)?;
     let token = crypto::random_secret();
     let uris = c.uris.clone();
     let created = db::write_tx(conn, |conn| {
@@ -248,6 +288,7 @@ pub fn register(
                     client_uri: c.client_uri.clone(),
                     logo_uri: c.logo_uri.clone(),
                     cimd_expires_at: None,
+                    native_schemes: cfg.registration.native_schemes.clone(),
                 }),
                 ..Default::default()
             },
@@ -261,9 +302,33 @@ pub fn register(
             registration_token: token,
         })),
         // The name rules (first-party names, spoofing characters) are metadata.
-        Err(AppError::Invalid(why)) => Ok(Err(Refusal::Metadata(why))),
+        Err(AppError::Invalid(why)) => {
+            throttle::give_back(conn, &key, taken.window_start)?;
+            refused(conn, cfg, ip, Refusal::Metadata(why))
+        }
         Err(e) => Err(e),
     }
+}
+
+/// Deletes the dynamic and CIMD clients unused for `registration.unused_ttl_s`
+/// (no connection, no authorization request since), leaving a tombstone for
+/// each so an app still holding the id is told to sign in again; forgets
+/// closed throttle windows; and forgets tombstones past
+/// `registration.tombstone_ttl_s` or beyond `registration.max_tombstones`.
+/// Run by registration and by the server's
+/// timer (`server::run`), so it happens with registration turned off too.
+pub fn purge(conn: &mut Conn, cfg: &Config) -> AppResult<usize> {
+    let r = &cfg.registration;
+    let t = now();
+    db::write_tx(conn, |c| {
+        let n = integrations::purge_unused_dynamic(c, t - r.unused_ttl_s, t)?;
+        integrations::trim_tombstones(c, t - r.tombstone_ttl_s, i64::from(r.max_tombstones))?;
+        // The per-address counters of registrations and CIMD fetches are
+        // one row per address: closed windows go too, so they stay bounded
+        // even when no login or client failure triggers that clean-up.
+        throttle::purge_closed(c, t, cfg.security.longest_window_s())?;
+        Ok(n)
+    })
 }
 
 /// The dynamic client `client_id` if `token` is its registration access
@@ -289,13 +354,14 @@ pub fn authenticate(
 /// appear or vanish); its redirect URIs, name, scope and links may change.
 pub fn update(
     conn: &mut Conn,
+    cfg: &Config,
     i: &Integration,
     m: &ClientMetadata,
 ) -> AppResult<Result<(), Refusal>> {
     if m.client_id.as_deref() != Some(i.client_id.as_str()) {
         return Ok(Err(meta("client_id must be the client's own")));
     }
-    let c = match check(m) {
+    let c = match check(m, &cfg.registration.native_schemes) {
         Ok(c) => c,
         Err(r) => return Ok(Err(r)),
     };
@@ -305,14 +371,12 @@ pub fn update(
             "token_endpoint_auth_method cannot switch between none and a client secret; register a new client",
         )));
     }
+    // The same name rule as every other path that names an integration (S74).
     let name = c.name.clone();
-    if name.chars().count() > 200 || name.chars().any(char::is_control) {
-        return Ok(Err(meta("client_name needs 1 to 200 printable characters")));
-    }
-    if integ::copies_first_party(conn, &name)? {
-        return Ok(Err(meta(format!(
-            "{name:?} is the name of an integration built by pagegrant; choose another"
-        ))));
+    match integ::check_name(conn, &name, false) {
+        Ok(()) => {}
+        Err(AppError::Invalid(why)) => return Ok(Err(meta(why))),
+        Err(e) => return Err(e),
     }
     db::write_tx(conn, |conn| {
         integrations::update_dynamic(

@@ -178,6 +178,7 @@ type Verified = (
 /// are verified nothing may redirect (S4), so every refusal here is a page.
 fn verified_client(
     conn: &mut Conn,
+    cfg: &Config,
     pairs: &[(String, String)],
 ) -> AppResult<Result<Verified, String>> {
     let all = |k: &str| values(pairs, k);
@@ -198,10 +199,31 @@ fn verified_client(
     };
     let registrar = DbRegistrar::load(conn, &client_id)?;
     let Some(integration) = registrar.integration().cloned() else {
+        // A client the purge deleted: its app still holds the id (mcp-remote
+        // keeps it for good), and only a fresh sign-in from the app
+        // registers it again (issue 25 #5).
+        if let Some(name) = crate::db::queries::integrations::tombstone(conn, &client_id)? {
+            return Ok(Err(format!(
+                "The app '{name}' signed in with a registration this server has since deleted because it went unused. Start signing in again from the app: close this page, then disconnect and reconnect this server in the app or clear the sign-in it saved (for mcp-remote: remove ~/.mcp-auth); it will register again and come back here."
+            )));
+        }
         return refuse(
             "No integration with this client_id is registered here, so nothing can be connected.",
         );
     };
+    // A dynamic or CIMD client stays while authorization requests keep
+    // naming it: the purge counts its unused time from here.
+    // Written at most every tenth of the TTL (and at least once a minute),
+    // not on every request.
+    if integration.dynamic {
+        let gap = (cfg.registration.unused_ttl_s / 10).clamp(0, 60);
+        crate::db::queries::integrations::touch_used(
+            conn,
+            &integration.id,
+            crate::db::models::now(),
+            gap,
+        )?;
+    }
     if integration.kind != IntegrationKind::Public {
         return refuse("This is an internal integration; it uses a workspace token and cannot be connected through this page.");
     }
@@ -241,14 +263,15 @@ fn verified_client(
 
 pub fn validate(
     conn: &mut Conn,
-    issuer: &str,
+    cfg: &Config,
     raw_query: &str,
 ) -> AppResult<Result<ValidRequest, AuthorizeError>> {
+    let issuer = cfg.server.issuer.as_str();
     let pairs: Vec<(String, String)> = url::form_urlencoded::parse(raw_query.as_bytes())
         .into_owned()
         .collect();
     let all = |k: &str| values(&pairs, k);
-    let (registrar, integration, bound, sent) = match verified_client(conn, &pairs)? {
+    let (registrar, integration, bound, sent) = match verified_client(conn, cfg, &pairs)? {
         Ok(v) => v,
         Err(why) => return Ok(Err(AuthorizeError::Page(why))),
     };
@@ -339,7 +362,12 @@ pub fn validate(
         );
     }
     // offline_access asks for a refresh token, which every grant gets: it
-    // is accepted and is not a capability.
+    // is accepted and is not a capability. When asked, it stays in the
+    // granted scope (below), so the token responses echo it and clients
+    // that compare asked and granted scopes (oauthlib) see no change.
+    let offline = all("scope")
+        .first()
+        .is_some_and(|s| s.split(' ').any(|n| n == "offline_access"));
     let scope_text: Option<String> = all("scope").first().map(|s| {
         s.split(' ')
             .filter(|n| *n != "offline_access")
@@ -402,7 +430,7 @@ pub fn validate(
         redirect_uri,
         redirect_uri_sent: sent.is_some(),
         state,
-        scope: crate::oauth::endpoint::scope_string(&pre.scope),
+        scope: with_offline(crate::oauth::endpoint::scope_string(&pre.scope), offline),
         code_challenge: challenge,
         code_challenge_method: method,
         workspace_id: all("workspace_id").first().map(|s| s.to_string()),
@@ -411,6 +439,19 @@ pub fn validate(
         pairs,
     }))
 }
+
+/// The granted capabilities, plus `offline_access` when the request asked
+/// for it (it is honoured: every grant gets a refresh token).
+fn with_offline(scope: String, offline: bool) -> String {
+    match (offline, scope.is_empty()) {
+        (false, _) => scope,
+        (true, true) => OFFLINE_ACCESS.to_string(),
+        (true, false) => format!("{scope} {OFFLINE_ACCESS}"),
+    }
+}
+
+/// The scope that asks for a refresh token (OpenID Connect Core §11).
+pub const OFFLINE_ACCESS: &str = "offline_access";
 
 /// Answers a pending request (`domain::consent::decide`) and tells the
 /// client at its redirect URI: a code (with `state` and `iss`, RFC 9207) or

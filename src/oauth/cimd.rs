@@ -14,7 +14,8 @@ use std::time::Duration;
 use crate::config::RegistrationConfig;
 use crate::db;
 use crate::domain::cimd;
-use crate::error::AppResult;
+use crate::domain::registration;
+use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 
 /// The whole fetch, name resolution included.
@@ -97,10 +98,50 @@ fn refused_v6(ip: Ipv6Addr) -> Option<&'static str> {
     None
 }
 
-/// A fetched document: its body and its `Cache-Control` header.
+/// A fetched document: its body and its `Cache-Control` and
+/// `Content-Type` headers.
 pub struct Fetched {
     pub body: Vec<u8>,
     pub cache_control: Option<String>,
+    pub content_type: Option<String>,
+}
+
+/// Documents checked for requests nobody was logged in for, kept in
+/// memory until they expire or someone logs in (bounded: the least
+/// recently used go first), so the anonymous request and the logged-in one
+/// after it cost one fetch and the database holds nothing until a person
+/// reaches the consent page (S71). Per instance.
+#[derive(Clone)]
+pub struct Seen(std::sync::Arc<quick_cache::sync::Cache<String, (registration::Checked, i64)>>);
+
+/// How many such documents an instance keeps.
+const SEEN_CAPACITY: usize = 1000;
+
+impl Default for Seen {
+    fn default() -> Self {
+        Seen(std::sync::Arc::new(quick_cache::sync::Cache::new(
+            SEEN_CAPACITY,
+        )))
+    }
+}
+
+impl Seen {
+    fn get(&self, client_id: &str) -> Option<(registration::Checked, i64)> {
+        let t = crate::db::models::now();
+        self.0
+            .get(client_id)
+            .filter(|(_, expires_at)| *expires_at > t)
+    }
+}
+
+/// What `ensure` found.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Ensured {
+    /// The client's row is ready to validate against (or the client_id is
+    /// no URL at all).
+    Ready,
+    /// The document is good, and nothing is stored until a person logs in.
+    AwaitingLogin,
 }
 
 /// The addresses `u`'s host stands for, each checked; the `Err` is the
@@ -222,11 +263,22 @@ async fn fetch_within(cfg: &RegistrationConfig, u: &url::Url) -> Result<Fetched,
     {
         return Err(too_big());
     }
-    let cache_control = resp
-        .headers()
-        .get(reqwest::header::CACHE_CONTROL)
-        .and_then(|v| v.to_str().ok())
-        .map(String::from);
+    let header = |name| {
+        resp.headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(String::from)
+    };
+    let cache_control = header(reqwest::header::CACHE_CONTROL);
+    let content_type = header(reqwest::header::CONTENT_TYPE);
+    // Judged before the body is read: an HTML page is not worth reading.
+    if !cimd::json_media_type(content_type.as_deref()) {
+        return Ok(Fetched {
+            body: Vec::new(),
+            cache_control,
+            content_type,
+        });
+    }
     let mut body = Vec::new();
     loop {
         match resp.chunk().await {
@@ -249,16 +301,26 @@ async fn fetch_within(cfg: &RegistrationConfig, u: &url::Url) -> Result<Fetched,
     Ok(Fetched {
         body,
         cache_control,
+        content_type,
     })
 }
 
 /// Makes sure the integration behind a CIMD `client_id` reflects a fresh
-/// document: fetched again when the cache expired, then stored for every
-/// instance. `Ok(Err(why))` is the reason a person reads (an error page,
-/// never a redirect); `Ok(Ok(()))` for any `client_id` that is not a URL.
-pub async fn ensure(state: &AppState, client_id: &str) -> AppResult<Result<(), String>> {
+/// document: fetched again when the cache expired (within the fetch
+/// budgets of `ip`), then stored for every instance — but a client not yet
+/// stored is stored only for a logged-in person (`logged_in`); for anyone
+/// else the checked document waits in memory (`Ensured::AwaitingLogin`),
+/// so anonymous requests cannot fill the database (S71). `Ok(Err(why))` is
+/// the reason a person reads (an error page, never a redirect);
+/// `Ensured::Ready` for any `client_id` that is not a URL.
+pub async fn ensure(
+    state: &AppState,
+    client_id: &str,
+    ip: &str,
+    logged_in: bool,
+) -> AppResult<Result<Ensured, String>> {
     if !cimd::looks_like_url(client_id) {
-        return Ok(Ok(()));
+        return Ok(Ok(Ensured::Ready));
     }
     let cfg = &state.config.registration;
     if !cfg.cimd {
@@ -272,36 +334,66 @@ pub async fn ensure(state: &AppState, client_id: &str) -> AppResult<Result<(), S
     };
     let id = client_id.to_string();
     if db::run(&state.pool, move |c| cimd::fresh(c, &id)).await? {
-        return Ok(Ok(()));
+        return Ok(Ok(Ensured::Ready));
     }
-    let fetched = match fetch(cfg, &u).await {
-        Ok(f) => f,
-        Err(why) => return Ok(Err(why)),
+    let (checked, expires_at) = match state.cimd_seen.get(client_id) {
+        Some(seen) => seen,
+        None => {
+            let (rc, addr) = (cfg.clone(), ip.to_string());
+            db::run(&state.pool, move |c| cimd::spend_fetch(c, &rc, &addr)).await?;
+            let fetched = match fetch(cfg, &u).await {
+                Ok(f) => f,
+                Err(why) => return Ok(Err(why)),
+            };
+            let checked = match cimd::check_document(
+                cfg,
+                client_id,
+                fetched.content_type.as_deref(),
+                &fetched.body,
+            ) {
+                Ok(c) => c,
+                Err(why) => return Ok(Err(why)),
+            };
+            let expires_at = crate::db::models::now()
+                + cimd::cache_seconds(cfg, fetched.cache_control.as_deref());
+            state
+                .cimd_seen
+                .0
+                .insert(client_id.to_string(), (checked.clone(), expires_at));
+            (checked, expires_at)
+        }
     };
-    let checked = match cimd::check_document(client_id, &fetched.body) {
-        Ok(c) => c,
-        Err(why) => return Ok(Err(why)),
-    };
-    let expires_at =
-        crate::db::models::now() + cimd::cache_seconds(cfg, fetched.cache_control.as_deref());
-    let (id, host, sbox) = (
+    let (id, host, addr, rc, sbox) = (
         client_id.to_string(),
         cimd::verified_host(&u),
+        ip.to_string(),
+        cfg.clone(),
         state.secret_box.clone(),
     );
     let stored = db::run(&state.pool, move |c| {
-        match cimd::store(c, &sbox, &id, &host, checked, expires_at) {
+        let origin = cimd::Origin {
+            client_id: &id,
+            host: &host,
+            ip: &addr,
+            may_create: logged_in,
+        };
+        match cimd::store(c, &rc, &sbox, &origin, checked, expires_at) {
             // Another instance stored the same client at the same moment
             // (the unique client_id): its row is as good as ours.
-            Err(e) if cimd::fresh(c, &id).unwrap_or(false) => {
+            Err(e)
+                if !matches!(e, AppError::Throttled(_)) && cimd::fresh(c, &id).unwrap_or(false) =>
+            {
                 tracing::info!(error = %e, "CIMD client stored concurrently");
-                Ok(Ok(()))
+                Ok(Ok(cimd::Stored::Ready))
             }
             other => other,
         }
     })
     .await?;
-    Ok(stored)
+    Ok(stored.map(|s| match s {
+        cimd::Stored::Ready => Ensured::Ready,
+        cimd::Stored::NotYet => Ensured::AwaitingLogin,
+    }))
 }
 
 #[cfg(test)]

@@ -107,8 +107,11 @@ pub fn redirect_matches(registered: &str, sent: &str) -> bool {
 /// A scope as stored and shown: capability names in the contract's order
 /// (oxide-auth's `Scope` is a set, so its own `to_string` order varies).
 pub fn scope_string(scope: &Scope) -> String {
+    // offline_access, when granted, is kept last so the token responses
+    // can echo it (it is no capability).
     crate::db::models::CAPABILITIES
         .iter()
+        .chain([&crate::oauth::authorize::OFFLINE_ACCESS])
         .filter(|c| scope.iter().any(|s| s == **c))
         .copied()
         .collect::<Vec<_>>()

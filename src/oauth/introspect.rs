@@ -43,6 +43,13 @@ pub fn introspect(
         {
             return known(inactive());
         }
+        // A refresh token may mint for any of its grant's resources (RFC
+        // 8707 §2.2): `aud` lists them, a single one as a string.
+        let resources = crate::oauth::resource::of_grant(keys.issuer(), &row.resource);
+        let aud = match resources.as_slice() {
+            [one] => json!(one),
+            many => json!(many),
+        };
         return known(json!({
             "active": true,
             "scope": row.scope,
@@ -50,6 +57,10 @@ pub fn introspect(
             "sub": connection.bot_id,
             "bot_id": connection.bot_id,
             "workspace_id": connection.workspace_id,
+            "aud": aud,
+            // RFC 6749 §7.1 registers token types for access tokens only;
+            // `refresh_token` is what node-oidc-provider answers for one
+            // (docs/notes-25-clients.md).
             "token_type": "refresh_token",
             "exp": row.expires_at,
             "iat": row.created_at,
@@ -77,7 +88,11 @@ pub fn introspect(
         "sub": claims.sub,
         "bot_id": connection.bot_id,
         "workspace_id": connection.workspace_id,
-        "token_type": "bearer",
+        // The resource the token was minted for, so a resource server can
+        // enforce RFC 8707 audience binding from introspection alone.
+        "aud": claims.aud,
+        // RFC 6749 §7.1 / RFC 6750: the registered type's name is "Bearer".
+        "token_type": "Bearer",
         "exp": claims.exp,
         "iat": claims.iat,
         "iss": claims.iss,

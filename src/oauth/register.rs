@@ -54,16 +54,14 @@ pub async fn post_register(
 ) -> Result<HttpResponse, OAuthError> {
     enabled(&state)?;
     let ip = crate::http::peer_ip(&req);
-    let st = state.clone();
-    // The throttle counts before the body is judged (S60).
-    db::run(&state.pool, move |c| {
-        registration::throttle(c, &st.config, &ip)
-    })
-    .await?;
-    let m = metadata(&body)?;
+    // A body that is no metadata is a refused registration like any other:
+    // counted against the refusal budget, not the registration one (S82).
+    let m = metadata(&body).map_err(|_| {
+        Refusal::Metadata("the body must be a JSON object of client metadata (RFC 7591)".into())
+    });
     let st = state.clone();
     let out = db::run(&state.pool, move |c| {
-        registration::register(c, &st.config, &st.secret_box, &m)
+        registration::register(c, &st.config, &st.secret_box, &ip, m)
     })
     .await?
     .map_err(refused)?;
@@ -145,9 +143,12 @@ pub async fn put_registration(
     let (i, token) = managed(&state, &req, path.into_inner()).await?;
     let m = metadata(&body)?;
     let current = i.clone();
-    db::run(&state.pool, move |c| registration::update(c, &current, &m))
-        .await?
-        .map_err(refused)?;
+    let st = state.clone();
+    db::run(&state.pool, move |c| {
+        registration::update(c, &st.config, &current, &m)
+    })
+    .await?
+    .map_err(refused)?;
     describe(&state, i, &token).await
 }
 

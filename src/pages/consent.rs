@@ -203,7 +203,7 @@ impl ConsentView {
                 capabilities: req
                     .scope
                     .split(' ')
-                    .filter(|s| !s.is_empty())
+                    .filter(|s| !s.is_empty() && *s != crate::oauth::authorize::OFFLINE_ACCESS)
                     .map(capability_words)
                     .collect(),
                 user_email: user.user.email.clone(),
@@ -236,6 +236,8 @@ impl ConsentView {
     }
 }
 
+use crate::oauth::cimd::Ensured;
+
 pub async fn view_authorize_get(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -245,19 +247,35 @@ pub async fn view_authorize_get(
     // A client_id that is a URL names its own metadata document: fetched
     // (when the cache expired) here, in async code, before a database
     // thread is taken; what cannot be used is a page, never a redirect.
+    let here = format!("{}?{}", req.path(), req.query_string());
     if let Some(id) = single_client_id(&raw) {
-        if let Err(why) = crate::oauth::cimd::ensure(&state, &id).await? {
-            return Err(HtmlError::BadRequest(format!(
-                "The app's client metadata document at {id} cannot be used: {why}."
-            )));
+        let ip = crate::http::peer_ip(&req);
+        match crate::oauth::cimd::ensure(&state, &id, &ip, user.0.is_some()).await? {
+            Ok(Ensured::Ready) => {}
+            // A good document, nobody logged in: nothing is stored, and the
+            // request (redirect URI included) is judged after login (S71).
+            // prompt=none cannot be answered at a redirect URI not yet
+            // verified, so it is a page.
+            Ok(Ensured::AwaitingLogin) => {
+                return match prompt_none(&raw) {
+                    true => Err(HtmlError::BadRequest(
+                        "You are not signed in to this server, and the app asked not to show a sign-in page (prompt=none). Start signing in again from the app.".into(),
+                    )),
+                    false => Err(HtmlError::LoginRequired(Some(here))),
+                };
+            }
+            Err(why) => {
+                return Err(HtmlError::BadRequest(format!(
+                    "The app's client metadata document at {id} cannot be used: {why}."
+                )))
+            }
         }
     }
-    let here = format!("{}?{}", req.path(), req.query_string());
     // Validating the request and preparing the page are one trip to the
     // database; what lies between them needs no query.
     let st = state.clone();
     let step = db::run(&state.pool, move |c| {
-        let valid = match authorize::validate(c, &st.config.server.issuer, &raw)? {
+        let valid = match authorize::validate(c, &st.config, &raw)? {
             Ok(v) => v,
             Err(e) => return Ok(Step::Refuse(e)),
         };
@@ -316,6 +334,12 @@ enum Step {
     Relogin(Box<ValidRequest>),
     Login,
     Show(Box<(ValidRequest, CurrentUser, Plan)>),
+}
+
+/// Whether the request says `prompt=none` (alone or among other values).
+fn prompt_none(raw: &str) -> bool {
+    url::form_urlencoded::parse(raw.as_bytes())
+        .any(|(k, v)| k == "prompt" && v.split(' ').any(|p| p == "none"))
 }
 
 /// The request's `client_id` when it is given exactly once.

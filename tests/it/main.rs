@@ -32,6 +32,7 @@ mod settings;
 mod settings_members;
 mod token;
 mod trust;
+mod trust_clients;
 mod ux;
 mod workspace;
 

@@ -1350,7 +1350,7 @@ fn introspection_of_live_tokens_s41() {
     let a = logged_in(&fx.srv, "ada@example.com");
     let v = tokens_for(&fx, &a);
     for (t, kind) in [
-        (v["access_token"].as_str().expect("at"), "bearer"),
+        (v["access_token"].as_str().expect("at"), "Bearer"),
         (v["refresh_token"].as_str().expect("rt"), "refresh_token"),
     ] {
         let i = introspect(&fx, t);

@@ -142,17 +142,90 @@ pub fn update_dynamic(
         .execute(conn)
 }
 
-/// Deletes dynamic clients registered before `cutoff` that never got a
-/// connection (what went with them cascades); returns how many.
-pub fn purge_unused_dynamic(conn: &mut Conn, cutoff: i64) -> QueryResult<usize> {
+/// Deletes dynamic and CIMD clients that never got a connection and that
+/// no authorization request named since `cutoff` (what went with them
+/// cascades), leaving a tombstone for each (S71, issue 25 #5); returns how
+/// many.
+pub fn purge_unused_dynamic(conn: &mut Conn, cutoff: i64, now: i64) -> QueryResult<usize> {
+    use crate::db::schema::client_tombstones as tomb;
     let used = connections::table.select(connections::integration_id);
-    diesel::delete(
-        integrations::table
-            .filter(integrations::dynamic.eq(true))
-            .filter(integrations::created_at.lt(cutoff))
-            .filter(integrations::id.ne_all(used)),
-    )
-    .execute(conn)
+    let unused = integrations::table
+        .filter(integrations::dynamic.eq(true))
+        .filter(integrations::created_at.lt(cutoff))
+        .filter(
+            integrations::last_used_at
+                .is_null()
+                .or(integrations::last_used_at.lt(cutoff)),
+        )
+        .filter(integrations::id.ne_all(used));
+    let gone: Vec<(IntegrationId, String, String)> = unused
+        .select((
+            integrations::id,
+            integrations::client_id,
+            integrations::name,
+        ))
+        .load(conn)?;
+    for (id, client_id, name) in &gone {
+        // Replaced, not upserted: the backend-neutral connection has no
+        // ON CONFLICT, and the caller holds a write transaction.
+        diesel::delete(tomb::table.find(client_id)).execute(conn)?;
+        diesel::insert_into(tomb::table)
+            .values((
+                tomb::client_id.eq(client_id),
+                tomb::name.eq(name),
+                tomb::purged_at.eq(now),
+            ))
+            .execute(conn)?;
+        diesel::delete(integrations::table.find(id)).execute(conn)?;
+    }
+    Ok(gone.len())
+}
+
+/// Records that an authorization request named client `id` now, unless it
+/// was recorded within the last `gap` seconds (the purge counts from it).
+pub fn touch_used(conn: &mut Conn, id: &IntegrationId, now: i64, gap: i64) -> QueryResult<usize> {
+    diesel::update(integrations::table.find(id))
+        .filter(
+            integrations::last_used_at
+                .is_null()
+                .or(integrations::last_used_at.le(now - gap)),
+        )
+        .set(integrations::last_used_at.eq(Some(now)))
+        .execute(conn)
+}
+
+/// The name of the purged client `client_id`, while its tombstone lasts.
+pub fn tombstone(conn: &mut Conn, client_id: &str) -> QueryResult<Option<String>> {
+    use crate::db::schema::client_tombstones as tomb;
+    tomb::table
+        .find(client_id)
+        .select(tomb::name)
+        .first(conn)
+        .optional()
+}
+
+/// Forgets tombstones older than `cutoff`, and the oldest beyond `max`.
+pub fn trim_tombstones(conn: &mut Conn, cutoff: i64, max: i64) -> QueryResult<usize> {
+    use crate::db::schema::client_tombstones as tomb;
+    let mut n = diesel::delete(tomb::table.filter(tomb::purged_at.lt(cutoff))).execute(conn)?;
+    // The newest row past the first `max`: it and every older one go.
+    let first_dropped: Option<(i64, String)> = tomb::table
+        .select((tomb::purged_at, tomb::client_id))
+        .order((tomb::purged_at.desc(), tomb::client_id.desc()))
+        .offset(max)
+        .first(conn)
+        .optional()?;
+    if let Some((t, id)) = first_dropped {
+        n += diesel::delete(
+            tomb::table.filter(
+                tomb::purged_at
+                    .lt(t)
+                    .or(tomb::purged_at.eq(t).and(tomb::client_id.le(id))),
+            ),
+        )
+        .execute(conn)?;
+    }
+    Ok(n)
 }
 
 /// Marks a CIMD client's cached document fresh until `expires_at`.
