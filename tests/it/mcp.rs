@@ -324,7 +324,18 @@ fn s65_tools_see_only_the_grants_pages() {
         "nothing was created under the unshared parent"
     );
 
-    // A trashed page is gone for the tools.
+    // A trashed page is gone from search and has no content or sub-pages
+    // for the tools; fetch shows it marked, as GET /v1/pages/{id} does
+    // (issue 25, S68: one rule for both surfaces), so it can be restored.
+    fx.srv
+        .page(&fx.acme, &fx.ada, "Q1 Detail", Some(&q1), false);
+    let r = call(
+        &fx,
+        &token,
+        "update_page",
+        json!({"id": q1.id.to_string(), "append_content": "Q1 text."}),
+    );
+    assert!(!is_error(&r), "{r}");
     let r = call(
         &fx,
         &token,
@@ -334,7 +345,19 @@ fn s65_tools_see_only_the_grants_pages() {
     assert!(!is_error(&r), "{r}");
     assert_eq!(r["structuredContent"]["in_trash"], true);
     let r = call(&fx, &token, "fetch", json!({"id": q1.id.to_string()}));
-    assert!(is_error(&r), "a page under a trashed one: {r}");
+    assert!(!is_error(&r), "a page under a trashed one: {r}");
+    assert_eq!(r["structuredContent"]["in_trash"], true, "{r}");
+    assert_eq!(r["structuredContent"]["markdown"], "", "{r}");
+    assert_eq!(r["structuredContent"]["sub_pages"], json!([]), "{r}");
+    assert!(text(&r).contains("in the trash"), "{r}");
+    let r = call(
+        &fx,
+        &token,
+        "update_page",
+        json!({"id": q1.id.to_string(), "append_content": "More."}),
+    );
+    assert!(is_error(&r), "no appending under the trash: {r}");
+    assert_eq!(text(&r), answers[0]);
     let r = call(&fx, &token, "search", json!({"query": ""}));
     assert_eq!(titles(&r), ["Engineering"], "{r}");
 }
