@@ -14,7 +14,7 @@
 //!    private page, another workspace, no such page) is `NotFound`, exactly
 //!    as if it did not exist; so is a trashed page where the operation
 //!    needs a live one (its content, its sub-pages, writing under it);
-//! 3. the request's own validity (`Invalid`).
+//! 3. the request's own bounds (`Invalid`).
 //!
 //! Writes record their audit event in the same transaction, with the
 //! surface they came through (`domain::audit::record_bot_write`).
@@ -312,6 +312,47 @@ pub fn target(
 
 // ------------------------------------------------------------------ writes
 
+/// Refuses content over the bounds every surface shares: `MAX_BLOCKS`
+/// blocks, `MAX_RICH_TEXT` text objects per block, `MAX_TEXT` characters
+/// per text object and per link. They keep one write's transaction (and
+/// so SQLite's write lock) short (S73).
+pub fn content_bound(content: &[BlockContent]) -> Result<(), Refusal> {
+    if content.len() > MAX_BLOCKS {
+        return Err(Refusal::Invalid(format!(
+            "At most {MAX_BLOCKS} blocks may be written in one call; this one has {}. Write the rest in further calls.",
+            content.len()
+        )));
+    }
+    for (i, b) in content.iter().enumerate() {
+        if b.spans.len() > MAX_RICH_TEXT {
+            return Err(Refusal::Invalid(format!(
+                "Block {} has {} text runs; at most {MAX_RICH_TEXT} are allowed per block.",
+                i + 1,
+                b.spans.len()
+            )));
+        }
+        for s in &b.spans {
+            let n = s.text.chars().count();
+            if n > MAX_TEXT {
+                return Err(Refusal::Invalid(format!(
+                    "Block {} has a text run of {n} characters; at most {MAX_TEXT} characters are allowed per text run (split long paragraphs).",
+                    i + 1
+                )));
+            }
+            if s.href
+                .as_ref()
+                .is_some_and(|h| h.chars().count() > MAX_TEXT)
+            {
+                return Err(Refusal::Invalid(format!(
+                    "Block {} has a link of over {MAX_TEXT} characters.",
+                    i + 1
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Records a bot's write in the workspace's audit log.
 fn audited(
     c: &mut Conn,
@@ -346,6 +387,7 @@ pub fn create_page(
     content: &[BlockContent],
 ) -> AppResult<Result<(Page, Vec<Block>), Refusal>> {
     check!(g.require(Capability::InsertContent));
+    check!(content_bound(content));
     db::write_tx(c, |c| {
         if live(c, g, parent)?.is_none() {
             return Ok(Err(Refusal::NotFound));
@@ -408,6 +450,7 @@ pub fn append_blocks(
     place: &Placement,
 ) -> AppResult<Result<(Page, Vec<Block>), Refusal>> {
     check!(g.require(Capability::InsertContent));
+    check!(content_bound(content));
     db::write_tx(c, |c| {
         let Some(found) = live(c, g, page)? else {
             return Ok(Err(Refusal::NotFound));
@@ -443,6 +486,9 @@ pub fn update_block(
     change: BlockChange,
 ) -> AppResult<Result<Block, Refusal>> {
     check!(g.require(Capability::UpdateContent));
+    if let Some(new) = &change.content {
+        check!(content_bound(std::slice::from_ref(new)));
+    }
     db::write_tx(c, |c| {
         let Some(mut row) = blocks::get(c, id)? else {
             return Ok(Err(Refusal::NotFound));

@@ -37,7 +37,10 @@ const MAX_SEARCH: u32 = 25;
 const MAX_SUB_PAGES: i64 = 100;
 /// The longest Markdown `fetch` returns and the tools accept, in bytes:
 /// a page longer than this is cut with a note rather than flooding the
-/// agent's context.
+/// agent's context. 100 KiB is some 15,000 words, a long report; with the
+/// `/v1` bounds (`reach::MAX_BLOCKS` blocks of `reach::MAX_TEXT`
+/// characters per text run) it keeps one call's write transaction to a
+/// few milliseconds (S73).
 const MAX_MARKDOWN: usize = 100 * 1024;
 
 const INSTRUCTIONS: &str = "pagegrant shows you only the pages the person chose to share with this \
@@ -479,6 +482,9 @@ impl Pagegrant {
             return Ok(tool_error(e));
         }
         let content = markdown::to_blocks(&input.content);
+        if let Err(r) = reach::content_bound(&content) {
+            return Ok(refusal(r));
+        }
         let out = db::run(&st.pool, move |c| {
             let g = caller.bot.grant(Surface::Mcp);
             reach::create_page(c, g, &parent, input.title.trim(), &content)
@@ -553,6 +559,9 @@ impl Pagegrant {
             return Ok(tool_error(e));
         }
         let content = markdown::to_blocks(append);
+        if let Err(r) = reach::content_bound(&content) {
+            return Ok(refusal(r));
+        }
         let out = db::run(&st.pool, move |c| {
             let g = caller.bot.grant(Surface::Mcp);
             let title = input.title.as_deref().map(str::trim);

@@ -545,3 +545,117 @@ fn a_connections_write_audit_is_bounded_per_minute_s68() {
     assert_eq!(after.len(), rows.len() + 1);
     assert_eq!(after.last().unwrap().0, "blocks.appended_by_agent");
 }
+
+fn paragraphs(n: usize, chars: usize) -> String {
+    (0..n)
+        .map(|i| {
+            let head = format!("p{i} ");
+            format!("{head}{}", "x".repeat(chars.saturating_sub(head.len())))
+        })
+        .collect::<Vec<_>>()
+        .join("\n\n")
+}
+
+fn tool_text(v: &Value) -> String {
+    v["result"]["content"][0]["text"]
+        .as_str()
+        .unwrap_or("")
+        .to_string()
+}
+
+#[test]
+fn mcp_writes_have_the_api_bounds_and_oversized_ones_write_nothing_s73() {
+    let fx = fixture();
+    let agent = connect(&fx, "/mcp", ALL, &[&fx.eng]);
+    let eng = fx.eng.id.to_string();
+    let (pages, blocks) = (fx.srv.count("pages"), fx.srv.count("blocks"));
+    let refused = |tool: &str, args: Value, limit: &str| {
+        let v = mcp(&fx, &agent, tool, args);
+        assert_eq!(v["result"]["isError"], true, "{tool}: {v}");
+        let text = tool_text(&v);
+        assert!(text.contains(limit), "{tool} should name {limit:?}: {text}");
+    };
+    // 101 small blocks: over the 100 blocks per call /v1 allows.
+    let many = (0..101)
+        .map(|i| format!("- item {i}"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    refused(
+        "create_page",
+        json!({"parent_id": eng, "title": "Many", "content": many}),
+        "100 blocks",
+    );
+    refused(
+        "update_page",
+        json!({"id": eng, "append_content": many}),
+        "100 blocks",
+    );
+    // Many tiny blocks, as in the finding (34k-51k blocks in one call).
+    refused(
+        "create_page",
+        json!({"parent_id": eng, "title": "Flood", "content": "-\n".repeat(40_000)}),
+        "100",
+    );
+    // Over 100 KiB of Markdown in fewer than 100 blocks.
+    refused(
+        "create_page",
+        json!({"parent_id": eng, "title": "Big", "content": paragraphs(60, 1800)}),
+        "100 KiB",
+    );
+    assert_eq!(fx.srv.count("pages"), pages, "nothing created");
+    assert_eq!(fx.srv.count("blocks"), blocks, "nothing appended");
+
+    // At the limits: 100 blocks of 1,000 characters (just under 100 KiB).
+    let at_limit = paragraphs(100, 1000);
+    assert!(at_limit.len() <= 100 * 1024);
+    let v = mcp(
+        &fx,
+        &agent,
+        "create_page",
+        json!({"parent_id": eng, "title": "Full", "content": at_limit}),
+    );
+    assert_eq!(mcp_class(&v), Class::Ok, "{v}");
+    assert_eq!(v["result"]["structuredContent"]["blocks_added"], 100);
+    let id = v["result"]["structuredContent"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let v = mcp(
+        &fx,
+        &agent,
+        "update_page",
+        json!({"id": id, "append_content": paragraphs(1, 2000)}),
+    );
+    assert_eq!(mcp_class(&v), Class::Ok, "{v}");
+    assert_eq!(fx.srv.count("blocks"), blocks + 101);
+    // A paragraph longer than one text run's 2,000 characters is stored as
+    // several runs, each within the bound /v1 enforces.
+    let v = mcp(
+        &fx,
+        &agent,
+        "create_page",
+        json!({"parent_id": eng, "title": "Long", "content": "y".repeat(4500)}),
+    );
+    assert_eq!(mcp_class(&v), Class::Ok, "{v}");
+    let id = v["result"]["structuredContent"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let stored: Vec<String> = {
+        use diesel::prelude::*;
+        use pagegrant::db::schema::blocks;
+        blocks::table
+            .filter(blocks::page_id.eq(&id))
+            .select(blocks::rich_text)
+            .load(&mut *fx.srv.conn())
+            .unwrap()
+    };
+    let runs: Vec<usize> = serde_json::from_str::<Value>(&stored[0])
+        .unwrap()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["text"].as_str().unwrap().chars().count())
+        .collect();
+    assert_eq!(runs, [2000, 2000, 500]);
+}
