@@ -408,8 +408,8 @@ pub async fn post_search(
 ) -> Result<HttpResponse, ApiError> {
     let b: SearchBody = body(&raw)?;
     let size = page_size(b.page_size)?;
-    // The capability before the cursor is opened (as reach judges it
-    // first).
+    // The capability and the query's bound before the cursor is opened:
+    // the cursor's key holds the query.
     let query = b.query.as_deref().unwrap_or("").trim().to_string();
     if !bot
         .grant(Surface::Api)
@@ -420,6 +420,7 @@ pub async fn post_search(
             Object::Page,
         ));
     }
+    reach::query_bound(&query).map_err(|r| refused(r, Object::Page))?;
     let descending = match &b.sort {
         Some(s) => {
             let SortTimestamp::LastEditedTime = s.timestamp;

@@ -39,6 +39,12 @@ use crate::error::{AppError, AppResult};
 pub const MAX_TEXT: usize = 2000;
 pub const MAX_RICH_TEXT: usize = 100;
 pub const MAX_BLOCKS: usize = 100;
+/// The longest search query, in characters. Notion documents none; a
+/// person types a few words, a pasted title is under 2,000 characters
+/// (`MAX_TEXT`), and SQLite refuses LIKE patterns over 50,000 bytes
+/// (S76). 1,000 characters is at most 4,000 bytes, escaped at most 8,000.
+pub const MAX_QUERY: usize = 1000;
+
 /// A capability a token may carry (DESIGN §4), by the name it is granted as.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Capability {
@@ -154,19 +160,32 @@ pub fn live_page(c: &mut Conn, g: Grant<'_>, id: &PageId) -> AppResult<Result<Pa
 }
 
 /// Pages the grant reaches whose title (first) or text matches the query,
-/// newest edit first within each group.
+/// newest edit first within each group. A query over `MAX_QUERY`
+/// characters is `Invalid`.
 pub fn search(
     c: &mut Conn,
     g: Grant<'_>,
     args: &SearchArgs<'_>,
 ) -> AppResult<Result<Vec<SearchHit>, Refusal>> {
     check!(g.require(Capability::ReadContent));
+    check!(query_bound(args.query));
     Ok(Ok(scope::search(
         c,
         &g.connection.id,
         &g.connection.installed_by,
         args,
     )?))
+}
+
+/// Refuses a search query longer than `MAX_QUERY` characters.
+pub fn query_bound(q: &str) -> Result<(), Refusal> {
+    let n = q.chars().count();
+    match n > MAX_QUERY {
+        true => Err(Refusal::Invalid(format!(
+            "The search query may have at most {MAX_QUERY} characters; this one has {n}."
+        ))),
+        false => Ok(()),
+    }
 }
 
 /// A live page's live sub-pages the grant reaches, oldest first, after a

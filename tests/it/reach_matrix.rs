@@ -659,3 +659,73 @@ fn mcp_writes_have_the_api_bounds_and_oversized_ones_write_nothing_s73() {
         .collect();
     assert_eq!(runs, [2000, 2000, 500]);
 }
+
+#[test]
+fn search_queries_are_bounded_and_wildcards_match_literally_s76() {
+    let fx = fixture();
+    fx.srv
+        .page(&fx.acme, &fx.ada, "Budget 100% done", Some(&fx.eng), false);
+    fx.srv
+        .page(&fx.acme, &fx.ada, "snake_case notes", Some(&fx.eng), false);
+    let v1 = connect(&fx, "/v1", "read_content", &[&fx.eng]);
+    let agent = connect(&fx, "/mcp", "read_content", &[&fx.eng]);
+    let search = |q: &str| {
+        let r = api(&fx, &v1, "POST", "/v1/search", Some(json!({ "query": q })));
+        let status = r.status().as_u16();
+        (status, r.json::<Value>().unwrap_or(Value::Null))
+    };
+    let titles = |v: &Value| -> Vec<String> {
+        let mut t: Vec<String> = v["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| {
+                p["properties"]["title"]["title"][0]["plain_text"]
+                    .as_str()
+                    .unwrap()
+                    .to_string()
+            })
+            .collect();
+        t.sort();
+        t
+    };
+    // Too long: a validation error on /v1 and a tool error on MCP, naming
+    // the limit; never a 500 or a JSON-RPC internal error.
+    for q in ["a".repeat(1001), "a%".repeat(20_000), "é".repeat(50_000)] {
+        let (status, v) = search(&q);
+        assert_eq!(
+            (status, v["code"].as_str()),
+            (400, Some("validation_error")),
+            "{} bytes: {v}",
+            q.len()
+        );
+        assert!(v["message"].as_str().unwrap().contains("1000"), "{v}");
+        let v = mcp(&fx, &agent, "search", json!({ "query": q }));
+        assert_eq!(v["result"]["isError"], true, "{} bytes: {v}", q.len());
+        assert!(tool_text(&v).contains("1000"), "{v}");
+    }
+    // At the limit it is an ordinary search.
+    let (status, v) = search(&"a%".repeat(500));
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(titles(&v), Vec::<String>::new());
+    // Wildcards match themselves.
+    let (status, v) = search("100%");
+    assert_eq!(status, 200);
+    assert_eq!(titles(&v), ["Budget 100% done"]);
+    let (_, v) = search("%");
+    assert_eq!(titles(&v), ["Budget 100% done"], "% is not 'anything'");
+    let (_, v) = search("_");
+    assert_eq!(titles(&v), ["snake_case notes"], "_ is not 'any character'");
+    let (_, v) = search("\\");
+    assert_eq!(titles(&v), Vec::<String>::new());
+    let v = mcp(&fx, &agent, "search", json!({"query": "%"}));
+    assert_eq!(mcp_class(&v), Class::Ok, "{v}");
+    assert_eq!(
+        v["result"]["structuredContent"]["results"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1,
+        "{v}"
+    );
+}
