@@ -147,7 +147,9 @@ fn live(c: &mut Conn, g: Grant<'_>, id: &PageId) -> AppResult<Option<Page>> {
 // ------------------------------------------------------------------ reads
 
 /// One page the grant reaches, trashed or not (a trashed one is marked:
-/// the grant may restore it, so it may see it).
+/// the grant may restore it, so it may see it). This is the page object
+/// (`GET /v1/pages/{id}`); whatever reads a page's content, MCP `fetch`
+/// included, takes `live_page`, so trashed content is not found (S65).
 pub fn page(c: &mut Conn, g: Grant<'_>, id: &PageId) -> AppResult<Result<ScopedPage, Refusal>> {
     check!(g.require(Capability::ReadContent));
     Ok(scoped(c, g, id)?.ok_or(Refusal::NotFound))

@@ -99,9 +99,6 @@ pub struct FetchOutput {
     pub sub_pages: Vec<SubPage>,
     /// The content was longer than the tool returns and was cut.
     pub truncated: bool,
-    /// The page is in the trash: its content and sub-pages are not shown
-    /// until `update_page` restores it.
-    pub in_trash: bool,
 }
 
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
@@ -384,29 +381,26 @@ impl Pagegrant {
         };
         let out = db::run(&st.pool, move |c| {
             let g = caller.bot.grant(Surface::Mcp);
-            // A trashed page reads as on /v1: the page, marked, without
-            // its content (S68).
-            let (page, in_trash) = match reach::page(c, g, &id)? {
-                Ok(s) => (s.page, s.trashed),
+            // Only a live page: fetch reads a page's content, and a trashed
+            // page (or one under a trashed page) has none to read, as
+            // `GET /v1/blocks/{id}/children` answers. It is the same "not
+            // found" as an unshared page, which says nothing of whether it
+            // exists (S65).
+            let page = match reach::live_page(c, g, &id)? {
+                Ok(page) => page,
                 Err(r) => return Ok(Err(r)),
             };
             let path: Vec<String> = match reach::breadcrumb(c, g, &page)? {
                 Ok(path) => path.iter().map(title_of).collect(),
                 Err(r) => return Ok(Err(r)),
             };
-            let (content, sub_pages) = match in_trash {
-                true => (Vec::new(), Vec::new()),
-                false => {
-                    let content = match reach::content(c, g, &page.id)? {
-                        Ok(content) => content,
-                        Err(r) => return Ok(Err(r)),
-                    };
-                    let sub_pages = match reach::children(c, g, &page.id, None, MAX_SUB_PAGES)? {
-                        Ok(pages) => pages,
-                        Err(r) => return Ok(Err(r)),
-                    };
-                    (content, sub_pages)
-                }
+            let content = match reach::content(c, g, &page.id)? {
+                Ok(content) => content,
+                Err(r) => return Ok(Err(r)),
+            };
+            let sub_pages = match reach::children(c, g, &page.id, None, MAX_SUB_PAGES)? {
+                Ok(pages) => pages,
+                Err(r) => return Ok(Err(r)),
             };
             let (markdown, truncated) = bounded(markdown::to_markdown(&content));
             let sub_pages = sub_pages
@@ -425,7 +419,6 @@ impl Pagegrant {
                 markdown,
                 sub_pages,
                 truncated,
-                in_trash,
             }))
         })
         .await
@@ -439,12 +432,9 @@ impl Pagegrant {
             text.push_str(&format!("In: {}\n\n", out.path.join(" / ")));
         }
         text.push_str(&format!("URL: {}\n\n", out.url));
-        match (out.in_trash, out.markdown.trim().is_empty()) {
-            (true, _) => text.push_str(
-                "(This page is in the trash. Restore it with update_page and in_trash: false to read its content.)\n",
-            ),
-            (false, true) => text.push_str("(This page has no content yet.)\n"),
-            (false, false) => text.push_str(&out.markdown),
+        match out.markdown.trim().is_empty() {
+            true => text.push_str("(This page has no content yet.)\n"),
+            false => text.push_str(&out.markdown),
         }
         if out.truncated {
             text.push_str("\n\n(The page is longer; the rest was cut.)");

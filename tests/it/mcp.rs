@@ -324,9 +324,9 @@ fn s65_tools_see_only_the_grants_pages() {
         "nothing was created under the unshared parent"
     );
 
-    // A trashed page is gone from search and has no content or sub-pages
-    // for the tools; fetch shows it marked, as GET /v1/pages/{id} does
-    // (issue 25, S68: one rule for both surfaces), so it can be restored.
+    // A trashed page is gone for the tools: fetch of it, or of a page under
+    // it, is the same tool error as for an unshared page (S65), appending
+    // to it is refused the same way, and search omits it.
     fx.srv
         .page(&fx.acme, &fx.ada, "Q1 Detail", Some(&q1), false);
     let r = call(
@@ -344,12 +344,16 @@ fn s65_tools_see_only_the_grants_pages() {
     );
     assert!(!is_error(&r), "{r}");
     assert_eq!(r["structuredContent"]["in_trash"], true);
-    let r = call(&fx, &token, "fetch", json!({"id": q1.id.to_string()}));
-    assert!(!is_error(&r), "a page under a trashed one: {r}");
-    assert_eq!(r["structuredContent"]["in_trash"], true, "{r}");
-    assert_eq!(r["structuredContent"]["markdown"], "", "{r}");
-    assert_eq!(r["structuredContent"]["sub_pages"], json!([]), "{r}");
-    assert!(text(&r).contains("in the trash"), "{r}");
+    let unshared = call(&fx, &token, "fetch", json!({"id": hidden.id.to_string()}));
+    for (id, what) in [
+        (fx.roadmap.id.to_string(), "a trashed page"),
+        (q1.id.to_string(), "a page under a trashed one"),
+    ] {
+        let r = call(&fx, &token, "fetch", json!({ "id": id }));
+        assert!(is_error(&r), "{what}: {r}");
+        assert_eq!(text(&r), answers[0], "{what}: {r}");
+        assert_eq!(r, unshared, "{what}: the whole result, not only its text");
+    }
     let r = call(
         &fx,
         &token,

@@ -4,7 +4,7 @@
 //! search queries. Tokens come from the real consent flow with `scope=`
 //! narrowed; every call is HTTP to the running server.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use reqwest::blocking::Response;
 use serde_json::{json, Value};
@@ -164,35 +164,52 @@ fn mcp_class(v: &Value) -> Class {
 enum Kind {
     InScope,
     OutOfScope,
+    /// A page in the grant, in the trash.
     Trashed,
+    /// A page in the grant under a trashed page (itself not trashed).
+    UnderTrash,
     OthersPrivate,
     Nonexistent,
 }
 
+/// What a cell asks. Each op is one request on each surface that does the
+/// same thing; an op with no counterpart on a surface is asked on the
+/// other only (docs/notes-25-reach.md, "Trash").
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Op {
-    Read,
+    /// The page object, `GET /v1/pages/{id}`: the page's metadata, where
+    /// Notion shows `in_trash`. `/v1` only: no tool returns a page without
+    /// its content (`fetch` is `ReadContent`).
+    PageObject,
+    /// The page's content: `GET /v1/blocks/{id}/children` and `fetch`
+    /// (the page's content as Markdown, with its sub-pages).
+    ReadContent,
+    /// A rename: `PATCH /v1/pages/{id}` and `update_page` with `title`.
     Update,
+    /// `POST /v1/pages` and `create_page` under the page.
     CreateChild,
-    BlocksRead,
-    BlocksAppend,
+    /// `PATCH /v1/blocks/{id}/children` and `update_page` with
+    /// `append_content`.
+    Append,
 }
 
 /// The documented rule (docs/notes-25-reach.md): capability first, then
-/// scope; a trashed page is read and updated (restored) but has no
-/// content or children to read or write.
+/// scope. A trashed page in the grant (or one under a trashed page) keeps
+/// its page object, marked `in_trash` as in Notion, and can be updated
+/// (restored); its content is not found on both surfaces (S65), and
+/// nothing is created under it or appended to it.
 fn expected(op: Op, kind: Kind, granted: &[&str]) -> Class {
     let needs = match op {
-        Op::Read | Op::BlocksRead => "read_content",
+        Op::PageObject | Op::ReadContent => "read_content",
         Op::Update => "update_content",
-        Op::CreateChild | Op::BlocksAppend => "insert_content",
+        Op::CreateChild | Op::Append => "insert_content",
     };
     if !granted.contains(&needs) {
         return Class::Missing(needs);
     }
     match (kind, op) {
         (Kind::InScope, _) => Class::Ok,
-        (Kind::Trashed, Op::Read | Op::Update) => Class::Ok,
+        (Kind::Trashed | Kind::UnderTrash, Op::PageObject | Op::Update) => Class::Ok,
         _ => Class::NotFound,
     }
 }
@@ -200,7 +217,8 @@ fn expected(op: Op, kind: Kind, granted: &[&str]) -> Class {
 fn on_v1(fx: &Fx, token: &str, op: Op, id: &str, title: &str) -> Class {
     let title_body = |t: &str| json!({"title": [{"text": {"content": t}}]});
     api_class(match op {
-        Op::Read => api(fx, token, "GET", &format!("/v1/pages/{id}"), None),
+        Op::PageObject => api(fx, token, "GET", &format!("/v1/pages/{id}"), None),
+        Op::ReadContent => api(fx, token, "GET", &format!("/v1/blocks/{id}/children"), None),
         Op::Update => api(
             fx,
             token,
@@ -215,8 +233,7 @@ fn on_v1(fx: &Fx, token: &str, op: Op, id: &str, title: &str) -> Class {
             "/v1/pages",
             Some(json!({"parent": {"page_id": id}, "properties": {"title": title_body("Child")}})),
         ),
-        Op::BlocksRead => api(fx, token, "GET", &format!("/v1/blocks/{id}/children"), None),
-        Op::BlocksAppend => api(
+        Op::Append => api(
             fx,
             token,
             "PATCH",
@@ -227,9 +244,12 @@ fn on_v1(fx: &Fx, token: &str, op: Op, id: &str, title: &str) -> Class {
     })
 }
 
-fn on_mcp(fx: &Fx, token: &str, op: Op, id: &str, title: &str) -> Option<Class> {
+/// The MCP answer's class and the whole `result` (to compare refusals).
+fn on_mcp(fx: &Fx, token: &str, op: Op, id: &str, title: &str) -> Option<(Class, Value)> {
     let v = match op {
-        Op::Read => mcp(fx, token, "fetch", json!({ "id": id })),
+        // No tool answers the page object alone.
+        Op::PageObject => return None,
+        Op::ReadContent => mcp(fx, token, "fetch", json!({ "id": id })),
         Op::Update => mcp(
             fx,
             token,
@@ -242,16 +262,25 @@ fn on_mcp(fx: &Fx, token: &str, op: Op, id: &str, title: &str) -> Option<Class> 
             "create_page",
             json!({"parent_id": id, "title": "Child"}),
         ),
-        Op::BlocksAppend => mcp(
+        Op::Append => mcp(
             fx,
             token,
             "update_page",
             json!({"id": id, "append_content": "x"}),
         ),
-        // No MCP tool lists a page's blocks apart from fetch (Read).
-        Op::BlocksRead => return None,
     };
-    Some(mcp_class(&v))
+    Some((mcp_class(&v), v["result"].clone()))
+}
+
+/// Pages made under `parents`.
+fn children_of(fx: &Fx, parents: &[&Page]) -> i64 {
+    use diesel::prelude::*;
+    use pagegrant::db::schema::pages;
+    pages::table
+        .filter(pages::parent_id.eq_any(parents.iter().map(|p| p.id.to_string())))
+        .count()
+        .get_result(&mut *fx.srv.conn())
+        .unwrap()
 }
 
 #[test]
@@ -259,23 +288,26 @@ fn v1_and_mcp_answer_alike_for_every_page_and_capability_s68() {
     let fx = fixture();
     let hidden = fx.srv.page(&fx.acme, &fx.ada, "Hidden", None, false);
     let old = fx.srv.page(&fx.acme, &fx.ada, "Old", Some(&fx.eng), false);
+    let under = fx
+        .srv
+        .page(&fx.acme, &fx.ada, "Old notes", Some(&old), false);
     pagegrant::db::queries::scope::update_page(&mut fx.srv.conn(), &old.id, None, Some(true), 1)
         .unwrap();
+    let nonexistent = "00000000-0000-4000-8000-000000000000".to_string();
     let pages = [
         (Kind::InScope, fx.eng.id.to_string(), "Engineering"),
         (Kind::OutOfScope, hidden.id.to_string(), "Hidden"),
         (Kind::Trashed, old.id.to_string(), "Old"),
+        (Kind::UnderTrash, under.id.to_string(), "Old notes"),
         (
             Kind::OthersPrivate,
             fx.grace_private.id.to_string(),
             "Grace Scratch Quokka",
         ),
-        (
-            Kind::Nonexistent,
-            "00000000-0000-4000-8000-000000000000".to_string(),
-            "Nothing",
-        ),
+        (Kind::Nonexistent, nonexistent.clone(), "Nothing"),
     ];
+    let outside = [&hidden, &old, &under, &fx.grace_private];
+    let made_outside = children_of(&fx, &outside);
     let grants: [&[&str]; 4] = [
         &["read_content", "update_content", "insert_content"],
         &["update_content", "insert_content"],
@@ -283,14 +315,17 @@ fn v1_and_mcp_answer_alike_for_every_page_and_capability_s68() {
         &["read_content", "update_content"],
     ];
     let ops = [
-        Op::Read,
+        Op::PageObject,
+        Op::ReadContent,
         Op::Update,
         Op::CreateChild,
-        Op::BlocksRead,
-        Op::BlocksAppend,
+        Op::Append,
     ];
     let mut wrong = Vec::new();
-    let mut cells = 0;
+    let (mut cells, mut mcp_cells) = (0, 0);
+    // Every MCP "not found" of one grant and op, by page kind: they must be
+    // one and the same result, so no kind can be told from another.
+    let mut not_found: BTreeMap<(String, String), BTreeSet<String>> = BTreeMap::new();
     for granted in grants {
         let scope = granted.join(" ");
         let v1 = connect(&fx, "/v1", &scope, &[&fx.eng]);
@@ -301,6 +336,16 @@ fn v1_and_mcp_answer_alike_for_every_page_and_capability_s68() {
                 let got_v1 = on_v1(&fx, &v1, op, id, title);
                 let got_mcp = on_mcp(&fx, &agent, op, id, title);
                 cells += 1;
+                if let Some((class, result)) = &got_mcp {
+                    mcp_cells += 1;
+                    if class == &Class::NotFound {
+                        not_found
+                            .entry((scope.clone(), format!("{op:?}")))
+                            .or_default()
+                            .insert(result.to_string());
+                    }
+                }
+                let got_mcp = got_mcp.map(|(class, _)| class);
                 if got_v1 != want || got_mcp.as_ref().is_some_and(|m| m != &want) {
                     wrong.push(format!(
                         "[{scope}] {op:?} on {kind:?}: want {want:?}, /v1 {got_v1:?}, /mcp {got_mcp:?}"
@@ -309,29 +354,52 @@ fn v1_and_mcp_answer_alike_for_every_page_and_capability_s68() {
             }
         }
     }
-    assert_eq!(cells, 100);
+    assert_eq!((cells, mcp_cells), (120, 96));
     assert!(
         wrong.is_empty(),
         "{} cells differ:\n{}",
         wrong.len(),
         wrong.join("\n")
     );
-    // Nothing was written outside the grant: the only children made are
-    // under Engineering.
-    let under_hidden: i64 = {
-        use diesel::prelude::*;
-        use pagegrant::db::schema::pages;
-        pages::table
-            .filter(pages::parent_id.eq_any([
-                hidden.id.to_string(),
-                old.id.to_string(),
-                fx.grace_private.id.to_string(),
-            ]))
-            .count()
-            .get_result(&mut *fx.srv.conn())
-            .unwrap()
-    };
-    assert_eq!(under_hidden, 0);
+    for ((scope, op), results) in &not_found {
+        assert_eq!(
+            results.len(),
+            1,
+            "[{scope}] {op}: MCP's not-found answers differ by page: {results:?}"
+        );
+    }
+    // Nothing was written outside the grant or under the trash: the only
+    // children made are under Engineering.
+    assert_eq!(children_of(&fx, &outside), made_outside);
+
+    // The one intended difference, side by side: /v1's page object shows
+    // a trashed page in the grant marked in_trash, as Notion does; its
+    // content is not found on /v1, and fetch (content) answers exactly as
+    // for a page that does not exist (S65).
+    let v1 = connect(&fx, "/v1", ALL, &[&fx.eng]);
+    let agent = connect(&fx, "/mcp", ALL, &[&fx.eng]);
+    let missing = mcp(&fx, &agent, "fetch", json!({ "id": nonexistent }));
+    assert_eq!(mcp_class(&missing), Class::NotFound, "{missing}");
+    for p in [&old, &under] {
+        let r = api(&fx, &v1, "GET", &format!("/v1/pages/{}", p.id), None);
+        assert_eq!(r.status(), 200, "{}", p.title);
+        let v: Value = r.json().unwrap();
+        assert_eq!(
+            (v["in_trash"].clone(), v["archived"].clone()),
+            (json!(true), json!(true)),
+            "{v}"
+        );
+        let r = api(
+            &fx,
+            &v1,
+            "GET",
+            &format!("/v1/blocks/{}/children", p.id),
+            None,
+        );
+        assert_eq!(api_class(r), Class::NotFound, "{}", p.title);
+        let v = mcp(&fx, &agent, "fetch", json!({ "id": p.id.as_str() }));
+        assert_eq!(v["result"], missing["result"], "{}: {v}", p.title);
+    }
 }
 
 /// The audit rows of the connection(s) acting for bots: (action, detail).
