@@ -14,6 +14,7 @@ use crate::db::models::{Connection, ConnectionStatus, Integration};
 use crate::db::queries::{connections, integrations, tokens};
 use crate::db::{self, Conn};
 use crate::domain::integrations::INTERNAL_TOKEN_PREFIX;
+use crate::domain::reach::{Grant, Surface};
 use crate::error::AppResult;
 use crate::oauth::jwt::Keys;
 use crate::state::AppState;
@@ -32,11 +33,14 @@ pub struct Bot {
 }
 
 impl Bot {
-    /// The grant it acts under, for the services `/v1` and `/mcp` share.
-    pub fn grant(&self) -> crate::domain::reach::Grant<'_> {
-        crate::domain::reach::Grant {
+    /// The grant it acts under through `via`: the only way `/v1`, `/mcp`
+    /// and the demo partner read or write for a bot (`domain::reach`).
+    pub fn grant(&self, via: Surface) -> Grant<'_> {
+        Grant {
             connection: &self.connection,
             scope: &self.scope,
+            client_id: &self.integration.client_id,
+            via,
         }
     }
 }

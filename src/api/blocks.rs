@@ -1,7 +1,8 @@
 //! The block endpoints (DESIGN §8): `GET|PATCH /v1/blocks/{id}/children`,
-//! `GET|PATCH|DELETE /v1/blocks/{id}`. Every call reaches only blocks of
-//! pages the connection's grant reaches (`db::queries::scope`); a block of
-//! any other page is `object_not_found`, exactly as if it did not exist.
+//! `GET|PATCH|DELETE /v1/blocks/{id}`. Every call goes through
+//! `domain::reach` (capability first, then scope; S68): it reaches only
+//! blocks of pages the connection's grant reaches, and a block of any other
+//! page is `object_not_found`, exactly as if it did not exist.
 //!
 //! A page's children list its content blocks first, in order, then its
 //! visible sub-pages as `child_page` blocks by creation (docs/decisions.md).
@@ -14,29 +15,22 @@ use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
 use super::bearer::Bot;
-use super::pages::{
-    iso, not_found as page_not_found, ok, open, page_size, require, seal, validation,
-};
+use super::pages::{iso, ok, open, page_size, seal, validation, Object};
 use crate::db::models::{Block, BlockId, Page, PageId};
-use crate::db::queries::scope::{self, ScopedPage};
 use crate::db::{self, Conn};
 use crate::domain::blocks::{self as blocks, Placement};
-use crate::domain::content::{Annotations, Author, BlockContent, BlockType, Span};
-use crate::error::{AppError, AppResult};
+use crate::domain::content::{Annotations, BlockContent, BlockType, Span};
+use crate::domain::reach::{self, BlockChange, Capability, Refusal, Surface, Target};
+use crate::error::AppResult;
 use crate::http::errors::{ApiCode, ApiError};
 use crate::state::AppState;
 
-/// Notion's limits: characters per text object, elements per rich-text
-/// array, blocks per append.
-pub const MAX_TEXT: usize = 2000;
-pub const MAX_RICH_TEXT: usize = 100;
-pub const MAX_CHILDREN: usize = 100;
+/// Notion's limits, shared with every surface (`domain::reach`): characters
+/// per text object, elements per rich-text array, blocks per append.
+pub use crate::domain::reach::{MAX_BLOCKS as MAX_CHILDREN, MAX_RICH_TEXT, MAX_TEXT};
 
-fn not_found() -> ApiError {
-    ApiError::new(
-        ApiCode::ObjectNotFound,
-        "Could not find block with that ID. Make sure the relevant pages are shared with your integration.",
-    )
+fn refused(r: Refusal) -> ApiError {
+    super::pages::refused(r, Object::Block)
 }
 
 fn invalid(path: &str, what: &str) -> ApiError {
@@ -127,9 +121,8 @@ pub fn block_json(b: &Block) -> AppResult<Value> {
 /// A page as a `child_page` block; `has_children` counts only what the
 /// connection sees (its visible sub-pages, its live blocks).
 fn child_page_json(c: &mut Conn, bot: &Bot, p: &Page, trashed: bool) -> AppResult<Value> {
-    let has_children =
-        scope::has_children(c, &bot.connection.id, &bot.connection.installed_by, &p.id)?
-            || !crate::db::queries::blocks::live_after(c, &p.id, None, 1)?.is_empty();
+    // Called only for a page the grant was just found to read.
+    let has_children = reach::has_children(c, bot.grant(Surface::Api), &p.id)?.unwrap_or(false);
     let parent = match &p.parent_id {
         Some(id) => json!({ "type": "page_id", "page_id": id }),
         None => json!({ "type": "workspace", "workspace": true }),
@@ -163,59 +156,23 @@ fn list(results: Vec<Value>, has_more: bool, next: Option<String>) -> Value {
 
 // ---------------------------------------------------------------- lookup
 
-/// What an id names, inside the grant.
-enum Target {
-    /// A content block of a visible, live page.
-    Block(Block),
-    /// A visible page (maybe trashed through an ancestor).
-    Page(ScopedPage),
-}
-
-fn page_in_scope(c: &mut Conn, bot: &Bot, id: &PageId) -> AppResult<Option<ScopedPage>> {
-    Ok(scope::page(
-        c,
-        &bot.connection.id,
-        &bot.connection.installed_by,
-        id,
-    )?)
-}
-
-/// The block or page an id names, when the connection can see it: a
-/// block only while its page is visible and not in the trash.
-fn target(c: &mut Conn, bot: &Bot, block: &BlockId, page: &PageId) -> AppResult<Option<Target>> {
-    if let Some(b) = blocks::get(c, block)? {
-        return Ok(match page_in_scope(c, bot, &b.page_id)? {
-            Some(p) if !p.trashed => Some(Target::Block(b)),
-            _ => None,
-        });
-    }
-    Ok(page_in_scope(c, bot, page)?.map(Target::Page))
-}
-
-/// What an id names, when the connection sees it (a page: not trashed,
-/// when `live_page`) and holds `capability`: scope first, so an id outside
-/// the grant is `object_not_found` whatever the capabilities.
+/// What an id names inside the grant, when it holds `capability`
+/// (`reach::target`: capability first, then scope).
 fn reach(
     c: &mut Conn,
     bot: &Bot,
     (block, page): &(BlockId, PageId),
     live_page: bool,
-    (capability, what): (&'static str, &str),
+    capability: Capability,
 ) -> AppResult<Result<Target, ApiError>> {
-    let t = match target(c, bot, block, page)? {
-        None => return Ok(Err(not_found())),
-        Some(Target::Page(p)) if live_page && p.trashed => return Ok(Err(not_found())),
-        Some(t) => t,
-    };
-    Ok(require(bot, capability, what).map(|()| t))
-}
-
-const READ: (&str, &str) = ("read_content", "reading blocks");
-const INSERT: (&str, &str) = ("insert_content", "appending blocks");
-const UPDATE: (&str, &str) = ("update_content", "changing blocks");
-
-fn author(bot: &Bot) -> Author {
-    Author::Bot(bot.connection.bot_id.clone())
+    Ok(reach::target(
+        c,
+        bot.grant(Surface::Api),
+        capability,
+        (block, page),
+        live_page,
+    )?
+    .map_err(refused))
 }
 
 // ---------------------------------------------------------------- input
@@ -628,13 +585,13 @@ pub async fn get_block_children(
     };
     let st = state.clone();
     let out = db::run(&state.pool, move |c| {
-        let page = match reach(c, &bot, &id, true, READ)? {
+        let page = match reach(c, &bot, &id, true, Capability::ReadContent)? {
             Err(e) => return Ok(Err(e)),
             // Blocks of these types have no children.
             Ok(Target::Block(_)) => return Ok(Ok(list(Vec::new(), false, None))),
             Ok(Target::Page(p)) => p.page,
         };
-        let (cid, installer) = (&bot.connection.id, &bot.connection.installed_by);
+        let (cid, g) = (&bot.connection.id, bot.grant(Surface::Api));
         let (block_after, page_after) = match &after {
             None => (None, None),
             Some((t, i)) => match (i.strip_prefix("b:"), i.strip_prefix("p:")) {
@@ -651,12 +608,11 @@ pub async fn get_block_children(
         let mut last: Option<(i64, String)> = None;
         let mut has_more = false;
         if page_after.is_none() {
-            let rows = crate::db::queries::blocks::live_after(
-                c,
-                &page.id,
-                block_after.as_ref().map(|(t, i)| (*t, i.as_str())),
-                size + 1,
-            )?;
+            let after = block_after.as_ref().map(|(t, i)| (*t, i.as_str()));
+            let rows = match reach::blocks_after(c, g, &page.id, after, size + 1)? {
+                Ok(rows) => rows,
+                Err(r) => return Ok(Err(refused(r))),
+            };
             has_more = rows.len() as i64 > size;
             for b in rows.iter().take(size as usize) {
                 results.push(block_json(b)?);
@@ -667,11 +623,14 @@ pub async fn get_block_children(
         if !has_more {
             // Sub-pages follow the content; with no room left, one row
             // tells whether there is more.
-            let rows = scope::children(c, cid, installer, &page.id, page_after, room + 1)?;
+            let rows = match reach::children(c, g, &page.id, page_after, room + 1)? {
+                Ok(rows) => rows,
+                Err(r) => return Ok(Err(refused(r))),
+            };
             has_more = rows.len() as i64 > room;
-            for s in rows.iter().take(room as usize) {
-                results.push(child_page_json(c, &bot, &s.page, false)?);
-                last = Some((s.page.created_at, format!("p:{}", s.page.id)));
+            for p in rows.iter().take(room as usize) {
+                results.push(child_page_json(c, &bot, p, false)?);
+                last = Some((p.created_at, format!("p:{}", p.id)));
             }
         }
         let next = match (has_more, last) {
@@ -694,7 +653,7 @@ pub async fn patch_block_children(
     let id = ids(&path)?;
     let req = parse_append(&raw);
     let out = db::run(&state.pool, move |c| {
-        let page = match reach(c, &bot, &id, true, INSERT)? {
+        let page = match reach(c, &bot, &id, true, Capability::InsertContent)? {
             Err(e) => return Ok(Err(e)),
             Ok(Target::Block(b)) => {
                 return Ok(Err(validation(&format!(
@@ -709,20 +668,11 @@ pub async fn patch_block_children(
             Ok(r) => r,
             Err(e) => return Ok(Err(e)),
         };
-        // The anchor must be a live block of this very page; any other id
-        // reads the same, so blocks elsewhere are not revealed.
-        if let Placement::After(anchor) = &req.place {
-            match blocks::get(c, anchor)? {
-                Some(b) if b.page_id == page.id && !b.in_trash => {}
-                _ => {
-                    return Ok(Err(invalid(
-                        "body.position.after_block.id",
-                        "should name a block of this page",
-                    )))
-                }
-            }
-        }
-        let rows = blocks::insert(c, &page.id, &author(&bot), &req.children, &req.place)?;
+        let g = bot.grant(Surface::Api);
+        let rows = match reach::append_blocks(c, g, &page.id, &req.children, &req.place)? {
+            Ok((_, rows)) => rows,
+            Err(r) => return Ok(Err(refused(r))),
+        };
         let results = rows.iter().map(block_json).collect::<AppResult<Vec<_>>>()?;
         Ok(Ok(list(results, false, None)))
     })
@@ -738,7 +688,7 @@ pub async fn get_block(
 ) -> Result<HttpResponse, ApiError> {
     let id = ids(&path)?;
     let out = db::run(&state.pool, move |c| {
-        Ok(match reach(c, &bot, &id, false, READ)? {
+        Ok(match reach(c, &bot, &id, false, Capability::ReadContent)? {
             Err(e) => Err(e),
             Ok(Target::Block(b)) => Ok(block_json(&b)?),
             Ok(Target::Page(p)) => Ok(child_page_json(c, &bot, &p.page, p.trashed)?),
@@ -760,7 +710,7 @@ pub async fn patch_block(
 ) -> Result<HttpResponse, ApiError> {
     let id = ids(&path)?;
     let out = db::run(&state.pool, move |c| {
-        match reach(c, &bot, &id, false, UPDATE)? {
+        match reach(c, &bot, &id, false, Capability::UpdateContent)? {
             Err(e) => Ok(Err(e)),
             Ok(Target::Block(b)) => {
                 let req = match parse_update(&raw, b.kind) {
@@ -800,53 +750,43 @@ fn update_block(
     b: Block,
     req: UpdateRequest,
 ) -> AppResult<Result<Value, ApiError>> {
-    let restoring = req.in_trash == Some(false);
-    if b.in_trash && !restoring {
-        return Ok(Err(validation(
-            "Can't edit block that is archived. You must unarchive the block before editing.",
-        )));
-    }
-    let mut row = b;
-    if restoring && row.in_trash {
-        row = blocks::set_trash(c, &row, &author(bot), false)?;
-    }
-    if let Some(g) = req.given {
-        let old = blocks::content(&row)?;
-        let new = BlockContent {
-            kind: row.kind,
-            spans: g.spans.unwrap_or(old.spans),
-            checked: g.checked.unwrap_or(old.checked),
-            language: g.language.or(old.language),
-        };
-        row = blocks::update(c, &row, &author(bot), &new)?;
-    }
-    if req.in_trash == Some(true) {
-        row = blocks::set_trash(c, &row, &author(bot), true)?;
-    }
-    Ok(Ok(block_json(&row)?))
+    // Only what the request names changes; the rest is the stored block's.
+    let content = match req.given {
+        Some(g) => {
+            let old = blocks::content(&b)?;
+            Some(BlockContent {
+                kind: b.kind,
+                spans: g.spans.unwrap_or(old.spans),
+                checked: g.checked.unwrap_or(old.checked),
+                language: g.language.or(old.language),
+            })
+        }
+        None => None,
+    };
+    let change = BlockChange {
+        content,
+        in_trash: req.in_trash,
+    };
+    update_block_row(c, bot, &b, change)
 }
 
+/// Trashes or restores a page through the block endpoints (an update of
+/// the page, as `PATCH /v1/pages/{id}`).
 fn trash_page(
     c: &mut Conn,
     bot: &Bot,
     id: &PageId,
     trash: Option<bool>,
 ) -> AppResult<Result<Value, ApiError>> {
-    if trash.is_some() {
-        db::write_tx(c, |c| {
-            Ok(scope::update_page(
-                c,
-                id,
-                None,
-                trash,
-                crate::db::models::now(),
-            )?)
-        })?;
-    }
-    match page_in_scope(c, bot, id)? {
-        Some(p) => Ok(Ok(child_page_json(c, bot, &p.page, p.trashed)?)),
-        None => Err(AppError::NotFound),
-    }
+    let g = bot.grant(Surface::Api);
+    let p = match trash {
+        Some(_) => reach::update_page(c, g, id, None, trash)?,
+        None => reach::page(c, g, id)?,
+    };
+    Ok(match p {
+        Ok(p) => Ok(child_page_json(c, bot, &p.page, p.trashed)?),
+        Err(r) => Err(super::pages::refused(r, Object::Page)),
+    })
 }
 
 /// `DELETE /v1/blocks/{id}` (`update_content`): to the trash; a page id
@@ -858,24 +798,38 @@ pub async fn delete_block(
 ) -> Result<HttpResponse, ApiError> {
     let id = ids(&path)?;
     let out = db::run(&state.pool, move |c| {
-        let t = match reach(c, &bot, &id, false, UPDATE)? {
+        let t = match reach(c, &bot, &id, false, Capability::UpdateContent)? {
             Err(e) => return Ok(Err(e)),
             Ok(t) => t,
         };
         match t {
-            Target::Block(b) if b.in_trash => Ok(Err(validation(
-                "Can't edit block that is archived. You must unarchive the block before editing.",
-            ))),
-            Target::Block(b) => Ok(Ok(block_json(&blocks::set_trash(
-                c,
-                &b,
-                &author(&bot),
-                true,
-            )?)?)),
-            Target::Page(p) if p.trashed => Ok(Err(page_not_found())),
+            Target::Block(b) => {
+                let change = BlockChange {
+                    content: None,
+                    in_trash: Some(true),
+                };
+                update_block_row(c, &bot, &b, change)
+            }
+            Target::Page(p) if p.trashed => {
+                Ok(Err(super::pages::refused(Refusal::NotFound, Object::Page)))
+            }
             Target::Page(p) => trash_page(c, &bot, &p.page.id, Some(true)),
         }
     })
     .await??;
     Ok(ok(out))
+}
+
+fn update_block_row(
+    c: &mut Conn,
+    bot: &Bot,
+    b: &Block,
+    change: BlockChange,
+) -> AppResult<Result<Value, ApiError>> {
+    Ok(
+        match reach::update_block(c, bot.grant(Surface::Api), &b.id, change)? {
+            Ok(row) => Ok(block_json(&row)?),
+            Err(r) => Err(refused(r)),
+        },
+    )
 }

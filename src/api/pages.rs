@@ -1,6 +1,9 @@
-//! `POST /v1/search`, `GET|PATCH /v1/pages/{id}`, `POST /v1/pages`: only what the connection's shared pages
-//! reach (`db::queries::scope`). A page outside that scope is
-//! `object_not_found`, exactly as if it did not exist.
+//! `POST /v1/search`, `GET|PATCH /v1/pages/{id}`, `POST /v1/pages`: only
+//! what the connection's grant reaches, through `domain::reach` (capability
+//! first, then scope; S68). `refused` maps reach's refusals to Notion's
+//! errors for every `/v1` endpoint: a missing capability is
+//! `restricted_resource`, a page outside the grant `object_not_found`,
+//! exactly as if it did not exist.
 
 use actix_web::web::{self, Bytes};
 use actix_web::HttpResponse;
@@ -10,20 +13,58 @@ use serde_json::Value;
 use super::bearer::{ApiVersion, Bot};
 use crate::crypto::SecretBox;
 use crate::db::models::{Page, PageId};
-use crate::db::queries::scope::{self, SearchArgs, SearchHit};
 use crate::db::{self, Conn};
-use crate::domain::reach::{self, Refusal};
+use crate::domain::reach::{self, Refusal, SearchArgs, SearchHit, Surface};
 use crate::error::{AppError, AppResult};
 use crate::http::errors::{ApiCode, ApiError};
 use crate::state::AppState;
 
 pub const MAX_PAGE_SIZE: i64 = 100;
 
-pub(super) fn not_found() -> ApiError {
+fn not_found(object: Object) -> ApiError {
     ApiError::new(
         ApiCode::ObjectNotFound,
-        "Could not find page with that ID. Make sure the relevant pages are shared with your integration.",
+        format!(
+            "Could not find {} with that ID. Make sure the relevant pages are shared with your integration.",
+            object.as_str()
+        ),
     )
+}
+
+/// What an endpoint's id names, for its not-found message.
+#[derive(Clone, Copy)]
+pub(super) enum Object {
+    Page,
+    Block,
+}
+
+impl Object {
+    fn as_str(self) -> &'static str {
+        match self {
+            Object::Page => "page",
+            Object::Block => "block",
+        }
+    }
+}
+
+/// A refusal of the grant in Notion's words, for every `/v1` endpoint: a
+/// missing capability is `restricted_resource` naming it, out of scope
+/// `object_not_found`, a bound `validation_error`.
+pub(super) fn refused(r: Refusal, object: Object) -> ApiError {
+    match r {
+        Refusal::NotFound => not_found(object),
+        Refusal::Missing(capability) => ApiError::new(
+            ApiCode::RestrictedResource,
+            format!(
+                "Insufficient permissions for this endpoint: it needs the {} capability, which this token was not granted.",
+                capability.as_str()
+            ),
+        ),
+        Refusal::Invalid(m) => validation(&m),
+        Refusal::Anchor => validation(
+            "body failed validation: body.position.after_block.id should name a block of this page.",
+        ),
+    }
 }
 
 pub(super) fn validation(m: &str) -> ApiError {
@@ -367,6 +408,19 @@ pub async fn post_search(
 ) -> Result<HttpResponse, ApiError> {
     let b: SearchBody = body(&raw)?;
     let size = page_size(b.page_size)?;
+    // The capability and the query's bound before the cursor is opened:
+    // the cursor's key holds the query.
+    let query = b.query.as_deref().unwrap_or("").trim().to_string();
+    if !bot
+        .grant(Surface::Api)
+        .allows(reach::Capability::ReadContent)
+    {
+        return Err(refused(
+            Refusal::Missing(reach::Capability::ReadContent),
+            Object::Page,
+        ));
+    }
+    reach::query_bound(&query).map_err(|r| refused(r, Object::Page))?;
     let descending = match &b.sort {
         Some(s) => {
             let SortTimestamp::LastEditedTime = s.timestamp;
@@ -399,17 +453,16 @@ pub async fn post_search(
         let rows = if only_other {
             Vec::new()
         } else {
-            scope::search(
-                c,
-                &bot.connection.id,
-                &bot.connection.installed_by,
-                &SearchArgs {
-                    query: b.query.as_deref().unwrap_or("").trim(),
-                    descending,
-                    after,
-                    limit: size + 1,
-                },
-            )?
+            let args = SearchArgs {
+                query: &query,
+                descending,
+                after,
+                limit: size + 1,
+            };
+            match reach::search(c, bot.grant(Surface::Api), &args)? {
+                Ok(rows) => rows,
+                Err(r) => return Ok(Err(r)),
+            }
         };
         let (shown, has_more, next) = paginate(
             &st.secret_box,
@@ -420,15 +473,16 @@ pub async fn post_search(
         )?;
         let shown = shown.len();
         let pages = rows.into_iter().take(shown).map(|s| s.page).collect();
-        Ok(SearchList {
+        Ok(Ok(SearchList {
             issuer: st.config.server.issuer.clone(),
             pages,
             next_cursor: next,
             has_more,
             list_type,
-        })
+        }))
     })
-    .await?;
+    .await?
+    .map_err(|r| refused(r, Object::Page))?;
     Ok(HttpResponse::Ok()
         .insert_header(("x-notion-request-id", crate::crypto::new_uuid()))
         .json(out))
@@ -441,16 +495,11 @@ pub async fn get_page(
 ) -> Result<HttpResponse, ApiError> {
     let id = parse_id(&path)?;
     let issuer = state.config.server.issuer.clone();
-    let found = db::run(&state.pool, move |c| {
-        Ok(scope::page(
-            c,
-            &bot.connection.id,
-            &bot.connection.installed_by,
-            &id,
-        )?)
+    let s = db::run(&state.pool, move |c| {
+        reach::page(c, bot.grant(Surface::Api), &id)
     })
-    .await?;
-    let s = found.ok_or_else(not_found)?;
+    .await?
+    .map_err(|r| refused(r, Object::Page))?;
     Ok(ok(page_object(&issuer, &s.page, s.trashed)))
 }
 
@@ -505,26 +554,6 @@ pub struct PatchBody {
     archived: Option<bool>,
 }
 
-/// A refusal of the grant in the API's words: out of scope is
-/// `object_not_found`, a missing capability `restricted_resource`.
-fn refused(r: Refusal, what: &str) -> ApiError {
-    match r {
-        Refusal::NotFound => not_found(),
-        Refusal::Missing(capability) => ApiError::new(
-            ApiCode::RestrictedResource,
-            format!("Insufficient permissions for this endpoint: {what} needs the {capability} capability."),
-        ),
-    }
-}
-
-/// The capability check, for endpoints that check scope themselves.
-pub(super) fn require(bot: &Bot, capability: &'static str, what: &str) -> Result<(), ApiError> {
-    match bot.grant().allows(capability) {
-        true => Ok(()),
-        false => Err(refused(Refusal::Missing(capability), what)),
-    }
-}
-
 pub async fn patch_page(
     state: web::Data<AppState>,
     bot: Bot,
@@ -537,10 +566,10 @@ pub async fn patch_page(
     let trash = b.in_trash.or(b.archived);
     let issuer = state.config.server.issuer.clone();
     let out = db::run(&state.pool, move |c| {
-        reach::update_page(c, bot.grant(), &id, title.as_deref(), trash)
+        reach::update_page(c, bot.grant(Surface::Api), &id, title.as_deref(), trash)
     })
     .await?
-    .map_err(|r| refused(r, "updating a page"))?;
+    .map_err(|r| refused(r, Object::Page))?;
     Ok(ok(page_object(&issuer, &out.page, out.trashed)))
 }
 
@@ -567,27 +596,26 @@ pub async fn post_page(
     let parent = parse_id(&parent_raw)?;
     let title = title_of(&b.properties)?.unwrap_or_default();
     let issuer = state.config.server.issuer.clone();
-    let page = db::run(&state.pool, move |c| {
-        reach::create_page(c, bot.grant(), &parent, &title)
+    let (page, _) = db::run(&state.pool, move |c| {
+        reach::create_page(c, bot.grant(Surface::Api), &parent, &title, &[])
     })
     .await?
-    .map_err(|r| refused(r, "creating a page"))?;
+    .map_err(|r| refused(r, Object::Page))?;
     Ok(ok(page_object(&issuer, &page, false)))
 }
 
 /// The titles of every page a connection can see, newest first (at most
-/// 100): what the demo partner shows after connecting.
+/// 100): what the demo partner shows after connecting, as a search through
+/// `/v1` would (none without `read_content`).
 pub fn shared_titles(c: &mut Conn, bot: &Bot) -> AppResult<Vec<String>> {
-    let found = scope::search(
-        c,
-        &bot.connection.id,
-        &bot.connection.installed_by,
-        &SearchArgs {
-            query: "",
-            descending: true,
-            after: None,
-            limit: 100,
-        },
-    )?;
-    Ok(found.into_iter().map(|p| p.page.title).collect())
+    let args = SearchArgs {
+        query: "",
+        descending: true,
+        after: None,
+        limit: 100,
+    };
+    Ok(match reach::search(c, bot.grant(Surface::Api), &args)? {
+        Ok(found) => found.into_iter().map(|p| p.page.title).collect(),
+        Err(_) => Vec::new(),
+    })
 }

@@ -1,9 +1,11 @@
 //! The MCP tools (DESIGN §7): `search`, `fetch`, `create_page` and
 //! `update_page`, each inside the connection's grant through
-//! `domain::reach` — the same scope and capability checks as `/v1` (S65,
-//! S66). Tools the grant's capabilities do not allow are not listed, and a
-//! call to one anyway is a tool error naming the capability. A page the
-//! grant does not reach is "not found" whether or not it exists.
+//! `domain::reach` — the same capability rule, scope, write bounds and
+//! audit as `/v1` (S65, S66, S68, S73). Tools the grant's capabilities do
+//! not allow are not listed, and a call to one anyway is a tool error
+//! naming the capability. A page the grant does not reach is "not found"
+//! whether or not it exists. `refusal` maps reach's refusals to tool
+//! errors, once.
 
 use std::borrow::Cow;
 
@@ -23,13 +25,11 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::Caller;
+use crate::db;
 use crate::db::models::{Page, PageId};
-use crate::db::{self, Conn};
-use crate::domain::audit::{self, Actor, AuditAction};
-use crate::domain::content::Author;
-use crate::domain::reach::{self, Refusal};
-use crate::domain::{blocks, markdown};
-use crate::error::AppResult;
+use crate::domain::blocks::Placement;
+use crate::domain::markdown;
+use crate::domain::reach::{self, Capability, Refusal, Surface};
 
 /// Most results one `search` returns (its `page_size` bound).
 const MAX_SEARCH: u32 = 25;
@@ -37,7 +37,10 @@ const MAX_SEARCH: u32 = 25;
 const MAX_SUB_PAGES: i64 = 100;
 /// The longest Markdown `fetch` returns and the tools accept, in bytes:
 /// a page longer than this is cut with a note rather than flooding the
-/// agent's context.
+/// agent's context. 100 KiB is some 15,000 words, a long report; with the
+/// `/v1` bounds (`reach::MAX_BLOCKS` blocks of `reach::MAX_TEXT`
+/// characters per text run) it keeps one call's write transaction to a
+/// few milliseconds (S73).
 const MAX_MARKDOWN: usize = 100 * 1024;
 
 const INSTRUCTIONS: &str = "pagegrant shows you only the pages the person chose to share with this \
@@ -140,15 +143,20 @@ fn page_size_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
     schemars::json_schema!({ "type": "integer", "minimum": 1, "maximum": MAX_SEARCH })
 }
 
-/// The tools, with the capability each needs.
-const TOOLS: &[(&str, &str)] = &[
-    ("search", "read_content"),
-    ("fetch", "read_content"),
-    ("create_page", "insert_content"),
-    ("update_page", "update_content"),
+/// The tools, with the capabilities any of which makes one usable:
+/// `update_page` renames and trashes (`update_content`) and appends
+/// (`insert_content`, as an append is on `/v1`).
+const TOOLS: &[(&str, &[Capability])] = &[
+    ("search", &[Capability::ReadContent]),
+    ("fetch", &[Capability::ReadContent]),
+    ("create_page", &[Capability::InsertContent]),
+    (
+        "update_page",
+        &[Capability::UpdateContent, Capability::InsertContent],
+    ),
 ];
 
-fn needs(tool: &str) -> Option<&'static str> {
+fn needs(tool: &str) -> Option<&'static [Capability]> {
     TOOLS.iter().find(|(t, _)| *t == tool).map(|(_, c)| *c)
 }
 
@@ -186,17 +194,27 @@ fn done<T: Serialize>(text: String, value: &T) -> Result<CallToolResult, ErrorDa
 
 const NOT_FOUND: &str = "No page with that id is shared with this connection. Ask the person to share it from the page's ••• menu in pagegrant.";
 
+/// A refusal of the grant as a tool error: the missing capability named,
+/// "not found" without saying whether the page exists, a bound stated.
 fn refusal(r: Refusal) -> CallToolResult {
     match r {
         Refusal::NotFound => tool_error(NOT_FOUND),
-        Refusal::Missing(capability) => missing(capability),
+        Refusal::Missing(capability) => tool_error(format!(
+            "This connection may not do that: it needs the {} capability, which the person did not grant.",
+            capability.as_str()
+        )),
+        Refusal::Invalid(m) => tool_error(m),
+        // The tools always append at the end.
+        Refusal::Anchor => tool_error(NOT_FOUND),
     }
 }
 
-fn missing(capability: &str) -> CallToolResult {
-    tool_error(format!(
-        "This connection may not do that: it needs the {capability} capability, which the person did not grant."
-    ))
+/// The capability check the tools make before reading their arguments.
+fn require(caller: &Caller, capability: Capability) -> Result<(), Refusal> {
+    match caller.bot.grant(Surface::Mcp).allows(capability) {
+        true => Ok(()),
+        false => Err(Refusal::Missing(capability)),
+    }
 }
 
 /// A page id, or a pagegrant page URL (`{issuer}/w/{workspace}/p/{page}`).
@@ -252,18 +270,6 @@ fn bounded(md: String) -> (String, bool) {
     (md[..end].to_string(), true)
 }
 
-/// Records a write by an agent in the workspace's audit log.
-fn audit_write(c: &mut Conn, caller: &Caller, action: AuditAction, page: &Page) -> AppResult<()> {
-    audit::record(
-        c,
-        Some(&caller.bot.connection.workspace_id),
-        Actor::Client(&caller.bot.integration.client_id),
-        action,
-        &caller.bot.connection.id,
-        format!("page {}", page.id),
-    )
-}
-
 #[tool_router]
 impl Pagegrant {
     pub fn new() -> Pagegrant {
@@ -283,8 +289,8 @@ impl Pagegrant {
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
         let caller = caller(&ctx)?;
-        if !caller.bot.grant().allows("read_content") {
-            return Ok(missing("read_content"));
+        if let Err(r) = require(&caller, Capability::ReadContent) {
+            return Ok(refusal(r));
         }
         let size = input.page_size.unwrap_or(10);
         if !(1..=MAX_SEARCH).contains(&size) {
@@ -295,24 +301,27 @@ impl Pagegrant {
         let st = caller.state.clone();
         let issuer = st.config.server.issuer.clone();
         let out = db::run(&st.pool, move |c| {
-            let g = caller.bot.grant();
-            let rows = reach::search(
-                c,
-                g,
-                &reach::SearchArgs {
-                    query: input.query.trim(),
-                    descending: true,
-                    after: None,
-                    limit: i64::from(size) + 1,
-                },
-            )?;
+            let g = caller.bot.grant(Surface::Mcp);
+            let args = reach::SearchArgs {
+                query: input.query.trim(),
+                descending: true,
+                after: None,
+                limit: i64::from(size) + 1,
+            };
+            let rows = match reach::search(c, g, &args)? {
+                Ok(rows) => rows,
+                Err(r) => return Ok(Err(r)),
+            };
             let has_more = rows.len() > size as usize;
             let pages: Vec<_> = rows
                 .into_iter()
                 .take(size as usize)
                 .map(|s| s.page)
                 .collect();
-            let paths = reach::breadcrumbs(c, g, &pages)?;
+            let paths = match reach::breadcrumbs(c, g, &pages)? {
+                Ok(paths) => paths,
+                Err(r) => return Ok(Err(r)),
+            };
             let results = pages
                 .iter()
                 .zip(paths)
@@ -323,10 +332,14 @@ impl Pagegrant {
                     path: path.iter().map(title_of).collect(),
                 })
                 .collect();
-            Ok(SearchOutput { results, has_more })
+            Ok(Ok(SearchOutput { results, has_more }))
         })
         .await
         .map_err(internal)?;
+        let out = match out {
+            Ok(out) => out,
+            Err(r) => return Ok(refusal(r)),
+        };
         let mut text = match out.results.len() {
             0 => "No shared page matches.".to_string(),
             n => format!("{n} shared page(s) match:\n"),
@@ -358,8 +371,8 @@ impl Pagegrant {
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
         let caller = caller(&ctx)?;
-        if !caller.bot.grant().allows("read_content") {
-            return Ok(missing("read_content"));
+        if let Err(r) = require(&caller, Capability::ReadContent) {
+            return Ok(refusal(r));
         }
         let st = caller.state.clone();
         let issuer = st.config.server.issuer.clone();
@@ -367,17 +380,30 @@ impl Pagegrant {
             return Ok(tool_error(NOT_FOUND));
         };
         let out = db::run(&st.pool, move |c| {
-            let g = caller.bot.grant();
-            let Some(page) = reach::live_page(c, g, &id)? else {
-                return Ok(None);
+            let g = caller.bot.grant(Surface::Mcp);
+            // Only a live page: fetch reads a page's content, and a trashed
+            // page (or one under a trashed page) has none to read, as
+            // `GET /v1/blocks/{id}/children` answers. It is the same "not
+            // found" as an unshared page, which says nothing of whether it
+            // exists (S65).
+            let page = match reach::live_page(c, g, &id)? {
+                Ok(page) => page,
+                Err(r) => return Ok(Err(r)),
             };
-            let path: Vec<String> = reach::breadcrumb(c, g, &page)?
-                .iter()
-                .map(title_of)
-                .collect();
-            let (markdown, truncated) =
-                bounded(markdown::to_markdown(&blocks::content_of(c, &page.id)?));
-            let sub_pages = reach::children(c, g, &page.id, MAX_SUB_PAGES)?
+            let path: Vec<String> = match reach::breadcrumb(c, g, &page)? {
+                Ok(path) => path.iter().map(title_of).collect(),
+                Err(r) => return Ok(Err(r)),
+            };
+            let content = match reach::content(c, g, &page.id)? {
+                Ok(content) => content,
+                Err(r) => return Ok(Err(r)),
+            };
+            let sub_pages = match reach::children(c, g, &page.id, None, MAX_SUB_PAGES)? {
+                Ok(pages) => pages,
+                Err(r) => return Ok(Err(r)),
+            };
+            let (markdown, truncated) = bounded(markdown::to_markdown(&content));
+            let sub_pages = sub_pages
                 .iter()
                 .map(|p| SubPage {
                     id: p.id.to_string(),
@@ -385,7 +411,7 @@ impl Pagegrant {
                     url: url_of(&issuer, p),
                 })
                 .collect();
-            Ok(Some(FetchOutput {
+            Ok(Ok(FetchOutput {
                 id: page.id.to_string(),
                 title: title_of(&page),
                 url: url_of(&issuer, &page),
@@ -397,8 +423,9 @@ impl Pagegrant {
         })
         .await
         .map_err(internal)?;
-        let Some(out) = out else {
-            return Ok(tool_error(NOT_FOUND));
+        let out = match out {
+            Ok(out) => out,
+            Err(r) => return Ok(refusal(r)),
         };
         let mut text = format!("# {}\n\n", out.title);
         if !out.path.is_empty() {
@@ -435,8 +462,8 @@ impl Pagegrant {
         let st = caller.state.clone();
         let issuer = st.config.server.issuer.clone();
         // The capability first: a read-only grant learns nothing about ids.
-        if !caller.bot.grant().allows("insert_content") {
-            return Ok(missing("insert_content"));
+        if let Err(r) = require(&caller, Capability::InsertContent) {
+            return Ok(refusal(r));
         }
         let Some(parent) = page_id(&issuer, &input.parent_id) else {
             return Ok(tool_error(NOT_FOUND));
@@ -445,28 +472,17 @@ impl Pagegrant {
             return Ok(tool_error(e));
         }
         let content = markdown::to_blocks(&input.content);
+        if let Err(r) = reach::content_bound(&content) {
+            return Ok(refusal(r));
+        }
         let out = db::run(&st.pool, move |c| {
-            let g = caller.bot.grant();
-            let title = input.title.trim().to_string();
-            db::write_tx(c, |c| {
-                let page = match reach::create_page(c, g, &parent, &title)? {
-                    Ok(p) => p,
-                    Err(r) => return Ok(Err(r)),
-                };
-                let added = blocks::append(
-                    c,
-                    &page.id,
-                    &Author::Bot(caller.bot.connection.bot_id.clone()),
-                    &content,
-                )?;
-                audit_write(c, &caller, AuditAction::AgentPageCreated, &page)?;
-                Ok(Ok((page, added.len())))
-            })
+            let g = caller.bot.grant(Surface::Mcp);
+            reach::create_page(c, g, &parent, input.title.trim(), &content)
         })
         .await
         .map_err(internal)?;
         let (page, blocks_added) = match out {
-            Ok(v) => v,
+            Ok((page, added)) => (page, added.len()),
             Err(r) => return Ok(refusal(r)),
         };
         let out = PageOutput {
@@ -496,13 +512,29 @@ impl Pagegrant {
         let caller = caller(&ctx)?;
         let st = caller.state.clone();
         let issuer = st.config.server.issuer.clone();
-        if !caller.bot.grant().allows("update_content") {
-            return Ok(missing("update_content"));
+        let changes_page = input.title.is_some() || input.in_trash.is_some();
+        // Every capability the arguments need, before anything else: an
+        // append needs insert_content, as on /v1; a rename or trash
+        // update_content. Without either, the tool is not usable at all.
+        let wanted = [
+            (changes_page, Capability::UpdateContent),
+            (input.append_content.is_some(), Capability::InsertContent),
+        ];
+        let g = caller.bot.grant(Surface::Mcp);
+        if !g.allows(Capability::UpdateContent) && !g.allows(Capability::InsertContent) {
+            return Ok(refusal(Refusal::Missing(Capability::UpdateContent)));
+        }
+        for (asked, capability) in wanted {
+            if asked {
+                if let Err(r) = require(&caller, capability) {
+                    return Ok(refusal(r));
+                }
+            }
         }
         let Some(id) = page_id(&issuer, &input.id) else {
             return Ok(tool_error(NOT_FOUND));
         };
-        if input.title.is_none() && input.append_content.is_none() && input.in_trash.is_none() {
+        if !changes_page && input.append_content.is_none() {
             return Ok(tool_error(
                 "Nothing to change: give title, append_content or in_trash.",
             ));
@@ -517,43 +549,45 @@ impl Pagegrant {
             return Ok(tool_error(e));
         }
         let content = markdown::to_blocks(append);
+        if let Err(r) = reach::content_bound(&content) {
+            return Ok(refusal(r));
+        }
         let out = db::run(&st.pool, move |c| {
-            let g = caller.bot.grant();
+            let g = caller.bot.grant(Surface::Mcp);
             let title = input.title.as_deref().map(str::trim);
             db::write_tx(c, |c| {
-                // Appending to a trashed page is refused as not found, as
-                // /v1 refuses children of a trashed page.
-                if !content.is_empty() && reach::live_page(c, g, &id)?.is_none() {
-                    return Ok(Err(Refusal::NotFound));
+                // The append first: it needs a live page (as /v1 refuses
+                // children of a trashed one), so a refusal leaves nothing
+                // half done.
+                let (mut page, mut trashed, mut added) = (None, false, 0);
+                if input.append_content.is_some() {
+                    match reach::append_blocks(c, g, &id, &content, &Placement::End)? {
+                        Ok((p, blocks)) => (page, added) = (Some(p), blocks.len()),
+                        Err(r) => return Ok(Err(r)),
+                    }
                 }
-                let s = match reach::update_page(c, g, &id, title, input.in_trash)? {
-                    Ok(s) => s,
-                    Err(r) => return Ok(Err(r)),
-                };
-                let added = match content.is_empty() {
-                    true => Vec::new(),
-                    false => blocks::append(
-                        c,
-                        &id,
-                        &Author::Bot(caller.bot.connection.bot_id.clone()),
-                        &content,
-                    )?,
-                };
-                audit_write(c, &caller, AuditAction::AgentPageUpdated, &s.page)?;
-                Ok(Ok((s, added.len())))
+                if changes_page {
+                    match reach::update_page(c, g, &id, title, input.in_trash)? {
+                        Ok(s) => (page, trashed) = (Some(s.page), s.trashed),
+                        // Only possible before any write: the append
+                        // above found the page live in this transaction.
+                        Err(r) => return Ok(Err(r)),
+                    }
+                }
+                Ok(page.map(|p| (p, trashed, added)).ok_or(Refusal::NotFound))
             })
         })
         .await
         .map_err(internal)?;
-        let (s, blocks_added) = match out {
+        let (page, in_trash, blocks_added) = match out {
             Ok(v) => v,
             Err(r) => return Ok(refusal(r)),
         };
         let out = PageOutput {
-            id: s.page.id.to_string(),
-            title: title_of(&s.page),
-            url: url_of(&issuer, &s.page),
-            in_trash: s.trashed,
+            id: page.id.to_string(),
+            title: title_of(&page),
+            url: url_of(&issuer, &page),
+            in_trash,
             blocks_added,
         };
         let text = format!(
@@ -601,12 +635,12 @@ impl ServerHandler for Pagegrant {
         context: RequestContext<RoleServer>,
     ) -> Result<ListToolsResult, ErrorData> {
         let caller = caller(&context)?;
-        let g = caller.bot.grant();
+        let g = caller.bot.grant(Surface::Mcp);
         let tools = self
             .tool_router
             .list_all()
             .into_iter()
-            .filter(|t| needs(&t.name).is_some_and(|c| g.allows(c)))
+            .filter(|t| needs(&t.name).is_some_and(|caps| caps.iter().any(|c| g.allows(*c))))
             .collect();
         let hints = context
             .protocol_version()

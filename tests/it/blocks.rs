@@ -538,7 +538,7 @@ fn blocks_outside_the_grant_are_not_found() {
 }
 
 #[test]
-fn block_capabilities_are_checked_after_scope() {
+fn block_capabilities_are_checked_before_scope_s68() {
     let fx = fixture();
     let reader = token(&fx, "Reader", &["read_content"], &[&fx.eng]);
     let inserter = token(&fx, "Inserter", &["insert_content"], &[&fx.eng]);
@@ -576,23 +576,36 @@ fn block_capabilities_are_checked_after_scope() {
         );
     }
     assert_eq!(append(&fx, &inserter, &eng, json!([para("ok")])).0, 200);
-    // Outside the grant it is 404 whatever the capabilities.
+    // A missing capability is the same 403 whatever the id (S68, issue 25:
+    // capability first), so it tells nothing about which blocks exist;
+    // with the capability, outside the grant is 404.
     let hidden = seed(&fx, &fx.grace_private, "hidden");
-    assert_eq!(
-        call(
-            &fx,
-            &reader,
-            "DELETE",
-            &format!("/v1/blocks/{hidden}"),
-            None
-        )
-        .0,
-        404
-    );
+    let unknown = "00000000-0000-4000-8000-000000000000";
+    for id in [hidden.as_str(), unknown, b.as_str()] {
+        let (s, v) = call(&fx, &reader, "DELETE", &format!("/v1/blocks/{id}"), None);
+        assert_eq!(
+            (s, v["code"].as_str()),
+            (403, Some("restricted_resource")),
+            "{id}"
+        );
+    }
+    for page in [fx.grace_private.id.as_str(), unknown, eng.as_str()] {
+        let (s, v) = append(&fx, &reader, page, json!([para("x")]));
+        assert_eq!(
+            (s, v["code"].as_str()),
+            (403, Some("restricted_resource")),
+            "{page}"
+        );
+    }
+    let writer = token(&fx, "Writer", ALL, &[&fx.eng]);
+    for id in [hidden.as_str(), unknown] {
+        let (s, _) = call(&fx, &writer, "DELETE", &format!("/v1/blocks/{id}"), None);
+        assert_eq!(s, 404, "{id}");
+    }
     assert_eq!(
         append(
             &fx,
-            &reader,
+            &writer,
             fx.grace_private.id.as_str(),
             json!([para("x")])
         )

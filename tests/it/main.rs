@@ -23,6 +23,7 @@ mod openapi;
 mod partner;
 mod platform;
 mod process;
+mod reach_matrix;
 mod registration;
 mod security_oauth;
 mod security_pages;

@@ -324,7 +324,18 @@ fn s65_tools_see_only_the_grants_pages() {
         "nothing was created under the unshared parent"
     );
 
-    // A trashed page is gone for the tools.
+    // A trashed page is gone for the tools: fetch of it, or of a page under
+    // it, is the same tool error as for an unshared page (S65), appending
+    // to it is refused the same way, and search omits it.
+    fx.srv
+        .page(&fx.acme, &fx.ada, "Q1 Detail", Some(&q1), false);
+    let r = call(
+        &fx,
+        &token,
+        "update_page",
+        json!({"id": q1.id.to_string(), "append_content": "Q1 text."}),
+    );
+    assert!(!is_error(&r), "{r}");
     let r = call(
         &fx,
         &token,
@@ -333,8 +344,24 @@ fn s65_tools_see_only_the_grants_pages() {
     );
     assert!(!is_error(&r), "{r}");
     assert_eq!(r["structuredContent"]["in_trash"], true);
-    let r = call(&fx, &token, "fetch", json!({"id": q1.id.to_string()}));
-    assert!(is_error(&r), "a page under a trashed one: {r}");
+    let unshared = call(&fx, &token, "fetch", json!({"id": hidden.id.to_string()}));
+    for (id, what) in [
+        (fx.roadmap.id.to_string(), "a trashed page"),
+        (q1.id.to_string(), "a page under a trashed one"),
+    ] {
+        let r = call(&fx, &token, "fetch", json!({ "id": id }));
+        assert!(is_error(&r), "{what}: {r}");
+        assert_eq!(text(&r), answers[0], "{what}: {r}");
+        assert_eq!(r, unshared, "{what}: the whole result, not only its text");
+    }
+    let r = call(
+        &fx,
+        &token,
+        "update_page",
+        json!({"id": q1.id.to_string(), "append_content": "More."}),
+    );
+    assert!(is_error(&r), "no appending under the trash: {r}");
+    assert_eq!(text(&r), answers[0]);
     let r = call(&fx, &token, "search", json!({"query": ""}));
     assert_eq!(titles(&r), ["Engineering"], "{r}");
 }

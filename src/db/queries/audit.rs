@@ -73,3 +73,45 @@ pub fn count_by_actor_since(conn: &mut Conn, actor: &str, since: i64) -> QueryRe
         .count()
         .get_result(conn)
 }
+
+/// Events with one of `actions` about `target` (as stored) at or after
+/// `since`: a connection's recent bot writes.
+pub fn count_for_target_since(
+    conn: &mut Conn,
+    target: &str,
+    actions: &[&str],
+    since: i64,
+) -> QueryResult<i64> {
+    audit_events::table
+        .filter(audit_events::target.eq(target))
+        .filter(audit_events::at.ge(since))
+        .filter(audit_events::action.eq_any(actions))
+        .count()
+        .get_result(conn)
+}
+
+/// The newest `action` event about `target` at or after `since`.
+pub fn latest_for_target_since(
+    conn: &mut Conn,
+    target: &str,
+    action: &str,
+    since: i64,
+) -> QueryResult<Option<AuditEvent>> {
+    audit_events::table
+        .filter(audit_events::target.eq(target))
+        .filter(audit_events::at.ge(since))
+        .filter(audit_events::action.eq(action))
+        .order(audit_events::id.desc())
+        .select(AuditEvent::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Rewrites one event's detail: only a summarising event's count changes
+/// after it is recorded.
+pub fn set_detail(conn: &mut Conn, id: i32, detail: &str) -> QueryResult<()> {
+    diesel::update(audit_events::table.find(id))
+        .set(audit_events::detail.eq(detail))
+        .execute(conn)
+        .map(|_| ())
+}
