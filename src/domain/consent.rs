@@ -35,6 +35,40 @@ impl Prompt {
     pub fn wants_login(&self, session_start: i64, at: i64) -> bool {
         self.login || self.max_age.is_some_and(|m| at - session_start > m)
     }
+
+    /// Where the request goes for the person at hand: `session_start` is
+    /// when their session began (`None`: not logged in), `fresh` whether
+    /// it began after this request asked for a login.
+    pub fn gate(&self, session_start: Option<i64>, fresh: bool, at: i64) -> Gate {
+        // prompt=none: pagegrant always asks, so a person would have to act.
+        if self.none {
+            return match session_start {
+                None => Gate::Refuse("login_required", "the user is not logged in"),
+                Some(_) => Gate::Refuse(
+                    "consent_required",
+                    "pagegrant asks the user to choose pages on every authorization",
+                ),
+            };
+        }
+        match session_start {
+            Some(start) if fresh || !self.wants_login(start, at) => Gate::Show,
+            Some(_) => Gate::Relogin,
+            None if self.login => Gate::Relogin,
+            None => Gate::Login,
+        }
+    }
+}
+
+/// What `Prompt::gate` decides.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Gate {
+    /// An error at the client (`error`, `error_description`).
+    Refuse(&'static str, &'static str),
+    /// The login form even for a logged-in person, then back here.
+    Relogin,
+    /// The login form, then back here.
+    Login,
+    Show,
 }
 
 /// An authorization request that passed every protocol check.

@@ -33,10 +33,38 @@ pub fn list(c: &mut Conn, ws: &Workspace) -> AppResult<Vec<MemberRow>> {
 }
 
 fn last_owner(ws: &Workspace, user: &User) -> AppError {
-    AppError::invalid(format!(
+    AppError::invalid(last_owner_text(ws, user))
+}
+
+fn last_owner_text(ws: &Workspace, user: &User) -> String {
+    format!(
         "{} is the last owner of {}. Make someone else an owner first.",
         user.name, ws.name
-    ))
+    )
+}
+
+/// What removing `user` from `ws` would do, for the confirmation page: the
+/// connections that would end (by integration name), or why they cannot be
+/// removed (the last owner) — the same rule `remove` enforces.
+pub struct RemovalPlan {
+    pub user: User,
+    pub connections: Vec<String>,
+    pub refused: Option<String>,
+}
+
+pub fn plan_removal(c: &mut Conn, ws: &Workspace, user: &UserId) -> AppResult<RemovalPlan> {
+    let (u, role) = member(c, ws, user)?;
+    let refused = (role == Role::Owner && workspaces::count_owners(c, &ws.id)? <= 1)
+        .then(|| last_owner_text(ws, &u));
+    let connections = conn_q::active_in_workspace(c, &ws.id, Some(&u.id))?
+        .into_iter()
+        .map(|(_, integration)| integration.name)
+        .collect();
+    Ok(RemovalPlan {
+        user: u,
+        connections,
+        refused,
+    })
 }
 
 /// The member `user` of `ws`, or NotFound.

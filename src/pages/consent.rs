@@ -11,7 +11,7 @@ use serde::Deserialize;
 use crate::db;
 use crate::db::models::now;
 use crate::db::models::Visibility;
-use crate::domain::consent::{self, Decision, Plan};
+use crate::domain::consent::{self, Decision, Gate, Plan};
 use crate::domain::workspaces::TreeRow;
 use crate::http::errors::{url_encode, HtmlError};
 use crate::http::extract::{CurrentUser, MaybeUser};
@@ -244,79 +244,12 @@ pub async fn view_authorize_get(
     user: MaybeUser,
 ) -> Result<HttpResponse, HtmlError> {
     let raw = req.query_string().to_string();
-    // A client_id that is a URL names its own metadata document: fetched
-    // (when the cache expired) here, in async code, before a database
-    // thread is taken; what cannot be used is a page, never a redirect.
     let here = format!("{}?{}", req.path(), req.query_string());
-    if let Some(id) = single_client_id(&raw) {
-        let ip = crate::http::peer_ip(&req);
-        match crate::oauth::cimd::ensure(&state, &id, &ip, user.0.is_some()).await? {
-            Ok(Ensured::Ready) => {}
-            // A good document, nobody logged in: nothing is stored, and the
-            // request (redirect URI included) is judged after login (S71).
-            // prompt=none cannot be answered at a redirect URI not yet
-            // verified, so it is a page.
-            Ok(Ensured::AwaitingLogin) => {
-                return match prompt_none(&raw) {
-                    true => Err(HtmlError::BadRequest(
-                        "You are not signed in to this server, and the app asked not to show a sign-in page (prompt=none). Start signing in again from the app.".into(),
-                    )),
-                    false => Err(HtmlError::LoginRequired(Some(here))),
-                };
-            }
-            Err(why) => {
-                return Err(HtmlError::BadRequest(format!(
-                    "The app's client metadata document at {id} cannot be used: {why}."
-                )))
-            }
-        }
-    }
+    ensure_cimd(&req, &state, &user, &raw, &here).await?;
     // Validating the request and preparing the page are one trip to the
     // database; what lies between them needs no query.
     let st = state.clone();
-    let step = db::run(&state.pool, move |c| {
-        let valid = match authorize::validate(c, &st.config, &raw)? {
-            Ok(v) => v,
-            Err(e) => return Ok(Step::Refuse(e)),
-        };
-        // prompt=none: pagegrant always asks, so a person would have to act.
-        if valid.prompt.none {
-            let (error, description) = match &user.0 {
-                None => ("login_required", "the user is not logged in"),
-                Some(_) => (
-                    "consent_required",
-                    "pagegrant asks the user to choose pages on every authorization",
-                ),
-            };
-            let redirect = ErrorRedirect {
-                redirect_uri: valid.redirect_uri.clone(),
-                error,
-                description: description.into(),
-                state: valid.state.clone(),
-            };
-            return Ok(Step::Refuse(AuthorizeError::at_client(
-                redirect,
-                &valid.integration,
-            )));
-        }
-        // prompt=login, or a session older than max_age: a session that
-        // began after this request asked for a login.
-        let user = match user.0 {
-            Some(u)
-                if !valid.prompt.wants_login(u.session.created_at, now())
-                    || fresh_login(&st, &valid, &u) =>
-            {
-                u
-            }
-            Some(_) => return Ok(Step::Relogin(Box::new(valid))),
-            None if valid.prompt.login => return Ok(Step::Relogin(Box::new(valid))),
-            // Come back to this very request after logging in.
-            _ => return Ok(Step::Login),
-        };
-        let plan = consent::prepare(c, &st.config, &user.user, &user.session, &valid)?;
-        Ok(Step::Show(Box::new((valid, user, plan))))
-    })
-    .await?;
+    let step = db::run(&state.pool, move |c| next_step(c, &st, &raw, user.0)).await?;
     match step {
         Step::Refuse(e) => refuse(&state, e),
         Step::Relogin(valid) => Ok(see_other(relogin_url(&state, &valid)?)),
@@ -325,6 +258,75 @@ pub async fn view_authorize_get(
             let (valid, user, plan) = *shown;
             Ok(html(ConsentView::new(&valid, &user, plan, here).render()?))
         }
+    }
+}
+
+/// A client_id that is a URL names its own metadata document: fetched
+/// (when the cache expired) here, in async code, before a database thread
+/// is taken; what cannot be used is a page, never a redirect.
+async fn ensure_cimd(
+    req: &HttpRequest,
+    state: &AppState,
+    user: &MaybeUser,
+    raw: &str,
+    here: &str,
+) -> Result<(), HtmlError> {
+    let Some(id) = single_client_id(raw) else {
+        return Ok(());
+    };
+    let ip = crate::http::peer_ip(req);
+    match crate::oauth::cimd::ensure(state, &id, &ip, user.0.is_some()).await? {
+        Ok(Ensured::Ready) => Ok(()),
+        // A good document, nobody logged in: nothing is stored, and the
+        // request (redirect URI included) is judged after login (S71).
+        // prompt=none cannot be answered at a redirect URI not yet
+        // verified, so it is a page.
+        Ok(Ensured::AwaitingLogin) => match prompt_none(raw) {
+            true => Err(HtmlError::BadRequest(
+                "You are not signed in to this server, and the app asked not to show a sign-in page (prompt=none). Start signing in again from the app.".into(),
+            )),
+            false => Err(HtmlError::LoginRequired(Some(here.to_string()))),
+        },
+        Err(why) => Err(HtmlError::BadRequest(format!(
+            "The app's client metadata document at {id} cannot be used: {why}."
+        ))),
+    }
+}
+
+/// Validates the request, applies `prompt` and `max_age` to the person at
+/// hand (`Prompt::gate`), and prepares the page.
+fn next_step(
+    c: &mut db::Conn,
+    st: &AppState,
+    raw: &str,
+    user: Option<CurrentUser>,
+) -> crate::error::AppResult<Step> {
+    let valid = match authorize::validate(c, &st.config, raw)? {
+        Ok(v) => v,
+        Err(e) => return Ok(Step::Refuse(e)),
+    };
+    let fresh = user.as_ref().is_some_and(|u| fresh_login(st, &valid, u));
+    let start = user.as_ref().map(|u| u.session.created_at);
+    match (valid.prompt.gate(start, fresh, now()), user) {
+        (Gate::Refuse(error, description), _) => {
+            let redirect = ErrorRedirect {
+                redirect_uri: valid.redirect_uri.clone(),
+                error,
+                description: description.into(),
+                state: valid.state.clone(),
+            };
+            Ok(Step::Refuse(AuthorizeError::at_client(
+                redirect,
+                &valid.integration,
+            )))
+        }
+        (Gate::Relogin, _) => Ok(Step::Relogin(Box::new(valid))),
+        (Gate::Show, Some(u)) => {
+            let plan = consent::prepare(c, &st.config, &u.user, &u.session, &valid)?;
+            Ok(Step::Show(Box::new((valid, u, plan))))
+        }
+        // Come back to this very request after logging in.
+        (Gate::Login | Gate::Show, _) => Ok(Step::Login),
     }
 }
 

@@ -11,9 +11,9 @@ use serde::Deserialize;
 
 use crate::db::models::{Role, UserId};
 use crate::db::{self, Conn};
+use crate::domain::accounts;
 use crate::domain::audit::Actor;
 use crate::domain::members;
-use crate::domain::{accounts, connections};
 use crate::error::{AppError, AppResult};
 use crate::http::errors::HtmlError;
 use crate::http::extract::{Member, Owner};
@@ -293,29 +293,16 @@ pub async fn view_remove_get(
 ) -> Result<HttpResponse, HtmlError> {
     let user = path.into_inner().user_id;
     let view = db::run(&state.pool, move |c| {
-        let (u, role) = members::member(c, &m.workspace, &user)?;
-        let owners = members::list(c, &m.workspace)?
-            .iter()
-            .filter(|r| r.role == Role::Owner)
-            .count();
-        let refused = (role == Role::Owner && owners <= 1).then(|| {
-            format!(
-                "{} is the last owner of {}. Make someone else an owner first.",
-                u.name, m.workspace.name
-            )
-        });
-        let connections = connections::list(c, &m.workspace.id, &u.id, Role::Member, true)?
-            .into_iter()
-            .map(|l| l.integration.name)
-            .collect();
+        let plan = members::plan_removal(c, &m.workspace, &user)?;
+        let u = plan.user;
         Ok(ConfirmRemoveView {
             shell: layout::load(c, &m, None)?.shell,
             user_id: u.id.to_string(),
             is_you: u.id == m.user.user.id,
             name: u.name,
             email: u.email,
-            connections,
-            refused,
+            connections: plan.connections,
+            refused: plan.refused,
         })
     })
     .await?;
