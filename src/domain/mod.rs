@@ -20,4 +20,5 @@ pub mod markdown;
 pub mod members;
 pub mod reach;
 pub mod registration;
+pub mod resource;
 pub mod workspaces;
