@@ -3,7 +3,8 @@
 //! A low layer: everything here is built from `domain/`, `db/` and below, so
 //! `http/` and every handler can take the state without an import running
 //! back up. The process-wide parts it holds live beside it: the token keys
-//! (`jwt`, `keys`), the API rate limiter (`limit`) and the metrics.
+//! (`jwt`, `keys`), the API rate limiter (`limit`) and the metrics; the
+//! password pool and the CIMD cache are `domain` types it holds.
 
 pub mod jwt;
 pub mod keys;
@@ -13,6 +14,7 @@ pub mod metrics;
 use crate::config::Config;
 use crate::crypto::SecretBox;
 use crate::db;
+use crate::domain::accounts::PasswordPool;
 use crate::domain::{cimd, demo};
 use crate::error::{AppError, AppResult};
 use jwt::Keys;
@@ -32,6 +34,8 @@ pub struct AppState {
     /// document is fetched once and nothing is stored for an anonymous
     /// request (S71).
     pub cimd_seen: cimd::Seen,
+    /// The threads that check passwords (`domain::accounts::sign_in`).
+    pub passwords: PasswordPool,
 }
 
 /// Opens the database (migrating it) and loads the keys under `data_dir`.
@@ -52,6 +56,7 @@ pub fn build_state(config: Config) -> AppResult<AppState> {
         secret_box,
         metrics: Metrics::new()?,
         cimd_seen: cimd::Seen::default(),
+        passwords: PasswordPool::default(),
     })
 }
 
