@@ -342,8 +342,7 @@ impl Config {
                 );
             }
             // An OS handler scheme is refused even when listed (S75).
-            if crate::domain::integrations::os_handler_scheme(scheme) || scheme.starts_with("http")
-            {
+            if os_handler_scheme(scheme) || scheme.starts_with("http") {
                 return bad(
                     "registration.native_schemes",
                     &format!("'{scheme}' is handed by the operating system to another program and can never be a redirect URI scheme"),
@@ -495,6 +494,52 @@ fn into_config(table: Table) -> Result<Config, ConfigError> {
         key: e.path().to_string(),
         message: e.inner().to_string(),
     })
+}
+
+/// Schemes an operating system or browser hands to something other than
+/// the app that registered them (a search, a settings page, another app, a
+/// phone call, a script): refused as redirect URIs whatever the client and
+/// whatever `registration.native_schemes` says (S75). `ms-*` and `itms-*`
+/// are whole families. Here, at the bottom, because `validate` refuses them
+/// in `registration.native_schemes` and `domain::integrations` in redirect URIs.
+pub fn os_handler_scheme(scheme: &str) -> bool {
+    let s = scheme.to_ascii_lowercase();
+    s.starts_with("ms-")
+        || s.starts_with("itms")
+        || s.starts_with("chrome")
+        || matches!(
+            s.as_str(),
+            "search-ms"
+                | "search"
+                | "intent"
+                | "android-app"
+                | "shell"
+                | "explorer"
+                | "tel"
+                | "sms"
+                | "mms"
+                | "mailto"
+                | "facetime"
+                | "callto"
+                | "skype"
+                | "file"
+                | "javascript"
+                | "data"
+                | "vbscript"
+                | "about"
+                | "blob"
+                | "view-source"
+                | "jar"
+                | "ws"
+                | "wss"
+                | "ftp"
+                | "smb"
+                | "nfs"
+                | "ldap"
+                | "resource"
+                | "x-apple-helpviewer"
+                | "microsoft-edge"
+        )
 }
 
 #[cfg(test)]

@@ -74,7 +74,7 @@ pub fn run(state: AppState, listener: TcpListener) -> std::io::Result<Server> {
                     let route = res.request().match_pattern();
                     let status = res.status().as_u16();
                     metrics.observe(&method, route.as_deref(), status, start.elapsed());
-                    let method = crate::http::metrics::method_label(&method);
+                    let method = crate::state::metrics::method_label(&method);
                     tracing::debug!(%method, ?route, status, ms = start.elapsed().as_millis() as u64, "request");
                     Ok(res)
                 }

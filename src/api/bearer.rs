@@ -16,7 +16,7 @@ use crate::db::{self, Conn};
 use crate::domain::integrations::INTERNAL_TOKEN_PREFIX;
 use crate::domain::reach::{Grant, Surface};
 use crate::error::AppResult;
-use crate::oauth::jwt::Keys;
+use crate::state::jwt::Keys;
 use crate::state::AppState;
 
 use crate::http::errors::{ApiCode, ApiError};
@@ -73,7 +73,7 @@ impl ApiVersion {
 fn unauthorized(issuer: &str, token_sent: bool) -> ApiError {
     let mut w = format!(
         r#"Bearer resource_metadata="{}""#,
-        crate::oauth::resource::metadata_url(&crate::oauth::resource::api(issuer))
+        crate::domain::resource::metadata_url(&crate::domain::resource::api(issuer))
     );
     if token_sent {
         w.push_str(r#", error="invalid_token""#);
@@ -140,7 +140,7 @@ pub fn resolve_for(
         // A token for another resource is not for this one (S63).
         let wanted = match resource {
             Resource::Api => keys.audience(),
-            Resource::Mcp => crate::oauth::resource::mcp(keys.issuer()),
+            Resource::Mcp => crate::domain::resource::mcp(keys.issuer()),
         };
         if claims.aud != wanted {
             return Ok(None);

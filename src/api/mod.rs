@@ -4,6 +4,5 @@
 
 pub mod bearer;
 pub mod blocks;
-pub mod limit;
 pub mod pages;
 pub mod users;

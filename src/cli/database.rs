@@ -4,7 +4,7 @@ use std::path::Path;
 
 use serde_json::{json, Value};
 
-use super::emit;
+use super::args::emit;
 use crate::config::Config;
 use crate::db::{self, Conn};
 use crate::domain::demo;
@@ -26,7 +26,7 @@ pub(super) fn migrate(c: &mut Conn, config: &Config, json: bool) -> AppResult<()
 
 /// `demo`: seeds the demo world into an empty database and lists its logins.
 pub(super) fn demo(c: &mut Conn, config: &Config, json: bool) -> AppResult<()> {
-    let (sbox, _) = crate::oauth::keys::load(c, config)?;
+    let (sbox, _) = crate::state::keys::load(c, config)?;
     let outcome = demo::seed(c, &sbox, &config.server.issuer)?;
     if matches!(outcome, demo::Outcome::NotEmpty) {
         return Err(AppError::invalid(

@@ -1,8 +1,9 @@
 //! `integration add` and `connection add-page`.
 
+use clap::Args;
 use serde_json::json;
 
-use super::{emit, page_id, IntegrationAdd};
+use super::args::{emit, page_id};
 use crate::config::Config;
 use crate::db::models::{ConnectionId, IntegrationKind, Workspace};
 use crate::db::Conn;
@@ -11,9 +12,52 @@ use crate::domain::workspaces as ws;
 use crate::domain::{accounts, connections};
 use crate::error::{AppError, AppResult};
 
+#[derive(Args, Debug)]
+pub struct IntegrationAdd {
+    #[arg(long)]
+    name: String,
+    /// Redirect URIs (repeat the flag or list several).
+    #[arg(long = "redirect-uri", num_args = 1..)]
+    redirect_uris: Vec<String>,
+    /// An internal integration with a workspace token instead of OAuth.
+    #[arg(long, requires = "workspace")]
+    internal: bool,
+    /// Workspace (id or name) of an internal integration.
+    #[arg(long)]
+    workspace: Option<String>,
+    /// A public OAuth client (no secret; PKCE required).
+    #[arg(long)]
+    public_client: bool,
+    /// Built by pagegrant (eligible for auto-approval).
+    #[arg(long)]
+    first_party: bool,
+    /// Capabilities (space- or comma-separated, or repeated).
+    #[arg(long, num_args = 1..)]
+    capabilities: Vec<String>,
+    #[arg(long)]
+    website: Option<String>,
+    /// Privacy policy URL, linked from the consent page.
+    #[arg(long)]
+    privacy_url: Option<String>,
+    /// Terms of use URL, linked from the consent page.
+    #[arg(long)]
+    terms_url: Option<String>,
+    #[arg(long)]
+    support_email: Option<String>,
+    /// Developer name shown on the consent page.
+    #[arg(long)]
+    developer: Option<String>,
+    /// Email or id of the user who manages it under My integrations. An
+    /// internal integration is installed by this user; without the flag, by
+    /// the workspace's creator (or, if they are no longer an owner, by its
+    /// earliest owner by join time, then user id).
+    #[arg(long)]
+    created_by: Option<String>,
+}
+
 /// `integration add`: registers an integration and prints its credentials once.
 pub(super) fn add(c: &mut Conn, config: &Config, a: IntegrationAdd, json: bool) -> AppResult<()> {
-    let (sbox, _) = crate::oauth::keys::load(c, config)?;
+    let (sbox, _) = crate::state::keys::load(c, config)?;
     let workspace = internal_workspace(c, &a)?;
     let created_by = match &a.created_by {
         Some(u) => Some(accounts::find_user(c, u)?),
@@ -95,7 +139,7 @@ pub(super) fn connection_add_page(
     let cid = ConnectionId::parse(connection)
         .ok_or_else(|| AppError::invalid(format!("{connection:?} is not a connection id")))?;
     let pid = page_id(page)?;
-    let (sbox, _) = crate::oauth::keys::load(c, config)?;
+    let (sbox, _) = crate::state::keys::load(c, config)?;
     let changed = connections::connection_add_page(c, &sbox, &cid, &pid)?;
     let added = changed.pages;
     let line = if changed.token_replaced {

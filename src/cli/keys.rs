@@ -2,11 +2,11 @@
 
 use serde_json::json;
 
-use super::emit;
+use super::args::emit;
 use crate::config::Config;
 use crate::db::Conn;
 use crate::error::AppResult;
-use crate::oauth::keys;
+use crate::state::keys;
 
 /// `keys rotate`: adds a signing key, which signs from now on.
 pub(super) fn rotate(c: &mut Conn, config: &Config, json: bool) -> AppResult<()> {

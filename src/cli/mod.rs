@@ -7,6 +7,7 @@
 //! backup), `users`, `workspaces` (workspaces, pages, audit),
 //! `integrations` (integrations, connections) and `keys`.
 
+mod args;
 mod database;
 mod integrations;
 mod keys;
@@ -18,12 +19,10 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Args, Parser, Subcommand};
-use serde_json::Value;
+use clap::{Parser, Subcommand};
 
 use crate::config::Config;
 use crate::db;
-use crate::db::models::PageId;
 use crate::error::{AppError, AppResult};
 
 #[derive(Parser, Debug)]
@@ -197,50 +196,7 @@ pub enum PageVerb {
 #[derive(Subcommand, Debug)]
 pub enum IntegrationVerb {
     /// Register an integration; prints its client id and secret (or internal token) once.
-    Add(IntegrationAdd),
-}
-
-#[derive(Args, Debug)]
-pub struct IntegrationAdd {
-    #[arg(long)]
-    name: String,
-    /// Redirect URIs (repeat the flag or list several).
-    #[arg(long = "redirect-uri", num_args = 1..)]
-    redirect_uris: Vec<String>,
-    /// An internal integration with a workspace token instead of OAuth.
-    #[arg(long, requires = "workspace")]
-    internal: bool,
-    /// Workspace (id or name) of an internal integration.
-    #[arg(long)]
-    workspace: Option<String>,
-    /// A public OAuth client (no secret; PKCE required).
-    #[arg(long)]
-    public_client: bool,
-    /// Built by pagegrant (eligible for auto-approval).
-    #[arg(long)]
-    first_party: bool,
-    /// Capabilities (space- or comma-separated, or repeated).
-    #[arg(long, num_args = 1..)]
-    capabilities: Vec<String>,
-    #[arg(long)]
-    website: Option<String>,
-    /// Privacy policy URL, linked from the consent page.
-    #[arg(long)]
-    privacy_url: Option<String>,
-    /// Terms of use URL, linked from the consent page.
-    #[arg(long)]
-    terms_url: Option<String>,
-    #[arg(long)]
-    support_email: Option<String>,
-    /// Developer name shown on the consent page.
-    #[arg(long)]
-    developer: Option<String>,
-    /// Email or id of the user who manages it under My integrations. An
-    /// internal integration is installed by this user; without the flag, by
-    /// the workspace's creator (or, if they are no longer an owner, by its
-    /// earliest owner by join time, then user id).
-    #[arg(long)]
-    created_by: Option<String>,
+    Add(integrations::IntegrationAdd),
 }
 
 #[derive(Subcommand, Debug)]
@@ -300,22 +256,6 @@ fn init_tracing(config: &Config, serving: bool) {
         .with_ansi(ansi)
         .with_writer(std::io::stderr)
         .try_init();
-}
-
-/// Prints one JSON object, or the human lines.
-fn emit(json: bool, value: Value, human: &[String]) {
-    if json {
-        println!("{value}");
-    } else {
-        for l in human {
-            println!("{l}");
-        }
-    }
-}
-
-/// A page id from a flag.
-fn page_id(s: &str) -> AppResult<PageId> {
-    PageId::parse(s).ok_or_else(|| AppError::invalid(format!("{s:?} is not a page id")))
 }
 
 /// Opens the database (unmigrated for `migrate`) and runs one admin verb.

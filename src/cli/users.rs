@@ -4,7 +4,7 @@ use std::io::{BufRead, IsTerminal};
 
 use serde_json::{json, Value};
 
-use super::emit;
+use super::args::emit;
 use crate::db::Conn;
 use crate::domain::accounts;
 use crate::error::{AppError, AppResult};

@@ -3,7 +3,7 @@
 
 use serde_json::json;
 
-use super::{emit, page_id};
+use super::args::{emit, page_id};
 use crate::db::models::{Plan, Role};
 use crate::db::{self, Conn};
 use crate::domain::audit::Actor;

@@ -122,9 +122,6 @@ macro_rules! str_enum {
     };
 }
 
-/// Shared with the domain's own stored enums (`domain::content::BlockType`).
-pub(crate) use str_enum;
-
 str_enum!(Role { Owner => "owner", Member => "member" });
 str_enum!(Plan { Free => "free", Plus => "plus", Business => "business", Enterprise => "enterprise" });
 str_enum!(Visibility { Workspace => "workspace", Private => "private" });
@@ -132,6 +129,27 @@ str_enum!(IntegrationKind { Public => "public", Internal => "internal" });
 str_enum!(ClientType { Confidential => "confidential", Public => "public" });
 str_enum!(InstallPolicy { Open => "open", ApprovedOnly => "approved_only" });
 str_enum!(ConnectionStatus { Active => "active", Revoked => "revoked" });
+// A content block's type (DESIGN §8); `domain::content` re-exports it.
+str_enum!(BlockType {
+    Paragraph => "paragraph",
+    Heading1 => "heading_1",
+    Heading2 => "heading_2",
+    Heading3 => "heading_3",
+    BulletedListItem => "bulleted_list_item",
+    NumberedListItem => "numbered_list_item",
+    ToDo => "to_do",
+    Quote => "quote",
+    Code => "code",
+    Divider => "divider",
+});
+
+impl BlockType {
+    /// Blocks whose type carries text (all but `divider`).
+    pub fn has_text(self) -> bool {
+        self != BlockType::Divider
+    }
+}
+
 // Whose id a block's `created_by` / `last_edited_by` holds.
 str_enum!(AuthorKind { User => "user", Bot => "bot" });
 
@@ -252,7 +270,7 @@ pub struct Block {
     pub id: BlockId,
     pub page_id: PageId,
     pub position: i64,
-    pub kind: crate::domain::content::BlockType,
+    pub kind: BlockType,
     /// JSON of `Vec<domain::content::Span>`.
     pub rich_text: String,
     pub plain_text: String,

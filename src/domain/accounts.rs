@@ -1,6 +1,8 @@
 //! User accounts: creation, passwords, and the login check with throttling.
 //! Shared by the CLI verbs and the login page.
 
+use std::sync::OnceLock;
+
 use crate::config::SecurityConfig;
 use crate::crypto;
 use crate::db::models::{now, Session, User, UserId};
@@ -184,17 +186,17 @@ pub fn count_attempt(
 
 /// Verifies a password against the counted attempt's user, or against a
 /// dummy hash for unknown users so both failures cost the same. Pure CPU
-/// (argon2): run it without holding a database connection. It runs on the
-/// password threads (`hashing`): at most one check per core at once, so a
-/// flood of logins cannot take argon2's memory once per blocking thread,
-/// and at a lower CPU priority, so it cannot starve the API either.
-pub fn password_matches(counted: &Counted, password: &str) -> bool {
+/// (argon2), run on the password pool without a database connection: at
+/// most one check per core at once, so a flood of logins cannot take
+/// argon2's memory once per thread, and at a lower CPU priority, so it
+/// cannot starve the API either. A check that cannot run is a failure.
+pub async fn password_matches(passwords: &PasswordPool, counted: &Counted, password: &str) -> bool {
     let hash = counted.user.as_ref().map(|u| u.password_hash.clone());
-    hashing::run({
-        let password = password.to_string();
-        move || crypto::verify_password(hash.as_deref(), &password)
-    })
-    .unwrap_or(false)
+    let password = password.to_string();
+    passwords
+        .run(move || crypto::verify_password(hash.as_deref(), &password))
+        .await
+        .unwrap_or(false)
 }
 
 /// Live sessions one person keeps (browsers, devices); a new login beyond
@@ -255,6 +257,7 @@ pub struct LoginAttempt {
 /// failed logins cannot starve the pool the API and health checks use.
 pub async fn sign_in(
     pool: &Pool,
+    passwords: &PasswordPool,
     cfg: &SecurityConfig,
     attempt: LoginAttempt,
 ) -> AppResult<LoginOutcome> {
@@ -268,11 +271,7 @@ pub async fn sign_in(
     let Some(counted) = db::run(pool, move |c| count_attempt(c, &sec, &email, &ip)).await? else {
         return Ok(LoginOutcome::BadCredentials);
     };
-    let (counted, matched) = db::run_unpooled(move || {
-        let matched = password_matches(&counted, &password);
-        (counted, matched)
-    })
-    .await?;
+    let matched = password_matches(passwords, &counted, &password).await;
     let sec = cfg.clone();
     db::run(pool, move |c| {
         finish_attempt(c, &sec, counted, matched, replaces)
@@ -282,88 +281,66 @@ pub async fn sign_in(
 
 /// The password threads: one per core the process may run on, started on
 /// first use, each at nice 10. Under a flood of wrong passwords the
-/// scheduler then gives the API's threads (nice 0) about ten times the
-/// CPU share of a password check, instead of an equal share; with nothing
-/// else to do, a check still runs at full speed.
-mod hashing {
-    use std::sync::mpsc::{self, Receiver, Sender};
-    use std::sync::{Arc, Mutex, OnceLock};
+/// scheduler then gives the API's threads (nice 0) about ten times the CPU
+/// share of a password check, instead of an equal share; with nothing else
+/// to do, a check still runs at full speed. A rayon pool: a caller awaits
+/// its check's result on a oneshot channel, so no async or blocking thread
+/// waits for it. Held in `AppState`.
+#[derive(Default)]
+pub struct PasswordPool(OnceLock<Option<rayon::ThreadPool>>);
 
-    type Job = Box<dyn FnOnce() + Send>;
+/// Below the API's priority; not so far below that logins stall while the
+/// API is busy.
+#[cfg(target_os = "linux")]
+const NICE: i32 = 10;
 
-    /// Below the API's priority; not so far below that logins stall while
-    /// the API is busy.
-    const NICE: i32 = 10;
-
-    static JOBS: OnceLock<Mutex<Sender<Job>>> = OnceLock::new();
-
-    fn jobs() -> &'static Mutex<Sender<Job>> {
-        JOBS.get_or_init(|| {
-            let (tx, rx) = mpsc::channel::<Job>();
-            let rx = Arc::new(Mutex::new(rx));
-            let n = std::thread::available_parallelism().map_or(2, |n| n.get());
-            for i in 0..n {
-                let rx = rx.clone();
-                let spawned = std::thread::Builder::new()
-                    .name(format!("pagegrant-password-{i}"))
-                    .spawn(move || work(&rx));
-                if let Err(e) = spawned {
-                    tracing::error!(error = %e, "starting a password thread failed");
-                }
-            }
-            Mutex::new(tx)
-        })
+impl PasswordPool {
+    fn pool(&self) -> Option<&rayon::ThreadPool> {
+        self.0
+            .get_or_init(|| {
+                let n = std::thread::available_parallelism().map_or(2, |n| n.get());
+                rayon::ThreadPoolBuilder::new()
+                    .num_threads(n)
+                    .thread_name(|i| format!("pagegrant-password-{i}"))
+                    .start_handler(|_| lower_priority())
+                    // A panic in one check must not abort the process (rayon's
+                    // default for `spawn`); its caller sees the channel close.
+                    .panic_handler(|_| tracing::error!("a password check panicked"))
+                    .build()
+                    .map_err(
+                        |e| tracing::error!(error = %e, "starting the password threads failed"),
+                    )
+                    .ok()
+            })
+            .as_ref()
     }
 
-    fn work(rx: &Mutex<Receiver<Job>>) {
-        lower_priority();
-        loop {
-            let job = match rx.lock() {
-                Ok(r) => r.recv(),
-                Err(p) => p.into_inner().recv(),
-            };
-            match job {
-                // A panic in one check must not take the thread with it (its
-                // caller sees the result channel close: a failed check).
-                Ok(job) => {
-                    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
-                }
-                Err(_) => return,
-            }
-        }
-    }
-
-    #[cfg(target_os = "linux")]
-    fn lower_priority() {
-        // SAFETY: gettid and setpriority take no pointers; on Linux the nice
-        // value is per thread, so this changes only the calling thread.
-        let ok = unsafe {
-            let tid = libc::gettid();
-            libc::setpriority(libc::PRIO_PROCESS, tid as libc::id_t, NICE) == 0
-        };
-        if !ok {
-            tracing::warn!("could not lower the password thread's priority");
-        }
-    }
-
-    #[cfg(not(target_os = "linux"))]
-    fn lower_priority() {}
-
-    /// Runs `f` on a password thread and waits for its result; `None` if
-    /// no thread could take it.
-    pub fn run<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Option<T> {
-        let (tx, rx) = mpsc::sync_channel(1);
-        let job: Job = Box::new(move || {
+    /// Runs `f` on a password thread and awaits its result; `None` if no
+    /// thread could take it or it panicked.
+    pub async fn run<T: Send + 'static>(
+        &self,
+        f: impl FnOnce() -> T + Send + 'static,
+    ) -> Option<T> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        self.pool()?.spawn(move || {
             let _ = tx.send(f());
         });
-        let sent = match jobs().lock() {
-            Ok(s) => s.send(job),
-            Err(p) => p.into_inner().send(job),
-        };
-        sent.ok()?;
-        rx.recv().ok()
+        rx.await.ok()
     }
 }
+
+/// On Linux the nice value is per thread, so this changes only the calling
+/// (password) thread.
+#[cfg(target_os = "linux")]
+fn lower_priority() {
+    let tid = rustix::thread::gettid();
+    if let Err(e) = rustix::process::setpriority_process(Some(tid), NICE) {
+        tracing::warn!(error = %e, "could not lower the password thread's priority");
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn lower_priority() {}
 
 /// A new session row and the cookie value that names it.
 pub fn new_session(user: &User, ttl_s: i64) -> (String, Session) {
@@ -396,4 +373,27 @@ pub fn name_of(conn: &mut Conn, id: &UserId) -> AppResult<String> {
 /// The live session whose id hashes to `hash`, with its user.
 pub fn live_session(conn: &mut Conn, hash: &str, at: i64) -> AppResult<Option<(Session, User)>> {
     Ok(sessions::live(conn, hash, at)?)
+}
+
+#[cfg(all(test, target_os = "linux"))]
+mod tests {
+    use super::PasswordPool;
+
+    /// A check runs on a password thread, below the API's priority, and its
+    /// result comes back to the awaiting caller.
+    #[test]
+    fn password_checks_run_at_nice_10_on_their_own_threads() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("runtime");
+        let pool = PasswordPool::default();
+        let (name, nice) = rt
+            .block_on(pool.run(|| {
+                let nice = rustix::process::getpriority_process(Some(rustix::thread::gettid()));
+                (std::thread::current().name().map(String::from), nice.ok())
+            }))
+            .expect("a password thread ran the check");
+        assert!(name.is_some_and(|n| n.starts_with("pagegrant-password-")));
+        assert!(nice.is_some_and(|n| n >= 10), "nice {nice:?}");
+    }
 }

@@ -347,6 +347,40 @@ pub fn store(
     }
 }
 
+/// Documents checked for requests nobody was logged in for, kept in
+/// memory until they expire or someone logs in (bounded: the least
+/// recently used go first), so the anonymous request and the logged-in one
+/// after it cost one fetch and the database holds nothing until a person
+/// reaches the consent page (S71). Per instance.
+#[derive(Clone)]
+pub struct Seen(std::sync::Arc<quick_cache::sync::Cache<String, (registration::Checked, i64)>>);
+
+/// How many such documents an instance keeps.
+const SEEN_CAPACITY: usize = 1000;
+
+impl Default for Seen {
+    fn default() -> Self {
+        Seen(std::sync::Arc::new(quick_cache::sync::Cache::new(
+            SEEN_CAPACITY,
+        )))
+    }
+}
+
+impl Seen {
+    /// The document checked for `client_id`, while it has not expired.
+    pub fn get(&self, client_id: &str) -> Option<(registration::Checked, i64)> {
+        let t = now();
+        self.0
+            .get(client_id)
+            .filter(|(_, expires_at)| *expires_at > t)
+    }
+
+    /// Keeps a checked document until `expires_at` (or until pushed out).
+    pub fn insert(&self, client_id: String, entry: (registration::Checked, i64)) {
+        self.0.insert(client_id, entry);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

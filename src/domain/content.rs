@@ -6,25 +6,9 @@
 
 use serde::{Deserialize, Serialize};
 
-crate::db::models::str_enum!(BlockType {
-    Paragraph => "paragraph",
-    Heading1 => "heading_1",
-    Heading2 => "heading_2",
-    Heading3 => "heading_3",
-    BulletedListItem => "bulleted_list_item",
-    NumberedListItem => "numbered_list_item",
-    ToDo => "to_do",
-    Quote => "quote",
-    Code => "code",
-    Divider => "divider",
-});
-
-impl BlockType {
-    /// Blocks whose type carries text (all but `divider`).
-    pub fn has_text(self) -> bool {
-        self != BlockType::Divider
-    }
-}
+// Stored as text beside the other stored enums; re-exported here, where
+// the rest of a page's content lives.
+pub use crate::db::models::BlockType;
 
 /// Notion's text annotations that pagegrant keeps; `color` is always
 /// `"default"` on the wire and not stored.

@@ -2,6 +2,7 @@
 //! rules (SECURITY S9), capabilities, client credentials, and the internal
 //! integration's token and connection.
 
+use crate::config::os_handler_scheme;
 use crate::crypto::{self, SecretBox};
 use crate::db::models::{
     now, BotId, ClientType, Connection, ConnectionId, ConnectionStatus, Integration, IntegrationId,
@@ -33,51 +34,6 @@ pub enum RedirectRules<'a> {
     /// (reverse domain names, §7.1) and the single-word ones listed here
     /// (`registration.native_schemes`). OS handler schemes never.
     Native(&'a [String]),
-}
-
-/// Schemes an operating system or browser hands to something other than
-/// the app that registered them (a search, a settings page, another app, a
-/// phone call, a script): refused as redirect URIs whatever the client and
-/// whatever `registration.native_schemes` says (S75). `ms-*` and `itms-*`
-/// are whole families.
-pub fn os_handler_scheme(scheme: &str) -> bool {
-    let s = scheme.to_ascii_lowercase();
-    s.starts_with("ms-")
-        || s.starts_with("itms")
-        || s.starts_with("chrome")
-        || matches!(
-            s.as_str(),
-            "search-ms"
-                | "search"
-                | "intent"
-                | "android-app"
-                | "shell"
-                | "explorer"
-                | "tel"
-                | "sms"
-                | "mms"
-                | "mailto"
-                | "facetime"
-                | "callto"
-                | "skype"
-                | "file"
-                | "javascript"
-                | "data"
-                | "vbscript"
-                | "about"
-                | "blob"
-                | "view-source"
-                | "jar"
-                | "ws"
-                | "wss"
-                | "ftp"
-                | "smb"
-                | "nfs"
-                | "ldap"
-                | "resource"
-                | "x-apple-helpviewer"
-                | "microsoft-edge"
-        )
 }
 
 /// The rules behind `validate_redirect_uri`, saying why a URI is refused.

@@ -1,9 +1,10 @@
 //! What pagegrant does, without HTTP: no actix, no askama, no view models.
 //! Services take ids, rows and `&Config`, return rows and `AppError`, and
 //! run inside `db::run`; the CLI, the pages, the API and the tests call them.
-//! Modules depend downward in this order (none imports one listed before it):
-//! demo → consent → enterprise → members → connections → integrations →
-//! install_policy → workspaces → accounts → audit.
+//! The services depend downward in this order (none imports one listed
+//! before it; `scripts/layers` finds any circle): demo → consent →
+//! enterprise → members → connections → integrations → install_policy →
+//! workspaces → audit → accounts.
 
 pub mod accounts;
 pub mod audit;
@@ -20,4 +21,5 @@ pub mod markdown;
 pub mod members;
 pub mod reach;
 pub mod registration;
+pub mod resource;
 pub mod workspaces;

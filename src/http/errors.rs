@@ -15,6 +15,7 @@ use askama::Template;
 use serde::Serialize;
 
 use crate::error::AppError;
+use crate::state::limit::RateLimited;
 
 /// Which error shape a path speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -630,5 +631,17 @@ impl ResponseError for OAuthError {
             message: &self.description,
             request_id: crate::crypto::new_uuid(),
         })
+    }
+}
+
+impl From<RateLimited> for ApiError {
+    fn from(r: RateLimited) -> ApiError {
+        ApiError {
+            retry_after: Some(r.retry_after_s),
+            ..ApiError::new(
+                ApiCode::RateLimited,
+                "You have been rate limited. Please try again in a few seconds.",
+            )
+        }
     }
 }

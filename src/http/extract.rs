@@ -39,7 +39,9 @@ async fn session_of(req: &HttpRequest) -> Result<Option<CurrentUser>, HtmlError>
     if let Some(found) = req.extensions().get::<Option<CurrentUser>>() {
         return Ok(found.clone());
     }
-    let found = session::load(req).await?;
+    let found = session::load(req)
+        .await?
+        .map(|(session, user)| CurrentUser { user, session });
     req.extensions_mut().insert(found.clone());
     Ok(found)
 }

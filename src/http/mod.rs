@@ -10,7 +10,6 @@ pub mod extract;
 pub mod form;
 pub mod headers;
 pub mod layout;
-pub mod metrics;
 pub mod nul;
 pub mod once;
 pub mod ops;

@@ -6,11 +6,10 @@ use actix_web::cookie::{time::Duration as CookieDuration, Cookie, SameSite};
 use actix_web::{web, HttpRequest};
 
 use crate::crypto;
-use crate::db::models::now;
+use crate::db::models::{now, Session, User};
 use crate::db::{self};
 use crate::error::AppError;
 use crate::http::errors::HtmlError;
-use crate::http::extract::CurrentUser;
 use crate::state::AppState;
 
 pub fn cookie_name(secure: bool) -> &'static str {
@@ -21,8 +20,9 @@ pub fn cookie_name(secure: bool) -> &'static str {
     }
 }
 
-/// Reads the session cookie and loads the live session, if any.
-pub(crate) async fn load(req: &HttpRequest) -> Result<Option<CurrentUser>, HtmlError> {
+/// Reads the session cookie and loads the live session and its user, if
+/// any; `extract` makes the `CurrentUser` of it.
+pub(crate) async fn load(req: &HttpRequest) -> Result<Option<(Session, User)>, HtmlError> {
     let Some(state) = req.app_data::<web::Data<AppState>>() else {
         return Err(AppError::internal("app state missing").into());
     };
@@ -30,11 +30,10 @@ pub(crate) async fn load(req: &HttpRequest) -> Result<Option<CurrentUser>, HtmlE
         return Ok(None);
     };
     let hash = crypto::sha256_hex(cookie.value());
-    let found = db::run(&state.pool, move |c| {
+    Ok(db::run(&state.pool, move |c| {
         crate::domain::accounts::live_session(c, &hash, now())
     })
-    .await?;
-    Ok(found.map(|(session, user)| CurrentUser { user, session }))
+    .await?)
 }
 
 /// Where to come back to after logging in: the same GET, query and all.

@@ -15,8 +15,8 @@ use serde_json::json;
 use crate::api::bearer::{self, Bot, Resource};
 use crate::db;
 use crate::domain::connections;
+use crate::domain::resource;
 use crate::http::errors::ApiError;
-use crate::oauth::resource;
 use crate::state::AppState;
 
 /// The grant a request to `/mcp` acts under, handed to the tools.
@@ -73,7 +73,7 @@ pub async fn authenticate(
     if let Some(limiter) = &state.limiter {
         // 429 with Retry-After, as at /v1: what an MCP client reads.
         if let Err(e) = limiter.check(bot.connection.id.as_str()) {
-            return Ok(req.into_response(e.error_response()));
+            return Ok(req.into_response(ApiError::from(e).error_response()));
         }
     }
     req.extensions_mut().insert(Caller { bot, state });

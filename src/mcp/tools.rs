@@ -24,7 +24,7 @@ use rmcp_actix_web::transport::on_request_extensions;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::Caller;
+use super::auth::Caller;
 use crate::db;
 use crate::db::models::{Page, PageId};
 use crate::domain::blocks::Placement;

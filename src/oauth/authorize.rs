@@ -20,7 +20,7 @@ use crate::db::models::{Session, User};
 use crate::db::{self, Conn};
 use crate::domain::consent::{self, Answer, Approval, Decision};
 use crate::error::{AppError, AppResult};
-use crate::oauth::endpoint::{CodeBinding, DbAuthorizer, DbRegistrar};
+use crate::oauth::endpoint::{CodeBinding, DbAuthorizer, DbRegistrar, OFFLINE_ACCESS};
 
 /// Parameters the endpoint reads; any of them twice is `invalid_request` (S13).
 const KNOWN: &[&str] = &[
@@ -405,7 +405,7 @@ pub fn validate(
     // RFC 8707: each resource must be one this server issues tokens for.
     let mut resources: Vec<&str> = Vec::new();
     for r in all("resource") {
-        if !crate::oauth::resource::is_known(issuer, r) {
+        if !crate::domain::resource::is_known(issuer, r) {
             return fail(
                 "invalid_target",
                 "the resource is not one this server issues tokens for",
@@ -449,9 +449,6 @@ fn with_offline(scope: String, offline: bool) -> String {
         (true, false) => format!("{scope} {OFFLINE_ACCESS}"),
     }
 }
-
-/// The scope that asks for a refresh token (OpenID Connect Core §11).
-pub const OFFLINE_ACCESS: &str = "offline_access";
 
 /// Answers a pending request (`domain::consent::decide`) and tells the
 /// client at its redirect URI: a code (with `state` and `iss`, RFC 9207) or

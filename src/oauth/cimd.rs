@@ -14,7 +14,6 @@ use std::time::Duration;
 use crate::config::RegistrationConfig;
 use crate::db;
 use crate::domain::cimd;
-use crate::domain::registration;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 
@@ -104,34 +103,6 @@ pub struct Fetched {
     pub body: Vec<u8>,
     pub cache_control: Option<String>,
     pub content_type: Option<String>,
-}
-
-/// Documents checked for requests nobody was logged in for, kept in
-/// memory until they expire or someone logs in (bounded: the least
-/// recently used go first), so the anonymous request and the logged-in one
-/// after it cost one fetch and the database holds nothing until a person
-/// reaches the consent page (S71). Per instance.
-#[derive(Clone)]
-pub struct Seen(std::sync::Arc<quick_cache::sync::Cache<String, (registration::Checked, i64)>>);
-
-/// How many such documents an instance keeps.
-const SEEN_CAPACITY: usize = 1000;
-
-impl Default for Seen {
-    fn default() -> Self {
-        Seen(std::sync::Arc::new(quick_cache::sync::Cache::new(
-            SEEN_CAPACITY,
-        )))
-    }
-}
-
-impl Seen {
-    fn get(&self, client_id: &str) -> Option<(registration::Checked, i64)> {
-        let t = crate::db::models::now();
-        self.0
-            .get(client_id)
-            .filter(|(_, expires_at)| *expires_at > t)
-    }
 }
 
 /// What `ensure` found.
@@ -358,7 +329,6 @@ pub async fn ensure(
                 + cimd::cache_seconds(cfg, fetched.cache_control.as_deref());
             state
                 .cimd_seen
-                .0
                 .insert(client_id.to_string(), (checked.clone(), expires_at));
             (checked, expires_at)
         }

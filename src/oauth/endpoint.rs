@@ -104,6 +104,9 @@ pub fn redirect_matches(registered: &str, sent: &str) -> bool {
     }
 }
 
+/// The scope that asks for a refresh token (OpenID Connect Core §11).
+pub const OFFLINE_ACCESS: &str = "offline_access";
+
 /// A scope as stored and shown: capability names in the contract's order
 /// (oxide-auth's `Scope` is a set, so its own `to_string` order varies).
 pub fn scope_string(scope: &Scope) -> String {
@@ -111,7 +114,7 @@ pub fn scope_string(scope: &Scope) -> String {
     // can echo it (it is no capability).
     crate::db::models::CAPABILITIES
         .iter()
-        .chain([&crate::oauth::authorize::OFFLINE_ACCESS])
+        .chain([&OFFLINE_ACCESS])
         .filter(|c| scope.iter().any(|s| s == **c))
         .copied()
         .collect::<Vec<_>>()

@@ -10,8 +10,8 @@ use crate::db::queries::{connections, tokens};
 use crate::db::{self, Conn};
 use crate::domain::audit::{Actor, AuditAction};
 use crate::error::AppResult;
-use crate::oauth::jwt::Keys;
 use crate::oauth::token::REFRESH_PREFIX;
+use crate::state::jwt::Keys;
 
 fn inactive() -> Value {
     json!({ "active": false })
@@ -45,7 +45,7 @@ pub fn introspect(
         }
         // A refresh token may mint for any of its grant's resources (RFC
         // 8707 §2.2): `aud` lists them, a single one as a string.
-        let resources = crate::oauth::resource::of_grant(keys.issuer(), &row.resource);
+        let resources = crate::domain::resource::of_grant(keys.issuer(), &row.resource);
         let aud = match resources.as_slice() {
             [one] => json!(one),
             many => json!(many),

@@ -1,8 +1,9 @@
 //! OAuth 2.0 under `/v1/oauth` and the discovery documents. `authorize`
 //! validates authorization requests (the consent page that answers them lives
 //! in `consent`); `token` runs the grants; `introspect` introspects and
-//! revokes; `jwt` signs and verifies access tokens; `endpoint` implements
-//! oxide-auth's primitives over the database. oxide-auth types stay here.
+//! revokes; `endpoint` implements oxide-auth's primitives over the database.
+//! oxide-auth types stay here. Access tokens are signed and verified with
+//! the keys in `state::jwt`, which every layer above `state` may hold.
 
 pub mod authorize;
 pub mod cimd;
@@ -11,11 +12,12 @@ pub mod client_auth;
 pub mod endpoint;
 pub mod guard;
 pub mod introspect;
-pub mod jwt;
-pub mod keys;
 pub mod register;
-pub mod resource;
 pub mod token;
+
+// The token keys are process state (`state::jwt`, `state::keys`); named here
+// too, where the protocol's readers look for them.
+pub use crate::state::{jwt, keys};
 
 use actix_web::http::header;
 use actix_web::web;
@@ -24,6 +26,7 @@ use serde_json::json;
 
 use crate::db;
 use crate::db::models::{ClientType, CAPABILITIES};
+use crate::domain::resource;
 use crate::http::errors::{OAuthCode, OAuthError};
 use crate::state::AppState;
 use client_auth::{counting_guesses, AuthenticatedClient, ClientCall};

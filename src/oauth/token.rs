@@ -14,11 +14,11 @@ use crate::db::models::{
 };
 use crate::db::queries::{connections, integrations, oauth as q, tokens, users, workspaces};
 use crate::db::{self, Conn};
+use crate::domain::resource;
 use crate::error::{AppError, AppResult};
 use crate::http::errors::{OAuthCode, OAuthError};
 use crate::oauth::client::Params;
-use crate::oauth::jwt::{Claims, Keys};
-use crate::oauth::resource;
+use crate::state::jwt::{Claims, Keys};
 
 pub const REFRESH_PREFIX: &str = "nrt_";
 

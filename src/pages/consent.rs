@@ -203,7 +203,7 @@ impl ConsentView {
                 capabilities: req
                     .scope
                     .split(' ')
-                    .filter(|s| !s.is_empty() && *s != crate::oauth::authorize::OFFLINE_ACCESS)
+                    .filter(|s| !s.is_empty() && *s != crate::oauth::endpoint::OFFLINE_ACCESS)
                     .map(capability_words)
                     .collect(),
                 user_email: user.user.email.clone(),

@@ -95,7 +95,13 @@ pub async fn view_login_post(
             .cookie(cookie_name(secure))
             .map(|c| crypto::sha256_hex(c.value())),
     };
-    let outcome = accounts::sign_in(&state.pool, &state.config.security, attempt).await;
+    let outcome = accounts::sign_in(
+        &state.pool,
+        &state.passwords,
+        &state.config.security,
+        attempt,
+    )
+    .await;
     // Throttled: the login page again, with the wait and the same `next`,
     // so an OAuth flow in progress is not lost.
     let outcome = match outcome {

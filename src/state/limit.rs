@@ -9,7 +9,13 @@ use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
 use crate::config::ApiConfig;
-use crate::http::errors::{ApiCode, ApiError};
+
+/// A connection over its limit, and the whole seconds until it may try
+/// again; `http::errors` makes Notion's 429 of it.
+#[derive(Debug, Clone, Copy)]
+pub struct RateLimited {
+    pub retry_after_s: u64,
+}
 
 pub struct Limiter {
     inner: DefaultKeyedRateLimiter<String>,
@@ -26,17 +32,13 @@ impl Limiter {
         })
     }
 
-    pub fn check(&self, connection: &str) -> Result<(), ApiError> {
+    pub fn check(&self, connection: &str) -> Result<(), RateLimited> {
         match self.inner.check_key(&connection.to_string()) {
             Ok(()) => Ok(()),
             Err(not_until) => {
                 let wait = not_until.wait_time_from(self.clock.now());
-                Err(ApiError {
-                    retry_after: Some(wait.as_secs().max(1)),
-                    ..ApiError::new(
-                        ApiCode::RateLimited,
-                        "You have been rate limited. Please try again in a few seconds.",
-                    )
+                Err(RateLimited {
+                    retry_after_s: wait.as_secs().max(1),
                 })
             }
         }

@@ -1,12 +1,25 @@
 //! `AppState`, shared by every request, and what opens it: the database
 //! (migrated), the keys under `data_dir`, metrics and the API rate limiter.
+//! A low layer: everything here is built from `domain/`, `db/` and below, so
+//! `http/` and every handler can take the state without an import running
+//! back up. The process-wide parts it holds live beside it: the token keys
+//! (`jwt`, `keys`), the API rate limiter (`limit`) and the metrics; the
+//! password pool and the CIMD cache are `domain` types it holds.
+
+pub mod jwt;
+pub mod keys;
+pub mod limit;
+pub mod metrics;
 
 use crate::config::Config;
 use crate::crypto::SecretBox;
-use crate::domain::demo;
+use crate::db;
+use crate::domain::accounts::PasswordPool;
+use crate::domain::{cimd, demo};
 use crate::error::{AppError, AppResult};
-use crate::http::metrics::Metrics;
-use crate::{api, db, oauth};
+use jwt::Keys;
+use limit::Limiter;
+use metrics::Metrics;
 
 /// Shared by every request; cheap to clone pieces out of.
 pub struct AppState {
@@ -14,13 +27,15 @@ pub struct AppState {
     pub pool: db::Pool,
     pub secret_box: SecretBox,
     pub metrics: Metrics,
-    pub keys: oauth::jwt::Keys,
-    pub limiter: Option<api::limit::Limiter>,
+    pub keys: Keys,
+    pub limiter: Option<Limiter>,
     /// Client metadata documents checked for people not yet logged in,
     /// held in memory (per instance, bounded) until someone logs in, so a
     /// document is fetched once and nothing is stored for an anonymous
     /// request (S71).
-    pub cimd_seen: oauth::cimd::Seen,
+    pub cimd_seen: cimd::Seen,
+    /// The threads that check passwords (`domain::accounts::sign_in`).
+    pub passwords: PasswordPool,
 }
 
 /// Opens the database (migrating it) and loads the keys under `data_dir`.
@@ -32,15 +47,16 @@ pub fn build_state(config: Config) -> AppResult<AppState> {
         ))
     })?;
     let pool = db::open(&config.database)?;
-    let (secret_box, keys) = oauth::keys::load(&mut *pool.get()?, &config)?;
+    let (secret_box, keys) = keys::load(&mut *pool.get()?, &config)?;
     Ok(AppState {
         keys,
-        limiter: api::limit::Limiter::new(&config.api),
+        limiter: Limiter::new(&config.api),
         config,
         pool,
         secret_box,
         metrics: Metrics::new()?,
-        cimd_seen: oauth::cimd::Seen::default(),
+        cimd_seen: cimd::Seen::default(),
+        passwords: PasswordPool::default(),
     })
 }
 

@@ -16,7 +16,7 @@ use crate::db::models::now;
 use crate::db::queries::keys as kq;
 use crate::db::{self, Conn};
 use crate::error::{AppError, AppResult};
-use crate::oauth::jwt::{self, Keys};
+use crate::state::jwt::{self, Keys};
 
 const SECRET_BOX: &str = "secret_box";
 const LEGACY_SIGNING_KEY: &str = "signing-key.pem";

@@ -1,5 +1,5 @@
 //! RFC 9068 access tokens: ES256 keys kept in the database (`signing_keys`,
-//! private halves sealed under the master key, see `crate::oauth::keys`), the JWKS
+//! private halves sealed under the master key, see `crate::state::keys`), the JWKS
 //! that publishes every one of them, and signing and verification through
 //! `ring` (assembly-optimised P-256, already in the build for rustls; see
 //! `sign_now` for why not jsonwebtoken's backends). The newest key signs;
@@ -162,7 +162,7 @@ fn read_set(conn: &mut Conn, master: &SecretBox) -> AppResult<Set> {
 }
 
 impl Keys {
-    /// Every signing key in the database (there must be one; `crate::oauth::keys`
+    /// Every signing key in the database (there must be one; `crate::state::keys`
     /// makes the first).
     pub fn load(conn: &mut Conn, master: SecretBox, issuer: &str) -> AppResult<Keys> {
         let set = read_set(conn, &master)?;
@@ -242,7 +242,7 @@ impl Keys {
     /// The audience of access tokens for this server's API (the default
     /// resource; `/mcp` tokens have their own, RFC 8707).
     pub fn audience(&self) -> String {
-        crate::oauth::resource::api(&self.issuer)
+        crate::domain::resource::api(&self.issuer)
     }
 
     pub fn issuer(&self) -> &str {
@@ -366,8 +366,8 @@ impl Keys {
         let claims: Claims = serde_json::from_slice(&B64.decode(payload).ok()?).ok()?;
         // Either resource (RFC 8707); each resource server checks its own
         // (`api::bearer` takes only the API's).
-        let aud_ok = claims.aud == crate::oauth::resource::api(&self.issuer)
-            || claims.aud == crate::oauth::resource::mcp(&self.issuer);
+        let aud_ok = claims.aud == crate::domain::resource::api(&self.issuer)
+            || claims.aud == crate::domain::resource::mcp(&self.issuer);
         (claims.iss == self.issuer && aud_ok).then_some(claims)
     }
 }
@@ -461,7 +461,7 @@ mod tests {
         }
         // The MCP audience verifies too (each resource server checks its own).
         let mut mcp = claims(&keys, far);
-        mcp.aud = crate::oauth::resource::mcp("https://pg.example");
+        mcp.aud = crate::domain::resource::mcp("https://pg.example");
         let t = keys.sign_now(&mcp).expect("sign");
         assert!(keys.verify_offline(&t).is_some());
         // Another `typ` or `alg` in the header, or no signature at all.
