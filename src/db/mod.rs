@@ -8,6 +8,8 @@
 pub mod models;
 pub mod queries;
 pub mod schema;
+#[cfg(test)]
+mod schema_check;
 
 use std::path::Path;
 use std::time::Duration;
