@@ -2,12 +2,18 @@
 //! the default; PostgreSQL when `database.url` is `postgres://…`, with the
 //! `postgres` cargo feature), the pool, embedded migrations for each, and
 //! `run`, the one way async code reaches a connection. All SQL lives in
-//! `queries/`; what differs between the backends (PRAGMAs, `BEGIN
-//! IMMEDIATE`, upserts, a boolean aggregate) lives in this file.
+//! `queries/`, written in diesel's DSL against `schema.rs` (which
+//! `schema_check` tests against both backends' migrations) except where
+//! the DSL cannot say it (recursive queries, full-text search), whose
+//! per-backend texts are constants beside their query; what differs
+//! between the backends otherwise (PRAGMAs, `BEGIN IMMEDIATE`, upserts,
+//! picking a backend's text) lives in this file.
 
 pub mod models;
 pub mod queries;
 pub mod schema;
+#[cfg(test)]
+mod schema_check;
 
 use std::path::Path;
 use std::time::Duration;
@@ -336,13 +342,17 @@ macro_rules! on_backend {
     };
 }
 
-/// `OR` over booleans: SQLite has no boolean type (`MAX` of 0/1 does it),
-/// PostgreSQL has `bool_or`.
-pub fn bool_or_sql(conn: &Conn) -> &'static str {
+/// `sqlite` or `pg`, whichever fits the connection's backend: how a query
+/// picks its backend's text of raw SQL that differs between the two (both
+/// texts are constants, so no SQL is formatted at run time).
+pub fn per_backend<T>(conn: &Conn, sqlite: T, pg: T) -> T {
     match conn {
-        DbConn::Sqlite(_) => "MAX",
+        DbConn::Sqlite(_) => {
+            let _ = pg;
+            sqlite
+        }
         #[cfg(feature = "postgres")]
-        DbConn::Pg(_) => "bool_or",
+        DbConn::Pg(_) => pg,
     }
 }
 
@@ -367,50 +377,23 @@ pub fn lock_key(conn: &mut Conn, key: &str) -> QueryResult<()> {
     }
 }
 
-/// A subquery of one text column `v` holding the elements of `param`, a
-/// bound JSON array of strings: how a query takes a list of ids in one
-/// bind on either backend.
-pub fn json_text_list_sql(conn: &Conn, param: &str) -> String {
+/// The full-text match expression for search's content condition (see
+/// `queries::scope`), bound as a parameter: every word as a word prefix,
+/// FTS5 phrases on SQLite, a tsquery on PostgreSQL. The words are letters
+/// and digits only, so neither syntax needs escaping.
+pub fn text_match_expr(conn: &Conn, words: &[String]) -> String {
     match conn {
-        DbConn::Sqlite(_) => format!("SELECT value AS v FROM json_each({param})"),
+        DbConn::Sqlite(_) => words
+            .iter()
+            .map(|w| format!("\"{w}\"*"))
+            .collect::<Vec<_>>()
+            .join(" "),
         #[cfg(feature = "postgres")]
-        DbConn::Pg(_) => format!("SELECT v FROM json_array_elements_text({param}::json) AS t(v)"),
-    }
-}
-
-/// The full-text match of block text for search: a condition true when
-/// the page `page` (a column) has a live block containing every word (as
-/// a word prefix), with `param` bound to the returned expression. It is
-/// correlated on the page, so its cost follows the connection's scoped
-/// pages, not how many blocks in the whole database match: SQLite seeks
-/// the FTS5 index `blocks_fts` by rowid for each of the page's blocks,
-/// PostgreSQL may use the GIN index `blocks_search` or the page's blocks.
-/// The words are letters and digits only, so neither syntax needs escaping.
-pub fn text_match_sql(conn: &Conn, page: &str, param: &str, words: &[String]) -> (String, String) {
-    match conn {
-        DbConn::Sqlite(_) => (
-            format!(
-                "EXISTS (SELECT 1 FROM blocks b JOIN blocks_fts ON blocks_fts.rowid = b.seq \
-                 WHERE b.page_id = {page} AND b.in_trash = FALSE AND blocks_fts MATCH {param})"
-            ),
-            words
-                .iter()
-                .map(|w| format!("\"{w}\"*"))
-                .collect::<Vec<_>>()
-                .join(" "),
-        ),
-        #[cfg(feature = "postgres")]
-        DbConn::Pg(_) => (
-            format!(
-                "EXISTS (SELECT 1 FROM blocks b WHERE b.page_id = {page} AND b.in_trash = FALSE \
-                 AND to_tsvector('simple', b.plain_text) @@ to_tsquery('simple', {param}))"
-            ),
-            words
-                .iter()
-                .map(|w| format!("{w}:*"))
-                .collect::<Vec<_>>()
-                .join(" & "),
-        ),
+        DbConn::Pg(_) => words
+            .iter()
+            .map(|w| format!("{w}:*"))
+            .collect::<Vec<_>>()
+            .join(" & "),
     }
 }
 

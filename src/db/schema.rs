@@ -1,4 +1,8 @@
 // @generated shape of `diesel print-schema` for migrations/; keep in step with them.
+// `db::schema_check` runs both backends' migrations and fails on any table,
+// column, type, nullability or primary key that differs from this file. Left
+// out on purpose: SQLite's FTS5 index of block text (`blocks_fts`) and
+// `blocks.seq`, its rowid, which only search's raw SQL names.
 
 diesel::table! {
     access_tokens (jti) {
@@ -132,6 +136,15 @@ diesel::table! {
         revoked_at -> Nullable<BigInt>,
         revoked_by -> Nullable<Text>,
         mcp_last_used_at -> Nullable<BigInt>,
+        scope_version -> BigInt,
+    }
+}
+
+diesel::table! {
+    connection_scope (connection_id, page_id) {
+        connection_id -> Text,
+        page_id -> Text,
+        trashed -> Bool,
     }
 }
 
@@ -275,6 +288,7 @@ diesel::table! {
         auto_approve_first_party -> Bool,
         created_at -> BigInt,
         created_by -> Nullable<Text>,
+        scope_version -> BigInt,
     }
 }
 
@@ -294,6 +308,7 @@ diesel::table! {
 diesel::joinable!(authorization_codes -> connections (connection_id));
 diesel::joinable!(blocks -> pages (page_id));
 diesel::joinable!(connection_pages -> connections (connection_id));
+diesel::joinable!(connection_scope -> connections (connection_id));
 diesel::joinable!(connection_pages -> pages (page_id));
 diesel::joinable!(connections -> integrations (integration_id));
 diesel::joinable!(connections -> workspaces (workspace_id));
@@ -316,6 +331,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     client_tombstones,
     blocks,
     connection_pages,
+    connection_scope,
     connections,
     integration_redirect_uris,
     integrations,

@@ -1,71 +1,90 @@
-//! What a connection can see, computed by one recursive query (plain SQL
-//! that SQLite and PostgreSQL both run) when it changes and kept in
-//! `connection_scope`: the pages shared with it and their descendants.
+//! What a connection can see, computed by one recursive query when it
+//! changes and kept in `connection_scope`: the pages shared with it and
+//! their descendants.
 //! A private page reaches a connection only when its creator shared that
 //! page itself (and installed the connection); sharing a page never carries
 //! private descendants along. `trashed` is true when the page or any
 //! ancestor — inside the shared tree or above it — is in the trash.
+//!
+//! The reads on every scoped request (versions, a page, children, counts)
+//! are diesel DSL, so each connection prepares them once and keeps them in
+//! its statement cache. Raw SQL is left where the DSL cannot go: the
+//! recursive rebuild and ancestors, and search's full-text match. Each is
+//! a constant per backend (and, for search, per direction), bound with
+//! parameters; nothing is formatted into SQL at run time.
 
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Bool, Integer, Text};
+use diesel::sql_types::{BigInt, Integer, Text};
 
 use crate::db::models::{ConnectionId, Page, PageId, UserId};
+use crate::db::schema::{connection_scope, connections, pages, workspaces};
 use crate::db::Conn;
 
-#[derive(Debug, Clone, QueryableByName)]
+#[derive(Debug, Clone)]
 pub struct ScopedPage {
-    #[diesel(embed)]
     pub page: Page,
-    #[diesel(sql_type = Bool)]
     pub trashed: bool,
 }
 
-/// `$1` connection id, `$2` installer: the CTEs that compute a connection's
-/// scope from the pages and shares. `scoped` holds each reachable page once.
-fn visible(conn: &Conn) -> String {
-    VISIBLE.replace("BOOL_OR", crate::db::bool_or_sql(conn))
+/// `connection_scope` joined to `pages` by primary key: what every scoped
+/// read starts from, filtered on the connection first, so its cost follows
+/// the shared set, not the size of the workspace (`ensure_fresh` runs
+/// first).
+macro_rules! scoped_pages {
+    ($c:expr) => {
+        connection_scope::table
+            .inner_join(pages::table.on(pages::id.eq(connection_scope::page_id)))
+            .filter(connection_scope::connection_id.eq($c))
+    };
 }
 
-const VISIBLE: &str = "WITH RECURSIVE roots(id, anc, trashed, depth) AS ( \
-       SELECT p.id, p.parent_id, p.in_trash, 0 FROM connection_pages cp JOIN pages p ON p.id = cp.page_id \
-        WHERE cp.connection_id = $1 \
-          AND (p.visibility = 'workspace' OR (p.created_by = cp.added_by AND p.created_by = $2)) \
-       UNION ALL \
-       SELECT r.id, a.parent_id, (r.trashed OR a.in_trash), r.depth + 1 FROM roots r JOIN pages a ON a.id = r.anc \
-        WHERE r.depth < 64 \
-     ), \
-     visible(id, trashed) AS ( \
-       SELECT id, BOOL_OR(trashed) FROM roots GROUP BY id \
-       UNION \
-       SELECT p.id, (v.trashed OR p.in_trash) FROM pages p JOIN visible v ON p.parent_id = v.id \
-        WHERE p.visibility = 'workspace' \
-     ), \
-     scoped(id, trashed) AS (SELECT id, BOOL_OR(trashed) FROM visible GROUP BY id) ";
-
-/// The CTE every scoped query starts with, `$1` the connection id: the
-/// connection's reachable pages as last computed (`ensure_fresh` runs
-/// first). Queries drive from it into `pages` by primary key, so their
-/// cost follows the shared set, not the size of the workspace.
-const SCOPED: &str = "WITH RECURSIVE scoped(id, trashed) AS ( \
-       SELECT page_id, trashed FROM connection_scope WHERE connection_id = $1 \
-     ) ";
-
-#[derive(QueryableByName)]
-struct Versions {
-    #[diesel(sql_type = BigInt)]
-    built: i64,
-    #[diesel(sql_type = BigInt)]
-    current: i64,
+/// Computes a connection's scope from the pages and shares into
+/// `connection_scope`; `$1` connection id, `$2` installer. A recursive
+/// query, which diesel's DSL cannot write. `roots` walks up from each
+/// shared page to collect trash from its ancestors, `visible` down to its
+/// workspace-visible descendants; `scoped` holds each reachable page once.
+/// The two backends' texts differ only in the boolean aggregate (SQLite
+/// has no `bool_or`; `MAX` of 0/1 is the same), put in by `concat!` when
+/// compiling, so nothing is formatted at run time.
+macro_rules! rebuild_sql {
+    ($bool_or:literal) => {
+        concat!(
+            "WITH RECURSIVE roots(id, anc, trashed, depth) AS ( \
+               SELECT p.id, p.parent_id, p.in_trash, 0 FROM connection_pages cp JOIN pages p ON p.id = cp.page_id \
+                WHERE cp.connection_id = $1 \
+                  AND (p.visibility = 'workspace' OR (p.created_by = cp.added_by AND p.created_by = $2)) \
+               UNION ALL \
+               SELECT r.id, a.parent_id, (r.trashed OR a.in_trash), r.depth + 1 FROM roots r JOIN pages a ON a.id = r.anc \
+                WHERE r.depth < 64 \
+             ), \
+             visible(id, trashed) AS ( \
+               SELECT id, ",
+            $bool_or,
+            "(trashed) FROM roots GROUP BY id \
+               UNION \
+               SELECT p.id, (v.trashed OR p.in_trash) FROM pages p JOIN visible v ON p.parent_id = v.id \
+                WHERE p.visibility = 'workspace' \
+             ), \
+             scoped(id, trashed) AS (SELECT id, ",
+            $bool_or,
+            "(trashed) FROM visible GROUP BY id) \
+             INSERT INTO connection_scope (connection_id, page_id, trashed) \
+             SELECT $1, id, trashed FROM scoped"
+        )
+    };
 }
+const REBUILD_SQLITE: &str = rebuild_sql!("MAX");
+const REBUILD_PG: &str = rebuild_sql!("bool_or");
 
-fn versions(conn: &mut Conn, c: &ConnectionId) -> QueryResult<Option<Versions>> {
-    diesel::sql_query(
-        "SELECT c.scope_version AS built, w.scope_version AS current \
-           FROM connections c JOIN workspaces w ON w.id = c.workspace_id WHERE c.id = $1",
-    )
-    .bind::<Text, _>(c.as_str())
-    .get_result(conn)
-    .optional()
+/// The workspace version the connection's set was computed at, and the
+/// workspace's current one.
+fn versions(conn: &mut Conn, c: &ConnectionId) -> QueryResult<Option<(i64, i64)>> {
+    connections::table
+        .inner_join(workspaces::table)
+        .filter(connections::id.eq(c))
+        .select((connections::scope_version, workspaces::scope_version))
+        .get_result(conn)
+        .optional()
 }
 
 /// Recomputes the connection's `connection_scope` when its workspace has
@@ -75,7 +94,7 @@ fn versions(conn: &mut Conn, c: &ConnectionId) -> QueryResult<Option<Versions>> 
 /// transaction that takes turns with any other rebuild of the connection.
 pub fn ensure_fresh(conn: &mut Conn, c: &ConnectionId, installer: &UserId) -> QueryResult<()> {
     match versions(conn, c)? {
-        Some(v) if v.built != v.current => {}
+        Some((built, current)) if built != current => {}
         // Up to date, or no such connection (nothing is in its scope).
         _ => return Ok(()),
     }
@@ -83,27 +102,20 @@ pub fn ensure_fresh(conn: &mut Conn, c: &ConnectionId, installer: &UserId) -> Qu
         crate::db::lock_key(conn, &format!("scope:{c}"))?;
         // Read again under the lock: another request may have rebuilt it,
         // and the version read here is the one the set will be as of.
-        let Some(v) = versions(conn, c)? else {
+        let Some((built, current)) = versions(conn, c)? else {
             return Ok(());
         };
-        if v.built == v.current {
+        if built == current {
             return Ok(());
         }
-        diesel::sql_query("DELETE FROM connection_scope WHERE connection_id = $1")
-            .bind::<Text, _>(c.as_str())
+        diesel::delete(connection_scope::table.filter(connection_scope::connection_id.eq(c)))
             .execute(conn)?;
-        diesel::sql_query(format!(
-            "{} INSERT INTO connection_scope (connection_id, page_id, trashed) \
-             SELECT $1, id, trashed FROM scoped",
-            visible(conn)
-        ))
-        .bind::<Text, _>(c.as_str())
-        .bind::<Text, _>(installer.as_str())
-        .execute(conn)?;
-        // (SQLite numbers `$n` parameters in the order they first appear.)
-        diesel::sql_query("UPDATE connections SET scope_version = $1 WHERE id = $2")
-            .bind::<BigInt, _>(v.current)
+        diesel::sql_query(crate::db::per_backend(conn, REBUILD_SQLITE, REBUILD_PG))
             .bind::<Text, _>(c.as_str())
+            .bind::<Text, _>(installer.as_str())
+            .execute(conn)?;
+        diesel::update(connections::table.find(c))
+            .set(connections::scope_version.eq(current))
             .execute(conn)?;
         Ok(())
     })
@@ -117,16 +129,40 @@ pub fn page(
     id: &PageId,
 ) -> QueryResult<Option<ScopedPage>> {
     ensure_fresh(conn, c, installer)?;
-    diesel::sql_query(format!(
-        "{} SELECT pages.*, scoped.trashed AS trashed FROM scoped JOIN pages ON pages.id = scoped.id \
-         WHERE scoped.id = $2",
-        SCOPED
-    ))
-    .bind::<Text, _>(c.as_str())
-    .bind::<Text, _>(id.as_str())
-    .get_result(conn)
-    .optional()
+    scoped_pages!(c)
+        .filter(connection_scope::page_id.eq(id))
+        .select((Page::as_select(), connection_scope::trashed))
+        .get_result(conn)
+        .optional()
+        .map(|found| found.map(|(page, trashed)| ScopedPage { page, trashed }))
 }
+
+/// The ancestors query: `$1` connection id, `$2` a JSON array of page ids.
+/// Recursive (each page's parent, its parent, …), which diesel's DSL cannot
+/// write; the backends differ only in how the bound JSON array becomes rows.
+/// (SQLite numbers `$n` parameters in the order they first appear, so `$1`
+/// comes first in the text.)
+macro_rules! ancestors_sql {
+    ($list:literal) => {
+        concat!(
+            "WITH RECURSIVE scoped(id, trashed) AS ( \
+               SELECT page_id, trashed FROM connection_scope WHERE connection_id = $1 \
+             ), \
+             up(id) AS ( \
+               SELECT p.parent_id FROM pages p WHERE p.id IN (",
+            $list,
+            ") AND p.parent_id IS NOT NULL \
+               UNION \
+               SELECT p.parent_id FROM up JOIN pages p ON p.id = up.id WHERE p.parent_id IS NOT NULL \
+             ) \
+             SELECT pages.* FROM up JOIN scoped ON scoped.id = up.id JOIN pages ON pages.id = up.id \
+             WHERE scoped.trashed = FALSE"
+        )
+    };
+}
+const ANCESTORS_SQLITE: &str = ancestors_sql!("SELECT value AS v FROM json_each($2)");
+const ANCESTORS_PG: &str =
+    ancestors_sql!("SELECT v FROM json_array_elements_text($2::json) AS t(v)");
 
 /// The live pages the connection can see above any of `ids` (each
 /// page's parent, its parent, … as far as the tree goes), in one query: what
@@ -139,22 +175,12 @@ pub fn ancestors(
     ids: &[&PageId],
 ) -> QueryResult<Vec<Page>> {
     ensure_fresh(conn, c, installer)?;
-    let list = crate::db::json_text_list_sql(conn, "$2");
     let ids = serde_json::to_string(&ids.iter().map(|i| i.as_str()).collect::<Vec<_>>())
         .unwrap_or_else(|_| "[]".into());
-    diesel::sql_query(format!(
-        "{}, up(id) AS ( \
-           SELECT p.parent_id FROM pages p WHERE p.id IN ({list}) AND p.parent_id IS NOT NULL \
-           UNION \
-           SELECT p.parent_id FROM up JOIN pages p ON p.id = up.id WHERE p.parent_id IS NOT NULL \
-         ) \
-         SELECT pages.* FROM up JOIN scoped ON scoped.id = up.id JOIN pages ON pages.id = up.id \
-         WHERE scoped.trashed = FALSE",
-        SCOPED
-    ))
-    .bind::<Text, _>(c.as_str())
-    .bind::<Text, _>(ids)
-    .load(conn)
+    diesel::sql_query(crate::db::per_backend(conn, ANCESTORS_SQLITE, ANCESTORS_PG))
+        .bind::<Text, _>(c.as_str())
+        .bind::<Text, _>(ids)
+        .load(conn)
 }
 
 /// Escapes `%`, `_` and `\` for a LIKE pattern with `ESCAPE '\'`.
@@ -200,6 +226,74 @@ fn words(q: &str) -> Vec<String> {
         .collect()
 }
 
+/// The search query: `$1` connection id, `$2` the LIKE pattern of the
+/// title, `$3` the backend's full-text match expression, `$4`..`$6` the
+/// cursor (tier, last_edited_at, id), `$7` the limit. Raw SQL because the
+/// content match is FTS5 on SQLite and a tsvector on PostgreSQL, which
+/// diesel's DSL cannot write. One text per backend, direction and kind of
+/// match, put together by `concat!` when compiling: `$body` is the content
+/// condition, `$cmp`/`$dir` the keyset comparison and order.
+macro_rules! search_sql {
+    ($body:expr, $cmp:literal, $dir:literal) => {
+        concat!(
+            "WITH RECURSIVE scoped(id, trashed) AS ( \
+               SELECT page_id, trashed FROM connection_scope WHERE connection_id = $1 \
+             ), \
+             hits(id, tier) AS ( \
+               SELECT pages.id, CASE WHEN lower(pages.title) LIKE $2 ESCAPE '\\' THEN 0 ELSE 1 END \
+                 FROM scoped JOIN pages ON pages.id = scoped.id \
+                WHERE scoped.trashed = FALSE \
+                  AND (lower(pages.title) LIKE $2 ESCAPE '\\' OR ",
+            $body,
+            ") \
+             ) \
+             SELECT pages.*, hits.tier AS tier FROM hits JOIN pages ON pages.id = hits.id \
+             WHERE hits.tier > $4 OR (hits.tier = $4 AND (pages.last_edited_at, pages.id) ",
+            $cmp,
+            " ($5, $6)) \
+             ORDER BY hits.tier ASC, pages.last_edited_at ",
+            $dir,
+            ", pages.id ",
+            $dir,
+            " LIMIT $7"
+        )
+    };
+}
+
+/// No words: no content match (every title matches the empty pattern
+/// anyway); `$3` is still bound, so it is named.
+macro_rules! no_text_match {
+    () => {
+        "($3 = '' AND 1 = 0)"
+    };
+}
+
+/// The full-text match of block text: true when the page has a live block
+/// containing every word (as a word prefix). It is correlated on the page,
+/// so its cost follows the connection's scoped pages, not how many blocks
+/// in the whole database match: SQLite seeks the FTS5 index `blocks_fts`
+/// by rowid for each of the page's blocks, PostgreSQL may use the GIN
+/// index `blocks_search` or the page's blocks.
+macro_rules! sqlite_text_match {
+    () => {
+        "EXISTS (SELECT 1 FROM blocks b JOIN blocks_fts ON blocks_fts.rowid = b.seq \
+         WHERE b.page_id = pages.id AND b.in_trash = FALSE AND blocks_fts MATCH $3)"
+    };
+}
+macro_rules! pg_text_match {
+    () => {
+        "EXISTS (SELECT 1 FROM blocks b WHERE b.page_id = pages.id AND b.in_trash = FALSE \
+         AND to_tsvector('simple', b.plain_text) @@ to_tsquery('simple', $3))"
+    };
+}
+
+const SEARCH_TITLES_ASC: &str = search_sql!(no_text_match!(), ">", "ASC");
+const SEARCH_TITLES_DESC: &str = search_sql!(no_text_match!(), "<", "DESC");
+const SEARCH_SQLITE_ASC: &str = search_sql!(sqlite_text_match!(), ">", "ASC");
+const SEARCH_SQLITE_DESC: &str = search_sql!(sqlite_text_match!(), "<", "DESC");
+const SEARCH_PG_ASC: &str = search_sql!(pg_text_match!(), ">", "ASC");
+const SEARCH_PG_DESC: &str = search_sql!(pg_text_match!(), "<", "DESC");
+
 pub fn search(
     conn: &mut Conn,
     c: &ConnectionId,
@@ -207,50 +301,33 @@ pub fn search(
     a: &SearchArgs<'_>,
 ) -> QueryResult<Vec<SearchHit>> {
     ensure_fresh(conn, c, installer)?;
-    let (cmp, dir) = if a.descending {
-        ("<", "DESC")
-    } else {
-        (">", "ASC")
-    };
     let (after_tier, after_t, after_id) = a.after.clone().unwrap_or((
         -1,
         if a.descending { i64::MAX } else { i64::MIN },
         String::new(),
     ));
     let words = words(a.query);
-    // `$3` is the backend's match expression; with no words there is no
-    // content match (every title matches the empty pattern anyway).
-    let (body, expr) = if words.is_empty() {
-        ("($3 = '' AND 1 = 0)".to_string(), String::new())
-    } else {
-        crate::db::text_match_sql(conn, "pages.id", "$3", &words)
+    let sql = match (words.is_empty(), a.descending) {
+        (true, false) => SEARCH_TITLES_ASC,
+        (true, true) => SEARCH_TITLES_DESC,
+        (false, false) => crate::db::per_backend(conn, SEARCH_SQLITE_ASC, SEARCH_PG_ASC),
+        (false, true) => crate::db::per_backend(conn, SEARCH_SQLITE_DESC, SEARCH_PG_DESC),
     };
-    diesel::sql_query(format!(
-        "{}, hits(id, tier) AS ( \
-           SELECT pages.id, CASE WHEN lower(pages.title) LIKE $2 ESCAPE '\\' THEN 0 ELSE 1 END \
-             FROM scoped JOIN pages ON pages.id = scoped.id \
-            WHERE scoped.trashed = FALSE \
-              AND (lower(pages.title) LIKE $2 ESCAPE '\\' OR {body}) \
-         ) \
-         SELECT pages.*, hits.tier AS tier FROM hits JOIN pages ON pages.id = hits.id \
-         WHERE hits.tier > $4 OR (hits.tier = $4 AND (pages.last_edited_at, pages.id) {cmp} ($5, $6)) \
-         ORDER BY hits.tier ASC, pages.last_edited_at {dir}, pages.id {dir} LIMIT $7",
-        SCOPED
-    ))
-    .bind::<Text, _>(c.as_str())
-    .bind::<Text, _>(like_pattern(a.query))
-    .bind::<Text, _>(expr)
-    .bind::<Integer, _>(after_tier)
-    .bind::<BigInt, _>(after_t)
-    .bind::<Text, _>(if a.after.is_some() {
-        after_id
-    } else if a.descending {
-        "\u{10FFFF}".to_string()
-    } else {
-        String::new()
-    })
-    .bind::<BigInt, _>(a.limit)
-    .load(conn)
+    diesel::sql_query(sql)
+        .bind::<Text, _>(c.as_str())
+        .bind::<Text, _>(like_pattern(a.query))
+        .bind::<Text, _>(crate::db::text_match_expr(conn, &words))
+        .bind::<Integer, _>(after_tier)
+        .bind::<BigInt, _>(after_t)
+        .bind::<Text, _>(if a.after.is_some() {
+            after_id
+        } else if a.descending {
+            "\u{10FFFF}".to_string()
+        } else {
+            String::new()
+        })
+        .bind::<BigInt, _>(a.limit)
+        .load(conn)
 }
 
 /// Visible, untrashed children of a visible page, by creation, after a cursor.
@@ -264,18 +341,24 @@ pub fn children(
 ) -> QueryResult<Vec<ScopedPage>> {
     ensure_fresh(conn, c, installer)?;
     let (t, id) = after.unwrap_or((i64::MIN, String::new()));
-    diesel::sql_query(format!(
-        "{} SELECT pages.*, scoped.trashed AS trashed FROM scoped JOIN pages ON pages.id = scoped.id \
-         WHERE scoped.trashed = FALSE AND pages.parent_id = $2 AND (pages.created_at, pages.id) > ($3, $4) \
-         ORDER BY pages.created_at ASC, pages.id ASC LIMIT $5",
-        SCOPED
-    ))
-    .bind::<Text, _>(c.as_str())
-    .bind::<Text, _>(parent.as_str())
-    .bind::<BigInt, _>(t)
-    .bind::<Text, _>(id)
-    .bind::<BigInt, _>(limit)
-    .load(conn)
+    scoped_pages!(c)
+        .filter(connection_scope::trashed.eq(false))
+        .filter(pages::parent_id.eq(parent))
+        // (created_at, id) > (t, id), spelled out: the DSL has no row values.
+        .filter(
+            pages::created_at
+                .gt(t)
+                .or(pages::created_at.eq(t).and(pages::id.gt(id))),
+        )
+        .order((pages::created_at.asc(), pages::id.asc()))
+        .limit(limit)
+        .select((Page::as_select(), connection_scope::trashed))
+        .load::<(Page, bool)>(conn)
+        .map(|rows| {
+            rows.into_iter()
+                .map(|(page, trashed)| ScopedPage { page, trashed })
+                .collect()
+        })
 }
 
 /// Whether a page has children this connection can see (`has_children`):
@@ -287,38 +370,23 @@ pub fn has_children(
     id: &PageId,
 ) -> QueryResult<bool> {
     ensure_fresh(conn, c, installer)?;
-    #[derive(QueryableByName)]
-    struct Found {
-        #[diesel(sql_type = BigInt)]
-        n: i64,
-    }
-    let found: Found = diesel::sql_query(format!(
-        "{} SELECT COUNT(*) AS n FROM scoped JOIN pages ON pages.id = scoped.id \
-         WHERE pages.parent_id = $2 AND scoped.trashed = FALSE",
-        SCOPED
-    ))
-    .bind::<Text, _>(c.as_str())
-    .bind::<Text, _>(id.as_str())
-    .get_result(conn)?;
-    Ok(found.n > 0)
+    let n: i64 = scoped_pages!(c)
+        .filter(pages::parent_id.eq(id))
+        .filter(connection_scope::trashed.eq(false))
+        .count()
+        .get_result(conn)?;
+    Ok(n > 0)
 }
 
 /// How many untrashed pages the connection can see: the count of what
 /// `search` with an empty query would list, without loading them.
 pub fn count(conn: &mut Conn, c: &ConnectionId, installer: &UserId) -> QueryResult<i64> {
     ensure_fresh(conn, c, installer)?;
-    #[derive(QueryableByName)]
-    struct Found {
-        #[diesel(sql_type = BigInt)]
-        n: i64,
-    }
-    let found: Found = diesel::sql_query(format!(
-        "{} SELECT COUNT(*) AS n FROM scoped WHERE scoped.trashed = FALSE",
-        SCOPED
-    ))
-    .bind::<Text, _>(c.as_str())
-    .get_result(conn)?;
-    Ok(found.n)
+    connection_scope::table
+        .filter(connection_scope::connection_id.eq(c))
+        .filter(connection_scope::trashed.eq(false))
+        .count()
+        .get_result(conn)
 }
 
 /// Updates a page's title and trash flag.

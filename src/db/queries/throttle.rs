@@ -11,11 +11,9 @@ use crate::db::schema::auth_failures;
 use crate::db::Conn;
 
 /// Attempts counted for a key in its open window, and when that window opened.
-#[derive(Debug, Clone, Copy, QueryableByName)]
+#[derive(Debug, Clone, Copy, Queryable)]
 pub struct Taken {
-    #[diesel(sql_type = diesel::sql_types::Integer)]
     pub failures: i32,
-    #[diesel(sql_type = diesel::sql_types::BigInt)]
     pub window_start: i64,
 }
 
@@ -34,23 +32,29 @@ pub fn current(
         .optional()
 }
 
-/// Counts one attempt in one statement (an upsert with `RETURNING`, the
-/// same SQL on SQLite ≥ 3.35 and PostgreSQL) and returns the count it made:
+/// Counts one attempt in one statement (an upsert with `RETURNING`, which
+/// SQLite ≥ 3.35 and PostgreSQL both run) and returns the count it made:
 /// the check and the record are one atomic step. A fresh window when the
-/// old one has closed.
+/// old one has closed. (In `DO UPDATE SET`, `auth_failures.*` is the row
+/// as it was, on both backends.)
 pub fn take(conn: &mut Conn, key: &str, now: i64, window_s: i64) -> QueryResult<Taken> {
-    use diesel::sql_types::{BigInt, Text};
-    diesel::sql_query(
-        "INSERT INTO auth_failures (key, failures, window_start) VALUES ($1, 1, $2) \
-         ON CONFLICT (key) DO UPDATE SET \
-           failures = CASE WHEN auth_failures.window_start > $3 THEN auth_failures.failures + 1 ELSE 1 END, \
-           window_start = CASE WHEN auth_failures.window_start > $3 THEN auth_failures.window_start ELSE $2 END \
-         RETURNING failures, window_start",
-    )
-    .bind::<Text, _>(key)
-    .bind::<BigInt, _>(now)
-    .bind::<BigInt, _>(now - window_s)
-    .get_result(conn)
+    use auth_failures::{failures, window_start};
+    use diesel::dsl::case_when;
+    let open = window_start.gt(now - window_s);
+    crate::on_backend!(conn, |c| diesel::insert_into(auth_failures::table)
+        .values((
+            auth_failures::key.eq(key),
+            failures.eq(1),
+            window_start.eq(now)
+        ))
+        .on_conflict(auth_failures::key)
+        .do_update()
+        .set((
+            failures.eq(case_when(open, failures + 1).otherwise(1)),
+            window_start.eq(case_when(open, window_start).otherwise(now)),
+        ))
+        .returning((failures, window_start))
+        .get_result(c))
 }
 
 /// Gives back the unit `take` counted in the window that opened at
@@ -86,4 +90,22 @@ pub fn clear(conn: &mut Conn, key: &str) -> QueryResult<usize> {
 pub fn purge_closed(conn: &mut Conn, now: i64, keep_s: i64) -> QueryResult<usize> {
     diesel::delete(auth_failures::table.filter(auth_failures::window_start.le(now - keep_s)))
         .execute(conn)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn take_counts_in_the_open_window_and_opens_a_fresh_one_after_it() {
+        let mut conn = crate::db::connect(":memory:").unwrap();
+        crate::db::migrate(&mut conn).unwrap();
+        let t = take(&mut conn, "k", 1000, 60).unwrap();
+        assert_eq!((t.failures, t.window_start), (1, 1000));
+        let t = take(&mut conn, "k", 1059, 60).unwrap();
+        assert_eq!((t.failures, t.window_start), (2, 1000));
+        let t = take(&mut conn, "k", 1060, 60).unwrap();
+        assert_eq!((t.failures, t.window_start), (1, 1060));
+        assert_eq!(current(&mut conn, "k", 1061, 60).unwrap(), Some((1, 1060)));
+    }
 }
