@@ -4,8 +4,7 @@
 //! install policy for internal integrations, and only the creator managing
 //! an integration, even by crafted requests (S52).
 
-use crate::authorize::{fixture, Fx};
-use crate::common::*;
+use crate::kit::*;
 use pagegrant::db::models::IntegrationId;
 use reqwest::blocking::Client;
 
@@ -27,17 +26,6 @@ fn create(fx: &Fx, c: &Client, fields: &[(&str, &str)]) -> (u16, String) {
         .send()
         .expect("post");
     follow(&fx.srv, c, r)
-}
-
-/// The value of a read-only copy field, by its `id`.
-pub fn field_by_id(page: &str, id: &str) -> Option<String> {
-    let marker = format!("id=\"{id}\"");
-    let at = page.find(&marker)?;
-    let open = page[..at].rfind("<input")?;
-    let tag = &page[open..at + page[at..].find('>')?];
-    let v = tag.find("value=\"")? + 7;
-    let end = tag[v..].find('"')?;
-    Some(html_unescape(&tag[v..v + end]))
 }
 
 fn integration_id_of(page: &str) -> String {
@@ -135,9 +123,9 @@ fn developers_create_a_public_integration_and_see_its_secret_once() {
     let (_, list) = get_html(&grace, &fx.srv.url("/developers"));
     assert!(list.contains(&format!("/developers/{id}")));
     let r = grace
-        .get(crate::authorize::authorize_url(
+        .get(crate::kit::authorize_url(
             &fx.srv,
-            &crate::authorize::base(&client_id, &[("redirect_uri", CALLBACK)]),
+            &crate::kit::base(&client_id, &[("redirect_uri", CALLBACK)]),
         ))
         .send()
         .expect("authorize");
@@ -671,7 +659,7 @@ fn owners_create_internal_integrations_from_add_connection_s52() {
 #[test]
 fn enterprise_actions_flash_and_disconnect_all_asks_first_s52() {
     let fx = fixture();
-    crate::api::connect(&fx, "grace@example.com", fx.acme.id.as_str(), &[&fx.eng]);
+    crate::kit::connect(&fx, "grace@example.com", fx.acme.id.as_str(), &[&fx.eng]);
     let ws = fx.acme.id.to_string();
     let conf = fx.conf.integration.id.to_string();
     let ada = logged_in(&fx.srv, "ada@example.com");

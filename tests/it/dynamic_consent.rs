@@ -2,12 +2,10 @@
 //! page's wording (S60) and owners blocking one in a workspace (S67), over
 //! HTTP against the real server.
 
-use crate::authorize::{answer, base, consent_page, fixture, params, Fx, CHALLENGE, VERIFIER};
-use crate::common::*;
+use crate::kit::*;
 use reqwest::blocking::Client;
 use serde_json::{json, Value};
 
-const CB: &str = "https://partner.example/cb";
 const NOT_REVIEWED: &str = "Registered itself — not reviewed by anyone in this workspace";
 
 /// Registers a public client named "Agent" on `uris`; its client id.

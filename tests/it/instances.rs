@@ -8,9 +8,8 @@ use std::sync::{Arc, Barrier};
 
 use serde_json::Value;
 
-use crate::common::*;
-use crate::hardening::{consent_code, introspect, login, me, token_call, world, CB};
-use crate::process::{cli, Proc};
+use crate::kit::process::{cli, consent_code, introspect, login, me, token_call, world, Proc};
+use crate::kit::*;
 
 fn kid_of(jwt: &str) -> String {
     use base64::Engine;

@@ -4,7 +4,7 @@
 //! 127.0.0.1:0 with a fresh temporary database and speaks HTTP to it (or runs
 //! the real `pagegrant` binary, for the CLI).
 
-mod common;
+mod kit;
 
 mod api;
 mod authorize;
@@ -22,7 +22,6 @@ mod mcp;
 mod openapi;
 mod partner;
 mod platform;
-mod process;
 mod reach_matrix;
 mod registration;
 mod security_oauth;

@@ -1,7 +1,6 @@
 //! `/demo/partner`: the built-in partner site runs the whole flow.
 
-use crate::authorize::params;
-use crate::common::*;
+use crate::kit::*;
 
 #[test]
 fn demo_partner_tour_end_to_end() {

@@ -15,10 +15,8 @@ use base64::Engine;
 use reqwest::blocking::{Client, Response};
 use serde_json::Value;
 
-use crate::authorize::{answer, base, consent_page, fixture_with, params, Fx, CHALLENGE, VERIFIER};
-use crate::common::*;
+use crate::kit::*;
 
-const CB: &str = "https://partner.example/cb";
 const LOOPBACK_CB: &str = "http://127.0.0.1:7000/cb";
 
 /// A client that speaks from another loopback address.

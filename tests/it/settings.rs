@@ -1,9 +1,7 @@
 //! Settings & members → Connections / My connections, Disconnect, the audit
 //! log: every role on every action, including crafted replays (S52).
 
-use crate::api::connect;
-use crate::authorize::{fixture, Fx};
-use crate::common::*;
+use crate::kit::*;
 use pagegrant::db::models::Role;
 use reqwest::blocking::Client;
 
@@ -443,10 +441,10 @@ fn member_consent_blocked(s: &Setup, client_id: &str) -> bool {
     } else {
         "https://partner.example/cb"
     };
-    let page = crate::authorize::consent_page(
+    let page = crate::kit::consent_page(
         &s.fx,
         &grace,
-        &crate::authorize::base(client_id, &[("redirect_uri", redirect)]),
+        &crate::kit::base(client_id, &[("redirect_uri", redirect)]),
     );
     page.contains("approved list")
 }

@@ -4,9 +4,7 @@
 //! CLI verbs `workspace remove-member` and `workspace set-role`. Also the
 //! Connections tab's Pages column.
 
-use crate::api::connect;
-use crate::authorize::{fixture, Fx};
-use crate::common::*;
+use crate::kit::*;
 use pagegrant::db::models::Role;
 use reqwest::blocking::Client;
 

@@ -2,17 +2,14 @@
 //! owners' views, `max_age`, one-time notes and reconnects: each test fails
 //! on the code before the fix and names its check (S69–S81, docs/security.md).
 
-use crate::authorize::{fixture, Fx};
-use crate::common::*;
-use crate::developers::field_by_id;
-use crate::hardening::CB;
+use crate::kit::*;
 use pagegrant::db::models::Page;
 use pagegrant::domain::integrations::Created;
 use reqwest::blocking::Client;
 use serde_json::{json, Value};
 
 fn connect_as(fx: &Fx, client: &Created, email: &str, pages: &[&Page]) -> Value {
-    crate::api::connect_with(fx, client, email, fx.acme.id.as_str(), pages)
+    crate::kit::connect_with(fx, client, email, fx.acme.id.as_str(), pages)
 }
 
 /// Grace's connection to the partner app in Acme.
@@ -212,7 +209,7 @@ fn audit_csv_cells_never_start_a_formula_s72() {
         "@cmd",
     ];
     for name in names {
-        let evil = crate::authorize::register(&fx.srv, name, &[CB], false, false);
+        let evil = crate::kit::register(&fx.srv, name, &[CB], false, false);
         connect_as(&fx, &evil, "ada@example.com", &[&fx.eng]);
     }
     let ada = logged_in(&fx.srv, "ada@example.com");
