@@ -18,6 +18,7 @@ mod fuzz;
 mod hardening;
 mod instances;
 mod interop;
+mod jwt_verifier;
 mod mcp;
 mod openapi;
 mod partner;

@@ -198,6 +198,72 @@ fn forged_and_expired_tokens_are_refused_by_the_api_s44() {
     );
 }
 
+/// The header checks on their own: tokens signed with the server's own key
+/// over the server's own claims, so only the header's `alg` or `typ` is
+/// wrong, are refused by the API and read as inactive at introspection
+/// (S44). Every other check passes for them, so this fails if verification
+/// stops looking at the header.
+#[test]
+fn validly_signed_tokens_with_a_foreign_header_are_refused_s44() {
+    let fx = fixture();
+    let a = logged_in(&fx.srv, "ada@example.com");
+    let v = tokens_for(&fx, &a);
+    let at = v["access_token"].as_str().expect("at");
+    let payload = payload_of(at);
+    let (kid, pem) = server_signing_key(&fx.srv);
+    assert_eq!(
+        jsonwebtoken::decode_header(at)
+            .expect("header")
+            .kid
+            .as_deref(),
+        Some(kid.as_str()),
+        "the key that signs now"
+    );
+    // The control: our signer with the server's header is a good token.
+    let good = sign_es256(
+        &pem,
+        &json!({"alg": "ES256", "typ": "at+jwt", "kid": kid}),
+        &payload,
+    );
+    assert_ne!(good, at, "signed here, not by the server");
+    assert_eq!(me(&fx, &good).status(), 200, "control: the API accepts it");
+    let live = introspect(&fx, &good);
+    assert_eq!(live["active"], true, "control: {live}");
+    for (what, header) in [
+        ("typ JWT", json!({"alg": "ES256", "typ": "JWT", "kid": kid})),
+        ("no typ", json!({"alg": "ES256", "kid": kid})),
+        (
+            "alg ES384",
+            json!({"alg": "ES384", "typ": "at+jwt", "kid": kid}),
+        ),
+        (
+            "alg es256",
+            json!({"alg": "es256", "typ": "at+jwt", "kid": kid}),
+        ),
+        (
+            "alg none",
+            json!({"alg": "none", "typ": "at+jwt", "kid": kid}),
+        ),
+        (
+            "alg HS256",
+            json!({"alg": "HS256", "typ": "at+jwt", "kid": kid}),
+        ),
+    ] {
+        let t = sign_es256(&pem, &header, &payload);
+        let r = me(&fx, &t);
+        assert_eq!(r.status(), 401, "{what}");
+        let body: Value = r.json().expect("json");
+        assert_eq!(body["code"], "unauthorized", "{what}");
+        assert_eq!(
+            introspect(&fx, &t),
+            json!({"active": false}),
+            "{what}: inactive"
+        );
+    }
+    // The original still works: nothing above was a revocation.
+    assert_eq!(me(&fx, at).status(), 200);
+}
+
 #[test]
 fn users_me_returns_the_bot_user() {
     let fx = fixture();

@@ -5,7 +5,7 @@ use reqwest::blocking::{Client, Response};
 use serde_json::Value;
 
 use super::consent::{answer, base, consent_page, params};
-use super::server::{bare_client, location};
+use super::server::{bare_client, location, TestServer};
 use super::world::Fx;
 use super::CB;
 
@@ -130,4 +130,43 @@ pub fn assert_oauth_error(r: Response, status: u16, error: &str, what: &str) -> 
     let d = v["error_description"].as_str().expect("description");
     assert!(!d.contains(['"', '\\', '\r', '\n']), "{what}: {d}");
     v
+}
+
+/// The server's newest signing key (the one that signs now): its `kid` and
+/// PKCS#8 PEM, read the way the server reads it, from the database, opened
+/// with the master key in the data directory.
+pub fn server_signing_key(srv: &TestServer) -> (String, String) {
+    let master = pagegrant::crypto::SecretBox::master(
+        &pagegrant::oauth::keys::master_key_path(&srv.config),
+        false,
+    )
+    .expect("master key");
+    let (kid, sealed, _) = pagegrant::db::queries::keys::signing_keys(&mut srv.conn())
+        .expect("signing keys")
+        .pop()
+        .expect("a signing key");
+    (kid, master.decrypt(&sealed).expect("opens"))
+}
+
+/// A JWS compact serialisation of `payload` under any `header`, signed with
+/// ES256 by the P-256 key `pem` as the server signs (r || s, low S): its
+/// signature is valid whatever the header claims.
+pub fn sign_es256(pem: &str, header: &Value, payload: &[u8]) -> String {
+    use base64::Engine;
+    use p256::ecdsa::signature::Signer;
+    use p256::pkcs8::DecodePrivateKey;
+    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let key = p256::ecdsa::SigningKey::from_pkcs8_pem(pem).expect("a P-256 key");
+    let signed = format!("{}.{}", b64.encode(header.to_string()), b64.encode(payload));
+    let sig: p256::ecdsa::Signature = key.sign(signed.as_bytes());
+    let sig = sig.normalize_s().unwrap_or(sig);
+    format!("{signed}.{}", b64.encode(sig.to_bytes()))
+}
+
+/// The payload (claims) of a compact JWS, decoded.
+pub fn payload_of(jws: &str) -> Vec<u8> {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(jws.split('.').nth(1).expect("a payload"))
+        .expect("base64url")
 }
