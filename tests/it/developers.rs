@@ -158,7 +158,7 @@ fn developers_refuse_bad_redirect_uris_and_fields_s9() {
         assert!(page.contains("<p class=\"field-error\" id=\"int-uris-error\">"));
         assert!(page.contains("aria-describedby=\"int-uris-error\""));
         // The form keeps what was typed.
-        assert!(page.contains("value=\"Bad\""));
+        assert!(has(&page, r#"input[value="Bad"]"#));
     }
     for (fields, why) in [
         (
@@ -551,15 +551,7 @@ fn add_connection_starts_consent_with_the_workspace_preselected() {
         "members cannot create one here"
     );
     // The partner's entry starts the consent flow for Acme.
-    let marker = "href=\"/v1/oauth/authorize?client_id=";
-    let hrefs: Vec<String> = page
-        .match_indices(marker)
-        .map(|(i, _)| {
-            let start = i + 6;
-            let end = start + page[start..].find('"').expect("end");
-            html_unescape(&page[start..end])
-        })
-        .collect();
+    let hrefs = attrs(&page, r#"[href^="/v1/oauth/authorize?client_id="]"#, "href");
     let partner = hrefs
         .iter()
         .find(|h| h.contains(&fx.conf.integration.client_id))
@@ -825,8 +817,12 @@ fn create_form_has_user_information_radios_and_marks_fields_by_type() {
     let fx = fixture();
     let grace = logged_in(&fx.srv, "grace@example.com");
     let (_, page) = get_html(&grace, &fx.srv.url("/developers"));
-    assert!(page.contains("type=\"radio\" name=\"capability\" value=\"read_user_with_email\""));
-    assert!(page.contains("type=\"radio\" name=\"capability\" value=\"read_user_without_email\""));
+    for value in ["read_user_with_email", "read_user_without_email"] {
+        assert!(has(
+            &page,
+            &format!(r#"input[type="radio"][name="capability"][value="{value}"]"#)
+        ));
+    }
     assert!(page.contains("No user information"));
     assert!(page.contains("data-kind=\"internal\"") && page.contains("data-kind=\"public\""));
     // Everything unticked: asked again, next to the capabilities.

@@ -137,11 +137,9 @@ fn no_secret_reaches_the_log_the_database_or_an_error_message_s56() {
         .expect("created page")
         .text()
         .expect("body");
-    let at = created
-        .find("readonly value=\"")
-        .expect("the secret, shown once")
-        + 16;
-    let made_secret = created[at..at + 43].to_string();
+    let made_secret =
+        attr(&created, "input[readonly][value]", "value").expect("the secret, shown once");
+    assert_eq!(made_secret.len(), 43, "{made_secret}");
     secrets.push(("secret made on /developers", made_secret));
 
     for (what, s) in [("access token", &access), ("access token", &access2)] {
@@ -536,11 +534,7 @@ fn internal_tokens_client_secrets_and_session_ids_are_distinct_over_http_s55() {
         input_value(&page, "csrf").expect("csrf")
     };
     let token = csrf();
-    let secret_of = |page: &str, id: &str| {
-        let at = page.find(&format!("id=\"{id}\"")).expect("field");
-        let start = page[..at].rfind("value=\"").expect("value") + 7;
-        page[start..start + page[start..].find('"').expect("end")].to_string()
-    };
+    let secret_of = |page: &str, id: &str| field_by_id(page, id).expect("field");
     // 1,000 internal tokens, each shown once at creation.
     let mut internal = HashSet::new();
     for i in 0..1000 {

@@ -157,11 +157,8 @@ fn a_flow_hops_between_two_instances_on_one_database() {
         .expect("show on B")
         .text()
         .expect("body");
-    let at = shown
-        .find("value=\"ntn_")
-        .expect("the token, decrypted on B")
-        + 7;
-    let internal = shown[at..at + 47].to_string();
+    let internal = attr(&shown, r#"[value^="ntn_"]"#, "value").expect("the token, decrypted on B");
+    assert_eq!(internal.len(), 47, "{internal}");
     assert_eq!(me(&a, &internal), 200, "and it works on A");
 
     // Five parallel redemptions of one code, split across both: one 200.

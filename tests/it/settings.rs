@@ -253,17 +253,13 @@ fn owners_retrieve_internal_tokens_again_each_time_audited() {
             .expect("post");
         assert_eq!(r.status(), 200);
         let body = r.text().expect("body");
-        let shown = body
-            .split("value=\"")
-            .find(|p| p.starts_with("ntn_"))
-            .and_then(|p| p.split('"').next())
-            .expect("token shown");
+        let shown = attr(&body, r#"[value^="ntn_"]"#, "value").expect("token shown");
         assert_eq!(
             shown,
             created.internal_token.as_deref().expect("t"),
             "the same token each time"
         );
-        assert_eq!(me_status(&s, shown), 200);
+        assert_eq!(me_status(&s, &shown), 200);
     }
     let events = pagegrant::db::queries::audit::for_workspace(&mut s.fx.srv.conn(), &s.fx.acme.id)
         .expect("audit");

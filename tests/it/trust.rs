@@ -466,7 +466,7 @@ fn a_revoked_connection_is_not_a_reconnect_s81() {
     let c = logged_in(&fx.srv, "grace@example.com");
     let (_, live) = get_html(&c, &consent);
     assert!(
-        live.contains(&format!("value=\"{}\" checked>", fx.eng.id)),
+        checked(&live, "page", fx.eng.id.as_str()) == Some(true),
         "a live connection's pages are pre-ticked"
     );
     let r = bare_client()
@@ -482,7 +482,7 @@ fn a_revoked_connection_is_not_a_reconnect_s81() {
     let (_, page) = get_html(&c, &consent);
     assert!(page.contains("Allow access"));
     assert!(
-        !page.contains(" checked>"),
+        checked_values(&page).is_empty(),
         "a revoked grant's pages are pre-ticked"
     );
     assert!(
