@@ -45,15 +45,6 @@ fn introspect_status(fx: &Fx, client_id: &str, secret: &str) -> u16 {
         .as_u16()
 }
 
-fn audit_actions(fx: &Fx) -> Vec<String> {
-    use diesel::prelude::*;
-    use pagegrant::db::schema::audit_events;
-    audit_events::table
-        .select(audit_events::action)
-        .load(&mut fx.srv.conn())
-        .expect("audit")
-}
-
 const CALLBACK: &str = "https://builder.example/oauth/callback";
 
 fn create_public(fx: &Fx, c: &Client, name: &str) -> (String, String, String) {

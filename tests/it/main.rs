@@ -2,7 +2,8 @@
 
 //! Every integration test, in one binary. Each test starts the real server on
 //! 127.0.0.1:0 with a fresh temporary database and speaks HTTP to it (or runs
-//! the real `pagegrant` binary, for the CLI).
+//! the real `pagegrant` binary, for the CLI). What more than one file needs
+//! is in `kit`; a test file imports from there, never from another test file.
 
 mod kit;
 

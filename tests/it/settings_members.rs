@@ -13,11 +13,6 @@ fn members_url(fx: &Fx, rest: &str) -> String {
         .url(&format!("/w/{}/settings/members{rest}", fx.acme.id))
 }
 
-fn csrf_of(fx: &Fx, c: &Client) -> String {
-    let (_, page) = get_html(c, &fx.srv.url(&format!("/w/{}", fx.acme.id)));
-    input_value(&page, "csrf").expect("csrf")
-}
-
 fn post(c: &Client, url: &str, form: &[(&str, &str)]) -> (u16, String, String) {
     let r = c.post(url).form(form).send().expect("post");
     let status = r.status().as_u16();
@@ -25,29 +20,10 @@ fn post(c: &Client, url: &str, form: &[(&str, &str)]) -> (u16, String, String) {
     (status, loc, r.text().expect("body"))
 }
 
-fn audit_actions(fx: &Fx) -> Vec<String> {
-    use diesel::prelude::*;
-    use pagegrant::db::schema::audit_events;
-    audit_events::table
-        .select(audit_events::action)
-        .load(&mut fx.srv.conn())
-        .expect("audit")
-}
-
 fn role_of(fx: &Fx, user: &pagegrant::db::models::UserId) -> Option<Role> {
     pagegrant::db::queries::workspaces::membership(&mut fx.srv.conn(), &fx.acme.id, user)
         .expect("q")
         .map(|m| m.role)
-}
-
-fn me_status(fx: &Fx, token: &str) -> u16 {
-    bare_client()
-        .get(fx.srv.url("/v1/users/me"))
-        .bearer_auth(token)
-        .send()
-        .expect("me")
-        .status()
-        .as_u16()
 }
 
 #[test]

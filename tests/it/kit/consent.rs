@@ -8,7 +8,7 @@ use reqwest::blocking::{Client, Response};
 use serde_json::{json, Value};
 
 use super::html::input_value;
-use super::server::{bare_client, client, location, TestServer};
+use super::server::{bare_client, client, get_html, location, TestServer};
 use super::world::Fx;
 use super::{CB, PASSWORD};
 
@@ -168,4 +168,10 @@ pub fn connect_with(
         .expect("token");
     assert_eq!(r.status(), 200);
     r.json().expect("json")
+}
+
+/// The CSRF token of Acme's workspace page, for its settings forms.
+pub fn csrf_of(fx: &Fx, c: &Client) -> String {
+    let (_, page) = get_html(c, &fx.srv.url(&format!("/w/{}", fx.acme.id)));
+    input_value(&page, "csrf").expect("csrf")
 }

@@ -106,6 +106,11 @@ pub fn me(fx: &Fx, access: &str) -> Response {
         .expect("me")
 }
 
+/// `/v1/users/me` with `token`: its status.
+pub fn me_status(fx: &Fx, token: &str) -> u16 {
+    me(fx, token).status().as_u16()
+}
+
 pub fn err_of(r: Response) -> (u16, Value) {
     let status = r.status().as_u16();
     (status, r.json().expect("json error"))

@@ -111,3 +111,13 @@ pub fn fixture_with(tweak: impl FnOnce(&mut pagegrant::config::Config)) -> Fx {
         first,
     }
 }
+
+/// The actions in the audit log.
+pub fn audit_actions(fx: &Fx) -> Vec<String> {
+    use diesel::prelude::*;
+    use pagegrant::db::schema::audit_events;
+    audit_events::table
+        .select(audit_events::action)
+        .load(&mut fx.srv.conn())
+        .expect("audit")
+}
