@@ -4,67 +4,11 @@
 
 use std::collections::BTreeSet;
 
-use crate::authorize::{fixture, params, Fx};
-use crate::common::*;
+use crate::kit::*;
 use pagegrant::db::models::{IntegrationKind, Page};
 use pagegrant::db::queries::{connections, scope};
 use reqwest::blocking::Response;
 use serde_json::{json, Value};
-
-const CB: &str = "https://partner.example/cb";
-
-/// Connects `email` through the consent flow, sharing `pages`, in `workspace`.
-pub fn connect(fx: &Fx, email: &str, workspace: &str, pages: &[&Page]) -> Value {
-    connect_with(fx, &fx.conf, email, workspace, pages)
-}
-
-/// The consent flow for `client` as `email` in `workspace` with `pages`
-/// ticked, then the code exchanged: the token response.
-pub fn connect_with(
-    fx: &Fx,
-    client: &pagegrant::domain::integrations::Created,
-    email: &str,
-    workspace: &str,
-    pages: &[&Page],
-) -> Value {
-    let c = logged_in(&fx.srv, email);
-    let id = client.integration.client_id.clone();
-    let url = format!(
-        "{}/v1/oauth/authorize?client_id={}&response_type=code&redirect_uri={}&workspace_id={workspace}",
-        fx.srv.base,
-        pagegrant::http::errors::url_encode(&id),
-        pagegrant::http::errors::url_encode(CB)
-    );
-    let page = c.get(url).send().expect("consent").text().expect("body");
-    let mut form = vec![
-        (
-            "request_id".to_string(),
-            input_value(&page, "request_id").expect("id"),
-        ),
-        (
-            "csrf".to_string(),
-            input_value(&page, "csrf").expect("csrf"),
-        ),
-        ("decision".to_string(), "allow".to_string()),
-    ];
-    for p in pages {
-        form.push(("page".into(), p.id.to_string()));
-    }
-    let r = c
-        .post(fx.srv.url("/v1/oauth/authorize"))
-        .form(&form)
-        .send()
-        .expect("allow");
-    let code = params(&location(&r)).get("code").cloned().expect("code");
-    let r = bare_client()
-        .post(fx.srv.url("/v1/oauth/token"))
-        .basic_auth(&id, client.client_secret.as_deref())
-        .json(&json!({"grant_type": "authorization_code", "code": code, "redirect_uri": CB}))
-        .send()
-        .expect("token");
-    assert_eq!(r.status(), 200);
-    r.json().expect("json")
-}
 
 fn api(fx: &Fx, token: &str, method: &str, path: &str, body: Option<Value>) -> Response {
     let c = bare_client();

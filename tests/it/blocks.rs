@@ -3,8 +3,7 @@
 //! request validation of Notion's `validation_error`; and search over block
 //! text within the same page scope.
 
-use crate::authorize::{fixture, Fx};
-use crate::common::*;
+use crate::kit::*;
 use pagegrant::db::models::{IntegrationKind, Page};
 use pagegrant::domain::blocks;
 use pagegrant::domain::content::{Author, BlockContent, BlockType, Span};

@@ -13,7 +13,7 @@ use fantoccini::elements::Element;
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::json;
 
-use crate::common::*;
+use crate::kit::*;
 
 struct Driver {
     rt: tokio::runtime::Runtime,
@@ -544,8 +544,8 @@ fn browser_demo_partner_tour() {
 
 #[test]
 fn browser_owner_disconnects_a_members_connection() {
-    let fx = crate::authorize::fixture();
-    let g = crate::api::connect(&fx, "grace@example.com", fx.acme.id.as_str(), &[&fx.eng]);
+    let fx = crate::kit::fixture();
+    let g = crate::kit::connect(&fx, "grace@example.com", fx.acme.id.as_str(), &[&fx.eng]);
     let token = g["access_token"].as_str().expect("at").to_string();
     let me = || {
         bare_client()
@@ -578,8 +578,8 @@ fn browser_owner_disconnects_a_members_connection() {
 
 #[test]
 fn browser_page_menu_add_connections_then_disconnect() {
-    let fx = crate::authorize::fixture();
-    let g = crate::api::connect(&fx, "grace@example.com", fx.acme.id.as_str(), &[]);
+    let fx = crate::kit::fixture();
+    let g = crate::kit::connect(&fx, "grace@example.com", fx.acme.id.as_str(), &[]);
     let token = g["access_token"].as_str().expect("at").to_string();
     let api = |id: &str| {
         bare_client()
@@ -637,8 +637,8 @@ fn browser_page_menu_add_connections_then_disconnect() {
 
 #[test]
 fn browser_phone_navigates_through_the_menu_button_and_menus_stay_on_screen() {
-    let fx = crate::authorize::fixture();
-    crate::api::connect(&fx, "ada@example.com", fx.acme.id.as_str(), &[&fx.eng]);
+    let fx = crate::kit::fixture();
+    crate::kit::connect(&fx, "ada@example.com", fx.acme.id.as_str(), &[&fx.eng]);
     let d = Driver::start_sized(390, 844);
     d.goto(&fx.srv.url("/login"));
     d.fill("Email", "ada@example.com");
@@ -679,9 +679,9 @@ fn browser_phone_navigates_through_the_menu_button_and_menus_stay_on_screen() {
 
 #[test]
 fn browser_approved_list_blocks_then_unblocks_a_member() {
-    let fx = crate::authorize::fixture();
+    let fx = crate::kit::fixture();
     // Ada installs the partner, so it can be approved.
-    crate::api::connect(&fx, "ada@example.com", fx.acme.id.as_str(), &[&fx.eng]);
+    crate::kit::connect(&fx, "ada@example.com", fx.acme.id.as_str(), &[&fx.eng]);
     let consent_url = format!(
         "{}/v1/oauth/authorize?client_id={}&response_type=code&redirect_uri=https%3A%2F%2Fpartner.example%2Fcb&workspace_id={}",
         fx.srv.base, fx.conf.integration.client_id, fx.acme.id
@@ -727,9 +727,9 @@ fn browser_approved_list_blocks_then_unblocks_a_member() {
 
 #[test]
 fn browser_member_sees_only_my_connections() {
-    let fx = crate::authorize::fixture();
-    crate::api::connect(&fx, "grace@example.com", fx.acme.id.as_str(), &[&fx.eng]);
-    crate::api::connect(&fx, "ada@example.com", fx.acme.id.as_str(), &[&fx.roadmap]);
+    let fx = crate::kit::fixture();
+    crate::kit::connect(&fx, "grace@example.com", fx.acme.id.as_str(), &[&fx.eng]);
+    crate::kit::connect(&fx, "ada@example.com", fx.acme.id.as_str(), &[&fx.roadmap]);
     let d = Driver::start();
     d.login_as(&fx.srv, "grace@example.com");
     d.click_label("Settings & members");
@@ -764,7 +764,7 @@ fn browser_member_sees_only_my_connections() {
 
 #[test]
 fn browser_add_connection_starts_consent_for_this_workspace() {
-    let fx = crate::authorize::fixture();
+    let fx = crate::kit::fixture();
     let d = Driver::start();
     d.login_as(&fx.srv, "grace@example.com");
     d.click_label("Settings & members");
@@ -787,7 +787,7 @@ fn browser_add_connection_starts_consent_for_this_workspace() {
 
 #[test]
 fn browser_create_integration_then_rotate_secret() {
-    let fx = crate::authorize::fixture();
+    let fx = crate::kit::fixture();
     let d = Driver::start();
     d.login_as(&fx.srv, "grace@example.com");
     d.click_label("My integrations");
@@ -841,7 +841,7 @@ fn browser_create_integration_then_rotate_secret() {
 
 #[test]
 fn browser_copy_internal_token_in_one_press_and_failures_say_so() {
-    let fx = crate::authorize::fixture();
+    let fx = crate::kit::fixture();
     let created = pagegrant::domain::integrations::register(
         &mut fx.srv.conn(),
         &fx.srv.sbox,
@@ -902,8 +902,8 @@ fn browser_copy_internal_token_in_one_press_and_failures_say_so() {
 
 #[test]
 fn browser_enterprise_block_explains_itself_and_filters_by_a_named_user() {
-    let fx = crate::authorize::fixture();
-    crate::api::connect(&fx, "grace@example.com", fx.acme.id.as_str(), &[&fx.eng]);
+    let fx = crate::kit::fixture();
+    crate::kit::connect(&fx, "grace@example.com", fx.acme.id.as_str(), &[&fx.eng]);
     pagegrant::domain::integrations::register(
         &mut fx.srv.conn(),
         &fx.srv.sbox,
@@ -956,7 +956,7 @@ fn browser_enterprise_block_explains_itself_and_filters_by_a_named_user() {
 
 #[test]
 fn browser_consent_names_who_is_signed_in_and_not_you_comes_back_to_the_request() {
-    let fx = crate::authorize::fixture();
+    let fx = crate::kit::fixture();
     let created = pagegrant::domain::integrations::register(
         &mut fx.srv.conn(),
         &fx.srv.sbox,
@@ -1022,7 +1022,7 @@ fn browser_consent_names_who_is_signed_in_and_not_you_comes_back_to_the_request(
 
 #[test]
 fn browser_throttled_login_keeps_the_oauth_flow_and_says_how_long() {
-    let fx = crate::authorize::fixture_with(|c| c.security.login_max_failures_per_account = 2);
+    let fx = crate::kit::fixture_with(|c| c.security.login_max_failures_per_account = 2);
     let consent = format!(
         "{}/v1/oauth/authorize?client_id={}&response_type=code&redirect_uri=https%3A%2F%2Fpartner.example%2Fcb",
         fx.srv.base, fx.conf.integration.client_id
@@ -1047,7 +1047,7 @@ fn browser_throttled_login_keeps_the_oauth_flow_and_says_how_long() {
 
 #[test]
 fn browser_dark_mode_follows_the_system() {
-    let fx = crate::authorize::fixture();
+    let fx = crate::kit::fixture();
     // blink's preferredColorScheme 0 is dark.
     let d = Driver::start_with(1280, 800, &["--blink-settings=preferredColorScheme=0"]);
     d.login_as(&fx.srv, "ada@example.com");
@@ -1063,7 +1063,7 @@ fn browser_dark_mode_follows_the_system() {
 
 #[test]
 fn browser_create_integration_reload_shows_no_secret_and_makes_no_second() {
-    let fx = crate::authorize::fixture();
+    let fx = crate::kit::fixture();
     let before = fx.srv.count("integrations");
     let d = Driver::start();
     d.login_as(&fx.srv, "grace@example.com");
@@ -1130,9 +1130,9 @@ fn browser_create_integration_reload_shows_no_secret_and_makes_no_second() {
 
 #[test]
 fn browser_owner_adds_then_removes_a_member() {
-    let fx = crate::authorize::fixture();
+    let fx = crate::kit::fixture();
     fx.srv.user("nina@example.com", "Nina");
-    let g = crate::api::connect(&fx, "grace@example.com", fx.acme.id.as_str(), &[&fx.eng]);
+    let g = crate::kit::connect(&fx, "grace@example.com", fx.acme.id.as_str(), &[&fx.eng]);
     let token = g["access_token"].as_str().expect("at").to_string();
     let me = || {
         bare_client()
@@ -1191,8 +1191,8 @@ fn browser_owner_adds_then_removes_a_member() {
 
 #[test]
 fn browser_audit_log_filters_by_what_and_offers_csv() {
-    let fx = crate::authorize::fixture();
-    crate::api::connect(&fx, "grace@example.com", fx.acme.id.as_str(), &[&fx.eng]);
+    let fx = crate::kit::fixture();
+    crate::kit::connect(&fx, "grace@example.com", fx.acme.id.as_str(), &[&fx.eng]);
     let d = Driver::start();
     d.login_as(&fx.srv, "ada@example.com");
     d.click_label("Settings & members");
@@ -1215,7 +1215,7 @@ fn browser_audit_log_filters_by_what_and_offers_csv() {
 
 #[test]
 fn browser_menus_answer_arrow_keys() {
-    let fx = crate::authorize::fixture();
+    let fx = crate::kit::fixture();
     let d = Driver::start();
     d.login_as(&fx.srv, "ada@example.com");
     let summary = d.find("//summary[@aria-label='Switch workspace']");
@@ -1246,9 +1246,9 @@ fn browser_menus_answer_arrow_keys() {
 
 #[test]
 fn settings_marks_an_mcp_agent_with_its_last_use() {
-    let fx = crate::authorize::fixture();
-    let token = crate::mcp::connect(&fx, "read_content", &[fx.eng.id.as_str()]);
-    crate::mcp::call(&fx, &token, "search", serde_json::json!({}));
+    let fx = crate::kit::fixture();
+    let token = crate::kit::mcp::connect(&fx, "read_content", &[fx.eng.id.as_str()]);
+    crate::kit::mcp::call(&fx, &token, "search", serde_json::json!({}));
     let d = Driver::start();
     d.login_as(&fx.srv, "ada@example.com");
     d.goto(

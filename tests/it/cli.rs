@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use crate::common::*;
+use crate::kit::*;
 use pagegrant::db::models::PageId;
 use serde_json::Value;
 
@@ -1052,7 +1052,7 @@ fn help_describes_every_verb_group_and_piped_logs_have_no_colour() {
     assert!(help.contains("remove-member") && help.contains("set-role"));
 
     // A served request's log lines, written to a file, are plain text.
-    let p = crate::process::Proc::serve(dir.path(), "serve.log", &[("RUST_LOG", "debug")]);
+    let p = crate::kit::process::Proc::serve(dir.path(), "serve.log", &[("RUST_LOG", "debug")]);
     let _ = bare_client().get(format!("{}/healthz", p.base)).send();
     drop(p);
     let logs = std::fs::read_to_string(dir.path().join("serve.log")).expect("log");

@@ -1,7 +1,7 @@
 //! Configuration through the real binary and the real server: environment
 //! overrides, unknown keys, bad values, and `--config`.
 
-use crate::common::*;
+use crate::kit::*;
 
 fn run(dir: &std::path::Path, args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
     let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_pagegrant"));

@@ -4,8 +4,7 @@
 //! install policy for internal integrations, and only the creator managing
 //! an integration, even by crafted requests (S52).
 
-use crate::authorize::{fixture, Fx};
-use crate::common::*;
+use crate::kit::*;
 use pagegrant::db::models::IntegrationId;
 use reqwest::blocking::Client;
 
@@ -29,17 +28,6 @@ fn create(fx: &Fx, c: &Client, fields: &[(&str, &str)]) -> (u16, String) {
     follow(&fx.srv, c, r)
 }
 
-/// The value of a read-only copy field, by its `id`.
-pub fn field_by_id(page: &str, id: &str) -> Option<String> {
-    let marker = format!("id=\"{id}\"");
-    let at = page.find(&marker)?;
-    let open = page[..at].rfind("<input")?;
-    let tag = &page[open..at + page[at..].find('>')?];
-    let v = tag.find("value=\"")? + 7;
-    let end = tag[v..].find('"')?;
-    Some(html_unescape(&tag[v..v + end]))
-}
-
 fn integration_id_of(page: &str) -> String {
     let at = page.find("/developers/").expect("link to the integration") + 12;
     page[at..at + 36].to_string()
@@ -55,15 +43,6 @@ fn introspect_status(fx: &Fx, client_id: &str, secret: &str) -> u16 {
         .expect("introspect")
         .status()
         .as_u16()
-}
-
-fn audit_actions(fx: &Fx) -> Vec<String> {
-    use diesel::prelude::*;
-    use pagegrant::db::schema::audit_events;
-    audit_events::table
-        .select(audit_events::action)
-        .load(&mut fx.srv.conn())
-        .expect("audit")
 }
 
 const CALLBACK: &str = "https://builder.example/oauth/callback";
@@ -135,9 +114,9 @@ fn developers_create_a_public_integration_and_see_its_secret_once() {
     let (_, list) = get_html(&grace, &fx.srv.url("/developers"));
     assert!(list.contains(&format!("/developers/{id}")));
     let r = grace
-        .get(crate::authorize::authorize_url(
+        .get(crate::kit::authorize_url(
             &fx.srv,
-            &crate::authorize::base(&client_id, &[("redirect_uri", CALLBACK)]),
+            &crate::kit::base(&client_id, &[("redirect_uri", CALLBACK)]),
         ))
         .send()
         .expect("authorize");
@@ -170,7 +149,7 @@ fn developers_refuse_bad_redirect_uris_and_fields_s9() {
         assert!(page.contains("<p class=\"field-error\" id=\"int-uris-error\">"));
         assert!(page.contains("aria-describedby=\"int-uris-error\""));
         // The form keeps what was typed.
-        assert!(page.contains("value=\"Bad\""));
+        assert!(has(&page, r#"input[value="Bad"]"#));
     }
     for (fields, why) in [
         (
@@ -563,15 +542,7 @@ fn add_connection_starts_consent_with_the_workspace_preselected() {
         "members cannot create one here"
     );
     // The partner's entry starts the consent flow for Acme.
-    let marker = "href=\"/v1/oauth/authorize?client_id=";
-    let hrefs: Vec<String> = page
-        .match_indices(marker)
-        .map(|(i, _)| {
-            let start = i + 6;
-            let end = start + page[start..].find('"').expect("end");
-            html_unescape(&page[start..end])
-        })
-        .collect();
+    let hrefs = attrs(&page, r#"[href^="/v1/oauth/authorize?client_id="]"#, "href");
     let partner = hrefs
         .iter()
         .find(|h| h.contains(&fx.conf.integration.client_id))
@@ -671,7 +642,7 @@ fn owners_create_internal_integrations_from_add_connection_s52() {
 #[test]
 fn enterprise_actions_flash_and_disconnect_all_asks_first_s52() {
     let fx = fixture();
-    crate::api::connect(&fx, "grace@example.com", fx.acme.id.as_str(), &[&fx.eng]);
+    crate::kit::connect(&fx, "grace@example.com", fx.acme.id.as_str(), &[&fx.eng]);
     let ws = fx.acme.id.to_string();
     let conf = fx.conf.integration.id.to_string();
     let ada = logged_in(&fx.srv, "ada@example.com");
@@ -837,8 +808,12 @@ fn create_form_has_user_information_radios_and_marks_fields_by_type() {
     let fx = fixture();
     let grace = logged_in(&fx.srv, "grace@example.com");
     let (_, page) = get_html(&grace, &fx.srv.url("/developers"));
-    assert!(page.contains("type=\"radio\" name=\"capability\" value=\"read_user_with_email\""));
-    assert!(page.contains("type=\"radio\" name=\"capability\" value=\"read_user_without_email\""));
+    for value in ["read_user_with_email", "read_user_without_email"] {
+        assert!(has(
+            &page,
+            &format!(r#"input[type="radio"][name="capability"][value="{value}"]"#)
+        ));
+    }
     assert!(page.contains("No user information"));
     assert!(page.contains("data-kind=\"internal\"") && page.contains("data-kind=\"public\""));
     // Everything unticked: asked again, next to the capabilities.

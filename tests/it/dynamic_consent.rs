@@ -2,12 +2,10 @@
 //! page's wording (S60) and owners blocking one in a workspace (S67), over
 //! HTTP against the real server.
 
-use crate::authorize::{answer, base, consent_page, fixture, params, Fx, CHALLENGE, VERIFIER};
-use crate::common::*;
+use crate::kit::*;
 use reqwest::blocking::Client;
 use serde_json::{json, Value};
 
-const CB: &str = "https://partner.example/cb";
 const NOT_REVIEWED: &str = "Registered itself — not reviewed by anyone in this workspace";
 
 /// Registers a public client named "Agent" on `uris`; its client id.
@@ -119,16 +117,6 @@ fn connect(fx: &Fx, c: &Client, id: &str) -> String {
     t["access_token"].as_str().unwrap().to_string()
 }
 
-fn me(fx: &Fx, token: &str) -> u16 {
-    bare_client()
-        .get(fx.srv.url("/v1/users/me"))
-        .bearer_auth(token)
-        .send()
-        .unwrap()
-        .status()
-        .as_u16()
-}
-
 #[test]
 fn blocking_a_dynamic_client_ends_its_connections_and_refuses_consent_s67() {
     let fx = fixture();
@@ -137,7 +125,7 @@ fn blocking_a_dynamic_client_ends_its_connections_and_refuses_consent_s67() {
     let ws = fx.acme.id.to_string();
     let id = register(&fx, &[CB]);
     let token = connect(&fx, &ada, &id);
-    assert_eq!(me(&fx, &token), 200);
+    assert_eq!(me_status(&fx, &token), 200);
 
     // The owner's list: the badge and the menu item.
     let (status, list) = get_html(&ada, &fx.srv.url(&format!("/w/{ws}/settings/connections")));
@@ -175,7 +163,7 @@ fn blocking_a_dynamic_client_ends_its_connections_and_refuses_consent_s67() {
     let csrf = input_value(&confirm, "csrf").unwrap();
     let r = ada.post(&block_url).form(&[("x", "1")]).send().unwrap();
     assert_eq!(r.status(), 403);
-    assert_eq!(me(&fx, &token), 200, "nothing blocked yet");
+    assert_eq!(me_status(&fx, &token), 200, "nothing blocked yet");
 
     let r = ada
         .post(&block_url)
@@ -188,7 +176,7 @@ fn blocking_a_dynamic_client_ends_its_connections_and_refuses_consent_s67() {
     assert!(list.contains(">Unblock</button>"), "{list}");
 
     // Its token stops at once.
-    assert_eq!(me(&fx, &token), 401);
+    assert_eq!(me_status(&fx, &token), 401);
 
     // A new consent there shows why and cannot be allowed, owners included.
     let page = consent_page(&fx, &ada, &request(&id, &ws));
@@ -224,7 +212,7 @@ fn blocking_a_dynamic_client_ends_its_connections_and_refuses_consent_s67() {
         .unwrap();
     assert_eq!(r.status(), 303);
     let token = connect(&fx, &ada, &id);
-    assert_eq!(me(&fx, &token), 200);
+    assert_eq!(me_status(&fx, &token), 200);
     let (_, log) = get_html(&ada, &fx.srv.url(&format!("/w/{ws}/settings/audit")));
     assert!(log.contains("unblocked Agent"), "{log}");
 }

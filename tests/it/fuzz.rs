@@ -16,8 +16,7 @@ use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestRng, TestRu
 use reqwest::blocking::Client;
 use serde_json::Value;
 
-use crate::authorize::{fixture_with, Fx};
-use crate::common::*;
+use crate::kit::*;
 
 #[derive(Debug, Clone)]
 enum Auth {
@@ -187,8 +186,8 @@ fn request(fx: &Fx, internal: &str) -> impl Strategy<Value = Req> {
         "plain".into(),
         "user".into(),
         "read_content update_content".into(),
-        crate::authorize::CHALLENGE.into(),
-        crate::authorize::VERIFIER.into(),
+        crate::kit::CHALLENGE.into(),
+        crate::kit::VERIFIER.into(),
         fx.acme.id.to_string(),
         internal.to_string(),
     ];

@@ -8,221 +8,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use reqwest::blocking::Client;
 use serde_json::Value;
 
-use crate::common::*;
-use crate::process::{cli, Proc};
-
-pub(crate) const CB: &str = "https://partner.example/cb";
-
-pub(crate) struct World {
-    pub dir: tempfile::TempDir,
-    pub password: String,
-    pub client_id: String,
-    pub client_secret: String,
-    pub internal_token: String,
-    pub page_id: String,
-}
-
-fn random() -> String {
-    use base64::Engine;
-    let mut b = [0u8; 18];
-    rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut b);
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b)
-}
-
-/// A workspace with `users` members (user0 owns it), a page, a confidential
-/// partner and an internal integration, all made with the CLI.
-pub(crate) fn world(users: usize) -> World {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let d = dir.path();
-    let password = format!("pw-{}", random());
-    for i in 0..users {
-        let email = format!("user{i}@example.com");
-        cli(
-            d,
-            &[
-                "user",
-                "add",
-                "--email",
-                &email,
-                "--name",
-                &format!("User {i}"),
-                "--password-stdin",
-            ],
-            Some(&password),
-        );
-    }
-    cli(
-        d,
-        &[
-            "workspace",
-            "add",
-            "--name",
-            "Acme",
-            "--owner",
-            "user0@example.com",
-            "--plan",
-            "enterprise",
-        ],
-        None,
-    );
-    for i in 1..users {
-        cli(
-            d,
-            &[
-                "workspace",
-                "add-member",
-                "--workspace",
-                "Acme",
-                "--email",
-                &format!("user{i}@example.com"),
-                "--role",
-                "member",
-            ],
-            None,
-        );
-    }
-    let page = cli(
-        d,
-        &[
-            "page",
-            "add",
-            "--workspace",
-            "Acme",
-            "--title",
-            "Engineering",
-        ],
-        None,
-    );
-    let partner = cli(
-        d,
-        &[
-            "integration",
-            "add",
-            "--name",
-            "Partner",
-            "--redirect-uri",
-            CB,
-        ],
-        None,
-    );
-    let bot = cli(
-        d,
-        &[
-            "integration",
-            "add",
-            "--name",
-            "Bot",
-            "--internal",
-            "--workspace",
-            "Acme",
-        ],
-        None,
-    );
-    let s = |v: &Value, k: &str| v[k].as_str().expect(k).to_string();
-    World {
-        password,
-        client_id: s(&partner, "client_id"),
-        client_secret: s(&partner, "client_secret"),
-        internal_token: s(&bot, "token"),
-        page_id: s(&page, "page_id"),
-        dir,
-    }
-}
-
-/// Logs in; answers the client, the status, and the session cookie's value.
-pub(crate) fn login(base: &str, email: &str, password: &str) -> (Client, u16, Option<String>) {
-    let c = client();
-    let page = c
-        .get(format!("{base}/login"))
-        .send()
-        .expect("login page")
-        .text()
-        .expect("body");
-    let csrf = input_value(&page, "csrf").expect("csrf");
-    let r = c
-        .post(format!("{base}/login"))
-        .form(&[
-            ("csrf", csrf.as_str()),
-            ("email", email),
-            ("password", password),
-        ])
-        .send()
-        .expect("login");
-    let session = r
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|v| v.starts_with("pg_session="))
-        .and_then(|v| v.split(';').next())
-        .map(|v| v.trim_start_matches("pg_session=").to_string());
-    (c, r.status().as_u16(), session)
-}
-
-/// The code from one consent: authorize, tick the page, Allow access.
-/// `None` when the server stops answering (the crash test kills it).
-pub(crate) fn consent_code(base: &str, c: &Client, w: &World) -> Option<String> {
-    let url = format!(
-        "{base}/v1/oauth/authorize?client_id={}&response_type=code&redirect_uri={}&state=s",
-        w.client_id,
-        url::form_urlencoded::byte_serialize(CB.as_bytes()).collect::<String>()
-    );
-    let page = c.get(url).send().ok()?.text().ok()?;
-    let rid = input_value(&page, "request_id")?;
-    let csrf = input_value(&page, "csrf")?;
-    let r = c
-        .post(format!("{base}/v1/oauth/authorize"))
-        .form(&[
-            ("request_id", rid.as_str()),
-            ("csrf", csrf.as_str()),
-            ("decision", "allow"),
-            ("page", w.page_id.as_str()),
-        ])
-        .send()
-        .ok()?;
-    let loc = location(&r);
-    let u = url::Url::parse(&loc).ok()?;
-    let code = u.query_pairs().find(|(k, _)| k == "code")?.1.into_owned();
-    Some(code)
-}
-
-pub(crate) fn token_call(
-    base: &str,
-    w: &World,
-    form: &[(&str, &str)],
-) -> reqwest::Result<(u16, Value)> {
-    let r = bare_client()
-        .post(format!("{base}/v1/oauth/token"))
-        .basic_auth(&w.client_id, Some(&w.client_secret))
-        .form(form)
-        .send()?;
-    let status = r.status().as_u16();
-    Ok((status, r.json().unwrap_or(Value::Null)))
-}
-
-pub(crate) fn introspect(p: &Proc, w: &World, token: &str) -> Value {
-    bare_client()
-        .post(p.url("/v1/oauth/introspect"))
-        .basic_auth(&w.client_id, Some(&w.client_secret))
-        .form(&[("token", token)])
-        .send()
-        .expect("introspect")
-        .json()
-        .expect("json")
-}
-
-pub(crate) fn me(p: &Proc, token: &str) -> u16 {
-    bare_client()
-        .get(p.url("/v1/users/me"))
-        .bearer_auth(token)
-        .send()
-        .expect("me")
-        .status()
-        .as_u16()
-}
+use crate::kit::process::{consent_code, introspect, login, me, random, token_call, world, Proc};
+use crate::kit::*;
 
 /// What the database holds: every row as text, plus, on SQLite, the bytes of
 /// every file it keeps (database, WAL, shared memory).
@@ -348,11 +137,9 @@ fn no_secret_reaches_the_log_the_database_or_an_error_message_s56() {
         .expect("created page")
         .text()
         .expect("body");
-    let at = created
-        .find("readonly value=\"")
-        .expect("the secret, shown once")
-        + 16;
-    let made_secret = created[at..at + 43].to_string();
+    let made_secret =
+        attr(&created, "input[readonly][value]", "value").expect("the secret, shown once");
+    assert_eq!(made_secret.len(), 43, "{made_secret}");
     secrets.push(("secret made on /developers", made_secret));
 
     for (what, s) in [("access token", &access), ("access token", &access2)] {
@@ -637,9 +424,9 @@ fn assert_page_headers(r: &reqwest::blocking::Response, what: &str) {
 
 #[test]
 fn every_html_route_sends_the_page_headers_s45_s46_s51() {
-    let fx = crate::authorize::fixture();
+    let fx = crate::kit::fixture();
     let conn_id = {
-        crate::api::connect(&fx, "ada@example.com", fx.acme.id.as_str(), &[&fx.eng]);
+        crate::kit::connect(&fx, "ada@example.com", fx.acme.id.as_str(), &[&fx.eng]);
         pagegrant::db::queries::connections::find_installed(
             &mut fx.srv.conn(),
             &fx.conf.integration.id,
@@ -714,7 +501,7 @@ fn every_html_route_sends_the_page_headers_s45_s46_s51() {
 #[test]
 fn internal_tokens_client_secrets_and_session_ids_are_distinct_over_http_s55() {
     use std::collections::HashSet;
-    let fx = crate::authorize::fixture();
+    let fx = crate::kit::fixture();
     // A cheap password hash for this user only, so 1,000 logins stay quick;
     // the server verifies whatever parameters the stored hash names.
     {
@@ -747,11 +534,7 @@ fn internal_tokens_client_secrets_and_session_ids_are_distinct_over_http_s55() {
         input_value(&page, "csrf").expect("csrf")
     };
     let token = csrf();
-    let secret_of = |page: &str, id: &str| {
-        let at = page.find(&format!("id=\"{id}\"")).expect("field");
-        let start = page[..at].rfind("value=\"").expect("value") + 7;
-        page[start..start + page[start..].find('"').expect("end")].to_string()
-    };
+    let secret_of = |page: &str, id: &str| field_by_id(page, id).expect("field");
     // 1,000 internal tokens, each shown once at creation.
     let mut internal = HashSet::new();
     for i in 0..1000 {
@@ -803,7 +586,7 @@ fn internal_tokens_client_secrets_and_session_ids_are_distinct_over_http_s55() {
 /// request carrying one is refused up front, in the format of its path.
 #[test]
 fn nul_characters_are_refused_in_the_right_format() {
-    let fx = crate::authorize::fixture();
+    let fx = crate::kit::fixture();
     let r = bare_client()
         .get(fx.srv.url("/v1/oauth/authorize?client_id=%00%0D%0A%22%5C"))
         .send()

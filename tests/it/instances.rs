@@ -8,9 +8,8 @@ use std::sync::{Arc, Barrier};
 
 use serde_json::Value;
 
-use crate::common::*;
-use crate::hardening::{consent_code, introspect, login, me, token_call, world, CB};
-use crate::process::{cli, Proc};
+use crate::kit::process::{cli, consent_code, introspect, login, me, token_call, world, Proc};
+use crate::kit::*;
 
 fn kid_of(jwt: &str) -> String {
     use base64::Engine;
@@ -158,11 +157,8 @@ fn a_flow_hops_between_two_instances_on_one_database() {
         .expect("show on B")
         .text()
         .expect("body");
-    let at = shown
-        .find("value=\"ntn_")
-        .expect("the token, decrypted on B")
-        + 7;
-    let internal = shown[at..at + 47].to_string();
+    let internal = attr(&shown, r#"[value^="ntn_"]"#, "value").expect("the token, decrypted on B");
+    assert_eq!(internal.len(), 47, "{internal}");
     assert_eq!(me(&a, &internal), 200, "and it works on A");
 
     // Five parallel redemptions of one code, split across both: one 200.

@@ -3,8 +3,7 @@
 //! introspection and revocation against the running server, so the wire
 //! format is checked against more than our own reading of the RFCs.
 
-use crate::authorize::{answer, fixture};
-use crate::common::*;
+use crate::kit::*;
 use oauth2::basic::BasicClient;
 use oauth2::{
     AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, IntrospectionUrl,

@@ -2,9 +2,10 @@
 
 //! Every integration test, in one binary. Each test starts the real server on
 //! 127.0.0.1:0 with a fresh temporary database and speaks HTTP to it (or runs
-//! the real `pagegrant` binary, for the CLI).
+//! the real `pagegrant` binary, for the CLI). What more than one file needs
+//! is in `kit`; a test file imports from there, never from another test file.
 
-mod common;
+mod kit;
 
 mod api;
 mod authorize;
@@ -18,11 +19,11 @@ mod fuzz;
 mod hardening;
 mod instances;
 mod interop;
+mod jwt_verifier;
 mod mcp;
 mod openapi;
 mod partner;
 mod platform;
-mod process;
 mod reach_matrix;
 mod registration;
 mod security_oauth;

@@ -1,6 +1,6 @@
 //! `/openapi.json` documents every JSON route the server mounts.
 
-use crate::common::*;
+use crate::kit::*;
 use serde_json::Value;
 
 /// Route paths as the source registers them (`"/v1/..."`, `"/.well-known/..."`).

@@ -1,7 +1,6 @@
 //! `/demo/partner`: the built-in partner site runs the whole flow.
 
-use crate::authorize::params;
-use crate::common::*;
+use crate::kit::*;
 
 #[test]
 fn demo_partner_tour_end_to_end() {
@@ -41,12 +40,7 @@ fn demo_partner_tour_end_to_end() {
     let (status, consent) = get_html(&c, &srv.url(&location(&r)));
     assert_eq!(status, 200);
     assert!(consent.contains("Demo Partner wants to access Acme Corp"));
-    let eng = consent
-        .split("name=\"page\" value=\"")
-        .nth(1)
-        .and_then(|s| s.split('"').next())
-        .expect("a page")
-        .to_string();
+    let eng = input_value(&consent, "page").expect("a page");
     let form = [
         (
             "request_id",

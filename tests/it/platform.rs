@@ -1,6 +1,6 @@
 //! Health, metrics, static assets and the error formats of unknown routes.
 
-use crate::common::*;
+use crate::kit::*;
 
 #[test]
 fn healthz_answers_when_the_database_does() {

@@ -9,12 +9,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use reqwest::blocking::Response;
 use serde_json::{json, Value};
 
-use crate::authorize::{answer, base, consent_page, fixture, fixture_with, params, Fx};
-use crate::authorize::{CHALLENGE, VERIFIER};
-use crate::common::*;
+use crate::kit::*;
 use pagegrant::db::models::Page;
 
-const CB: &str = "https://partner.example/cb";
 const ALL: &str = "read_content update_content insert_content";
 
 /// A self-registered agent allowed every content capability, connected by

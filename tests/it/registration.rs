@@ -1,14 +1,9 @@
 //! Clients that register themselves: RFC 7591 registration, RFC 7592
 //! management, and discovery (DESIGN §7; SECURITY S58–S60), over HTTP.
 
-use crate::authorize::{
-    answer, base, consent_page, fixture, fixture_with, params, CHALLENGE, VERIFIER,
-};
-use crate::common::*;
+use crate::kit::*;
 use reqwest::blocking::Response;
 use serde_json::{json, Value};
-
-const CB: &str = "https://partner.example/cb";
 
 fn register(srv: &TestServer, body: Value) -> Response {
     bare_client()
@@ -460,7 +455,7 @@ fn loopback_redirect_on_another_port_is_accepted_for_a_dynamic_client() {
         "http://localhost:51234/callback",
     ] {
         let r = c
-            .get(crate::authorize::authorize_url(
+            .get(crate::kit::authorize_url(
                 &fx.srv,
                 &base(&id, &pkce(&[("redirect_uri", bad)])),
             ))
@@ -480,7 +475,7 @@ fn every_dynamic_client_needs_pkce() {
     let id = v["client_id"].as_str().unwrap();
     let c = logged_in(&fx.srv, "ada@example.com");
     let r = c
-        .get(crate::authorize::authorize_url(&fx.srv, &base(id, &[])))
+        .get(crate::kit::authorize_url(&fx.srv, &base(id, &[])))
         .send()
         .unwrap();
     // A self-registered client's errors are a page with a link back, never a redirect.
@@ -536,7 +531,7 @@ fn offline_access_and_prompt_consent_are_accepted() {
     assert_eq!(i["active"], false, "another client's token: {i}");
     // An unknown scope is still refused.
     let r = c
-        .get(crate::authorize::authorize_url(
+        .get(crate::kit::authorize_url(
             &fx.srv,
             &base(
                 &fx.conf.integration.client_id,
@@ -554,7 +549,7 @@ fn prompt_none_answers_login_or_consent_required() {
     let conf = fx.conf.integration.client_id.clone();
     let anon = client();
     let r = anon
-        .get(crate::authorize::authorize_url(
+        .get(crate::kit::authorize_url(
             &fx.srv,
             &base(&conf, &[("prompt", "none")]),
         ))
@@ -566,7 +561,7 @@ fn prompt_none_answers_login_or_consent_required() {
     assert_eq!(p["state"], "xyz");
     let c = logged_in(&fx.srv, "ada@example.com");
     let r = c
-        .get(crate::authorize::authorize_url(
+        .get(crate::kit::authorize_url(
             &fx.srv,
             &base(&conf, &[("prompt", "none")]),
         ))
@@ -576,7 +571,7 @@ fn prompt_none_answers_login_or_consent_required() {
     // A self-registered client gets a page with the link, not a redirect.
     let id = dynamic_client(&fx.srv, CB);
     let r = c
-        .get(crate::authorize::authorize_url(
+        .get(crate::kit::authorize_url(
             &fx.srv,
             &base(&id, &pkce(&[("prompt", "none")])),
         ))
@@ -587,7 +582,7 @@ fn prompt_none_answers_login_or_consent_required() {
     // Unknown or contradictory values are invalid_request.
     for bad in ["select_account", "none login"] {
         let r = c
-            .get(crate::authorize::authorize_url(
+            .get(crate::kit::authorize_url(
                 &fx.srv,
                 &base(&conf, &[("prompt", bad)]),
             ))
@@ -602,7 +597,7 @@ fn prompt_login_asks_for_the_password_again() {
     let fx = fixture();
     let conf = fx.conf.integration.client_id.clone();
     let c = logged_in(&fx.srv, "ada@example.com");
-    let url = crate::authorize::authorize_url(&fx.srv, &base(&conf, &[("prompt", "login")]));
+    let url = crate::kit::authorize_url(&fx.srv, &base(&conf, &[("prompt", "login")]));
     let r = c.get(&url).send().unwrap();
     assert_eq!(r.status(), 303);
     let to_login = location(&r);
@@ -652,7 +647,7 @@ fn aud_of(token: &str) -> String {
 }
 
 /// A code for a new dynamic client, asking for `resources`.
-fn code_for_resources(fx: &crate::authorize::Fx, resources: &[&str]) -> (String, String) {
+fn code_for_resources(fx: &Fx, resources: &[&str]) -> (String, String) {
     let id = dynamic_client(&fx.srv, CB);
     let c = logged_in(&fx.srv, "ada@example.com");
     let mut extra: Vec<(&str, &str)> = pkce(&[]);
@@ -667,7 +662,7 @@ fn code_for_resources(fx: &crate::authorize::Fx, resources: &[&str]) -> (String,
     (id, code)
 }
 
-fn token_call(fx: &crate::authorize::Fx, form: &[(&str, &str)]) -> Response {
+fn token_call(fx: &Fx, form: &[(&str, &str)]) -> Response {
     bare_client()
         .post(fx.srv.url("/v1/oauth/token"))
         .form(form)
@@ -675,12 +670,7 @@ fn token_call(fx: &crate::authorize::Fx, form: &[(&str, &str)]) -> Response {
         .unwrap()
 }
 
-fn exchange_for(
-    fx: &crate::authorize::Fx,
-    id: &str,
-    code: &str,
-    extra: &[(&str, &str)],
-) -> Response {
+fn exchange_for(fx: &Fx, id: &str, code: &str, extra: &[(&str, &str)]) -> Response {
     let mut form = vec![
         ("grant_type", "authorization_code"),
         ("code", code),
@@ -692,7 +682,7 @@ fn exchange_for(
     token_call(fx, &form)
 }
 
-fn users_me(fx: &crate::authorize::Fx, token: &str) -> Response {
+fn users_me(fx: &Fx, token: &str) -> Response {
     bare_client()
         .get(fx.srv.url("/v1/users/me"))
         .bearer_auth(token)
@@ -711,7 +701,7 @@ fn unknown_resource_is_invalid_target_s63() {
         format!("{}/", fx.srv.url("/v1")),
     ] {
         let r = c
-            .get(crate::authorize::authorize_url(
+            .get(crate::kit::authorize_url(
                 &fx.srv,
                 &base(&conf, &[("resource", &bad)]),
             ))

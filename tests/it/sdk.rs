@@ -6,10 +6,7 @@
 
 use std::process::Command;
 
-use crate::authorize::{answer, base, consent_page, fixture, params, Fx};
-use crate::common::*;
-
-const CB: &str = "https://partner.example/cb";
+use crate::kit::*;
 
 /// Everything an SDK script needs, with a fresh code from the consent flow.
 fn env_for(fx: &Fx) -> Vec<(&'static str, String)> {

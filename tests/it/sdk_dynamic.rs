@@ -12,9 +12,8 @@
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
 
-use crate::authorize::{answer, fixture_with, Fx};
-use crate::cimd::{document, DocServer};
-use crate::common::*;
+use crate::kit::docserver::{document, DocServer};
+use crate::kit::*;
 
 /// Nobody listens there: the redirect is read from the consent POST.
 const REDIRECT: &str = "http://127.0.0.1:33418/callback";

@@ -10,9 +10,8 @@
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
 
-use crate::authorize::{answer, fixture, fixture_with, Fx};
-use crate::cimd::{document, DocServer};
-use crate::common::*;
+use crate::kit::docserver::{document, DocServer};
+use crate::kit::*;
 
 /// Nobody listens there: the redirect is read from the consent POST.
 const REDIRECT: &str = "http://127.0.0.1:33419/callback";
@@ -157,7 +156,7 @@ fn typescript_mcp_sdk_with_a_metadata_document_sees_exactly_the_ticked_pages() {
 fn mcp_inspector_cli_lists_the_tools_with_a_token_from_consent() {
     let fx = fixture();
     // A read-only agent, connected through registration and the consent page.
-    let token = crate::mcp::connect(&fx, "read_content", &[fx.eng.id.as_str()]);
+    let token = crate::kit::mcp::connect(&fx, "read_content", &[fx.eng.id.as_str()]);
     let run = |args: &[&str]| {
         let out = Command::new("node")
             .arg("node_modules/@modelcontextprotocol/inspector/clients/launcher/build/index.js")

@@ -15,10 +15,8 @@ use base64::Engine;
 use reqwest::blocking::{Client, Response};
 use serde_json::Value;
 
-use crate::authorize::{answer, base, consent_page, fixture_with, params, Fx, CHALLENGE, VERIFIER};
-use crate::common::*;
+use crate::kit::*;
 
-const CB: &str = "https://partner.example/cb";
 const LOOPBACK_CB: &str = "http://127.0.0.1:7000/cb";
 
 /// A client that speaks from another loopback address.
@@ -98,16 +96,6 @@ fn introspect(fx: &Fx, token: &str) -> Value {
         .expect("introspect");
     assert_eq!(r.status(), 200);
     r.json().expect("json")
-}
-
-fn me(fx: &Fx, token: &str) -> u16 {
-    bare_client()
-        .get(fx.srv.url("/v1/users/me"))
-        .bearer_auth(token)
-        .send()
-        .expect("me")
-        .status()
-        .as_u16()
 }
 
 fn access_token(fx: &Fx, ada: &Client) -> String {
@@ -384,7 +372,7 @@ fn expired_access_token_is_refused_at_once_without_leeway() {
     let token = access_token(&fx, &ada);
     // `exp` is `iat + 1` in whole seconds: past it after two.
     std::thread::sleep(Duration::from_millis(2100));
-    assert_eq!(me(&fx, &token), 401, "/v1 after exp");
+    assert_eq!(me_status(&fx, &token), 401, "/v1 after exp");
     assert_eq!(
         introspect(&fx, &token)["active"],
         false,
@@ -407,8 +395,8 @@ fn high_s_signatures_are_refused() {
     let flipped = Signature::from_scalars(r.to_bytes(), (-*s).to_bytes()).expect("n - s");
     assert!(flipped.normalize_s().is_some(), "n - s is high");
     let forged = format!("{signed}.{}", B64.encode(flipped.to_bytes()));
-    assert_eq!(me(&fx, &token), 200);
-    assert_eq!(me(&fx, &forged), 401, "high-S at /v1");
+    assert_eq!(me_status(&fx, &token), 200);
+    assert_eq!(me_status(&fx, &forged), 401, "high-S at /v1");
     assert_eq!(
         introspect(&fx, &forged)["active"],
         false,

@@ -1,9 +1,7 @@
 //! Security round 2 (issue 15), the page rules: private pages, trashed
 //! ancestors and `has_children`, each pinned over HTTP.
 
-use crate::api::connect;
-use crate::authorize::fixture;
-use crate::common::*;
+use crate::kit::*;
 use diesel::prelude::*;
 use pagegrant::db::models::Role;
 use reqwest::blocking::Client;

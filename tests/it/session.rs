@@ -1,7 +1,7 @@
 //! Login, logout, sessions and CSRF on the login form (S50, S51, S53) and the
 //! security headers of the pages people see (S45, S46).
 
-use crate::common::*;
+use crate::kit::*;
 use pagegrant::db::models::Plan;
 
 fn session_cookie(resp: &reqwest::blocking::Response) -> Option<String> {

@@ -1,9 +1,7 @@
 //! Settings & members → Connections / My connections, Disconnect, the audit
 //! log: every role on every action, including crafted replays (S52).
 
-use crate::api::connect;
-use crate::authorize::{fixture, Fx};
-use crate::common::*;
+use crate::kit::*;
 use pagegrant::db::models::Role;
 use reqwest::blocking::Client;
 
@@ -39,16 +37,6 @@ fn setup() -> Setup {
     }
 }
 
-fn me_status(s: &Setup, token: &str) -> u16 {
-    bare_client()
-        .get(s.fx.srv.url("/v1/users/me"))
-        .bearer_auth(token)
-        .send()
-        .expect("me")
-        .status()
-        .as_u16()
-}
-
 fn settings(s: &Setup, c: &Client, query: &str) -> (u16, String) {
     get_html(
         c,
@@ -66,11 +54,6 @@ fn disconnect_url(s: &Setup, conn: &str) -> String {
 }
 
 /// The CSRF token of `c`'s own session, from any of its pages.
-fn csrf_of(s: &Setup, c: &Client) -> String {
-    let (_, page) = get_html(c, &s.fx.srv.url(&format!("/w/{}", s.fx.acme.id)));
-    input_value(&page, "csrf").expect("csrf")
-}
-
 #[test]
 fn owners_see_every_connection_members_only_theirs() {
     let s = setup();
@@ -114,11 +97,11 @@ fn owners_see_every_connection_members_only_theirs() {
 fn owner_disconnects_a_members_connection_and_its_tokens_die_s52() {
     let s = setup();
     let ada = logged_in(&s.fx.srv, "ada@example.com");
-    assert_eq!(me_status(&s, &s.grace_token), 200);
+    assert_eq!(me_status(&s.fx, &s.grace_token), 200);
     let (status, confirm) = get_html(&ada, &disconnect_url(&s, &s.grace_conn));
     assert_eq!(status, 200, "a confirmation step first");
     assert!(confirm.contains("Disconnect Partner"));
-    assert_eq!(me_status(&s, &s.grace_token), 200, "GET changes nothing");
+    assert_eq!(me_status(&s.fx, &s.grace_token), 200, "GET changes nothing");
     let csrf = input_value(&confirm, "csrf").expect("csrf");
     assert_eq!(
         ada.post(disconnect_url(&s, &s.grace_conn))
@@ -138,12 +121,12 @@ fn owner_disconnects_a_members_connection_and_its_tokens_die_s52() {
     assert!(page.contains("Disconnected Partner"), "flash message");
     assert_eq!(page.matches("class=\"conn-name\"").count(), 1);
     assert_eq!(
-        me_status(&s, &s.grace_token),
+        me_status(&s.fx, &s.grace_token),
         401,
         "its token is dead at once"
     );
     assert_eq!(
-        me_status(&s, &s.ada_token),
+        me_status(&s.fx, &s.ada_token),
         200,
         "the other connection lives"
     );
@@ -159,7 +142,7 @@ fn owner_disconnects_a_members_connection_and_its_tokens_die_s52() {
 fn members_manage_only_their_own_even_by_crafting_requests_s52() {
     let s = setup();
     let hal = logged_in(&s.fx.srv, "hal@example.com");
-    let hal_csrf = csrf_of(&s, &hal);
+    let hal_csrf = csrf_of(&s.fx, &hal);
     assert_eq!(get_html(&hal, &disconnect_url(&s, &s.grace_conn)).0, 403);
     let r = hal
         .post(disconnect_url(&s, &s.grace_conn))
@@ -183,8 +166,8 @@ fn members_manage_only_their_own_even_by_crafting_requests_s52() {
         .send()
         .expect("post");
     assert_eq!(r.status(), 403, "the owner's connection");
-    assert_eq!(me_status(&s, &s.grace_token), 200, "nothing changed");
-    assert_eq!(me_status(&s, &s.ada_token), 200);
+    assert_eq!(me_status(&s.fx, &s.grace_token), 200, "nothing changed");
+    assert_eq!(me_status(&s.fx, &s.ada_token), 200);
     // Members cannot read the audit log.
     assert_eq!(
         get_html(
@@ -205,14 +188,14 @@ fn members_manage_only_their_own_even_by_crafting_requests_s52() {
     assert_eq!(get_html(&ada, &wrong_ws).0, 404);
     // The installing member may disconnect her own.
     let grace = logged_in(&s.fx.srv, "grace@example.com");
-    let csrf = csrf_of(&s, &grace);
+    let csrf = csrf_of(&s.fx, &grace);
     let r = grace
         .post(disconnect_url(&s, &s.grace_conn))
         .form(&[("csrf", csrf.as_str())])
         .send()
         .expect("post");
     assert_eq!(r.status(), 303);
-    assert_eq!(me_status(&s, &s.grace_token), 401);
+    assert_eq!(me_status(&s.fx, &s.grace_token), 401);
 }
 
 #[test]
@@ -255,17 +238,13 @@ fn owners_retrieve_internal_tokens_again_each_time_audited() {
             .expect("post");
         assert_eq!(r.status(), 200);
         let body = r.text().expect("body");
-        let shown = body
-            .split("value=\"")
-            .find(|p| p.starts_with("ntn_"))
-            .and_then(|p| p.split('"').next())
-            .expect("token shown");
+        let shown = attr(&body, r#"[value^="ntn_"]"#, "value").expect("token shown");
         assert_eq!(
             shown,
             created.internal_token.as_deref().expect("t"),
             "the same token each time"
         );
-        assert_eq!(me_status(&s, shown), 200);
+        assert_eq!(me_status(&s.fx, &shown), 200);
     }
     let events = pagegrant::db::queries::audit::for_workspace(&mut s.fx.srv.conn(), &s.fx.acme.id)
         .expect("audit");
@@ -279,7 +258,7 @@ fn owners_retrieve_internal_tokens_again_each_time_audited() {
     );
     // Members cannot, even crafting the POST with their own token.
     let grace = logged_in(&s.fx.srv, "grace@example.com");
-    let gcsrf = csrf_of(&s, &grace);
+    let gcsrf = csrf_of(&s.fx, &grace);
     assert_eq!(get_html(&grace, &url).0, 403);
     let r = grace
         .post(&url)
@@ -365,7 +344,7 @@ fn page_menu_add_and_disconnect_follow_roles_s52() {
     let s = setup();
     let grace_conn = s.grace_conn.clone();
     let grace = logged_in(&s.fx.srv, "grace@example.com");
-    let csrf = csrf_of(&s, &grace);
+    let csrf = csrf_of(&s.fx, &grace);
     let add = |c: &Client, page: &pagegrant::db::models::Page, csrf: &str, conn: &str| {
         c.post(format!("{}/connections/add", page_url(&s, page)))
             .form(&[("csrf", csrf), ("connection_id", conn)])
@@ -398,7 +377,7 @@ fn page_menu_add_and_disconnect_follow_roles_s52() {
     );
     // Another member cannot add or remove it, even by crafting requests.
     let hal = logged_in(&s.fx.srv, "hal@example.com");
-    let hcsrf = csrf_of(&s, &hal);
+    let hcsrf = csrf_of(&s.fx, &hal);
     assert_eq!(add(&hal, &s.fx.roadmap, &hcsrf, &grace_conn).status(), 403);
     assert_eq!(remove(&hal, &s.fx.eng, &hcsrf, &grace_conn).status(), 403);
     assert_eq!(
@@ -413,7 +392,7 @@ fn page_menu_add_and_disconnect_follow_roles_s52() {
     );
     // The owner cannot give a member's connection the owner's private page.
     let ada = logged_in(&s.fx.srv, "ada@example.com");
-    let acsrf = csrf_of(&s, &ada);
+    let acsrf = csrf_of(&s.fx, &ada);
     assert_eq!(
         add(&ada, &s.fx.ada_private, &acsrf, &grace_conn).status(),
         400
@@ -443,10 +422,10 @@ fn member_consent_blocked(s: &Setup, client_id: &str) -> bool {
     } else {
         "https://partner.example/cb"
     };
-    let page = crate::authorize::consent_page(
+    let page = crate::kit::consent_page(
         &s.fx,
         &grace,
-        &crate::authorize::base(client_id, &[("redirect_uri", redirect)]),
+        &crate::kit::base(client_id, &[("redirect_uri", redirect)]),
     );
     page.contains("approved list")
 }
@@ -457,7 +436,7 @@ fn enterprise_restriction_and_approved_list_s52() {
     let ws = s.fx.acme.id.to_string();
     let conf = s.fx.conf.integration.id.to_string();
     let ada = logged_in(&s.fx.srv, "ada@example.com");
-    let csrf = csrf_of(&s, &ada);
+    let csrf = csrf_of(&s.fx, &ada);
     let (_, page) = settings(&s, &ada, "");
     for label in [
         "Restrict members from installing connections",
@@ -476,7 +455,7 @@ fn enterprise_restriction_and_approved_list_s52() {
     let hal = logged_in(&s.fx.srv, "hal@example.com");
     let (_, hal_page) = settings(&s, &hal, "");
     assert!(!hal_page.contains("Approved connections"));
-    let hcsrf = csrf_of(&s, &hal);
+    let hcsrf = csrf_of(&s.fx, &hal);
     assert_eq!(
         enterprise_post(
             &s,
@@ -579,7 +558,7 @@ fn enterprise_restriction_and_approved_list_s52() {
         303
     );
     assert!(member_consent_blocked(&s, &s.fx.conf.integration.client_id));
-    assert_eq!(me_status(&s, &s.grace_token), 200);
+    assert_eq!(me_status(&s.fx, &s.grace_token), 200);
     // Auto-approve covers first-party integrations only.
     assert!(member_consent_blocked(
         &s,
@@ -618,8 +597,8 @@ fn enterprise_restriction_and_approved_list_s52() {
         ),
         303
     );
-    assert_eq!(me_status(&s, &s.grace_token), 401);
-    assert_eq!(me_status(&s, &s.ada_token), 401);
+    assert_eq!(me_status(&s.fx, &s.grace_token), 401);
+    assert_eq!(me_status(&s.fx, &s.ada_token), 401);
     let events = pagegrant::db::queries::audit::for_workspace(&mut s.fx.srv.conn(), &s.fx.acme.id)
         .expect("audit");
     for action in [

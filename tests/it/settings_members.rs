@@ -4,20 +4,13 @@
 //! CLI verbs `workspace remove-member` and `workspace set-role`. Also the
 //! Connections tab's Pages column.
 
-use crate::api::connect;
-use crate::authorize::{fixture, Fx};
-use crate::common::*;
+use crate::kit::*;
 use pagegrant::db::models::Role;
 use reqwest::blocking::Client;
 
 fn members_url(fx: &Fx, rest: &str) -> String {
     fx.srv
         .url(&format!("/w/{}/settings/members{rest}", fx.acme.id))
-}
-
-fn csrf_of(fx: &Fx, c: &Client) -> String {
-    let (_, page) = get_html(c, &fx.srv.url(&format!("/w/{}", fx.acme.id)));
-    input_value(&page, "csrf").expect("csrf")
 }
 
 fn post(c: &Client, url: &str, form: &[(&str, &str)]) -> (u16, String, String) {
@@ -27,29 +20,10 @@ fn post(c: &Client, url: &str, form: &[(&str, &str)]) -> (u16, String, String) {
     (status, loc, r.text().expect("body"))
 }
 
-fn audit_actions(fx: &Fx) -> Vec<String> {
-    use diesel::prelude::*;
-    use pagegrant::db::schema::audit_events;
-    audit_events::table
-        .select(audit_events::action)
-        .load(&mut fx.srv.conn())
-        .expect("audit")
-}
-
 fn role_of(fx: &Fx, user: &pagegrant::db::models::UserId) -> Option<Role> {
     pagegrant::db::queries::workspaces::membership(&mut fx.srv.conn(), &fx.acme.id, user)
         .expect("q")
         .map(|m| m.role)
-}
-
-fn me_status(fx: &Fx, token: &str) -> u16 {
-    bare_client()
-        .get(fx.srv.url("/v1/users/me"))
-        .bearer_auth(token)
-        .send()
-        .expect("me")
-        .status()
-        .as_u16()
 }
 
 #[test]
@@ -168,7 +142,7 @@ fn add_member_by_email_with_csrf_and_errors_next_to_the_field() {
     assert_eq!(s, 400);
     assert!(page.contains("class=\"field-error\""), "{page}");
     assert!(page.contains("No one has an account with nobody@example.com"));
-    assert!(page.contains("value=\"nobody@example.com\""));
+    assert!(has(&page, r#"input[value="nobody@example.com"]"#));
     // Already a member: 409, said so.
     let (s, _, page) = post(
         &ada,

@@ -3,131 +3,10 @@
 
 use std::collections::HashSet;
 
-use crate::authorize::{answer, base, consent_page, fixture, params, Fx, CHALLENGE, VERIFIER};
-use crate::common::*;
+use crate::kit::*;
 use base64::Engine;
 use reqwest::blocking::{Client, Response};
 use serde_json::{json, Value};
-
-const CB: &str = "https://partner.example/cb";
-
-fn conf_id(fx: &Fx) -> String {
-    fx.conf.integration.client_id.clone()
-}
-fn conf_secret(fx: &Fx) -> String {
-    fx.conf.client_secret.clone().expect("secret")
-}
-
-/// A code for Ada in Acme, sharing Engineering, with the given extra authorize parameters.
-fn code_with(fx: &Fx, c: &Client, client_id: &str, extra: &[(&str, &str)]) -> String {
-    let page = consent_page(fx, c, &base(client_id, extra));
-    let r = answer(fx, c, &page, "allow", &[fx.eng.id.as_str()]);
-    params(&location(&r)).get("code").cloned().expect("code")
-}
-
-fn code(fx: &Fx, c: &Client) -> String {
-    code_with(fx, c, &conf_id(fx), &[])
-}
-
-fn post_form(fx: &Fx, path: &str, basic: Option<(&str, &str)>, form: &[(&str, &str)]) -> Response {
-    let mut r = bare_client().post(fx.srv.url(path)).form(form);
-    if let Some((id, secret)) = basic {
-        r = r.basic_auth(id, Some(secret));
-    }
-    r.send().expect("post")
-}
-
-fn post_json(fx: &Fx, path: &str, body: Value) -> Response {
-    bare_client()
-        .post(fx.srv.url(path))
-        .json(&body)
-        .send()
-        .expect("post")
-}
-
-/// Exchanges a code with client_secret_basic.
-fn exchange(fx: &Fx, code: &str) -> Response {
-    post_form(
-        fx,
-        "/v1/oauth/token",
-        Some((&conf_id(fx), &conf_secret(fx))),
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", code),
-            ("redirect_uri", CB),
-        ],
-    )
-}
-
-fn tokens_for(fx: &Fx, c: &Client) -> Value {
-    let r = exchange(fx, &code(fx, c));
-    assert_eq!(r.status(), 200);
-    r.json().expect("json")
-}
-
-fn refresh(fx: &Fx, token: &str) -> Response {
-    post_form(
-        fx,
-        "/v1/oauth/token",
-        Some((&conf_id(fx), &conf_secret(fx))),
-        &[("grant_type", "refresh_token"), ("refresh_token", token)],
-    )
-}
-
-fn introspect(fx: &Fx, token: &str) -> Value {
-    let r = post_form(
-        fx,
-        "/v1/oauth/introspect",
-        Some((&conf_id(fx), &conf_secret(fx))),
-        &[("token", token)],
-    );
-    assert_eq!(r.status(), 200);
-    assert_eq!(r.headers()["cache-control"], "no-store");
-    r.json().expect("json")
-}
-
-fn revoke(fx: &Fx, token: &str) -> Response {
-    post_form(
-        fx,
-        "/v1/oauth/revoke",
-        Some((&conf_id(fx), &conf_secret(fx))),
-        &[("token", token)],
-    )
-}
-
-fn me(fx: &Fx, access: &str) -> Response {
-    bare_client()
-        .get(fx.srv.url("/v1/users/me"))
-        .bearer_auth(access)
-        .send()
-        .expect("me")
-}
-
-fn err_of(r: Response) -> (u16, Value) {
-    let status = r.status().as_u16();
-    (status, r.json().expect("json error"))
-}
-
-fn assert_oauth_error(r: Response, status: u16, error: &str, what: &str) -> Value {
-    assert_eq!(
-        r.headers()
-            .get("cache-control")
-            .map(|v| v.to_str().unwrap_or_default()),
-        Some("no-store"),
-        "{what}"
-    );
-    let (s, v) = err_of(r);
-    assert_eq!(s, status, "{what}: {v}");
-    assert_eq!(v["error"], error, "{what}: {v}");
-    // Both shapes (DESIGN §4, S37).
-    assert_eq!(v["object"], "error");
-    assert_eq!(v["status"], status);
-    assert_eq!(v["code"], error);
-    assert!(v["message"].is_string() && v["request_id"].is_string());
-    let d = v["error_description"].as_str().expect("description");
-    assert!(!d.contains(['"', '\\', '\r', '\n']), "{what}: {d}");
-    v
-}
 
 #[test]
 fn metadata_names_the_issuer_and_only_what_is_enforced_s1_s2() {
@@ -317,6 +196,72 @@ fn forged_and_expired_tokens_are_refused_by_the_api_s44() {
         401,
         "no token"
     );
+}
+
+/// The header checks on their own: tokens signed with the server's own key
+/// over the server's own claims, so only the header's `alg` or `typ` is
+/// wrong, are refused by the API and read as inactive at introspection
+/// (S44). Every other check passes for them, so this fails if verification
+/// stops looking at the header.
+#[test]
+fn validly_signed_tokens_with_a_foreign_header_are_refused_s44() {
+    let fx = fixture();
+    let a = logged_in(&fx.srv, "ada@example.com");
+    let v = tokens_for(&fx, &a);
+    let at = v["access_token"].as_str().expect("at");
+    let payload = payload_of(at);
+    let (kid, pem) = server_signing_key(&fx.srv);
+    assert_eq!(
+        jsonwebtoken::decode_header(at)
+            .expect("header")
+            .kid
+            .as_deref(),
+        Some(kid.as_str()),
+        "the key that signs now"
+    );
+    // The control: our signer with the server's header is a good token.
+    let good = sign_es256(
+        &pem,
+        &json!({"alg": "ES256", "typ": "at+jwt", "kid": kid}),
+        &payload,
+    );
+    assert_ne!(good, at, "signed here, not by the server");
+    assert_eq!(me(&fx, &good).status(), 200, "control: the API accepts it");
+    let live = introspect(&fx, &good);
+    assert_eq!(live["active"], true, "control: {live}");
+    for (what, header) in [
+        ("typ JWT", json!({"alg": "ES256", "typ": "JWT", "kid": kid})),
+        ("no typ", json!({"alg": "ES256", "kid": kid})),
+        (
+            "alg ES384",
+            json!({"alg": "ES384", "typ": "at+jwt", "kid": kid}),
+        ),
+        (
+            "alg es256",
+            json!({"alg": "es256", "typ": "at+jwt", "kid": kid}),
+        ),
+        (
+            "alg none",
+            json!({"alg": "none", "typ": "at+jwt", "kid": kid}),
+        ),
+        (
+            "alg HS256",
+            json!({"alg": "HS256", "typ": "at+jwt", "kid": kid}),
+        ),
+    ] {
+        let t = sign_es256(&pem, &header, &payload);
+        let r = me(&fx, &t);
+        assert_eq!(r.status(), 401, "{what}");
+        let body: Value = r.json().expect("json");
+        assert_eq!(body["code"], "unauthorized", "{what}");
+        assert_eq!(
+            introspect(&fx, &t),
+            json!({"active": false}),
+            "{what}: inactive"
+        );
+    }
+    // The original still works: nothing above was a revocation.
+    assert_eq!(me(&fx, at).status(), 200);
 }
 
 #[test]

@@ -2,17 +2,14 @@
 //! owners' views, `max_age`, one-time notes and reconnects: each test fails
 //! on the code before the fix and names its check (S69–S81, docs/security.md).
 
-use crate::authorize::{fixture, Fx};
-use crate::common::*;
-use crate::developers::field_by_id;
-use crate::hardening::CB;
+use crate::kit::*;
 use pagegrant::db::models::Page;
 use pagegrant::domain::integrations::Created;
 use reqwest::blocking::Client;
 use serde_json::{json, Value};
 
 fn connect_as(fx: &Fx, client: &Created, email: &str, pages: &[&Page]) -> Value {
-    crate::api::connect_with(fx, client, email, fx.acme.id.as_str(), pages)
+    crate::kit::connect_with(fx, client, email, fx.acme.id.as_str(), pages)
 }
 
 /// Grace's connection to the partner app in Acme.
@@ -212,7 +209,7 @@ fn audit_csv_cells_never_start_a_formula_s72() {
         "@cmd",
     ];
     for name in names {
-        let evil = crate::authorize::register(&fx.srv, name, &[CB], false, false);
+        let evil = crate::kit::register(&fx.srv, name, &[CB], false, false);
         connect_as(&fx, &evil, "ada@example.com", &[&fx.eng]);
     }
     let ada = logged_in(&fx.srv, "ada@example.com");
@@ -469,7 +466,7 @@ fn a_revoked_connection_is_not_a_reconnect_s81() {
     let c = logged_in(&fx.srv, "grace@example.com");
     let (_, live) = get_html(&c, &consent);
     assert!(
-        live.contains(&format!("value=\"{}\" checked>", fx.eng.id)),
+        checked(&live, "page", fx.eng.id.as_str()) == Some(true),
         "a live connection's pages are pre-ticked"
     );
     let r = bare_client()
@@ -485,7 +482,7 @@ fn a_revoked_connection_is_not_a_reconnect_s81() {
     let (_, page) = get_html(&c, &consent);
     assert!(page.contains("Allow access"));
     assert!(
-        !page.contains(" checked>"),
+        checked_values(&page).is_empty(),
         "a revoked grant's pages are pre-ticked"
     );
     assert!(

@@ -6,15 +6,12 @@
 
 use std::time::Duration;
 
-use crate::authorize::{
-    answer, authorize_url, fixture, fixture_with, params, Fx, CHALLENGE, VERIFIER,
-};
-use crate::cimd::{document, DocServer, Reply};
-use crate::common::*;
+use crate::kit::docserver::{document, DocServer, Reply};
+use crate::kit::*;
 use reqwest::blocking::{Client, Response};
 use serde_json::{json, Value};
 
-const CB: &str = "https://agent.example/cb";
+const CB: &str = AGENT_CB;
 
 fn cimd_request<'a>(id: &'a str, ws: &'a str) -> Vec<(&'a str, &'a str)> {
     vec![

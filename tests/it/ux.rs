@@ -1,6 +1,6 @@
 //! UX round (issue 16) behaviours that need no browser.
 
-use crate::common::*;
+use crate::kit::*;
 
 #[test]
 fn cli_integration_add_takes_privacy_and_terms_links() {
@@ -61,8 +61,8 @@ fn cli_integration_add_takes_privacy_and_terms_links() {
 /// settings tabs, filters by who, what and when, and exports CSV.
 #[test]
 fn audit_log_speaks_in_sentences_filters_and_exports_csv() {
-    let fx = crate::authorize::fixture();
-    crate::api::connect(&fx, "grace@example.com", fx.acme.id.as_str(), &[&fx.eng]);
+    let fx = crate::kit::fixture();
+    crate::kit::connect(&fx, "grace@example.com", fx.acme.id.as_str(), &[&fx.eng]);
     let conn_id = pagegrant::db::queries::connections::find_installed(
         &mut fx.srv.conn(),
         &fx.conf.integration.id,
@@ -169,7 +169,7 @@ fn audit_log_speaks_in_sentences_filters_and_exports_csv() {
 /// the consent page shows, and says next to the field when one is not a URL.
 #[test]
 fn developers_form_takes_privacy_and_terms_links() {
-    let fx = crate::authorize::fixture();
+    let fx = crate::kit::fixture();
     let grace = logged_in(&fx.srv, "grace@example.com");
     let (_, page) = get_html(&grace, &fx.srv.url("/developers"));
     let csrf = input_value(&page, "csrf").expect("csrf");

@@ -1,6 +1,6 @@
 //! Workspace home, page view, the switcher, and who sees what (DESIGN §1).
 
-use crate::common::*;
+use crate::kit::*;
 use pagegrant::db::models::{Plan, Role};
 
 #[test]

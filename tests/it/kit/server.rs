@@ -1,7 +1,5 @@
-//! The test harness: a real server per test, fixtures made through the same
-//! service functions the CLI uses, and small HTML helpers.
-
-#![allow(dead_code)]
+//! A real server per test on 127.0.0.1:0 with a fresh temporary database,
+//! HTTP clients for it, and the `pagegrant` binary against its data.
 
 use std::net::TcpListener;
 use std::path::Path;
@@ -16,7 +14,7 @@ use pagegrant::db::Pool;
 use pagegrant::domain::workspaces::{self as ws, NewPage};
 use reqwest::blocking::{Client, Response};
 
-pub const PASSWORD: &str = "correct horse battery";
+use super::PASSWORD;
 
 pub struct TestServer {
     pub base: String,
@@ -181,96 +179,12 @@ pub fn bare_client() -> Client {
         .expect("client")
 }
 
-/// The value of `<input ... name="NAME" value="...">` in a page.
-pub fn input_value(html: &str, name: &str) -> Option<String> {
-    let marker = format!("name=\"{name}\" value=\"");
-    let start = html.find(&marker)? + marker.len();
-    let end = html[start..].find('"')?;
-    Some(html_unescape(&html[start..start + end]))
-}
-
-pub fn html_unescape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    let mut rest = s;
-    while let Some(i) = rest.find('&') {
-        out.push_str(&rest[..i]);
-        rest = &rest[i..];
-        let Some(end) = rest.find(';') else { break };
-        let entity = &rest[1..end];
-        let decoded = match entity {
-            "amp" => Some('&'),
-            "lt" => Some('<'),
-            "gt" => Some('>'),
-            "quot" => Some('"'),
-            "apos" => Some('\''),
-            e if e.starts_with("#x") => u32::from_str_radix(&e[2..], 16)
-                .ok()
-                .and_then(char::from_u32),
-            e if e.starts_with('#') => e[1..].parse().ok().and_then(char::from_u32),
-            _ => None,
-        };
-        match decoded {
-            Some(c) => {
-                out.push(c);
-                rest = &rest[end + 1..];
-            }
-            None => {
-                out.push('&');
-                rest = &rest[1..];
-            }
-        }
-    }
-    out.push_str(rest);
-    out
-}
-
 pub fn location(resp: &Response) -> String {
     resp.headers()
         .get("location")
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default()
         .to_string()
-}
-
-/// Loads the login page and posts the form; returns the POST's response.
-pub fn login(
-    srv: &TestServer,
-    c: &Client,
-    email: &str,
-    password: &str,
-    next: Option<&str>,
-) -> Response {
-    let page = c
-        .get(srv.url("/login"))
-        .send()
-        .expect("login page")
-        .text()
-        .expect("body");
-    let csrf = input_value(&page, "csrf").expect("csrf field");
-    let mut form = vec![
-        ("csrf", csrf),
-        ("email", email.to_string()),
-        ("password", password.to_string()),
-    ];
-    if let Some(n) = next {
-        form.push(("next", n.to_string()));
-    }
-    c.post(srv.url("/login"))
-        .form(&form)
-        .send()
-        .expect("login post")
-}
-
-/// Logs in and panics unless it worked.
-pub fn logged_in(srv: &TestServer, email: &str) -> Client {
-    logged_in_with(srv, email, PASSWORD)
-}
-
-pub fn logged_in_with(srv: &TestServer, email: &str, password: &str) -> Client {
-    let c = client();
-    let r = login(srv, &c, email, password, None);
-    assert_eq!(r.status(), 303, "login of {email} failed");
-    c
 }
 
 pub fn get_html(c: &Client, url: &str) -> (u16, String) {

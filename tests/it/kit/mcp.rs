@@ -1,0 +1,114 @@
+//! Speaking to `/mcp`: an agent registers itself, is connected through the
+//! real consent page, and calls tools over JSON-RPC.
+
+use reqwest::blocking::Response;
+use serde_json::{json, Value};
+
+use super::consent::{answer, base, consent_page, logged_in, params};
+use super::server::{bare_client, location};
+use super::world::Fx;
+use super::{CB, CHALLENGE, VERIFIER};
+
+/// A self-registered public client asking for `scope`.
+pub fn register(fx: &Fx, scope: &str) -> String {
+    let r = bare_client()
+        .post(fx.srv.url("/v1/oauth/register"))
+        .json(&json!({
+            "client_name": "Agent",
+            "redirect_uris": [CB],
+            "token_endpoint_auth_method": "none",
+            "scope": scope,
+        }))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    r.json::<Value>().unwrap()["client_id"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+/// Ada connects a new agent to Acme with `pages` ticked, for `resource`;
+/// its access token and client id.
+pub fn connect_for(fx: &Fx, scope: &str, pages: &[&str], resource: &str) -> (String, String) {
+    let id = register(fx, scope);
+    let ada = logged_in(&fx.srv, "ada@example.com");
+    let ws = fx.acme.id.to_string();
+    let q = base(
+        &id,
+        &[
+            ("workspace_id", &ws),
+            ("code_challenge", CHALLENGE),
+            ("code_challenge_method", "S256"),
+            ("resource", resource),
+        ],
+    );
+    let page = consent_page(fx, &ada, &q);
+    let r = answer(fx, &ada, &page, "allow", pages);
+    assert_eq!(r.status(), 303);
+    let code = params(&location(&r)).get("code").cloned().expect("code");
+    let r = bare_client()
+        .post(fx.srv.url("/v1/oauth/token"))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", CB),
+            ("client_id", &id),
+            ("code_verifier", VERIFIER),
+            ("resource", resource),
+        ])
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let t: Value = r.json().unwrap();
+    (t["access_token"].as_str().unwrap().to_string(), id)
+}
+
+pub fn connect(fx: &Fx, scope: &str, pages: &[&str]) -> String {
+    connect_for(fx, scope, pages, &fx.srv.url("/mcp")).0
+}
+
+pub const WRITE: &str = "read_content insert_content update_content";
+
+pub fn post(fx: &Fx, token: Option<&str>, body: &str) -> Response {
+    let mut r = bare_client()
+        .post(fx.srv.url("/mcp"))
+        .header("content-type", "application/json")
+        .header("accept", "application/json, text/event-stream")
+        .body(body.to_string());
+    // Clients send the negotiated version on every request after initialize.
+    if !body.contains(r#""method":"initialize""#) {
+        r = r.header("mcp-protocol-version", "2025-06-18");
+    }
+    if let Some(t) = token {
+        r = r.bearer_auth(t);
+    }
+    r.send().unwrap()
+}
+
+/// One JSON-RPC call; its whole response object.
+pub fn rpc(fx: &Fx, token: &str, method: &str, params: Value) -> Value {
+    let r = post(
+        fx,
+        Some(token),
+        &json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}).to_string(),
+    );
+    let status = r.status();
+    if status != 200 {
+        panic!("{method}: {status} {}", r.text().unwrap_or_default());
+    }
+    let ctype = r.headers()["content-type"].to_str().unwrap().to_string();
+    assert!(ctype.starts_with("application/json"), "{method}: {ctype}");
+    r.json().unwrap()
+}
+
+pub fn call(fx: &Fx, token: &str, tool: &str, args: Value) -> Value {
+    let v = rpc(
+        fx,
+        token,
+        "tools/call",
+        json!({"name": tool, "arguments": args}),
+    );
+    assert!(v.get("error").is_none(), "{tool}: {v}");
+    v["result"].clone()
+}
