@@ -41,12 +41,6 @@ pub fn run(state: AppState, listener: TcpListener) -> std::io::Result<Server> {
         let metrics = metrics.clone();
         App::new()
             .app_data(state.clone())
-            .app_data(web::FormConfig::default().limit(64 * 1024).error_handler(|e, req| {
-                Shape::of(req.path()).bad_request(
-                    format!("The form could not be read: {e}"),
-                    format!("the body could not be read: {e}"),
-                )
-            }))
             .app_data(web::QueryConfig::default().error_handler(|e, req| {
                 Shape::of(req.path()).bad_request(
                     format!("The address has a bad query: {e}"),

@@ -259,18 +259,6 @@ where
     .map_err(|_| AppError::internal("blocking task was cancelled"))?
 }
 
-/// Runs CPU-heavy work (argon2) in actix's blocking thread pool without
-/// taking a connection, so it cannot keep the pool from other requests.
-pub async fn run_unpooled<F, T>(f: F) -> AppResult<T>
-where
-    F: FnOnce() -> T + Send + 'static,
-    T: Send + 'static,
-{
-    actix_web::web::block(f)
-        .await
-        .map_err(|_| AppError::internal("blocking task was cancelled"))
-}
-
 /// A write transaction. On SQLite it is taken with `BEGIN IMMEDIATE`, so two
 /// writers queue on the busy timeout instead of deadlocking on a lock
 /// upgrade; PostgreSQL takes row locks as statements run, and the single-use

@@ -74,11 +74,6 @@ pub fn give_back(conn: &mut Conn, key: &str, window_start: i64) -> QueryResult<(
     Ok(())
 }
 
-/// Counts one failure (a `take` whose count nobody needs).
-pub fn record_failure(conn: &mut Conn, key: &str, now: i64, window_s: i64) -> QueryResult<()> {
-    take(conn, key, now, window_s).map(|_| ())
-}
-
 pub fn clear(conn: &mut Conn, key: &str) -> QueryResult<usize> {
     diesel::delete(auth_failures::table.find(key)).execute(conn)
 }
