@@ -663,6 +663,26 @@ pub fn sentence(msg: &str) -> String {
     out
 }
 
+/// My integrations' create form checked in one pass. `posted` is the
+/// `capability` fields as sent: one naming no capability is a bad request
+/// (the form offers only known ones); then every field `register` would
+/// refuse (`check_draft`); then, when the form sent capability fields but
+/// chose none, "at least one capability" (without them at all the default
+/// set applies, as on the CLI). Empty: the draft may be created.
+pub fn check_form(d: &Draft, posted: &[String]) -> AppResult<Vec<(&'static str, String)>> {
+    if posted
+        .iter()
+        .any(|c| !c.is_empty() && !CAPABILITIES.contains(&c.as_str()))
+    {
+        return Err(AppError::invalid("Unknown capability."));
+    }
+    let mut refused = check_draft(d);
+    if !posted.is_empty() && d.capabilities.is_empty() {
+        refused.push(("capability", "Choose at least one capability.".into()));
+    }
+    Ok(refused)
+}
+
 /// The fields of a draft `register` would refuse, each with why, so the
 /// form can say it next to the field: `name`, `workspace_id`,
 /// `redirect_uris`, `website`, `support_email`, `icon`, `capability`.

@@ -6,6 +6,7 @@
 //! `crate::domain::integrations`; this module is the pages.
 
 use actix_web::cookie::Cookie;
+use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
@@ -232,14 +233,14 @@ pub struct DeleteView {
     pub reach: Vec<(String, usize)>,
 }
 
-fn html(status: actix_web::http::StatusCode, body: String) -> HttpResponse {
+fn html(status: StatusCode, body: String) -> HttpResponse {
     HttpResponse::build(status)
         .content_type("text/html; charset=utf-8")
         .body(body)
 }
 
 fn ok(body: String) -> HttpResponse {
-    html(actix_web::http::StatusCode::OK, body)
+    html(StatusCode::OK, body)
 }
 
 fn icon_or_initial(i: &Integration) -> String {
@@ -471,6 +472,22 @@ impl CreateFields {
     }
 }
 
+impl CreateFields {
+    /// The draft of what was shown, with the capabilities as posted, not as
+    /// the radio group can show them: both user-information levels at once
+    /// must be refused, not dropped.
+    fn draft(&self, form: &FormValues) -> Draft {
+        let mut d = draft(form);
+        d.capabilities = self
+            .capability
+            .iter()
+            .filter(|c| !c.is_empty())
+            .cloned()
+            .collect();
+        d
+    }
+}
+
 fn non_empty(s: &str) -> Option<String> {
     (!s.is_empty()).then(|| s.to_string())
 }
@@ -512,34 +529,11 @@ pub async fn view_developers_post(
     q: web::Query<ShellQuery>,
 ) -> Result<HttpResponse, HtmlError> {
     let fields = form.into_inner();
-    if fields
-        .capability
-        .iter()
-        .any(|c| !c.is_empty() && !CAPABILITIES.contains(&c.as_str()))
-    {
-        return Err(HtmlError::BadRequest("Unknown capability.".into()));
-    }
-    let mut form = fields.values();
-    let w = preferred(&q);
-    let mut d = draft(&form);
-    // What was posted, not what the radio group can show: both
-    // user-information levels at once must be refused, not dropped.
-    d.capabilities = fields
-        .capability
-        .iter()
-        .filter(|c| !c.is_empty())
-        .cloned()
-        .collect();
-    let mut refused = integrations::check_draft(&d);
-    // A form that sent the capability fields but chose none asks again;
-    // without them at all, the default set applies (as on the CLI).
-    if !fields.capability.is_empty() && d.capabilities.is_empty() {
-        refused.push(("capability", "Choose at least one capability.".into()));
-    }
-    form.errors = FieldErrors::from(refused);
+    let (mut form, w) = (fields.values(), preferred(&q));
+    let d = fields.draft(&form);
+    form.errors = FieldErrors::from(integrations::check_form(&d, &fields.capability)?);
     if form.errors.any() {
-        let body = list_view(&state, &user, w, form, None, None).await?;
-        return Ok(html(actix_web::http::StatusCode::BAD_REQUEST, body));
+        return form_again(&state, &user, w, form, StatusCode::BAD_REQUEST, None).await;
     }
     let (st, u) = (state.clone(), user.clone());
     let made = db::run(&state.pool, move |c| {
@@ -548,36 +542,48 @@ pub async fn view_developers_post(
     .await?;
     match made {
         Ok(made) => {
-            let id = made.integration.id.to_string();
-            let note = once::Note {
-                event: "created".into(),
-                integration: Some(id.clone()),
-                name: made.integration.name.clone(),
-                client_secret: made.client_secret.clone(),
-                internal_token: made.internal_token.clone(),
-            };
-            // Keep the sidebar of the workspace the person came from.
-            let back = match &w {
-                Some(ws) => format!("/developers/{id}?w={ws}"),
-                None => format!("/developers/{id}"),
-            };
-            Ok(see_other_with(&state, &user, back, note))
+            let (to, note) = created(made, &w);
+            Ok(see_other_with(&state, &user, to, note))
         }
-        // A refused form is shown again with what was typed and why.
         Err(e) => {
             let (status, msg) = HtmlError::from(e).refusal()?;
-            let body = list_view(
-                &state,
-                &user,
-                w,
-                form,
-                Some(integrations::sentence(&msg)),
-                None,
-            )
-            .await?;
-            Ok(html(status, body))
+            let error = Some(integrations::sentence(&msg));
+            form_again(&state, &user, w, form, status, error).await
         }
     }
+}
+
+/// A refused create form again with what was typed and why (next to the
+/// fields, or `error` for a refusal that belongs to none), at `status`.
+async fn form_again(
+    state: &AppState,
+    user: &CurrentUser,
+    w: Option<WorkspaceId>,
+    form: FormValues,
+    status: StatusCode,
+    error: Option<String>,
+) -> Result<HttpResponse, HtmlError> {
+    let body = list_view(state, user, w, form, error, None).await?;
+    Ok(html(status, body))
+}
+
+/// Where **Create integration** goes (the integration's page, keeping the
+/// sidebar of the workspace the person came from) and the note that shows
+/// its secret or token there once.
+fn created(made: integrations::Created, w: &Option<WorkspaceId>) -> (String, once::Note) {
+    let id = made.integration.id.to_string();
+    let to = match w {
+        Some(ws) => format!("/developers/{id}?w={ws}"),
+        None => format!("/developers/{id}"),
+    };
+    let note = once::Note {
+        event: "created".into(),
+        integration: Some(id),
+        name: made.integration.name,
+        client_secret: made.client_secret,
+        internal_token: made.internal_token,
+    };
+    (to, note)
 }
 
 #[derive(Deserialize)]
@@ -585,12 +591,43 @@ pub struct IntegrationPath {
     id: IntegrationId,
 }
 
+#[derive(Default)]
 struct Shown {
     secret: Option<String>,
     token: Option<String>,
     flash: Option<String>,
     error: Option<String>,
     uris_text: Option<String>,
+}
+
+impl Shown {
+    /// What the page shows after a redirect here: `?saved=uris`, or the
+    /// one-time note of a creation or rotation with its secret or token.
+    fn after(saved: Option<&str>, note: Option<once::Note>) -> Shown {
+        let mut flash = match saved {
+            Some("uris") => Some("Saved the redirect URIs".to_string()),
+            _ => None,
+        };
+        let (mut secret, mut token) = (None, None);
+        if let Some(n) = note {
+            flash = match n.event.as_str() {
+                "created" => Some(format!("Created {}", n.name)),
+                "rotated" => Some(format!(
+                    "Rotated the secret of {}; the old secret no longer works",
+                    n.name
+                )),
+                _ => flash,
+            };
+            secret = n.client_secret;
+            token = n.internal_token;
+        }
+        Shown {
+            secret,
+            token,
+            flash,
+            ..Shown::default()
+        }
+    }
 }
 
 async fn integration_page(
@@ -630,37 +667,8 @@ pub async fn view_integration_get(
 ) -> Result<HttpResponse, HtmlError> {
     let id = path.into_inner().id;
     let (note, removal) = take_note(&req, &state, &user, Some(id.as_str())).await?;
-    let mut flash = match q.saved.as_deref() {
-        Some("uris") => Some("Saved the redirect URIs".to_string()),
-        _ => None,
-    };
-    let (mut secret, mut token) = (None, None);
-    if let Some(n) = note {
-        flash = match n.event.as_str() {
-            "created" => Some(format!("Created {}", n.name)),
-            "rotated" => Some(format!(
-                "Rotated the secret of {}; the old secret no longer works",
-                n.name
-            )),
-            _ => flash,
-        };
-        secret = n.client_secret;
-        token = n.internal_token;
-    }
-    let body = integration_page(
-        &state,
-        &user,
-        id,
-        preferred(&q),
-        Shown {
-            secret,
-            token,
-            flash,
-            error: None,
-            uris_text: None,
-        },
-    )
-    .await?;
+    let shown = Shown::after(q.saved.as_deref(), note);
+    let body = integration_page(&state, &user, id, preferred(&q), shown).await?;
     Ok(with_removal(ok(body), removal))
 }
 
@@ -679,35 +687,23 @@ pub async fn view_redirect_uris_post(
     let id = path.into_inner().id;
     let text = form.into_inner().redirect_uris.trim().to_string();
     let given: Vec<String> = text.lines().map(String::from).collect();
-    let uid = user.user.id.clone();
-    let id2 = id.clone();
-    let result = db::run(&state.pool, move |c| match integrations::set_redirect_uris(
-        c, &id2, &uid, &given,
-    ) {
-        Ok(_) => Ok(Ok(())),
-        Err(AppError::Invalid(m)) => Ok(Err(m)),
-        Err(e) => Err(e),
+    let (uid, id2) = (user.user.id.clone(), id.clone());
+    let result = db::run(&state.pool, move |c| {
+        Ok(integrations::set_redirect_uris(c, &id2, &uid, &given))
     })
     .await?;
     match result {
-        Ok(()) => Ok(see_other(format!("/developers/{id}?saved=uris"))),
-        Err(msg) => {
-            let body = integration_page(
-                &state,
-                &user,
-                id,
-                None,
-                Shown {
-                    secret: None,
-                    token: None,
-                    flash: None,
-                    error: Some(msg),
-                    uris_text: Some(text),
-                },
-            )
-            .await?;
-            Ok(html(actix_web::http::StatusCode::BAD_REQUEST, body))
+        Ok(_) => Ok(see_other(format!("/developers/{id}?saved=uris"))),
+        Err(AppError::Invalid(msg)) => {
+            let shown = Shown {
+                error: Some(msg),
+                uris_text: Some(text),
+                ..Shown::default()
+            };
+            let body = integration_page(&state, &user, id, None, shown).await?;
+            Ok(html(StatusCode::BAD_REQUEST, body))
         }
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -825,19 +821,9 @@ pub async fn view_token_post(
         connections::creator_token(c, &st.secret_box, &id2, &uid)
     })
     .await?;
-    let body = integration_page(
-        &state,
-        &user,
-        id,
-        None,
-        Shown {
-            secret: None,
-            token: Some(token),
-            flash: None,
-            error: None,
-            uris_text: None,
-        },
-    )
-    .await?;
-    Ok(ok(body))
+    let shown = Shown {
+        token: Some(token),
+        ..Shown::default()
+    };
+    Ok(ok(integration_page(&state, &user, id, None, shown).await?))
 }
