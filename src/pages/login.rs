@@ -79,69 +79,70 @@ pub struct LoginFields {
     next: Option<String>,
 }
 
+impl LoginFields {
+    /// The attempt `accounts::sign_in` judges. A fresh session id at every
+    /// login: an id planted before login is worthless after.
+    fn attempt(&mut self, req: &HttpRequest, secure: bool) -> accounts::LoginAttempt {
+        accounts::LoginAttempt {
+            email: self.email.clone(),
+            password: std::mem::take(&mut self.password),
+            ip: crate::http::peer_ip(req),
+            replaces: req
+                .cookie(cookie_name(secure))
+                .map(|c| crypto::sha256_hex(c.value())),
+        }
+    }
+
+    /// The login page again with what was typed (never the password), the
+    /// same `next`, and why.
+    fn again(self, next: Option<String>, error: String) -> LoginView {
+        LoginView {
+            csrf: self.csrf,
+            next: next.unwrap_or_default(),
+            email: self.email,
+            error: Some(error),
+        }
+    }
+}
+
+/// Throttled: the login page again, with the wait and the same `next`, so
+/// an OAuth flow in progress is not lost.
+fn throttled(view: LoginView, wait_s: i64) -> Result<HttpResponse, HtmlError> {
+    Ok(HttpResponse::TooManyRequests()
+        .insert_header((
+            actix_web::http::header::RETRY_AFTER,
+            wait_s.max(1).to_string(),
+        ))
+        .content_type("text/html; charset=utf-8")
+        .body(view.render()?))
+}
+
 pub async fn view_login_post(
     req: HttpRequest,
     state: web::Data<AppState>,
-    LoginForm(form): LoginForm<LoginFields>,
+    LoginForm(mut form): LoginForm<LoginFields>,
 ) -> Result<HttpResponse, HtmlError> {
     let secure = state.config.issuer_is_https();
     let next = safe_next(form.next.as_deref());
-    let attempt = accounts::LoginAttempt {
-        email: form.email.clone(),
-        password: form.password,
-        ip: crate::http::peer_ip(&req),
-        // A fresh id at every login: an id planted before login is worthless after.
-        replaces: req
-            .cookie(cookie_name(secure))
-            .map(|c| crypto::sha256_hex(c.value())),
-    };
-    let outcome = accounts::sign_in(
-        &state.pool,
-        &state.passwords,
-        &state.config.security,
-        attempt,
-    )
-    .await;
-    // Throttled: the login page again, with the wait and the same `next`,
-    // so an OAuth flow in progress is not lost.
-    let outcome = match outcome {
+    let attempt = form.attempt(&req, secure);
+    let sec = &state.config.security;
+    match accounts::sign_in(&state.pool, &state.passwords, sec, attempt).await {
         Err(AppError::Throttled(wait_s)) => {
-            let view = LoginView {
-                csrf: form.csrf,
-                next: next.unwrap_or_default(),
-                email: form.email,
-                error: Some(format!(
-                    "Too many attempts. Try again in {}.",
-                    minutes(wait_s)
-                )),
-            };
-            return Ok(HttpResponse::TooManyRequests()
-                .insert_header((
-                    actix_web::http::header::RETRY_AFTER,
-                    wait_s.max(1).to_string(),
-                ))
-                .content_type("text/html; charset=utf-8")
-                .body(view.render()?));
+            let why = format!("Too many attempts. Try again in {}.", minutes(wait_s));
+            throttled(form.again(next, why), wait_s)
         }
-        other => other?,
-    };
-    match outcome {
-        LoginOutcome::Ok(user, cookie_value) => {
+        Err(e) => Err(e.into()),
+        Ok(LoginOutcome::Ok(user, cookie_value)) => {
             tracing::info!(user = %user.id, "login");
-            let ttl = state.config.security.session_ttl_s;
+            let ttl = sec.session_ttl_s;
             let mut resp = see_other(next.as_deref().unwrap_or("/"));
             resp.add_cookie(&session_cookie(secure, cookie_value, Some(ttl)))
                 .map_err(|e| AppError::internal(format!("cookie: {e}")))?;
             Ok(resp)
         }
-        LoginOutcome::BadCredentials => {
-            let view = LoginView {
-                csrf: form.csrf,
-                next: next.unwrap_or_default(),
-                email: form.email,
-                error: Some("Incorrect email or password.".into()),
-            };
-            Ok(html(view.render()?))
+        Ok(LoginOutcome::BadCredentials) => {
+            let why = "Incorrect email or password.".to_string();
+            Ok(html(form.again(next, why).render()?))
         }
     }
 }

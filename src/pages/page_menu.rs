@@ -102,12 +102,27 @@ async fn confirm(
     let page = path.into_inner().page_id;
     let id = q.into_inner().connection_id.ok_or(HtmlError::NotFound)?;
     let view = crate::db::run(&state.pool, move |c| {
-        let seen = workspaces::page_for(c, &m.workspace.id, &m.user.user.id, &page)?;
+        ConfirmView::build(c, &m, &page, &id, change)
+    })
+    .await?;
+    Ok(html(view.render()?))
+}
+
+impl ConfirmView {
+    /// What sharing `page` with connection `id`, or unsharing it, will do.
+    fn build(
+        c: &mut Conn,
+        m: &Member,
+        page: &PageId,
+        id: &ConnectionId,
+        change: PageChange,
+    ) -> AppResult<ConfirmView> {
+        let seen = workspaces::page_for(c, &m.workspace.id, &m.user.user.id, page)?;
         let (connection, integration) =
-            connections::manageable(c, &m.workspace.id, &m.user.user.id, m.role, &id)?;
-        let l = layout::load(c, &m, Some(&page))?;
+            connections::manageable(c, &m.workspace.id, &m.user.user.id, m.role, id)?;
+        let l = layout::load(c, m, Some(page))?;
         let title = display_title(&seen.chain[0].title);
-        let what = page_and_subpages(&title, workspaces::carried_with(&l.tree, &page));
+        let what = page_and_subpages(&title, workspaces::carried_with(&l.tree, page));
         let reach = match change {
             PageChange::Share => format!("{} will see {what}.", integration.name),
             PageChange::Unshare => format!(
@@ -124,9 +139,7 @@ async fn confirm(
             name: integration.name,
             reach,
         })
-    })
-    .await?;
-    Ok(html(view.render()?))
+    }
 }
 
 pub async fn view_page_connection_add_get(
@@ -161,27 +174,35 @@ async fn change(
         .as_deref()
         .and_then(ConnectionId::parse)
         .ok_or(HtmlError::NotFound)?;
-    let done = match change {
-        PageChange::Share => "added",
-        PageChange::Unshare => "removed",
-    };
-    let ws = m.workspace.id.clone();
-    let back = format!("/w/{ws}/p/{page}?{done}={id}");
+    let back = format!("/w/{}/p/{page}?{}={id}", m.workspace.id, done(change));
     let st = state.clone();
     let changed = crate::db::run(&state.pool, move |c| {
-        let by = ByMember {
-            workspace: &m.workspace,
-            user: &m.user.user.id,
-            role: m.role,
-        };
-        connections::change_page(c, &st.secret_box, &id, &page, Some(&by), change)
+        connections::change_page(c, &st.secret_box, &id, &page, Some(&by(&m)), change)
     })
     .await?;
-    let replaced = match changed.token_replaced {
-        true => "&token=replaced",
-        false => "",
+    let replaced = if changed.token_replaced {
+        "&token=replaced"
+    } else {
+        ""
     };
     Ok(see_other(format!("{back}{replaced}")))
+}
+
+/// The member acting, as `connections::change_page` checks them.
+fn by(m: &Member) -> ByMember<'_> {
+    ByMember {
+        workspace: &m.workspace,
+        user: &m.user.user.id,
+        role: m.role,
+    }
+}
+
+/// What the page's flash is told was done (`?added=` or `?removed=`).
+fn done(change: PageChange) -> &'static str {
+    match change {
+        PageChange::Share => "added",
+        PageChange::Unshare => "removed",
+    }
 }
 
 pub async fn view_page_connection_add_post(

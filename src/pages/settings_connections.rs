@@ -232,19 +232,25 @@ pub async fn view_connections_get(
     q: web::Query<SettingsQuery>,
 ) -> Result<HttpResponse, HtmlError> {
     let q = q.into_inner();
-    // Members have My connections only.
-    let tab = match (q.tab.as_deref(), m.is_owner()) {
-        (Some("mine"), _) | (_, false) => "mine",
-        _ => "all",
-    };
-    let filter = q.user.as_deref().and_then(UserId::parse);
-    let view = db::run(&state.pool, move |c| {
+    let view = db::run(&state.pool, move |c| ConnectionsView::build(c, &m, &q)).await?;
+    Ok(html(view.render()?))
+}
+
+impl ConnectionsView {
+    /// The tab `q` asks for (members have My connections only), narrowed to
+    /// the user it names.
+    fn build(c: &mut Conn, m: &Member, q: &SettingsQuery) -> AppResult<ConnectionsView> {
+        let tab = match (q.tab.as_deref(), m.is_owner()) {
+            (Some("mine"), _) | (_, false) => "mine",
+            _ => "all",
+        };
+        let filter = q.user.as_deref().and_then(UserId::parse);
         let enterprise = match tab {
-            "all" => settings_enterprise::block(c, &m, filter.clone())?,
+            "all" => settings_enterprise::block(c, m, filter.clone())?,
             _ => None,
         };
         // Filter by user narrows the whole list, not only the approved table.
-        let mut rows = rows(c, &m, tab == "mine")?;
+        let mut rows = rows(c, m, tab == "mine")?;
         if let (Some(u), Some(_)) = (&filter, &enterprise) {
             rows.retain(|r| &r.installed_by == u);
         }
@@ -260,14 +266,12 @@ pub async fn view_connections_get(
             is_owner: m.is_owner(),
             tab,
             rows,
-            flash: flash(c, &m, &q)?,
+            flash: flash(c, m, q)?,
             enterprise,
-            add: add_options(c, &m)?,
-            shell: layout::load(c, &m, None)?.shell,
+            add: add_options(c, m)?,
+            shell: layout::load(c, m, None)?.shell,
         })
-    })
-    .await?;
-    Ok(html(view.render()?))
+    }
 }
 
 #[derive(Deserialize)]
@@ -350,6 +354,14 @@ pub async fn view_token_get(
     Ok(html(view.render()?))
 }
 
+/// The one-press copy asks for JSON; a plain form post gets the page.
+fn wants_json(req: &actix_web::HttpRequest) -> bool {
+    req.headers()
+        .get(actix_web::http::header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"))
+}
+
 pub async fn view_token_post(
     req: actix_web::HttpRequest,
     state: web::Data<AppState>,
@@ -357,12 +369,6 @@ pub async fn view_token_post(
     Owner(m): Owner,
     path: web::Path<ConnectionPath>,
 ) -> Result<HttpResponse, HtmlError> {
-    // The one-press copy asks for JSON; a plain form post gets the page.
-    let wants_json = req
-        .headers()
-        .get(actix_web::http::header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/json"));
     let id = path.into_inner().connection_id;
     let st = state.clone();
     let view = db::run(&state.pool, move |c| {
@@ -374,20 +380,27 @@ pub async fn view_token_post(
             m.role,
             &id,
         )?;
-        Ok(TokenView {
-            shell: layout::load(c, &m, None)?.shell,
-            connection_id: id.to_string(),
-            name,
-            token: Some(token),
-        })
+        let shell = layout::load(c, &m, None)?.shell;
+        Ok(TokenView::shown(shell, &id, name, token))
     })
     .await?;
-    if wants_json {
+    if wants_json(&req) {
         return Ok(HttpResponse::Ok()
             .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
             .json(serde_json::json!({ "name": view.name, "token": view.token })));
     }
     Ok(html(view.render()?))
+}
+
+impl TokenView {
+    fn shown(shell: Shell, id: &ConnectionId, name: String, token: String) -> TokenView {
+        TokenView {
+            shell,
+            connection_id: id.to_string(),
+            name,
+            token: Some(token),
+        }
+    }
 }
 
 pub struct AccessRow {

@@ -131,6 +131,18 @@ async fn render(
     Ok(view.render()?)
 }
 
+impl Refused {
+    /// **Add member** refused: what was typed, and why next to the email.
+    fn add(email: &str, role: Role, why: String) -> Refused {
+        Refused {
+            error: None,
+            email: email.trim().to_string(),
+            add_as_owner: role == Role::Owner,
+            email_error: Some(why),
+        }
+    }
+}
+
 fn no_query() -> MembersQuery {
     MembersQuery {
         added: None,
@@ -199,18 +211,7 @@ pub async fn view_members_post(
         ))),
         Err(e) => {
             let (status, msg) = HtmlError::from(e).refusal()?;
-            let body = render(
-                &state,
-                m,
-                no_query(),
-                Refused {
-                    error: None,
-                    email: f.email.trim().to_string(),
-                    add_as_owner: role == Role::Owner,
-                    email_error: Some(msg),
-                },
-            )
-            .await?;
+            let body = render(&state, m, no_query(), Refused::add(&f.email, role, msg)).await?;
             Ok(page(status, body))
         }
     }

@@ -7,9 +7,10 @@ use actix_web::{web, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
-use crate::db::{self, models::PageId};
+use crate::db::{self, models::PageId, Conn};
 use crate::domain::content::{BlockContent, BlockType, Span};
 use crate::domain::{blocks, workspaces};
+use crate::error::AppResult;
 use crate::http::errors::HtmlError;
 use crate::http::extract::Member;
 use crate::http::html;
@@ -207,10 +208,17 @@ pub async fn view_page_get(
 ) -> Result<HttpResponse, HtmlError> {
     let id = path.into_inner().page_id;
     let q = q.into_inner();
-    let view = db::run(&state.pool, move |c| {
-        let seen = workspaces::page_for(c, &m.workspace.id, &m.user.user.id, &id)?;
-        let menu = page_menu::menu(c, &m, &seen.chain)?;
-        let l = layout::load(c, &m, Some(&id))?;
+    let view = db::run(&state.pool, move |c| PageView::build(c, &m, &id, &q)).await?;
+    Ok(html(view.render()?))
+}
+
+impl PageView {
+    /// The page `id` as `m` may see it, with its menu and the flash of a
+    /// menu change just made.
+    fn build(c: &mut Conn, m: &Member, id: &PageId, q: &PageQuery) -> AppResult<PageView> {
+        let seen = workspaces::page_for(c, &m.workspace.id, &m.user.user.id, id)?;
+        let menu = page_menu::menu(c, m, &seen.chain)?;
+        let l = layout::load(c, m, Some(id))?;
         let ws = &m.workspace;
         let page = &seen.chain[0];
         let mut crumbs = vec![Crumb {
@@ -226,7 +234,7 @@ pub async fn view_page_get(
         Ok(PageView {
             content,
             flash: flash(
-                &q,
+                q,
                 &menu,
                 &title,
                 workspaces::carried_with(&l.tree, &page.id),
@@ -249,7 +257,5 @@ pub async fn view_page_get(
             shell_page_id: page.id.to_string(),
             shell: l.shell,
         })
-    })
-    .await?;
-    Ok(html(view.render()?))
+    }
 }
