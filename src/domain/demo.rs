@@ -54,6 +54,47 @@ pub fn partner_redirect_uri(issuer: &str) -> String {
     format!("{issuer}/demo/partner/callback")
 }
 
+/// The demo partner's callback as it arrived (RFC 6749 §4.1.2).
+pub struct PartnerCallback {
+    pub code: Option<String>,
+    pub state: Option<String>,
+    pub iss: Option<String>,
+    pub error: Option<String>,
+}
+
+/// What the demo partner makes of its callback, given the `state` it saved
+/// when it started: the code to exchange, or the sentence it shows instead.
+pub fn partner_callback(
+    cb: PartnerCallback,
+    saved_state: &str,
+    issuer: &str,
+) -> Result<String, String> {
+    if let Some(e) = cb.error {
+        // Anyone can link to this callback, and the page is served from
+        // pagegrant's own origin: show only an error code, never the
+        // `error_description` text (issue 15 #16).
+        let code = if !e.is_empty()
+            && e.len() <= 64
+            && e.bytes().all(|b| b.is_ascii_lowercase() || b == b'_')
+        {
+            e
+        } else {
+            "an unrecognised error".into()
+        };
+        return Err(format!("The authorization server answered {code}."));
+    }
+    if saved_state.is_empty()
+        || !crate::crypto::constant_time_eq(cb.state.as_deref().unwrap_or_default(), saved_state)
+    {
+        return Err("The state does not match the one this partner sent; start again.".into());
+    }
+    if cb.iss.as_deref() != Some(issuer) {
+        return Err("The iss parameter does not name this authorization server (RFC 9207); refusing the code.".into());
+    }
+    cb.code
+        .ok_or_else(|| "The callback carried no code.".to_string())
+}
+
 /// Seeds the demo world into an empty database; never touches a non-empty one.
 pub fn seed(conn: &mut Conn, sbox: &SecretBox, issuer: &str) -> AppResult<Outcome> {
     if users::count(conn)? > 0 {

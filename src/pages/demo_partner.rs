@@ -24,7 +24,9 @@ use crate::oauth::token;
 use crate::state::AppState;
 use serde_json::Value;
 
-use crate::domain::demo::{partner_redirect_uri, PARTNER_CLIENT_ID};
+use crate::domain::demo::{
+    partner_callback, partner_redirect_uri, PartnerCallback, PARTNER_CLIENT_ID,
+};
 
 const COOKIE: &str = "pg_demo_partner";
 
@@ -83,28 +85,9 @@ pub async fn view_partner_get(state: web::Data<AppState>) -> Result<HttpResponse
 
 pub async fn view_partner_start_get(state: web::Data<AppState>) -> Result<HttpResponse, HtmlError> {
     enabled(&state).await?;
-    let issuer = &state.config.server.issuer;
     let verifier = crypto::random_token(32);
     let flow_state = crypto::random_token(16);
-    let challenge = {
-        use base64::Engine;
-        use sha2::Digest;
-        base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .encode(sha2::Sha256::digest(verifier.as_bytes()))
-    };
-    let redirect_uri = partner_redirect_uri(issuer);
-    let location = redirect_with(
-        &format!("{issuer}/v1/oauth/authorize"),
-        &[
-            ("client_id", PARTNER_CLIENT_ID),
-            ("response_type", "code"),
-            ("owner", "user"),
-            ("redirect_uri", &redirect_uri),
-            ("state", &flow_state),
-            ("code_challenge", &challenge),
-            ("code_challenge_method", "S256"),
-        ],
-    );
+    let location = authorize_url(&state.config.server.issuer, &flow_state, &verifier);
     // The partner keeps its state and verifier in its own cookie, as a real one would.
     let cookie = Cookie::build(COOKIE, format!("{flow_state}.{verifier}"))
         .path("/demo/partner")
@@ -118,6 +101,30 @@ pub async fn view_partner_start_get(state: web::Data<AppState>) -> Result<HttpRe
     resp.add_cookie(&cookie)
         .map_err(|e| AppError::internal(format!("cookie: {e}")))?;
     Ok(resp)
+}
+
+/// The authorization request the partner sends the browser to, with PKCE
+/// (S256 of `verifier`).
+fn authorize_url(issuer: &str, flow_state: &str, verifier: &str) -> String {
+    let challenge = {
+        use base64::Engine;
+        use sha2::Digest;
+        base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .encode(sha2::Sha256::digest(verifier.as_bytes()))
+    };
+    let redirect_uri = partner_redirect_uri(issuer);
+    redirect_with(
+        &format!("{issuer}/v1/oauth/authorize"),
+        &[
+            ("client_id", PARTNER_CLIENT_ID),
+            ("response_type", "code"),
+            ("owner", "user"),
+            ("redirect_uri", &redirect_uri),
+            ("state", flow_state),
+            ("code_challenge", &challenge),
+            ("code_challenge_method", "S256"),
+        ],
+    )
 }
 
 /// The token response, the bot user and the page titles it can see; or why not.
@@ -182,61 +189,66 @@ pub async fn view_partner_callback_get(
 ) -> Result<HttpResponse, HtmlError> {
     enabled(&state).await?;
     let mut v = view(&state);
-    let saved = req
-        .cookie(COOKIE)
-        .map(|c| c.value().to_string())
-        .unwrap_or_default();
-    let (saved_state, verifier) = saved.split_once('.').unwrap_or(("", ""));
-    let q = q.into_inner();
-    if let Some(e) = q.error {
-        // Anyone can link to this callback, and the page is served from
-        // pagegrant's own origin: show only an error code, never the
-        // `error_description` text (issue 15 #16).
-        let code = if !e.is_empty()
-            && e.len() <= 64
-            && e.bytes().all(|b| b.is_ascii_lowercase() || b == b'_')
-        {
-            e
-        } else {
-            "an unrecognised error".into()
-        };
-        v.error = Some(format!("The authorization server answered {code}."));
-        return render(v);
-    }
-    if saved_state.is_empty()
-        || !crypto::constant_time_eq(q.state.as_deref().unwrap_or_default(), saved_state)
-    {
-        v.error = Some("The state does not match the one this partner sent; start again.".into());
-        return render(v);
-    }
-    if q.iss.as_deref() != Some(state.config.server.issuer.as_str()) {
-        v.error = Some("The iss parameter does not name this authorization server (RFC 9207); refusing the code.".into());
-        return render(v);
-    }
-    let Some(code) = q.code else {
-        v.error = Some("The callback carried no code.".into());
-        return render(v);
+    let (saved_state, verifier) = saved(&req);
+    let issuer = &state.config.server.issuer;
+    let code = match partner_callback(q.into_inner().into(), &saved_state, issuer) {
+        Ok(code) => code,
+        Err(why) => {
+            v.error = Some(why);
+            return render(v);
+        }
     };
-    let redirect_uri = partner_redirect_uri(&state.config.server.issuer);
-    let verifier = verifier.to_string();
-    let st = state.clone();
-    let ip = crate::http::peer_ip(&req);
+    let redirect_uri = partner_redirect_uri(issuer);
+    let (st, ip) = (state.clone(), crate::http::peer_ip(&req));
     let outcome = db::run(&state.pool, move |c| {
         exchange(c, &st, &ip, &code, &redirect_uri, &verifier)
     })
     .await?;
-    match outcome {
-        Ok((body, me, pages)) => {
-            v.token_response = serde_json::to_string_pretty(&body).ok();
-            v.bot_user = serde_json::to_string_pretty(&me).ok();
-            v.pages = pages;
-        }
-        Err(e) => v.error = Some(format!("The code exchange failed: {e}")),
-    }
-    let mut resp = render(v)?;
+    v.show(outcome);
+    forget(render(v)?)
+}
+
+/// The `state` and PKCE verifier the partner saved when it started (empty
+/// when it saved none).
+fn saved(req: &HttpRequest) -> (String, String) {
+    let saved = req
+        .cookie(COOKIE)
+        .map(|c| c.value().to_string())
+        .unwrap_or_default();
+    let (state, verifier) = saved.split_once('.').unwrap_or(("", ""));
+    (state.to_string(), verifier.to_string())
+}
+
+/// The response with the partner's cookie removed: its flow is over.
+fn forget(mut resp: HttpResponse) -> Result<HttpResponse, HtmlError> {
     let mut gone = Cookie::build(COOKIE, "").path("/demo/partner").finish();
     gone.make_removal();
     resp.add_cookie(&gone)
         .map_err(|e| AppError::internal(format!("cookie: {e}")))?;
     Ok(resp)
+}
+
+impl From<Callback> for PartnerCallback {
+    fn from(q: Callback) -> Self {
+        PartnerCallback {
+            code: q.code,
+            state: q.state,
+            iss: q.iss,
+            error: q.error,
+        }
+    }
+}
+
+impl PartnerView {
+    /// The exchange's answers, or why it failed.
+    fn show(&mut self, outcome: Exchanged) {
+        match outcome {
+            Ok((body, me, pages)) => {
+                self.token_response = serde_json::to_string_pretty(&body).ok();
+                self.bot_user = serde_json::to_string_pretty(&me).ok();
+                self.pages = pages;
+            }
+            Err(e) => self.error = Some(format!("The code exchange failed: {e}")),
+        }
+    }
 }
