@@ -57,41 +57,55 @@ pub async fn authenticate(
     let Some(token) = token else {
         return Ok(req.into_response(unauthorized(&issuer, sent)));
     };
+    let Some(bot) = resolve(&state, token).await? else {
+        return Ok(req.into_response(unauthorized(&issuer, true)));
+    };
+    if let Some(refused) = over_limit(&state, &bot) {
+        return Ok(req.into_response(refused));
+    }
+    req.extensions_mut().insert(Caller { bot, state });
+    let json_sent = json_sent(&req);
+    let res = next.call(req).await?.map_into_boxed_body();
+    Ok(parse_error(json_sent, res))
+}
+
+/// The bot an access token for `/mcp` names, if it is live; its use is noted.
+async fn resolve(state: &web::Data<AppState>, token: String) -> Result<Option<Bot>, ApiError> {
     let st = state.clone();
-    let found = db::run(&state.pool, move |c| {
+    Ok(db::run(&state.pool, move |c| {
         let bot = bearer::resolve_for(c, &st.keys, &token, Resource::Mcp)?;
         if let Some(b) = &bot {
             connections::note_mcp_use(c, &b.connection.id, crate::db::models::now())?;
         }
         Ok(bot)
     })
-    .await
-    .map_err(ApiError::from)?;
-    let Some(bot) = found else {
-        return Ok(req.into_response(unauthorized(&issuer, true)));
-    };
-    if let Some(limiter) = &state.limiter {
-        // 429 with Retry-After, as at /v1: what an MCP client reads.
-        if let Err(e) = limiter.check(bot.connection.id.as_str()) {
-            return Ok(req.into_response(ApiError::from(e).error_response()));
-        }
-    }
-    req.extensions_mut().insert(Caller { bot, state });
-    let json_sent = req
-        .headers()
+    .await?)
+}
+
+/// 429 with Retry-After, as at /v1: what an MCP client reads.
+fn over_limit(state: &AppState, bot: &Bot) -> Option<HttpResponse> {
+    let limiter = state.limiter.as_ref()?;
+    let e = limiter.check(bot.connection.id.as_str()).err()?;
+    Some(ApiError::from(e).error_response())
+}
+
+fn json_sent(req: &ServiceRequest) -> bool {
+    req.headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/json"));
-    let res = next.call(req).await?.map_into_boxed_body();
-    // The transport answers a JSON body it cannot read with a plain-text
-    // 415; JSON-RPC's answer to that is a parse error (-32700).
+        .is_some_and(|v| v.starts_with("application/json"))
+}
+
+/// The transport answers a JSON body it cannot read with a plain-text 415;
+/// JSON-RPC's answer to that is a parse error (-32700).
+fn parse_error(json_sent: bool, res: ServiceResponse<BoxBody>) -> ServiceResponse<BoxBody> {
     if json_sent && res.status() == StatusCode::UNSUPPORTED_MEDIA_TYPE {
         let body = json!({
             "jsonrpc": "2.0",
             "id": null,
             "error": { "code": -32700, "message": "Parse error: the body is not a JSON-RPC message." }
         });
-        return Ok(res.into_response(HttpResponse::BadRequest().json(body)));
+        return res.into_response(HttpResponse::BadRequest().json(body));
     }
-    Ok(res)
+    res
 }
