@@ -250,9 +250,21 @@ where
     F: FnOnce(&mut Conn) -> AppResult<T> + Send + 'static,
     T: Send + 'static,
 {
+    run_with(pool, f).await
+}
+
+/// `run` for a closure that fails with a response error of its own (a
+/// handler whose refusals after the first lookup are its surface's, such as
+/// a malformed body judged once the grant was), which `AppError` converts to.
+pub async fn run_with<F, T, E>(pool: &Pool, f: F) -> Result<T, E>
+where
+    F: FnOnce(&mut Conn) -> Result<T, E> + Send + 'static,
+    T: Send + 'static,
+    E: From<AppError> + Send + 'static,
+{
     let pool = pool.clone();
     actix_web::web::block(move || {
-        let mut conn = pool.get()?;
+        let mut conn = pool.get().map_err(AppError::from)?;
         f(&mut conn)
     })
     .await
