@@ -68,8 +68,11 @@ impl Object {
     }
 }
 
-/// Why a grant does not allow an operation (`domain::reach`). The
-/// surfaces word it themselves; `Display` is a plain fallback.
+/// Why a request is refused: what a bot's grant does not allow
+/// (`domain::reach`), or what the OAuth endpoints refuse a client. A
+/// refusal may have to keep what was written before it (a throttle's
+/// count, a replay's revocation): `db::write_tx_refusing` commits on it.
+/// The surfaces word it themselves; `Display` is a plain fallback.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Refusal {
     /// Not in the grant's pages (or trashed, where that matters): told apart
@@ -85,6 +88,20 @@ pub enum Refusal {
     /// An append's "after this block" names no live block of the page.
     #[error("the block to add after is not a block of this page")]
     Anchor,
+    /// OAuth (RFC 6749 §5.2): the code or refresh token is not good for
+    /// this client (`invalid_grant`); the message is safe to show.
+    #[error("{0}")]
+    Grant(String),
+    /// OAuth: the client did not prove who it is (`invalid_client`); it
+    /// used HTTP Basic when `basic`.
+    #[error("client authentication failed")]
+    Client { basic: bool },
+    /// OAuth: a grant type this server does not run.
+    #[error("only authorization_code and refresh_token are supported")]
+    GrantType,
+    /// OAuth (RFC 8707): a resource the grant does not hold.
+    #[error("{0}")]
+    Target(String),
 }
 
 impl From<Refusal> for AppError {

@@ -283,6 +283,24 @@ where
     write_tx_with(conn, f)
 }
 
+/// `write_tx` that also commits when `f` refuses (`AppError::Refused`):
+/// what it wrote before refusing stays, such as a wrong secret's count in
+/// the client throttle (S54) or a replayed code's revoked tokens (S29).
+/// Any other error rolls back.
+pub fn write_tx_refusing<T, F>(conn: &mut Conn, f: F) -> AppResult<T>
+where
+    F: FnOnce(&mut Conn) -> AppResult<T>,
+{
+    // The refusal leaves the transaction as its value, so it commits.
+    write_tx(conn, |c| {
+        let out = f(c);
+        match out {
+            Ok(_) | Err(AppError::Refused(_)) => Ok(out),
+            Err(e) => Err(e),
+        }
+    })?
+}
+
 /// `write_tx` for any error type (query functions use `QueryResult`).
 pub fn write_tx_with<T, E, F>(conn: &mut Conn, f: F) -> Result<T, E>
 where

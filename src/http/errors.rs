@@ -429,6 +429,11 @@ impl ApiError {
                 ApiCode::ValidationError,
                 "body failed validation: body.position.after_block.id should name a block of this page.",
             ),
+            // OAuth's, which no `/v1` endpoint meets.
+            r @ Refusal::Client { .. } => ApiError::new(ApiCode::Unauthorized, r.to_string()),
+            r @ (Refusal::Grant(_) | Refusal::GrantType | Refusal::Target(_)) => {
+                ApiError::new(ApiCode::ValidationError, r.to_string())
+            }
         }
     }
 }
@@ -597,13 +602,27 @@ impl From<AppError> for OAuthError {
                 e.status = StatusCode::NOT_FOUND;
                 e
             }
-            // No OAuth endpoint acts for a bot today; a refusal reads as its kind.
+            // The OAuth refusals by their codes; a bot's (which no OAuth
+            // endpoint meets today) as their kind.
             AppError::Refused(Refusal::NotFound(_)) => {
                 let mut e = OAuthError::invalid_request("not found");
                 e.status = StatusCode::NOT_FOUND;
                 e
             }
-            AppError::Refused(r) => OAuthError::invalid_request(&r.to_string()),
+            AppError::Refused(Refusal::Grant(m)) => OAuthError::invalid_grant(&m),
+            AppError::Refused(Refusal::Client { basic }) => OAuthError::invalid_client(basic),
+            AppError::Refused(r @ Refusal::GrantType) => {
+                OAuthError::new(OAuthCode::UnsupportedGrantType, &r.to_string())
+            }
+            AppError::Refused(Refusal::Target(m)) => OAuthError::new(OAuthCode::InvalidTarget, &m),
+            AppError::Refused(r @ Refusal::Missing(_)) => {
+                let mut e = OAuthError::new(OAuthCode::UnauthorizedClient, &r.to_string());
+                e.status = StatusCode::FORBIDDEN;
+                e
+            }
+            AppError::Refused(r @ (Refusal::Invalid(_) | Refusal::Anchor)) => {
+                OAuthError::invalid_request(&r.to_string())
+            }
             other @ (AppError::Db(_) | AppError::Pool(_) | AppError::Internal(_)) => {
                 let reference = crate::crypto::new_uuid();
                 tracing::error!(%reference, error = %other, "oauth request failed");

@@ -212,6 +212,10 @@ fn refusal(e: AppError) -> Result<CallToolResult, ErrorData> {
         Refusal::Invalid(m) => tool_error(m),
         // The tools always append at the end.
         Refusal::Anchor => tool_error(NOT_FOUND),
+        // OAuth's, which no tool meets.
+        r @ (Refusal::Grant(_) | Refusal::Client { .. } | Refusal::GrantType | Refusal::Target(_)) => {
+            tool_error(r.to_string())
+        }
     })
 }
 
