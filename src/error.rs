@@ -102,6 +102,12 @@ pub enum Refusal {
     /// OAuth (RFC 8707): a resource the grant does not hold.
     #[error("{0}")]
     Target(String),
+    /// A registration's redirect URI breaks a rule (RFC 7591 §3.2.2).
+    #[error("{0}")]
+    RedirectUri(String),
+    /// A registration's other metadata breaks a rule (RFC 7591 §3.2.2).
+    #[error("{0}")]
+    Metadata(String),
 }
 
 impl From<Refusal> for AppError {

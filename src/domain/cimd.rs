@@ -15,7 +15,7 @@ use crate::db::models::now;
 use crate::db::queries::integrations;
 use crate::db::{self, Conn};
 use crate::domain::integrations::{self as integ, DynamicFields, NewIntegration};
-use crate::domain::registration::{self, ClientMetadata, Refusal};
+use crate::domain::registration::{self, ClientMetadata};
 use crate::error::{AppError, AppResult};
 
 /// Whether a `client_id` is meant as a document's URL: any http(s) URL is,
@@ -172,11 +172,8 @@ pub fn check_document(
     if m.scope.as_deref().is_none_or(|s| s.trim().is_empty()) {
         m.scope = Some(crate::db::models::ASKABLE_CAPABILITIES.join(" "));
     }
-    registration::check(&m, &cfg.native_schemes).map_err(|r| match r {
-        Refusal::RedirectUri(why) | Refusal::Metadata(why) => {
-            format!("the document is refused: {why}")
-        }
-    })
+    registration::check(&m, &cfg.native_schemes)
+        .map_err(|why| format!("the document is refused: {why}"))
 }
 
 /// Whether a `Content-Type` names JSON: `application/json` or any

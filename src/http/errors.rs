@@ -431,9 +431,11 @@ impl ApiError {
             ),
             // OAuth's, which no `/v1` endpoint meets.
             r @ Refusal::Client { .. } => ApiError::new(ApiCode::Unauthorized, r.to_string()),
-            r @ (Refusal::Grant(_) | Refusal::GrantType | Refusal::Target(_)) => {
-                ApiError::new(ApiCode::ValidationError, r.to_string())
-            }
+            r @ (Refusal::Grant(_)
+            | Refusal::GrantType
+            | Refusal::Target(_)
+            | Refusal::RedirectUri(_)
+            | Refusal::Metadata(_)) => ApiError::new(ApiCode::ValidationError, r.to_string()),
         }
     }
 }
@@ -615,6 +617,12 @@ impl From<AppError> for OAuthError {
                 OAuthError::new(OAuthCode::UnsupportedGrantType, &r.to_string())
             }
             AppError::Refused(Refusal::Target(m)) => OAuthError::new(OAuthCode::InvalidTarget, &m),
+            AppError::Refused(Refusal::RedirectUri(m)) => {
+                OAuthError::new(OAuthCode::InvalidRedirectUri, &m)
+            }
+            AppError::Refused(Refusal::Metadata(m)) => {
+                OAuthError::new(OAuthCode::InvalidClientMetadata, &m)
+            }
             AppError::Refused(r @ Refusal::Missing(_)) => {
                 let mut e = OAuthError::new(OAuthCode::UnauthorizedClient, &r.to_string());
                 e.status = StatusCode::FORBIDDEN;

@@ -213,9 +213,12 @@ fn refusal(e: AppError) -> Result<CallToolResult, ErrorData> {
         // The tools always append at the end.
         Refusal::Anchor => tool_error(NOT_FOUND),
         // OAuth's, which no tool meets.
-        r @ (Refusal::Grant(_) | Refusal::Client { .. } | Refusal::GrantType | Refusal::Target(_)) => {
-            tool_error(r.to_string())
-        }
+        r @ (Refusal::Grant(_)
+        | Refusal::Client { .. }
+        | Refusal::GrantType
+        | Refusal::Target(_)
+        | Refusal::RedirectUri(_)
+        | Refusal::Metadata(_)) => tool_error(r.to_string()),
     })
 }
 
