@@ -199,7 +199,7 @@ fn main() -> Res<()> {
                 .append_pair("resource", &format!("{}/v1", cfg.server.issuer))
                 .append_pair("resource", &format!("{}/mcp", cfg.server.issuer))
                 .finish();
-            let valid = authorize::validate(c, cfg, &query)?
+            let valid = authorize::validate(c, cfg, &query)
                 .map_err(|e| format!("authorize refused the seed request: {e:?}"))?;
             let page = consent::prepare(c, cfg, &owner, &session, &valid)?;
             let location = authorize::answer(

@@ -108,6 +108,11 @@ pub enum Refusal {
     /// A registration's other metadata breaks a rule (RFC 7591 §3.2.2).
     #[error("{0}")]
     Metadata(String),
+    /// A client ID metadata document that cannot be used (turned off, a URL
+    /// or a document against the rules, a failed fetch); the reason a
+    /// person reads.
+    #[error("{0}")]
+    Document(String),
 }
 
 impl From<Refusal> for AppError {

@@ -435,7 +435,8 @@ impl ApiError {
             | Refusal::GrantType
             | Refusal::Target(_)
             | Refusal::RedirectUri(_)
-            | Refusal::Metadata(_)) => ApiError::new(ApiCode::ValidationError, r.to_string()),
+            | Refusal::Metadata(_)
+            | Refusal::Document(_)) => ApiError::new(ApiCode::ValidationError, r.to_string()),
         }
     }
 }
@@ -620,7 +621,7 @@ impl From<AppError> for OAuthError {
             AppError::Refused(Refusal::RedirectUri(m)) => {
                 OAuthError::new(OAuthCode::InvalidRedirectUri, &m)
             }
-            AppError::Refused(Refusal::Metadata(m)) => {
+            AppError::Refused(Refusal::Metadata(m) | Refusal::Document(m)) => {
                 OAuthError::new(OAuthCode::InvalidClientMetadata, &m)
             }
             AppError::Refused(r @ Refusal::Missing(_)) => {

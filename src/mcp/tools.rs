@@ -218,7 +218,8 @@ fn refusal(e: AppError) -> Result<CallToolResult, ErrorData> {
         | Refusal::GrantType
         | Refusal::Target(_)
         | Refusal::RedirectUri(_)
-        | Refusal::Metadata(_)) => tool_error(r.to_string()),
+        | Refusal::Metadata(_)
+        | Refusal::Document(_)) => tool_error(r.to_string()),
     })
 }
 
