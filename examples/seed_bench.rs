@@ -199,7 +199,7 @@ fn main() -> Res<()> {
                 .append_pair("resource", &format!("{}/v1", cfg.server.issuer))
                 .append_pair("resource", &format!("{}/mcp", cfg.server.issuer))
                 .finish();
-            let valid = authorize::validate(c, cfg, &query)?
+            let valid = authorize::validate(c, cfg, &query)
                 .map_err(|e| format!("authorize refused the seed request: {e:?}"))?;
             let page = consent::prepare(c, cfg, &owner, &session, &valid)?;
             let location = authorize::answer(
@@ -230,7 +230,7 @@ fn main() -> Res<()> {
                     ("redirect_uri", &redirect),
                     ("code_verifier", VERIFIER),
                 ]),
-            )?
+            )
             .map_err(|e| format!("exchange refused: {e:?}"))?;
             let field =
                 |v: &serde_json::Value, n: &str| v[n].as_str().map(String::from).ok_or("no token");
@@ -244,7 +244,7 @@ fn main() -> Res<()> {
                     ("refresh_token", &field(&body, "refresh_token")?),
                     ("resource", &format!("{}/mcp", cfg.server.issuer)),
                 ]),
-            )?
+            )
             .map_err(|e| format!("refresh for /mcp refused: {e:?}"))?;
             writeln!(
                 grants,

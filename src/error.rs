@@ -1,6 +1,9 @@
 //! Domain and database failures, free of HTTP types. Each response kind
-//! (`HtmlError`, `ApiError`, and later `OAuthError`) is built from this in one
-//! place; the text of `Db`/`Pool`/`Internal` is logged, never shown.
+//! (`HtmlError`, `ApiError`, `OAuthError`, and the MCP tools' errors) is
+//! built from this in one place; the text of `Db`/`Pool`/`Internal` is
+//! logged, never shown. A `Refusal` (the grant does not allow what a bot
+//! asked) is one of these errors too, `AppError::Refused`, so a refused
+//! operation returns `Err` like any other failure.
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
@@ -25,6 +28,97 @@ pub enum AppError {
     Pool(#[from] diesel::r2d2::PoolError),
     #[error("internal error: {0}")]
     Internal(String),
+    /// What a bot's grant does not allow (`domain::reach`); each surface
+    /// words it once.
+    #[error("{0}")]
+    Refused(Refusal),
+}
+
+/// A capability a token may carry (DESIGN §4), by the name it is granted as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Capability {
+    ReadContent,
+    UpdateContent,
+    InsertContent,
+}
+
+impl Capability {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Capability::ReadContent => "read_content",
+            Capability::UpdateContent => "update_content",
+            Capability::InsertContent => "insert_content",
+        }
+    }
+}
+
+/// What kind of object a refusal did not find: Notion's "not found" names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Object {
+    Page,
+    Block,
+}
+
+impl Object {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Object::Page => "page",
+            Object::Block => "block",
+        }
+    }
+}
+
+/// Why a request is refused: what a bot's grant does not allow
+/// (`domain::reach`), or what the OAuth endpoints refuse a client. A
+/// refusal may have to keep what was written before it (a throttle's
+/// count, a replay's revocation): `db::write_tx_refusing` commits on it.
+/// The surfaces word it themselves; `Display` is a plain fallback.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    /// Not in the grant's pages (or trashed, where that matters): told apart
+    /// from "does not exist" by nobody.
+    #[error("no such {}", .0.as_str())]
+    NotFound(Object),
+    /// The token lacks this capability.
+    #[error("this needs the {} capability", .0.as_str())]
+    Missing(Capability),
+    /// The request exceeds a bound or is malformed; the message is safe to show.
+    #[error("{0}")]
+    Invalid(String),
+    /// An append's "after this block" names no live block of the page.
+    #[error("the block to add after is not a block of this page")]
+    Anchor,
+    /// OAuth (RFC 6749 §5.2): the code or refresh token is not good for
+    /// this client (`invalid_grant`); the message is safe to show.
+    #[error("{0}")]
+    Grant(String),
+    /// OAuth: the client did not prove who it is (`invalid_client`); it
+    /// used HTTP Basic when `basic`.
+    #[error("client authentication failed")]
+    Client { basic: bool },
+    /// OAuth: a grant type this server does not run.
+    #[error("only authorization_code and refresh_token are supported")]
+    GrantType,
+    /// OAuth (RFC 8707): a resource the grant does not hold.
+    #[error("{0}")]
+    Target(String),
+    /// A registration's redirect URI breaks a rule (RFC 7591 §3.2.2).
+    #[error("{0}")]
+    RedirectUri(String),
+    /// A registration's other metadata breaks a rule (RFC 7591 §3.2.2).
+    #[error("{0}")]
+    Metadata(String),
+    /// A client ID metadata document that cannot be used (turned off, a URL
+    /// or a document against the rules, a failed fetch); the reason a
+    /// person reads.
+    #[error("{0}")]
+    Document(String),
+}
+
+impl From<Refusal> for AppError {
+    fn from(r: Refusal) -> Self {
+        AppError::Refused(r)
+    }
 }
 
 impl AppError {

@@ -15,23 +15,19 @@ use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
 use super::bearer::Bot;
-use super::pages::{iso, ok, open, page_size, seal, validation, Object};
+use super::pages::{iso, ok, open, page_size, seal, validation};
 use crate::db::models::{Block, BlockId, Page, PageId};
 use crate::db::{self, Conn};
 use crate::domain::blocks::{self as blocks, Placement};
 use crate::domain::content::{Annotations, BlockContent, BlockType, Span};
-use crate::domain::reach::{self, BlockChange, Capability, Refusal, Surface, Target};
-use crate::error::AppResult;
+use crate::domain::reach::{self, BlockChange, Capability, Object, Refusal, Surface, Target};
+use crate::error::{AppError, AppResult};
 use crate::http::errors::{ApiCode, ApiError};
 use crate::state::AppState;
 
 /// Notion's limits, shared with every surface (`domain::reach`): characters
 /// per text object, elements per rich-text array, blocks per append.
 pub use crate::domain::reach::{MAX_BLOCKS as MAX_CHILDREN, MAX_RICH_TEXT, MAX_TEXT};
-
-fn refused(r: Refusal) -> ApiError {
-    super::pages::refused(r, Object::Block)
-}
 
 fn invalid(path: &str, what: &str) -> ApiError {
     validation(&format!("body failed validation: {path} {what}."))
@@ -121,8 +117,13 @@ pub fn block_json(b: &Block) -> AppResult<Value> {
 /// A page as a `child_page` block; `has_children` counts only what the
 /// connection sees (its visible sub-pages, its live blocks).
 fn child_page_json(c: &mut Conn, bot: &Bot, p: &Page, trashed: bool) -> AppResult<Value> {
-    // Called only for a page the grant was just found to read.
-    let has_children = reach::has_children(c, bot.grant(Surface::Api), &p.id)?.unwrap_or(false);
+    // A grant without `read_content` (one trashing the page) is told no
+    // children rather than refused.
+    let has_children = match reach::has_children(c, bot.grant(Surface::Api), &p.id) {
+        Ok(has) => has,
+        Err(AppError::Refused(_)) => false,
+        Err(e) => return Err(e),
+    };
     let parent = match &p.parent_id {
         Some(id) => json!({ "type": "page_id", "page_id": id }),
         None => json!({ "type": "workspace", "workspace": true }),
@@ -164,15 +165,14 @@ fn reach(
     (block, page): &(BlockId, PageId),
     live_page: bool,
     capability: Capability,
-) -> AppResult<Result<Target, ApiError>> {
-    Ok(reach::target(
+) -> AppResult<Target> {
+    reach::target(
         c,
         bot.grant(Surface::Api),
         capability,
         (block, page),
         live_page,
-    )?
-    .map_err(refused))
+    )
 }
 
 // ---------------------------------------------------------------- input
@@ -584,63 +584,70 @@ pub async fn get_block_children(
         None => None,
     };
     let st = state.clone();
-    let out = db::run(&state.pool, move |c| {
-        let page = match reach(c, &bot, &id, true, Capability::ReadContent)? {
-            Err(e) => return Ok(Err(e)),
-            // Blocks of these types have no children.
-            Ok(Target::Block(_)) => return Ok(Ok(list(Vec::new(), false, None))),
-            Ok(Target::Page(p)) => p.page,
-        };
-        let (cid, g) = (&bot.connection.id, bot.grant(Surface::Api));
-        let (block_after, page_after) = match &after {
-            None => (None, None),
-            Some((t, i)) => match (i.strip_prefix("b:"), i.strip_prefix("p:")) {
-                (Some(b), _) => (Some((*t, b.to_string())), None),
-                (_, Some(p)) => (None, Some((*t, p.to_string()))),
-                _ => {
-                    return Ok(Err(validation(
-                        "start_cursor is not a valid cursor for this request.",
-                    )))
-                }
-            },
-        };
-        let mut results = Vec::new();
-        let mut last: Option<(i64, String)> = None;
-        let mut has_more = false;
-        if page_after.is_none() {
-            let after = block_after.as_ref().map(|(t, i)| (*t, i.as_str()));
-            let rows = match reach::blocks_after(c, g, &page.id, after, size + 1)? {
-                Ok(rows) => rows,
-                Err(r) => return Ok(Err(refused(r))),
-            };
-            has_more = rows.len() as i64 > size;
-            for b in rows.iter().take(size as usize) {
-                results.push(block_json(b)?);
-                last = Some((b.position, format!("b:{}", b.id)));
-            }
-        }
-        let room = size - results.len() as i64;
-        if !has_more {
-            // Sub-pages follow the content; with no room left, one row
-            // tells whether there is more.
-            let rows = match reach::children(c, g, &page.id, page_after, room + 1)? {
-                Ok(rows) => rows,
-                Err(r) => return Ok(Err(refused(r))),
-            };
-            has_more = rows.len() as i64 > room;
-            for p in rows.iter().take(room as usize) {
-                results.push(child_page_json(c, &bot, p, false)?);
-                last = Some((p.created_at, format!("p:{}", p.id)));
-            }
-        }
-        let next = match (has_more, last) {
-            (true, Some((t, i))) => Some(seal(&st.secret_box, cid.as_str(), &kind, t, &i)?),
-            _ => None,
-        };
-        Ok(Ok(list(results, has_more, next)))
+    let out = db::run_with(&state.pool, move |c| {
+        children_list(c, &st, &bot, &id, after, size, &kind)
     })
-    .await??;
+    .await?;
     Ok(ok(out))
+}
+
+/// A page's blocks, then its sub-pages, after the cursor's position; a
+/// block's children (none for these types) are an empty list.
+fn children_list(
+    c: &mut Conn,
+    st: &AppState,
+    bot: &Bot,
+    id: &(BlockId, PageId),
+    after: Option<(i64, String)>,
+    size: i64,
+    kind: &str,
+) -> Result<Value, ApiError> {
+    let page = match reach(c, bot, id, true, Capability::ReadContent)? {
+        // Blocks of these types have no children.
+        Target::Block(_) => return Ok(list(Vec::new(), false, None)),
+        Target::Page(p) => p.page,
+    };
+    let (cid, g) = (&bot.connection.id, bot.grant(Surface::Api));
+    let (block_after, page_after) = match &after {
+        None => (None, None),
+        Some((t, i)) => match (i.strip_prefix("b:"), i.strip_prefix("p:")) {
+            (Some(b), _) => (Some((*t, b.to_string())), None),
+            (_, Some(p)) => (None, Some((*t, p.to_string()))),
+            _ => {
+                return Err(validation(
+                    "start_cursor is not a valid cursor for this request.",
+                ))
+            }
+        },
+    };
+    let mut results = Vec::new();
+    let mut last: Option<(i64, String)> = None;
+    let mut has_more = false;
+    if page_after.is_none() {
+        let after = block_after.as_ref().map(|(t, i)| (*t, i.as_str()));
+        let rows = reach::blocks_after(c, g, &page.id, after, size + 1)?;
+        has_more = rows.len() as i64 > size;
+        for b in rows.iter().take(size as usize) {
+            results.push(block_json(b)?);
+            last = Some((b.position, format!("b:{}", b.id)));
+        }
+    }
+    let room = size - results.len() as i64;
+    if !has_more {
+        // Sub-pages follow the content; with no room left, one row
+        // tells whether there is more.
+        let rows = reach::children(c, g, &page.id, page_after, room + 1)?;
+        has_more = rows.len() as i64 > room;
+        for p in rows.iter().take(room as usize) {
+            results.push(child_page_json(c, bot, p, false)?);
+            last = Some((p.created_at, format!("p:{}", p.id)));
+        }
+    }
+    let next = match (has_more, last) {
+        (true, Some((t, i))) => Some(seal(&st.secret_box, cid.as_str(), kind, t, &i)?),
+        _ => None,
+    };
+    Ok(list(results, has_more, next))
 }
 
 /// `PATCH /v1/blocks/{id}/children`: appends to a page (`insert_content`).
@@ -652,31 +659,24 @@ pub async fn patch_block_children(
 ) -> Result<HttpResponse, ApiError> {
     let id = ids(&path)?;
     let req = parse_append(&raw);
-    let out = db::run(&state.pool, move |c| {
+    let out = db::run_with(&state.pool, move |c| -> Result<Value, ApiError> {
         let page = match reach(c, &bot, &id, true, Capability::InsertContent)? {
-            Err(e) => return Ok(Err(e)),
-            Ok(Target::Block(b)) => {
-                return Ok(Err(validation(&format!(
+            Target::Block(b) => {
+                return Err(validation(&format!(
                     "Block {} of type `{}` does not support children.",
                     b.id,
                     b.kind.as_str()
-                ))))
+                )))
             }
-            Ok(Target::Page(p)) => p.page,
+            Target::Page(p) => p.page,
         };
-        let req = match req {
-            Ok(r) => r,
-            Err(e) => return Ok(Err(e)),
-        };
+        let req = req?;
         let g = bot.grant(Surface::Api);
-        let rows = match reach::append_blocks(c, g, &page.id, &req.children, &req.place)? {
-            Ok((_, rows)) => rows,
-            Err(r) => return Ok(Err(refused(r))),
-        };
+        let (_, rows) = reach::append_blocks(c, g, &page.id, &req.children, &req.place)?;
         let results = rows.iter().map(block_json).collect::<AppResult<Vec<_>>>()?;
-        Ok(Ok(list(results, false, None)))
+        Ok(list(results, false, None))
     })
-    .await??;
+    .await?;
     Ok(ok(out))
 }
 
@@ -688,13 +688,12 @@ pub async fn get_block(
 ) -> Result<HttpResponse, ApiError> {
     let id = ids(&path)?;
     let out = db::run(&state.pool, move |c| {
-        Ok(match reach(c, &bot, &id, false, Capability::ReadContent)? {
-            Err(e) => Err(e),
-            Ok(Target::Block(b)) => Ok(block_json(&b)?),
-            Ok(Target::Page(p)) => Ok(child_page_json(c, &bot, &p.page, p.trashed)?),
-        })
+        match reach(c, &bot, &id, false, Capability::ReadContent)? {
+            Target::Block(b) => block_json(&b),
+            Target::Page(p) => child_page_json(c, &bot, &p.page, p.trashed),
+        }
     })
-    .await??;
+    .await?;
     Ok(ok(out))
 }
 
@@ -709,47 +708,37 @@ pub async fn patch_block(
     raw: Bytes,
 ) -> Result<HttpResponse, ApiError> {
     let id = ids(&path)?;
-    let out = db::run(&state.pool, move |c| {
+    let out = db::run_with(&state.pool, move |c| -> Result<Value, ApiError> {
         match reach(c, &bot, &id, false, Capability::UpdateContent)? {
-            Err(e) => Ok(Err(e)),
-            Ok(Target::Block(b)) => {
-                let req = match parse_update(&raw, b.kind) {
-                    Ok(r) => r,
-                    Err(e) => return Ok(Err(e)),
-                };
-                update_block(c, &bot, b, req)
+            Target::Block(b) => {
+                let req = parse_update(&raw, b.kind)?;
+                Ok(update_block(c, &bot, b, req)?)
             }
-            Ok(Target::Page(p)) => {
-                let o = match json_body(&raw) {
-                    Ok(o) => o,
-                    Err(e) => return Ok(Err(e)),
-                };
-                let mut trash = None;
-                for (k, v) in &o {
-                    match (k.as_str(), v) {
-                        ("in_trash" | "archived", Value::Bool(b)) => trash = Some(*b),
-                        _ => {
-                            return Ok(Err(invalid(
-                                &format!("body.{k}"),
-                                "is not supported for a page here: use PATCH /v1/pages/{id}",
-                            )))
-                        }
-                    }
-                }
-                trash_page(c, &bot, &p.page.id, trash)
-            }
+            Target::Page(p) => Ok(trash_page(c, &bot, &p.page.id, page_trash(&raw)?)?),
         }
     })
-    .await??;
+    .await?;
     Ok(ok(out))
 }
 
-fn update_block(
-    c: &mut Conn,
-    bot: &Bot,
-    b: Block,
-    req: UpdateRequest,
-) -> AppResult<Result<Value, ApiError>> {
+/// What `PATCH /v1/blocks/{page id}` may change of a page: its trash state.
+fn page_trash(raw: &[u8]) -> Result<Option<bool>, ApiError> {
+    let mut trash = None;
+    for (k, v) in &json_body(raw)? {
+        match (k.as_str(), v) {
+            ("in_trash" | "archived", Value::Bool(b)) => trash = Some(*b),
+            _ => {
+                return Err(invalid(
+                    &format!("body.{k}"),
+                    "is not supported for a page here: use PATCH /v1/pages/{id}",
+                ))
+            }
+        }
+    }
+    Ok(trash)
+}
+
+fn update_block(c: &mut Conn, bot: &Bot, b: Block, req: UpdateRequest) -> AppResult<Value> {
     // Only what the request names changes; the rest is the stored block's.
     let content = match req.given {
         Some(g) => {
@@ -772,21 +761,13 @@ fn update_block(
 
 /// Trashes or restores a page through the block endpoints (an update of
 /// the page, as `PATCH /v1/pages/{id}`).
-fn trash_page(
-    c: &mut Conn,
-    bot: &Bot,
-    id: &PageId,
-    trash: Option<bool>,
-) -> AppResult<Result<Value, ApiError>> {
+fn trash_page(c: &mut Conn, bot: &Bot, id: &PageId, trash: Option<bool>) -> AppResult<Value> {
     let g = bot.grant(Surface::Api);
     let p = match trash {
         Some(_) => reach::update_page(c, g, id, None, trash)?,
         None => reach::page(c, g, id)?,
     };
-    Ok(match p {
-        Ok(p) => Ok(child_page_json(c, bot, &p.page, p.trashed)?),
-        Err(r) => Err(super::pages::refused(r, Object::Page)),
-    })
+    child_page_json(c, bot, &p.page, p.trashed)
 }
 
 /// `DELETE /v1/blocks/{id}` (`update_content`): to the trash; a page id
@@ -798,11 +779,7 @@ pub async fn delete_block(
 ) -> Result<HttpResponse, ApiError> {
     let id = ids(&path)?;
     let out = db::run(&state.pool, move |c| {
-        let t = match reach(c, &bot, &id, false, Capability::UpdateContent)? {
-            Err(e) => return Ok(Err(e)),
-            Ok(t) => t,
-        };
-        match t {
+        match reach(c, &bot, &id, false, Capability::UpdateContent)? {
             Target::Block(b) => {
                 let change = BlockChange {
                     content: None,
@@ -810,26 +787,19 @@ pub async fn delete_block(
                 };
                 update_block_row(c, &bot, &b, change)
             }
-            Target::Page(p) if p.trashed => {
-                Ok(Err(super::pages::refused(Refusal::NotFound, Object::Page)))
-            }
+            Target::Page(p) if p.trashed => Err(Refusal::NotFound(Object::Page).into()),
             Target::Page(p) => trash_page(c, &bot, &p.page.id, Some(true)),
         }
     })
-    .await??;
+    .await?;
     Ok(ok(out))
 }
 
-fn update_block_row(
-    c: &mut Conn,
-    bot: &Bot,
-    b: &Block,
-    change: BlockChange,
-) -> AppResult<Result<Value, ApiError>> {
-    Ok(
-        match reach::update_block(c, bot.grant(Surface::Api), &b.id, change)? {
-            Ok(row) => Ok(block_json(&row)?),
-            Err(r) => Err(refused(r)),
-        },
-    )
+fn update_block_row(c: &mut Conn, bot: &Bot, b: &Block, change: BlockChange) -> AppResult<Value> {
+    block_json(&reach::update_block(
+        c,
+        bot.grant(Surface::Api),
+        &b.id,
+        change,
+    )?)
 }

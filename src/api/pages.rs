@@ -1,9 +1,9 @@
 //! `POST /v1/search`, `GET|PATCH /v1/pages/{id}`, `POST /v1/pages`: only
 //! what the connection's grant reaches, through `domain::reach` (capability
-//! first, then scope; S68). `refused` maps reach's refusals to Notion's
-//! errors for every `/v1` endpoint: a missing capability is
-//! `restricted_resource`, a page outside the grant `object_not_found`,
-//! exactly as if it did not exist.
+//! first, then scope; S68). Reach's refusals are `AppError::Refused`, which
+//! `ApiError` words in Notion's terms for every `/v1` endpoint: a missing
+//! capability is `restricted_resource`, a page outside the grant
+//! `object_not_found`, exactly as if it did not exist.
 
 use actix_web::web::{self, Bytes};
 use actix_web::HttpResponse;
@@ -14,58 +14,12 @@ use super::bearer::{ApiVersion, Bot};
 use crate::crypto::SecretBox;
 use crate::db::models::{Page, PageId};
 use crate::db::{self, Conn};
-use crate::domain::reach::{self, Refusal, SearchArgs, SearchHit, Surface};
+use crate::domain::reach::{self, Capability, SearchArgs, SearchHit, Surface};
 use crate::error::{AppError, AppResult};
 use crate::http::errors::{ApiCode, ApiError};
 use crate::state::AppState;
 
 pub const MAX_PAGE_SIZE: i64 = 100;
-
-fn not_found(object: Object) -> ApiError {
-    ApiError::new(
-        ApiCode::ObjectNotFound,
-        format!(
-            "Could not find {} with that ID. Make sure the relevant pages are shared with your integration.",
-            object.as_str()
-        ),
-    )
-}
-
-/// What an endpoint's id names, for its not-found message.
-#[derive(Clone, Copy)]
-pub(super) enum Object {
-    Page,
-    Block,
-}
-
-impl Object {
-    fn as_str(self) -> &'static str {
-        match self {
-            Object::Page => "page",
-            Object::Block => "block",
-        }
-    }
-}
-
-/// A refusal of the grant in Notion's words, for every `/v1` endpoint: a
-/// missing capability is `restricted_resource` naming it, out of scope
-/// `object_not_found`, a bound `validation_error`.
-pub(super) fn refused(r: Refusal, object: Object) -> ApiError {
-    match r {
-        Refusal::NotFound => not_found(object),
-        Refusal::Missing(capability) => ApiError::new(
-            ApiCode::RestrictedResource,
-            format!(
-                "Insufficient permissions for this endpoint: it needs the {} capability, which this token was not granted.",
-                capability.as_str()
-            ),
-        ),
-        Refusal::Invalid(m) => validation(&m),
-        Refusal::Anchor => validation(
-            "body failed validation: body.position.after_block.id should name a block of this page.",
-        ),
-    }
-}
 
 pub(super) fn validation(m: &str) -> ApiError {
     ApiError::new(ApiCode::ValidationError, m)
@@ -406,86 +360,96 @@ pub async fn post_search(
     bot: Bot,
     raw: Bytes,
 ) -> Result<HttpResponse, ApiError> {
-    let b: SearchBody = body(&raw)?;
-    let size = page_size(b.page_size)?;
-    // The capability and the query's bound before the cursor is opened:
-    // the cursor's key holds the query.
-    let query = b.query.as_deref().unwrap_or("").trim().to_string();
-    if !bot
-        .grant(Surface::Api)
-        .allows(reach::Capability::ReadContent)
-    {
-        return Err(refused(
-            Refusal::Missing(reach::Capability::ReadContent),
-            Object::Page,
-        ));
-    }
-    reach::query_bound(&query).map_err(|r| refused(r, Object::Page))?;
-    let descending = match &b.sort {
-        Some(s) => {
-            let SortTimestamp::LastEditedTime = s.timestamp;
-            s.direction == SortDirection::Descending
-        }
-        None => true,
-    };
-    let kind = format!(
-        "search:{}:{}",
-        descending,
-        b.query.clone().unwrap_or_default()
-    );
-    let after = match &b.start_cursor {
-        Some(c) => Some(search_after(open(
-            &state.secret_box,
-            bot.connection.id.as_str(),
-            &kind,
-            c,
-        )?)?),
-        None => None,
-    };
-    // Only pages exist here: a filter for databases or data sources finds nothing.
-    let only_other = matches!(&b.filter, Some(f) if f.property == FilterProperty::Object && f.value != FilterValue::Page);
+    let plan = SearchPlan::read(&state, &bot, &raw)?;
     let st = state.clone();
-    let list_type = match bot.version {
-        ApiVersion::V2025_09_03 => "page_or_data_source",
-        ApiVersion::V2022_06_28 => "page_or_database",
-    };
-    let out = db::run(&state.pool, move |c| {
-        let rows = if only_other {
+    let out = db::run(&state.pool, move |c| plan.run(c, &st, &bot)).await?;
+    Ok(HttpResponse::Ok()
+        .insert_header(("x-notion-request-id", crate::crypto::new_uuid()))
+        .json(out))
+}
+
+/// A search as the request asks for it, checked before a database thread
+/// is taken.
+struct SearchPlan {
+    query: String,
+    descending: bool,
+    after: Option<(i32, i64, String)>,
+    /// The cursor's key: it holds the order and the query.
+    kind: String,
+    size: i64,
+    /// A filter for databases or data sources: only pages exist here.
+    only_other: bool,
+}
+
+impl SearchPlan {
+    fn read(state: &AppState, bot: &Bot, raw: &[u8]) -> Result<SearchPlan, ApiError> {
+        let b: SearchBody = body(raw)?;
+        let size = page_size(b.page_size)?;
+        // The capability and the query's bound before the cursor is opened:
+        // the cursor's key holds the query.
+        let query = b.query.as_deref().unwrap_or("").trim().to_string();
+        bot.grant(Surface::Api).require(Capability::ReadContent)?;
+        reach::query_bound(&query)?;
+        let descending = match &b.sort {
+            Some(s) => {
+                let SortTimestamp::LastEditedTime = s.timestamp;
+                s.direction == SortDirection::Descending
+            }
+            None => true,
+        };
+        let kind = format!("search:{}:{}", descending, b.query.unwrap_or_default());
+        let after = match &b.start_cursor {
+            Some(c) => Some(search_after(open(
+                &state.secret_box,
+                bot.connection.id.as_str(),
+                &kind,
+                c,
+            )?)?),
+            None => None,
+        };
+        let only_other = matches!(&b.filter, Some(f) if f.property == FilterProperty::Object && f.value != FilterValue::Page);
+        Ok(SearchPlan {
+            query,
+            descending,
+            after,
+            kind,
+            size,
+            only_other,
+        })
+    }
+
+    fn run(self, c: &mut Conn, st: &AppState, bot: &Bot) -> AppResult<SearchList> {
+        let rows = if self.only_other {
             Vec::new()
         } else {
             let args = SearchArgs {
-                query: &query,
-                descending,
-                after,
-                limit: size + 1,
+                query: &self.query,
+                descending: self.descending,
+                after: self.after,
+                limit: self.size + 1,
             };
-            match reach::search(c, bot.grant(Surface::Api), &args)? {
-                Ok(rows) => rows,
-                Err(r) => return Ok(Err(r)),
-            }
+            reach::search(c, bot.grant(Surface::Api), &args)?
         };
         let (shown, has_more, next) = paginate(
             &st.secret_box,
             bot.connection.id.as_str(),
-            &kind,
+            &self.kind,
             &rows,
-            size,
+            self.size,
         )?;
         let shown = shown.len();
         let pages = rows.into_iter().take(shown).map(|s| s.page).collect();
-        Ok(Ok(SearchList {
+        Ok(SearchList {
             issuer: st.config.server.issuer.clone(),
             pages,
             next_cursor: next,
             has_more,
-            list_type,
-        }))
-    })
-    .await?
-    .map_err(|r| refused(r, Object::Page))?;
-    Ok(HttpResponse::Ok()
-        .insert_header(("x-notion-request-id", crate::crypto::new_uuid()))
-        .json(out))
+            list_type: match bot.version {
+                ApiVersion::V2025_09_03 => "page_or_data_source",
+                ApiVersion::V2022_06_28 => "page_or_database",
+            },
+        })
+    }
 }
 
 pub async fn get_page(
@@ -498,8 +462,7 @@ pub async fn get_page(
     let s = db::run(&state.pool, move |c| {
         reach::page(c, bot.grant(Surface::Api), &id)
     })
-    .await?
-    .map_err(|r| refused(r, Object::Page))?;
+    .await?;
     Ok(ok(page_object(&issuer, &s.page, s.trashed)))
 }
 
@@ -568,8 +531,7 @@ pub async fn patch_page(
     let out = db::run(&state.pool, move |c| {
         reach::update_page(c, bot.grant(Surface::Api), &id, title.as_deref(), trash)
     })
-    .await?
-    .map_err(|r| refused(r, Object::Page))?;
+    .await?;
     Ok(ok(page_object(&issuer, &out.page, out.trashed)))
 }
 
@@ -599,8 +561,7 @@ pub async fn post_page(
     let (page, _) = db::run(&state.pool, move |c| {
         reach::create_page(c, bot.grant(Surface::Api), &parent, &title, &[])
     })
-    .await?
-    .map_err(|r| refused(r, Object::Page))?;
+    .await?;
     Ok(ok(page_object(&issuer, &page, false)))
 }
 
@@ -614,8 +575,9 @@ pub fn shared_titles(c: &mut Conn, bot: &Bot) -> AppResult<Vec<String>> {
         after: None,
         limit: 100,
     };
-    Ok(match reach::search(c, bot.grant(Surface::Api), &args)? {
-        Ok(found) => found.into_iter().map(|p| p.page.title).collect(),
-        Err(_) => Vec::new(),
-    })
+    match reach::search(c, bot.grant(Surface::Api), &args) {
+        Ok(found) => Ok(found.into_iter().map(|p| p.page.title).collect()),
+        Err(AppError::Refused(_)) => Ok(Vec::new()),
+        Err(e) => Err(e),
+    }
 }

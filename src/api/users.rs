@@ -48,15 +48,7 @@ pub async fn get_user(
     bot: Bot,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let raw = path.into_inner();
-    let wanted = uuid::Uuid::try_parse(raw.trim())
-        .map(|u| u.hyphenated().to_string())
-        .map_err(|_| {
-            ApiError::new(
-                crate::http::errors::ApiCode::ValidationError,
-                "path failed validation: the id should be a valid uuid.",
-            )
-        })?;
+    let wanted = user_id(&path)?;
     let body = db::run(&state.pool, move |c| {
         if wanted == bot.connection.bot_id.as_str() {
             return Ok(Some(bot_user(c, &bot)?));
@@ -67,15 +59,25 @@ pub async fn get_user(
         Ok(None)
     })
     .await?;
-    body.map(|b| {
-        HttpResponse::Ok()
-            .insert_header(("x-notion-request-id", crate::crypto::new_uuid()))
-            .json(b)
-    })
-    .ok_or_else(|| {
+    let body = body.ok_or_else(|| {
         ApiError::new(
             crate::http::errors::ApiCode::ObjectNotFound,
             "Could not find user with that ID.",
         )
-    })
+    })?;
+    Ok(HttpResponse::Ok()
+        .insert_header(("x-notion-request-id", crate::crypto::new_uuid()))
+        .json(body))
+}
+
+/// A user id from the path, hyphenated (Notion accepts it with or without).
+fn user_id(raw: &str) -> Result<String, ApiError> {
+    uuid::Uuid::try_parse(raw.trim())
+        .map(|u| u.hyphenated().to_string())
+        .map_err(|_| {
+            ApiError::new(
+                crate::http::errors::ApiCode::ValidationError,
+                "path failed validation: the id should be a valid uuid.",
+            )
+        })
 }

@@ -250,9 +250,21 @@ where
     F: FnOnce(&mut Conn) -> AppResult<T> + Send + 'static,
     T: Send + 'static,
 {
+    run_with(pool, f).await
+}
+
+/// `run` for a closure that fails with a response error of its own (a
+/// handler whose refusals after the first lookup are its surface's, such as
+/// a malformed body judged once the grant was), which `AppError` converts to.
+pub async fn run_with<F, T, E>(pool: &Pool, f: F) -> Result<T, E>
+where
+    F: FnOnce(&mut Conn) -> Result<T, E> + Send + 'static,
+    T: Send + 'static,
+    E: From<AppError> + Send + 'static,
+{
     let pool = pool.clone();
     actix_web::web::block(move || {
-        let mut conn = pool.get()?;
+        let mut conn = pool.get().map_err(AppError::from)?;
         f(&mut conn)
     })
     .await
@@ -269,6 +281,24 @@ where
     F: FnOnce(&mut Conn) -> AppResult<T>,
 {
     write_tx_with(conn, f)
+}
+
+/// `write_tx` that also commits when `f` refuses (`AppError::Refused`):
+/// what it wrote before refusing stays, such as a wrong secret's count in
+/// the client throttle (S54) or a replayed code's revoked tokens (S29).
+/// Any other error rolls back.
+pub fn write_tx_refusing<T, F>(conn: &mut Conn, f: F) -> AppResult<T>
+where
+    F: FnOnce(&mut Conn) -> AppResult<T>,
+{
+    // The refusal leaves the transaction as its value, so it commits.
+    write_tx(conn, |c| {
+        let out = f(c);
+        match out {
+            Ok(_) | Err(AppError::Refused(_)) => Ok(out),
+            Err(e) => Err(e),
+        }
+    })?
 }
 
 /// `write_tx` for any error type (query functions use `QueryResult`).

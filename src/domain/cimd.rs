@@ -15,8 +15,8 @@ use crate::db::models::now;
 use crate::db::queries::integrations;
 use crate::db::{self, Conn};
 use crate::domain::integrations::{self as integ, DynamicFields, NewIntegration};
-use crate::domain::registration::{self, ClientMetadata, Refusal};
-use crate::error::{AppError, AppResult};
+use crate::domain::registration::{self, ClientMetadata};
+use crate::error::{AppError, AppResult, Refusal};
 
 /// Whether a `client_id` is meant as a document's URL: any http(s) URL is,
 /// so one that breaks a rule gets that rule's reason, not "unknown client".
@@ -172,11 +172,8 @@ pub fn check_document(
     if m.scope.as_deref().is_none_or(|s| s.trim().is_empty()) {
         m.scope = Some(crate::db::models::ASKABLE_CAPABILITIES.join(" "));
     }
-    registration::check(&m, &cfg.native_schemes).map_err(|r| match r {
-        Refusal::RedirectUri(why) | Refusal::Metadata(why) => {
-            format!("the document is refused: {why}")
-        }
-    })
+    registration::check(&m, &cfg.native_schemes)
+        .map_err(|why| format!("the document is refused: {why}"))
 }
 
 /// Whether a `Content-Type` names JSON: `application/json` or any
@@ -246,7 +243,7 @@ pub fn fresh(conn: &mut Conn, client_id: &str) -> AppResult<bool> {
 /// Materialises a checked document as the client's integration, new or
 /// updated (name, redirect URIs, scope, links) until `expires_at`. A
 /// redirect URI the document dropped stops working here (S62).
-/// `Ok(Err(why))` when the document's name breaks the naming rules.
+/// `Refusal::Document` when the document's name breaks the naming rules.
 /// What `store` did.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Stored {
@@ -272,10 +269,10 @@ pub fn store(
     o: &Origin<'_>,
     c: registration::Checked,
     expires_at: i64,
-) -> AppResult<Result<Stored, String>> {
+) -> AppResult<Stored> {
     let (client_id, host) = (o.client_id, o.host);
     if !o.may_create && integrations::by_client_id(conn, client_id)?.is_none() {
-        return Ok(Ok(Stored::NotYet));
+        return Ok(Stored::NotYet);
     }
     let out = db::write_tx(conn, |conn| {
         match integrations::by_client_id(conn, client_id)? {
@@ -341,8 +338,10 @@ pub fn store(
         Ok(())
     });
     match out {
-        Ok(()) => Ok(Ok(Stored::Ready)),
-        Err(AppError::Invalid(why)) => Ok(Err(format!("the document is refused: {why}"))),
+        Ok(()) => Ok(Stored::Ready),
+        Err(AppError::Invalid(why)) => {
+            Err(Refusal::Document(format!("the document is refused: {why}")).into())
+        }
         Err(e) => Err(e),
     }
 }

@@ -705,7 +705,7 @@ fn check_member(
     }
     let integration =
         integrations::by_id(c, &connection.integration_id)?.ok_or(AppError::NotFound)?;
-    if let Err(blocked) = install_policy::can_install(c, by.workspace, by.role, &integration)? {
+    if let Some(blocked) = install_policy::blocked(c, by.workspace, by.role, &integration)? {
         return Err(AppError::Forbidden(blocked.0));
     }
     Ok(())

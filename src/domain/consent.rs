@@ -150,7 +150,7 @@ pub fn prepare(
         }
     };
     let (workspace, role) = mine[selected].clone();
-    let blocked = install_policy::can_install(conn, &workspace, role, &req.integration)?.err();
+    let blocked = install_policy::blocked(conn, &workspace, role, &req.integration)?;
     // Only a live connection is a reconnect: a revoked or disconnected one
     // keeps its page rows (re-consent re-activates it), but pre-ticking
     // them would let one press re-share what its owner just cut off.
@@ -287,7 +287,7 @@ pub fn decide(conn: &mut Conn, user: &User, session: &Session, d: Decision) -> A
         let (workspace, role) = role_in(conn, &ws_id, &user.id).map_err(|_| {
             AppError::Forbidden("You are no longer a member of this workspace.".into())
         })?;
-        if let Err(blocked) = install_policy::can_install(conn, &workspace, role, &integration)? {
+        if let Some(blocked) = install_policy::blocked(conn, &workspace, role, &integration)? {
             return Err(AppError::Forbidden(blocked.0));
         }
         let selected = shareable(conn, &workspace, &user.id, &d.pages)?;

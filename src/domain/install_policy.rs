@@ -20,29 +20,30 @@ pub fn restricted(ws: &Workspace) -> bool {
     ws.plan == Plan::Enterprise && ws.install_policy == InstallPolicy::ApprovedOnly
 }
 
-pub fn can_install(
+/// Why `role` may not install `integration` in `ws`, or `None` when they
+/// may: an answer the consent page and the add-connection list show, and
+/// which the writes that install turn into `AppError::Forbidden`.
+pub fn blocked(
     conn: &mut Conn,
     ws: &Workspace,
     role: Role,
     integration: &Integration,
-) -> AppResult<Result<(), Blocked>> {
+) -> AppResult<Option<Blocked>> {
     if integration.dynamic && blocked_clients::is_blocked(conn, &ws.id, &integration.id)? {
-        return Ok(Err(Blocked(format!(
+        return Ok(Some(Blocked(format!(
             "An owner of {} blocked {}: it registered itself, and it may not connect to this \
              workspace. Ask a workspace owner to unblock it in Settings → Connections.",
             ws.name, integration.name
         ))));
     }
-    if role == Role::Owner || !restricted(ws) {
-        return Ok(Ok(()));
+    if role == Role::Owner
+        || !restricted(ws)
+        || connections::is_approved(conn, &ws.id, &integration.id)?
+        || (integration.first_party && ws.auto_approve_first_party)
+    {
+        return Ok(None);
     }
-    if connections::is_approved(conn, &ws.id, &integration.id)? {
-        return Ok(Ok(()));
-    }
-    if integration.first_party && ws.auto_approve_first_party {
-        return Ok(Ok(()));
-    }
-    Ok(Err(Blocked(format!(
+    Ok(Some(Blocked(format!(
         "The owners of {} only allow connections from an approved list, and {} is not on it. \
          Ask a workspace owner to approve it.",
         ws.name, integration.name

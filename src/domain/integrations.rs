@@ -618,7 +618,7 @@ pub fn catalogue(conn: &mut Conn, ws: &Workspace, role: Role) -> AppResult<Vec<O
             continue;
         };
         out.push(Offer {
-            blocked: install_policy::can_install(conn, ws, role, &i)?.err(),
+            blocked: install_policy::blocked(conn, ws, role, &i)?,
             redirect_uri: uri,
             integration: i,
         });

@@ -45,23 +45,10 @@ pub const MAX_BLOCKS: usize = 100;
 /// (S76). 1,000 characters is at most 4,000 bytes, escaped at most 8,000.
 pub const MAX_QUERY: usize = 1000;
 
-/// A capability a token may carry (DESIGN §4), by the name it is granted as.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Capability {
-    ReadContent,
-    UpdateContent,
-    InsertContent,
-}
-
-impl Capability {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Capability::ReadContent => "read_content",
-            Capability::UpdateContent => "update_content",
-            Capability::InsertContent => "insert_content",
-        }
-    }
-}
+/// A capability and a refusal are defined beside `AppError` (a refusal is
+/// `AppError::Refused`, which every surface maps once); named here too,
+/// where the rules that answer them are.
+pub use crate::error::{Capability, Object, Refusal};
 
 /// The surface a bot acted through, as the audit log names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -95,10 +82,11 @@ impl Grant<'_> {
         self.scope.split(' ').any(|s| s == capability.as_str())
     }
 
-    fn require(&self, capability: Capability) -> Result<(), Refusal> {
+    /// `Missing(capability)` unless the grant holds it.
+    pub fn require(&self, capability: Capability) -> AppResult<()> {
         match self.allows(capability) {
             true => Ok(()),
-            false => Err(Refusal::Missing(capability)),
+            false => Err(Refusal::Missing(capability).into()),
         }
     }
 
@@ -107,29 +95,10 @@ impl Grant<'_> {
     }
 }
 
-/// Why the grant does not allow an operation. Each surface maps it once.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Refusal {
-    /// Not in the grant's pages (or trashed, where that matters): told apart
-    /// from "does not exist" by nobody.
-    NotFound,
-    /// The token lacks this capability.
-    Missing(Capability),
-    /// The request exceeds a bound or is malformed; the message is safe to show.
-    Invalid(String),
-    /// An append's "after this block" names no live block of the page.
-    Anchor,
-}
-
-/// `Ok(Err(refusal))` when `check` fails, for the `AppResult<Result<..>>`
-/// every operation returns.
-macro_rules! check {
-    ($e:expr) => {
-        if let Err(r) = $e {
-            return Ok(Err(r));
-        }
-    };
-}
+/// Out of the grant's reach, as a page or as a block (Notion's "not found"
+/// names which the endpoint looked for).
+const NO_PAGE: AppError = AppError::Refused(Refusal::NotFound(Object::Page));
+const NO_BLOCK: AppError = AppError::Refused(Refusal::NotFound(Object::Block));
 
 fn scoped(c: &mut Conn, g: Grant<'_>, id: &PageId) -> AppResult<Option<ScopedPage>> {
     Ok(scope::page(
@@ -150,42 +119,39 @@ fn live(c: &mut Conn, g: Grant<'_>, id: &PageId) -> AppResult<Option<Page>> {
 /// the grant may restore it, so it may see it). This is the page object
 /// (`GET /v1/pages/{id}`); whatever reads a page's content, MCP `fetch`
 /// included, takes `live_page`, so trashed content is not found (S65).
-pub fn page(c: &mut Conn, g: Grant<'_>, id: &PageId) -> AppResult<Result<ScopedPage, Refusal>> {
-    check!(g.require(Capability::ReadContent));
-    Ok(scoped(c, g, id)?.ok_or(Refusal::NotFound))
+pub fn page(c: &mut Conn, g: Grant<'_>, id: &PageId) -> AppResult<ScopedPage> {
+    g.require(Capability::ReadContent)?;
+    scoped(c, g, id)?.ok_or(NO_PAGE)
 }
 
 /// One live (not trashed) page the grant reaches.
-pub fn live_page(c: &mut Conn, g: Grant<'_>, id: &PageId) -> AppResult<Result<Page, Refusal>> {
-    check!(g.require(Capability::ReadContent));
-    Ok(live(c, g, id)?.ok_or(Refusal::NotFound))
+pub fn live_page(c: &mut Conn, g: Grant<'_>, id: &PageId) -> AppResult<Page> {
+    g.require(Capability::ReadContent)?;
+    live(c, g, id)?.ok_or(NO_PAGE)
 }
 
 /// Pages the grant reaches whose title (first) or text matches the query,
 /// newest edit first within each group. A query over `MAX_QUERY`
 /// characters is `Invalid`.
-pub fn search(
-    c: &mut Conn,
-    g: Grant<'_>,
-    args: &SearchArgs<'_>,
-) -> AppResult<Result<Vec<SearchHit>, Refusal>> {
-    check!(g.require(Capability::ReadContent));
-    check!(query_bound(args.query));
-    Ok(Ok(scope::search(
+pub fn search(c: &mut Conn, g: Grant<'_>, args: &SearchArgs<'_>) -> AppResult<Vec<SearchHit>> {
+    g.require(Capability::ReadContent)?;
+    query_bound(args.query)?;
+    Ok(scope::search(
         c,
         &g.connection.id,
         &g.connection.installed_by,
         args,
-    )?))
+    )?)
 }
 
 /// Refuses a search query longer than `MAX_QUERY` characters.
-pub fn query_bound(q: &str) -> Result<(), Refusal> {
+pub fn query_bound(q: &str) -> AppResult<()> {
     let n = q.chars().count();
     match n > MAX_QUERY {
         true => Err(Refusal::Invalid(format!(
             "The search query may have at most {MAX_QUERY} characters; this one has {n}."
-        ))),
+        ))
+        .into()),
         false => Ok(()),
     }
 }
@@ -198,9 +164,9 @@ pub fn children(
     id: &PageId,
     after: Option<(i64, String)>,
     limit: i64,
-) -> AppResult<Result<Vec<Page>, Refusal>> {
-    check!(g.require(Capability::ReadContent));
-    Ok(Ok(scope::children(
+) -> AppResult<Vec<Page>> {
+    g.require(Capability::ReadContent)?;
+    Ok(scope::children(
         c,
         &g.connection.id,
         &g.connection.installed_by,
@@ -211,22 +177,17 @@ pub fn children(
     .into_iter()
     .filter(|p| !p.trashed)
     .map(|p| p.page)
-    .collect()))
+    .collect())
 }
 
 /// Whether a page the grant reaches has sub-pages or live blocks the grant
 /// sees: what it cannot see is not counted, so its existence stays hidden.
-pub fn has_children(c: &mut Conn, g: Grant<'_>, id: &PageId) -> AppResult<Result<bool, Refusal>> {
-    check!(g.require(Capability::ReadContent));
-    Ok(Ok(scope::has_children(
-        c,
-        &g.connection.id,
-        &g.connection.installed_by,
-        id,
-    )? || !crate::db::queries::blocks::live_after(
-        c, id, None, 1,
-    )?
-    .is_empty()))
+pub fn has_children(c: &mut Conn, g: Grant<'_>, id: &PageId) -> AppResult<bool> {
+    g.require(Capability::ReadContent)?;
+    Ok(
+        scope::has_children(c, &g.connection.id, &g.connection.installed_by, id)?
+            || !crate::db::queries::blocks::live_after(c, id, None, 1)?.is_empty(),
+    )
 }
 
 /// A live page's live blocks in order, after a (position, id) cursor.
@@ -236,50 +197,42 @@ pub fn blocks_after(
     id: &PageId,
     after: Option<(i64, &str)>,
     limit: i64,
-) -> AppResult<Result<Vec<Block>, Refusal>> {
-    check!(g.require(Capability::ReadContent));
+) -> AppResult<Vec<Block>> {
+    g.require(Capability::ReadContent)?;
     if live(c, g, id)?.is_none() {
-        return Ok(Err(Refusal::NotFound));
+        return Err(NO_BLOCK);
     }
-    Ok(Ok(crate::db::queries::blocks::live_after(
-        c, id, after, limit,
-    )?))
+    Ok(crate::db::queries::blocks::live_after(c, id, after, limit)?)
 }
 
 /// A live page's content, in order.
-pub fn content(
-    c: &mut Conn,
-    g: Grant<'_>,
-    id: &PageId,
-) -> AppResult<Result<Vec<BlockContent>, Refusal>> {
-    check!(g.require(Capability::ReadContent));
+pub fn content(c: &mut Conn, g: Grant<'_>, id: &PageId) -> AppResult<Vec<BlockContent>> {
+    g.require(Capability::ReadContent)?;
     if live(c, g, id)?.is_none() {
-        return Ok(Err(Refusal::NotFound));
+        return Err(NO_PAGE);
     }
-    Ok(Ok(blocks::content_of(c, id)?))
+    blocks::content_of(c, id)
 }
 
 /// The titles above a page, outermost first, as far up as the grant
 /// reaches: a parent that was not shared is not named (its title would
 /// say more than the person chose to share).
-pub fn breadcrumb(c: &mut Conn, g: Grant<'_>, p: &Page) -> AppResult<Result<Vec<Page>, Refusal>> {
-    Ok(breadcrumbs(c, g, std::slice::from_ref(p))?.map(|mut v| v.pop().unwrap_or_default()))
+pub fn breadcrumb(c: &mut Conn, g: Grant<'_>, p: &Page) -> AppResult<Vec<Page>> {
+    Ok(breadcrumbs(c, g, std::slice::from_ref(p))?
+        .pop()
+        .unwrap_or_default())
 }
 
 /// `breadcrumb` for each of `pages`, from one query for all of them.
-pub fn breadcrumbs(
-    c: &mut Conn,
-    g: Grant<'_>,
-    pages: &[Page],
-) -> AppResult<Result<Vec<Vec<Page>>, Refusal>> {
-    check!(g.require(Capability::ReadContent));
+pub fn breadcrumbs(c: &mut Conn, g: Grant<'_>, pages: &[Page]) -> AppResult<Vec<Vec<Page>>> {
+    g.require(Capability::ReadContent)?;
     let ids: Vec<&PageId> = pages.iter().map(|p| &p.id).collect();
     let above: HashMap<PageId, Page> =
         scope::ancestors(c, &g.connection.id, &g.connection.installed_by, &ids)?
             .into_iter()
             .map(|p| (p.id.clone(), p))
             .collect();
-    Ok(Ok(pages
+    Ok(pages
         .iter()
         .map(|p| {
             let mut out = Vec::new();
@@ -296,7 +249,7 @@ pub fn breadcrumbs(
             out.reverse();
             out
         })
-        .collect()))
+        .collect())
 }
 
 /// What a block-endpoint id names inside the grant.
@@ -316,19 +269,19 @@ pub fn target(
     capability: Capability,
     (block, page): (&BlockId, &PageId),
     live_page: bool,
-) -> AppResult<Result<Target, Refusal>> {
-    check!(g.require(capability));
+) -> AppResult<Target> {
+    g.require(capability)?;
     if let Some(b) = blocks::get(c, block)? {
-        return Ok(match live(c, g, &b.page_id)? {
+        return match live(c, g, &b.page_id)? {
             Some(_) => Ok(Target::Block(b)),
-            None => Err(Refusal::NotFound),
-        });
+            None => Err(NO_BLOCK),
+        };
     }
-    Ok(match scoped(c, g, page)? {
-        Some(p) if live_page && p.trashed => Err(Refusal::NotFound),
+    match scoped(c, g, page)? {
+        Some(p) if live_page && p.trashed => Err(NO_BLOCK),
         Some(p) => Ok(Target::Page(p)),
-        None => Err(Refusal::NotFound),
-    })
+        None => Err(NO_BLOCK),
+    }
 }
 
 // ------------------------------------------------------------------ writes
@@ -337,12 +290,13 @@ pub fn target(
 /// blocks, `MAX_RICH_TEXT` text objects per block, `MAX_TEXT` characters
 /// per text object and per link. They keep one write's transaction (and
 /// so SQLite's write lock) short (S73).
-pub fn content_bound(content: &[BlockContent]) -> Result<(), Refusal> {
+pub fn content_bound(content: &[BlockContent]) -> AppResult<()> {
     if content.len() > MAX_BLOCKS {
         return Err(Refusal::Invalid(format!(
             "At most {MAX_BLOCKS} blocks may be written in one call; this one has {}. Write the rest in further calls.",
             content.len()
-        )));
+        ))
+        .into());
     }
     for (i, b) in content.iter().enumerate() {
         if b.spans.len() > MAX_RICH_TEXT {
@@ -350,7 +304,8 @@ pub fn content_bound(content: &[BlockContent]) -> Result<(), Refusal> {
                 "Block {} has {} text runs; at most {MAX_RICH_TEXT} are allowed per block.",
                 i + 1,
                 b.spans.len()
-            )));
+            ))
+            .into());
         }
         for s in &b.spans {
             let n = s.text.chars().count();
@@ -358,7 +313,8 @@ pub fn content_bound(content: &[BlockContent]) -> Result<(), Refusal> {
                 return Err(Refusal::Invalid(format!(
                     "Block {} has a text run of {n} characters; at most {MAX_TEXT} characters are allowed per text run (split long paragraphs).",
                     i + 1
-                )));
+                ))
+                .into());
             }
             if s.href
                 .as_ref()
@@ -367,7 +323,8 @@ pub fn content_bound(content: &[BlockContent]) -> Result<(), Refusal> {
                 return Err(Refusal::Invalid(format!(
                     "Block {} has a link of over {MAX_TEXT} characters.",
                     i + 1
-                )));
+                ))
+                .into());
             }
         }
     }
@@ -406,12 +363,12 @@ pub fn create_page(
     parent: &PageId,
     title: &str,
     content: &[BlockContent],
-) -> AppResult<Result<(Page, Vec<Block>), Refusal>> {
-    check!(g.require(Capability::InsertContent));
-    check!(content_bound(content));
+) -> AppResult<(Page, Vec<Block>)> {
+    g.require(Capability::InsertContent)?;
+    content_bound(content)?;
     db::write_tx(c, |c| {
         if live(c, g, parent)?.is_none() {
-            return Ok(Err(Refusal::NotFound));
+            return Err(NO_PAGE);
         }
         let workspace = crate::db::queries::workspaces::by_id(c, &g.connection.workspace_id)?
             .ok_or(AppError::NotFound)?;
@@ -430,7 +387,7 @@ pub fn create_page(
         let added = blocks::insert(c, &page.id, &g.author(), content, &Placement::End)?;
         let what = (!added.is_empty()).then(|| format!("{} block(s)", added.len()));
         audited(c, g, AuditAction::AgentPageCreated, &page.id, what)?;
-        Ok(Ok((page, added)))
+        Ok((page, added))
     })
 }
 
@@ -442,11 +399,11 @@ pub fn update_page(
     id: &PageId,
     title: Option<&str>,
     trash: Option<bool>,
-) -> AppResult<Result<ScopedPage, Refusal>> {
-    check!(g.require(Capability::UpdateContent));
+) -> AppResult<ScopedPage> {
+    g.require(Capability::UpdateContent)?;
     db::write_tx(c, |c| {
         if scoped(c, g, id)?.is_none() {
-            return Ok(Err(Refusal::NotFound));
+            return Err(NO_PAGE);
         }
         scope::update_page(c, id, title, trash, now())?;
         let what = match trash {
@@ -455,7 +412,7 @@ pub fn update_page(
             None => None,
         };
         audited(c, g, AuditAction::AgentPageUpdated, id, what)?;
-        Ok(Ok(scoped(c, g, id)?.ok_or(AppError::NotFound)?))
+        scoped(c, g, id)?.ok_or(AppError::NotFound)
     })
 }
 
@@ -469,17 +426,17 @@ pub fn append_blocks(
     page: &PageId,
     content: &[BlockContent],
     place: &Placement,
-) -> AppResult<Result<(Page, Vec<Block>), Refusal>> {
-    check!(g.require(Capability::InsertContent));
-    check!(content_bound(content));
+) -> AppResult<(Page, Vec<Block>)> {
+    g.require(Capability::InsertContent)?;
+    content_bound(content)?;
     db::write_tx(c, |c| {
         let Some(found) = live(c, g, page)? else {
-            return Ok(Err(Refusal::NotFound));
+            return Err(NO_BLOCK);
         };
         if let Placement::After(anchor) = place {
             match blocks::get(c, anchor)? {
                 Some(b) if &b.page_id == page && !b.in_trash => {}
-                _ => return Ok(Err(Refusal::Anchor)),
+                _ => return Err(Refusal::Anchor.into()),
             }
         }
         let added = blocks::insert(c, page, &g.author(), content, place)?;
@@ -487,7 +444,7 @@ pub fn append_blocks(
             let what = Some(format!("{} block(s)", added.len()));
             audited(c, g, AuditAction::AgentBlocksAppended, page, what)?;
         }
-        Ok(Ok((found, added)))
+        Ok((found, added))
     })
 }
 
@@ -505,24 +462,25 @@ pub fn update_block(
     g: Grant<'_>,
     id: &BlockId,
     change: BlockChange,
-) -> AppResult<Result<Block, Refusal>> {
-    check!(g.require(Capability::UpdateContent));
+) -> AppResult<Block> {
+    g.require(Capability::UpdateContent)?;
     if let Some(new) = &change.content {
-        check!(content_bound(std::slice::from_ref(new)));
+        content_bound(std::slice::from_ref(new))?;
     }
     db::write_tx(c, |c| {
         let Some(mut row) = blocks::get(c, id)? else {
-            return Ok(Err(Refusal::NotFound));
+            return Err(NO_BLOCK);
         };
         if live(c, g, &row.page_id)?.is_none() {
-            return Ok(Err(Refusal::NotFound));
+            return Err(NO_BLOCK);
         }
         let restoring = change.in_trash == Some(false);
         if row.in_trash && !restoring {
-            return Ok(Err(Refusal::Invalid(
+            return Err(Refusal::Invalid(
                 "Can't edit block that is archived. You must unarchive the block before editing."
                     .into(),
-            )));
+            )
+            .into());
         }
         let by = g.author();
         if restoring && row.in_trash {
@@ -540,6 +498,6 @@ pub fn update_block(
             None => format!("block {}", row.id),
         });
         audited(c, g, AuditAction::AgentBlockUpdated, &row.page_id, what)?;
-        Ok(Ok(row))
+        Ok(row)
     })
 }

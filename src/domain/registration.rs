@@ -14,7 +14,7 @@ use crate::db::{self, Conn};
 use crate::domain::integrations::{
     self as integ, check_redirect_uri, DynamicFields, NewIntegration, RedirectRules,
 };
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, Refusal};
 
 /// Most redirect URIs one client may register.
 const MAX_REDIRECT_URIS: usize = 10;
@@ -36,13 +36,6 @@ pub struct ClientMetadata {
     pub application_type: Option<String>,
     /// RFC 7592 update: must name the client it updates.
     pub client_id: Option<String>,
-}
-
-/// Why a registration is refused, in RFC 7591 §3.2.2's terms.
-#[derive(Debug, PartialEq, Eq)]
-pub enum Refusal {
-    RedirectUri(String),
-    Metadata(String),
 }
 
 /// A registration that passed every rule, ready to store.
@@ -216,20 +209,16 @@ fn wait(window_start: i64, t: i64) -> i64 {
     (window_start + REGISTRATION_WINDOW_S - t).max(1)
 }
 
-/// Counts one refused registration from `ip` and passes the refusal on;
-/// past `registration.max_refused_per_ip_per_hour` it is a 429 instead.
-fn refused(
-    conn: &mut Conn,
-    cfg: &Config,
-    ip: &str,
-    r: Refusal,
-) -> AppResult<Result<Registered, Refusal>> {
+/// Counts one refused registration from `ip` (outside any transaction, so
+/// the count stays) and passes the refusal on; past
+/// `registration.max_refused_per_ip_per_hour` it is a 429 instead.
+fn refused(conn: &mut Conn, cfg: &Config, ip: &str, r: Refusal) -> AppResult<Registered> {
     let t = now();
     let taken = throttle::take(conn, &throttle_key("refused", ip), t, REGISTRATION_WINDOW_S)?;
     if taken.failures > cfg.registration.max_refused_per_ip_per_hour as i32 {
         return Err(AppError::Throttled(wait(taken.window_start, t)));
     }
-    Ok(Err(r))
+    Err(r.into())
 }
 
 /// RFC 7591 registration from `ip` (S60, S82). Only registrations that
@@ -246,7 +235,7 @@ pub fn register(
     sbox: &SecretBox,
     ip: &str,
     m: Result<ClientMetadata, Refusal>,
-) -> AppResult<Result<Registered, Refusal>> {
+) -> AppResult<Registered> {
     let t = now();
     // Past the refusal cap, nothing more is judged this hour.
     if let Some((n, start)) =
@@ -295,12 +284,12 @@ pub fn register(
         )
     });
     match created {
-        Ok(created) => Ok(Ok(Registered {
+        Ok(created) => Ok(Registered {
             integration: created.integration,
             redirect_uris: uris,
             client_secret: created.client_secret,
             registration_token: token,
-        })),
+        }),
         // The name rules (first-party names, spoofing characters) are metadata.
         Err(AppError::Invalid(why)) => {
             throttle::give_back(conn, &key, taken.window_start)?;
@@ -352,30 +341,23 @@ pub fn authenticate(
 /// RFC 7592 update: the metadata replaces what was registered. The client
 /// cannot switch between public and confidential (a secret would have to
 /// appear or vanish); its redirect URIs, name, scope and links may change.
-pub fn update(
-    conn: &mut Conn,
-    cfg: &Config,
-    i: &Integration,
-    m: &ClientMetadata,
-) -> AppResult<Result<(), Refusal>> {
+pub fn update(conn: &mut Conn, cfg: &Config, i: &Integration, m: &ClientMetadata) -> AppResult<()> {
     if m.client_id.as_deref() != Some(i.client_id.as_str()) {
-        return Ok(Err(meta("client_id must be the client's own")));
+        return Err(meta("client_id must be the client's own").into());
     }
-    let c = match check(m, &cfg.registration.native_schemes) {
-        Ok(c) => c,
-        Err(r) => return Ok(Err(r)),
-    };
+    let c = check(m, &cfg.registration.native_schemes)?;
     let public = c.method == "none";
     if public != (i.client_type == ClientType::Public) {
-        return Ok(Err(meta(
+        return Err(meta(
             "token_endpoint_auth_method cannot switch between none and a client secret; register a new client",
-        )));
+        )
+        .into());
     }
     // The same name rule as every other path that names an integration (S74).
     let name = c.name.clone();
     match integ::check_name(conn, &name, false) {
         Ok(()) => {}
-        Err(AppError::Invalid(why)) => return Ok(Err(meta(why))),
+        Err(AppError::Invalid(why)) => return Err(meta(why).into()),
         Err(e) => return Err(e),
     }
     db::write_tx(conn, |conn| {
@@ -395,8 +377,7 @@ pub fn update(
         )?;
         integrations::replace_redirect_uris(conn, &i.id, &c.uris)?;
         Ok(())
-    })?;
-    Ok(Ok(()))
+    })
 }
 
 /// RFC 7592 delete: every connection ends (tokens revoked at once), then

@@ -14,7 +14,7 @@ use actix_web::{HttpRequest, HttpResponse, ResponseError};
 use askama::Template;
 use serde::Serialize;
 
-use crate::error::AppError;
+use crate::error::{AppError, Refusal};
 use crate::state::limit::RateLimited;
 
 /// Which error shape a path speaks.
@@ -213,6 +213,10 @@ impl From<AppError> for HtmlError {
             AppError::Conflict(m) => HtmlError::Conflict(m),
             AppError::Forbidden(m) => HtmlError::Forbidden(m),
             AppError::Throttled(s) => HtmlError::Throttled(s),
+            // No page acts for a bot today; a refusal reads as its kind.
+            AppError::Refused(Refusal::NotFound(_)) => HtmlError::NotFound,
+            AppError::Refused(r @ Refusal::Missing(_)) => HtmlError::Forbidden(r.to_string()),
+            AppError::Refused(r) => HtmlError::BadRequest(r.to_string()),
             other => {
                 let reference = crate::crypto::new_uuid();
                 tracing::error!(%reference, error = %other, "request failed");
@@ -399,6 +403,42 @@ impl ApiError {
     pub fn not_found_route() -> Self {
         ApiError::new(ApiCode::ObjectNotFound, "Invalid request URL.")
     }
+
+    /// A refusal of the grant in Notion's words, for every `/v1` endpoint:
+    /// a missing capability is `restricted_resource` naming it, out of
+    /// scope `object_not_found` naming the page or block, exactly as if it
+    /// did not exist, a bound `validation_error`.
+    fn refused(r: Refusal) -> Self {
+        match r {
+            Refusal::NotFound(object) => ApiError::new(
+                ApiCode::ObjectNotFound,
+                format!(
+                    "Could not find {} with that ID. Make sure the relevant pages are shared with your integration.",
+                    object.as_str()
+                ),
+            ),
+            Refusal::Missing(capability) => ApiError::new(
+                ApiCode::RestrictedResource,
+                format!(
+                    "Insufficient permissions for this endpoint: it needs the {} capability, which this token was not granted.",
+                    capability.as_str()
+                ),
+            ),
+            Refusal::Invalid(m) => ApiError::new(ApiCode::ValidationError, m),
+            Refusal::Anchor => ApiError::new(
+                ApiCode::ValidationError,
+                "body failed validation: body.position.after_block.id should name a block of this page.",
+            ),
+            // OAuth's, which no `/v1` endpoint meets.
+            r @ Refusal::Client { .. } => ApiError::new(ApiCode::Unauthorized, r.to_string()),
+            r @ (Refusal::Grant(_)
+            | Refusal::GrantType
+            | Refusal::Target(_)
+            | Refusal::RedirectUri(_)
+            | Refusal::Metadata(_)
+            | Refusal::Document(_)) => ApiError::new(ApiCode::ValidationError, r.to_string()),
+        }
+    }
 }
 
 impl From<AppError> for ApiError {
@@ -411,6 +451,7 @@ impl From<AppError> for ApiError {
                 ApiError::new(ApiCode::ValidationError, m)
             }
             AppError::Forbidden(m) => ApiError::new(ApiCode::RestrictedResource, m),
+            AppError::Refused(r) => ApiError::refused(r),
             AppError::Throttled(s) => ApiError {
                 retry_after: Some(s.max(1) as u64),
                 ..ApiError::new(
@@ -563,6 +604,33 @@ impl From<AppError> for OAuthError {
                 let mut e = OAuthError::invalid_request("not found");
                 e.status = StatusCode::NOT_FOUND;
                 e
+            }
+            // The OAuth refusals by their codes; a bot's (which no OAuth
+            // endpoint meets today) as their kind.
+            AppError::Refused(Refusal::NotFound(_)) => {
+                let mut e = OAuthError::invalid_request("not found");
+                e.status = StatusCode::NOT_FOUND;
+                e
+            }
+            AppError::Refused(Refusal::Grant(m)) => OAuthError::invalid_grant(&m),
+            AppError::Refused(Refusal::Client { basic }) => OAuthError::invalid_client(basic),
+            AppError::Refused(r @ Refusal::GrantType) => {
+                OAuthError::new(OAuthCode::UnsupportedGrantType, &r.to_string())
+            }
+            AppError::Refused(Refusal::Target(m)) => OAuthError::new(OAuthCode::InvalidTarget, &m),
+            AppError::Refused(Refusal::RedirectUri(m)) => {
+                OAuthError::new(OAuthCode::InvalidRedirectUri, &m)
+            }
+            AppError::Refused(Refusal::Metadata(m) | Refusal::Document(m)) => {
+                OAuthError::new(OAuthCode::InvalidClientMetadata, &m)
+            }
+            AppError::Refused(r @ Refusal::Missing(_)) => {
+                let mut e = OAuthError::new(OAuthCode::UnauthorizedClient, &r.to_string());
+                e.status = StatusCode::FORBIDDEN;
+                e
+            }
+            AppError::Refused(r @ (Refusal::Invalid(_) | Refusal::Anchor)) => {
+                OAuthError::invalid_request(&r.to_string())
             }
             other @ (AppError::Db(_) | AppError::Pool(_) | AppError::Internal(_)) => {
                 let reference = crate::crypto::new_uuid();

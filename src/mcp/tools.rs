@@ -4,8 +4,8 @@
 //! audit as `/v1` (S65, S66, S68, S73). Tools the grant's capabilities do
 //! not allow are not listed, and a call to one anyway is a tool error
 //! naming the capability. A page the grant does not reach is "not found"
-//! whether or not it exists. `refusal` maps reach's refusals to tool
-//! errors, once.
+//! whether or not it exists. `refusal` maps reach's refusals
+//! (`AppError::Refused`) to tool errors, once.
 
 use std::borrow::Cow;
 
@@ -30,6 +30,7 @@ use crate::db::models::{Page, PageId};
 use crate::domain::blocks::Placement;
 use crate::domain::markdown;
 use crate::domain::reach::{self, Capability, Refusal, Surface};
+use crate::error::{AppError, AppResult};
 
 /// Most results one `search` returns (its `page_size` bound).
 const MAX_SEARCH: u32 = 25;
@@ -196,9 +197,14 @@ const NOT_FOUND: &str = "No page with that id is shared with this connection. As
 
 /// A refusal of the grant as a tool error: the missing capability named,
 /// "not found" without saying whether the page exists, a bound stated.
-fn refusal(r: Refusal) -> CallToolResult {
-    match r {
-        Refusal::NotFound => tool_error(NOT_FOUND),
+/// Any other failure is the server's, a protocol error.
+fn refusal(e: AppError) -> Result<CallToolResult, ErrorData> {
+    let r = match e {
+        AppError::Refused(r) => r,
+        other => return Err(internal(other)),
+    };
+    Ok(match r {
+        Refusal::NotFound(_) => tool_error(NOT_FOUND),
         Refusal::Missing(capability) => tool_error(format!(
             "This connection may not do that: it needs the {} capability, which the person did not grant.",
             capability.as_str()
@@ -206,15 +212,20 @@ fn refusal(r: Refusal) -> CallToolResult {
         Refusal::Invalid(m) => tool_error(m),
         // The tools always append at the end.
         Refusal::Anchor => tool_error(NOT_FOUND),
-    }
+        // OAuth's, which no tool meets.
+        r @ (Refusal::Grant(_)
+        | Refusal::Client { .. }
+        | Refusal::GrantType
+        | Refusal::Target(_)
+        | Refusal::RedirectUri(_)
+        | Refusal::Metadata(_)
+        | Refusal::Document(_)) => tool_error(r.to_string()),
+    })
 }
 
 /// The capability check the tools make before reading their arguments.
-fn require(caller: &Caller, capability: Capability) -> Result<(), Refusal> {
-    match caller.bot.grant(Surface::Mcp).allows(capability) {
-        true => Ok(()),
-        false => Err(Refusal::Missing(capability)),
-    }
+fn require(caller: &Caller, capability: Capability) -> AppResult<()> {
+    caller.bot.grant(Surface::Mcp).require(capability)
 }
 
 /// A page id, or a pagegrant page URL (`{issuer}/w/{workspace}/p/{page}`).
@@ -289,8 +300,8 @@ impl Pagegrant {
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
         let caller = caller(&ctx)?;
-        if let Err(r) = require(&caller, Capability::ReadContent) {
-            return Ok(refusal(r));
+        if let Err(e) = require(&caller, Capability::ReadContent) {
+            return refusal(e);
         }
         let size = input.page_size.unwrap_or(10);
         if !(1..=MAX_SEARCH).contains(&size) {
@@ -308,20 +319,14 @@ impl Pagegrant {
                 after: None,
                 limit: i64::from(size) + 1,
             };
-            let rows = match reach::search(c, g, &args)? {
-                Ok(rows) => rows,
-                Err(r) => return Ok(Err(r)),
-            };
+            let rows = reach::search(c, g, &args)?;
             let has_more = rows.len() > size as usize;
             let pages: Vec<_> = rows
                 .into_iter()
                 .take(size as usize)
                 .map(|s| s.page)
                 .collect();
-            let paths = match reach::breadcrumbs(c, g, &pages)? {
-                Ok(paths) => paths,
-                Err(r) => return Ok(Err(r)),
-            };
+            let paths = reach::breadcrumbs(c, g, &pages)?;
             let results = pages
                 .iter()
                 .zip(paths)
@@ -332,13 +337,12 @@ impl Pagegrant {
                     path: path.iter().map(title_of).collect(),
                 })
                 .collect();
-            Ok(Ok(SearchOutput { results, has_more }))
+            Ok(SearchOutput { results, has_more })
         })
-        .await
-        .map_err(internal)?;
+        .await;
         let out = match out {
             Ok(out) => out,
-            Err(r) => return Ok(refusal(r)),
+            Err(e) => return refusal(e),
         };
         let mut text = match out.results.len() {
             0 => "No shared page matches.".to_string(),
@@ -371,8 +375,8 @@ impl Pagegrant {
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
         let caller = caller(&ctx)?;
-        if let Err(r) = require(&caller, Capability::ReadContent) {
-            return Ok(refusal(r));
+        if let Err(e) = require(&caller, Capability::ReadContent) {
+            return refusal(e);
         }
         let st = caller.state.clone();
         let issuer = st.config.server.issuer.clone();
@@ -386,22 +390,13 @@ impl Pagegrant {
             // `GET /v1/blocks/{id}/children` answers. It is the same "not
             // found" as an unshared page, which says nothing of whether it
             // exists (S65).
-            let page = match reach::live_page(c, g, &id)? {
-                Ok(page) => page,
-                Err(r) => return Ok(Err(r)),
-            };
-            let path: Vec<String> = match reach::breadcrumb(c, g, &page)? {
-                Ok(path) => path.iter().map(title_of).collect(),
-                Err(r) => return Ok(Err(r)),
-            };
-            let content = match reach::content(c, g, &page.id)? {
-                Ok(content) => content,
-                Err(r) => return Ok(Err(r)),
-            };
-            let sub_pages = match reach::children(c, g, &page.id, None, MAX_SUB_PAGES)? {
-                Ok(pages) => pages,
-                Err(r) => return Ok(Err(r)),
-            };
+            let page = reach::live_page(c, g, &id)?;
+            let path: Vec<String> = reach::breadcrumb(c, g, &page)?
+                .iter()
+                .map(title_of)
+                .collect();
+            let content = reach::content(c, g, &page.id)?;
+            let sub_pages = reach::children(c, g, &page.id, None, MAX_SUB_PAGES)?;
             let (markdown, truncated) = bounded(markdown::to_markdown(&content));
             let sub_pages = sub_pages
                 .iter()
@@ -411,7 +406,7 @@ impl Pagegrant {
                     url: url_of(&issuer, p),
                 })
                 .collect();
-            Ok(Ok(FetchOutput {
+            Ok(FetchOutput {
                 id: page.id.to_string(),
                 title: title_of(&page),
                 url: url_of(&issuer, &page),
@@ -419,13 +414,12 @@ impl Pagegrant {
                 markdown,
                 sub_pages,
                 truncated,
-            }))
+            })
         })
-        .await
-        .map_err(internal)?;
+        .await;
         let out = match out {
             Ok(out) => out,
-            Err(r) => return Ok(refusal(r)),
+            Err(e) => return refusal(e),
         };
         let mut text = format!("# {}\n\n", out.title);
         if !out.path.is_empty() {
@@ -462,8 +456,8 @@ impl Pagegrant {
         let st = caller.state.clone();
         let issuer = st.config.server.issuer.clone();
         // The capability first: a read-only grant learns nothing about ids.
-        if let Err(r) = require(&caller, Capability::InsertContent) {
-            return Ok(refusal(r));
+        if let Err(e) = require(&caller, Capability::InsertContent) {
+            return refusal(e);
         }
         let Some(parent) = page_id(&issuer, &input.parent_id) else {
             return Ok(tool_error(NOT_FOUND));
@@ -472,18 +466,17 @@ impl Pagegrant {
             return Ok(tool_error(e));
         }
         let content = markdown::to_blocks(&input.content);
-        if let Err(r) = reach::content_bound(&content) {
-            return Ok(refusal(r));
+        if let Err(e) = reach::content_bound(&content) {
+            return refusal(e);
         }
         let out = db::run(&st.pool, move |c| {
             let g = caller.bot.grant(Surface::Mcp);
             reach::create_page(c, g, &parent, input.title.trim(), &content)
         })
-        .await
-        .map_err(internal)?;
+        .await;
         let (page, blocks_added) = match out {
             Ok((page, added)) => (page, added.len()),
-            Err(r) => return Ok(refusal(r)),
+            Err(e) => return refusal(e),
         };
         let out = PageOutput {
             id: page.id.to_string(),
@@ -522,12 +515,12 @@ impl Pagegrant {
         ];
         let g = caller.bot.grant(Surface::Mcp);
         if !g.allows(Capability::UpdateContent) && !g.allows(Capability::InsertContent) {
-            return Ok(refusal(Refusal::Missing(Capability::UpdateContent)));
+            return refusal(Refusal::Missing(Capability::UpdateContent).into());
         }
         for (asked, capability) in wanted {
             if asked {
-                if let Err(r) = require(&caller, capability) {
-                    return Ok(refusal(r));
+                if let Err(e) = require(&caller, capability) {
+                    return refusal(e);
                 }
             }
         }
@@ -549,8 +542,8 @@ impl Pagegrant {
             return Ok(tool_error(e));
         }
         let content = markdown::to_blocks(append);
-        if let Err(r) = reach::content_bound(&content) {
-            return Ok(refusal(r));
+        if let Err(e) = reach::content_bound(&content) {
+            return refusal(e);
         }
         let out = db::run(&st.pool, move |c| {
             let g = caller.bot.grant(Surface::Mcp);
@@ -561,27 +554,23 @@ impl Pagegrant {
                 // half done.
                 let (mut page, mut trashed, mut added) = (None, false, 0);
                 if input.append_content.is_some() {
-                    match reach::append_blocks(c, g, &id, &content, &Placement::End)? {
-                        Ok((p, blocks)) => (page, added) = (Some(p), blocks.len()),
-                        Err(r) => return Ok(Err(r)),
-                    }
+                    let (p, blocks) = reach::append_blocks(c, g, &id, &content, &Placement::End)?;
+                    (page, added) = (Some(p), blocks.len());
                 }
                 if changes_page {
-                    match reach::update_page(c, g, &id, title, input.in_trash)? {
-                        Ok(s) => (page, trashed) = (Some(s.page), s.trashed),
-                        // Only possible before any write: the append
-                        // above found the page live in this transaction.
-                        Err(r) => return Ok(Err(r)),
-                    }
+                    // A refusal here is only possible before any write: the
+                    // append above found the page live in this transaction.
+                    let s = reach::update_page(c, g, &id, title, input.in_trash)?;
+                    (page, trashed) = (Some(s.page), s.trashed);
                 }
-                Ok(page.map(|p| (p, trashed, added)).ok_or(Refusal::NotFound))
+                page.map(|p| (p, trashed, added))
+                    .ok_or(Refusal::NotFound(reach::Object::Page).into())
             })
         })
-        .await
-        .map_err(internal)?;
+        .await;
         let (page, in_trash, blocks_added) = match out {
             Ok(v) => v,
-            Err(r) => return Ok(refusal(r)),
+            Err(e) => return refusal(e),
         };
         let out = PageOutput {
             id: page.id.to_string(),

@@ -78,6 +78,20 @@ pub enum AuthorizeError {
         redirect: ErrorRedirect,
         integration_name: String,
     },
+    /// Not a refusal: the server failed (an error page, logged).
+    Failed(AppError),
+}
+
+impl From<AppError> for AuthorizeError {
+    fn from(e: AppError) -> Self {
+        AuthorizeError::Failed(e)
+    }
+}
+
+impl From<diesel::result::Error> for AuthorizeError {
+    fn from(e: diesel::result::Error) -> Self {
+        AuthorizeError::Failed(e.into())
+    }
 }
 
 impl AuthorizeError {
@@ -180,9 +194,9 @@ fn verified_client(
     conn: &mut Conn,
     cfg: &Config,
     pairs: &[(String, String)],
-) -> AppResult<Result<Verified, String>> {
+) -> Result<Verified, AuthorizeError> {
     let all = |k: &str| values(pairs, k);
-    let refuse = |m: &str| Ok(Err(m.to_string()));
+    let refuse = |m: &str| Err(AuthorizeError::Page(m.to_string()));
     // 1. The client.
     let client_id = match all("client_id").as_slice() {
         [] | [""] => {
@@ -203,7 +217,7 @@ fn verified_client(
         // keeps it for good), and only a fresh sign-in from the app
         // registers it again (issue 25 #5).
         if let Some(name) = crate::db::queries::integrations::tombstone(conn, &client_id)? {
-            return Ok(Err(format!(
+            return Err(AuthorizeError::Page(format!(
                 "The app '{name}' signed in with a registration this server has since deleted because it went unused. Start signing in again from the app: close this page, then disconnect and reconnect this server in the app or clear the sign-in it saved (for mcp-remote: remove ~/.mcp-auth); it will register again and come back here."
             )));
         }
@@ -258,23 +272,20 @@ fn verified_client(
         client_id: Cow::Owned(bound.client_id.into_owned()),
         redirect_uri: Cow::Owned(bound.redirect_uri.into_owned()),
     };
-    Ok(Ok((registrar, integration, bound, sent)))
+    Ok((registrar, integration, bound, sent))
 }
 
 pub fn validate(
     conn: &mut Conn,
     cfg: &Config,
     raw_query: &str,
-) -> AppResult<Result<ValidRequest, AuthorizeError>> {
+) -> Result<ValidRequest, AuthorizeError> {
     let issuer = cfg.server.issuer.as_str();
     let pairs: Vec<(String, String)> = url::form_urlencoded::parse(raw_query.as_bytes())
         .into_owned()
         .collect();
     let all = |k: &str| values(&pairs, k);
-    let (registrar, integration, bound, sent) = match verified_client(conn, cfg, &pairs)? {
-        Ok(v) => v,
-        Err(why) => return Ok(Err(AuthorizeError::Page(why))),
-    };
+    let (registrar, integration, bound, sent) = verified_client(conn, cfg, &pairs)?;
     let redirect_uri = bound.redirect_uri.as_str().to_string();
 
     // 3. Everything else answers at the verified redirect URI.
@@ -292,7 +303,7 @@ pub fn validate(
             description: description.to_string(),
             state: state.clone(),
         };
-        Ok(Err(AuthorizeError::at_client(redirect, &integration)))
+        Err(AuthorizeError::at_client(redirect, &integration))
     };
     if let Some(dup) = KNOWN.iter().find(|k| all(k).len() > 1) {
         return fail(
@@ -396,9 +407,9 @@ pub fn validate(
             )
         }
         Err(RegistrarError::PrimitiveError) => {
-            return Err(AppError::internal(
-                "integration capabilities do not parse as a scope",
-            ))
+            return Err(
+                AppError::internal("integration capabilities do not parse as a scope").into(),
+            )
         }
     };
 
@@ -425,7 +436,7 @@ pub fn validate(
         return fail("invalid_request", why);
     }
 
-    Ok(Ok(ValidRequest {
+    Ok(ValidRequest {
         integration,
         redirect_uri,
         redirect_uri_sent: sent.is_some(),
@@ -437,7 +448,7 @@ pub fn validate(
         prompt,
         resource: resources.join(" "),
         pairs,
-    }))
+    })
 }
 
 /// The granted capabilities, plus `offline_access` when the request asked

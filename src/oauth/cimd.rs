@@ -14,7 +14,7 @@ use std::time::Duration;
 use crate::config::RegistrationConfig;
 use crate::db;
 use crate::domain::cimd;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, Refusal};
 use crate::state::AppState;
 
 /// The whole fetch, name resolution included.
@@ -281,50 +281,43 @@ async fn fetch_within(cfg: &RegistrationConfig, u: &url::Url) -> Result<Fetched,
 /// budgets of `ip`), then stored for every instance — but a client not yet
 /// stored is stored only for a logged-in person (`logged_in`); for anyone
 /// else the checked document waits in memory (`Ensured::AwaitingLogin`),
-/// so anonymous requests cannot fill the database (S71). `Ok(Err(why))` is
-/// the reason a person reads (an error page, never a redirect);
-/// `Ensured::Ready` for any `client_id` that is not a URL.
+/// so anonymous requests cannot fill the database (S71). A document that
+/// cannot be used is `Refusal::Document`, the reason a person reads (an
+/// error page, never a redirect); `Ensured::Ready` for any `client_id`
+/// that is not a URL.
 pub async fn ensure(
     state: &AppState,
     client_id: &str,
     ip: &str,
     logged_in: bool,
-) -> AppResult<Result<Ensured, String>> {
+) -> AppResult<Ensured> {
     if !cimd::looks_like_url(client_id) {
-        return Ok(Ok(Ensured::Ready));
+        return Ok(Ensured::Ready);
     }
     let cfg = &state.config.registration;
     if !cfg.cimd {
-        return Ok(Err(
+        return Err(Refusal::Document(
             "this server does not accept client IDs that are URLs (Client ID Metadata Documents are turned off)".into(),
-        ));
+        ).into());
     }
-    let u = match cimd::check_url(cfg, client_id) {
-        Ok(u) => u,
-        Err(why) => return Ok(Err(why)),
-    };
+    let u = cimd::check_url(cfg, client_id).map_err(Refusal::Document)?;
     let id = client_id.to_string();
     if db::run(&state.pool, move |c| cimd::fresh(c, &id)).await? {
-        return Ok(Ok(Ensured::Ready));
+        return Ok(Ensured::Ready);
     }
     let (checked, expires_at) = match state.cimd_seen.get(client_id) {
         Some(seen) => seen,
         None => {
             let (rc, addr) = (cfg.clone(), ip.to_string());
             db::run(&state.pool, move |c| cimd::spend_fetch(c, &rc, &addr)).await?;
-            let fetched = match fetch(cfg, &u).await {
-                Ok(f) => f,
-                Err(why) => return Ok(Err(why)),
-            };
-            let checked = match cimd::check_document(
+            let fetched = fetch(cfg, &u).await.map_err(Refusal::Document)?;
+            let checked = cimd::check_document(
                 cfg,
                 client_id,
                 fetched.content_type.as_deref(),
                 &fetched.body,
-            ) {
-                Ok(c) => c,
-                Err(why) => return Ok(Err(why)),
-            };
+            )
+            .map_err(Refusal::Document)?;
             let expires_at = crate::db::models::now()
                 + cimd::cache_seconds(cfg, fetched.cache_control.as_deref());
             state
@@ -351,19 +344,20 @@ pub async fn ensure(
             // Another instance stored the same client at the same moment
             // (the unique client_id): its row is as good as ours.
             Err(e)
-                if !matches!(e, AppError::Throttled(_)) && cimd::fresh(c, &id).unwrap_or(false) =>
+                if !matches!(e, AppError::Throttled(_) | AppError::Refused(_))
+                    && cimd::fresh(c, &id).unwrap_or(false) =>
             {
                 tracing::info!(error = %e, "CIMD client stored concurrently");
-                Ok(Ok(cimd::Stored::Ready))
+                Ok(cimd::Stored::Ready)
             }
             other => other,
         }
     })
     .await?;
-    Ok(stored.map(|s| match s {
+    Ok(match stored {
         cimd::Stored::Ready => Ensured::Ready,
         cimd::Stored::NotYet => Ensured::AwaitingLogin,
-    }))
+    })
 }
 
 #[cfg(test)]

@@ -13,7 +13,7 @@ use oxide_auth::primitives::registrar::Registrar;
 
 use crate::db::models::Integration;
 use crate::db::Conn;
-use crate::error::AppResult;
+use crate::error::{AppResult, Refusal};
 use crate::http::errors::OAuthError;
 use crate::oauth::endpoint::DbRegistrar;
 
@@ -187,18 +187,14 @@ pub fn presented(req: &HttpRequest, p: &Params) -> Result<Presented, OAuthError>
 
 /// Checks presented credentials through the registrar: wrong secret and
 /// unknown client fail alike (S22); a confidential client must send its
-/// secret, a public one must not (S23). `Ok(Err(_))` is a refusal.
-pub fn authenticate(
-    conn: &mut Conn,
-    who: &Presented,
-) -> AppResult<Result<Integration, OAuthError>> {
+/// secret, a public one must not (S23). A failure is the refusal
+/// `Refusal::Client` (`invalid_client`).
+pub fn authenticate(conn: &mut Conn, who: &Presented) -> AppResult<Integration> {
     let registrar = DbRegistrar::load(conn, &who.client_id)?;
     let secret = who.secret.as_deref().filter(|s| !s.is_empty());
+    let refused = || Refusal::Client { basic: who.basic }.into();
     match registrar.check(&who.client_id, secret.map(str::as_bytes)) {
-        Ok(()) => match registrar.integration() {
-            Some(i) => Ok(Ok(i.clone())),
-            None => Ok(Err(OAuthError::invalid_client(who.basic))),
-        },
-        Err(_) => Ok(Err(OAuthError::invalid_client(who.basic))),
+        Ok(()) => registrar.integration().cloned().ok_or_else(refused),
+        Err(_) => Err(refused()),
     }
 }

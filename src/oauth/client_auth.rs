@@ -15,7 +15,7 @@ use actix_web::{FromRequest, HttpRequest};
 use crate::config::SecurityConfig;
 use crate::db::models::Integration;
 use crate::db::{self, Conn};
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 use crate::http::errors::OAuthError;
 use crate::oauth::client::{self, Params, Presented};
 use crate::oauth::guard;
@@ -48,17 +48,12 @@ impl ClientCall {
     pub async fn run<T, F>(self, state: &AppState, f: F) -> Result<T, OAuthError>
     where
         T: Send + 'static,
-        F: FnOnce(&mut Conn, &AuthenticatedClient) -> AppResult<Result<T, OAuthError>>
-            + Send
-            + 'static,
+        F: FnOnce(&mut Conn, &AuthenticatedClient) -> AppResult<T> + Send + 'static,
     {
         let sec = state.config.security.clone();
         let ClientCall { params, who, ip } = self;
-        db::run(&state.pool, move |c| {
-            let integration = match authenticate_client(c, &sec, &who, &ip)? {
-                Ok(i) => i,
-                Err(e) => return Ok(Err(e)),
-            };
+        Ok(db::run(&state.pool, move |c| {
+            let integration = authenticate_client(c, &sec, &who, &ip)?;
             let client = AuthenticatedClient {
                 integration,
                 params,
@@ -67,42 +62,51 @@ impl ClientCall {
             };
             f(c, &client)
         })
-        .await?
+        .await?)
     }
 }
 
-/// Throttle, authenticate, check the guess budget: `Ok(Err(_))` is a refusal.
+/// Throttle, authenticate, check the guess budget; a refusal is `Err`
+/// (`Throttled`, `Refusal::Client`), the failure counted all the same.
 pub fn authenticate_client(
     c: &mut Conn,
     sec: &SecurityConfig,
     who: &Presented,
     ip: &str,
-) -> AppResult<Result<Integration, OAuthError>> {
-    let integration = match guard::authenticate(c, sec, who, ip)? {
-        Ok(i) => i,
-        Err(e) => return Ok(Err(e)),
-    };
-    if let Some(e) = guard::check_guesses(c, sec, &integration, ip)? {
-        return Ok(Err(e));
-    }
-    Ok(Ok(integration))
+) -> AppResult<Integration> {
+    let integration = guard::authenticate(c, sec, who, ip)?;
+    guard::check_guesses(c, sec, &integration, ip)?;
+    Ok(integration)
 }
 
-/// Runs `f` for a client and counts an unknown code or token (`f` says
-/// whether what was sent was known) against the client's guess budget
-/// (a public client's: from `ip`).
+/// A refusal as the endpoint's OAuth error reads (`invalid_grant: …`),
+/// for a client served in process (the demo partner); any other failure
+/// stays an error.
+pub fn refusal_text(e: AppError) -> AppResult<String> {
+    match e {
+        AppError::Refused(_) | AppError::Throttled(_) | AppError::Invalid(_) => {
+            Ok(OAuthError::from(e).to_string())
+        }
+        other => Err(other),
+    }
+}
+
+/// Runs `f` for a client and counts an unknown code or token against the
+/// client's guess budget (a public client's: from `ip`): `guessed` says,
+/// from `f`'s outcome, whether what was sent was unknown.
 pub fn counting_guesses<T>(
     c: &mut Conn,
     sec: &SecurityConfig,
     client: &Integration,
     ip: &str,
-    f: impl FnOnce(&mut Conn) -> AppResult<(T, bool)>,
+    f: impl FnOnce(&mut Conn) -> AppResult<T>,
+    guessed: impl FnOnce(&AppResult<T>) -> bool,
 ) -> AppResult<T> {
-    let (out, known) = f(c)?;
-    if !known {
+    let out = f(c);
+    if guessed(&out) {
         guard::record_guess(c, sec, client, ip)?;
     }
-    Ok(out)
+    out
 }
 
 impl FromRequest for ClientCall {

@@ -22,8 +22,7 @@ use crate::config::SecurityConfig;
 use crate::db::models::{now, ClientType, Integration};
 use crate::db::queries::{integrations, throttle};
 use crate::db::{self, Conn};
-use crate::error::AppResult;
-use crate::http::errors::OAuthError;
+use crate::error::{AppError, AppResult};
 use crate::oauth::client::{self, Presented};
 
 fn pair_key(client_id: &str, ip: &str) -> String {
@@ -59,14 +58,15 @@ fn guess_keys(cfg: &SecurityConfig, client: &Integration, ip: &str) -> Vec<(Stri
 /// database's write lock (SQLite) or a lock on each key (PostgreSQL), so
 /// parallel requests are judged one after another and no more than the
 /// limit are ever checked; only a failure writes (a success, the usual
-/// case, leaves nothing to commit).
+/// case, leaves nothing to commit). The failure's count commits with the
+/// refusal (`write_tx_refusing`).
 pub fn authenticate(
     c: &mut Conn,
     cfg: &SecurityConfig,
     who: &Presented,
     ip: &str,
-) -> AppResult<Result<Integration, OAuthError>> {
-    db::write_tx(c, |c| {
+) -> AppResult<Integration> {
+    db::write_tx_refusing(c, |c| {
         let t = now();
         let window_s = cfg.client_window_s;
         let mut keys = vec![(ip_key(ip), cfg.client_max_failures_per_ip)];
@@ -79,13 +79,13 @@ pub fn authenticate(
             db::lock_key(c, key)?;
             if let Some((failures, start)) = throttle::current(c, key, t, window_s)? {
                 if i64::from(failures) >= i64::from(*limit) {
-                    return Ok(Err(OAuthError::throttled((start + window_s - t).max(1))));
+                    return Err(AppError::Throttled((start + window_s - t).max(1)));
                 }
             }
         }
-        match client::authenticate(c, who)? {
-            Ok(i) => Ok(Ok(i)),
-            Err(e) => {
+        match client::authenticate(c, who) {
+            Ok(i) => Ok(i),
+            Err(e @ AppError::Refused(_)) => {
                 let mut opened = false;
                 for (key, _) in &keys {
                     opened |= throttle::take(c, key, t, window_s)?.failures == 1;
@@ -95,8 +95,9 @@ pub fn authenticate(
                 if opened {
                     throttle::purge_closed(c, t, cfg.longest_window_s())?;
                 }
-                Ok(Err(e))
+                Err(e)
             }
+            Err(e) => Err(e),
         }
     })
 }
@@ -108,18 +109,18 @@ pub fn check_guesses(
     cfg: &SecurityConfig,
     client: &Integration,
     ip: &str,
-) -> AppResult<Option<OAuthError>> {
+) -> AppResult<()> {
     let t = now();
     for (key, limit) in guess_keys(cfg, client, ip) {
         if let Some((failures, start)) = throttle::current(c, &key, t, cfg.client_window_s)? {
             if i64::from(failures) >= i64::from(limit) {
-                return Ok(Some(OAuthError::throttled(
+                return Err(AppError::Throttled(
                     (start + cfg.client_window_s - t).max(1),
-                )));
+                ));
             }
         }
     }
-    Ok(None)
+    Ok(())
 }
 
 /// Counts one unknown code or token sent by `client` from `ip`.

@@ -27,7 +27,8 @@ use serde_json::json;
 use crate::db;
 use crate::db::models::{ClientType, CAPABILITIES};
 use crate::domain::resource;
-use crate::http::errors::{OAuthCode, OAuthError};
+use crate::error::{AppError, AppResult, Refusal};
+use crate::http::errors::OAuthError;
 use crate::state::AppState;
 use client_auth::{counting_guesses, AuthenticatedClient, ClientCall};
 
@@ -51,23 +52,26 @@ pub async fn post_token(
     let out = call
         .run(&state, move |c, client| {
             let i = &client.integration;
-            counting_guesses(c, &st.config.security, i, &client.ip, |c| {
-                let out = token::grant(c, &st.config, &st.keys, i, &client.params)?;
-                let known = !matches!(&out, Err(e) if e.code == OAuthCode::InvalidGrant);
-                Ok((out, known))
-            })
+            counting_guesses(
+                c,
+                &st.config.security,
+                i,
+                &client.ip,
+                |c| token::grant(c, &st.config, &st.keys, i, &client.params),
+                |out| matches!(out, Err(AppError::Refused(Refusal::Grant(_)))),
+            )
         })
         .await?;
     Ok(no_store(out))
 }
 
 /// The `token` parameter of introspection and revocation.
-fn token_param(client: &AuthenticatedClient) -> Result<String, OAuthError> {
+fn token_param(client: &AuthenticatedClient) -> AppResult<String> {
     client
         .params
         .get("token")
         .map(String::from)
-        .ok_or_else(|| OAuthError::invalid_request("token is missing"))
+        .ok_or_else(|| AppError::invalid("token is missing"))
 }
 
 /// Introspection needs a client that can prove who it is (S40).
@@ -79,19 +83,22 @@ pub async fn post_introspect(
     let out = call
         .run(&state, move |c, client| {
             if client.integration.client_type != ClientType::Confidential {
-                return Ok(Err(OAuthError::invalid_client(client.basic)));
+                let basic = client.basic;
+                return Err(Refusal::Client { basic }.into());
             }
-            let token = match token_param(client) {
-                Ok(t) => t,
-                Err(e) => return Ok(Err(e)),
-            };
+            let token = token_param(client)?;
             let i = &client.integration;
-            counting_guesses(c, &st.config.security, i, &client.ip, |c| {
-                let (v, known) = introspect::introspect(c, &st.keys, i, &token)?;
-                Ok((Ok(v), known))
-            })
+            counting_guesses(
+                c,
+                &st.config.security,
+                i,
+                &client.ip,
+                |c| introspect::introspect(c, &st.keys, i, &token),
+                |out| matches!(out, Ok((_, false))),
+            )
         })
-        .await?;
+        .await?
+        .0;
     Ok(no_store(out))
 }
 
@@ -101,14 +108,16 @@ pub async fn post_revoke(
 ) -> Result<HttpResponse, OAuthError> {
     let st = state.clone();
     call.run(&state, move |c, client| {
-        let token = match token_param(client) {
-            Ok(t) => t,
-            Err(e) => return Ok(Err(e)),
-        };
+        let token = token_param(client)?;
         let i = &client.integration;
-        counting_guesses(c, &st.config.security, i, &client.ip, |c| {
-            Ok((Ok(()), introspect::revoke(c, &st.keys, i, &token)?))
-        })
+        counting_guesses(
+            c,
+            &st.config.security,
+            i,
+            &client.ip,
+            |c| introspect::revoke(c, &st.keys, i, &token),
+            |known| matches!(known, Ok(false)),
+        )
     })
     .await?;
     Ok(no_store(json!({})))
@@ -116,7 +125,12 @@ pub async fn post_revoke(
 
 /// RFC 8414 metadata: only what is enforced (S1, S2).
 pub async fn get_metadata(state: web::Data<AppState>) -> HttpResponse {
-    let i = &state.config.server.issuer;
+    HttpResponse::Ok().json(metadata(&state.config))
+}
+
+/// RFC 8414 metadata: only what is enforced (S1, S2).
+fn metadata(config: &crate::config::Config) -> serde_json::Value {
+    let i = &config.server.issuer;
     // offline_access is accepted in `scope` (refresh tokens are always issued).
     let scopes: Vec<&str> = CAPABILITIES
         .iter()
@@ -141,20 +155,18 @@ pub async fn get_metadata(state: web::Data<AppState>) -> HttpResponse {
         "prompt_values_supported": ["none", "login", "consent"],
         "authorization_response_iss_parameter_supported": true,
     });
-    if state.config.registration.cimd {
-        if let Some(o) = body.as_object_mut() {
+    if let Some(o) = body.as_object_mut() {
+        if config.registration.cimd {
             o.insert("client_id_metadata_document_supported".into(), json!(true));
         }
-    }
-    if state.config.registration.dynamic {
-        if let Some(o) = body.as_object_mut() {
+        if config.registration.dynamic {
             o.insert(
                 "registration_endpoint".into(),
                 json!(format!("{i}/v1/oauth/register")),
             );
         }
     }
-    HttpResponse::Ok().json(body)
+    body
 }
 
 /// RFC 9728 protected-resource metadata for `resource`: which

@@ -9,16 +9,10 @@ use actix_web::{HttpRequest, HttpResponse};
 use crate::db;
 use crate::db::models::Integration;
 use crate::db::queries::integrations;
-use crate::domain::registration::{self, ClientMetadata, Refusal};
+use crate::domain::registration::{self, ClientMetadata};
+use crate::error::Refusal;
 use crate::http::errors::{OAuthCode, OAuthError};
 use crate::state::AppState;
-
-fn refused(r: Refusal) -> OAuthError {
-    match r {
-        Refusal::RedirectUri(m) => OAuthError::new(OAuthCode::InvalidRedirectUri, &m),
-        Refusal::Metadata(m) => OAuthError::new(OAuthCode::InvalidClientMetadata, &m),
-    }
-}
 
 /// The endpoint answers only when `registration.dynamic` is on.
 fn enabled(state: &AppState) -> Result<(), OAuthError> {
@@ -63,8 +57,7 @@ pub async fn post_register(
     let out = db::run(&state.pool, move |c| {
         registration::register(c, &st.config, &st.secret_box, &ip, m)
     })
-    .await?
-    .map_err(refused)?;
+    .await?;
     let body = registration::describe(
         &state.config,
         &out.integration,
@@ -147,8 +140,7 @@ pub async fn put_registration(
     db::run(&state.pool, move |c| {
         registration::update(c, &st.config, &current, &m)
     })
-    .await?
-    .map_err(refused)?;
+    .await?;
     describe(&state, i, &token).await
 }
 

@@ -1,8 +1,9 @@
 //! `POST /v1/oauth/token`: the authorization-code and refresh-token grants.
 //! Each grant is one `BEGIN IMMEDIATE` transaction whose single-use steps are
 //! conditional UPDATEs, so parallel redemptions have exactly one winner (S28,
-//! S34); the access token is signed after it commits. A refused request returns `Ok(Err(OAuthError))` from the service so
-//! that what it must write (a replay's revocation, S29) still commits.
+//! S34); the access token is signed after it commits. A refused request is
+//! `Err(AppError::Refused)` from a `db::write_tx_refusing` transaction, so
+//! what it must write (a replay's revocation, S29) still commits.
 
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
@@ -15,33 +16,32 @@ use crate::db::models::{
 use crate::db::queries::{connections, integrations, oauth as q, tokens, users, workspaces};
 use crate::db::{self, Conn};
 use crate::domain::resource;
-use crate::error::{AppError, AppResult};
-use crate::http::errors::{OAuthCode, OAuthError};
+use crate::error::{AppError, AppResult, Refusal};
 use crate::oauth::client::Params;
 use crate::state::jwt::{Claims, Keys};
 
 pub const REFRESH_PREFIX: &str = "nrt_";
 
-type Outcome = AppResult<Result<Value, OAuthError>>;
-
 /// What a grant's transaction decided: the response, still to be signed.
-type Decided = AppResult<Result<Minted, OAuthError>>;
+type Decided = AppResult<Minted>;
 
-fn refuse(e: OAuthError) -> Decided {
-    Ok(Err(e))
+fn refuse(r: Refusal) -> Decided {
+    Err(r.into())
+}
+
+/// `invalid_request`, said inside a grant's transaction.
+fn missing(what: &str) -> Refusal {
+    Refusal::Invalid(what.to_string())
 }
 
 /// Signs the access token of a committed grant, outside the transaction:
 /// the ECDSA work does not hold SQLite's write lock (the `jti` row is
 /// already written, so a token that fails to sign is merely never used).
-fn signed(conn: &mut Conn, keys: &Keys, decided: Decided) -> Outcome {
-    let Minted { claims, mut body } = match decided? {
-        Ok(m) => m,
-        Err(e) => return Ok(Err(e)),
-    };
+fn signed(conn: &mut Conn, keys: &Keys, decided: Decided) -> AppResult<Value> {
+    let Minted { claims, mut body } = decided?;
     let access = keys.sign(conn, &claims)?;
     body["access_token"] = Value::String(access);
-    Ok(Ok(body))
+    Ok(body)
 }
 
 /// Runs the grant named by `grant_type` for an authenticated client.
@@ -51,15 +51,12 @@ pub fn grant(
     keys: &Keys,
     client: &Integration,
     p: &Params,
-) -> Outcome {
+) -> AppResult<Value> {
     let decided = match p.get("grant_type") {
-        None => refuse(OAuthError::invalid_request("grant_type is missing")),
+        None => refuse(missing("grant_type is missing")),
         Some("authorization_code") => exchange_code(conn, cfg, keys, client, p),
         Some("refresh_token") => refresh(conn, cfg, keys, client, p),
-        Some(_) => refuse(OAuthError::new(
-            OAuthCode::UnsupportedGrantType,
-            "only authorization_code and refresh_token are supported",
-        )),
+        Some(_) => refuse(Refusal::GrantType),
     };
     signed(conn, keys, decided)
 }
@@ -76,8 +73,8 @@ fn s256(verifier: &str) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
 }
 
-fn bad_code() -> OAuthError {
-    OAuthError::invalid_grant("the authorization code is invalid, expired, or already used")
+fn bad_code() -> Refusal {
+    Refusal::Grant("the authorization code is invalid, expired, or already used".into())
 }
 
 fn exchange_code(
@@ -88,13 +85,13 @@ fn exchange_code(
     p: &Params,
 ) -> Decided {
     let Some(code) = p.get("code") else {
-        return refuse(OAuthError::invalid_request("code is missing"));
+        return refuse(missing("code is missing"));
     };
     let hash = crypto::sha256_hex(code);
     let sent_redirect = p.get("redirect_uri").map(String::from);
     let resource_asked = p.get("resource");
     let verifier = p.get("code_verifier").map(String::from);
-    db::write_tx(conn, |c| {
+    db::write_tx_refusing(conn, |c| {
         let t = now();
         let Some(row) = q::code_by_hash(c, &hash)? else {
             return refuse(bad_code());
@@ -113,25 +110,23 @@ fn exchange_code(
             }
         };
         if !redirect_ok {
-            return refuse(OAuthError::invalid_grant(
-                "redirect_uri does not match the authorization request",
+            return refuse(Refusal::Grant(
+                "redirect_uri does not match the authorization request".into(),
             ));
         }
         // PKCE (S18, S19).
         match (&row.code_challenge, &verifier) {
             (Some(challenge), Some(v)) => {
                 if !valid_verifier(v) || !crypto::constant_time_eq(&s256(v), challenge) {
-                    return refuse(OAuthError::invalid_grant(
-                        "code_verifier does not match the code_challenge",
+                    return refuse(Refusal::Grant(
+                        "code_verifier does not match the code_challenge".into(),
                     ));
                 }
             }
-            (Some(_), None) => {
-                return refuse(OAuthError::invalid_grant("code_verifier is missing"))
-            }
+            (Some(_), None) => return refuse(Refusal::Grant("code_verifier is missing".into())),
             (None, Some(_)) => {
-                return refuse(OAuthError::invalid_grant(
-                    "code_verifier was sent for a code issued without code_challenge",
+                return refuse(Refusal::Grant(
+                    "code_verifier was sent for a code issued without code_challenge".into(),
                 ))
             }
             (None, None) => {}
@@ -165,28 +160,19 @@ fn exchange_code(
         }
         let aud = match resource::audience(keys.issuer(), &row.resource, resource_asked) {
             Ok(a) => a,
-            Err(why) => return refuse(OAuthError::new(OAuthCode::InvalidTarget, why)),
+            Err(why) => return refuse(Refusal::Target(why.into())),
         };
         let grant = Grant {
             scope: &row.scope,
             resource: &row.resource,
             aud: &aud,
         };
-        Ok(Ok(mint(
-            c,
-            cfg,
-            keys,
-            client,
-            &connection,
-            &family,
-            grant,
-            None,
-        )?))
+        mint(c, cfg, keys, client, &connection, &family, grant, None)
     })
 }
 
-fn bad_refresh() -> OAuthError {
-    OAuthError::invalid_grant("the refresh token is invalid, expired, revoked, or already used")
+fn bad_refresh() -> Refusal {
+    Refusal::Grant("the refresh token is invalid, expired, revoked, or already used".into())
 }
 
 fn refresh(
@@ -197,12 +183,12 @@ fn refresh(
     p: &Params,
 ) -> Decided {
     let Some(token) = p.get("refresh_token") else {
-        return refuse(OAuthError::invalid_request("refresh_token is missing"));
+        return refuse(missing("refresh_token is missing"));
     };
     let hash = crypto::sha256_hex(token);
     let grace = cfg.tokens.refresh_reuse_grace_s;
     let resource_asked = p.get("resource");
-    db::write_tx(conn, |c| {
+    db::write_tx_refusing(conn, |c| {
         let t = now();
         let Some(row) = tokens::refresh_by_hash(c, &hash)? else {
             return refuse(bad_refresh());
@@ -225,7 +211,7 @@ fn refresh(
         // after reuse, so a replayed token still revokes its family, and
         // before the token is used, so a refused one stays usable.
         let target = resource::audience(keys.issuer(), &row.resource, resource_asked)
-            .map_err(|why| OAuthError::new(OAuthCode::InvalidTarget, why));
+            .map_err(|why| Refusal::Target(why.into()));
         let grant = |aud| Grant {
             scope: &row.scope,
             resource: &row.resource,
@@ -251,7 +237,7 @@ fn refresh(
                     grant(aud.as_str()),
                     Some(&hash),
                 )?;
-                return Ok(Ok(body));
+                return Ok(body);
             }
             // Reuse: the family is compromised (S34).
             tokens::revoke_family(c, &connection.id, &row.family_id, t)?;
@@ -276,7 +262,7 @@ fn refresh(
             grant(aud.as_str()),
             Some(&hash),
         )?;
-        Ok(Ok(body))
+        Ok(body)
     })
 }
 

@@ -275,7 +275,7 @@ async fn ensure_cimd(
         return Ok(());
     };
     let ip = crate::http::peer_ip(req);
-    match crate::oauth::cimd::ensure(state, &id, &ip, user.0.is_some()).await? {
+    match crate::oauth::cimd::ensure(state, &id, &ip, user.0.is_some()).await {
         Ok(Ensured::Ready) => Ok(()),
         // A good document, nobody logged in: nothing is stored, and the
         // request (redirect URI included) is judged after login (S71).
@@ -287,9 +287,10 @@ async fn ensure_cimd(
             )),
             false => Err(HtmlError::LoginRequired(Some(here.to_string()))),
         },
-        Err(why) => Err(HtmlError::BadRequest(format!(
+        Err(crate::error::AppError::Refused(why)) => Err(HtmlError::BadRequest(format!(
             "The app's client metadata document at {id} cannot be used: {why}."
         ))),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -301,8 +302,9 @@ fn next_step(
     raw: &str,
     user: Option<CurrentUser>,
 ) -> crate::error::AppResult<Step> {
-    let valid = match authorize::validate(c, &st.config, raw)? {
+    let valid = match authorize::validate(c, &st.config, raw) {
         Ok(v) => v,
+        Err(AuthorizeError::Failed(e)) => return Err(e),
         Err(e) => return Ok(Step::Refuse(e)),
     };
     let fresh = user.as_ref().is_some_and(|u| fresh_login(st, &valid, u));
@@ -359,6 +361,7 @@ fn single_client_id(raw: &str) -> Option<String> {
 fn refuse(state: &AppState, e: AuthorizeError) -> Result<HttpResponse, HtmlError> {
     match e {
         AuthorizeError::Page(m) => Err(HtmlError::BadRequest(m)),
+        AuthorizeError::Failed(e) => Err(e.into()),
         AuthorizeError::Redirect(r) => Ok(see_other(r.location(&state.config.server.issuer))),
         AuthorizeError::Link {
             redirect,

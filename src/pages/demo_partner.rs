@@ -19,7 +19,7 @@ use crate::error::{AppError, AppResult};
 use crate::http::errors::HtmlError;
 use crate::oauth::authorize::redirect_with;
 use crate::oauth::client::{Params, Presented};
-use crate::oauth::client_auth::authenticate_client;
+use crate::oauth::client_auth::{authenticate_client, refusal_text};
 use crate::oauth::token;
 use crate::state::AppState;
 use serde_json::Value;
@@ -146,9 +146,9 @@ fn exchange(
         secret: None,
         basic: false,
     };
-    let integration = match authenticate_client(c, &st.config.security, &who, ip)? {
+    let integration = match authenticate_client(c, &st.config.security, &who, ip) {
         Ok(i) => i,
-        Err(e) => return Ok(Err(e.to_string())),
+        Err(e) => return refusal_text(e).map(Err),
     };
     let params = Params::from_pairs(&[
         ("grant_type", "authorization_code"),
@@ -156,9 +156,9 @@ fn exchange(
         ("redirect_uri", redirect_uri),
         ("code_verifier", verifier),
     ]);
-    let body = match token::grant(c, &st.config, &st.keys, &integration, &params)? {
+    let body = match token::grant(c, &st.config, &st.keys, &integration, &params) {
         Ok(b) => b,
-        Err(e) => return Ok(Err(e.to_string())),
+        Err(e) => return refusal_text(e).map(Err),
     };
     let access = body["access_token"]
         .as_str()
