@@ -34,21 +34,82 @@ pub enum AppError {
     Refused(Refusal),
 }
 
-/// A capability a token may carry (DESIGN §4), by the name it is granted as.
+/// A capability a token may carry (DESIGN §4), by the name it is granted
+/// as; the names are also the OAuth scopes. Stored and sent as
+/// space-separated text (`integrations.capabilities`, a grant's `scope`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Capability {
     ReadContent,
     UpdateContent,
     InsertContent,
+    ReadComments,
+    InsertComments,
+    ReadUserWithEmail,
+    ReadUserWithoutEmail,
 }
 
 impl Capability {
+    /// Every capability, in the canonical order stored lists keep.
+    pub const ALL: &'static [Capability] = &[
+        Capability::ReadContent,
+        Capability::UpdateContent,
+        Capability::InsertContent,
+        Capability::ReadComments,
+        Capability::InsertComments,
+        Capability::ReadUserWithEmail,
+        Capability::ReadUserWithoutEmail,
+    ];
+    /// The user-information pair, of which a grant holds at most one.
+    pub const USER_INFO: [Capability; 2] = [
+        Capability::ReadUserWithEmail,
+        Capability::ReadUserWithoutEmail,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Capability::ReadContent => "read_content",
             Capability::UpdateContent => "update_content",
             Capability::InsertContent => "insert_content",
+            Capability::ReadComments => "read_comments",
+            Capability::InsertComments => "insert_comments",
+            Capability::ReadUserWithEmail => "read_user_with_email",
+            Capability::ReadUserWithoutEmail => "read_user_without_email",
         }
+    }
+
+    pub fn parse(s: &str) -> Option<Capability> {
+        Capability::ALL.iter().copied().find(|c| c.as_str() == s)
+    }
+
+    /// The accepted names, for error messages.
+    pub fn choices() -> String {
+        Capability::ALL
+            .iter()
+            .map(|c| c.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    /// The space-separated text these are stored and sent as, in the
+    /// canonical order and without repeats.
+    pub fn join(caps: &[Capability]) -> String {
+        Capability::ALL
+            .iter()
+            .filter(|c| caps.contains(c))
+            .map(|c| c.as_str())
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    /// Whether space-separated `text` (a scope, a stored list) names this.
+    pub fn in_text(self, text: &str) -> bool {
+        text.split(' ').any(|s| s == self.as_str())
+    }
+}
+
+impl std::fmt::Display for Capability {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 

@@ -1,6 +1,7 @@
 //! Rows and newtype ids. Ids are UUID text in the database; the newtypes keep
 //! a page id from being passed where a workspace id belongs.
 
+use crate::error::Capability;
 use diesel::prelude::*;
 use serde::Serialize;
 
@@ -153,29 +154,19 @@ impl BlockType {
 // Whose id a block's `created_by` / `last_edited_by` holds.
 str_enum!(AuthorKind { User => "user", Bot => "bot" });
 
-/// The capability names, which are also the OAuth scopes (DESIGN §4).
-pub const CAPABILITIES: &[&str] = &[
-    "read_content",
-    "update_content",
-    "insert_content",
-    "read_comments",
-    "insert_comments",
-    "read_user_with_email",
-    "read_user_without_email",
-];
 /// What a client may ask for all at once: every capability but
 /// `read_user_without_email`, which cannot be held with
 /// `read_user_with_email`. Protected-resource metadata lists these as
 /// `scopes_supported`, and MCP clients ask for every listed scope at once
 /// (the MCP SDK's `auth()` registers and authorizes with all of them), so
 /// the list must be one a client can be granted whole.
-pub const ASKABLE_CAPABILITIES: &[&str] = &[
-    "read_content",
-    "update_content",
-    "insert_content",
-    "read_comments",
-    "insert_comments",
-    "read_user_with_email",
+pub const ASKABLE_CAPABILITIES: &[Capability] = &[
+    Capability::ReadContent,
+    Capability::UpdateContent,
+    Capability::InsertContent,
+    Capability::ReadComments,
+    Capability::InsertComments,
+    Capability::ReadUserWithEmail,
 ];
 /// What an integration gets when none are named.
 pub const DEFAULT_CAPABILITIES: &str =

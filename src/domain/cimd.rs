@@ -170,7 +170,9 @@ pub fn check_document(
     // document without one may ask for any of those, and the person
     // decides on the consent page, which lists what is asked.
     if m.scope.as_deref().is_none_or(|s| s.trim().is_empty()) {
-        m.scope = Some(crate::db::models::ASKABLE_CAPABILITIES.join(" "));
+        m.scope = Some(crate::error::Capability::join(
+            crate::db::models::ASKABLE_CAPABILITIES,
+        ));
     }
     registration::check(&m, &cfg.native_schemes)
         .map_err(|why| format!("the document is refused: {why}"))

@@ -14,7 +14,7 @@ use crate::domain::content::Author;
 use crate::domain::integrations::{self, NewIntegration};
 use crate::domain::workspaces::{self as ws, NewPage};
 use crate::domain::{blocks, markdown};
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, Capability};
 
 pub const DEMO_PASSWORD: &str = "pagegrant-demo";
 pub const OWNER_EMAIL: &str = "ada@example.com";
@@ -362,7 +362,10 @@ fn seed_world(conn: &mut Conn, sbox: &SecretBox, issuer: &str) -> AppResult<()> 
                 developer_name: Some("pagegrant".into()),
                 website_url: Some(format!("https://{host}.example.com")),
                 support_email: Some(format!("support@{host}.example.com")),
-                capabilities: vec!["read_content".into(), "read_user_without_email".into()],
+                capabilities: vec![
+                    Capability::ReadContent.to_string(),
+                    Capability::ReadUserWithoutEmail.to_string(),
+                ],
                 ..Default::default()
             },
         )?;
@@ -402,7 +405,7 @@ fn seed_world(conn: &mut Conn, sbox: &SecretBox, issuer: &str) -> AppResult<()> 
             kind: Some(IntegrationKind::Internal),
             workspace: Some(acme.clone()),
             created_by: Some(ada.clone()),
-            capabilities: vec!["read_content".into()],
+            capabilities: vec![Capability::ReadContent.to_string()],
             ..Default::default()
         },
     )?;

@@ -6,14 +6,13 @@ use crate::config::os_handler_scheme;
 use crate::crypto::{self, SecretBox};
 use crate::db::models::{
     now, BotId, ClientType, Connection, ConnectionId, ConnectionStatus, Integration, IntegrationId,
-    IntegrationKind, InternalToken, Role, User, UserId, Workspace, CAPABILITIES,
-    DEFAULT_CAPABILITIES,
+    IntegrationKind, InternalToken, Role, User, UserId, Workspace, DEFAULT_CAPABILITIES,
 };
 use crate::db::queries::{connections, integrations, workspaces};
 use crate::db::{self, Conn};
 use crate::domain::audit::{self, Actor, AuditAction};
 use crate::domain::install_policy::{self, Blocked};
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, Capability};
 
 pub const INTERNAL_TOKEN_PREFIX: &str = "ntn_";
 
@@ -105,26 +104,25 @@ pub fn parse_capabilities(given: &[String]) -> AppResult<String> {
     if names.is_empty() {
         return Ok(DEFAULT_CAPABILITIES.to_string());
     }
+    let mut caps = Vec::with_capacity(names.len());
     for n in &names {
-        if !CAPABILITIES.contains(n) {
-            return Err(AppError::invalid(format!(
-                "unknown capability '{n}'; choose from {}",
-                CAPABILITIES.join(", ")
-            )));
+        match Capability::parse(n) {
+            Some(c) => caps.push(c),
+            None => {
+                return Err(AppError::invalid(format!(
+                    "unknown capability '{n}'; choose from {}",
+                    Capability::choices()
+                )))
+            }
         }
     }
-    if names.contains(&"read_user_with_email") && names.contains(&"read_user_without_email") {
+    if Capability::USER_INFO.iter().all(|c| caps.contains(c)) {
         return Err(AppError::invalid(
             "choose one of read_user_with_email and read_user_without_email",
         ));
     }
     // Canonical order, no repeats.
-    Ok(CAPABILITIES
-        .iter()
-        .filter(|c| names.contains(c))
-        .copied()
-        .collect::<Vec<_>>()
-        .join(" "))
+    Ok(Capability::join(&caps))
 }
 
 fn validate_website(what: &str, url: &str) -> AppResult<()> {
@@ -672,7 +670,7 @@ pub fn sentence(msg: &str) -> String {
 pub fn check_form(d: &Draft, posted: &[String]) -> AppResult<Vec<(&'static str, String)>> {
     if posted
         .iter()
-        .any(|c| !c.is_empty() && !CAPABILITIES.contains(&c.as_str()))
+        .any(|c| !c.is_empty() && Capability::parse(c).is_none())
     {
         return Err(AppError::invalid("Unknown capability."));
     }

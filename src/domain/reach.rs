@@ -79,7 +79,7 @@ pub struct Grant<'a> {
 
 impl Grant<'_> {
     pub fn allows(&self, capability: Capability) -> bool {
-        self.scope.split(' ').any(|s| s == capability.as_str())
+        capability.in_text(self.scope)
     }
 
     /// `Missing(capability)` unless the grant holds it.

@@ -11,7 +11,7 @@ use oxide_auth::primitives::registrar::{
 };
 use oxide_auth::primitives::scope::Scope;
 
-use crate::db::models::{ClientType, IntegrationKind, CAPABILITIES};
+use crate::db::models::{ClientType, IntegrationKind};
 use oxide_auth::primitives::authorizer::Authorizer;
 use oxide_auth::primitives::grant::{Extensions, Grant};
 
@@ -19,7 +19,7 @@ use crate::config::Config;
 use crate::db::models::{Session, User};
 use crate::db::{self, Conn};
 use crate::domain::consent::{self, Answer, Approval, Decision};
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, Capability};
 use crate::oauth::endpoint::{CodeBinding, DbAuthorizer, DbRegistrar, OFFLINE_ACCESS};
 
 /// Parameters the endpoint reads; any of them twice is `invalid_request` (S13).
@@ -378,10 +378,10 @@ pub fn validate(
     // that compare asked and granted scopes (oauthlib) see no change.
     let offline = all("scope")
         .first()
-        .is_some_and(|s| s.split(' ').any(|n| n == "offline_access"));
+        .is_some_and(|s| s.split(' ').any(|n| n == OFFLINE_ACCESS));
     let scope_text: Option<String> = all("scope").first().map(|s| {
         s.split(' ')
-            .filter(|n| *n != "offline_access")
+            .filter(|n| *n != OFFLINE_ACCESS)
             .collect::<Vec<_>>()
             .join(" ")
     });
@@ -389,7 +389,7 @@ pub fn validate(
         None | Some("") => None,
         Some(s) => {
             let names: Vec<&str> = s.split(' ').collect();
-            if names.iter().any(|n| !CAPABILITIES.contains(n)) {
+            if names.iter().any(|n| Capability::parse(n).is_none()) {
                 return fail("invalid_scope", "the scope names an unknown capability");
             }
             match s.parse() {

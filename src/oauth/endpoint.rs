@@ -112,11 +112,11 @@ pub const OFFLINE_ACCESS: &str = "offline_access";
 pub fn scope_string(scope: &Scope) -> String {
     // offline_access, when granted, is kept last so the token responses
     // can echo it (it is no capability).
-    crate::db::models::CAPABILITIES
+    crate::error::Capability::ALL
         .iter()
-        .chain([&OFFLINE_ACCESS])
-        .filter(|c| scope.iter().any(|s| s == **c))
-        .copied()
+        .map(|c| c.as_str())
+        .chain([OFFLINE_ACCESS])
+        .filter(|c| scope.iter().any(|s| s == *c))
         .collect::<Vec<_>>()
         .join(" ")
 }

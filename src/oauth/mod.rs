@@ -25,9 +25,9 @@ use actix_web::HttpResponse;
 use serde_json::json;
 
 use crate::db;
-use crate::db::models::{ClientType, CAPABILITIES};
+use crate::db::models::ClientType;
 use crate::domain::resource;
-use crate::error::{AppError, AppResult, Refusal};
+use crate::error::{AppError, AppResult, Capability, Refusal};
 use crate::http::errors::OAuthError;
 use crate::state::AppState;
 use client_auth::{counting_guesses, AuthenticatedClient, ClientCall};
@@ -132,10 +132,10 @@ pub async fn get_metadata(state: web::Data<AppState>) -> HttpResponse {
 fn metadata(config: &crate::config::Config) -> serde_json::Value {
     let i = &config.server.issuer;
     // offline_access is accepted in `scope` (refresh tokens are always issued).
-    let scopes: Vec<&str> = CAPABILITIES
+    let scopes: Vec<&str> = Capability::ALL
         .iter()
-        .copied()
-        .chain(["offline_access"])
+        .map(|c| c.as_str())
+        .chain([endpoint::OFFLINE_ACCESS])
         .collect();
     let mut body = json!({
         "issuer": i,
@@ -176,7 +176,13 @@ fn metadata(config: &crate::config::Config) -> serde_json::Value {
 /// holds only scopes that can be asked together: `read_user_without_email`
 /// is the narrower alternative to `read_user_with_email`, still accepted
 /// when asked for, never both.
-fn protected_resource(issuer: &str, resource: String, name: &str, scopes: &[&str]) -> HttpResponse {
+fn protected_resource(
+    issuer: &str,
+    resource: String,
+    name: &str,
+    scopes: &[Capability],
+) -> HttpResponse {
+    let scopes: Vec<&str> = scopes.iter().map(|c| c.as_str()).collect();
     HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "public, max-age=300"))
         .json(json!({
@@ -189,7 +195,11 @@ fn protected_resource(issuer: &str, resource: String, name: &str, scopes: &[&str
 }
 
 /// What the MCP tools use: reading and writing content.
-const MCP_SCOPES: &[&str] = &["read_content", "insert_content", "update_content"];
+const MCP_SCOPES: &[Capability] = &[
+    Capability::ReadContent,
+    Capability::InsertContent,
+    Capability::UpdateContent,
+];
 
 pub async fn get_protected_resource_v1(state: web::Data<AppState>) -> HttpResponse {
     let i = &state.config.server.issuer;

@@ -16,7 +16,7 @@ use crate::db::models::{
 use crate::db::queries::{connections, integrations, oauth as q, tokens, users, workspaces};
 use crate::db::{self, Conn};
 use crate::domain::resource;
-use crate::error::{AppError, AppResult, Refusal};
+use crate::error::{AppError, AppResult, Capability, Refusal};
 use crate::oauth::client::Params;
 use crate::state::jwt::{Claims, Keys};
 
@@ -362,7 +362,7 @@ fn mint(
 pub fn owner_user(c: &mut Conn, connection: &Connection, scope: &str) -> AppResult<Value> {
     let user = users::by_id(c, &connection.installed_by)?
         .ok_or_else(|| AppError::internal("connection without installer"))?;
-    let person = if scope.split(' ').any(|s| s == "read_user_with_email") {
+    let person = if Capability::ReadUserWithEmail.in_text(scope) {
         json!({ "email": user.email })
     } else {
         json!({})

@@ -13,6 +13,7 @@ use crate::db::models::now;
 use crate::db::models::Visibility;
 use crate::domain::consent::{self, Decision, Gate, Plan};
 use crate::domain::workspaces::TreeRow;
+use crate::error::Capability;
 use crate::http::errors::{url_encode, HtmlError};
 use crate::http::extract::{CurrentUser, MaybeUser};
 use crate::http::form::ConsentForm;
@@ -24,16 +25,15 @@ use crate::oauth::authorize::{
 use crate::state::AppState;
 
 /// Plain words for each capability, as the consent page lists them.
-pub fn capability_words(name: &str) -> &'static str {
-    match name {
-        "read_content" => "Read content",
-        "update_content" => "Update content",
-        "insert_content" => "Insert content",
-        "read_comments" => "Read comments",
-        "insert_comments" => "Insert comments",
-        "read_user_with_email" => "Read user information including email addresses",
-        "read_user_without_email" => "Read user information without email addresses",
-        _ => "Unknown capability",
+pub fn capability_words(c: Capability) -> &'static str {
+    match c {
+        Capability::ReadContent => "Read content",
+        Capability::UpdateContent => "Update content",
+        Capability::InsertContent => "Insert content",
+        Capability::ReadComments => "Read comments",
+        Capability::InsertComments => "Insert comments",
+        Capability::ReadUserWithEmail => "Read user information including email addresses",
+        Capability::ReadUserWithoutEmail => "Read user information without email addresses",
     }
 }
 
@@ -204,7 +204,7 @@ impl ConsentView {
                     .scope
                     .split(' ')
                     .filter(|s| !s.is_empty() && *s != crate::oauth::endpoint::OFFLINE_ACCESS)
-                    .map(capability_words)
+                    .map(|s| Capability::parse(s).map_or("Unknown capability", capability_words))
                     .collect(),
                 user_email: user.user.email.clone(),
                 workspace_name: plan.workspace.name.clone(),

@@ -12,13 +12,12 @@ use askama::Template;
 use serde::Deserialize;
 
 use crate::db::models::{
-    ClientType, Integration, IntegrationId, IntegrationKind, WorkspaceId, CAPABILITIES,
-    DEFAULT_CAPABILITIES,
+    ClientType, Integration, IntegrationId, IntegrationKind, WorkspaceId, DEFAULT_CAPABILITIES,
 };
 use crate::db::{self, Conn};
 use crate::domain::integrations::{self, Draft};
 use crate::domain::{connections, workspaces};
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, Capability};
 use crate::http::errors::HtmlError;
 use crate::http::extract::CurrentUser;
 use crate::http::form::{CsrfForm, NoFields};
@@ -43,10 +42,6 @@ pub struct CapabilityBox {
     pub words: &'static str,
     pub checked: bool,
 }
-
-/// The two user-information levels exclude each other: one radio group,
-/// with "none".
-const USER_INFO: [&str; 2] = ["read_user_with_email", "read_user_without_email"];
 
 /// Why a field was refused, shown next to it.
 #[derive(Default)]
@@ -121,7 +116,10 @@ pub struct FormValues {
 
 impl FormValues {
     fn empty() -> Self {
-        let defaults: Vec<&str> = DEFAULT_CAPABILITIES.split(' ').collect();
+        let defaults: Vec<Capability> = DEFAULT_CAPABILITIES
+            .split(' ')
+            .filter_map(Capability::parse)
+            .collect();
         FormValues {
             name: String::new(),
             internal: false,
@@ -144,25 +142,29 @@ impl FormValues {
     }
 }
 
-fn boxes(checked: &[&str]) -> Vec<CapabilityBox> {
-    CAPABILITIES
+fn boxes(checked: &[Capability]) -> Vec<CapabilityBox> {
+    Capability::ALL
         .iter()
-        .filter(|c| !USER_INFO.contains(c))
-        .map(|c| CapabilityBox {
-            name: c,
+        .filter(|c| !Capability::USER_INFO.contains(c))
+        .map(|&c| CapabilityBox {
+            name: c.as_str(),
             words: capability_words(c),
-            checked: checked.contains(c),
+            checked: checked.contains(&c),
         })
         .collect()
 }
 
-fn radios(checked: &[&str]) -> Vec<CapabilityBox> {
+/// The two user-information levels exclude each other: one radio group,
+/// with "none".
+fn radios(checked: &[Capability]) -> Vec<CapabilityBox> {
     // The first of the two that is checked wins; the domain refuses both anyway.
-    let chosen = USER_INFO.iter().find(|c| checked.contains(c));
-    USER_INFO
-        .iter()
+    let chosen = Capability::USER_INFO
+        .into_iter()
+        .find(|c| checked.contains(c));
+    Capability::USER_INFO
+        .into_iter()
         .map(|c| CapabilityBox {
-            name: c,
+            name: c.as_str(),
             words: capability_words(c),
             checked: chosen == Some(c),
         })
@@ -296,10 +298,10 @@ fn detail(c: &mut Conn, i: &Integration) -> AppResult<Detail> {
         privacy_url: i.privacy_url.clone(),
         terms_url: i.terms_url.clone(),
         support_email: i.support_email.clone(),
-        capabilities: CAPABILITIES
+        capabilities: Capability::ALL
             .iter()
-            .filter(|x| i.capabilities.split(' ').any(|y| y == **x))
-            .map(|x| capability_words(x))
+            .filter(|x| x.in_text(&i.capabilities))
+            .map(|&x| capability_words(x))
             .collect(),
         redirect_uris: integrations::redirect_uris(c, &i.id)?,
         created_on: format_date(i.created_at),
@@ -445,11 +447,10 @@ impl CreateFields {
     /// What the form shows again if the integration is refused.
     fn values(&self) -> FormValues {
         let t = |s: &str| s.trim().to_string();
-        let chosen: Vec<&str> = self
+        let chosen: Vec<Capability> = self
             .capability
             .iter()
-            .map(String::as_str)
-            .filter(|c| !c.is_empty())
+            .filter_map(|c| Capability::parse(c))
             .collect();
         FormValues {
             name: t(&self.name),
