@@ -129,6 +129,22 @@ str_enum!(Visibility { Workspace => "workspace", Private => "private" });
 str_enum!(IntegrationKind { Public => "public", Internal => "internal" });
 str_enum!(ClientType { Confidential => "confidential", Public => "public" });
 str_enum!(InstallPolicy { Open => "open", ApprovedOnly => "approved_only" });
+// RFC 7591 §2 metadata a dynamic client registers with.
+str_enum!(AuthMethod {
+    None => "none",
+    ClientSecretBasic => "client_secret_basic",
+    ClientSecretPost => "client_secret_post",
+});
+str_enum!(ApplicationType { Web => "web", Native => "native" });
+
+impl ApplicationType {
+    pub fn of(native: bool) -> Self {
+        match native {
+            true => ApplicationType::Native,
+            false => ApplicationType::Web,
+        }
+    }
+}
 str_enum!(ConnectionStatus { Active => "active", Revoked => "revoked" });
 // A content block's type (DESIGN §8); `domain::content` re-exports it.
 str_enum!(BlockType {
@@ -301,8 +317,8 @@ pub struct Integration {
     /// SHA-256 of the RFC 7592 registration access token (dynamic clients).
     pub registration_token_hash: Option<String>,
     /// RFC 7591 metadata a dynamic client sent and pagegrant keeps.
-    pub application_type: Option<String>,
-    pub token_endpoint_auth_method: Option<String>,
+    pub application_type: Option<ApplicationType>,
+    pub token_endpoint_auth_method: Option<AuthMethod>,
     pub client_uri: Option<String>,
     pub logo_uri: Option<String>,
     /// A Client ID Metadata Document client (its `client_id` is the

@@ -11,7 +11,7 @@ use serde_json::Value;
 
 use crate::config::RegistrationConfig;
 use crate::crypto::SecretBox;
-use crate::db::models::now;
+use crate::db::models::{now, ApplicationType, AuthMethod};
 use crate::db::queries::integrations;
 use crate::db::{self, Conn};
 use crate::domain::integrations::{self as integ, DynamicFields, NewIntegration};
@@ -154,8 +154,10 @@ pub fn check_document(
         &m.token_endpoint_auth_method,
         &m.token_endpoint_auth_methods_supported,
     ) {
-        (Some(one), _) => one == "none",
-        (None, Some(list)) => list.iter().any(|l| l == "none"),
+        (Some(one), _) => AuthMethod::parse(one) == Some(AuthMethod::None),
+        (None, Some(list)) => list
+            .iter()
+            .any(|l| AuthMethod::parse(l) == Some(AuthMethod::None)),
         (None, None) => false,
     };
     if !none {
@@ -164,7 +166,7 @@ pub fn check_document(
                 .into(),
         );
     }
-    m.token_endpoint_auth_method = Some("none".into());
+    m.token_endpoint_auth_method = Some(AuthMethod::None.to_string());
     // Documents rarely name a scope (Claude's and ChatGPT's do not), and MCP
     // clients then ask for every scope the protected resource lists: a
     // document without one may ask for any of those, and the person
@@ -302,7 +304,7 @@ pub fn store(
                         dynamic: Some(DynamicFields {
                             registration_token_hash: None,
                             native: c.native,
-                            token_endpoint_auth_method: "none".into(),
+                            token_endpoint_auth_method: AuthMethod::None,
                             client_uri: c.client_uri.clone(),
                             logo_uri: c.logo_uri.clone(),
                             cimd_expires_at: Some(expires_at),
@@ -326,8 +328,8 @@ pub fn store(
                         name: c.name.trim().to_string(),
                         developer_name: host.to_string(),
                         capabilities: c.capabilities.clone(),
-                        application_type: Some(if c.native { "native" } else { "web" }.into()),
-                        token_endpoint_auth_method: Some("none".into()),
+                        application_type: Some(ApplicationType::of(c.native)),
+                        token_endpoint_auth_method: Some(AuthMethod::None),
                         client_uri: c.client_uri.clone(),
                         website_url: c.client_uri.clone(),
                         logo_uri: c.logo_uri.clone(),

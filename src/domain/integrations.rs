@@ -5,8 +5,9 @@
 use crate::config::os_handler_scheme;
 use crate::crypto::{self, SecretBox};
 use crate::db::models::{
-    now, BotId, ClientType, Connection, ConnectionId, ConnectionStatus, Integration, IntegrationId,
-    IntegrationKind, InternalToken, Role, User, UserId, Workspace, DEFAULT_CAPABILITIES,
+    now, ApplicationType, AuthMethod, BotId, ClientType, Connection, ConnectionId,
+    ConnectionStatus, Integration, IntegrationId, IntegrationKind, InternalToken, Role, User,
+    UserId, Workspace, DEFAULT_CAPABILITIES,
 };
 use crate::db::queries::{connections, integrations, workspaces};
 use crate::db::{self, Conn};
@@ -161,12 +162,11 @@ pub struct NewIntegration {
 }
 
 /// What a self-registered client keeps beyond an ordinary integration.
-#[derive(Default)]
 pub struct DynamicFields {
     /// None for a CIMD client: its document, not a token, says what it is.
     pub registration_token_hash: Option<String>,
     pub native: bool,
-    pub token_endpoint_auth_method: String,
+    pub token_endpoint_auth_method: AuthMethod,
     pub client_uri: Option<String>,
     pub logo_uri: Option<String>,
     /// Set for a CIMD client: when its cached document expires.
@@ -454,14 +454,8 @@ pub fn register(conn: &mut Conn, sbox: &SecretBox, new: NewIntegration) -> AppRe
             .dynamic
             .as_ref()
             .and_then(|d| d.registration_token_hash.clone()),
-        application_type: new
-            .dynamic
-            .as_ref()
-            .map(|d| if d.native { "native" } else { "web" }.to_string()),
-        token_endpoint_auth_method: new
-            .dynamic
-            .as_ref()
-            .map(|d| d.token_endpoint_auth_method.clone()),
+        application_type: new.dynamic.as_ref().map(|d| ApplicationType::of(d.native)),
+        token_endpoint_auth_method: new.dynamic.as_ref().map(|d| d.token_endpoint_auth_method),
         client_uri: new.dynamic.as_ref().and_then(|d| d.client_uri.clone()),
         logo_uri: new.dynamic.as_ref().and_then(|d| d.logo_uri.clone()),
         cimd_expires_at: new.dynamic.as_ref().and_then(|d| d.cimd_expires_at),

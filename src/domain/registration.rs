@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 
 use crate::config::{Config, REGISTRATION_WINDOW_S};
 use crate::crypto::{self, SecretBox};
-use crate::db::models::{now, ClientType, Integration};
+use crate::db::models::{now, ApplicationType, AuthMethod, ClientType, Integration};
 use crate::db::queries::{integrations, throttle};
 use crate::db::{self, Conn};
 use crate::domain::integrations::{
@@ -43,7 +43,7 @@ pub struct ClientMetadata {
 pub struct Checked {
     pub name: String,
     pub uris: Vec<String>,
-    pub method: String,
+    pub method: AuthMethod,
     pub native: bool,
     pub capabilities: String,
     pub client_uri: Option<String>,
@@ -56,24 +56,22 @@ fn meta(m: impl Into<String>) -> Refusal {
 
 /// The token endpoint method from the singular field, else from the plural
 /// one (`none` first: a client that can do without a secret is public).
-fn auth_method(m: &ClientMetadata) -> Result<String, Refusal> {
-    const KNOWN: [&str; 3] = ["none", "client_secret_basic", "client_secret_post"];
+fn auth_method(m: &ClientMetadata) -> Result<AuthMethod, Refusal> {
     if let Some(one) = &m.token_endpoint_auth_method {
-        return match KNOWN.contains(&one.as_str()) {
-            true => Ok(one.clone()),
-            false => Err(meta(format!(
+        return AuthMethod::parse(one).ok_or_else(|| {
+            meta(format!(
                 "token_endpoint_auth_method '{one}' is not supported; use none, client_secret_basic or client_secret_post"
-            ))),
-        };
+            ))
+        });
     }
     match &m.token_endpoint_auth_methods_supported {
-        Some(list) => KNOWN
+        Some(list) => AuthMethod::ALL
             .iter()
-            .find(|k| list.iter().any(|l| l == *k))
-            .map(|k| k.to_string())
+            .copied()
+            .find(|k| list.iter().any(|l| l == k.as_str()))
             .ok_or_else(|| meta("token_endpoint_auth_methods_supported names no method pagegrant supports (none, client_secret_basic, client_secret_post)")),
         // RFC 7591 §2: the default is client_secret_basic.
-        None => Ok("client_secret_basic".into()),
+        None => Ok(AuthMethod::ClientSecretBasic),
     }
 }
 
@@ -111,14 +109,17 @@ pub fn check(m: &ClientMetadata, native_schemes: &[String]) -> Result<Checked, R
     }
     // An absent application_type with an app's own scheme is a native app
     // (Cursor sends none); an explicit "web" keeps web rules.
-    let native = match m.application_type.as_deref() {
-        Some("native") => true,
-        Some("web") => false,
+    let native = match m
+        .application_type
+        .as_deref()
+        .map(|a| (a, ApplicationType::parse(a)))
+    {
+        Some((_, Some(a))) => a == ApplicationType::Native,
         None => m
             .redirect_uris
             .iter()
             .any(|u| !u.starts_with("https:") && !u.starts_with("http:")),
-        Some(other) => {
+        Some((other, None)) => {
             return Err(meta(format!(
                 "application_type '{other}' is not supported; use web or native"
             )))
@@ -267,13 +268,13 @@ pub fn register(
             NewIntegration {
                 name: c.name.clone(),
                 redirect_uris: c.uris.clone(),
-                public_client: c.method == "none",
+                public_client: c.method == AuthMethod::None,
                 capabilities: vec![c.capabilities.clone()],
                 website_url: c.client_uri.clone(),
                 dynamic: Some(DynamicFields {
                     registration_token_hash: Some(crypto::sha256_hex(&token)),
                     native: c.native,
-                    token_endpoint_auth_method: c.method.clone(),
+                    token_endpoint_auth_method: c.method,
                     client_uri: c.client_uri.clone(),
                     logo_uri: c.logo_uri.clone(),
                     cimd_expires_at: None,
@@ -346,7 +347,7 @@ pub fn update(conn: &mut Conn, cfg: &Config, i: &Integration, m: &ClientMetadata
         return Err(meta("client_id must be the client's own").into());
     }
     let c = check(m, &cfg.registration.native_schemes)?;
-    let public = c.method == "none";
+    let public = c.method == AuthMethod::None;
     if public != (i.client_type == ClientType::Public) {
         return Err(meta(
             "token_endpoint_auth_method cannot switch between none and a client secret; register a new client",
@@ -368,8 +369,8 @@ pub fn update(conn: &mut Conn, cfg: &Config, i: &Integration, m: &ClientMetadata
                 name: name.clone(),
                 developer_name: name.clone(),
                 capabilities: c.capabilities.clone(),
-                application_type: Some(if c.native { "native" } else { "web" }.into()),
-                token_endpoint_auth_method: Some(c.method.clone()),
+                application_type: Some(ApplicationType::of(c.native)),
+                token_endpoint_auth_method: Some(c.method),
                 client_uri: c.client_uri.clone(),
                 website_url: c.client_uri.clone(),
                 logo_uri: c.logo_uri.clone(),
@@ -405,11 +406,11 @@ pub fn describe(
         "client_secret_expires_at": 0,
         "client_name": i.name,
         "redirect_uris": redirect_uris,
-        "token_endpoint_auth_method": i.token_endpoint_auth_method.as_deref().unwrap_or("none"),
+        "token_endpoint_auth_method": i.token_endpoint_auth_method.unwrap_or(AuthMethod::None).as_str(),
         "grant_types": ["authorization_code", "refresh_token"],
         "response_types": ["code"],
         "scope": scope.join(" "),
-        "application_type": i.application_type.as_deref().unwrap_or("web"),
+        "application_type": i.application_type.unwrap_or(ApplicationType::Web).as_str(),
         "registration_access_token": registration_token,
         "registration_client_uri": format!("{issuer}/v1/oauth/register/{}", i.client_id),
     });

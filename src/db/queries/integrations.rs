@@ -1,6 +1,6 @@
 use diesel::prelude::*;
 
-use crate::db::models::{Integration, IntegrationId, RedirectUri};
+use crate::db::models::{ApplicationType, AuthMethod, Integration, IntegrationId, RedirectUri};
 use crate::db::schema::{connections, integration_redirect_uris, integrations};
 use crate::db::Conn;
 
@@ -124,8 +124,8 @@ pub struct DynamicUpdate {
     pub name: String,
     pub developer_name: String,
     pub capabilities: String,
-    pub application_type: Option<String>,
-    pub token_endpoint_auth_method: Option<String>,
+    pub application_type: Option<ApplicationType>,
+    pub token_endpoint_auth_method: Option<AuthMethod>,
     pub client_uri: Option<String>,
     pub website_url: Option<String>,
     pub logo_uri: Option<String>,
