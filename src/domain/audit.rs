@@ -3,7 +3,7 @@
 //! client makes to connections, policies, secrets or tokens records one
 //! event, in the same transaction as the change.
 
-use crate::db::models::{now, AuditEvent, NewAuditEvent, UserId, Visibility, WorkspaceId};
+use crate::db::models::{now, AuditEvent, NewAuditEvent, Role, UserId, Visibility, WorkspaceId};
 use crate::db::queries::audit;
 pub use crate::db::queries::audit::Filter;
 use crate::db::Conn;
@@ -343,7 +343,7 @@ pub fn sentence(c: &mut Conn, e: &AuditEvent, who: &str) -> AppResult<String> {
             "The token of {d} was replaced: someone other than the person who added it had copied it, and it now reaches their private page"
         ),
         "member.added" => match d.rsplit_once(" as ") {
-            Some((email, "owner")) => format!("{who} added {email} as an owner"),
+            Some((email, role)) if Role::parse(role) == Some(Role::Owner) => format!("{who} added {email} as an owner"),
             Some((email, role)) => format!("{who} added {email} as a {role}"),
             None => format!("{who} added {d}"),
         },

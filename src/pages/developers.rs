@@ -454,7 +454,7 @@ impl CreateFields {
             .collect();
         FormValues {
             name: t(&self.name),
-            internal: self.kind.trim() == "internal",
+            internal: IntegrationKind::parse(self.kind.trim()) == Some(IntegrationKind::Internal),
             workspace_id: t(&self.workspace_id),
             redirect_uris: t(&self.redirect_uris),
             website: t(&self.website),

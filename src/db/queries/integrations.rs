@@ -1,6 +1,8 @@
 use diesel::prelude::*;
 
-use crate::db::models::{ApplicationType, AuthMethod, Integration, IntegrationId, RedirectUri};
+use crate::db::models::{
+    ApplicationType, AuthMethod, Integration, IntegrationId, IntegrationKind, RedirectUri,
+};
 use crate::db::schema::{connections, integration_redirect_uris, integrations};
 use crate::db::Conn;
 
@@ -95,7 +97,7 @@ pub fn first_party_names(conn: &mut Conn) -> QueryResult<Vec<String>> {
 /// Every public integration, by name: what **+ Add connection** offers.
 pub fn public(conn: &mut Conn) -> QueryResult<Vec<Integration>> {
     integrations::table
-        .filter(integrations::kind.eq("public"))
+        .filter(integrations::kind.eq(IntegrationKind::Public))
         // Clients that registered themselves are nobody's pick to offer.
         .filter(integrations::dynamic.eq(false))
         .order(integrations::name.asc())

@@ -62,7 +62,7 @@ pub fn acting_owner(conn: &mut Conn, ws: &Workspace) -> QueryResult<Option<UserI
         let still_owner = memberships::table
             .filter(memberships::workspace_id.eq(&ws.id))
             .filter(memberships::user_id.eq(creator))
-            .filter(memberships::role.eq("owner"))
+            .filter(memberships::role.eq(Role::Owner))
             .select(memberships::user_id)
             .first::<UserId>(conn)
             .optional()?;
@@ -72,7 +72,7 @@ pub fn acting_owner(conn: &mut Conn, ws: &Workspace) -> QueryResult<Option<UserI
     }
     memberships::table
         .filter(memberships::workspace_id.eq(&ws.id))
-        .filter(memberships::role.eq("owner"))
+        .filter(memberships::role.eq(Role::Owner))
         .order((memberships::joined_at.asc(), memberships::user_id.asc()))
         .select(memberships::user_id)
         .first(conn)
