@@ -214,8 +214,10 @@ pub fn content(b: &Block) -> AppResult<BlockContent> {
     })
 }
 
-/// Who wrote a stored block, as an `Author`.
-pub fn author_of(id: &str, kind: AuthorKind) -> Option<Author> {
+/// Who wrote a stored block, as an `Author`; only the unit tests read an
+/// author back this way.
+#[cfg(test)]
+fn author_of(id: &str, kind: AuthorKind) -> Option<Author> {
     match kind {
         AuthorKind::User => crate::db::models::UserId::parse(id).map(Author::User),
         AuthorKind::Bot => crate::db::models::BotId::parse(id).map(Author::Bot),
