@@ -6,7 +6,7 @@ use std::sync::OnceLock;
 use crate::config::SecurityConfig;
 use crate::crypto;
 use crate::db::models::{now, Session, User, UserId};
-use crate::db::queries::{sessions, throttle, users};
+use crate::db::queries::{sessions, throttle, used_notes, users};
 
 use crate::db::{self, Conn, Pool};
 use crate::error::{AppError, AppResult};
@@ -396,4 +396,10 @@ mod tests {
         assert!(name.is_some_and(|n| n.starts_with("pagegrant-password-")));
         assert!(nice.is_some_and(|n| n >= 10), "nice {nice:?}");
     }
+}
+
+/// Records that a session's one-time note (`http::once`) was opened; false
+/// if it already was, so a replayed cookie shows nothing (S80).
+pub fn open_note_once(c: &mut Conn, id: &str, expires_at: i64) -> AppResult<bool> {
+    Ok(used_notes::open_once(c, id, expires_at, now())?)
 }

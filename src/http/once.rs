@@ -18,7 +18,6 @@ use serde::{Deserialize, Serialize};
 
 use crate::crypto::SecretBox;
 use crate::db::models::{now, Session};
-use crate::db::queries::used_notes;
 use crate::error::AppResult;
 
 const NAME: &str = "pg_once";
@@ -114,7 +113,7 @@ pub async fn take(
     };
     let (id, expires_at) = (sealed.id.clone(), sealed.expires_at);
     let first = crate::db::run(pool, move |c| {
-        Ok(used_notes::open_once(c, &id, expires_at, now())?)
+        crate::domain::accounts::open_note_once(c, &id, expires_at)
     })
     .await?;
     Ok((first.then_some(sealed.note), removal))
