@@ -176,6 +176,34 @@ impl Driver {
         ));
     }
 
+    /// Clicks a submit button by its visible text and waits until the
+    /// browser shows the next document: a page that answers with the same
+    /// form (a refused login) would otherwise let the next step find the old
+    /// page's elements mid-navigation.
+    fn submit_label(&self, label: &str) {
+        self.rt
+            .block_on(self.c().execute("window.__pagegrant_old = true", vec![]))
+            .expect("mark page");
+        self.click_label(label);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let fresh = self
+                .rt
+                .block_on(self.c().execute(
+                    "return window.__pagegrant_old !== true && document.readyState === 'complete'",
+                    vec![],
+                ))
+                .ok()
+                .and_then(|v| v.as_bool())
+                .unwrap_or(false);
+            if fresh {
+                return;
+            }
+            assert!(Instant::now() < deadline, "no new page on {}", self.url());
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
     /// Types into the field whose <label> reads `label`.
     fn fill(&self, label: &str, text: &str) {
         let lab = self.find(&format!(
@@ -1032,7 +1060,7 @@ fn browser_throttled_login_keeps_the_oauth_flow_and_says_how_long() {
     for _ in 0..3 {
         d.fill("Email", "grace@example.com");
         d.fill("Password", "not her password");
-        d.click_label("Log in");
+        d.submit_label("Log in");
         d.find("//*[@role='alert']");
     }
     assert_eq!(
