@@ -5,6 +5,8 @@
 
 #![allow(dead_code)]
 
+#[cfg(feature = "e2e")]
+pub mod browser;
 pub mod consent;
 pub mod docserver;
 pub mod html;
