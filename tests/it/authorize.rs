@@ -629,7 +629,7 @@ fn allow_writes_connection_pages_audit_and_a_single_use_code() {
         "allow",
         &[fx.eng.id.as_str(), fx.grace_private.id.as_str()],
     );
-    let code = params(&location(&r)).get("code").cloned().expect("code");
+    let code = code_of(&r);
     let mut conn = fx.srv.conn();
     use pagegrant::db::queries::connections;
     let c = connections::find_installed(

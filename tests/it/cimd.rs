@@ -10,27 +10,10 @@ use std::time::{Duration, Instant};
 
 use crate::kit::docserver::{document, DocServer, Reply};
 use crate::kit::*;
-use reqwest::blocking::{Client, Response};
+use reqwest::blocking::Response;
 use serde_json::{json, Value};
 
 const CB: &str = AGENT_CB;
-
-/// The authorization request of CIMD client `id` on `redirect`, with PKCE.
-fn request<'a>(id: &'a str, redirect: &'a str, ws: &'a str) -> Vec<(&'a str, &'a str)> {
-    vec![
-        ("client_id", id),
-        ("response_type", "code"),
-        ("redirect_uri", redirect),
-        ("state", "xyz"),
-        ("code_challenge", CHALLENGE),
-        ("code_challenge_method", "S256"),
-        ("workspace_id", ws),
-    ]
-}
-
-fn get(c: &Client, fx: &Fx, p: &[(&str, &str)]) -> Response {
-    c.get(authorize_url(&fx.srv, p)).send().expect("authorize")
-}
 
 /// An error page: 400 HTML, never a redirect; its text.
 fn refused_page(r: Response, what: &str) -> String {
@@ -97,7 +80,7 @@ fn s61_cimd_refuses_loopback_private_link_local_and_metadata_addresses() {
         // Loopback over http without cimd_dev_loopback: not even considered.
         (docs.url("/doc"), "https"),
     ] {
-        let page = refused_page(get(&anon, &fx, &request(&id, CB, &ws)), &id);
+        let page = refused_page(authorize_get(&anon, &fx, &pkce_request(&id, CB, &ws)), &id);
         assert!(page.contains(why), "{id}: {page}");
         assert!(page.contains("cannot be used"), "{id}: {page}");
     }
@@ -124,7 +107,10 @@ fn s61_cimd_does_not_follow_redirects() {
         Reply::new(302, ("Location", &docs.url("/doc")), b""),
     );
     docs.document("/doc", document(&id, "Agent", &[CB]));
-    let page = refused_page(get(&client(), &fx, &request(&id, CB, &ws)), "302");
+    let page = refused_page(
+        authorize_get(&client(), &fx, &pkce_request(&id, CB, &ws)),
+        "302",
+    );
     assert!(page.contains("redirect"), "{page}");
     assert!(page.contains("not followed"), "{page}");
     assert_eq!(docs.hits(), vec!["/moved"], "the redirect is not followed");
@@ -140,7 +126,10 @@ fn s61_cimd_slow_document_is_refused_within_the_timeout() {
     slow.delay = Duration::from_secs(8);
     docs.set("/slow", slow);
     let start = Instant::now();
-    let page = refused_page(get(&client(), &fx, &request(&id, CB, &ws)), "slow");
+    let page = refused_page(
+        authorize_get(&client(), &fx, &pkce_request(&id, CB, &ws)),
+        "slow",
+    );
     let took = start.elapsed();
     assert!(page.contains("5 seconds"), "{page}");
     assert!(took < Duration::from_millis(6500), "took {took:?}");
@@ -162,7 +151,7 @@ fn s61_cimd_huge_non_json_or_mismatched_document_is_an_error_page() {
         let mut reply = Reply::json(&doc);
         reply.no_length = no_length;
         docs.set(path, reply);
-        let page = refused_page(get(&anon, &fx, &request(&id, CB, &ws)), path);
+        let page = refused_page(authorize_get(&anon, &fx, &pkce_request(&id, CB, &ws)), path);
         assert!(page.contains("larger than 64 KiB"), "{path}: {page}");
     }
 
@@ -172,14 +161,20 @@ fn s61_cimd_huge_non_json_or_mismatched_document_is_an_error_page() {
         "/html",
         Reply::new(200, ("Content-Type", "text/html"), b"<html>hello</html>"),
     );
-    let page = refused_page(get(&anon, &fx, &request(&id, CB, &ws)), "html");
+    let page = refused_page(
+        authorize_get(&anon, &fx, &pkce_request(&id, CB, &ws)),
+        "html",
+    );
     assert!(page.contains("not JSON"), "{page}");
 
     // client_id off by one byte, either way.
     let id = docs.url("/doc");
     for other in [docs.url("/doc/"), docs.url("/dod"), docs.url("/do")] {
         docs.document("/doc", document(&other, "Agent", &[CB]));
-        let page = refused_page(get(&anon, &fx, &request(&id, CB, &ws)), &other);
+        let page = refused_page(
+            authorize_get(&anon, &fx, &pkce_request(&id, CB, &ws)),
+            &other,
+        );
         assert!(
             page.contains("client_id is not exactly its own URL"),
             "{page}"
@@ -190,15 +185,21 @@ fn s61_cimd_huge_non_json_or_mismatched_document_is_an_error_page() {
     let mut doc = document(&id, "Agent", &[CB]);
     doc["token_endpoint_auth_methods_supported"] = json!(["private_key_jwt"]);
     docs.document("/doc", doc);
-    let page = refused_page(get(&anon, &fx, &request(&id, CB, &ws)), "method");
+    let page = refused_page(
+        authorize_get(&anon, &fx, &pkce_request(&id, CB, &ws)),
+        "method",
+    );
     assert!(page.contains("none"), "{page}");
     let missing = docs.url("/missing");
-    let page = refused_page(get(&anon, &fx, &request(&missing, CB, &ws)), "404");
+    let page = refused_page(
+        authorize_get(&anon, &fx, &pkce_request(&missing, CB, &ws)),
+        "404",
+    );
     assert!(page.contains("HTTP 404"), "{page}");
 
     // A URL that is not a CIMD URL at all.
     let page = refused_page(
-        get(&anon, &fx, &request(&docs.url("/"), CB, &ws)),
+        authorize_get(&anon, &fx, &pkce_request(&docs.url("/"), CB, &ws)),
         "no path",
     );
     assert!(page.contains("must have a path"), "{page}");
@@ -226,23 +227,39 @@ fn s62_cimd_redirect_uri_must_be_in_the_document_and_a_dropped_one_stops_after_e
 
     // Not in the document: an error page.
     let page = refused_page(
-        get(&ada, &fx, &request(&id, "https://evil.example/cb", &ws)),
+        authorize_get(
+            &ada,
+            &fx,
+            &pkce_request(&id, "https://evil.example/cb", &ws),
+        ),
         "unlisted",
     );
     assert!(page.contains("redirect_uri"), "{page}");
-    assert_eq!(get(&ada, &fx, &request(&id, other, &ws)).status(), 200);
+    assert_eq!(
+        authorize_get(&ada, &fx, &pkce_request(&id, other, &ws)).status(),
+        200
+    );
     assert_eq!(docs.hits().len(), 1, "the document is cached");
 
     // The document drops `other`: still good until the cache expires...
     docs.document("/agent.json", document(&id, "Agent", &[CB]));
-    assert_eq!(get(&ada, &fx, &request(&id, other, &ws)).status(), 200);
+    assert_eq!(
+        authorize_get(&ada, &fx, &pkce_request(&id, other, &ws)).status(),
+        200
+    );
     assert_eq!(docs.hits().len(), 1);
     // ...and refused after it.
     std::thread::sleep(Duration::from_millis(3300));
-    let page = refused_page(get(&ada, &fx, &request(&id, other, &ws)), "dropped");
+    let page = refused_page(
+        authorize_get(&ada, &fx, &pkce_request(&id, other, &ws)),
+        "dropped",
+    );
     assert!(page.contains("redirect_uri"), "{page}");
     assert_eq!(docs.hits().len(), 2, "fetched again after expiry");
-    assert_eq!(get(&ada, &fx, &request(&id, CB, &ws)).status(), 200);
+    assert_eq!(
+        authorize_get(&ada, &fx, &pkce_request(&id, CB, &ws)).status(),
+        200
+    );
 }
 
 #[test]
@@ -266,25 +283,25 @@ fn cimd_client_connects_through_consent_with_pkce() {
 
     // Not logged in: the document is fetched, then the login page.
     let anon = client();
-    let r = get(&anon, &fx, &request(&id, CB, &ws));
+    let r = authorize_get(&anon, &fx, &pkce_request(&id, CB, &ws));
     assert_eq!(r.status(), 303);
     assert!(location(&r).starts_with("/login"), "{}", location(&r));
 
     let ada = logged_in(&fx.srv, "ada@example.com");
     // PKCE is required of a CIMD client, as of every dynamic one.
-    let mut no_pkce = request(&id, CB, &ws);
+    let mut no_pkce = pkce_request(&id, CB, &ws);
     no_pkce.retain(|(k, _)| !k.starts_with("code_challenge"));
-    let r = get(&ada, &fx, &no_pkce);
+    let r = authorize_get(&ada, &fx, &no_pkce);
     assert_eq!(r.status(), 400);
     assert!(r.text().unwrap().contains("code_challenge"));
     // A loopback redirect URI in the document: any port.
-    let r = get(
+    let r = authorize_get(
         &ada,
         &fx,
-        &request(&id, "http://127.0.0.1:51234/callback", &ws),
+        &pkce_request(&id, "http://127.0.0.1:51234/callback", &ws),
     );
     assert_eq!(r.status(), 200);
-    let r = get(&ada, &fx, &request(&id, CB, &ws));
+    let r = authorize_get(&ada, &fx, &pkce_request(&id, CB, &ws));
     assert_eq!(r.status(), 200);
     let page = r.text().unwrap();
     let host = format!("127.0.0.1:{}", docs.port);
@@ -302,17 +319,7 @@ fn cimd_client_connects_through_consent_with_pkce() {
     assert!(location(&r).starts_with(CB));
     let code = p.get("code").expect("code").clone();
 
-    let r = bare_client()
-        .post(fx.srv.url("/v1/oauth/token"))
-        .form(&[
-            ("grant_type", "authorization_code"),
-            ("code", code.as_str()),
-            ("redirect_uri", CB),
-            ("client_id", id.as_str()),
-            ("code_verifier", VERIFIER),
-        ])
-        .send()
-        .unwrap();
+    let r = exchange_pkce(&fx, &id, &code, &[("redirect_uri", CB)]);
     assert_eq!(r.status(), 200);
     let t: Value = r.json().unwrap();
     let access = t["access_token"].as_str().unwrap();
@@ -340,7 +347,10 @@ fn cimd_allowed_hosts_limits_who_may_be_a_cimd_client() {
     let ws = fx.acme.id.to_string();
     let id = docs.url("/doc");
     docs.document("/doc", document(&id, "Agent", &[CB]));
-    let page = refused_page(get(&client(), &fx, &request(&id, CB, &ws)), "allowed");
+    let page = refused_page(
+        authorize_get(&client(), &fx, &pkce_request(&id, CB, &ws)),
+        "allowed",
+    );
     assert!(page.contains("not among the hosts"), "{page}");
     assert!(docs.hits().is_empty());
 }
@@ -355,7 +365,10 @@ fn cimd_turned_off_refuses_url_client_ids_and_is_not_advertised() {
     let ws = fx.acme.id.to_string();
     let id = docs.url("/doc");
     docs.document("/doc", document(&id, "Agent", &[CB]));
-    let page = refused_page(get(&client(), &fx, &request(&id, CB, &ws)), "off");
+    let page = refused_page(
+        authorize_get(&client(), &fx, &pkce_request(&id, CB, &ws)),
+        "off",
+    );
     assert!(page.contains("turned off"), "{page}");
     assert!(docs.hits().is_empty());
     let meta: Value = bare_client()

@@ -100,18 +100,8 @@ fn connect(fx: &Fx, c: &Client, id: &str) -> String {
     let page = consent_page(fx, c, &request(id, &ws));
     let r = answer(fx, c, &page, "allow", &[fx.eng.id.as_str()]);
     assert_eq!(r.status(), 303);
-    let code = params(&location(&r)).get("code").cloned().expect("code");
-    let r = bare_client()
-        .post(fx.srv.url("/v1/oauth/token"))
-        .form(&[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", CB),
-            ("client_id", id),
-            ("code_verifier", VERIFIER),
-        ])
-        .send()
-        .unwrap();
+    let code = code_of(&r);
+    let r = exchange_pkce(fx, id, &code, &[]);
     assert_eq!(r.status(), 200);
     let t: Value = r.json().unwrap();
     t["access_token"].as_str().unwrap().to_string()

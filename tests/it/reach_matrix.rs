@@ -50,19 +50,8 @@ fn connect(fx: &Fx, resource: &str, scope: &str, pages: &[&Page]) -> String {
     let ids: Vec<&str> = pages.iter().map(|p| p.id.as_str()).collect();
     let r = answer(fx, &ada, &page, "allow", &ids);
     assert_eq!(r.status(), 303);
-    let code = params(&location(&r)).get("code").cloned().expect("code");
-    let r = bare_client()
-        .post(fx.srv.url("/v1/oauth/token"))
-        .form(&[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", CB),
-            ("client_id", &id),
-            ("code_verifier", VERIFIER),
-            ("resource", &resource),
-        ])
-        .send()
-        .unwrap();
+    let code = code_of(&r);
+    let r = exchange_pkce(fx, &id, &code, &[("resource", &resource)]);
     assert_eq!(r.status(), 200);
     let t: Value = r.json().unwrap();
     t["access_token"]

@@ -286,18 +286,8 @@ fn registration_delete_stops_the_clients_tokens_s59() {
         ),
     );
     let r = answer(&fx, &c, &page, "allow", &[fx.eng.id.as_str()]);
-    let code = params(&location(&r)).get("code").cloned().expect("code");
-    let r = bare_client()
-        .post(fx.srv.url("/v1/oauth/token"))
-        .form(&[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", CB),
-            ("client_id", id),
-            ("code_verifier", VERIFIER),
-        ])
-        .send()
-        .unwrap();
+    let code = code_of(&r);
+    let r = exchange_pkce(&fx, id, &code, &[]);
     assert_eq!(r.status(), 200);
     let t: Value = r.json().unwrap();
     let access = t["access_token"].as_str().unwrap();
@@ -503,18 +493,8 @@ fn offline_access_and_prompt_consent_are_accepted() {
         ),
     );
     let r = answer(&fx, &c, &page, "allow", &[fx.eng.id.as_str()]);
-    let code = params(&location(&r)).get("code").cloned().expect("code");
-    let r = bare_client()
-        .post(fx.srv.url("/v1/oauth/token"))
-        .form(&[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", CB),
-            ("client_id", &id),
-            ("code_verifier", VERIFIER),
-        ])
-        .send()
-        .unwrap();
+    let code = code_of(&r);
+    let r = exchange_pkce(&fx, &id, &code, &[]);
     assert_eq!(r.status(), 200);
     let t: Value = r.json().unwrap();
     assert!(t["refresh_token"].as_str().unwrap().starts_with("nrt_"));
@@ -658,7 +638,7 @@ fn code_for_resources(fx: &Fx, resources: &[&str]) -> (String, String) {
     q.extend(extra);
     let page = consent_page(fx, &c, &q);
     let r = answer(fx, &c, &page, "allow", &[fx.eng.id.as_str()]);
-    let code = params(&location(&r)).get("code").cloned().expect("code");
+    let code = code_of(&r);
     (id, code)
 }
 
@@ -671,15 +651,7 @@ fn token_call(fx: &Fx, form: &[(&str, &str)]) -> Response {
 }
 
 fn exchange_for(fx: &Fx, id: &str, code: &str, extra: &[(&str, &str)]) -> Response {
-    let mut form = vec![
-        ("grant_type", "authorization_code"),
-        ("code", code),
-        ("redirect_uri", CB),
-        ("client_id", id),
-        ("code_verifier", VERIFIER),
-    ];
-    form.extend_from_slice(extra);
-    token_call(fx, &form)
+    exchange_pkce(fx, id, code, extra)
 }
 
 fn users_me(fx: &Fx, token: &str) -> Response {

@@ -35,7 +35,7 @@ fn env_for(fx: &Fx) -> Vec<(&'static str, String)> {
     let g = logged_in(&fx.srv, "grace@example.com");
     let page = consent_page(fx, &g, &base(&partner.integration.client_id, &[]));
     let r = answer(fx, &g, &page, "allow", &[fx.eng.id.as_str()]);
-    let code = params(&location(&r)).get("code").cloned().expect("code");
+    let code = code_of(&r);
     let visible = [&fx.eng, &fx.roadmap, &q1]
         .iter()
         .map(|p| p.id.to_string())

@@ -39,7 +39,7 @@ fn token_form(c: &Client, fx: &Fx, form: &[(&str, &str)]) -> Response {
 fn conf_code(fx: &Fx, ada: &Client) -> String {
     let page = consent_page(fx, ada, &base(&fx.conf.integration.client_id, &[]));
     let r = answer(fx, ada, &page, "allow", &[fx.eng.id.as_str()]);
-    params(&location(&r)).get("code").cloned().expect("code")
+    code_of(&r)
 }
 
 /// A code for the public client (PKCE, loopback redirect URI).
@@ -52,7 +52,7 @@ fn public_code(fx: &Fx, ada: &Client) -> String {
     ];
     let page = consent_page(fx, ada, &base(&id, &extra));
     let r = answer(fx, ada, &page, "allow", &[fx.eng.id.as_str()]);
-    params(&location(&r)).get("code").cloned().expect("code")
+    code_of(&r)
 }
 
 fn exchange_public(fx: &Fx, c: &Client, code: &str) -> Response {

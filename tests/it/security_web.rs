@@ -84,7 +84,7 @@ fn code_for(fx: &Fx, c: &Client) -> String {
     let page = consent_page(fx, c, &base(&fx.conf.integration.client_id, &[]));
     let r = answer(fx, c, &page, "allow", &[fx.eng.id.as_str()]);
     assert_eq!(r.status(), 303);
-    params(&location(&r)).get("code").cloned().expect("code")
+    code_of(&r)
 }
 
 fn ada_connection(fx: &Fx) -> String {

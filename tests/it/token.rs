@@ -729,7 +729,7 @@ impl Mini {
             .form(&form)
             .send()
             .expect("post");
-        params(&location(&r)).get("code").cloned().expect("code")
+        code_of(&r)
     }
 
     fn token(&self, form: &[(&str, &str)]) -> Response {

@@ -8,26 +8,10 @@ use std::time::Duration;
 
 use crate::kit::docserver::{document, DocServer, Reply};
 use crate::kit::*;
-use reqwest::blocking::{Client, Response};
+use reqwest::blocking::Response;
 use serde_json::{json, Value};
 
 const CB: &str = AGENT_CB;
-
-fn cimd_request<'a>(id: &'a str, ws: &'a str) -> Vec<(&'a str, &'a str)> {
-    vec![
-        ("client_id", id),
-        ("response_type", "code"),
-        ("redirect_uri", CB),
-        ("state", "xyz"),
-        ("code_challenge", CHALLENGE),
-        ("code_challenge_method", "S256"),
-        ("workspace_id", ws),
-    ]
-}
-
-fn get(c: &Client, fx: &Fx, p: &[(&str, &str)]) -> Response {
-    c.get(authorize_url(&fx.srv, p)).send().expect("authorize")
-}
 
 fn cimd_rows(fx: &Fx) -> i64 {
     fx.srv
@@ -65,7 +49,7 @@ fn cimd_anonymous_authorize_stores_no_client_s71() {
         let path = format!("/agent-{n}.json");
         let id = docs.url(&path);
         docs.document(&path, document(&id, "Agent", &[CB]));
-        let r = get(&anon, &fx, &cimd_request(&id, &ws));
+        let r = authorize_get(&anon, &fx, &pkce_request(&id, CB, &ws));
         assert_eq!(r.status(), 303, "{id}");
         assert!(location(&r).starts_with("/login"), "{}", location(&r));
     }
@@ -73,7 +57,10 @@ fn cimd_anonymous_authorize_stores_no_client_s71() {
     // Logging in and coming back stores the client, without a second fetch.
     let ada = logged_in(&fx.srv, "ada@example.com");
     let id = docs.url("/agent-0.json");
-    assert_eq!(get(&ada, &fx, &cimd_request(&id, &ws)).status(), 200);
+    assert_eq!(
+        authorize_get(&ada, &fx, &pkce_request(&id, CB, &ws)).status(),
+        200
+    );
     assert_eq!(cimd_rows(&fx), 1);
     assert_eq!(
         docs.hits().iter().filter(|h| *h == "/agent-0.json").count(),
@@ -96,7 +83,7 @@ fn cimd_fetches_are_bounded_per_address_s71() {
         let path = format!("/doc-{n}.json");
         let id = docs.url(&path);
         docs.document(&path, document(&id, "Agent", &[CB]));
-        let r = get(&anon, &fx, &cimd_request(&id, &ws));
+        let r = authorize_get(&anon, &fx, &pkce_request(&id, CB, &ws));
         if n < 3 {
             assert_eq!(r.status(), 303, "{n}");
         } else {
@@ -108,7 +95,10 @@ fn cimd_fetches_are_bounded_per_address_s71() {
     assert_eq!(docs.hits().len(), 3, "the fourth was never fetched");
     // A document already checked costs nothing.
     let id = docs.url("/doc-0.json");
-    assert_eq!(get(&anon, &fx, &cimd_request(&id, &ws)).status(), 303);
+    assert_eq!(
+        authorize_get(&anon, &fx, &pkce_request(&id, CB, &ws)).status(),
+        303
+    );
 }
 
 #[test]
@@ -124,7 +114,7 @@ fn cimd_new_clients_are_bounded_per_address_s71() {
         let path = format!("/new-{n}.json");
         let id = docs.url(&path);
         docs.document(&path, document(&id, "Agent", &[CB]));
-        let r = get(&ada, &fx, &cimd_request(&id, &ws));
+        let r = authorize_get(&ada, &fx, &pkce_request(&id, CB, &ws));
         assert_eq!(r.status(), if n < 2 { 200 } else { 429 }, "{n}");
     }
     assert_eq!(cimd_rows(&fx), 2);
@@ -142,7 +132,7 @@ fn cimd_document_served_as_html_is_refused_s71() {
         Reply::new(200, ("Content-Type", "text/html; charset=utf-8"), &body),
     );
     let ada = logged_in(&fx.srv, "ada@example.com");
-    let r = get(&ada, &fx, &cimd_request(&id, &ws));
+    let r = authorize_get(&ada, &fx, &pkce_request(&id, CB, &ws));
     assert_eq!(r.status(), 400);
     assert!(r.headers().get("location").is_none());
     let page = html_unescape(&r.text().expect("body"));
@@ -151,7 +141,10 @@ fn cimd_document_served_as_html_is_refused_s71() {
     assert_eq!(cimd_rows(&fx), 0);
     // The same document as application/json is fine.
     docs.document("/page.json", document(&id, "Agent", &[CB]));
-    assert_eq!(get(&ada, &fx, &cimd_request(&id, &ws)).status(), 200);
+    assert_eq!(
+        authorize_get(&ada, &fx, &pkce_request(&id, CB, &ws)).status(),
+        200
+    );
 }
 
 #[test]
@@ -167,7 +160,10 @@ fn unused_clients_are_purged_on_a_timer_with_registration_off_s71() {
     let ada = logged_in(&fx.srv, "ada@example.com");
     let id = docs.url("/once.json");
     docs.document("/once.json", document(&id, "Agent", &[CB]));
-    assert_eq!(get(&ada, &fx, &cimd_request(&id, &ws)).status(), 200);
+    assert_eq!(
+        authorize_get(&ada, &fx, &pkce_request(&id, CB, &ws)).status(),
+        200
+    );
     assert_eq!(cimd_rows(&fx), 1);
     let deadline = std::time::Instant::now() + Duration::from_secs(6);
     while cimd_rows(&fx) > 0 && std::time::Instant::now() < deadline {
@@ -396,19 +392,8 @@ fn purged_client_id_gets_a_page_to_sign_in_again_s71() {
     {
         std::thread::sleep(Duration::from_millis(200));
     }
-    let r = client()
-        .get(authorize_url(
-            &fx.srv,
-            &[
-                ("client_id", id.as_str()),
-                ("response_type", "code"),
-                ("redirect_uri", CB),
-                ("code_challenge", CHALLENGE),
-                ("code_challenge_method", "S256"),
-            ],
-        ))
-        .send()
-        .expect("authorize");
+    let ws = fx.acme.id.to_string();
+    let r = authorize_get(&client(), &fx, &pkce_request(&id, CB, &ws));
     assert_eq!(r.status(), 400);
     assert!(r.headers().get("location").is_none());
     let page = html_unescape(&r.text().expect("body"));
@@ -431,20 +416,8 @@ fn authorization_requests_keep_a_client_from_the_purge_s71() {
     assert_eq!(status, 201);
     let id = v["client_id"].as_str().expect("id").to_string();
     let anon = client();
-    let ask = || {
-        anon.get(authorize_url(
-            &fx.srv,
-            &[
-                ("client_id", id.as_str()),
-                ("response_type", "code"),
-                ("redirect_uri", CB),
-                ("code_challenge", CHALLENGE),
-                ("code_challenge_method", "S256"),
-            ],
-        ))
-        .send()
-        .expect("authorize")
-    };
+    let ws = fx.acme.id.to_string();
+    let ask = || authorize_get(&anon, &fx, &pkce_request(&id, CB, &ws));
     // Used every half second for four seconds, twice the TTL: it stays.
     for _ in 0..8 {
         assert_eq!(ask().status(), 303, "to the login page");
@@ -464,24 +437,14 @@ fn tokens_with_scope(fx: &Fx, scope: &str) -> Value {
     let id = v["client_id"].as_str().expect("id").to_string();
     let ws = fx.acme.id.to_string();
     let ada = logged_in(&fx.srv, "ada@example.com");
-    let mut p = cimd_request(&id, &ws);
+    let mut p = pkce_request(&id, CB, &ws);
     p.push(("scope", scope));
-    let r = get(&ada, fx, &p);
+    let r = authorize_get(&ada, fx, &p);
     assert_eq!(r.status(), 200);
     let page = r.text().expect("page");
     let r = answer(fx, &ada, &page, "allow", &[fx.eng.id.as_str()]);
-    let code = params(&location(&r)).get("code").expect("code").clone();
-    let r = bare_client()
-        .post(fx.srv.url("/v1/oauth/token"))
-        .form(&[
-            ("grant_type", "authorization_code"),
-            ("code", code.as_str()),
-            ("redirect_uri", CB),
-            ("client_id", id.as_str()),
-            ("code_verifier", VERIFIER),
-        ])
-        .send()
-        .expect("token");
+    let code = code_of(&r);
+    let r = exchange_pkce(fx, &id, &code, &[("redirect_uri", CB)]);
     assert_eq!(r.status(), 200);
     let mut t: Value = r.json().expect("json");
     t["client_id"] = json!(id);
@@ -525,11 +488,11 @@ fn introspection_names_the_audience_and_rfc6749_token_type_s41() {
         ("workspace_id", ws.as_str()),
         ("resource", mcp.as_str()),
     ];
-    let r = get(&ada, &fx, &p);
+    let r = authorize_get(&ada, &fx, &p);
     assert_eq!(r.status(), 200);
     let page = r.text().expect("page");
     let r = answer(&fx, &ada, &page, "allow", &[fx.eng.id.as_str()]);
-    let code = params(&location(&r)).get("code").expect("code").clone();
+    let code = code_of(&r);
     let t: Value = bare_client()
         .post(fx.srv.url("/v1/oauth/token"))
         .basic_auth(&conf_id, Some(&secret))

@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 use super::html::input_value;
 use super::server::{bare_client, client, get_html, location, TestServer};
 use super::world::Fx;
-use super::{CB, PASSWORD};
+use super::{CB, CHALLENGE, PASSWORD};
 
 /// Loads the login page and posts the form; returns the POST's response.
 pub fn login(
@@ -61,6 +61,29 @@ pub fn authorize_url(srv: &TestServer, params: &[(&str, &str)]) -> String {
     srv.url(&format!("/v1/oauth/authorize?{}", ser.finish()))
 }
 
+/// An authorization request of public client `client_id` on `redirect` in
+/// workspace `ws`, with RFC 7636's S256 challenge and a state.
+pub fn pkce_request<'a>(
+    client_id: &'a str,
+    redirect: &'a str,
+    ws: &'a str,
+) -> Vec<(&'a str, &'a str)> {
+    vec![
+        ("client_id", client_id),
+        ("response_type", "code"),
+        ("redirect_uri", redirect),
+        ("state", "xyz"),
+        ("code_challenge", CHALLENGE),
+        ("code_challenge_method", "S256"),
+        ("workspace_id", ws),
+    ]
+}
+
+/// `GET /v1/oauth/authorize` with these parameters, as client `c`.
+pub fn authorize_get(c: &Client, fx: &Fx, p: &[(&str, &str)]) -> Response {
+    c.get(authorize_url(&fx.srv, p)).send().expect("authorize")
+}
+
 /// The usual good request for `who`, plus `extra`.
 pub fn base<'a>(client_id: &'a str, extra: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
     let mut v = vec![
@@ -75,6 +98,11 @@ pub fn base<'a>(client_id: &'a str, extra: &[(&'a str, &'a str)]) -> Vec<(&'a st
         v.push((k, val));
     }
     v
+}
+
+/// The code of a consent answer's redirect.
+pub fn code_of(r: &Response) -> String {
+    params(&location(r)).get("code").cloned().expect("code")
 }
 
 pub fn query_of(location: &str) -> Vec<(String, String)> {
@@ -159,7 +187,7 @@ pub fn connect_with(
         .form(&form)
         .send()
         .expect("allow");
-    let code = params(&location(&r)).get("code").cloned().expect("code");
+    let code = code_of(&r);
     let r = bare_client()
         .post(fx.srv.url("/v1/oauth/token"))
         .basic_auth(&id, client.client_secret.as_deref())

@@ -4,10 +4,11 @@
 use reqwest::blocking::Response;
 use serde_json::{json, Value};
 
-use super::consent::{answer, base, consent_page, logged_in, params};
-use super::server::{bare_client, location};
+use super::consent::{answer, base, code_of, consent_page, logged_in};
+use super::server::bare_client;
+use super::token::exchange_pkce;
 use super::world::Fx;
-use super::{CB, CHALLENGE, VERIFIER};
+use super::{CB, CHALLENGE};
 
 /// A self-registered public client asking for `scope`.
 pub fn register(fx: &Fx, scope: &str) -> String {
@@ -46,19 +47,8 @@ pub fn connect_for(fx: &Fx, scope: &str, pages: &[&str], resource: &str) -> (Str
     let page = consent_page(fx, &ada, &q);
     let r = answer(fx, &ada, &page, "allow", pages);
     assert_eq!(r.status(), 303);
-    let code = params(&location(&r)).get("code").cloned().expect("code");
-    let r = bare_client()
-        .post(fx.srv.url("/v1/oauth/token"))
-        .form(&[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", CB),
-            ("client_id", &id),
-            ("code_verifier", VERIFIER),
-            ("resource", resource),
-        ])
-        .send()
-        .unwrap();
+    let code = code_of(&r);
+    let r = exchange_pkce(fx, &id, &code, &[("resource", resource)]);
     assert_eq!(r.status(), 200);
     let t: Value = r.json().unwrap();
     (t["access_token"].as_str().unwrap().to_string(), id)

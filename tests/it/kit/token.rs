@@ -7,7 +7,7 @@ use serde_json::Value;
 use super::consent::{answer, base, consent_page, params};
 use super::server::{bare_client, location, TestServer};
 use super::world::Fx;
-use super::CB;
+use super::{CB, VERIFIER};
 
 pub fn conf_id(fx: &Fx) -> String {
     fx.conf.integration.client_id.clone()
@@ -60,6 +60,22 @@ pub fn exchange(fx: &Fx, code: &str) -> Response {
             ("redirect_uri", CB),
         ],
     )
+}
+
+/// A public client's code exchange (no secret) with RFC 7636's verifier and
+/// the fixture's redirect URI, plus `extra` (a `resource`, say), which
+/// replaces a default of the same name (another `redirect_uri`).
+pub fn exchange_pkce(fx: &Fx, client_id: &str, code: &str, extra: &[(&str, &str)]) -> Response {
+    let mut form = vec![
+        ("grant_type", "authorization_code"),
+        ("code", code),
+        ("redirect_uri", CB),
+        ("client_id", client_id),
+        ("code_verifier", VERIFIER),
+    ];
+    form.retain(|(k, _)| !extra.iter().any(|(e, _)| e == k));
+    form.extend_from_slice(extra);
+    post_form(fx, "/v1/oauth/token", None, &form)
 }
 
 pub fn tokens_for(fx: &Fx, c: &Client) -> Value {
