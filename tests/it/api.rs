@@ -11,22 +11,7 @@ use reqwest::blocking::Response;
 use serde_json::{json, Value};
 
 fn api(fx: &Fx, token: &str, method: &str, path: &str, body: Option<Value>) -> Response {
-    let c = bare_client();
-    let url = fx.srv.url(path);
-    let req = match method {
-        "GET" => c.get(url),
-        "PATCH" => c.patch(url),
-        _ => c.post(url),
-    };
-    let req = req
-        .bearer_auth(token)
-        .header("Notion-Version", "2025-09-03");
-    match body {
-        Some(b) => req.json(&b),
-        None => req,
-    }
-    .send()
-    .expect("api")
+    api_request(fx, token, method, path, body)
 }
 
 fn search_all(fx: &Fx, token: &str, page_size: i64) -> Vec<String> {

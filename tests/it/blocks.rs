@@ -39,22 +39,7 @@ fn token(fx: &Fx, name: &str, caps: &[&str], pages: &[&Page]) -> String {
 }
 
 fn call(fx: &Fx, token: &str, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
-    let c = bare_client();
-    let url = fx.srv.url(path);
-    let req = match method {
-        "GET" => c.get(url),
-        "PATCH" => c.patch(url),
-        "DELETE" => c.delete(url),
-        _ => c.post(url),
-    }
-    .bearer_auth(token)
-    .header("Notion-Version", "2025-09-03");
-    let r = match body {
-        Some(b) => req.json(&b),
-        None => req,
-    }
-    .send()
-    .expect("api");
+    let r = api_request(fx, token, method, path, body);
     let status = r.status().as_u16();
     (status, r.json().unwrap_or(Value::Null))
 }

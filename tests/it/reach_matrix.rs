@@ -18,65 +18,8 @@ const ALL: &str = "read_content update_content insert_content";
 /// Ada to Acme with `pages` ticked and `scope` asked at authorization, for
 /// `resource`: its access token.
 fn connect(fx: &Fx, resource: &str, scope: &str, pages: &[&Page]) -> String {
-    let r = bare_client()
-        .post(fx.srv.url("/v1/oauth/register"))
-        .json(&json!({
-            "client_name": "Agent",
-            "redirect_uris": [CB],
-            "token_endpoint_auth_method": "none",
-            "scope": ALL,
-        }))
-        .send()
-        .unwrap();
-    assert_eq!(r.status(), 201);
-    let id = r.json::<Value>().unwrap()["client_id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let ada = logged_in(&fx.srv, "ada@example.com");
-    let ws = fx.acme.id.to_string();
-    let resource = fx.srv.url(resource);
-    let q = base(
-        &id,
-        &[
-            ("workspace_id", &ws),
-            ("code_challenge", CHALLENGE),
-            ("code_challenge_method", "S256"),
-            ("resource", &resource),
-            ("scope", scope),
-        ],
-    );
-    let page = consent_page(fx, &ada, &q);
     let ids: Vec<&str> = pages.iter().map(|p| p.id.as_str()).collect();
-    let r = answer(fx, &ada, &page, "allow", &ids);
-    assert_eq!(r.status(), 303);
-    let code = code_of(&r);
-    let r = exchange_pkce(fx, &id, &code, &[("resource", &resource)]);
-    assert_eq!(r.status(), 200);
-    let t: Value = r.json().unwrap();
-    t["access_token"]
-        .as_str()
-        .expect("access_token")
-        .to_string()
-}
-
-fn api(fx: &Fx, token: &str, method: &str, path: &str, body: Option<Value>) -> Response {
-    let c = bare_client();
-    let url = fx.srv.url(path);
-    let req = match method {
-        "GET" => c.get(url),
-        "PATCH" => c.patch(url),
-        "DELETE" => c.delete(url),
-        _ => c.post(url),
-    }
-    .bearer_auth(token)
-    .header("Notion-Version", "2025-09-03");
-    match body {
-        Some(b) => req.json(&b),
-        None => req,
-    }
-    .send()
-    .unwrap()
+    crate::kit::mcp::connect_asking(fx, ALL, Some(scope), &ids, &fx.srv.url(resource)).0
 }
 
 /// A tools/call over HTTP: the JSON-RPC response object.
@@ -203,23 +146,25 @@ fn expected(op: Op, kind: Kind, granted: &[&str]) -> Class {
 fn on_v1(fx: &Fx, token: &str, op: Op, id: &str, title: &str) -> Class {
     let title_body = |t: &str| json!({"title": [{"text": {"content": t}}]});
     api_class(match op {
-        Op::PageObject => api(fx, token, "GET", &format!("/v1/pages/{id}"), None),
-        Op::ReadContent => api(fx, token, "GET", &format!("/v1/blocks/{id}/children"), None),
-        Op::Update => api(
+        Op::PageObject => api_request(fx, token, "GET", &format!("/v1/pages/{id}"), None),
+        Op::ReadContent => {
+            api_request(fx, token, "GET", &format!("/v1/blocks/{id}/children"), None)
+        }
+        Op::Update => api_request(
             fx,
             token,
             "PATCH",
             &format!("/v1/pages/{id}"),
             Some(json!({"properties": {"title": title_body(title)}})),
         ),
-        Op::CreateChild => api(
+        Op::CreateChild => api_request(
             fx,
             token,
             "POST",
             "/v1/pages",
             Some(json!({"parent": {"page_id": id}, "properties": {"title": title_body("Child")}})),
         ),
-        Op::Append => api(
+        Op::Append => api_request(
             fx,
             token,
             "PATCH",
@@ -367,7 +312,7 @@ fn v1_and_mcp_answer_alike_for_every_page_and_capability_s68() {
     let missing = mcp(&fx, &agent, "fetch", json!({ "id": nonexistent }));
     assert_eq!(mcp_class(&missing), Class::NotFound, "{missing}");
     for p in [&old, &under] {
-        let r = api(&fx, &v1, "GET", &format!("/v1/pages/{}", p.id), None);
+        let r = api_request(&fx, &v1, "GET", &format!("/v1/pages/{}", p.id), None);
         assert_eq!(r.status(), 200, "{}", p.title);
         let v: Value = r.json().unwrap();
         assert_eq!(
@@ -375,7 +320,7 @@ fn v1_and_mcp_answer_alike_for_every_page_and_capability_s68() {
             (json!(true), json!(true)),
             "{v}"
         );
-        let r = api(
+        let r = api_request(
             &fx,
             &v1,
             "GET",
@@ -407,7 +352,7 @@ fn bot_writes_are_audited_alike_from_v1_and_mcp_s68() {
     let agent = connect(&fx, "/mcp", ALL, &[&fx.eng]);
     let title = |t: &str| json!({"title": [{"text": {"content": t}}]});
     // /v1: create, rename, append, change a block, trash it.
-    let r = api(
+    let r = api_request(
         &fx,
         &v1,
         "POST",
@@ -421,7 +366,7 @@ fn bot_writes_are_audited_alike_from_v1_and_mcp_s68() {
         .as_str()
         .unwrap()
         .to_string();
-    let r = api(
+    let r = api_request(
         &fx,
         &v1,
         "PATCH",
@@ -429,7 +374,7 @@ fn bot_writes_are_audited_alike_from_v1_and_mcp_s68() {
         Some(json!({"properties": {"title": title("From API, renamed")}})),
     );
     assert_eq!(r.status(), 200);
-    let r = api(
+    let r = api_request(
         &fx,
         &v1,
         "PATCH",
@@ -442,7 +387,7 @@ fn bot_writes_are_audited_alike_from_v1_and_mcp_s68() {
         .as_str()
         .unwrap()
         .to_string();
-    let r = api(
+    let r = api_request(
         &fx,
         &v1,
         "PATCH",
@@ -451,7 +396,7 @@ fn bot_writes_are_audited_alike_from_v1_and_mcp_s68() {
     );
     assert_eq!(r.status(), 200);
     assert_eq!(
-        api(&fx, &v1, "DELETE", &format!("/v1/blocks/{block}"), None).status(),
+        api_request(&fx, &v1, "DELETE", &format!("/v1/blocks/{block}"), None).status(),
         200
     );
     // MCP: create with content, rename, append.
@@ -548,7 +493,7 @@ fn a_connections_write_audit_is_bounded_per_minute_s68() {
     let v1 = connect(&fx, "/v1", ALL, &[&fx.eng]);
     let eng = fx.eng.id.to_string();
     for i in 0..65 {
-        let r = api(
+        let r = api_request(
             &fx,
             &v1,
             "PATCH",
@@ -559,7 +504,7 @@ fn a_connections_write_audit_is_bounded_per_minute_s68() {
         assert_eq!(r.status(), 200, "write {i}");
     }
     // Every write happened.
-    let v: Value = api(&fx, &v1, "GET", &format!("/v1/blocks/{eng}/children"), None)
+    let v: Value = api_request(&fx, &v1, "GET", &format!("/v1/blocks/{eng}/children"), None)
         .json()
         .unwrap();
     let blocks = v["results"]
@@ -587,7 +532,7 @@ fn a_connections_write_audit_is_bounded_per_minute_s68() {
     );
     // Another connection's budget is its own.
     let other = connect(&fx, "/v1", ALL, &[&fx.eng]);
-    let r = api(
+    let r = api_request(
         &fx,
         &other,
         "PATCH",
@@ -724,7 +669,7 @@ fn search_queries_are_bounded_and_wildcards_match_literally_s76() {
     let v1 = connect(&fx, "/v1", "read_content", &[&fx.eng]);
     let agent = connect(&fx, "/mcp", "read_content", &[&fx.eng]);
     let search = |q: &str| {
-        let r = api(&fx, &v1, "POST", "/v1/search", Some(json!({ "query": q })));
+        let r = api_request(&fx, &v1, "POST", "/v1/search", Some(json!({ "query": q })));
         let status = r.status().as_u16();
         (status, r.json::<Value>().unwrap_or(Value::Null))
     };

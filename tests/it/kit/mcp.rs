@@ -32,19 +32,31 @@ pub fn register(fx: &Fx, scope: &str) -> String {
 /// Ada connects a new agent to Acme with `pages` ticked, for `resource`;
 /// its access token and client id.
 pub fn connect_for(fx: &Fx, scope: &str, pages: &[&str], resource: &str) -> (String, String) {
-    let id = register(fx, scope);
+    connect_asking(fx, scope, None, pages, resource)
+}
+
+/// As `connect_for`, for an agent registered with `registered` scope that
+/// asks for `asked` (when given) at authorization.
+pub fn connect_asking(
+    fx: &Fx,
+    registered: &str,
+    asked: Option<&str>,
+    pages: &[&str],
+    resource: &str,
+) -> (String, String) {
+    let id = register(fx, registered);
     let ada = logged_in(&fx.srv, "ada@example.com");
     let ws = fx.acme.id.to_string();
-    let q = base(
-        &id,
-        &[
-            ("workspace_id", &ws),
-            ("code_challenge", CHALLENGE),
-            ("code_challenge_method", "S256"),
-            ("resource", resource),
-        ],
-    );
-    let page = consent_page(fx, &ada, &q);
+    let mut extra = vec![
+        ("workspace_id", ws.as_str()),
+        ("code_challenge", CHALLENGE),
+        ("code_challenge_method", "S256"),
+        ("resource", resource),
+    ];
+    if let Some(scope) = asked {
+        extra.push(("scope", scope));
+    }
+    let page = consent_page(fx, &ada, &base(&id, &extra));
     let r = answer(fx, &ada, &page, "allow", pages);
     assert_eq!(r.status(), 303);
     let code = code_of(&r);

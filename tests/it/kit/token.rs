@@ -48,6 +48,33 @@ pub fn post_json(fx: &Fx, path: &str, body: Value) -> Response {
         .expect("post")
 }
 
+/// A Notion-API call with a bearer token and Notion's version header;
+/// `method` is GET, PATCH, DELETE or (anything else) POST.
+pub fn api_request(
+    fx: &Fx,
+    token: &str,
+    method: &str,
+    path: &str,
+    body: Option<Value>,
+) -> Response {
+    let c = bare_client();
+    let url = fx.srv.url(path);
+    let req = match method {
+        "GET" => c.get(url),
+        "PATCH" => c.patch(url),
+        "DELETE" => c.delete(url),
+        _ => c.post(url),
+    }
+    .bearer_auth(token)
+    .header("Notion-Version", "2025-09-03");
+    match body {
+        Some(b) => req.json(&b),
+        None => req,
+    }
+    .send()
+    .expect("api")
+}
+
 /// Exchanges a code with client_secret_basic.
 pub fn exchange(fx: &Fx, code: &str) -> Response {
     post_form(
