@@ -280,11 +280,12 @@ pub async fn accept(
         let joined = db::write_tx(c, |c| {
             let inv = &opened.invitation;
             if users::by_email(c, &inv.email)?.is_some()
-                || !inv_q::end(c, &inv.id, InvitationState::Accepted, t, Some(&user.id))?
+                || !inv_q::end(c, &inv.id, InvitationState::Accepted, t, None)?
             {
                 return Ok(None);
             }
             users::insert(c, &user)?;
+            inv_q::set_accepted_by(c, &inv.id, &user.id)?;
             workspaces::insert_membership(
                 c,
                 &Membership {

@@ -92,6 +92,13 @@ pub fn end(
     Ok(n == 1)
 }
 
+/// Records who an accepted invitation made (once their row exists).
+pub fn set_accepted_by(conn: &mut Conn, id: &InvitationId, user: &UserId) -> QueryResult<usize> {
+    diesel::update(invitations::table.filter(invitations::id.eq(id)))
+        .set(invitations::accepted_by.eq(Some(user)))
+        .execute(conn)
+}
+
 /// Forgets the invitations of `ws` that ended or expired before `before`:
 /// their links then read as unknown instead of used or expired.
 pub fn purge_old(conn: &mut Conn, ws: &WorkspaceId, before: i64) -> QueryResult<usize> {
