@@ -354,7 +354,10 @@ pub struct Mail<'a> {
 
 impl Mail<'_> {
     fn subject(&self) -> String {
-        format!("{} invited you to {} on pagegrant", self.inviter, self.workspace)
+        format!(
+            "{} invited you to {} on pagegrant",
+            self.inviter, self.workspace
+        )
     }
 
     fn body(&self) -> String {
@@ -413,7 +416,9 @@ pub async fn send(cfg: &SmtpConfig, mail: &Mail<'_>) -> Mailed {
     };
     let host = cfg.host.trim();
     let builder = match cfg.security {
-        SmtpSecurity::None => Ok(AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host)),
+        SmtpSecurity::None => Ok(AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(
+            host,
+        )),
         SmtpSecurity::Starttls => AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(host),
         SmtpSecurity::Tls => AsyncSmtpTransport::<Tokio1Executor>::relay(host),
     };
@@ -424,10 +429,7 @@ pub async fn send(cfg: &SmtpConfig, mail: &Mail<'_>) -> Mailed {
         Err(e) => return failed("the mail server's TLS settings could not be used", &e),
     };
     if !cfg.username.is_empty() {
-        builder = builder.credentials(Credentials::new(
-            cfg.username.clone(),
-            cfg.password.clone(),
-        ));
+        builder = builder.credentials(Credentials::new(cfg.username.clone(), cfg.password.clone()));
     }
     match builder.build().send(message).await {
         Ok(_) => Mailed::Sent,

@@ -21,8 +21,8 @@ use crate::http::csrf;
 use crate::http::errors::HtmlError;
 use crate::http::form::LoginForm;
 use crate::http::layout::format_date;
-use crate::http::session::{cookie_name, session_cookie};
 use crate::http::see_other;
+use crate::http::session::{cookie_name, session_cookie};
 use crate::state::AppState;
 
 #[derive(Template)]
@@ -133,8 +133,10 @@ pub struct InvitePath {
 /// anything else is not looked up.
 fn token_of(path: web::Path<InvitePath>) -> Option<String> {
     let t = path.into_inner().token;
-    (t.len() == 43 && t.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
-        .then_some(t)
+    (t.len() == 43
+        && t.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
+    .then_some(t)
 }
 
 pub async fn view_invite_get(

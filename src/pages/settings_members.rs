@@ -384,7 +384,11 @@ pub async fn view_revoke_invitation_post(
     })
     .await?;
     match done {
-        Ok(inv) => Ok(see_other(format!("{}?revoked={}", members_path(&m), inv.id))),
+        Ok(inv) => Ok(see_other(format!(
+            "{}?revoked={}",
+            members_path(&m),
+            inv.id
+        ))),
         Err(AppError::NotFound) => Err(HtmlError::NotFound),
         Err(e) => refused_on_list(&state, m, e).await,
     }

@@ -14,8 +14,7 @@ use pagegrant::db::models::Role;
 use reqwest::blocking::Client;
 
 fn members_url(fx: &Fx) -> String {
-    fx.srv
-        .url(&format!("/w/{}/settings/members", fx.acme.id))
+    fx.srv.url(&format!("/w/{}/settings/members", fx.acme.id))
 }
 
 fn post(c: &Client, url: &str, form: &[(&str, &str)]) -> (u16, String, String) {
@@ -115,7 +114,11 @@ fn an_unknown_email_gets_a_single_use_link_that_signs_up_and_joins() {
     let (s, _, _) = post(
         &bare_client(),
         &link,
-        &[("csrf", "x"), ("name", "Nina"), ("password", "long enough pw")],
+        &[
+            ("csrf", "x"),
+            ("name", "Nina"),
+            ("password", "long enough pw"),
+        ],
     );
     assert_eq!(s, 403);
 
@@ -133,7 +136,10 @@ fn an_unknown_email_gets_a_single_use_link_that_signs_up_and_joins() {
     // The link works once.
     let (s, used) = get_html(&client(), &link);
     assert_eq!(s, 410);
-    assert!(used.contains("This invitation has already been used"), "{used}");
+    assert!(
+        used.contains("This invitation has already been used"),
+        "{used}"
+    );
     let (_, s, _, _) = {
         let c = client();
         let (_, login) = get_html(&c, &fx.srv.url("/login"));
@@ -141,7 +147,11 @@ fn an_unknown_email_gets_a_single_use_link_that_signs_up_and_joins() {
         let (s, l, b) = post(
             &c,
             &link,
-            &[("csrf", &csrf), ("name", "Eve"), ("password", "long enough pw")],
+            &[
+                ("csrf", &csrf),
+                ("name", "Eve"),
+                ("password", "long enough pw"),
+            ],
         );
         (c, s, l, b)
     };
@@ -159,8 +169,13 @@ fn an_unknown_email_gets_a_single_use_link_that_signs_up_and_joins() {
         &fx.srv
             .url(&format!("/w/{}/settings/audit?kind=members", fx.acme.id)),
     );
-    assert!(log.contains("Ada invited nina@example.com as a member"), "{log}");
-    assert!(log.contains("Nina accepted the invitation for nina@example.com and joined as a member"));
+    assert!(
+        log.contains("Ada invited nina@example.com as a member"),
+        "{log}"
+    );
+    assert!(
+        log.contains("Nina accepted the invitation for nina@example.com and joined as a member")
+    );
 }
 
 #[test]
@@ -248,10 +263,17 @@ fn revoked_replaced_expired_and_unknown_links_each_say_so() {
     let second = link_on(&page);
     let (s, replaced) = get_html(&client(), &first);
     assert_eq!(s, 410);
-    assert!(replaced.contains("This invitation link was replaced"), "{replaced}");
+    assert!(
+        replaced.contains("This invitation link was replaced"),
+        "{replaced}"
+    );
     let (_, list) = get_html(&ada, &members_url(&fx));
     assert_eq!(
-        select(&scraper::Html::parse_document(&list), "table.invitations tbody tr").len(),
+        select(
+            &scraper::Html::parse_document(&list),
+            "table.invitations tbody tr"
+        )
+        .len(),
         1,
         "one pending invitation per address"
     );
@@ -294,7 +316,10 @@ fn revoked_replaced_expired_and_unknown_links_each_say_so() {
     assert_eq!(s, 410);
     assert!(expired.contains("This invitation has expired"), "{expired}");
     let (_, list) = get_html(&ada, &members_url(&fx));
-    assert!(!list.contains("sam@example.com"), "expired ones leave the list");
+    assert!(
+        !list.contains("sam@example.com"),
+        "expired ones leave the list"
+    );
 
     // Unknown and malformed tokens: a page, never a 500.
     let unknown = fx.srv.url(&format!("/invite/{}", "A".repeat(43)));
@@ -318,7 +343,11 @@ fn only_owners_invite_and_invitations_are_bounded() {
     let (s, _, _) = post(
         &grace,
         &members_url(&fx),
-        &[("csrf", &token), ("email", "x@example.com"), ("role", "member")],
+        &[
+            ("csrf", &token),
+            ("email", "x@example.com"),
+            ("role", "member"),
+        ],
     );
     assert_eq!(s, 403);
     assert_eq!(fx.srv.count("invitations"), 0);
@@ -330,20 +359,31 @@ fn only_owners_invite_and_invitations_are_bounded() {
     let (s, _, page) = post(
         &ada,
         &members_url(&fx),
-        &[("csrf", &token), ("email", "a3@example.com"), ("role", "member")],
+        &[
+            ("csrf", &token),
+            ("email", "a3@example.com"),
+            ("role", "member"),
+        ],
     );
     assert_eq!(s, 409);
     assert!(
         page.contains("already has 2 pending invitations. Revoke some before inviting more."),
         "{page}"
     );
-    assert!(has(&page, r#"input[value="a3@example.com"]"#), "what was typed is kept");
+    assert!(
+        has(&page, r#"input[value="a3@example.com"]"#),
+        "what was typed is kept"
+    );
     // Renewing a pending one is allowed (it replaces), until the hourly bound.
     invite(&fx, &ada, "a1@example.com", "member");
     let (s, _, page) = post(
         &ada,
         &members_url(&fx),
-        &[("csrf", &token), ("email", "a2@example.com"), ("role", "member")],
+        &[
+            ("csrf", &token),
+            ("email", "a2@example.com"),
+            ("role", "member"),
+        ],
     );
     assert_eq!(s, 409);
     assert!(page.contains("invitations in the last hour"), "{page}");
@@ -352,7 +392,11 @@ fn only_owners_invite_and_invitations_are_bounded() {
     let (s, _, page) = post(
         &ada,
         &members_url(&fx),
-        &[("csrf", &token), ("email", "not-an-address"), ("role", "member")],
+        &[
+            ("csrf", &token),
+            ("email", "not-an-address"),
+            ("role", "member"),
+        ],
     );
     assert_eq!(s, 400);
     assert!(page.contains("Enter an email address"), "{page}");
@@ -360,7 +404,11 @@ fn only_owners_invite_and_invitations_are_bounded() {
     let (s, loc, _) = post(
         &ada,
         &members_url(&fx),
-        &[("csrf", &token), ("email", "zed@example.com"), ("role", "member")],
+        &[
+            ("csrf", &token),
+            ("email", "zed@example.com"),
+            ("role", "member"),
+        ],
     );
     assert_eq!(s, 303);
     assert!(loc.contains("?added="), "{loc}");
@@ -394,16 +442,17 @@ fn the_only_owners_role_select_is_disabled_and_explained() {
         why,
         "The only owner's role can't be changed. Make someone else an owner first."
     );
-    assert!(!has(
-        &page,
-        &format!(r#"{grace_row} option[disabled]"#)
-    ));
+    assert!(!has(&page, &format!(r#"{grace_row} option[disabled]"#)));
     assert_eq!(
         text_of(&page, &format!("{grace_row} button")).as_deref(),
         Some("Save")
     );
     // With a second owner, nobody's options are disabled.
-    fx.srv.member(&fx.acme, &fx.srv.user("o2@example.com", "Otto"), Role::Owner);
+    fx.srv.member(
+        &fx.acme,
+        &fx.srv.user("o2@example.com", "Otto"),
+        Role::Owner,
+    );
     let (_, page) = get_html(&ada, &members_url(&fx));
     assert!(!has(&page, "form.role-form option[disabled]"));
     assert!(!has(&page, ".role-why"));

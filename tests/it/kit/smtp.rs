@@ -188,7 +188,10 @@ fn serve(stream: TcpStream, store: &Mutex<Vec<Received>>) -> std::io::Result<()>
                 data.push_str(line.strip_prefix('.').unwrap_or(&line));
             }
             current.data = data;
-            store.lock().expect("lock").push(std::mem::take(&mut current));
+            store
+                .lock()
+                .expect("lock")
+                .push(std::mem::take(&mut current));
             b"250 OK: queued\r\n"
         } else if upper == "RSET" {
             current = Received::default();
