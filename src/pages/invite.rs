@@ -170,6 +170,21 @@ pub struct SignUpFields {
     csrf: String,
 }
 
+impl SignUpFields {
+    /// What `invitations::accept` judges; the browser's old session (if
+    /// any) ends, as at login.
+    fn sign_up(self, req: &HttpRequest, secure: bool, token: &str) -> SignUp {
+        SignUp {
+            token: token.to_string(),
+            name: self.name,
+            password: self.password,
+            replaces: req
+                .cookie(cookie_name(secure))
+                .map(|c| crypto::sha256_hex(c.value())),
+        }
+    }
+}
+
 /// **Create account and join**: the account, the membership and a session
 /// in one step, then the workspace.
 pub async fn view_invite_post(
@@ -182,32 +197,23 @@ pub async fn view_invite_post(
         return ended(None);
     };
     let secure = state.config.issuer_is_https();
-    let replaces = req
-        .cookie(cookie_name(secure))
-        .map(|c| crypto::sha256_hex(c.value()));
-    let (name, ttl) = (f.name.clone(), state.config.security.session_ttl_s);
-    let form = SignUp {
-        token: token.clone(),
-        name: f.name,
-        password: f.password,
-        replaces,
-    };
+    let ttl = state.config.security.session_ttl_s;
+    let again = (token.clone(), f.csrf.clone(), f.name.clone());
+    let form = f.sign_up(&req, secure, &token);
     match invitations::accept(&state.pool, &state.passwords, ttl, form).await {
         Err(AppError::NotFound) => ended(None),
         Err(e) => Err(e.into()),
         Ok(Accepted::Ended(o)) => ended(Some(&o)),
         Ok(Accepted::Refused(o, why)) => {
-            let body = SignUpView::of(&o, token, f.csrf, name, Some(why)).render()?;
+            let (token, csrf, name) = again;
+            let body = SignUpView::of(&o, token, csrf, name, Some(why)).render()?;
             with_cookie(StatusCode::BAD_REQUEST, body, None)
         }
         Ok(Accepted::Joined {
             user,
             workspace,
             cookie,
-        }) => {
-            tracing::info!(user = %user.id, "joined through an invitation");
-            joined(secure, ttl, &workspace, cookie)
-        }
+        }) => joined(secure, ttl, &user, &workspace, cookie),
     }
 }
 
@@ -215,9 +221,11 @@ pub async fn view_invite_post(
 fn joined(
     secure: bool,
     ttl: i64,
+    user: &crate::db::models::User,
     workspace: &crate::db::models::WorkspaceId,
     cookie: String,
 ) -> Result<HttpResponse, HtmlError> {
+    tracing::info!(user = %user.id, "joined through an invitation");
     let mut resp = see_other(format!("/w/{workspace}"));
     resp.add_cookie(&session_cookie(secure, cookie, Some(ttl)))
         .map_err(|e| AppError::internal(format!("cookie: {e}")))?;
