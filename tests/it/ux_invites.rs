@@ -245,6 +245,25 @@ fn an_unreachable_mail_server_still_leaves_the_link_to_copy() {
     assert_eq!(s, 303);
 }
 
+#[test]
+fn a_server_without_starttls_is_refused_when_starttls_is_configured() {
+    // The default security: the plain listener offers no STARTTLS, so
+    // nothing is sent in the clear; the owner is told and gets the link.
+    let smtp = SmtpServer::start();
+    let port = smtp.port;
+    let fx = fixture_with(move |c| {
+        c.smtp.host = "127.0.0.1".into();
+        c.smtp.port = port;
+        c.smtp.security = SmtpSecurity::Starttls;
+        c.smtp.from = "noreply@pagegrant.test".into();
+    });
+    let ada = logged_in(&fx.srv, "ada@example.com");
+    let page = invite(&fx, &ada, "tess@example.com", "member");
+    assert!(page.contains("but the e-mail could not be sent"), "{page}");
+    assert!(link_on(&page).contains("/invite/"));
+    assert!(smtp.messages().is_empty(), "nothing went out in the clear");
+}
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
