@@ -41,6 +41,75 @@ pub struct Config {
     pub log: LogConfig,
     pub metrics: MetricsConfig,
     pub registration: RegistrationConfig,
+    pub members: MembersConfig,
+    pub smtp: SmtpConfig,
+}
+
+/// Invitations to a workspace for people without an account (issue 27
+/// item 5).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MembersConfig {
+    /// How long an invitation link works.
+    pub invite_ttl_s: i64,
+    /// Invitations one workspace may make per hour (new links included).
+    pub invites_per_hour: u32,
+    /// Pending invitations one workspace may hold at once.
+    pub max_pending_invites: u32,
+}
+
+/// How the SMTP connection is secured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SmtpSecurity {
+    /// A plain connection upgraded with STARTTLS (port 587); refused if the
+    /// server does not offer it.
+    Starttls,
+    /// TLS from the first byte (port 465).
+    Tls,
+    /// Plain text: a relay on loopback, or tests.
+    None,
+}
+
+/// The mail server invitation e-mails go through; none when `host` is
+/// empty (the owner copies the link). The password is a secret: `Debug`
+/// hides it.
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SmtpConfig {
+    pub host: String,
+    pub port: u16,
+    pub security: SmtpSecurity,
+    pub username: String,
+    pub password: String,
+    pub from: String,
+    pub timeout_s: i64,
+}
+
+impl SmtpConfig {
+    pub fn enabled(&self) -> bool {
+        !self.host.trim().is_empty()
+    }
+}
+
+impl std::fmt::Debug for SmtpConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SmtpConfig")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("security", &self.security)
+            .field("username", &self.username)
+            .field(
+                "password",
+                &if self.password.is_empty() {
+                    ""
+                } else {
+                    "<hidden>"
+                },
+            )
+            .field("from", &self.from)
+            .finish()
+    }
 }
 
 /// Clients that register themselves (RFC 7591/7592, DESIGN §7).
@@ -291,6 +360,8 @@ impl Config {
                 "registration.cimd_cache_min_s",
                 self.registration.cimd_cache_min_s,
             ),
+            ("members.invite_ttl_s", self.members.invite_ttl_s),
+            ("smtp.timeout_s", self.smtp.timeout_s),
         ] {
             if v <= 0 {
                 return bad(key, "must be a positive number of seconds");
@@ -349,6 +420,23 @@ impl Config {
                 );
             }
         }
+        if self.smtp.enabled() {
+            if self.smtp.from.parse::<lettre::message::Mailbox>().is_err() {
+                return bad(
+                    "smtp.from",
+                    "set it to the sender of invitation e-mails, such as \"pagegrant <noreply@example.com>\", when smtp.host is set",
+                );
+            }
+            if self.smtp.port == 0 {
+                return bad("smtp.port", "expected 1 to 65535");
+            }
+            if self.smtp.username.is_empty() != self.smtp.password.is_empty() {
+                return bad(
+                    "smtp.password",
+                    "smtp.username and smtp.password are set together, or neither",
+                );
+            }
+        }
         if self.tokens.refresh_reuse_grace_s < 0 {
             return bad("tokens.refresh_reuse_grace_s", "must be 0 or more");
         }
@@ -402,6 +490,11 @@ impl Config {
             (
                 "registration.cimd_new_clients_per_hour",
                 self.registration.cimd_new_clients_per_hour,
+            ),
+            ("members.invites_per_hour", self.members.invites_per_hour),
+            (
+                "members.max_pending_invites",
+                self.members.max_pending_invites,
             ),
         ] {
             if v == 0 {
@@ -581,6 +674,31 @@ mod tests {
         let e = Config::load_from(None, &env(&[("PAGEGRANT_SERVER__BINDD", "x")]))
             .expect_err("unknown");
         assert!(e.to_string().contains("server.bindd"), "{e}");
+    }
+
+    #[test]
+    fn smtp_is_off_by_default_and_checked_when_on() {
+        let c = Config::load_from(None, &[]).expect("defaults");
+        assert!(!c.smtp.enabled());
+        assert_eq!(c.members.invite_ttl_s, 7 * 24 * 3600);
+        let e = Config::load_from(None, &env(&[("PAGEGRANT_SMTP__HOST", "mail.example.com")]))
+            .expect_err("no sender");
+        assert!(e.to_string().contains("smtp.from"), "{e}");
+        let e = Config::load_from(None, &env(&[("PAGEGRANT_SMTP__SECURITY", "ssl")]))
+            .expect_err("bad security");
+        assert!(e.to_string().contains("smtp.security"), "{e}");
+        let c = Config::load_from(
+            None,
+            &env(&[
+                ("PAGEGRANT_SMTP__HOST", "mail.example.com"),
+                ("PAGEGRANT_SMTP__FROM", "pagegrant <noreply@example.com>"),
+                ("PAGEGRANT_SMTP__USERNAME", "pg"),
+                ("PAGEGRANT_SMTP__PASSWORD", "hunter22"),
+            ]),
+        )
+        .expect("smtp on");
+        assert!(c.smtp.enabled());
+        assert!(!format!("{:?}", c.smtp).contains("hunter22"));
     }
 
     #[test]

@@ -12,7 +12,7 @@ use actix_web::{web, App, HttpServer};
 use crate::http::errors::{self, Shape};
 use crate::http::{assets, headers, nul, ops};
 use crate::pages::{
-    consent, demo_partner, developers, home, login, page_menu, settings_audit,
+    consent, demo_partner, developers, home, invite, login, page_menu, settings_audit,
     settings_connections, settings_enterprise, settings_members, workspace,
 };
 use crate::state::AppState;
@@ -219,6 +219,14 @@ pub fn routes(cfg: &mut web::ServiceConfig, issuer: &str) {
         "/w/{workspace_id}/settings/members/{user_id}/remove",
         web::post().to(settings_members::view_remove_post),
     );
+    // Invitations (issue 27 item 5): revoking one, and the sign-up page
+    // behind its link.
+    cfg.route(
+        "/w/{workspace_id}/settings/members/invitations/{invitation_id}/revoke",
+        web::post().to(settings_members::view_revoke_invitation_post),
+    )
+    .route("/invite/{token}", web::get().to(invite::view_invite_get))
+    .route("/invite/{token}", web::post().to(invite::view_invite_post));
     cfg.route(
         "/developers",
         web::get().to(developers::view_developers_get),

@@ -256,3 +256,17 @@ document.querySelectorAll(".kind-form").forEach(function (form) {
   form.querySelectorAll("input[name=kind]").forEach(function (r) { r.addEventListener("change", sync); });
   sync();
 });
+
+// Members: each row's role select saves as soon as it changes (the form
+// posts as its Save button would); with this file the button is hidden,
+// without it the button is the way to save.
+document.querySelectorAll(".role-form").forEach(function (form) {
+  var select = form.querySelector("select[name=role]");
+  var save = form.querySelector(".role-save");
+  if (!select || !save) return;
+  save.hidden = true;
+  select.addEventListener("change", function () {
+    select.setAttribute("aria-busy", "true");
+    if (form.requestSubmit) form.requestSubmit(); else form.submit();
+  });
+});

@@ -70,7 +70,8 @@ id_type!(
     IntegrationId,
     ConnectionId,
     BotId,
-    BlockId
+    BlockId,
+    InvitationId
 );
 
 macro_rules! str_enum {
@@ -146,6 +147,13 @@ impl ApplicationType {
     }
 }
 str_enum!(ConnectionStatus { Active => "active", Revoked => "revoked" });
+// Where an invitation stands; expiry is its `expires_at` passing.
+str_enum!(InvitationState {
+    Pending => "pending",
+    Accepted => "accepted",
+    Revoked => "revoked",
+    Replaced => "replaced",
+});
 // A content block's type (DESIGN §8); `domain::content` re-exports it.
 str_enum!(BlockType {
     Paragraph => "paragraph",
@@ -253,6 +261,35 @@ pub struct Membership {
     pub user_id: UserId,
     pub role: Role,
     pub joined_at: i64,
+}
+
+/// An invitation to a workspace for someone without an account (issue 27
+/// item 5). The link's token is kept only as its SHA-256.
+#[derive(Queryable, Selectable, Insertable, Clone)]
+#[diesel(table_name = invitations)]
+pub struct Invitation {
+    pub id: InvitationId,
+    pub workspace_id: WorkspaceId,
+    pub email: String,
+    pub role: Role,
+    pub token_hash: String,
+    pub invited_by: Option<UserId>,
+    pub created_at: i64,
+    pub expires_at: i64,
+    pub state: InvitationState,
+    pub ended_at: Option<i64>,
+    pub accepted_by: Option<UserId>,
+}
+
+impl std::fmt::Debug for Invitation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Invitation")
+            .field("id", &self.id)
+            .field("workspace_id", &self.workspace_id)
+            .field("state", &self.state)
+            .field("token_hash", &"<hidden>")
+            .finish()
+    }
 }
 
 #[derive(Debug, Queryable, QueryableByName, Selectable, Insertable, Clone, Serialize)]

@@ -204,6 +204,22 @@ diesel::table! {
 }
 
 diesel::table! {
+    invitations (id) {
+        id -> Text,
+        workspace_id -> Text,
+        email -> Text,
+        role -> Text,
+        token_hash -> Text,
+        invited_by -> Nullable<Text>,
+        created_at -> BigInt,
+        expires_at -> BigInt,
+        state -> Text,
+        ended_at -> Nullable<BigInt>,
+        accepted_by -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
     memberships (workspace_id, user_id) {
         workspace_id -> Text,
         user_id -> Text,
@@ -314,6 +330,7 @@ diesel::joinable!(connections -> integrations (integration_id));
 diesel::joinable!(connections -> workspaces (workspace_id));
 diesel::joinable!(integration_redirect_uris -> integrations (integration_id));
 diesel::joinable!(internal_tokens -> connections (connection_id));
+diesel::joinable!(invitations -> workspaces (workspace_id));
 diesel::joinable!(memberships -> users (user_id));
 diesel::joinable!(memberships -> workspaces (workspace_id));
 diesel::joinable!(pages -> workspaces (workspace_id));
@@ -336,6 +353,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     integration_redirect_uris,
     integrations,
     internal_tokens,
+    invitations,
     memberships,
     pages,
     refresh_tokens,

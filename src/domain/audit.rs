@@ -40,6 +40,9 @@ actions! {
     MemberAdded => "member.added",
     MemberRoleChanged => "member.role_changed",
     MemberRemoved => "member.removed",
+    MemberInvited => "member.invited",
+    InvitationAccepted => "member.invitation_accepted",
+    InvitationRevoked => "member.invitation_revoked",
     IntegrationDeleted => "integration.deleted",
     ClientBlocked => "client.blocked",
     ClientUnblocked => "client.unblocked",
@@ -219,7 +222,14 @@ pub const KINDS: &[(&str, &str, &[&str])] = &[
     (
         "members",
         "Members",
-        &["member.added", "member.role_changed", "member.removed"],
+        &[
+            "member.added",
+            "member.role_changed",
+            "member.removed",
+            "member.invited",
+            "member.invitation_accepted",
+            "member.invitation_revoked",
+        ],
     ),
 ];
 
@@ -370,6 +380,34 @@ pub fn sentence(c: &mut Conn, e: &AuditEvent, who: &str) -> AppResult<String> {
             format!("{name} made {d}")
         }
         "member.role_changed" => format!("{who} changed the role of {d}"),
+        // Recorded as "email as role", then "; new link" when it replaced one.
+        "member.invited" => {
+            let (what, renewed) = match d.strip_suffix("; new link") {
+                Some(w) => (w, true),
+                None => (d, false),
+            };
+            let said = match what.rsplit_once(" as ") {
+                Some((email, role)) if Role::parse(role) == Some(Role::Owner) => {
+                    format!("{who} invited {email} as an owner")
+                }
+                Some((email, role)) => format!("{who} invited {email} as a {role}"),
+                None => format!("{who} invited {what}"),
+            };
+            match renewed {
+                true => format!("{said} (a new link; the earlier one no longer works)"),
+                false => said,
+            }
+        }
+        "member.invitation_accepted" => match d.rsplit_once(" as ") {
+            Some((email, role)) if Role::parse(role) == Some(Role::Owner) => {
+                format!("{who} accepted the invitation for {email} and joined as an owner")
+            }
+            Some((email, role)) => {
+                format!("{who} accepted the invitation for {email} and joined as a {role}")
+            }
+            None => format!("{who} accepted an invitation ({d})"),
+        },
+        "member.invitation_revoked" => format!("{who} revoked the invitation for {d}"),
         "member.removed" => format!("{who} removed {d}"),
         other => format!("{who}: {other} {d}"),
     })

@@ -1,16 +1,19 @@
 //! Who belongs to a workspace, as its owners manage it (Settings & members →
-//! **Members**) and operators do at the command line: list, add an existing
-//! user by email, change a role, remove. Removing someone ends the
+//! **Members**) and operators do at the command line: list, add by email
+//! (an existing user joins at once; an address without an account gets an
+//! invitation, `domain::invitations`), change a role, remove. Removing someone ends the
 //! connections they installed in that workspace at once (their tokens stop
 //! working), and a workspace always keeps at least one owner. Every change is
 //! an audit event in the same transaction.
 
+use crate::config::Config;
 use crate::db::models::{now, Membership, Role, User, UserId, Workspace};
 use crate::db::queries::{connections as conn_q, users, workspaces};
-use crate::db::{self, Conn};
+use crate::db::{self, Conn, Pool};
 use crate::domain::accounts::normalize_email;
 use crate::domain::audit::{self, Actor, AuditAction};
 use crate::domain::connections;
+use crate::domain::invitations::{self, Mail, Mailed};
 use crate::error::{AppError, AppResult};
 
 /// One person in the members list.
@@ -72,6 +75,64 @@ pub fn member(c: &mut Conn, ws: &Workspace, user: &UserId) -> AppResult<(User, R
     let m = workspaces::membership(c, &ws.id, user)?.ok_or(AppError::NotFound)?;
     let u = users::by_id(c, user)?.ok_or(AppError::NotFound)?;
     Ok((u, m.role))
+}
+
+/// What **Add members** did with an address.
+pub enum Added {
+    /// It had an account: they are in.
+    Member(User),
+    /// It had none: an invitation, its link (shown once) and its e-mail.
+    Invited {
+        email: String,
+        link: String,
+        renewed: bool,
+        mailed: Mailed,
+    },
+}
+
+/// **Add members**: an address with an account joins `ws` at once (as
+/// `add`); one without gets an invitation, e-mailed when `smtp.*` is set
+/// (after the invitation is committed: a mail server that fails loses
+/// nothing, the owner copies the link instead).
+pub async fn add_or_invite(
+    pool: &Pool,
+    cfg: &Config,
+    ws: Workspace,
+    by: User,
+    email: String,
+    role: Role,
+) -> AppResult<Added> {
+    let members_cfg = cfg.members.clone();
+    let (w, inviter) = (ws.clone(), by.id.clone());
+    let done = db::run(pool, move |c| {
+        let normalized = normalize_email(&email)
+            .map_err(|_| AppError::invalid("Enter an email address, like ada@example.com."))?;
+        if users::by_email(c, &normalized)?.is_some() {
+            return add(c, &w, Actor::User(&inviter), &normalized, role).map(Ok);
+        }
+        invitations::invite(c, &w, &inviter, &normalized, role, &members_cfg).map(Err)
+    })
+    .await?;
+    let made = match done {
+        Ok(user) => return Ok(Added::Member(user)),
+        Err(made) => made,
+    };
+    let link = invitations::link(&cfg.server.issuer, &made.token);
+    let mail = Mail {
+        to: &made.invitation.email,
+        workspace: &ws.name,
+        inviter: &by.name,
+        role,
+        link: &link,
+        expires_at: made.invitation.expires_at,
+    };
+    let mailed = invitations::send(&cfg.smtp, &mail).await;
+    Ok(Added::Invited {
+        email: made.invitation.email,
+        link,
+        renewed: made.renewed,
+        mailed,
+    })
 }
 
 /// Adds an existing user, found by email, with `role`.

@@ -3,7 +3,7 @@
 //! run inside `db::run`; the CLI, the pages, the API and the tests call them.
 //! The services depend downward in this order (none imports one listed
 //! before it; `scripts/layers` finds any circle): demo → consent →
-//! enterprise → members → connections → integrations → install_policy →
+//! enterprise → members → invitations → connections → integrations → install_policy →
 //! workspaces → audit → accounts.
 
 pub mod accounts;
@@ -17,6 +17,7 @@ pub mod demo;
 pub mod enterprise;
 pub mod install_policy;
 pub mod integrations;
+pub mod invitations;
 pub mod markdown;
 pub mod members;
 pub mod reach;

@@ -7,13 +7,16 @@
 //! The cookie is sealed with the app's `SecretBox` (AES-256-GCM, the key
 //! that already guards internal tokens at rest), bound to the session and
 //! to the integration it concerns, lives five minutes at most, and is sent
-//! only to `/developers`, HttpOnly and SameSite=Strict. Deleting the cookie
+//! only to `/developers` (or, through `seal_at`, only to the one page it is
+//! for: Members shows a new invitation's link so), HttpOnly and
+//! SameSite=Strict. Deleting the cookie
 //! is the browser's part; the server's is to remember each note it opened
 //! (by a random id, until the note would have expired anyway), so a copy of
 //! the cookie replayed within its lifetime shows nothing (S80).
 
 use actix_web::cookie::{time::Duration as CookieDuration, Cookie, SameSite};
 use actix_web::HttpRequest;
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use crate::crypto::SecretBox;
@@ -48,17 +51,21 @@ impl std::fmt::Debug for Note {
 }
 
 #[derive(Serialize, Deserialize)]
-struct Sealed {
+struct Sealed<N> {
     /// Random, so the server can tell a replay from the first opening.
     id: String,
     session: String,
     expires_at: i64,
-    note: Note,
+    /// The path the note is for (`PATH`, or a page's own), so a copy sent
+    /// to another page shows nothing there.
+    #[serde(default)]
+    path: Option<String>,
+    note: N,
 }
 
-fn build(value: String, secure: bool, max_age: i64) -> Cookie<'static> {
+fn build(value: String, secure: bool, max_age: i64, path: &str) -> Cookie<'static> {
     let mut c = Cookie::build(NAME, value)
-        .path(PATH)
+        .path(path.to_string())
         .http_only(true)
         .secure(secure)
         .same_site(SameSite::Strict)
@@ -75,15 +82,28 @@ pub fn seal(
     secure: bool,
     note: Note,
 ) -> Option<Cookie<'static>> {
+    seal_at(sbox, session, secure, PATH, &note)
+}
+
+/// `seal` for any page's note: the cookie is sent only to `path` (and
+/// below it) and opens only there.
+pub fn seal_at<N: Serialize>(
+    sbox: &SecretBox,
+    session: &Session,
+    secure: bool,
+    path: &str,
+    note: &N,
+) -> Option<Cookie<'static>> {
     let sealed = Sealed {
         id: crate::crypto::random_token(16),
         session: session.id_hash.clone(),
         expires_at: now() + TTL_S,
+        path: (path != PATH).then(|| path.to_string()),
         note,
     };
     let json = serde_json::to_string(&sealed).ok()?;
     let value = sbox.encrypt(&json).ok()?;
-    Some(build(value, secure, TTL_S))
+    Some(build(value, secure, TTL_S, path))
 }
 
 /// Opens this request's note, if it is this session's, unexpired, about
@@ -98,16 +118,33 @@ pub async fn take(
     secure: bool,
     integration: Option<&str>,
 ) -> AppResult<(Option<Note>, Option<Cookie<'static>>)> {
+    let (note, removal) = take_at::<Note>(req, pool, sbox, session, secure, PATH).await?;
+    Ok((
+        note.filter(|n| n.integration.as_deref() == integration),
+        removal,
+    ))
+}
+
+/// `take` for a note sealed with `seal_at` for `path`.
+pub async fn take_at<N: DeserializeOwned>(
+    req: &HttpRequest,
+    pool: &crate::db::Pool,
+    sbox: &SecretBox,
+    session: &Session,
+    secure: bool,
+    path: &str,
+) -> AppResult<(Option<N>, Option<Cookie<'static>>)> {
     let Some(c) = req.cookie(NAME) else {
         return Ok((None, None));
     };
-    let removal = Some(build(String::new(), secure, 0));
+    let removal = Some(build(String::new(), secure, 0, path));
+    let expected = (path != PATH).then(|| path.to_string());
     let sealed = sbox
         .decrypt(c.value())
         .ok()
-        .and_then(|json| serde_json::from_str::<Sealed>(&json).ok())
+        .and_then(|json| serde_json::from_str::<Sealed<N>>(&json).ok())
         .filter(|s| s.session == session.id_hash && s.expires_at > now())
-        .filter(|s| s.note.integration.as_deref() == integration);
+        .filter(|s| s.path == expected);
     let Some(sealed) = sealed else {
         return Ok((None, removal));
     };

@@ -7,6 +7,7 @@ pub mod consent;
 pub mod demo_partner;
 pub mod developers;
 pub mod home;
+pub mod invite;
 pub mod login;
 pub mod page_menu;
 pub mod settings_audit;

@@ -1,24 +1,29 @@
 //! Settings & members → **Members** (owners only): everyone in the
-//! workspace with their role and join date, **Add member** (an existing
-//! user, by email), changing a role, and **Remove from workspace** behind a
-//! confirmation page. The rules (the last owner stays; removal ends the
-//! person's connections) live in `crate::domain::members`.
+//! workspace with their role (one select per row that saves on change) and
+//! join date, **Add members** (an existing user joins; an address without
+//! an account gets an invitation whose link is shown here once), the
+//! pending invitations with **Revoke**, and **Remove from workspace**
+//! behind a confirmation page. The rules (the last owner stays; removal
+//! ends the person's connections; invitations) live in
+//! `crate::domain::members` and `crate::domain::invitations`.
 
 use actix_web::http::StatusCode;
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
-use crate::db::models::{Role, UserId};
+use crate::db::models::{InvitationId, Role, UserId};
 use crate::db::{self, Conn};
 use crate::domain::accounts;
 use crate::domain::audit::Actor;
-use crate::domain::members;
+use crate::domain::invitations::{self, Mailed};
+use crate::domain::members::{self, Added};
 use crate::error::{AppError, AppResult};
 use crate::http::errors::HtmlError;
 use crate::http::extract::{Member, Owner};
 use crate::http::form::{CsrfForm, NoFields};
-use crate::http::layout::{self, format_date, initial, Shell};
+use crate::http::layout::{self, format_date, format_time, initial, Shell};
+use crate::http::once;
 use crate::http::{html, see_other};
 use crate::state::AppState;
 
@@ -28,8 +33,72 @@ pub struct MemberRowView {
     pub email: String,
     pub initial: String,
     pub owner: bool,
+    /// The only owner: the role cannot change, and the row says why.
+    pub last_owner: bool,
     pub joined_on: String,
     pub is_you: bool,
+}
+
+/// A pending invitation in the list.
+pub struct InvitationRowView {
+    pub id: String,
+    pub email: String,
+    pub role: &'static str,
+    pub invited_by: String,
+    pub expires_on: String,
+    pub expires_at: String,
+}
+
+/// What the page shows once after **Add members** invited someone: the
+/// link (sealed in a one-time note, never in the address) and the e-mail's
+/// fate.
+#[derive(Serialize, Deserialize)]
+pub struct InviteNote {
+    email: String,
+    link: String,
+    renewed: bool,
+    /// "off", "sent", or why it failed.
+    mailed: String,
+    sent: bool,
+}
+
+/// The new invitation as the page shows it.
+pub struct InvitedView {
+    pub email: String,
+    pub link: String,
+    pub message: String,
+    /// The e-mail failed: said as an alert.
+    pub warn: bool,
+}
+
+impl InvitedView {
+    fn of(n: InviteNote) -> InvitedView {
+        let again = if n.renewed {
+            " The earlier link no longer works."
+        } else {
+            ""
+        };
+        let (message, warn) = match (n.sent, n.mailed.as_str()) {
+            (true, _) => (
+                format!("Invited {}: the invitation was e-mailed to them. You can also copy the link below.{again}", n.email),
+                false,
+            ),
+            (false, "off") => (
+                format!("Invited {}. Copy the link below and send it to them: it works once.{again}", n.email),
+                false,
+            ),
+            (false, why) => (
+                format!("Invited {}, but the e-mail could not be sent ({why}). Copy the link below and send it yourself.{again}", n.email),
+                true,
+            ),
+        };
+        InvitedView {
+            email: n.email,
+            link: n.link,
+            message,
+            warn,
+        }
+    }
 }
 
 #[derive(Template)]
@@ -40,10 +109,15 @@ pub struct MembersView {
     pub is_owner: bool,
     pub tab: &'static str,
     pub rows: Vec<MemberRowView>,
+    pub invitations: Vec<InvitationRowView>,
+    /// The invitation just made, once.
+    pub invited: Option<InvitedView>,
+    /// Whether invitations go out by e-mail (`smtp.host` set).
+    pub smtp: bool,
     pub flash: Option<String>,
     /// A refused role change or removal, above the list.
     pub error: Option<String>,
-    /// **Add member**: what was typed, and why it was refused.
+    /// **Add members**: what was typed, and why it was refused.
     pub email: String,
     pub add_as_owner: bool,
     pub email_error: Option<String>,
@@ -54,19 +128,40 @@ pub struct MembersQuery {
     added: Option<UserId>,
     changed: Option<UserId>,
     removed: Option<UserId>,
+    revoked: Option<String>,
 }
 
 fn rows(c: &mut Conn, m: &Member) -> AppResult<Vec<MemberRowView>> {
-    Ok(members::list(c, &m.workspace)?
+    let list = members::list(c, &m.workspace)?;
+    let owners = list.iter().filter(|r| r.role == Role::Owner).count();
+    Ok(list
         .into_iter()
         .map(|r| MemberRowView {
             user_id: r.user.id.to_string(),
             initial: initial(&r.user.name),
             owner: r.role == Role::Owner,
+            last_owner: r.role == Role::Owner && owners <= 1,
             joined_on: format_date(r.joined_at),
             is_you: r.user.id == m.user.user.id,
             name: r.user.name,
             email: r.user.email,
+        })
+        .collect())
+}
+
+fn invitation_rows(c: &mut Conn, m: &Member) -> AppResult<Vec<InvitationRowView>> {
+    Ok(invitations::pending(c, &m.workspace.id)?
+        .into_iter()
+        .map(|p| InvitationRowView {
+            id: p.invitation.id.to_string(),
+            role: match p.invitation.role {
+                Role::Owner => "Owner",
+                Role::Member => "Member",
+            },
+            expires_on: format_date(p.invitation.expires_at),
+            expires_at: format_time(p.invitation.expires_at),
+            email: p.invitation.email,
+            invited_by: p.invited_by,
         })
         .collect())
 }
@@ -89,6 +184,11 @@ fn flash(c: &mut Conn, m: &Member, q: &MembersQuery) -> AppResult<Option<String>
             "Removed {} from {ws}; their connections here have ended",
             accounts::name_of(c, id)?
         )));
+    }
+    if q.revoked.is_some() {
+        return Ok(Some(
+            "Revoked the invitation; its link no longer works".into(),
+        ));
     }
     Ok(None)
 }
@@ -113,12 +213,17 @@ async fn render(
     m: Member,
     q: MembersQuery,
     refused: Refused,
+    invited: Option<InviteNote>,
 ) -> Result<String, HtmlError> {
+    let smtp = state.config.smtp.enabled();
     let view = db::run(&state.pool, move |c| {
         Ok(MembersView {
             is_owner: true,
             tab: "members",
             rows: rows(c, &m)?,
+            invitations: invitation_rows(c, &m)?,
+            invited: invited.map(InvitedView::of),
+            smtp,
             flash: flash(c, &m, &q)?,
             error: refused.error,
             email: refused.email,
@@ -132,7 +237,16 @@ async fn render(
 }
 
 impl Refused {
-    /// **Add member** refused: what was typed, and why next to the email.
+    fn none() -> Refused {
+        Refused {
+            error: None,
+            email: String::new(),
+            add_as_owner: false,
+            email_error: None,
+        }
+    }
+
+    /// **Add members** refused: what was typed, and why next to the email.
     fn add(email: &str, role: Role, why: String) -> Refused {
         Refused {
             error: None,
@@ -148,7 +262,13 @@ fn no_query() -> MembersQuery {
         added: None,
         changed: None,
         removed: None,
+        revoked: None,
     }
+}
+
+/// Where the members page is, and so where its one-time note is sent.
+fn members_path(m: &Member) -> String {
+    format!("/w/{}/settings/members", m.workspace.id)
 }
 
 fn page(status: StatusCode, body: String) -> HttpResponse {
@@ -158,23 +278,21 @@ fn page(status: StatusCode, body: String) -> HttpResponse {
 }
 
 pub async fn view_members_get(
+    req: HttpRequest,
     state: web::Data<AppState>,
     Owner(m): Owner,
     q: web::Query<MembersQuery>,
 ) -> Result<HttpResponse, HtmlError> {
-    let body = render(
-        &state,
-        m,
-        q.into_inner(),
-        Refused {
-            error: None,
-            email: String::new(),
-            add_as_owner: false,
-            email_error: None,
-        },
-    )
-    .await?;
-    Ok(html(body))
+    let secure = state.config.issuer_is_https();
+    let (pool, sbox, session) = (&state.pool, &state.secret_box, &m.user.session);
+    let (note, gone) = once::take_at(&req, pool, sbox, session, secure, &members_path(&m)).await?;
+    let body = render(&state, m, q.into_inner(), Refused::none(), note).await?;
+    let mut resp = html(body);
+    if let Some(c) = gone {
+        resp.add_cookie(&c)
+            .map_err(|e| AppError::internal(format!("cookie: {e}")))?;
+    }
+    Ok(resp)
 }
 
 fn parse_role(s: &str) -> Result<Role, HtmlError> {
@@ -189,8 +307,42 @@ pub struct AddFields {
     role: String,
 }
 
-/// **Add member**: an existing user by email; a refusal is shown next to
-/// the email field with what was typed.
+/// The redirect after **Add members** invited someone, with the link in
+/// a one-time note for the members page.
+fn invited_redirect(state: &AppState, m: &Member, added: Added) -> HttpResponse {
+    let Added::Invited {
+        email,
+        link,
+        renewed,
+        mailed,
+    } = added
+    else {
+        return see_other(members_path(m));
+    };
+    let (sent, mailed) = match mailed {
+        Mailed::Sent => (true, "sent".to_string()),
+        Mailed::Off => (false, "off".to_string()),
+        Mailed::Failed(why) => (false, why),
+    };
+    let note = InviteNote {
+        email,
+        link,
+        renewed,
+        mailed,
+        sent,
+    };
+    let path = members_path(m);
+    let secure = state.config.issuer_is_https();
+    let mut resp = see_other(format!("{path}#invited"));
+    if let Some(c) = once::seal_at(&state.secret_box, &m.user.session, secure, &path, &note) {
+        let _ = resp.add_cookie(&c);
+    }
+    resp
+}
+
+/// **Add members**: an existing user joins; an address without an account
+/// gets an invitation (e-mailed when SMTP is set). A refusal is shown next
+/// to the email field with what was typed.
 pub async fn view_members_post(
     state: web::Data<AppState>,
     form: CsrfForm<AddFields>,
@@ -198,22 +350,47 @@ pub async fn view_members_post(
 ) -> Result<HttpResponse, HtmlError> {
     let f = form.into_inner();
     let role = parse_role(&f.role)?;
-    let (ws, actor) = (m.workspace.clone(), m.user.user.id.clone());
-    let email = f.email.clone();
-    let added = db::run(&state.pool, move |c| {
-        Ok(members::add(c, &ws, Actor::User(&actor), &email, role))
-    })
-    .await?;
+    let (ws, by) = (m.workspace.clone(), m.user.user.clone());
+    let added =
+        members::add_or_invite(&state.pool, &state.config, ws, by, f.email.clone(), role).await;
     match added {
-        Ok(u) => Ok(see_other(format!(
-            "/w/{}/settings/members?added={}",
-            m.workspace.id, u.id
-        ))),
+        Ok(Added::Member(u)) => Ok(see_other(format!("{}?added={}", members_path(&m), u.id))),
+        Ok(invited) => Ok(invited_redirect(&state, &m, invited)),
         Err(e) => {
             let (status, msg) = HtmlError::from(e).refusal()?;
-            let body = render(&state, m, no_query(), Refused::add(&f.email, role, msg)).await?;
+            let refused = Refused::add(&f.email, role, msg);
+            let body = render(&state, m, no_query(), refused, None).await?;
             Ok(page(status, body))
         }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct InvitationPath {
+    invitation_id: InvitationId,
+}
+
+/// **Revoke** a pending invitation: its link stops working at once.
+pub async fn view_revoke_invitation_post(
+    state: web::Data<AppState>,
+    _form: CsrfForm<NoFields>,
+    Owner(m): Owner,
+    path: web::Path<InvitationPath>,
+) -> Result<HttpResponse, HtmlError> {
+    let id = path.into_inner().invitation_id;
+    let (ws, by) = (m.workspace.clone(), m.user.user.id.clone());
+    let done = db::run(&state.pool, move |c| {
+        Ok(invitations::revoke(c, &ws, &by, &id))
+    })
+    .await?;
+    match done {
+        Ok(inv) => Ok(see_other(format!(
+            "{}?revoked={}",
+            members_path(&m),
+            inv.id
+        ))),
+        Err(AppError::NotFound) => Err(HtmlError::NotFound),
+        Err(e) => refused_on_list(&state, m, e).await,
     }
 }
 
@@ -235,18 +412,11 @@ async fn refused_on_list(
     e: AppError,
 ) -> Result<HttpResponse, HtmlError> {
     let (status, msg) = HtmlError::from(e).refusal()?;
-    let body = render(
-        state,
-        m,
-        no_query(),
-        Refused {
-            error: Some(msg),
-            email: String::new(),
-            add_as_owner: false,
-            email_error: None,
-        },
-    )
-    .await?;
+    let refused = Refused {
+        error: Some(msg),
+        ..Refused::none()
+    };
+    let body = render(state, m, no_query(), refused, None).await?;
     Ok(page(status, body))
 }
 

@@ -887,7 +887,7 @@ fn browser_owner_adds_then_removes_a_member() {
     d.find("//a[normalize-space()='Members' and @aria-current='page']");
     d.screenshot_both("settings-members");
     d.fill("Email", "nina@example.com");
-    d.click_label("Add member");
+    d.click_label("Add members");
     d.find("//*[@role='status' and normalize-space()='Added Nina to Acme Corp']");
     d.find("//tr[contains(., 'nina@example.com')]");
     // Remove Grace, confirmed: her connection ends at once.

@@ -6,6 +6,7 @@ pub mod blocked_clients;
 pub mod blocks;
 pub mod connections;
 pub mod integrations;
+pub mod invitations;
 pub mod keys;
 pub mod oauth;
 pub mod pages;

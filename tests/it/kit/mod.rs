@@ -13,6 +13,7 @@ pub mod html;
 pub mod mcp;
 pub mod process;
 pub mod server;
+pub mod smtp;
 pub mod token;
 pub mod world;
 
