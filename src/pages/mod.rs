@@ -9,6 +9,7 @@ pub mod developers;
 pub mod home;
 pub mod login;
 pub mod page_menu;
+pub mod picker;
 pub mod settings_audit;
 pub mod settings_connections;
 pub mod settings_enterprise;
