@@ -3,6 +3,7 @@
 //! A handler extracts (the user and their role, a CSRF-checked form),
 //! calls one domain service inside `db::run`, and renders.
 
+pub mod access;
 pub mod consent;
 pub mod demo_partner;
 pub mod developers;

@@ -155,3 +155,47 @@ mod tests {
         );
     }
 }
+
+/// An internal integration's **Access** picker (its own page, and Settings'
+/// **Edit access**): open, with one **Save access** button.
+pub fn access_picker(plan: &crate::domain::connections::AccessPlan) -> Picker {
+    Picker {
+        rows: rows(&plan.pages),
+        who: plan.integration.name.clone(),
+        open: true,
+        reconnecting: plan.pages.iter().any(|(_, shared)| *shared),
+        actions: vec![PickerAction {
+            name: "save",
+            value: "access",
+            label: "Save access".into(),
+            primary: true,
+            disabled: false,
+        }],
+    }
+}
+
+/// The one-time note after saving an **Access** picker.
+pub fn access_saved(saved: &crate::domain::connections::AccessSaved) -> String {
+    let pages = |n: usize| {
+        if n == 1 {
+            "1 page".to_string()
+        } else {
+            format!("{n} pages")
+        }
+    };
+    let mut said = format!("Saved the pages {} can reach", saved.name);
+    match (saved.shared, saved.unshared) {
+        (0, 0) => said.push_str(": nothing changed"),
+        (s, 0) => said.push_str(&format!(": shared {}", pages(s))),
+        (0, u) => said.push_str(&format!(": stopped sharing {}", pages(u))),
+        (s, u) => said.push_str(&format!(
+            ": shared {}, stopped sharing {}",
+            pages(s),
+            pages(u)
+        )),
+    }
+    if saved.token_replaced {
+        said.push_str(". Its token was replaced, because someone else had copied it and a private page joined");
+    }
+    said
+}
