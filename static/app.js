@@ -314,7 +314,8 @@
         if (!kids[i]) return;
         var open = !closed[li.getAttribute("data-id")];
         link(li).setAttribute("aria-expanded", open ? "true" : "false");
-        li.querySelector(".tree-chev").textContent = open ? "▾" : "▸";
+        // Drawn by CSS (::before), so the link's text stays the title.
+        li.querySelector(".tree-chev").setAttribute("data-chev", open ? "▾" : "▸");
         if (collapsedAt === null && !open) collapsedAt = d;
       });
     }

@@ -141,21 +141,6 @@ pub fn rows(pages: &[(TreeRow, bool)]) -> Vec<PickerRow> {
     out
 }
 
-#[cfg(test)]
-mod tests {
-    use super::names_of;
-
-    #[test]
-    fn the_footer_names_three_titles_then_counts_the_rest() {
-        assert_eq!(names_of(&[]), "");
-        assert_eq!(names_of(&["Sales", "Design"]), ": Sales, Design");
-        assert_eq!(
-            names_of(&["Sales", "Design", "Ops", "HR", "Legal"]),
-            ": Sales, Design, Ops and 2 more"
-        );
-    }
-}
-
 /// An internal integration's **Access** picker (its own page, and Settings'
 /// **Edit access**): open, with one **Save access** button.
 pub fn access_picker(plan: &crate::domain::connections::AccessPlan) -> Picker {
@@ -198,4 +183,19 @@ pub fn access_saved(saved: &crate::domain::connections::AccessSaved) -> String {
         said.push_str(". Its token was replaced, because someone else had copied it and a private page joined");
     }
     said
+}
+
+#[cfg(test)]
+mod tests {
+    use super::names_of;
+
+    #[test]
+    fn the_footer_names_three_titles_then_counts_the_rest() {
+        assert_eq!(names_of(&[]), "");
+        assert_eq!(names_of(&["Sales", "Design"]), ": Sales, Design");
+        assert_eq!(
+            names_of(&["Sales", "Design", "Ops", "HR", "Legal"]),
+            ": Sales, Design, Ops and 2 more"
+        );
+    }
 }

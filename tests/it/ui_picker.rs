@@ -117,9 +117,9 @@ fn picker_opens_collapsed_with_the_search_focused_and_selects_by_level() {
     assert!(shown(&d, "//li[@data-title='Engineering']"));
 }
 
-/// `n` top-level pages ("Team NN"), each with sub-pages ("Doc NN.MM"), up
-/// to `total` pages in all, made straight in the database.
-fn grow(fx: &Fx, from: usize, total: usize, per_team: usize) -> Vec<Page> {
+/// Pages `from..total` as top-level pages ("Team NNN") every `per_team`,
+/// each followed by its sub-pages ("Doc NNN.MM").
+fn grow(fx: &Fx, team_word: &str, from: usize, total: usize, per_team: usize) -> Vec<Page> {
     let mut made = Vec::new();
     let mut team: Option<Page> = None;
     for i in from..total {
@@ -127,7 +127,7 @@ fn grow(fx: &Fx, from: usize, total: usize, per_team: usize) -> Vec<Page> {
             let t = fx.srv.page(
                 &fx.acme,
                 &fx.ada,
-                &format!("Team {:03}", i / per_team),
+                &format!("{team_word} {:03}", i / per_team),
                 None,
                 false,
             );
@@ -200,10 +200,10 @@ fn picker_with_200_and_2000_pages_stays_usable() {
     let fx = fixture();
     let d = Driver::start();
     d.login_as(&fx.srv, "grace@example.com");
-    grow(&fx, 0, 200, 20);
+    grow(&fx, "Team", 0, 200, 20);
     let small = measure(&fx, &d, 200);
     d.screenshot_both("picker-200");
-    grow(&fx, 200, 2000, 50);
+    grow(&fx, "Group", 200, 2000, 50);
     let large = measure(&fx, &d, 2000);
     d.screenshot_both("picker-2000");
     // Open at the top level only: 2000 pages show as their 46 parents.
