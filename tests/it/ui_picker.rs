@@ -115,6 +115,13 @@ fn picker_opens_collapsed_with_the_search_focused_and_selects_by_level() {
     );
     d.fill_search("");
     assert!(shown(&d, "//li[@data-title='Engineering']"));
+    // The same in the dark theme, for a person to look at.
+    let d = Driver::start_with(1280, 800, &["--blink-settings=preferredColorScheme=0"]);
+    d.login_as(&fx.srv, "grace@example.com");
+    d.goto(&consent_url(&fx));
+    d.click_label("Select pages");
+    d.click("//button[@aria-label='Expand Engineering']");
+    d.screenshot_both("picker-dark");
 }
 
 /// Pages `from..total` as top-level pages ("Team NNN") every `per_team`,
