@@ -97,7 +97,8 @@
       // The tree is one Tab stop: its rows take focus, not their controls.
       li.tabIndex = -1;
       box(li).tabIndex = -1;
-      li.querySelector(".chevron").tabIndex = -1;
+      var chevron = li.querySelector("button.chevron");
+      if (chevron) chevron.tabIndex = -1;
     });
 
     function recount() {
