@@ -12,7 +12,7 @@ use actix_web::{web, App, HttpServer};
 use crate::http::errors::{self, Shape};
 use crate::http::{assets, headers, nul, ops};
 use crate::pages::{
-    consent, demo_partner, developers, home, invite, login, page_menu, settings_audit,
+    access, consent, demo_partner, developers, home, invite, login, page_menu, settings_audit,
     settings_connections, settings_enterprise, settings_members, workspace,
 };
 use crate::state::AppState;
@@ -172,6 +172,14 @@ pub fn routes(cfg: &mut web::ServiceConfig, issuer: &str) {
         web::get().to(settings_connections::view_users_get),
     )
     .route(
+        "/w/{workspace_id}/settings/connections/{connection_id}/access",
+        web::get().to(access::view_access_get),
+    )
+    .route(
+        "/w/{workspace_id}/settings/connections/{connection_id}/access",
+        web::post().to(access::view_access_post),
+    )
+    .route(
         "/w/{workspace_id}/settings/clients/{integration_id}/block",
         web::get().to(settings_connections::view_block_get),
     )
@@ -254,6 +262,10 @@ pub fn routes(cfg: &mut web::ServiceConfig, issuer: &str) {
     .route(
         "/developers/{id}/token",
         web::post().to(developers::view_token_post),
+    )
+    .route(
+        "/developers/{id}/access",
+        web::post().to(developers::view_access_post),
     )
     .route(
         "/developers/{id}/delete",

@@ -6,9 +6,16 @@
       if (!d.contains(e.target)) d.removeAttribute("open");
     });
   });
+  // Escape closes an open menu and gives focus back to the button that
+  // opened it (WAI-ARIA APG menu button), wherever focus was.
   document.addEventListener("keydown", function (e) {
     if (e.key === "Escape") {
-      document.querySelectorAll("details.switcher[open]").forEach(function (d) { d.removeAttribute("open"); });
+      var back = null;
+      document.querySelectorAll("details.switcher[open]").forEach(function (d) {
+        d.removeAttribute("open");
+        back = d.querySelector("summary") || back;
+      });
+      if (back) { back.focus(); return; }
       var nav = document.getElementById("nav-open");
       if (nav) nav.checked = false;
     }
@@ -60,21 +67,42 @@
     });
   });
 
-  // Page picker: a collapsible tree. A ticked page carries its sub-pages
-  // along (never into a private one), so they show ticked and disabled,
-  // "included with" it, and the count is of pages that will be shared.
-  // Without this script the form still posts every ticked box.
-  document.querySelectorAll(".picker").forEach(function (picker) {
-    var rows = Array.prototype.slice.call(picker.querySelectorAll(".picker-list li"));
+  // Page picker (templates/picker.html): a tree of checkboxes (WAI-ARIA APG
+  // tree: one Tab stop, arrows move, Right/Left expand/collapse or go in and
+  // out, Home/End, Space ticks). It opens with the top-level pages collapsed
+  // (but those holding a ticked page), the search box focused. A ticked page
+  // carries its sub-pages along (never into a private one), so they show
+  // ticked and disabled, "included with" it, and the count is of pages that
+  // will be shared. A search lists matches flat, each with its path.
+  // Without this script every row shows and the form posts every ticked box.
+  document.querySelectorAll("[data-picker]").forEach(function (picker) {
+    var list = picker.querySelector(".picker-list");
+    if (!list) return;
+    var details = picker.querySelector("details");
+    var rows = Array.prototype.slice.call(list.children);
     var search = picker.querySelector(".picker-search");
-    var form = picker.closest("form");
-    var count = form && form.querySelector(".picker-count");
-    var empty = form && form.querySelector(".picker-empty");
+    var count = picker.querySelector(".picker-count");
+    var names = picker.querySelector(".picker-names");
+    var empty = picker.querySelector(".picker-empty");
+    var nomatch = picker.querySelector(".picker-nomatch");
     var depth = function (li) { return +li.getAttribute("data-depth"); };
     var box = function (li) { return li.querySelector("input[type=checkbox]"); };
+    var kids = function (li) { return li.getAttribute("data-kids") === "true"; };
+    var byId = {}, children = {};
+    rows.forEach(function (li) {
+      byId[li.getAttribute("data-id")] = li;
+      var p = li.getAttribute("data-parent") || "";
+      if (!byId[p]) p = "";
+      (children[p] = children[p] || []).push(li);
+      // The tree is one Tab stop: its rows take focus, not their controls.
+      li.tabIndex = -1;
+      box(li).tabIndex = -1;
+      var chevron = li.querySelector("button.chevron");
+      if (chevron) chevron.tabIndex = -1;
+    });
 
     function recount() {
-      var stack = [], n = 0;
+      var stack = [], n = 0, ticked = [];
       rows.forEach(function (li) {
         var d = depth(li), b = box(li), note = li.querySelector(".picker-note");
         var priv = li.getAttribute("data-private") === "true";
@@ -93,22 +121,42 @@
           b.disabled = false;
           b.checked = li.getAttribute("data-own") === "1";
           note.textContent = "";
+          if (b.checked) ticked.push(li.getAttribute("data-title"));
         }
+        li.setAttribute("aria-checked", b.checked ? "true" : "false");
         if (b.checked) n++;
         stack.push({ d: d, title: li.getAttribute("data-title"), ticked: !carrier && b.checked, priv: priv });
       });
       if (count) count.textContent = n + (n === 1 ? " page will be shared" : " pages will be shared");
+      if (names) {
+        names.textContent = ticked.length === 0 ? "" : ": " + ticked.slice(0, 3).join(", ") +
+          (ticked.length > 3 ? " and " + (ticked.length - 3) + " more" : "");
+      }
       if (empty) empty.hidden = n !== 0;
     }
 
+    function setOpen(li, open) {
+      if (!kids(li)) return;
+      var chevron = li.querySelector(".chevron");
+      li.classList.toggle("collapsed", !open);
+      li.setAttribute("aria-expanded", open ? "true" : "false");
+      chevron.setAttribute("aria-expanded", open ? "true" : "false");
+      chevron.setAttribute("aria-label", (open ? "Collapse " : "Expand ") + li.getAttribute("data-title"));
+      chevron.textContent = open ? "▾" : "▸";
+    }
+
+    var query = function () { return search ? search.value.trim().toLowerCase() : ""; };
+
     function show() {
-      var q = search ? search.value.trim().toLowerCase() : "";
+      var q = query(), hits = 0;
+      list.classList.toggle("searching", q !== "");
       var collapsedAt = null;
       rows.forEach(function (li) {
         var path = li.querySelector(".picker-path");
         if (q !== "") {
           li.hidden = li.getAttribute("data-title").toLowerCase().indexOf(q) === -1;
           path.hidden = path.textContent === "";
+          if (!li.hidden) hits++;
           return;
         }
         path.hidden = true;
@@ -117,17 +165,40 @@
         li.hidden = collapsedAt !== null;
         if (collapsedAt === null && li.classList.contains("collapsed")) collapsedAt = d;
       });
+      if (nomatch) {
+        nomatch.hidden = q === "" || hits > 0;
+        nomatch.textContent = nomatch.hidden ? "" : "No pages match “" + search.value.trim() + "”";
+      }
+      // The Tab stop stays on a row that shows.
+      var current = list.querySelector("li[tabindex='0']");
+      if (!current || current.hidden) focusable(visible()[0]);
     }
+
+    var visible = function () { return rows.filter(function (li) { return !li.hidden; }); };
+    function focusable(li) {
+      rows.forEach(function (r) { if (r.tabIndex === 0 && r !== li) r.tabIndex = -1; });
+      if (li) li.tabIndex = 0;
+    }
+    function moveTo(li) {
+      if (!li) return;
+      focusable(li);
+      li.focus();
+    }
+
+    // Opens with the top-level pages collapsed, except those holding a
+    // ticked page.
+    rows.forEach(function (li) { if (depth(li) === 0) setOpen(li, false); });
+    rows.forEach(function (li) {
+      if (li.getAttribute("data-own") !== "1") return;
+      for (var p = byId[li.getAttribute("data-parent")]; p; p = byId[p.getAttribute("data-parent")]) setOpen(p, true);
+    });
 
     rows.forEach(function (li) {
       var chevron = li.querySelector(".chevron");
-      if (li.getAttribute("data-kids") === "true") {
+      if (kids(li)) {
         chevron.removeAttribute("data-idle");
         chevron.addEventListener("click", function () {
-          var closed = li.classList.toggle("collapsed");
-          chevron.setAttribute("aria-expanded", closed ? "false" : "true");
-          chevron.setAttribute("aria-label", (closed ? "Expand " : "Collapse ") + li.getAttribute("data-title"));
-          chevron.textContent = closed ? "▸" : "▾";
+          setOpen(li, li.classList.contains("collapsed"));
           show();
         });
       }
@@ -136,12 +207,171 @@
         recount();
       });
     });
+
+    // Select all / Select none: the top-level pages, or a parent's sub-pages.
+    function selectLevel(parent, on) {
+      (children[parent] || []).forEach(function (li) { li.setAttribute("data-own", on ? "1" : ""); });
+      recount();
+    }
+    picker.addEventListener("click", function (e) {
+      var b = e.target.closest && e.target.closest("[data-select]");
+      if (!b) return;
+      selectLevel(b.getAttribute("data-parent") || "", b.getAttribute("data-select") === "all");
+    });
+
+    list.addEventListener("focusin", function (e) {
+      var li = e.target.closest("li");
+      if (li) focusable(li);
+    });
+    list.addEventListener("keydown", function (e) {
+      var li = e.target.closest("li");
+      if (!li || e.target !== li) return;
+      var shown = visible(), i = shown.indexOf(li);
+      var flat = list.classList.contains("searching");
+      var parent = byId[li.getAttribute("data-parent")];
+      switch (e.key) {
+        case "ArrowDown": moveTo(shown[i + 1]); break;
+        case "ArrowUp": moveTo(i > 0 ? shown[i - 1] : null); break;
+        case "Home": moveTo(shown[0]); break;
+        case "End": moveTo(shown[shown.length - 1]); break;
+        case "ArrowRight":
+          if (flat || !kids(li)) break;
+          if (li.classList.contains("collapsed")) { setOpen(li, true); show(); } else moveTo(shown[i + 1]);
+          break;
+        case "ArrowLeft":
+          if (flat) break;
+          if (kids(li) && !li.classList.contains("collapsed")) { setOpen(li, false); show(); } else moveTo(parent);
+          break;
+        case " ":
+        case "Enter":
+          if (!box(li).disabled) box(li).click();
+          break;
+        case "a":
+          // Ctrl+A (Cmd+A): every page at this level, as Select all does.
+          if (!(e.ctrlKey || e.metaKey)) return;
+          selectLevel(parent ? parent.getAttribute("data-id") : "", true);
+          break;
+        default: return;
+      }
+      e.preventDefault();
+    });
+
     if (search) {
       search.addEventListener("input", show);
-      // Enter in the search box must not submit the consent form.
-      search.addEventListener("keydown", function (e) { if (e.key === "Enter") e.preventDefault(); });
+      search.addEventListener("keydown", function (e) {
+        // Enter in the search box must not submit the form; Down enters the tree.
+        if (e.key === "Enter") e.preventDefault();
+        if (e.key === "ArrowDown") { e.preventDefault(); moveTo(visible()[0]); }
+      });
     }
+    // Opening the picker puts the cursor in its search box.
+    if (details && search) {
+      details.querySelector("summary").addEventListener("click", function () {
+        setTimeout(function () {
+          if (!details.open) return;
+          // The whole picker in view (its tree is sized to fit), footer
+          // included; the cursor in the search.
+          picker.scrollIntoView({ block: "end" });
+          search.focus({ preventScroll: true });
+        }, 0);
+      });
+    }
+    show();
     recount();
+  });
+
+  // The sidebar's page tree (WAI-ARIA APG tree of links): one Tab stop (the
+  // current page), Up/Down/Home/End move, Right expands or goes to the first
+  // sub-page, Left collapses or goes to the parent, Enter opens. Chevrons
+  // collapse a subtree; what is collapsed is remembered per workspace in
+  // localStorage. Without this script every page shows.
+  document.querySelectorAll("ul.page-tree").forEach(function (tree) {
+    var items = Array.prototype.slice.call(tree.children);
+    if (!items.length) return;
+    var depth = function (li) { return +li.getAttribute("data-depth"); };
+    var link = function (li) { return li.querySelector("a"); };
+    var key = "pagegrant.tree.collapsed." + (tree.getAttribute("data-workspace") || "");
+    var closed = {};
+    try { (JSON.parse(localStorage.getItem(key) || "[]") || []).forEach(function (id) { closed[id] = true; }); } catch (err) { closed = {}; }
+    var parentOf = function (i) {
+      for (var k = i - 1; k >= 0; k--) if (depth(items[k]) < depth(items[i])) return items[k];
+      return null;
+    };
+    var kids = items.map(function (li, i) { return !!items[i + 1] && depth(items[i + 1]) > depth(li); });
+    // The current page always shows: its ancestors open.
+    var current = tree.querySelector("li.current");
+    if (current) {
+      for (var p = parentOf(items.indexOf(current)); p; p = parentOf(items.indexOf(p))) delete closed[p.getAttribute("data-id")];
+    }
+    function save() {
+      try { localStorage.setItem(key, JSON.stringify(Object.keys(closed))); } catch (err) { /* private mode: not remembered */ }
+    }
+    function show() {
+      var collapsedAt = null;
+      items.forEach(function (li, i) {
+        var d = depth(li);
+        if (collapsedAt !== null && d <= collapsedAt) collapsedAt = null;
+        li.hidden = collapsedAt !== null;
+        if (!kids[i]) return;
+        var open = !closed[li.getAttribute("data-id")];
+        link(li).setAttribute("aria-expanded", open ? "true" : "false");
+        // Drawn by CSS (::before), so the link's text stays the title.
+        li.querySelector(".tree-chev").setAttribute("data-chev", open ? "▾" : "▸");
+        if (collapsedAt === null && !open) collapsedAt = d;
+      });
+    }
+    function toggle(li, open) {
+      if (open) delete closed[li.getAttribute("data-id")]; else closed[li.getAttribute("data-id")] = true;
+      save();
+      show();
+    }
+    var visible = function () { return items.filter(function (li) { return !li.hidden; }); };
+    function moveTo(li) {
+      if (!li) return;
+      items.forEach(function (x) { link(x).tabIndex = -1; });
+      link(li).tabIndex = 0;
+      link(li).focus();
+    }
+    items.forEach(function (li, i) {
+      link(li).tabIndex = -1;
+      if (!kids[i]) return;
+      var chev = li.querySelector(".tree-chev");
+      chev.classList.add("has-kids");
+      chev.setAttribute("title", "Show or hide sub-pages");
+      chev.addEventListener("click", function (e) {
+        e.preventDefault();
+        e.stopPropagation();
+        toggle(li, !!closed[li.getAttribute("data-id")]);
+      });
+    });
+    link(current || items[0]).tabIndex = 0;
+    show();
+    tree.addEventListener("focusin", function (e) {
+      var li = e.target.closest("li");
+      if (!li) return;
+      items.forEach(function (x) { link(x).tabIndex = x === li ? 0 : -1; });
+    });
+    tree.addEventListener("keydown", function (e) {
+      var li = e.target.closest("li");
+      if (!li) return;
+      var i = items.indexOf(li), shown = visible(), at = shown.indexOf(li);
+      var open = kids[i] && !closed[li.getAttribute("data-id")];
+      switch (e.key) {
+        case "ArrowDown": moveTo(shown[at + 1]); break;
+        case "ArrowUp": moveTo(at > 0 ? shown[at - 1] : null); break;
+        case "Home": moveTo(shown[0]); break;
+        case "End": moveTo(shown[shown.length - 1]); break;
+        case "ArrowRight":
+          if (!kids[i]) break;
+          if (!open) toggle(li, true); else moveTo(items[i + 1]);
+          break;
+        case "ArrowLeft":
+          if (open) toggle(li, false); else moveTo(parentOf(i));
+          break;
+        default: return;
+      }
+      e.preventDefault();
+    });
   });
 })();
 

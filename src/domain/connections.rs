@@ -854,3 +854,171 @@ fn remove(
         })
     })
 }
+
+/// An internal connection's pages as the **Access** picker offers them to
+/// one person (an owner, or the integration's developer, who installed it).
+pub struct AccessPlan {
+    pub connection: Connection,
+    pub integration: Integration,
+    /// The pages this person may share with it, in tree order, and whether
+    /// each is shared with it now: pages they see that its installer sees
+    /// too (a private page reaches a connection only from its creator).
+    pub pages: Vec<(crate::domain::workspaces::TreeRow, bool)>,
+}
+
+/// What saving the **Access** picker changed.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct AccessSaved {
+    /// The integration's name.
+    pub name: String,
+    pub shared: usize,
+    pub unshared: usize,
+    pub token_replaced: bool,
+}
+
+/// Internal connection `id` of `by`'s workspace as `by` may edit its
+/// pages: owners any, members the ones they installed (`manageable`).
+pub fn access_plan(c: &mut Conn, by: &ByMember<'_>, id: &ConnectionId) -> AppResult<AccessPlan> {
+    use crate::domain::workspaces::visible_tree;
+    let (connection, integration) = manageable(c, &by.workspace.id, by.user, by.role, id)?;
+    if integration.kind != IntegrationKind::Internal {
+        return Err(AppError::invalid(
+            "Only an internal integration's pages are chosen here; a public one gets its pages when someone connects it.",
+        ));
+    }
+    if connection.status != ConnectionStatus::Active {
+        return Err(AppError::Forbidden(
+            "This connection was disconnected; its pages can no longer be changed.".into(),
+        ));
+    }
+    let all = pages::in_workspace(c, &by.workspace.id)?;
+    let installer_sees: std::collections::HashSet<PageId> =
+        visible_tree(all.clone(), &connection.installed_by)
+            .into_iter()
+            .map(|r| r.page.id)
+            .collect();
+    let shared = connections::page_ids(c, &connection.id)?;
+    let pages = visible_tree(all, by.user)
+        .into_iter()
+        .filter(|r| installer_sees.contains(&r.page.id))
+        .map(|r| {
+            let now_shared = shared.contains(&r.page.id);
+            (r, now_shared)
+        })
+        .collect();
+    Ok(AccessPlan {
+        connection,
+        integration,
+        pages,
+    })
+}
+
+/// Saves the **Access** picker: among the pages `by` is offered, the ticked
+/// ones become shared with connection `id` and the others stop being;
+/// pages `by` is not offered (another's private ones) stay as they are.
+/// Each change goes through `change_page` (its checks, its audit event),
+/// all in one transaction: a refused page changes nothing.
+pub fn set_access(
+    c: &mut Conn,
+    sbox: &SecretBox,
+    by: &ByMember<'_>,
+    id: &ConnectionId,
+    ticked: &[String],
+) -> AppResult<AccessSaved> {
+    db::write_tx(c, |c| {
+        let plan = access_plan(c, by, id)?;
+        let mut wanted: Vec<PageId> = Vec::new();
+        for raw in ticked {
+            let page = PageId::parse(raw)
+                .filter(|p| plan.pages.iter().any(|(r, _)| &r.page.id == p))
+                .ok_or_else(|| {
+                    AppError::invalid(
+                        "One of the selected pages does not exist or cannot be shared with this integration; nothing was changed.",
+                    )
+                })?;
+            wanted.push(page);
+        }
+        let mut saved = AccessSaved {
+            name: plan.integration.name.clone(),
+            ..AccessSaved::default()
+        };
+        for (r, shared) in &plan.pages {
+            let change = match (wanted.contains(&r.page.id), *shared) {
+                (true, false) => PageChange::Share,
+                (false, true) => PageChange::Unshare,
+                _ => continue,
+            };
+            let done = change_page(c, sbox, id, &r.page.id, Some(by), change)?;
+            match change {
+                PageChange::Share if done.pages => saved.shared += 1,
+                PageChange::Unshare if done.pages => saved.unshared += 1,
+                _ => {}
+            }
+            saved.token_replaced |= done.token_replaced;
+        }
+        Ok(saved)
+    })
+}
+
+/// The internal connection of integration `id` for its developer `actor`,
+/// with their place in its workspace; `None` when it has none to edit (a
+/// public integration, a disconnected one, or a developer who left).
+fn developer_connection(
+    c: &mut Conn,
+    id: &IntegrationId,
+    actor: &UserId,
+) -> AppResult<Option<(Workspace, Role, ConnectionId)>> {
+    let i = crate::domain::integrations::owned(c, id, actor)?;
+    let Some(ws) = i.workspace_id else {
+        return Ok(None);
+    };
+    let Some(m) = crate::db::queries::workspaces::membership(c, &ws, actor)? else {
+        return Ok(None);
+    };
+    let Some(workspace) = crate::db::queries::workspaces::by_id(c, &ws)? else {
+        return Ok(None);
+    };
+    let live = connections::for_integration(c, &i.id)?
+        .into_iter()
+        .find(|x| x.status == ConnectionStatus::Active && x.workspace_id == ws);
+    Ok(live.map(|x| (workspace, m.role, x.id)))
+}
+
+/// The **Access** picker on an internal integration's own page, for its
+/// developer (`None`: nothing to edit there).
+pub fn developer_access(
+    c: &mut Conn,
+    id: &IntegrationId,
+    actor: &UserId,
+) -> AppResult<Option<AccessPlan>> {
+    let Some((workspace, role, cid)) = developer_connection(c, id, actor)? else {
+        return Ok(None);
+    };
+    let by = ByMember {
+        workspace: &workspace,
+        user: actor,
+        role,
+    };
+    access_plan(c, &by, &cid).map(Some)
+}
+
+/// Saves the **Access** picker of an internal integration's own page.
+pub fn developer_set_access(
+    c: &mut Conn,
+    sbox: &SecretBox,
+    id: &IntegrationId,
+    actor: &UserId,
+    ticked: &[String],
+) -> AppResult<AccessSaved> {
+    let (workspace, role, cid) = developer_connection(c, id, actor)?.ok_or_else(|| {
+        AppError::invalid(
+            "This integration has no connection whose pages you can change (only a live internal integration, in a workspace you belong to, has one).",
+        )
+    })?;
+    let by = ByMember {
+        workspace: &workspace,
+        user: actor,
+        role,
+    };
+    set_access(c, sbox, &by, &cid, ticked)
+}

@@ -10,18 +10,17 @@ use serde::Deserialize;
 
 use crate::db;
 use crate::db::models::now;
-use crate::db::models::Visibility;
 use crate::domain::consent::{self, Decision, Gate, Plan};
-use crate::domain::workspaces::TreeRow;
 use crate::error::Capability;
 use crate::http::errors::{url_encode, HtmlError};
 use crate::http::extract::{CurrentUser, MaybeUser};
 use crate::http::form::ConsentForm;
-use crate::http::layout::{display_title, initial};
+use crate::http::layout::initial;
 use crate::http::{html, see_other};
 use crate::oauth::authorize::{
     self, authorize_url_with, AuthorizeError, ErrorRedirect, ValidRequest,
 };
+use crate::pages::picker::{self, Picker, PickerAction};
 use crate::state::AppState;
 
 /// Plain words for each capability, as the consent page lists them.
@@ -43,84 +42,6 @@ pub struct SwitchItem {
     pub role: String,
     pub href: String,
     pub current: bool,
-}
-
-pub struct PickerRow {
-    pub id: String,
-    pub parent_id: String,
-    pub title: String,
-    pub depth: usize,
-    pub private: bool,
-    /// Ticked when the page opens (already shared, on a reconnect).
-    pub checked: bool,
-    /// Shared with the integration now.
-    pub shared: bool,
-    pub has_children: bool,
-    /// Where the page sits ("Engineering / Roadmap"), for search results.
-    pub path: String,
-    /// The ticked ancestor whose sharing carries this page along.
-    pub included_with: Option<String>,
-}
-
-/// The picker's rows in tree order: subtrees holding a page already shared
-/// first, then the rest; each row knows its path and what carries it.
-fn picker_rows(plan: &Plan) -> Vec<PickerRow> {
-    // Root subtrees, in order, the shared ones first.
-    let mut subtrees: Vec<Vec<&(TreeRow, bool)>> = Vec::new();
-    for row in &plan.pages {
-        match subtrees.last_mut() {
-            Some(t) if row.0.depth > 0 => t.push(row),
-            _ => subtrees.push(vec![row]),
-        }
-    }
-    subtrees.sort_by_key(|t| !t.iter().any(|(_, shared)| *shared));
-    let rows: Vec<&(TreeRow, bool)> = subtrees.into_iter().flatten().collect();
-    // (depth, title, ticked, private) of the ancestors of the current row.
-    let mut stack: Vec<(usize, String, bool, bool)> = Vec::new();
-    let mut out = Vec::with_capacity(rows.len());
-    for (i, (r, shared)) in rows.iter().enumerate() {
-        while stack.last().is_some_and(|(d, ..)| *d >= r.depth) {
-            stack.pop();
-        }
-        let private = r.page.visibility == Visibility::Private;
-        let title = display_title(&r.page.title);
-        // Sharing carries workspace pages down, never into a private one.
-        let mut included_with = None;
-        if !private {
-            for (_, t, ticked, p) in stack.iter().rev() {
-                if *ticked {
-                    included_with = Some(t.clone());
-                    break;
-                }
-                if *p {
-                    break;
-                }
-            }
-        }
-        out.push(PickerRow {
-            id: r.page.id.to_string(),
-            parent_id: r
-                .page
-                .parent_id
-                .as_ref()
-                .map(|p| p.to_string())
-                .unwrap_or_default(),
-            path: stack
-                .iter()
-                .map(|(_, t, ..)| t.as_str())
-                .collect::<Vec<_>>()
-                .join(" / "),
-            depth: r.depth.min(8),
-            private,
-            checked: *shared,
-            shared: *shared,
-            has_children: rows.get(i + 1).is_some_and(|(n, _)| n.depth > r.depth),
-            included_with,
-            title: title.clone(),
-        });
-        stack.push((r.depth, title, *shared, private));
-    }
-    out
 }
 
 /// Everything the consent page shows.
@@ -147,9 +68,8 @@ pub struct ConsentData {
     pub workspace_initial: String,
     pub switcher: Vec<SwitchItem>,
     pub blocked: Option<String>,
-    pub reconnecting: bool,
-    pub pages: Vec<PickerRow>,
-    pub checked_count: usize,
+    /// **Select pages**, with **Cancel** and **Allow access** in its footer.
+    pub picker: Picker,
     pub request_id: String,
     pub csrf: String,
     /// The session's token, for **Not you?** (log out, then back here).
@@ -183,10 +103,32 @@ fn redirect_host(uri: &str) -> String {
     }
 }
 
+/// The consent page's picker: its footer holds **Cancel** and **Allow
+/// access** (disabled when the install policy blocks this person).
+fn consent_picker(plan: &Plan, who: &str) -> Picker {
+    let button = |value, label: &str, primary, disabled| PickerAction {
+        name: "decision",
+        value,
+        label: label.into(),
+        primary,
+        disabled,
+    };
+    Picker {
+        rows: picker::rows(&plan.pages),
+        who: who.to_string(),
+        open: plan.reconnecting,
+        reconnecting: plan.reconnecting,
+        actions: vec![
+            button("deny", "Cancel", false, false),
+            button("allow", "Allow access", true, plan.blocked.is_some()),
+        ],
+    }
+}
+
 impl ConsentView {
     fn new(req: &ValidRequest, user: &CurrentUser, plan: Plan, back: String) -> ConsentView {
-        let pages = picker_rows(&plan);
         let i = &req.integration;
+        let picker = consent_picker(&plan, &i.name);
         ConsentView {
             d: ConsentData {
                 integration_name: i.name.clone(),
@@ -221,12 +163,7 @@ impl ConsentView {
                     })
                     .collect(),
                 blocked: plan.blocked,
-                reconnecting: plan.reconnecting,
-                checked_count: pages
-                    .iter()
-                    .filter(|r| r.checked || r.included_with.is_some())
-                    .count(),
-                pages,
+                picker,
                 request_id: plan.request_id,
                 csrf: plan.csrf,
                 session_csrf: user.csrf().to_string(),

@@ -25,6 +25,7 @@ use crate::http::layout::{self, format_date, Shell};
 use crate::http::once;
 use crate::http::see_other;
 use crate::pages::consent::capability_words;
+use crate::pages::picker::{access_picker, access_saved, Picker};
 use crate::state::AppState;
 
 pub struct Row {
@@ -214,6 +215,9 @@ pub struct IntegrationView {
     pub error: Option<String>,
     /// What the redirect URI box shows (the refused text after an error).
     pub uris_text: String,
+    /// An internal integration's **Access**: the pages it reaches, in the
+    /// consent page's picker (`None`: public, or nothing to edit).
+    pub access: Option<Picker>,
 }
 
 #[derive(Template)]
@@ -617,6 +621,7 @@ impl Shown {
                     "Rotated the secret of {}; the old secret no longer works",
                     n.name
                 )),
+                "access" => Some(n.name.clone()),
                 _ => flash,
             };
             secret = n.client_secret;
@@ -639,10 +644,11 @@ async fn integration_page(
     shown: Shown,
 ) -> Result<String, HtmlError> {
     let u = user.clone();
-    let (loaded, d) = db::run(&state.pool, move |c| {
+    let (loaded, d, access) = db::run(&state.pool, move |c| {
         let i = integrations::owned(c, &id, &u.user.id)?;
         let loaded = layout::load_any(c, &u, w.as_ref().or(i.workspace_id.as_ref()))?;
-        Ok((loaded, detail(c, &i)?))
+        let access = connections::developer_access(c, &id, &u.user.id)?;
+        Ok((loaded, detail(c, &i)?, access.as_ref().map(access_picker)))
     })
     .await?;
     let view = IntegrationView {
@@ -655,6 +661,7 @@ async fn integration_page(
         token: shown.token,
         flash: shown.flash,
         error: shown.error,
+        access,
     };
     Ok(view.render()?)
 }
@@ -827,4 +834,37 @@ pub async fn view_token_post(
         ..Shown::default()
     };
     Ok(ok(integration_page(&state, &user, id, None, shown).await?))
+}
+
+/// The picker as posted: `page` once per ticked page.
+#[derive(Deserialize)]
+pub struct AccessFields {
+    #[serde(default)]
+    page: Vec<String>,
+}
+
+/// **Save access** on an internal integration's page: its connection's
+/// pages become the ticked ones (`connections::developer_set_access`).
+pub async fn view_access_post(
+    state: web::Data<AppState>,
+    form: CsrfForm<AccessFields>,
+    user: CurrentUser,
+    path: web::Path<IntegrationPath>,
+) -> Result<HttpResponse, HtmlError> {
+    let id = path.into_inner().id;
+    let (uid, id2, st) = (user.user.id.clone(), id.clone(), state.clone());
+    let ticked = form.into_inner().page;
+    let saved = db::run(&state.pool, move |c| {
+        connections::developer_set_access(c, &st.secret_box, &id2, &uid, &ticked)
+    })
+    .await?;
+    let note = once::Note {
+        event: "access".into(),
+        integration: Some(id.to_string()),
+        name: access_saved(&saved),
+        client_secret: None,
+        internal_token: None,
+    };
+    let to = format!("/developers/{id}#access");
+    Ok(see_other_with(&state, &user, to, note))
 }

@@ -3,6 +3,7 @@
 //! A handler extracts (the user and their role, a CSRF-checked form),
 //! calls one domain service inside `db::run`, and renders.
 
+pub mod access;
 pub mod consent;
 pub mod demo_partner;
 pub mod developers;
@@ -10,6 +11,7 @@ pub mod home;
 pub mod invite;
 pub mod login;
 pub mod page_menu;
+pub mod picker;
 pub mod settings_audit;
 pub mod settings_connections;
 pub mod settings_enterprise;

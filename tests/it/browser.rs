@@ -160,7 +160,8 @@ fn browser_consent_flow_lands_on_the_redirect_uri_with_a_code() {
         "Engineering"
     );
     d.fill_search("");
-    // The tree collapses and expands.
+    // The tree opens collapsed (issue 27 item 6), expands and collapses.
+    d.click("//button[@aria-label='Expand Engineering']");
     d.click("//button[@aria-label='Collapse Engineering']");
     assert!(d
         .find_all("//li[@data-title='Roadmap 2026' and not(@hidden)]")

@@ -37,6 +37,7 @@ mod trust;
 mod trust_clients;
 mod ux;
 mod ux_invites;
+mod ux_picker;
 mod workspace;
 
 #[cfg(feature = "e2e")]
@@ -49,3 +50,4 @@ mod sdk_dynamic;
 mod sdk_mcp;
 #[cfg(feature = "e2e")]
 mod ui_invites;
+mod ui_picker;
