@@ -70,6 +70,22 @@ pub fn latest(
     }))
 }
 
+/// `user`'s own request for `integration` in `ws`, for its page: the
+/// integration's name, the request, and whether the policy still stops
+/// them. Nobody reads another's request; none is `NotFound`.
+pub fn mine(
+    c: &mut Conn,
+    ws: &Workspace,
+    role: Role,
+    user: &UserId,
+    integration: &IntegrationId,
+) -> AppResult<(String, Seen, bool)> {
+    let seen = latest(c, ws, integration, user)?.ok_or(AppError::NotFound)?;
+    let i = integrations::by_id(c, integration)?.ok_or(AppError::NotFound)?;
+    let still_blocked = install_policy::blocked(c, ws, role, &i)?.is_some();
+    Ok((i.name, seen, still_blocked))
+}
+
 /// The note as kept: trimmed, at most `NOTE_MAX` characters, without
 /// control characters other than line breaks.
 fn clean_note(note: &str) -> AppResult<String> {
