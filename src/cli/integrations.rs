@@ -135,7 +135,10 @@ pub(super) fn review(c: &mut Conn, id: &str, json: bool) -> AppResult<()> {
         Review::Already(i, _) => (i, true),
     };
     let line = match already {
-        true => format!("{:?} ({}) was already reviewed; nothing changed", i.name, i.id),
+        true => format!(
+            "{:?} ({}) was already reviewed; nothing changed",
+            i.name, i.id
+        ),
         false => format!(
             "Reviewed {:?} ({}): it is now listed in every workspace's + Add connection",
             i.name, i.id

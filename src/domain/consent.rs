@@ -12,8 +12,8 @@ use crate::db::models::{
 use crate::db::queries::{connections, integrations, oauth as q, pages, workspaces};
 use crate::db::{self, Conn};
 use crate::domain::audit::{self, Actor, AuditAction};
-use crate::domain::{approval_requests, install_policy};
 use crate::domain::workspaces::{chain_trashed, chain_visible_to, role_in, visible_tree, TreeRow};
+use crate::domain::{approval_requests, install_policy};
 use crate::error::{AppError, AppResult, Capability};
 
 /// `prompt` (OIDC's values, which MCP clients send): `none` must not meet

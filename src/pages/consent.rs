@@ -12,17 +12,17 @@ use serde::Deserialize;
 
 use crate::db;
 use crate::db::models::now;
+use crate::db::models::IntegrationId;
 use crate::db::models::Visibility;
+use crate::domain::approval_requests::{self as consent_seen, NOTE_MAX};
 use crate::domain::consent::{self, Decision, Gate, Plan};
+use crate::domain::integrations::unverified;
 use crate::domain::workspaces::TreeRow;
 use crate::error::Capability;
 use crate::http::errors::{url_encode, HtmlError};
-use crate::db::models::IntegrationId;
 use crate::http::extract::{CurrentUser, MaybeUser, Member};
 use crate::http::form::{ConsentForm, CsrfForm};
 use crate::http::layout::{self, Shell};
-use crate::domain::approval_requests::{self as consent_seen, NOTE_MAX};
-use crate::domain::integrations::unverified;
 use crate::http::layout::{display_title, format_time, initial};
 use crate::http::{html, see_other};
 use crate::oauth::authorize::{
@@ -583,7 +583,8 @@ pub async fn view_request_approval_get(
 ) -> Result<HttpResponse, HtmlError> {
     let id = path.into_inner().integration_id;
     let view = db::run(&state.pool, move |c| {
-        let (name, seen, still_blocked) = consent_seen::mine(c, &m.workspace, m.role, &m.user.user.id, &id)?;
+        let (name, seen, still_blocked) =
+            consent_seen::mine(c, &m.workspace, m.role, &m.user.user.id, &id)?;
         Ok(RequestView {
             shell: layout::load(c, &m, None)?.shell,
             status: asked_sentence(&seen, still_blocked),

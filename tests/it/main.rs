@@ -12,6 +12,7 @@ mod authorize;
 mod blocks;
 mod cimd;
 mod cli;
+mod cli_review;
 mod config;
 mod developers;
 mod dynamic_consent;
@@ -36,6 +37,7 @@ mod token;
 mod trust;
 mod trust_clients;
 mod ux;
+mod ux_catalog;
 mod workspace;
 
 #[cfg(feature = "e2e")]
