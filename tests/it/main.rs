@@ -48,3 +48,5 @@ mod sdk;
 mod sdk_dynamic;
 #[cfg(feature = "e2e")]
 mod sdk_mcp;
+#[cfg(feature = "e2e")]
+mod ui_catalog;
