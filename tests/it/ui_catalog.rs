@@ -17,6 +17,26 @@ fn js(d: &Driver, script: &str) -> String {
         .unwrap_or_default()
 }
 
+/// Scrolls `xpath` into the middle of the viewport, for the screenshot.
+fn scroll_to(d: &Driver, xpath: &str) {
+    let e = d.find(xpath);
+    let arg = serde_json::to_value(&e).expect("element");
+    let _ = d.rt.block_on(
+        d.c()
+            .execute("arguments[0].scrollIntoView({block: 'center'})", vec![arg]),
+    );
+}
+
+/// Screenshots at 1280 and 390 px, each scrolled to `xpath`.
+fn shots_at(d: &Driver, name: &str, xpath: &str) {
+    scroll_to(d, xpath);
+    d.screenshot(&format!("{name}-1280"));
+    d.resize(390, 844);
+    scroll_to(d, xpath);
+    d.screenshot(&format!("{name}-390"));
+    d.resize(1280, 800);
+}
+
 fn settings_url(fx: &Fx) -> String {
     fx.srv
         .url(&format!("/w/{}/settings/connections", fx.acme.id))
@@ -175,7 +195,11 @@ fn browser_member_requests_approval_and_the_owner_answers() {
             "Note to the owners (optional)",
             "For the <b>sprint</b> board",
         );
-        d.screenshot_both("catalog-request-approval");
+        shots_at(
+            &d,
+            "catalog-request-approval",
+            "//button[normalize-space()='Request approval']",
+        );
         d.submit_label("Request approval");
         d.find(
             "//p[contains(@class,'request-status') and contains(.,'They have not answered yet')]",
@@ -188,7 +212,18 @@ fn browser_member_requests_approval_and_the_owner_answers() {
         d.click_label("Settings & members");
         d.find("//h3[normalize-space()='Requests to approve']");
         d.find("//table[contains(@class,'requests')]//td[normalize-space()='For the <b>sprint</b> board']");
-        d.screenshot_both("catalog-owner-requests");
+        shots_at(
+            &d,
+            "catalog-owner-requests",
+            "//h3[normalize-space()='Requests to approve']",
+        );
+        d.resize(390, 844);
+        let wide = js(&d, "return String(document.documentElement.scrollWidth)");
+        assert!(
+            wide.parse::<u32>().unwrap_or(9999) <= 390,
+            "no wider than a phone: {wide}"
+        );
+        d.resize(1280, 800);
         // Not installed yet: install it first (owners may), then approve.
         d.click_label("install Partner <b>App</b>");
         d.click_label("Allow access");
@@ -198,15 +233,21 @@ fn browser_member_requests_approval_and_the_owner_answers() {
         d.find(
             "//p[@class='flash' and starts-with(normalize-space(),'Approved Partner <b>App</b>')]",
         );
-        d.find("//p[normalize-space()='No member is waiting for an answer.']");
-        d.screenshot_both("catalog-owner-approved");
+        shots_at(
+            &d,
+            "catalog-owner-approved",
+            "//p[normalize-space()='No member is waiting for an answer.']",
+        );
     }
     let d = Driver::start();
     d.login_as(&fx.srv, "grace@example.com");
     d.goto(&link);
     d.find("//p[contains(@class,'request-status') and starts-with(normalize-space(),'Ada approved your request on')]");
-    d.find("//button[normalize-space()='Allow access']");
-    d.screenshot_both("catalog-request-answered");
+    shots_at(
+        &d,
+        "catalog-request-answered",
+        "//button[normalize-space()='Allow access']",
+    );
 }
 
 #[test]
@@ -215,6 +256,38 @@ fn browser_empty_approve_select_explains_itself() {
     let d = Driver::start();
     d.login_as(&fx.srv, "ada@example.com");
     d.click_label("Settings & members");
-    d.find("//p[contains(@class,'approve-empty') and contains(.,'only connections already installed in Acme Corp can be approved')]");
-    d.screenshot_both("catalog-approve-empty");
+    let empty = "//p[contains(@class,'approve-empty') and contains(.,'only connections already installed in Acme Corp can be approved')]";
+    shots_at(&d, "catalog-approve-empty", empty);
+}
+
+#[test]
+fn browser_unverified_marks_are_amber_in_dark_mode_too() {
+    let fx = fixture();
+    let r = bare_client()
+        .post(fx.srv.url("/v1/oauth/register"))
+        .json(&serde_json::json!({
+            "client_name": "Agent",
+            "redirect_uris": [AGENT_CB],
+            "token_endpoint_auth_method": "none",
+        }))
+        .send()
+        .unwrap();
+    let v: Value = r.json().unwrap();
+    let agent = v["client_id"].as_str().unwrap().to_string();
+    // blink's preferredColorScheme 0 is dark.
+    let d = Driver::start_with(1280, 800, &["--blink-settings=preferredColorScheme=0"]);
+    d.login_as(&fx.srv, "ada@example.com");
+    d.goto(&mcp_consent_url(&fx, &agent, AGENT_CB));
+    let colour = js(
+        &d,
+        "return getComputedStyle(document.querySelector('.trust-unverified')).color",
+    );
+    assert_eq!(colour, "rgb(242, 207, 126)", "amber text on the dark theme");
+    d.screenshot_both("catalog-mcp-consent-dark");
+    // Connected: its Settings row carries the badge.
+    d.click_label("Allow access");
+    wait_for(|| d.url().starts_with(AGENT_CB), "back at the agent");
+    d.goto(&settings_url(&fx));
+    d.find("//table[contains(@class,'connections')]//span[contains(@class,'unverified')]");
+    d.screenshot_both("catalog-settings-dark");
 }
