@@ -178,6 +178,8 @@ pub struct ConsentData {
     pub ask_pending: bool,
     /// The latest answer or wait, in a sentence.
     pub asked: Option<String>,
+    /// That answer is an approval that still holds (a green note).
+    pub asked_approved: bool,
     pub workspace_id: String,
     pub integration_id: String,
     pub note_max: usize,
@@ -264,6 +266,11 @@ impl ConsentView {
                     .asked
                     .as_ref()
                     .map(|a| asked_sentence(a, plan.blocked.is_some())),
+                asked_approved: plan.blocked.is_none()
+                    && plan
+                        .asked
+                        .as_ref()
+                        .is_some_and(|a| a.status == crate::db::models::ApprovalStatus::Approved),
                 ask_pending,
                 can_ask: plan.can_ask,
                 workspace_id: plan.workspace.id.to_string(),
