@@ -262,9 +262,16 @@ impl ConsentView {
                     .clone()
                     .unwrap_or_else(|| redirect_host(&req.redirect_uri)),
                 links,
+                // Said where it matters: while the list stops this person,
+                // or when an approval let them in.
                 asked: plan
                     .asked
                     .as_ref()
+                    .filter(|a| {
+                        plan.can_ask
+                            || (plan.blocked.is_none()
+                                && a.status == crate::db::models::ApprovalStatus::Approved)
+                    })
                     .map(|a| asked_sentence(a, plan.blocked.is_some())),
                 asked_approved: plan.blocked.is_none()
                     && plan

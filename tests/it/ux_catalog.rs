@@ -147,6 +147,12 @@ fn an_unvetted_integration_installed_here_stays_listed_and_marked_only_here() {
         has(&acme, "table.connections .badge.unverified"),
         "its Settings row is marked"
     );
+    // The page ••• menu marks it too.
+    let (_, page) = get_html(
+        &ada,
+        &fx.srv.url(&format!("/w/{}/p/{}", fx.acme.id, fx.eng.id)),
+    );
+    assert!(has(&page, ".conn-list .badge.unverified"), "page menu");
     // Ada's other workspace installed nothing: not listed there.
     let notebook = settings(&fx, &ada, fx.notebook.id.as_str());
     assert!(!catalog(&notebook).iter().any(|n| n == "Mallory Notes"));
