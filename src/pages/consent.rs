@@ -14,7 +14,7 @@ use crate::db;
 use crate::db::models::now;
 use crate::db::models::IntegrationId;
 use crate::db::models::Visibility;
-use crate::domain::approval_requests::{self as consent_seen, NOTE_MAX};
+use crate::domain::approval_requests::{self, NOTE_MAX};
 use crate::domain::consent::{self, Decision, Gate, Plan};
 use crate::domain::integrations::unverified;
 use crate::domain::workspaces::TreeRow;
@@ -219,7 +219,7 @@ fn link_host(u: &str) -> String {
 }
 
 /// The member's latest request, in a sentence: who answered and when.
-fn asked_sentence(a: &consent_seen::Seen, still_blocked: bool) -> String {
+fn asked_sentence(a: &approval_requests::Seen, still_blocked: bool) -> String {
     use crate::db::models::ApprovalStatus;
     let by = a.answered_by.as_deref().unwrap_or("An owner");
     let at = a.answered_at.map(format_time).unwrap_or_default();
@@ -569,7 +569,7 @@ pub async fn view_request_approval_post(
     );
     db::run(&state.pool, move |c| {
         let uid = &m.user.user.id;
-        consent_seen::request(c, &m.workspace, m.role, uid, &f.integration_id, &f.note)
+        approval_requests::request(c, &m.workspace, m.role, uid, &f.integration_id, &f.note)
     })
     .await?;
     Ok(see_other(back))
@@ -598,7 +598,7 @@ pub async fn view_request_approval_get(
     let id = path.into_inner().integration_id;
     let view = db::run(&state.pool, move |c| {
         let (name, seen, still_blocked) =
-            consent_seen::mine(c, &m.workspace, m.role, &m.user.user.id, &id)?;
+            approval_requests::mine(c, &m.workspace, m.role, &m.user.user.id, &id)?;
         Ok(RequestView {
             shell: layout::load(c, &m, None)?.shell,
             status: asked_sentence(&seen, still_blocked),
