@@ -196,6 +196,14 @@ pub fn routes(cfg: &mut web::ServiceConfig, issuer: &str) {
         web::post().to(settings_enterprise::view_enterprise_post),
     )
     .route(
+        "/w/{workspace_id}/approval-requests",
+        web::post().to(consent::view_request_approval_post),
+    )
+    .route(
+        "/w/{workspace_id}/approval-requests/{integration_id}",
+        web::get().to(consent::view_request_approval_get),
+    )
+    .route(
         "/w/{workspace_id}/settings/enterprise/disconnect-all",
         web::get().to(settings_enterprise::view_disconnect_all_get),
     )

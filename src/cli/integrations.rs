@@ -1,4 +1,4 @@
-//! `integration add` and `connection add-page`.
+//! `integration add`, `integration review` and `connection add-page`.
 
 use clap::Args;
 use serde_json::json;
@@ -7,7 +7,7 @@ use super::args::{emit, page_id};
 use crate::config::Config;
 use crate::db::models::{ConnectionId, IntegrationKind, Workspace};
 use crate::db::Conn;
-use crate::domain::integrations::{self, Created, NewIntegration};
+use crate::domain::integrations::{self, Created, NewIntegration, Review};
 use crate::domain::workspaces as ws;
 use crate::domain::{accounts, connections};
 use crate::error::{AppError, AppResult};
@@ -126,6 +126,30 @@ fn print_created(created: &Created, json: bool) {
         human.push(format!("Internal token: {t}"));
     }
     emit(json, v, &human);
+}
+
+/// `integration review`: the operator vouches for a public integration.
+pub(super) fn review(c: &mut Conn, id: &str, json: bool) -> AppResult<()> {
+    let (i, already) = match integrations::review(c, id)? {
+        Review::Done(i) => (i, false),
+        Review::Already(i, _) => (i, true),
+    };
+    let line = match already {
+        true => format!(
+            "{:?} ({}) was already reviewed; nothing changed",
+            i.name, i.id
+        ),
+        false => format!(
+            "Reviewed {:?} ({}): it is now listed in every workspace's + Add connection",
+            i.name, i.id
+        ),
+    };
+    emit(
+        json,
+        json!({"id": i.id, "integration_id": i.id, "name": i.name, "reviewed": true, "already_reviewed": already, "reviewed_at": i.reviewed_at}),
+        &[line],
+    );
+    Ok(())
 }
 
 /// `connection add-page`: shares a page (and its descendants) with a connection.

@@ -196,7 +196,13 @@ pub enum PageVerb {
 #[derive(Subcommand, Debug)]
 pub enum IntegrationVerb {
     /// Register an integration; prints its client id and secret (or internal token) once.
-    Add(integrations::IntegrationAdd),
+    Add(Box<integrations::IntegrationAdd>),
+    /// Vouch for a public integration (by id or client id): it joins every
+    /// workspace's + Add connection and loses "Unverified developer".
+    Review {
+        /// Integration id or client id.
+        id: String,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -318,7 +324,8 @@ fn run_verb(config: &Config, verb: Verb, json: bool) -> AppResult<()> {
             workspaces::page_show(c, &id, markdown, json)
         }
         Verb::Audit { workspace, csv } => workspaces::audit(c, &workspace, csv, json),
-        Verb::Integration(IntegrationVerb::Add(a)) => integrations::add(c, config, a, json),
+        Verb::Integration(IntegrationVerb::Add(a)) => integrations::add(c, config, *a, json),
+        Verb::Integration(IntegrationVerb::Review { id }) => integrations::review(c, &id, json),
         Verb::Connection(ConnectionVerb::AddPage { connection, page }) => {
             integrations::connection_add_page(c, config, &connection, &page, json)
         }

@@ -129,6 +129,7 @@ str_enum!(Plan { Free => "free", Plus => "plus", Business => "business", Enterpr
 str_enum!(Visibility { Workspace => "workspace", Private => "private" });
 str_enum!(IntegrationKind { Public => "public", Internal => "internal" });
 str_enum!(ClientType { Confidential => "confidential", Public => "public" });
+str_enum!(ApprovalStatus { Pending => "pending", Approved => "approved", Declined => "declined" });
 str_enum!(InstallPolicy { Open => "open", ApprovedOnly => "approved_only" });
 // RFC 7591 §2 metadata a dynamic client registers with.
 str_enum!(AuthMethod {
@@ -361,6 +362,10 @@ pub struct Integration {
     /// A Client ID Metadata Document client (its `client_id` is the
     /// document's URL): when the cached document must be fetched again.
     pub cimd_expires_at: Option<i64>,
+    /// When the operator vouched for it (`pagegrant integration review`):
+    /// listed in every workspace's **+ Add connection**, not marked
+    /// "Unverified developer" (issue 27 item 1).
+    pub reviewed_at: Option<i64>,
 }
 
 impl std::fmt::Debug for Integration {
@@ -551,4 +556,20 @@ pub struct AccessToken {
     pub issued_at: i64,
     pub expires_at: i64,
     pub revoked_at: Option<i64>,
+}
+
+/// A member's request that the owners approve an integration (issue 27
+/// item 3): one row per workspace, integration and member, holding the
+/// latest answer.
+#[derive(Queryable, Selectable, Insertable, Debug, Clone)]
+#[diesel(table_name = approval_requests)]
+pub struct ApprovalRequest {
+    pub workspace_id: WorkspaceId,
+    pub integration_id: IntegrationId,
+    pub requested_by: UserId,
+    pub note: String,
+    pub status: ApprovalStatus,
+    pub requested_at: i64,
+    pub answered_by: Option<UserId>,
+    pub answered_at: Option<i64>,
 }

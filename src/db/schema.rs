@@ -17,6 +17,19 @@ diesel::table! {
 }
 
 diesel::table! {
+    approval_requests (workspace_id, integration_id, requested_by) {
+        workspace_id -> Text,
+        integration_id -> Text,
+        requested_by -> Text,
+        note -> Text,
+        status -> Text,
+        requested_at -> BigInt,
+        answered_by -> Nullable<Text>,
+        answered_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
     approved_integrations (workspace_id, integration_id) {
         workspace_id -> Text,
         integration_id -> Text,
@@ -182,6 +195,7 @@ diesel::table! {
         logo_uri -> Nullable<Text>,
         cimd_expires_at -> Nullable<BigInt>,
         last_used_at -> Nullable<BigInt>,
+        reviewed_at -> Nullable<BigInt>,
     }
 }
 
@@ -309,6 +323,8 @@ diesel::table! {
 }
 
 diesel::joinable!(access_tokens -> connections (connection_id));
+diesel::joinable!(approval_requests -> integrations (integration_id));
+diesel::joinable!(approval_requests -> workspaces (workspace_id));
 diesel::joinable!(approved_integrations -> integrations (integration_id));
 diesel::joinable!(approved_integrations -> workspaces (workspace_id));
 diesel::joinable!(blocked_clients -> integrations (integration_id));
@@ -339,6 +355,7 @@ diesel::joinable!(sessions -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     access_tokens,
+    approval_requests,
     approved_integrations,
     audit_events,
     auth_failures,

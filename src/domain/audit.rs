@@ -32,6 +32,9 @@ actions! {
     PageRemoved => "connection.page_removed",
     IntegrationApproved => "integration.approved",
     IntegrationUnapproved => "integration.unapproved",
+    IntegrationReviewed => "integration.reviewed",
+    ApprovalRequested => "approval.requested",
+    ApprovalDeclined => "approval.declined",
     PolicyChanged => "policy.changed",
     RedirectUrisChanged => "redirect_uris.changed",
     SecretRotated => "secret.rotated",
@@ -196,6 +199,9 @@ pub const KINDS: &[(&str, &str, &[&str])] = &[
         &[
             "integration.approved",
             "integration.unapproved",
+            "integration.reviewed",
+            "approval.requested",
+            "approval.declined",
             "integration.deleted",
             "client.blocked",
             "client.unblocked",
@@ -311,19 +317,33 @@ pub fn sentence(c: &mut Conn, e: &AuditEvent, who: &str) -> AppResult<String> {
             let name = connection_name(c)?.unwrap_or_else(|| "a connection".into());
             format!("{who} stopped sharing {} with {name}", page_title(c)?)
         }
-        "integration.approved" | "integration.unapproved" => {
+        "integration.approved"
+        | "integration.unapproved"
+        | "approval.requested"
+        | "approval.declined" => {
             let name = crate::db::models::IntegrationId::parse(&e.target)
                 .map(|id| integrations::by_id(c, &id))
                 .transpose()?
                 .flatten()
                 .map(|i| i.name)
                 .unwrap_or_else(|| "an integration".into());
-            if e.action == "integration.approved" {
-                format!("{who} approved {name}")
-            } else {
-                format!("{who} removed {name} from the approved list")
+            match e.action.as_str() {
+                // Issue 27 item 3: "requested by ‹name›" when it answers a request.
+                "integration.approved" => match d.strip_prefix("requested by ") {
+                    Some(asker) => format!("{who} approved {name}, as {asker} asked"),
+                    None => format!("{who} approved {name}"),
+                },
+                "approval.requested" if d.is_empty() => {
+                    format!("{who} asked the owners to approve {name}")
+                }
+                "approval.requested" => {
+                    format!("{who} asked the owners to approve {name}: \u{201c}{d}\u{201d}")
+                }
+                "approval.declined" => format!("{who} declined {d}'s request to approve {name}"),
+                _ => format!("{who} removed {name} from the approved list"),
             }
         }
+        "integration.reviewed" => format!("The operator marked {d} as reviewed"),
         "integration.deleted" => format!("{who} deleted the integration {d}"),
         "client.blocked" => {
             format!("{who} blocked {d}, a client that registered itself, and ended its connections")

@@ -424,6 +424,8 @@ pub struct OnPage {
     /// `None`: shared with this page itself; `Some(p)`: through ancestor `p`.
     pub via: Option<Page>,
     pub can_manage: bool,
+    /// A public integration nobody vouches for (issue 27 item 1).
+    pub unverified: bool,
 }
 
 /// The connections that reach a page, and those the viewer could add to it.
@@ -460,6 +462,7 @@ pub fn on_page(
             None => continue,
         };
         let row = OnPage {
+            unverified: crate::domain::integrations::unverified(&integration),
             installer: name_of(c, &connection.installed_by)?,
             name: integration.name,
             via: via.clone().filter(|p| p.id != page.id),

@@ -12,9 +12,9 @@ use crate::db::models::{
 use crate::db::queries::{connections, integrations, oauth as q, pages, workspaces};
 use crate::db::{self, Conn};
 use crate::domain::audit::{self, Actor, AuditAction};
-use crate::domain::install_policy;
 use crate::domain::workspaces::{chain_trashed, chain_visible_to, role_in, visible_tree, TreeRow};
-use crate::error::{AppError, AppResult};
+use crate::domain::{approval_requests, install_policy};
+use crate::error::{AppError, AppResult, Capability};
 
 /// `prompt` (OIDC's values, which MCP clients send): `none` must not meet
 /// a person, `login` wants the password again, `consent` is what pagegrant
@@ -112,6 +112,81 @@ pub struct Plan {
     /// The pending request the page answers, and its one-time token.
     pub request_id: String,
     pub csrf: String,
+    /// A member the approved list stops, who may ask the owners instead
+    /// (issue 27 item 3): the page offers **Request approval**.
+    pub can_ask: bool,
+    /// This person's latest request to approve this integration here.
+    pub asked: Option<approval_requests::Seen>,
+    /// The request is for the MCP server: what the agent will be able to do.
+    pub agent: Option<McpAgent>,
+}
+
+/// What an AI agent asking for `{issuer}/mcp` will be able to do, in words
+/// (issue 27 item 2).
+pub struct McpAgent {
+    /// "search, read, create and edit": the verbs its capabilities allow.
+    pub verbs: String,
+    /// Each MCP tool it may call: (name, what it does).
+    pub tools: Vec<(&'static str, &'static str)>,
+}
+
+/// The MCP tools as a person reads them, with the capabilities any of
+/// which makes one usable. Keep in step with `mcp::tools::TOOLS`
+/// (docs/mcp.md lists the same four).
+const MCP_TOOLS: &[(&str, &str, &[Capability])] = &[
+    (
+        "Search",
+        "finds pages you shared by their title or text",
+        &[Capability::ReadContent],
+    ),
+    (
+        "Fetch",
+        "reads a page you shared: its content, where it sits and its sub-pages",
+        &[Capability::ReadContent],
+    ),
+    (
+        "Create page",
+        "adds a new page, with content, under a page you shared",
+        &[Capability::InsertContent],
+    ),
+    (
+        "Update page",
+        "renames a page you shared, adds content at its end, or moves it to the trash",
+        &[Capability::UpdateContent, Capability::InsertContent],
+    ),
+];
+
+/// The agent's description when `req` asks for the MCP resource.
+pub fn mcp_agent(cfg: &Config, req: &ConsentRequest) -> Option<McpAgent> {
+    let mcp = crate::domain::resource::mcp(&cfg.server.issuer);
+    if !req.resource.split(' ').any(|r| r == mcp) {
+        return None;
+    }
+    let caps: Vec<Capability> = req.scope.split(' ').filter_map(Capability::parse).collect();
+    let has = |c: Capability| caps.contains(&c);
+    let mut verbs: Vec<&str> = Vec::new();
+    if has(Capability::ReadContent) {
+        verbs.extend(["search", "read"]);
+    }
+    if has(Capability::InsertContent) {
+        verbs.push("create");
+    }
+    if has(Capability::UpdateContent) {
+        verbs.push("edit");
+    } else if has(Capability::InsertContent) {
+        verbs.push("add to");
+    }
+    let verbs = match verbs.split_last() {
+        None => "see nothing in".to_string(),
+        Some((last, [])) => last.to_string(),
+        Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
+    };
+    let tools = MCP_TOOLS
+        .iter()
+        .filter(|(_, _, need)| need.iter().any(|c| has(*c)))
+        .map(|(name, what, _)| (*name, *what))
+        .collect();
+    Some(McpAgent { verbs, tools })
 }
 
 /// Pending requests one session keeps; the newest win (issue 15 #3: every
@@ -151,6 +226,8 @@ pub fn prepare(
     };
     let (workspace, role) = mine[selected].clone();
     let blocked = install_policy::blocked(conn, &workspace, role, &req.integration)?;
+    let can_ask = approval_requests::askable(conn, &workspace, role, &req.integration)?;
+    let asked = approval_requests::latest(conn, &workspace, &req.integration.id, &user.id)?;
     // Only a live connection is a reconnect: a revoked or disconnected one
     // keeps its page rows (re-consent re-activates it), but pre-ticking
     // them would let one press re-share what its owner just cut off.
@@ -218,6 +295,9 @@ pub fn prepare(
         pages,
         request_id: pending.id,
         csrf: pending.csrf_binding,
+        can_ask,
+        asked,
+        agent: mcp_agent(cfg, req),
     })
 }
 

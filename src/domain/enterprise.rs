@@ -10,6 +10,7 @@ use crate::db::models::{
 };
 use crate::db::queries::{connections, users};
 use crate::db::{self, Conn};
+use crate::domain::approval_requests::{self, Pending};
 use crate::domain::audit::{self, Actor, AuditAction};
 use crate::domain::connections::disconnect_all;
 use crate::error::{AppError, AppResult};
@@ -35,6 +36,8 @@ pub struct Overview {
     pub filter_user: Option<UserId>,
     /// The filtered user's name, to say whose connections are shown.
     pub filter_user_name: Option<String>,
+    /// Members' pending requests to approve an integration (issue 27 item 3).
+    pub requests: Vec<Pending>,
 }
 
 /// The approved list with its installers (only `filter_user`'s, if given),
@@ -89,6 +92,7 @@ pub fn overview(c: &mut Conn, w: &Workspace, filter_user: Option<&UserId>) -> Ap
             None => None,
         },
         filter_user: filter_user.cloned(),
+        requests: approval_requests::pending(c, w)?,
     })
 }
 
@@ -102,6 +106,12 @@ pub enum EnterpriseAction {
     Approve(IntegrationId),
     Unapprove(IntegrationId),
     DisconnectAll(IntegrationId),
+    /// Answers a member's request (issue 27 item 3).
+    AnswerRequest {
+        integration: IntegrationId,
+        requester: UserId,
+        approve: bool,
+    },
 }
 
 /// Does it, with its audit event, in one transaction.
@@ -138,6 +148,7 @@ pub fn apply(
                 ));
             }
             connections::approve(c, ws, id, owner, now())?;
+            approval_requests::approved_elsewhere(c, ws, owner, id)?;
             audit::record(
                 c,
                 Some(ws),
@@ -159,6 +170,11 @@ pub fn apply(
             )
         }
         EnterpriseAction::DisconnectAll(id) => disconnect_all(c, ws, owner, id),
+        EnterpriseAction::AnswerRequest {
+            integration,
+            requester,
+            approve,
+        } => approval_requests::answer(c, ws, owner, integration, requester, *approve),
     })
 }
 

@@ -459,6 +459,7 @@ pub fn register(conn: &mut Conn, sbox: &SecretBox, new: NewIntegration) -> AppRe
         client_uri: new.dynamic.as_ref().and_then(|d| d.client_uri.clone()),
         logo_uri: new.dynamic.as_ref().and_then(|d| d.logo_uri.clone()),
         cimd_expires_at: new.dynamic.as_ref().and_then(|d| d.cimd_expires_at),
+        reviewed_at: None,
     };
     let internal = match (&internal_ws, installer) {
         (Some(ws), Some(installer)) => {
@@ -594,28 +595,137 @@ pub fn set_redirect_uris(
     Ok(uris)
 }
 
+/// Whether someone every workspace can trust vouches for `i` (issue 27
+/// item 1): it is built by pagegrant, or the operator registered it (at the
+/// command line or in the demo seed: no creator and not self-registered,
+/// the same test by which `oauth::authorize` redirects its errors
+/// automatically), or the operator marked it reviewed with `pagegrant
+/// integration review`.
+pub fn vouched(i: &Integration) -> bool {
+    i.first_party || i.reviewed_at.is_some() || (i.created_by.is_none() && !i.dynamic)
+}
+
+/// A public integration nobody vouches for: shown as "Unverified
+/// developer" wherever it appears. An internal integration belongs to its
+/// own workspace and is never marked.
+pub fn unverified(i: &Integration) -> bool {
+    i.kind == IntegrationKind::Public && !vouched(i)
+}
+
 /// A public integration as **+ Add connection** offers it: where its
 /// consent flow starts, and whether the install policy stops this person.
 pub struct Offer {
     pub integration: Integration,
     pub redirect_uri: String,
     pub blocked: Option<Blocked>,
+    /// Nobody vouches for it; it is listed because this workspace already
+    /// installed or approved it.
+    pub unverified: bool,
 }
 
-/// Every public integration with a redirect URI, for a member of `ws`.
+/// The public integrations with a redirect URI that **+ Add connection**
+/// lists in `ws`: those someone vouches for (`vouched`), and those already
+/// installed (an active connection) or approved in this workspace. Any
+/// other one is reached only through its own authorization link, so
+/// publishing an integration does not put it in front of every workspace.
 pub fn catalogue(conn: &mut Conn, ws: &Workspace, role: Role) -> AppResult<Vec<Offer>> {
+    let installed: Vec<IntegrationId> = connections::active_in_workspace(conn, &ws.id, None)?
+        .into_iter()
+        .map(|(_, i)| i.id)
+        .collect();
     let mut out = Vec::new();
     for i in integrations::public(conn)? {
+        if !vouched(&i)
+            && !installed.contains(&i.id)
+            && !connections::is_approved(conn, &ws.id, &i.id)?
+        {
+            continue;
+        }
         let Some(uri) = integrations::redirect_uris(conn, &i.id)?.into_iter().next() else {
             continue;
         };
         out.push(Offer {
             blocked: install_policy::blocked(conn, ws, role, &i)?,
             redirect_uri: uri,
+            unverified: unverified(&i),
             integration: i,
         });
     }
     Ok(out)
+}
+
+/// Where a person starts connecting `i` to `ws`: the consent flow with the
+/// workspace pre-selected, for a confidential client; a public client needs
+/// a PKCE challenge only its own site can make, so its website, if any.
+pub fn start_link(conn: &mut Conn, i: &Integration, ws: &Workspace) -> AppResult<Option<String>> {
+    if i.client_type == ClientType::Public {
+        return Ok(i.website_url.clone());
+    }
+    let Some(uri) = integrations::redirect_uris(conn, &i.id)?.into_iter().next() else {
+        return Ok(None);
+    };
+    let q = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("client_id", &i.client_id)
+        .append_pair("response_type", "code")
+        .append_pair("owner", "user")
+        .append_pair("redirect_uri", &uri)
+        .append_pair("workspace_id", ws.id.as_str())
+        .finish();
+    Ok(Some(format!("/v1/oauth/authorize?{q}")))
+}
+
+/// What `review` found.
+pub enum Review {
+    /// Marked reviewed now.
+    Done(Integration),
+    /// It was already reviewed at that time; nothing changed.
+    Already(Integration, i64),
+}
+
+/// `pagegrant integration review ID`: the operator vouches for a public
+/// integration (by integration id or client id), which then appears in
+/// every workspace's **+ Add connection** and loses "Unverified
+/// developer". Audited once; reviewing it again changes nothing.
+pub fn review(conn: &mut Conn, wanted: &str) -> AppResult<Review> {
+    let wanted = wanted.trim();
+    let found = match IntegrationId::parse(wanted) {
+        Some(id) => integrations::by_id(conn, &id)?,
+        None => None,
+    };
+    let found = match found {
+        Some(i) => Some(i),
+        None => integrations::by_client_id(conn, wanted)?,
+    };
+    let Some(i) = found else {
+        return Err(AppError::invalid(format!(
+            "no integration has the id or client id {wanted:?}"
+        )));
+    };
+    if i.kind != IntegrationKind::Public {
+        return Err(AppError::invalid(format!(
+            "{:?} is an internal integration: it belongs to its own workspace and is never listed elsewhere, so there is nothing to review",
+            i.name
+        )));
+    }
+    if let Some(at) = i.reviewed_at {
+        return Ok(Review::Already(i, at));
+    }
+    let t = now();
+    db::write_tx(conn, |conn| {
+        integrations::set_reviewed(conn, &i.id, t)?;
+        audit::record(
+            conn,
+            None,
+            Actor::System,
+            AuditAction::IntegrationReviewed,
+            &i.id,
+            i.name.clone(),
+        )
+    })?;
+    Ok(Review::Done(Integration {
+        reviewed_at: Some(t),
+        ..i
+    }))
 }
 
 /// The integrations `user` created, for My integrations.
@@ -801,8 +911,8 @@ pub fn name(conn: &mut Conn, id: &IntegrationId) -> AppResult<Option<String>> {
 }
 
 /// An integration's name as workspace `ws` may read it: only for one this
-/// workspace already sees — a public integration (its **+ Add connection**
-/// lists them all), one connected there (any status), one on its approved
+/// workspace already sees — a public integration (anyone may hold its
+/// authorization link), one connected there (any status), one on its approved
 /// list, or its own internal one. Otherwise `None`, so an id in the address
 /// bar cannot make Settings print another workspace's internal integration
 /// (issue 15 #15).

@@ -7,6 +7,7 @@
 //! workspaces → audit → accounts.
 
 pub mod accounts;
+pub mod approval_requests;
 pub mod audit;
 pub mod blocks;
 pub mod cimd;

@@ -2,7 +2,9 @@
 //! (`oauth::authorize`), asks for a login, and shows the integration, the
 //! workspace switcher, **Select pages** and **Allow access** / **Cancel**;
 //! each view records a pending request (`domain::consent::prepare`). POST
-//! answers that one request, once (`oauth::authorize::answer`).
+//! answers that one request, once (`oauth::authorize::answer`). A member
+//! the approved list stops asks the owners instead (**Request approval**,
+//! issue 27 item 3) and reads the answer on the request's page.
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
@@ -10,12 +12,16 @@ use serde::Deserialize;
 
 use crate::db;
 use crate::db::models::now;
+use crate::db::models::IntegrationId;
+use crate::domain::approval_requests::{self, NOTE_MAX};
 use crate::domain::consent::{self, Decision, Gate, Plan};
+use crate::domain::integrations::unverified;
 use crate::error::Capability;
 use crate::http::errors::{url_encode, HtmlError};
-use crate::http::extract::{CurrentUser, MaybeUser};
-use crate::http::form::ConsentForm;
-use crate::http::layout::initial;
+use crate::http::extract::{CurrentUser, MaybeUser, Member};
+use crate::http::form::{ConsentForm, CsrfForm};
+use crate::http::layout::{self, Shell};
+use crate::http::layout::{format_time, initial};
 use crate::http::{html, see_other};
 use crate::oauth::authorize::{
     self, authorize_url_with, AuthorizeError, ErrorRedirect, ValidRequest,
@@ -76,6 +82,27 @@ pub struct ConsentData {
     pub session_csrf: String,
     /// This very request, to come back to after logging in as someone else.
     pub back: String,
+    /// Nobody vouches for it (issue 27 items 1, 2): marked in amber, and
+    /// no "By ‹name›", since the name is its own claim.
+    pub unverified: bool,
+    /// What identifies an unverified client: its metadata document's host,
+    /// else where its codes go.
+    pub identified_by: String,
+    /// Website, privacy policy and terms: (label, href, host).
+    pub links: Vec<(&'static str, String, String)>,
+    /// An AI agent asking for the MCP server.
+    pub agent: Option<consent::McpAgent>,
+    /// Show **Request approval** instead of the picker (issue 27 item 3).
+    pub can_ask: bool,
+    /// A request of this person's is waiting for the owners.
+    pub ask_pending: bool,
+    /// The latest answer or wait, in a sentence.
+    pub asked: Option<String>,
+    /// That answer is an approval that still holds (a green note).
+    pub asked_approved: bool,
+    pub workspace_id: String,
+    pub integration_id: String,
+    pub note_max: usize,
 }
 
 #[derive(Template)]
@@ -125,18 +152,86 @@ fn consent_picker(plan: &Plan, who: &str) -> Picker {
     }
 }
 
+/// The host a link names, shown beside it.
+fn link_host(u: &str) -> String {
+    url::Url::parse(u)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_string))
+        .unwrap_or_else(|| u.to_string())
+}
+
+/// The member's latest request, in a sentence: who answered and when.
+fn asked_sentence(a: &approval_requests::Seen, still_blocked: bool) -> String {
+    use crate::db::models::ApprovalStatus;
+    let by = a.answered_by.as_deref().unwrap_or("An owner");
+    let at = a.answered_at.map(format_time).unwrap_or_default();
+    match a.status {
+        ApprovalStatus::Pending => format!(
+            "You asked the owners to approve it on {}. They have not answered yet; you will see their answer here.",
+            format_time(a.requested_at)
+        ),
+        ApprovalStatus::Approved if still_blocked => format!(
+            "{by} approved your request on {at}, but it is no longer on the approved list. You can ask again."
+        ),
+        ApprovalStatus::Approved => format!("{by} approved your request on {at}."),
+        ApprovalStatus::Declined => {
+            format!("{by} declined your request on {at}. You can ask again.")
+        }
+    }
+}
+
 impl ConsentView {
     fn new(req: &ValidRequest, user: &CurrentUser, plan: Plan, back: String) -> ConsentView {
         let i = &req.integration;
         let picker = consent_picker(&plan, &i.name);
+        let cimd_host = i.cimd_expires_at.map(|_| i.developer_name.clone());
+        let links = [
+            ("Website", &i.website_url),
+            ("Privacy policy", &i.privacy_url),
+            ("Terms", &i.terms_url),
+        ]
+        .into_iter()
+        .filter_map(|(label, u)| u.as_ref().map(|u| (label, u.clone(), link_host(u))))
+        .collect();
+        let ask_pending = plan
+            .asked
+            .as_ref()
+            .is_some_and(|a| a.status == crate::db::models::ApprovalStatus::Pending);
         ConsentView {
             d: ConsentData {
+                unverified: unverified(i),
+                identified_by: cimd_host
+                    .clone()
+                    .unwrap_or_else(|| redirect_host(&req.redirect_uri)),
+                links,
+                // Said where it matters: while the list stops this person,
+                // or when an approval let them in.
+                asked: plan
+                    .asked
+                    .as_ref()
+                    .filter(|a| {
+                        plan.can_ask
+                            || (plan.blocked.is_none()
+                                && a.status == crate::db::models::ApprovalStatus::Approved)
+                    })
+                    .map(|a| asked_sentence(a, plan.blocked.is_some())),
+                asked_approved: plan.blocked.is_none()
+                    && plan
+                        .asked
+                        .as_ref()
+                        .is_some_and(|a| a.status == crate::db::models::ApprovalStatus::Approved),
+                ask_pending,
+                can_ask: plan.can_ask,
+                workspace_id: plan.workspace.id.to_string(),
+                integration_id: i.id.to_string(),
+                note_max: NOTE_MAX,
+                agent: plan.agent,
                 integration_name: i.name.clone(),
                 integration_initial: initial(&i.name),
                 developer: i.developer_name.clone(),
                 first_party: i.first_party,
                 dynamic: i.dynamic,
-                cimd_host: i.cimd_expires_at.map(|_| i.developer_name.clone()),
+                cimd_host,
                 on_this_computer: plan.on_this_computer,
                 redirect_host: redirect_host(&req.redirect_uri),
                 website: i.website_url.clone(),
@@ -389,4 +484,65 @@ pub async fn view_authorize_post(
     })
     .await?;
     Ok(see_other(location))
+}
+
+/// **Request approval** as posted from the consent page.
+#[derive(Deserialize)]
+pub struct RequestFields {
+    integration_id: IntegrationId,
+    #[serde(default)]
+    note: String,
+}
+
+pub async fn view_request_approval_post(
+    state: web::Data<AppState>,
+    form: CsrfForm<RequestFields>,
+    m: Member,
+) -> Result<HttpResponse, HtmlError> {
+    let f = form.into_inner();
+    let back = format!(
+        "/w/{}/approval-requests/{}",
+        m.workspace.id, f.integration_id
+    );
+    db::run(&state.pool, move |c| {
+        let uid = &m.user.user.id;
+        approval_requests::request(c, &m.workspace, m.role, uid, &f.integration_id, &f.note)
+    })
+    .await?;
+    Ok(see_other(back))
+}
+
+#[derive(Template)]
+#[template(path = "workspace/approval_request.html")]
+pub struct RequestView {
+    pub shell: Shell,
+    pub name: String,
+    pub status: String,
+    pub note: String,
+}
+
+#[derive(Deserialize)]
+pub struct RequestPath {
+    integration_id: IntegrationId,
+}
+
+/// The member's own request and its answer (404 when they made none).
+pub async fn view_request_approval_get(
+    state: web::Data<AppState>,
+    m: Member,
+    path: web::Path<RequestPath>,
+) -> Result<HttpResponse, HtmlError> {
+    let id = path.into_inner().integration_id;
+    let view = db::run(&state.pool, move |c| {
+        let (name, seen, still_blocked) =
+            approval_requests::mine(c, &m.workspace, m.role, &m.user.user.id, &id)?;
+        Ok(RequestView {
+            shell: layout::load(c, &m, None)?.shell,
+            status: asked_sentence(&seen, still_blocked),
+            note: seen.note,
+            name,
+        })
+    })
+    .await?;
+    Ok(html(view.render()?))
 }

@@ -200,6 +200,9 @@ pub struct Detail {
     pub capabilities: Vec<&'static str>,
     pub redirect_uris: Vec<String>,
     pub created_on: String,
+    /// Nobody vouches for it yet (issue 27 item 1): it is reached only
+    /// through its own authorization link.
+    pub unverified: bool,
 }
 
 #[derive(Template)]
@@ -295,6 +298,7 @@ fn detail(c: &mut Conn, i: &Integration) -> AppResult<Detail> {
         icon: icon_or_initial(i),
         internal: i.kind == IntegrationKind::Internal,
         confidential: i.client_type == ClientType::Confidential,
+        unverified: integrations::unverified(i),
         client_id: i.client_id.clone(),
         workspace: workspace_name(c, i.workspace_id.as_ref())?,
         developer: i.developer_name.clone(),

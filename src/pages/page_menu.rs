@@ -27,6 +27,8 @@ pub struct MenuItem {
     /// `Some((id, title))`: it reaches the page through that ancestor.
     pub via: Option<(String, String)>,
     pub can_manage: bool,
+    /// "Unverified developer" (issue 27 item 1).
+    pub unverified: bool,
 }
 
 pub struct Menu {
@@ -41,6 +43,7 @@ fn item(o: OnPage) -> MenuItem {
         added_by: o.installer,
         via: o.via.map(|p| (p.id.to_string(), display_title(&p.title))),
         can_manage: o.can_manage,
+        unverified: o.unverified,
     }
 }
 

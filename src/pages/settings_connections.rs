@@ -31,6 +31,8 @@ pub struct ConnectionRow {
     pub dynamic: bool,
     /// A CIMD client: the host that serves its metadata document.
     pub cimd_host: Option<String>,
+    /// A public integration nobody vouches for: "Unverified developer".
+    pub unverified: bool,
     pub integration_id: String,
     pub added_by: String,
     pub added_on: String,
@@ -76,6 +78,9 @@ pub struct AddOption {
     pub developer: String,
     /// Built by pagegrant (a first-party integration).
     pub first_party: bool,
+    /// Nobody vouches for it ("Unverified developer"); listed because this
+    /// workspace installed or approved it.
+    pub unverified: bool,
     pub href: Option<String>,
     pub note: Option<String>,
 }
@@ -150,6 +155,7 @@ fn add_options(c: &mut Conn, m: &Member) -> AppResult<Vec<AddOption>> {
                     .unwrap_or_else(|| initial(&i.name)),
                 developer: i.developer_name.clone(),
                 first_party: i.first_party,
+                unverified: o.unverified,
                 name: i.name,
                 href,
                 note,
@@ -208,6 +214,7 @@ fn rows(c: &mut Conn, m: &Member, mine: bool) -> AppResult<Vec<ConnectionRow>> {
             initial: initial(&l.integration.name),
             internal: l.integration.kind == crate::db::models::IntegrationKind::Internal,
             dynamic: l.integration.dynamic,
+            unverified: integrations::unverified(&l.integration),
             cimd_host: l
                 .integration
                 .cimd_expires_at

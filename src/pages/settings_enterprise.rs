@@ -3,7 +3,8 @@
 //! connections**, **Auto-approve connections built by pagegrant**, and
 //! **Approved connections** with **+ Add approved connection** and each
 //! row's **Filter by user**, **Revoke access**, **Disconnect all users**
-//! (behind a confirmation page) and **Remove from approved list**.
+//! (behind a confirmation page) and **Remove from approved list**; and
+//! members' **Requests to approve**, each with **Approve** and **Decline**.
 
 use actix_web::{web, HttpResponse};
 use askama::Template;
@@ -44,6 +45,8 @@ pub enum Button {
     Approve,
     Unapprove,
     DisconnectAll,
+    ApproveRequest,
+    DeclineRequest,
 }
 
 /// The block's forms: the button (`action`) and the fields it reads.
@@ -55,6 +58,8 @@ pub struct EnterpriseFields {
     policy: Option<String>,
     auto_approve: Option<String>,
     integration_id: Option<String>,
+    /// The member whose request is answered.
+    requested_by: Option<String>,
 }
 
 impl EnterpriseFields {
@@ -81,6 +86,15 @@ impl EnterpriseFields {
             Button::Approve => EnterpriseAction::Approve(pick()?),
             Button::Unapprove => EnterpriseAction::Unapprove(pick()?),
             Button::DisconnectAll => EnterpriseAction::DisconnectAll(pick()?),
+            Button::ApproveRequest | Button::DeclineRequest => EnterpriseAction::AnswerRequest {
+                integration: pick()?,
+                requester: self
+                    .requested_by
+                    .as_deref()
+                    .and_then(UserId::parse)
+                    .ok_or_else(|| HtmlError::BadRequest("Choose a request.".into()))?,
+                approve: matches!(self.action, Button::ApproveRequest),
+            },
         })
     }
 }
@@ -93,6 +107,14 @@ fn done(ws: &str, action: &EnterpriseAction) -> String {
         EnterpriseAction::Approve(i) => ("approve", i.to_string()),
         EnterpriseAction::Unapprove(i) => ("unapprove", i.to_string()),
         EnterpriseAction::DisconnectAll(i) => ("disconnect_all", i.to_string()),
+        EnterpriseAction::AnswerRequest {
+            integration,
+            approve,
+            ..
+        } => match approve {
+            true => ("request_approved", integration.to_string()),
+            false => ("request_declined", integration.to_string()),
+        },
     };
     format!("/w/{ws}/settings/connections?done={what}&integration={about}")
 }
@@ -104,6 +126,12 @@ pub fn flash(done: Option<&str>, integration: Option<String>) -> Option<String> 
         (Some("approve"), Some(n)) => Some(format!("Approved {n}")),
         (Some("unapprove"), Some(n)) => Some(format!("Removed {n} from the approved list")),
         (Some("disconnect_all"), Some(n)) => Some(format!("Disconnected {n} for all users")),
+        (Some("request_approved"), Some(n)) => Some(format!(
+            "Approved {n}: members may now install it, and whoever asked sees the answer"
+        )),
+        (Some("request_declined"), Some(n)) => Some(format!(
+            "Declined the request for {n}; the member sees the answer"
+        )),
         _ => None,
     }
 }

@@ -884,10 +884,11 @@ fn install_policy_owner_member_approved_first_party() {
     assert!(!page.contains("disabled"));
     assert_eq!(answer(&fx, &a, &page, "allow", &[]).status(), 303);
 
-    // A member is blocked for an unapproved integration: told why, button disabled, forced POST refused.
+    // A member is blocked for an unapproved integration: told why, offered
+    // Request approval instead of Allow access (issue 27 item 3), forced POST refused.
     let page = consent_page(&fx, &g, &base(&conf, &[]));
     assert!(page.contains("approved list"), "says why");
-    assert!(page.contains("value=\"allow\" class=\"btn primary\" disabled"));
+    assert!(page.contains(">Request approval<") && !page.contains("value=\"allow\""));
     let r = answer(&fx, &g, &page, "allow", &[fx.eng.id.as_str()]);
     assert_eq!(r.status(), 403);
     assert!(r.headers().get("location").is_none());

@@ -425,12 +425,11 @@ fn browser_approved_list_blocks_then_unblocks_a_member() {
     member.fill("Password", PASSWORD);
     member.click_label("Log in");
     assert!(member.text("//*[@role='alert']").contains("approved list"));
-    assert_eq!(
-        member
-            .find_all("//button[normalize-space()='Allow access' and @disabled]")
-            .len(),
-        1
-    );
+    // Issue 27 item 3: Request approval replaces the unusable picker.
+    member.find("//button[normalize-space()='Request approval']");
+    assert!(member
+        .find_all("//button[normalize-space()='Allow access']")
+        .is_empty());
 
     owner.click("//button[normalize-space()='Approve']");
     owner

@@ -306,7 +306,9 @@ fn cimd_client_connects_through_consent_with_pkce() {
     let page = r.text().unwrap();
     let host = format!("127.0.0.1:{}", docs.port);
     assert!(
-        page.contains(&format!("Identified by <strong>{host}</strong>")),
+        page.contains(&format!(
+            "Unverified</strong> · identified by <strong>{host}</strong>"
+        )),
         "{page}"
     );
     assert!(!page.contains("<b>Bold</b>"), "the name is escaped");

@@ -12,6 +12,7 @@ mod authorize;
 mod blocks;
 mod cimd;
 mod cli;
+mod cli_review;
 mod config;
 mod developers;
 mod dynamic_consent;
@@ -36,6 +37,7 @@ mod token;
 mod trust;
 mod trust_clients;
 mod ux;
+mod ux_catalog;
 mod ux_invites;
 mod ux_picker;
 mod workspace;
@@ -48,6 +50,7 @@ mod sdk;
 mod sdk_dynamic;
 #[cfg(feature = "e2e")]
 mod sdk_mcp;
+mod ui_catalog;
 #[cfg(feature = "e2e")]
 mod ui_invites;
 mod ui_picker;

@@ -237,3 +237,11 @@ pub fn set_cimd_expiry(conn: &mut Conn, id: &IntegrationId, expires_at: i64) -> 
         .set(integrations::cimd_expires_at.eq(Some(expires_at)))
         .execute(conn)
 }
+
+/// Marks an integration reviewed by the operator (issue 27 item 1).
+pub fn set_reviewed(conn: &mut Conn, id: &IntegrationId, at: i64) -> QueryResult<()> {
+    diesel::update(integrations::table.find(id))
+        .set(integrations::reviewed_at.eq(Some(at)))
+        .execute(conn)
+        .map(|_| ())
+}

@@ -1,0 +1,2 @@
+DROP TABLE approval_requests;
+ALTER TABLE integrations DROP COLUMN reviewed_at;
