@@ -233,7 +233,10 @@ document.querySelectorAll("input[data-filter]").forEach(function (search) {
   search.addEventListener("input", function () {
     var q = search.value.trim().toLowerCase();
     var shown = 0;
-    table.querySelectorAll("tbody tr").forEach(function (tr) {
+    // Grouped lists (Settings → Connections) filter whole groups.
+    var items = table.querySelectorAll("tbody[data-search]");
+    if (!items.length) items = table.querySelectorAll("tbody tr");
+    items.forEach(function (tr) {
       var text = (tr.getAttribute("data-search") || tr.textContent).toLowerCase();
       var hit = q === "" || text.indexOf(q) !== -1;
       tr.hidden = !hit;
@@ -255,4 +258,21 @@ document.querySelectorAll(".kind-form").forEach(function (form) {
   };
   form.querySelectorAll("input[name=kind]").forEach(function (r) { r.addEventListener("change", sync); });
   sync();
+});
+
+// Settings → Connections: an integration with several connections shows
+// them when expanded. Without this file every group shows its connections.
+document.querySelectorAll(".group-toggle").forEach(function (btn) {
+  var group = document.getElementById(btn.getAttribute("aria-controls"));
+  if (!group) return;
+  var name = group.querySelector(".group-name").textContent;
+  var set = function (open) {
+    group.classList.toggle("collapsed", !open);
+    btn.setAttribute("aria-expanded", open ? "true" : "false");
+    btn.textContent = open ? "Hide connections" : "Show connections";
+    btn.setAttribute("aria-label", (open ? "Hide" : "Show") + " the connections of " + name);
+  };
+  btn.hidden = false;
+  set(false);
+  btn.addEventListener("click", function () { set(btn.getAttribute("aria-expanded") !== "true"); });
 });

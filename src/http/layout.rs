@@ -12,6 +12,7 @@ pub struct SwitcherItem {
     pub id: String,
     pub name: String,
     pub initial: String,
+    pub hue: u16,
     pub role: String,
     pub current: bool,
 }
@@ -32,6 +33,8 @@ pub struct Shell {
     pub workspace_id: String,
     pub workspace_name: String,
     pub workspace_initial: String,
+    /// The hue of the workspace's icon, 0–11 (`hue_of`).
+    pub workspace_hue: u16,
     pub plan: String,
     pub role: String,
     pub switcher: Vec<SwitcherItem>,
@@ -67,7 +70,8 @@ fn load_for(
         workspace_id: workspace.id.to_string(),
         workspace_name: workspace.name.clone(),
         workspace_initial: initial(&workspace.name),
-        plan: workspace.plan.to_string(),
+        workspace_hue: hue_of(&workspace.id),
+        plan: sentence_case(workspace.plan.as_str()),
         role: role.to_string(),
         switcher: switcher
             .iter()
@@ -75,7 +79,8 @@ fn load_for(
                 id: w.id.to_string(),
                 name: w.name.clone(),
                 initial: initial(&w.name),
-                role: role.to_string(),
+                hue: hue_of(&w.id),
+                role: sentence_case(role.as_str()),
                 current: w.id == workspace.id,
             })
             .collect(),
@@ -108,6 +113,7 @@ pub fn load_any(
             workspace_id: String::new(),
             workspace_name: "No workspace".into(),
             workspace_initial: "?".into(),
+            workspace_hue: 0,
             plan: String::new(),
             role: String::new(),
             switcher: Vec::new(),
@@ -140,6 +146,29 @@ pub fn initial(name: &str) -> String {
         .next()
         .map(|c| c.to_uppercase().collect())
         .unwrap_or_else(|| "?".into())
+}
+
+/// "enterprise" → "Enterprise": badges and labels are sentence case in
+/// the markup, not by CSS.
+pub fn sentence_case(s: &str) -> String {
+    let mut chars = s.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+/// One of twelve hues (30° apart; `.ws-icon.hue-N` in style.css, since the
+/// CSP allows no inline style) derived from a workspace's id, so two
+/// workspaces with the same initial still look different in the switcher
+/// and the sidebar. Stable across restarts (FNV-1a over the id's text).
+pub fn hue_of(id: &WorkspaceId) -> u16 {
+    let h = id
+        .as_str()
+        .bytes()
+        .fold(0x811c_9dc5_u32, |h, b| (h ^ u32::from(b)).wrapping_mul(0x0100_0193));
+    // `h % 12` is below 12, so it fits in u16.
+    u16::try_from(h % 12).unwrap_or(0)
 }
 
 pub fn format_date(unix: i64) -> String {

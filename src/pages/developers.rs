@@ -181,6 +181,10 @@ pub struct DevelopersView {
     pub form: FormValues,
     pub error: Option<String>,
     pub flash: Option<String>,
+    /// **Search integrations** (`?q=`): rows are those whose name holds it.
+    pub q: String,
+    /// How many integrations the user has before the search.
+    pub total: usize,
 }
 
 pub struct Detail {
@@ -313,6 +317,8 @@ pub struct ShellQuery {
     /// The workspace whose sidebar frames the page.
     w: Option<String>,
     saved: Option<String>,
+    /// My integrations' search.
+    q: Option<String>,
 }
 
 fn preferred(q: &ShellQuery) -> Option<WorkspaceId> {
@@ -326,6 +332,7 @@ async fn list_view(
     form: FormValues,
     error: Option<String>,
     flash: Option<String>,
+    q: &str,
 ) -> Result<String, HtmlError> {
     let u = user.clone();
     let (loaded, rows, mine) = db::run(&state.pool, move |c| {
@@ -335,9 +342,17 @@ async fn list_view(
         Ok((loaded, rows, mine))
     })
     .await?;
+    let total = rows.len();
+    let needle = q.trim().to_lowercase();
+    let rows = rows
+        .into_iter()
+        .filter(|r| r.name.to_lowercase().contains(&needle))
+        .collect();
     let view = DevelopersView {
         shell: loaded,
         rows,
+        q: q.trim().to_string(),
+        total,
         workspaces: mine
             .into_iter()
             .map(|(w, _)| (w.id.to_string(), w.name))
@@ -411,6 +426,7 @@ pub async fn view_developers_get(
         FormValues::empty(),
         None,
         flash,
+        q.q.as_deref().unwrap_or(""),
     )
     .await?;
     Ok(with_removal(ok(body), removal))
@@ -564,7 +580,7 @@ async fn form_again(
     status: StatusCode,
     error: Option<String>,
 ) -> Result<HttpResponse, HtmlError> {
-    let body = list_view(state, user, w, form, error, None).await?;
+    let body = list_view(state, user, w, form, error, None, "").await?;
     Ok(html(status, body))
 }
 

@@ -27,6 +27,9 @@ pub struct MenuItem {
     /// `Some((id, title))`: it reaches the page through that ancestor.
     pub via: Option<(String, String)>,
     pub can_manage: bool,
+    /// Another connection in the same list has this name: its Disconnect
+    /// link's accessible name adds who added it.
+    pub same_name: bool,
 }
 
 pub struct Menu {
@@ -41,14 +44,24 @@ fn item(o: OnPage) -> MenuItem {
         added_by: o.installer,
         via: o.via.map(|p| (p.id.to_string(), display_title(&p.title))),
         can_manage: o.can_manage,
+        same_name: false,
     }
+}
+
+/// Marks the items whose name another item shares.
+fn mark_same_names(mut items: Vec<MenuItem>) -> Vec<MenuItem> {
+    let names: Vec<String> = items.iter().map(|i| i.name.clone()).collect();
+    for i in items.iter_mut() {
+        i.same_name = names.iter().filter(|n| **n == i.name).count() > 1;
+    }
+    items
 }
 
 /// What the menu shows for `chain` (the page first, then its ancestors).
 pub fn menu(c: &mut Conn, m: &Member, chain: &[Page]) -> AppResult<Menu> {
     let found = connections::on_page(c, &m.workspace.id, &m.user.user.id, m.role, chain)?;
     Ok(Menu {
-        reaching: found.reaching.into_iter().map(item).collect(),
+        reaching: mark_same_names(found.reaching.into_iter().map(item).collect()),
         addable: found.addable.into_iter().map(item).collect(),
     })
 }

@@ -11,6 +11,7 @@ use serde::Deserialize;
 
 use crate::db::models::{ClientType, ConnectionId, IntegrationId, UserId};
 use crate::db::{self, Conn};
+use crate::domain::connections::{GroupQuery, GroupSort};
 use crate::domain::{connections, integrations};
 use crate::error::AppResult;
 use crate::http::errors::HtmlError;
@@ -39,7 +40,6 @@ pub struct ConnectionRow {
     pub can_manage: bool,
     /// Why this viewer may not copy the internal integration's token.
     pub token_withheld: Option<String>,
-    pub installed_by: UserId,
     /// How many pages it reaches.
     pub pages: i64,
     /// An MCP agent: it has called `/mcp`.
@@ -80,6 +80,29 @@ pub struct AddOption {
     pub note: Option<String>,
 }
 
+/// An integration in Settings → Connections with its connections here:
+/// one row, its connections inside (shown when expanded, or at once when
+/// it has one).
+pub struct GroupRow {
+    pub integration_id: String,
+    pub name: String,
+    pub initial: String,
+    pub internal: bool,
+    pub dynamic: bool,
+    pub cimd_host: Option<String>,
+    pub last_used: String,
+    pub connections: Vec<ConnectionRow>,
+}
+
+/// Paging past `connections::GROUPS_PER_PAGE` integrations.
+pub struct Pager {
+    pub from: usize,
+    pub to: usize,
+    pub total: usize,
+    pub previous: Option<String>,
+    pub next: Option<String>,
+}
+
 #[derive(Template)]
 #[template(path = "workspace/settings_connections.html")]
 pub struct ConnectionsView {
@@ -87,7 +110,14 @@ pub struct ConnectionsView {
     pub is_owner: bool,
     /// "all" (Connections) or "mine" (My connections).
     pub tab: &'static str,
-    pub rows: Vec<ConnectionRow>,
+    /// One per integration, this page of them.
+    pub groups: Vec<GroupRow>,
+    /// Whether any connection is listed (on any page).
+    pub any: bool,
+    /// **Sort by**: (label, link, current).
+    pub sorts: Vec<(&'static str, String, bool)>,
+    /// "Showing 51–100 of 130" and the Previous/Next links, past one page.
+    pub pager: Option<Pager>,
     pub flash: Option<String>,
     pub enterprise: Option<EnterpriseView>,
     /// What **+ Add connection** offers here.
@@ -111,6 +141,10 @@ pub struct SettingsQuery {
     /// A client just blocked or unblocked here (its integration id).
     blocked: Option<String>,
     unblocked: Option<String>,
+    /// `name`, `used` or `connected` (connections::GroupSort).
+    sort: Option<String>,
+    /// From 1; anything not a number is the first.
+    page: Option<String>,
 }
 
 /// Each public integration, as **+ Add connection** offers it here. Public
@@ -195,35 +229,71 @@ fn flash(c: &mut Conn, m: &Member, q: &SettingsQuery) -> AppResult<Option<String
     Ok(settings_enterprise::flash(q.done.as_deref(), about))
 }
 
-fn rows(c: &mut Conn, m: &Member, mine: bool) -> AppResult<Vec<ConnectionRow>> {
-    let listed = connections::list(c, &m.workspace.id, &m.user.user.id, m.role, mine)?;
-    Ok(listed
-        .into_iter()
-        .map(|l| ConnectionRow {
-            agent: l.mcp_last_used.map(|at| Agent {
-                host: client_host(&l.integration),
-                last_used: layout::format_time(at),
-            }),
-            id: l.connection.id.to_string(),
-            initial: initial(&l.integration.name),
-            internal: l.integration.kind == crate::db::models::IntegrationKind::Internal,
-            dynamic: l.integration.dynamic,
-            cimd_host: l
-                .integration
-                .cimd_expires_at
-                .map(|_| l.integration.developer_name.clone()),
-            integration_id: l.integration.id.to_string(),
-            added_by: l.installer,
-            added_on: format_date(l.connection.created_at),
-            website: l.integration.website_url,
-            support_email: l.integration.support_email,
-            can_manage: l.can_manage,
-            token_withheld: l.token_withheld,
-            installed_by: l.connection.installed_by.clone(),
-            pages: l.pages,
-            name: l.integration.name,
-        })
-        .collect())
+fn row(l: connections::Listed) -> ConnectionRow {
+    ConnectionRow {
+        agent: l.mcp_last_used.map(|at| Agent {
+            host: client_host(&l.integration),
+            last_used: layout::format_time(at),
+        }),
+        id: l.connection.id.to_string(),
+        initial: initial(&l.integration.name),
+        internal: l.integration.kind == crate::db::models::IntegrationKind::Internal,
+        dynamic: l.integration.dynamic,
+        cimd_host: l
+            .integration
+            .cimd_expires_at
+            .map(|_| l.integration.developer_name.clone()),
+        integration_id: l.integration.id.to_string(),
+        added_by: l.installer,
+        added_on: format_date(l.connection.created_at),
+        website: l.integration.website_url,
+        support_email: l.integration.support_email,
+        can_manage: l.can_manage,
+        token_withheld: l.token_withheld,
+        pages: l.pages,
+        name: l.integration.name,
+    }
+}
+
+fn group_row(g: connections::Group) -> GroupRow {
+    let i = &g.integration;
+    GroupRow {
+        integration_id: i.id.to_string(),
+        name: i.name.clone(),
+        initial: initial(&i.name),
+        internal: i.kind == crate::db::models::IntegrationKind::Internal,
+        dynamic: i.dynamic,
+        cimd_host: i.cimd_expires_at.map(|_| i.developer_name.clone()),
+        last_used: format_date(g.last_used),
+        connections: g.connections.into_iter().map(row).collect(),
+    }
+}
+
+/// This list's address with another sort or page, keeping the tab and
+/// the user filter.
+fn list_href(m: &Member, tab: &str, user: Option<&UserId>, sort: GroupSort, page: usize) -> String {
+    let mut q = url::form_urlencoded::Serializer::new(String::new());
+    if tab == "mine" {
+        q.append_pair("tab", "mine");
+    }
+    if let Some(u) = user {
+        q.append_pair("user", u.as_str());
+    }
+    q.append_pair("sort", sort.as_str());
+    if page > 1 {
+        q.append_pair("page", &page.to_string());
+    }
+    format!("/w/{}/settings/connections?{}", m.workspace.id, q.finish())
+}
+
+fn pager(g: &connections::Grouped, href: impl Fn(usize) -> String) -> Option<Pager> {
+    (g.pages > 1).then(|| Pager {
+        from: (g.page - 1) * connections::GROUPS_PER_PAGE + 1,
+        to: ((g.page - 1) * connections::GROUPS_PER_PAGE + g.groups.len()),
+        total: g.total,
+        previous: (g.page > 1).then(|| href(g.page - 1)),
+        next: (g.page < g.pages).then(|| href(g.page + 1)),
+    })
 }
 
 pub async fn view_connections_get(
@@ -250,10 +320,21 @@ impl ConnectionsView {
             _ => None,
         };
         // Filter by user narrows the whole list, not only the approved table.
-        let mut rows = rows(c, m, tab == "mine")?;
-        if let (Some(u), Some(_)) = (&filter, &enterprise) {
-            rows.retain(|r| &r.installed_by == u);
-        }
+        let installer = filter.as_ref().filter(|_| enterprise.is_some());
+        let sort = GroupSort::parse(q.sort.as_deref());
+        let query = GroupQuery {
+            mine: tab == "mine",
+            installer,
+            sort,
+            page: q.page.as_deref().and_then(|p| p.parse().ok()).unwrap_or(1),
+        };
+        let grouped = connections::grouped(c, &m.workspace.id, &m.user.user.id, m.role, &query)?;
+        let href = |s: GroupSort, page: usize| list_href(m, tab, installer, s, page);
+        let sorts = GroupSort::ALL
+            .into_iter()
+            .map(|s| (s.label(), href(s, 1), s == sort))
+            .collect();
+        let pager = pager(&grouped, |p| href(sort, p));
         let blocked = match tab {
             "all" if m.is_owner() => connections::blocked_in(c, &m.workspace.id)?
                 .into_iter()
@@ -265,7 +346,10 @@ impl ConnectionsView {
             blocked,
             is_owner: m.is_owner(),
             tab,
-            rows,
+            any: grouped.total > 0,
+            groups: grouped.groups.into_iter().map(group_row).collect(),
+            sorts,
+            pager,
             flash: flash(c, m, q)?,
             enterprise,
             add: add_options(c, m)?,
