@@ -62,6 +62,12 @@ fn load_for(
     current: Option<&PageId>,
 ) -> AppResult<Layout> {
     let switcher = workspaces::of_user(c, &user.user.id)?;
+    let hues = hues_of(switcher.iter().map(|(w, _)| &w.id));
+    let hue = |id: &WorkspaceId| {
+        hues.iter()
+            .find(|(w, _)| w == id)
+            .map_or_else(|| hue_of(id), |(_, h)| *h)
+    };
     let tree = workspaces::tree_for(c, &workspace.id, &user.user.id)?;
     let shell = Shell {
         user_name: user.user.name.clone(),
@@ -70,7 +76,7 @@ fn load_for(
         workspace_id: workspace.id.to_string(),
         workspace_name: workspace.name.clone(),
         workspace_initial: initial(&workspace.name),
-        workspace_hue: hue_of(&workspace.id),
+        workspace_hue: hue(&workspace.id),
         plan: sentence_case(workspace.plan.as_str()),
         role: role.to_string(),
         switcher: switcher
@@ -79,7 +85,7 @@ fn load_for(
                 id: w.id.to_string(),
                 name: w.name.clone(),
                 initial: initial(&w.name),
-                hue: hue_of(&w.id),
+                hue: hue(&w.id),
                 role: sentence_case(role.as_str()),
                 current: w.id == workspace.id,
             })
@@ -169,6 +175,26 @@ pub fn hue_of(id: &WorkspaceId) -> u16 {
         .fold(0x811c_9dc5_u32, |h, b| (h ^ u32::from(b)).wrapping_mul(0x0100_0193));
     // `h % 12` is below 12, so it fits in u16.
     u16::try_from(h % 12).unwrap_or(0)
+}
+
+/// The hues of one person's workspaces: each its own `hue_of`, except that
+/// a workspace whose hue an earlier one (by id) took gets the next free
+/// one, so up to twelve workspaces in one switcher never share a colour.
+pub fn hues_of<'a>(ids: impl Iterator<Item = &'a WorkspaceId>) -> Vec<(WorkspaceId, u16)> {
+    let mut ids: Vec<&WorkspaceId> = ids.collect();
+    ids.sort();
+    let mut out: Vec<(WorkspaceId, u16)> = Vec::new();
+    for id in ids {
+        let mut h = hue_of(id);
+        for _ in 0..12 {
+            if !out.iter().any(|(_, taken)| *taken == h) {
+                break;
+            }
+            h = (h + 1) % 12;
+        }
+        out.push((id.clone(), h));
+    }
+    out
 }
 
 pub fn format_date(unix: i64) -> String {

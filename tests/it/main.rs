@@ -36,6 +36,7 @@ mod token;
 mod trust;
 mod trust_clients;
 mod ux;
+mod ux_lists;
 mod workspace;
 
 #[cfg(feature = "e2e")]
@@ -46,3 +47,5 @@ mod sdk;
 mod sdk_dynamic;
 #[cfg(feature = "e2e")]
 mod sdk_mcp;
+#[cfg(feature = "e2e")]
+mod ui_lists;
