@@ -276,3 +276,17 @@ document.querySelectorAll(".group-toggle").forEach(function (btn) {
   set(false);
   btn.addEventListener("click", function () { set(btn.getAttribute("aria-expanded") !== "true"); });
 });
+
+// Audit log: each <time class="local-time"> shows the viewer's local time;
+// its title keeps the UTC time the server wrote. Without this file the
+// text stays in UTC.
+function showLocalTimes() {
+  document.querySelectorAll("time.local-time[datetime]").forEach(function (t) {
+    var d = new Date(t.getAttribute("datetime"));
+    if (isNaN(d.getTime())) return;
+    t.textContent = d.toLocaleString(undefined, {
+      year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit"
+    });
+  });
+}
+showLocalTimes();

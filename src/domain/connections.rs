@@ -449,6 +449,25 @@ pub fn disconnect_all(
 
 /// An internal integration's token for an owner of its workspace (the name
 /// of the integration and the token); every retrieval is an audit event.
+/// How a token left the server, for the audit log: Settings' one-press
+/// **Copy** fetches it for the clipboard (the browser asks for JSON); the
+/// page without JavaScript, and My integrations, show it on screen.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TokenUse {
+    Copied,
+    Revealed,
+}
+
+impl TokenUse {
+    /// The suffix of the `token.retrieved` event's detail ("Name (copied)").
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TokenUse::Copied => "copied",
+            TokenUse::Revealed => "revealed",
+        }
+    }
+}
+
 pub fn retrieve_token(
     c: &mut Conn,
     sbox: &SecretBox,
@@ -456,6 +475,7 @@ pub fn retrieve_token(
     actor: &UserId,
     role: Role,
     id: &ConnectionId,
+    how: TokenUse,
 ) -> AppResult<(String, String)> {
     if role != Role::Owner {
         return Err(AppError::Forbidden(
@@ -466,7 +486,7 @@ pub fn retrieve_token(
     if let Some(why) = token_withheld(c, &connection, actor)? {
         return Err(AppError::Forbidden(why));
     }
-    let token = reveal_token(c, sbox, &connection, actor, &integration.name)?.ok_or_else(|| {
+    let token = reveal_token(c, sbox, &connection, actor, &integration.name, how)?.ok_or_else(|| {
         AppError::invalid(
             "This connection is not an internal integration; it has no token to copy.",
         )
@@ -482,6 +502,7 @@ fn reveal_token(
     connection: &Connection,
     actor: &UserId,
     name: &str,
+    how: TokenUse,
 ) -> AppResult<Option<String>> {
     let Some(sealed) = connections::internal_token_sealed(c, &connection.id)? else {
         return Ok(None);
@@ -496,7 +517,7 @@ fn reveal_token(
         Actor::User(actor),
         AuditAction::TokenRetrieved,
         &connection.id,
-        name.to_string(),
+        format!("{name} ({})", how.as_str()),
     )?;
     Ok(Some(token))
 }
@@ -907,7 +928,7 @@ pub fn creator_token(
             "A workspace owner disconnected this integration; its token no longer works.".into(),
         ));
     }
-    reveal_token(conn, sbox, &c, actor, &i.name)?.ok_or(AppError::NotFound)
+    reveal_token(conn, sbox, &c, actor, &i.name, TokenUse::Revealed)?.ok_or(AppError::NotFound)
 }
 
 /// Shares `page` with a connection from the command line (an operator):

@@ -205,6 +205,19 @@ pub fn format_date(unix: i64) -> String {
         .unwrap_or_default()
 }
 
+/// RFC 3339 in UTC ("2026-12-07T09:30:00Z"), for `<time datetime>`.
+pub fn format_iso(unix: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(unix)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::macros::format_description!(
+                "[year]-[month]-[day]T[hour]:[minute]:[second]Z"
+            ))
+            .ok()
+        })
+        .unwrap_or_default()
+}
+
 pub fn format_time(unix: i64) -> String {
     time::OffsetDateTime::from_unix_timestamp(unix)
         .ok()

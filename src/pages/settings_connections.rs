@@ -11,7 +11,7 @@ use serde::Deserialize;
 
 use crate::db::models::{ClientType, ConnectionId, IntegrationId, UserId};
 use crate::db::{self, Conn};
-use crate::domain::connections::{GroupQuery, GroupSort};
+use crate::domain::connections::{GroupQuery, GroupSort, TokenUse};
 use crate::domain::{connections, integrations};
 use crate::error::AppResult;
 use crate::http::errors::HtmlError;
@@ -454,21 +454,18 @@ pub async fn view_token_post(
     path: web::Path<ConnectionPath>,
 ) -> Result<HttpResponse, HtmlError> {
     let id = path.into_inner().connection_id;
+    let json = wants_json(&req);
+    let how = if json { TokenUse::Copied } else { TokenUse::Revealed };
     let st = state.clone();
     let view = db::run(&state.pool, move |c| {
-        let (name, token) = connections::retrieve_token(
-            c,
-            &st.secret_box,
-            &m.workspace.id,
-            &m.user.user.id,
-            m.role,
-            &id,
-        )?;
+        let (ws, uid) = (&m.workspace.id, &m.user.user.id);
+        let (name, token) =
+            connections::retrieve_token(c, &st.secret_box, ws, uid, m.role, &id, how)?;
         let shell = layout::load(c, &m, None)?.shell;
         Ok(TokenView::shown(shell, &id, name, token))
     })
     .await?;
-    if wants_json(&req) {
+    if json {
         return Ok(HttpResponse::Ok()
             .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
             .json(serde_json::json!({ "name": view.name, "token": view.token })));

@@ -396,3 +396,23 @@ fn browser_contrast_reaches_aa_in_light_and_dark() {
         d.screenshot(&format!("lists-contrast-page-{theme}"));
     }
 }
+
+#[test]
+fn browser_audit_times_show_local_time_with_utc_on_hover() {
+    let fx = crate::kit::fixture();
+    connect(&fx, "grace@example.com", fx.acme.id.as_str(), &[&fx.eng]);
+    let d = Driver::start();
+    d.login_as(&fx.srv, "ada@example.com");
+    d.goto(&fx.srv.url(&format!("/w/{}/settings/audit", fx.acme.id)));
+    let t = d.find("//td[@class='when']/time");
+    let title = d.rt.block_on(t.attr("title")).expect("attr").expect("title");
+    let shown = d.rt.block_on(t.text()).expect("text");
+    let local = js(
+        &d,
+        "var t = document.querySelector('td.when time'); return new Date(t.getAttribute('datetime')).toLocaleString(undefined, {year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit'})",
+    );
+    assert!(title.ends_with(" UTC"), "{title}");
+    assert_eq!(Some(shown.as_str()), local.as_str(), "the viewer's local time");
+    assert_ne!(shown, title, "converted from the server's UTC text");
+    d.screenshot_both("lists-audit-local-time");
+}

@@ -242,3 +242,69 @@ fn switcher_workspaces_have_distinct_colours_and_sentence_case() {
     assert!(page.contains(">Enterprise plan<"), "sentence case plan badge");
     assert!(page.contains(">Owner</span>"), "sentence case role");
 }
+
+/// The audit log tells a reconnect from a first connect, a token copied
+/// with one press from one revealed on screen, and marks up its times for
+/// local display with UTC on hover.
+#[test]
+fn audit_tells_reconnect_from_connect_and_copied_from_revealed() {
+    let fx = fixture();
+    connect(&fx, "grace@example.com", fx.acme.id.as_str(), &[&fx.eng]);
+    let conn = connection_of(&fx, "Partner <b>App</b>");
+    let ada = logged_in(&fx.srv, "ada@example.com");
+    let ws = format!("/w/{}", fx.acme.id);
+    // Ada disconnects it; Grace connects it again.
+    let csrf = csrf_of(&fx, &ada);
+    let r = ada
+        .post(fx.srv.url(&format!("{ws}/settings/connections/{conn}/disconnect")))
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .expect("disconnect");
+    assert_eq!(r.status(), 303);
+    connect(&fx, "grace@example.com", fx.acme.id.as_str(), &[&fx.eng]);
+    // An internal token, copied with one press, then revealed on its page.
+    let made = pagegrant::domain::connections::create_internal(
+        &mut fx.srv.conn(),
+        &fx.srv.sbox,
+        &fx.acme,
+        pagegrant::db::models::Role::Owner,
+        &fx.ada.id,
+        "Reports Bot",
+    )
+    .expect("internal");
+    let token_url = fx.srv.url(&format!(
+        "{ws}/settings/connections/{}/token",
+        made.connection_id.expect("connection")
+    ));
+    let copy = ada
+        .post(&token_url)
+        .header("Accept", "application/json")
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .expect("copy");
+    assert_eq!(copy.status(), 200);
+    let shown = ada
+        .post(&token_url)
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .expect("reveal");
+    assert_eq!(shown.status(), 200);
+    let (status, log) = get_html(&ada, &fx.srv.url(&format!("{ws}/settings/audit")));
+    assert_eq!(status, 200);
+    let text = html_unescape(&log);
+    assert!(text.contains("Grace connected Partner <b>App</b> and shared 1 page with it"), "first connect");
+    assert!(text.contains("Grace reconnected Partner <b>App</b> and shared 1 page with it"), "the reconnect");
+    assert!(text.contains("Ada copied the token of Reports Bot to the clipboard"));
+    assert!(text.contains("Ada revealed the token of Reports Bot on screen"));
+    // <time datetime="…Z" title="… UTC">… UTC</time>: UTC without JavaScript.
+    let doc = scraper::Html::parse_document(&log);
+    let times = select(&doc, "td.when time");
+    assert!(!times.is_empty());
+    for t in times {
+        let iso = t.value().attr("datetime").expect("datetime");
+        let title = t.value().attr("title").expect("title");
+        assert!(iso.ends_with('Z') && iso.len() == 20, "{iso}");
+        assert!(title.ends_with(" UTC"), "{title}");
+        assert_eq!(t.text().collect::<String>(), title);
+    }
+}
