@@ -290,3 +290,14 @@ function showLocalTimes() {
   });
 }
 showLocalTimes();
+
+// After a save that returns to a block of the page (#install-policy), that
+// block's heading takes the focus, so keyboard and screen-reader users
+// continue where they were.
+function focusReturnedBlock() {
+  var id = window.location.hash.slice(1);
+  if (!id) return;
+  var target = document.getElementById(id);
+  if (target && target.getAttribute("tabindex") === "-1") target.focus();
+}
+focusReturnedBlock();

@@ -4,10 +4,15 @@
 //! deletes it, so a reload neither repeats the action nor shows the secret
 //! again.
 //!
+//! Success messages travel the same way (issue 27): Settings → Connections
+//! says "Disconnected ‹name›" once, not again on a reload, and no flag in
+//! the address bar repeats it.
+//!
 //! The cookie is sealed with the app's `SecretBox` (AES-256-GCM, the key
 //! that already guards internal tokens at rest), bound to the session and
 //! to the integration it concerns, lives five minutes at most, and is sent
-//! only to `/developers`, HttpOnly and SameSite=Strict. Deleting the cookie
+//! only under the path it was sealed for (`/developers`, or one workspace's
+//! `/w/‹id›`), HttpOnly and SameSite=Strict. Deleting the cookie
 //! is the browser's part; the server's is to remember each note it opened
 //! (by a random id, until the note would have expired anyway), so a copy of
 //! the cookie replayed within its lifetime shows nothing (S80).
@@ -35,6 +40,10 @@ pub struct Note {
     pub name: String,
     pub client_secret: Option<String>,
     pub internal_token: Option<String>,
+    /// What the note is about, by id, for a page that names it when it
+    /// shows the note (an integration the Enterprise block changed).
+    #[serde(default)]
+    pub about: Option<String>,
 }
 
 impl std::fmt::Debug for Note {
@@ -56,9 +65,9 @@ struct Sealed {
     note: Note,
 }
 
-fn build(value: String, secure: bool, max_age: i64) -> Cookie<'static> {
+fn build(value: String, secure: bool, max_age: i64, path: &str) -> Cookie<'static> {
     let mut c = Cookie::build(NAME, value)
-        .path(PATH)
+        .path(path.to_string())
         .http_only(true)
         .secure(secure)
         .same_site(SameSite::Strict)
@@ -75,6 +84,17 @@ pub fn seal(
     secure: bool,
     note: Note,
 ) -> Option<Cookie<'static>> {
+    seal_at(sbox, session, secure, note, PATH)
+}
+
+/// `seal` for the pages under `path` (a workspace's `/w/‹id›`).
+pub fn seal_at(
+    sbox: &SecretBox,
+    session: &Session,
+    secure: bool,
+    note: Note,
+    path: &str,
+) -> Option<Cookie<'static>> {
     let sealed = Sealed {
         id: crate::crypto::random_token(16),
         session: session.id_hash.clone(),
@@ -83,7 +103,7 @@ pub fn seal(
     };
     let json = serde_json::to_string(&sealed).ok()?;
     let value = sbox.encrypt(&json).ok()?;
-    Some(build(value, secure, TTL_S))
+    Some(build(value, secure, TTL_S, path))
 }
 
 /// Opens this request's note, if it is this session's, unexpired, about
@@ -98,10 +118,23 @@ pub async fn take(
     secure: bool,
     integration: Option<&str>,
 ) -> AppResult<(Option<Note>, Option<Cookie<'static>>)> {
+    take_at(req, pool, sbox, session, secure, PATH, integration).await
+}
+
+/// `take` for a note sealed with `seal_at(…, path)`.
+pub async fn take_at(
+    req: &HttpRequest,
+    pool: &crate::db::Pool,
+    sbox: &SecretBox,
+    session: &Session,
+    secure: bool,
+    path: &str,
+    integration: Option<&str>,
+) -> AppResult<(Option<Note>, Option<Cookie<'static>>)> {
     let Some(c) = req.cookie(NAME) else {
         return Ok((None, None));
     };
-    let removal = Some(build(String::new(), secure, 0));
+    let removal = Some(build(String::new(), secure, 0, path));
     let sealed = sbox
         .decrypt(c.value())
         .ok()
@@ -117,4 +150,25 @@ pub async fn take(
     })
     .await?;
     Ok((first.then_some(sealed.note), removal))
+}
+
+/// A 303 to `location` carrying `note`, sealed for the pages under `path`;
+/// without the cookie (it could not be sealed) the redirect still happens
+/// and the page simply shows no note.
+pub fn see_other_noting(
+    sbox: &SecretBox,
+    session: &Session,
+    secure: bool,
+    location: String,
+    note: Note,
+    path: &str,
+) -> actix_web::HttpResponse {
+    let mut resp = actix_web::HttpResponse::SeeOther()
+        .insert_header((actix_web::http::header::LOCATION, location))
+        .finish();
+    if let Some(c) = seal_at(sbox, session, secure, note, path) {
+        // A cookie built here always encodes into a header value.
+        let _ = resp.add_cookie(&c);
+    }
+    resp
 }

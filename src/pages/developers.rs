@@ -316,7 +316,6 @@ fn detail(c: &mut Conn, i: &Integration) -> AppResult<Detail> {
 pub struct ShellQuery {
     /// The workspace whose sidebar frames the page.
     w: Option<String>,
-    saved: Option<String>,
     /// My integrations' search.
     q: Option<String>,
 }
@@ -599,6 +598,7 @@ fn created(made: integrations::Created, w: &Option<WorkspaceId>) -> (String, onc
         name: made.integration.name,
         client_secret: made.client_secret,
         internal_token: made.internal_token,
+        about: None,
     };
     (to, note)
 }
@@ -618,16 +618,14 @@ struct Shown {
 }
 
 impl Shown {
-    /// What the page shows after a redirect here: `?saved=uris`, or the
-    /// one-time note of a creation or rotation with its secret or token.
-    fn after(saved: Option<&str>, note: Option<once::Note>) -> Shown {
-        let mut flash = match saved {
-            Some("uris") => Some("Saved the redirect URIs".to_string()),
-            _ => None,
-        };
+    /// What the page shows after a redirect here: the one-time note of a
+    /// creation, a rotation (with its secret or token) or a save.
+    fn after(note: Option<once::Note>) -> Shown {
+        let mut flash = None;
         let (mut secret, mut token) = (None, None);
         if let Some(n) = note {
             flash = match n.event.as_str() {
+                "saved_uris" => Some("Saved the redirect URIs".to_string()),
                 "created" => Some(format!("Created {}", n.name)),
                 "rotated" => Some(format!(
                     "Rotated the secret of {}; the old secret no longer works",
@@ -684,7 +682,7 @@ pub async fn view_integration_get(
 ) -> Result<HttpResponse, HtmlError> {
     let id = path.into_inner().id;
     let (note, removal) = take_note(&req, &state, &user, Some(id.as_str())).await?;
-    let shown = Shown::after(q.saved.as_deref(), note);
+    let shown = Shown::after(note);
     let body = integration_page(&state, &user, id, preferred(&q), shown).await?;
     Ok(with_removal(ok(body), removal))
 }
@@ -710,7 +708,14 @@ pub async fn view_redirect_uris_post(
     })
     .await?;
     match result {
-        Ok(_) => Ok(see_other(format!("/developers/{id}?saved=uris"))),
+        Ok(_) => {
+            let note = once::Note {
+                event: "saved_uris".into(),
+                integration: Some(id.to_string()),
+                ..once::Note::default()
+            };
+            Ok(see_other_with(&state, &user, format!("/developers/{id}"), note))
+        }
         Err(AppError::Invalid(msg)) => {
             let shown = Shown {
                 error: Some(msg),
@@ -770,6 +775,7 @@ pub async fn view_rotate_post(
         name: i.name,
         client_secret: Some(secret),
         internal_token: None,
+        about: None,
     };
     Ok(see_other_with(
         &state,
@@ -820,6 +826,7 @@ pub async fn view_delete_post(
         name: deleted.name,
         client_secret: None,
         internal_token: None,
+        about: None,
     };
     Ok(see_other_with(&state, &user, "/developers".into(), note))
 }

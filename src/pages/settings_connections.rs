@@ -18,7 +18,7 @@ use crate::http::errors::HtmlError;
 use crate::http::extract::{Member, Owner};
 use crate::http::form::{CsrfForm, NoFields};
 use crate::http::layout::{self, display_title, format_date, initial, Shell};
-use crate::http::{html, see_other};
+use crate::http::{html, once};
 use crate::pages::settings_enterprise::{self, EnterpriseView};
 use crate::state::AppState;
 
@@ -119,6 +119,8 @@ pub struct ConnectionsView {
     /// "Showing 51–100 of 130" and the Previous/Next links, past one page.
     pub pager: Option<Pager>,
     pub flash: Option<String>,
+    /// What the Enterprise block just saved, said inside that block.
+    pub enterprise_flash: Option<String>,
     pub enterprise: Option<EnterpriseView>,
     /// What **+ Add connection** offers here.
     pub add: Vec<AddOption>,
@@ -130,21 +132,40 @@ pub struct ConnectionsView {
 #[derive(Deserialize)]
 pub struct SettingsQuery {
     tab: Option<String>,
-    disconnected: Option<String>,
-    /// An internal integration just created here (its connection id).
-    created: Option<String>,
-    /// An Enterprise action just done, with the integration it concerned.
-    done: Option<String>,
-    integration: Option<String>,
     /// Filter by user, in the approved list.
     user: Option<String>,
-    /// A client just blocked or unblocked here (its integration id).
-    blocked: Option<String>,
-    unblocked: Option<String>,
     /// `name`, `used` or `connected` (connections::GroupSort).
     sort: Option<String>,
     /// From 1; anything not a number is the first.
     page: Option<String>,
+}
+
+/// Where this workspace's one-time notes live (`once::seal_at`).
+pub fn note_path(ws: &crate::db::models::WorkspaceId) -> String {
+    format!("/w/{ws}")
+}
+
+/// A 303 to Settings → Connections (`anchor` on the address) carrying a
+/// one-time note of what was done.
+fn back_noting(state: &AppState, m: &Member, note: once::Note, anchor: &str) -> HttpResponse {
+    let ws = &m.workspace.id;
+    once::see_other_noting(
+        &state.secret_box,
+        &m.user.session,
+        state.config.issuer_is_https(),
+        format!("/w/{ws}/settings/connections{anchor}"),
+        note,
+        &note_path(ws),
+    )
+}
+
+/// A note naming what it concerned.
+fn noted(event: &str, name: String) -> once::Note {
+    once::Note {
+        event: event.into(),
+        name,
+        ..once::Note::default()
+    }
 }
 
 /// Each public integration, as **+ Add connection** offers it here. Public
@@ -192,41 +213,37 @@ fn add_options(c: &mut Conn, m: &Member) -> AppResult<Vec<AddOption>> {
         .collect())
 }
 
-/// The flash after an action, naming what it concerned by id, never by
-/// text echoed from the address bar.
-fn flash(c: &mut Conn, m: &Member, q: &SettingsQuery) -> AppResult<Option<String>> {
-    let uid = &m.user.user.id;
-    let mut named = |raw: Option<&str>| -> AppResult<Option<String>> {
-        Ok(match raw.and_then(ConnectionId::parse) {
-            Some(id) => connections::manageable(c, &m.workspace.id, uid, m.role, &id)
-                .ok()
-                .map(|(_, i)| i.name),
-            None => None,
-        })
+/// The flashes after an action, from its one-time note: the page's, and
+/// the Enterprise block's (shown in that block, which the redirect
+/// scrolls to).
+fn flashes(
+    c: &mut Conn,
+    m: &Member,
+    note: Option<&once::Note>,
+) -> AppResult<(Option<String>, Option<String>)> {
+    let Some(n) = note else {
+        return Ok((None, None));
     };
-    if let Some(name) = named(q.disconnected.as_deref())? {
-        return Ok(Some(format!("Disconnected {name}")));
-    }
-    if let Some(name) = named(q.created.as_deref())? {
-        return Ok(Some(format!(
-            "Created {name}. Copy its token from its ••• menu: Copy internal integration token."
-        )));
-    }
-    if !m.is_owner() {
-        return Ok(None);
-    }
-    for (raw, verb) in [(&q.blocked, "Blocked"), (&q.unblocked, "Unblocked")] {
-        if let Some(id) = raw.as_deref().and_then(IntegrationId::parse) {
-            if let Ok(i) = connections::blockable(c, &m.workspace.id, &id) {
-                return Ok(Some(format!("{verb} {}", i.name)));
-            }
+    let name = &n.name;
+    Ok(match n.event.as_str() {
+        "disconnected" => (Some(format!("Disconnected {name}")), None),
+        "created" => (
+            Some(format!(
+                "Created {name}. Copy its token from its ••• menu: Copy internal integration token."
+            )),
+            None,
+        ),
+        "blocked" => (Some(format!("Blocked {name}")), None),
+        "unblocked" => (Some(format!("Unblocked {name}")), None),
+        event if m.is_owner() => {
+            let about = match n.about.as_deref().and_then(IntegrationId::parse) {
+                Some(id) => integrations::name_in(c, &m.workspace.id, &id)?,
+                None => None,
+            };
+            (None, settings_enterprise::flash(Some(event), about))
         }
-    }
-    let about = match q.integration.as_deref().and_then(IntegrationId::parse) {
-        Some(id) => integrations::name_in(c, &m.workspace.id, &id)?,
-        None => None,
-    };
-    Ok(settings_enterprise::flash(q.done.as_deref(), about))
+        _ => (None, None),
+    })
 }
 
 fn row(l: connections::Listed) -> ConnectionRow {
@@ -297,19 +314,34 @@ fn pager(g: &connections::Grouped, href: impl Fn(usize) -> String) -> Option<Pag
 }
 
 pub async fn view_connections_get(
+    req: actix_web::HttpRequest,
     state: web::Data<AppState>,
     m: Member,
     q: web::Query<SettingsQuery>,
 ) -> Result<HttpResponse, HtmlError> {
     let q = q.into_inner();
-    let view = db::run(&state.pool, move |c| ConnectionsView::build(c, &m, &q)).await?;
-    Ok(html(view.render()?))
+    let secure = state.config.issuer_is_https();
+    let path = note_path(&m.workspace.id);
+    let (sbox, session) = (&state.secret_box, &m.user.session);
+    let (note, removal) = once::take_at(&req, &state.pool, sbox, session, secure, &path, None).await?;
+    let view = db::run(&state.pool, move |c| ConnectionsView::build(c, &m, &q, note)).await?;
+    let mut resp = html(view.render()?);
+    if let Some(c) = removal {
+        // A cookie built here always encodes into a header value.
+        let _ = resp.add_cookie(&c);
+    }
+    Ok(resp)
 }
 
 impl ConnectionsView {
     /// The tab `q` asks for (members have My connections only), narrowed to
     /// the user it names.
-    fn build(c: &mut Conn, m: &Member, q: &SettingsQuery) -> AppResult<ConnectionsView> {
+    fn build(
+        c: &mut Conn,
+        m: &Member,
+        q: &SettingsQuery,
+        note: Option<once::Note>,
+    ) -> AppResult<ConnectionsView> {
         let tab = match (q.tab.as_deref(), m.is_owner()) {
             (Some("mine"), _) | (_, false) => "mine",
             _ => "all",
@@ -335,6 +367,7 @@ impl ConnectionsView {
             .map(|s| (s.label(), href(s, 1), s == sort))
             .collect();
         let pager = pager(&grouped, |p| href(sort, p));
+        let (flash, enterprise_flash) = flashes(c, m, note.as_ref())?;
         let blocked = match tab {
             "all" if m.is_owner() => connections::blocked_in(c, &m.workspace.id)?
                 .into_iter()
@@ -350,7 +383,8 @@ impl ConnectionsView {
             groups: grouped.groups.into_iter().map(group_row).collect(),
             sorts,
             pager,
-            flash: flash(c, m, q)?,
+            flash,
+            enterprise_flash,
             enterprise,
             add: add_options(c, m)?,
             shell: layout::load(c, m, None)?.shell,
@@ -399,13 +433,12 @@ pub async fn view_disconnect_post(
     path: web::Path<ConnectionPath>,
 ) -> Result<HttpResponse, HtmlError> {
     let id = path.into_inner().connection_id;
-    let ws = m.workspace.id.clone();
-    let back = format!("/w/{ws}/settings/connections?disconnected={id}");
-    db::run(&state.pool, move |c| {
-        connections::disconnect(c, &ws, &m.user.user.id, m.role, &id)
+    let (ws, uid, role) = (m.workspace.id.clone(), m.user.user.id.clone(), m.role);
+    let name = db::run(&state.pool, move |c| {
+        connections::disconnect(c, &ws, &uid, role, &id)
     })
     .await?;
-    Ok(see_other(back))
+    Ok(back_noting(&state, &m, noted("disconnected", name), ""))
 }
 
 #[derive(Template)]
@@ -535,26 +568,14 @@ pub async fn view_internal_post(
     form: CsrfForm<InternalFields>,
     m: Member,
 ) -> Result<HttpResponse, HtmlError> {
-    let ws = m.workspace.id.clone();
+    let (ws, role, uid) = (m.workspace.clone(), m.role, m.user.user.id.clone());
     let st = state.clone();
     let made = db::run(&state.pool, move |c| {
-        connections::create_internal(
-            c,
-            &st.secret_box,
-            &m.workspace,
-            m.role,
-            &m.user.user.id,
-            &form.0.name,
-        )
+        connections::create_internal(c, &st.secret_box, &ws, role, &uid, &form.0.name)
     })
     .await?;
-    let cid = made
-        .connection_id
-        .map(|c| c.to_string())
-        .unwrap_or_default();
-    Ok(see_other(format!(
-        "/w/{ws}/settings/connections?created={cid}"
-    )))
+    let note = noted("created", made.integration.name);
+    Ok(back_noting(&state, &m, note, ""))
 }
 
 #[derive(Deserialize)]
@@ -603,13 +624,9 @@ pub async fn view_block_post(
     path: web::Path<ClientPath>,
 ) -> Result<HttpResponse, HtmlError> {
     let id = path.into_inner().integration_id;
-    let ws = m.workspace.id.clone();
-    let back = format!("/w/{ws}/settings/connections?blocked={id}");
-    db::run(&state.pool, move |c| {
-        connections::block_client(c, &ws, &m.user.user.id, &id)
-    })
-    .await?;
-    Ok(see_other(back))
+    let (ws, uid) = (m.workspace.id.clone(), m.user.user.id.clone());
+    let name = db::run(&state.pool, move |c| connections::block_client(c, &ws, &uid, &id)).await?;
+    Ok(back_noting(&state, &m, noted("blocked", name), ""))
 }
 
 pub async fn view_unblock_post(
@@ -619,11 +636,7 @@ pub async fn view_unblock_post(
     path: web::Path<ClientPath>,
 ) -> Result<HttpResponse, HtmlError> {
     let id = path.into_inner().integration_id;
-    let ws = m.workspace.id.clone();
-    let back = format!("/w/{ws}/settings/connections?unblocked={id}");
-    db::run(&state.pool, move |c| {
-        connections::unblock_client(c, &ws, &m.user.user.id, &id)
-    })
-    .await?;
-    Ok(see_other(back))
+    let (ws, uid) = (m.workspace.id.clone(), m.user.user.id.clone());
+    let name = db::run(&state.pool, move |c| connections::unblock_client(c, &ws, &uid, &id)).await?;
+    Ok(back_noting(&state, &m, noted("unblocked", name), ""))
 }

@@ -416,3 +416,25 @@ fn browser_audit_times_show_local_time_with_utc_on_hover() {
     assert_ne!(shown, title, "converted from the server's UTC text");
     d.screenshot_both("lists-audit-local-time");
 }
+
+#[test]
+fn browser_policy_save_returns_focus_to_its_block() {
+    let fx = crate::kit::fixture();
+    let d = Driver::start();
+    d.login_as(&fx.srv, "ada@example.com");
+    d.goto(&fx.srv.url(&format!("/w/{}/settings/connections", fx.acme.id)));
+    d.click("//label[normalize-space()='Only from approved list']");
+    d.submit_label("Save");
+    wait_for(|| d.url().ends_with("#install-policy"), "back at the block");
+    d.find("//section[contains(@class,'enterprise')]//p[@role='status' and normalize-space()='Saved who may install connections']");
+    let focused = js(&d, "return document.activeElement.id");
+    assert_eq!(focused.as_str(), Some("install-policy"));
+    let top = js_f64(&d, "return document.getElementById('install-policy').getBoundingClientRect().top");
+    assert!((0.0..400.0).contains(&top), "scrolled to it: {top}");
+    d.screenshot_both("lists-policy-saved");
+    d.reload();
+    d.find("//h3[@id='install-policy']");
+    assert!(d
+        .find_all("//p[@role='status' and normalize-space()='Saved who may install connections']")
+        .is_empty());
+}

@@ -308,3 +308,49 @@ fn audit_tells_reconnect_from_connect_and_copied_from_revealed() {
         assert_eq!(t.text().collect::<String>(), title);
     }
 }
+
+/// Success messages are one-time notes: the address holds no flag and a
+/// reload says nothing; the install-policy save returns to its block.
+#[test]
+fn success_messages_show_once_and_the_policy_save_returns_to_its_block() {
+    let fx = fixture();
+    connect(&fx, "grace@example.com", fx.acme.id.as_str(), &[&fx.eng]);
+    let conn = connection_of(&fx, "Partner <b>App</b>");
+    let ada = logged_in(&fx.srv, "ada@example.com");
+    let ws = format!("/w/{}", fx.acme.id);
+    let csrf = csrf_of(&fx, &ada);
+    let r = ada
+        .post(fx.srv.url(&format!("{ws}/settings/enterprise")))
+        .form(&[("csrf", csrf.as_str()), ("action", "policy"), ("policy", "approved_only")])
+        .send()
+        .expect("policy");
+    assert_eq!(r.status(), 303);
+    let to = location(&r);
+    assert_eq!(to, format!("{ws}/settings/connections#install-policy"));
+    let (_, page) = get_html(&ada, &fx.srv.url(&to));
+    let doc = scraper::Html::parse_document(&page);
+    let said = select(&doc, "section.enterprise p.flash[role=status]");
+    assert_eq!(said.len(), 1, "said inside the block it changed");
+    assert_eq!(said[0].text().collect::<String>(), "Saved who may install connections");
+    assert!(has(&page, "h3#install-policy[tabindex='-1']"));
+    let (_, again) = get_html(&ada, &fx.srv.url(&to));
+    assert!(!again.contains("Saved who may install connections"), "not on reload");
+    // Disconnect: the same.
+    let r = ada
+        .post(fx.srv.url(&format!("{ws}/settings/connections/{conn}/disconnect")))
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .expect("disconnect");
+    let to = location(&r);
+    assert!(!to.contains('?'), "{to}");
+    let (_, page) = get_html(&ada, &fx.srv.url(&to));
+    assert!(html_unescape(&page).contains("Disconnected Partner <b>App</b>"));
+    let (_, again) = get_html(&ada, &fx.srv.url(&to));
+    assert!(!html_unescape(&again).contains("Disconnected Partner"), "not on reload");
+    // Another session cannot read Ada's note, and old flags say nothing.
+    let (_, crafted) = get_html(
+        &ada,
+        &fx.srv.url(&format!("{ws}/settings/connections?disconnected={conn}&done=policy")),
+    );
+    assert!(!crafted.contains("Disconnected") && !crafted.contains("Saved who may"));
+}
