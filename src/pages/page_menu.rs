@@ -16,7 +16,7 @@ use crate::http::errors::HtmlError;
 use crate::http::extract::Member;
 use crate::http::form::CsrfForm;
 use crate::http::layout::{self, display_title, Shell};
-use crate::http::{html, see_other};
+use crate::http::{html, once};
 use crate::state::AppState;
 
 /// A connection in the menu.
@@ -187,18 +187,22 @@ async fn change(
         .as_deref()
         .and_then(ConnectionId::parse)
         .ok_or(HtmlError::NotFound)?;
-    let back = format!("/w/{}/p/{page}?{}={id}", m.workspace.id, done(change));
+    let back = format!("/w/{}/p/{page}", m.workspace.id);
+    let at = format!("/w/{}", m.workspace.id);
+    let session = m.user.session.clone();
     let st = state.clone();
+    let cid = id.to_string();
     let changed = crate::db::run(&state.pool, move |c| {
         connections::change_page(c, &st.secret_box, &id, &page, Some(&by(&m)), change)
     })
     .await?;
-    let replaced = if changed.token_replaced {
-        "&token=replaced"
-    } else {
-        ""
+    let note = once::Note {
+        event: done(change, changed.token_replaced).into(),
+        about: Some(cid),
+        ..once::Note::default()
     };
-    Ok(see_other(format!("{back}{replaced}")))
+    let secure = state.config.issuer_is_https();
+    Ok(once::see_other_noting(&state.secret_box, &session, secure, back, note, &at))
 }
 
 /// The member acting, as `connections::change_page` checks them.
@@ -210,11 +214,12 @@ fn by(m: &Member) -> ByMember<'_> {
     }
 }
 
-/// What the page's flash is told was done (`?added=` or `?removed=`).
-fn done(change: PageChange) -> &'static str {
-    match change {
-        PageChange::Share => "added",
-        PageChange::Unshare => "removed",
+/// What the page's one-time note says was done.
+fn done(change: PageChange, token_replaced: bool) -> &'static str {
+    match (change, token_replaced) {
+        (PageChange::Share, true) => "page_added_token_replaced",
+        (PageChange::Share, false) => "page_added",
+        (PageChange::Unshare, _) => "page_removed",
     }
 }
 

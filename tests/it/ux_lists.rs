@@ -354,3 +354,25 @@ fn success_messages_show_once_and_the_policy_save_returns_to_its_block() {
     );
     assert!(!crafted.contains("Disconnected") && !crafted.contains("Saved who may"));
 }
+
+/// The page ••• menu's changes say so once, with no flag in the address.
+#[test]
+fn page_menu_changes_say_so_once() {
+    let fx = fixture();
+    connect(&fx, "ada@example.com", fx.acme.id.as_str(), &[&fx.eng]);
+    let conn = connection_of(&fx, "Partner <b>App</b>").to_string();
+    let ada = logged_in(&fx.srv, "ada@example.com");
+    let csrf = csrf_of(&fx, &ada);
+    let page = format!("/w/{}/p/{}", fx.acme.id, fx.ada_private.id);
+    let r = ada
+        .post(fx.srv.url(&format!("{page}/connections/add")))
+        .form(&[("csrf", csrf.as_str()), ("connection_id", conn.as_str())])
+        .send()
+        .expect("add");
+    assert_eq!(r.status(), 303);
+    assert_eq!(location(&r), page, "no flag in the address");
+    let (_, shown) = get_html(&ada, &fx.srv.url(&page));
+    assert!(html_unescape(&shown).contains("Partner <b>App</b> can now see Ada Secret Zebra."));
+    let (_, again) = get_html(&ada, &fx.srv.url(&page));
+    assert!(!again.contains("can now see"), "not on reload");
+}
