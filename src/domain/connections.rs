@@ -181,7 +181,9 @@ pub fn grouped(
     let mut raw: Vec<(Integration, Vec<Connection>, i64, i64)> = Vec::new();
     for (connection, integration) in found {
         let at = used.get(&connection.id).copied();
-        let last = at.unwrap_or(connection.created_at).max(connection.created_at);
+        let last = at
+            .unwrap_or(connection.created_at)
+            .max(connection.created_at);
         match raw.iter_mut().find(|g| g.0.id == integration.id) {
             Some(g) => {
                 g.2 = g.2.max(last);
@@ -203,9 +205,7 @@ pub fn grouped(
     match q.sort {
         GroupSort::Name => raw.sort_by(|a, b| by_name(&a.0, &b.0)),
         GroupSort::LastUsed => raw.sort_by(|a, b| b.2.cmp(&a.2).then_with(|| by_name(&a.0, &b.0))),
-        GroupSort::Connected => {
-            raw.sort_by(|a, b| b.3.cmp(&a.3).then_with(|| by_name(&a.0, &b.0)))
-        }
+        GroupSort::Connected => raw.sort_by(|a, b| b.3.cmp(&a.3).then_with(|| by_name(&a.0, &b.0))),
     }
     let total = raw.len();
     let pages = total.div_ceil(GROUPS_PER_PAGE).max(1);
@@ -486,11 +486,12 @@ pub fn retrieve_token(
     if let Some(why) = token_withheld(c, &connection, actor)? {
         return Err(AppError::Forbidden(why));
     }
-    let token = reveal_token(c, sbox, &connection, actor, &integration.name, how)?.ok_or_else(|| {
-        AppError::invalid(
-            "This connection is not an internal integration; it has no token to copy.",
-        )
-    })?;
+    let token =
+        reveal_token(c, sbox, &connection, actor, &integration.name, how)?.ok_or_else(|| {
+            AppError::invalid(
+                "This connection is not an internal integration; it has no token to copy.",
+            )
+        })?;
     Ok((integration.name, token))
 }
 

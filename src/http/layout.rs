@@ -169,10 +169,9 @@ pub fn sentence_case(s: &str) -> String {
 /// workspaces with the same initial still look different in the switcher
 /// and the sidebar. Stable across restarts (FNV-1a over the id's text).
 pub fn hue_of(id: &WorkspaceId) -> u16 {
-    let h = id
-        .as_str()
-        .bytes()
-        .fold(0x811c_9dc5_u32, |h, b| (h ^ u32::from(b)).wrapping_mul(0x0100_0193));
+    let h = id.as_str().bytes().fold(0x811c_9dc5_u32, |h, b| {
+        (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
+    });
     // `h % 12` is below 12, so it fits in u16.
     u16::try_from(h % 12).unwrap_or(0)
 }

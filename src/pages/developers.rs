@@ -693,6 +693,17 @@ pub struct UrisFields {
     redirect_uris: String,
 }
 
+/// Back to the integration after its redirect URIs were saved, with a
+/// one-time note saying so.
+fn saved_uris(state: &AppState, user: &CurrentUser, id: &IntegrationId) -> HttpResponse {
+    let note = once::Note {
+        event: "saved_uris".into(),
+        integration: Some(id.to_string()),
+        ..once::Note::default()
+    };
+    see_other_with(state, user, format!("/developers/{id}"), note)
+}
+
 pub async fn view_redirect_uris_post(
     state: web::Data<AppState>,
     form: CsrfForm<UrisFields>,
@@ -708,14 +719,7 @@ pub async fn view_redirect_uris_post(
     })
     .await?;
     match result {
-        Ok(_) => {
-            let note = once::Note {
-                event: "saved_uris".into(),
-                integration: Some(id.to_string()),
-                ..once::Note::default()
-            };
-            Ok(see_other_with(&state, &user, format!("/developers/{id}"), note))
-        }
+        Ok(_) => Ok(saved_uris(&state, &user, &id)),
         Err(AppError::Invalid(msg)) => {
             let shown = Shown {
                 error: Some(msg),

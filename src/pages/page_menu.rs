@@ -202,7 +202,14 @@ async fn change(
         ..once::Note::default()
     };
     let secure = state.config.issuer_is_https();
-    Ok(once::see_other_noting(&state.secret_box, &session, secure, back, note, &at))
+    Ok(once::see_other_noting(
+        &state.secret_box,
+        &session,
+        secure,
+        back,
+        note,
+        &at,
+    ))
 }
 
 /// The member acting, as `connections::change_page` checks them.

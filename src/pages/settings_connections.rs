@@ -323,8 +323,12 @@ pub async fn view_connections_get(
     let secure = state.config.issuer_is_https();
     let path = note_path(&m.workspace.id);
     let (sbox, session) = (&state.secret_box, &m.user.session);
-    let (note, removal) = once::take_at(&req, &state.pool, sbox, session, secure, &path, None).await?;
-    let view = db::run(&state.pool, move |c| ConnectionsView::build(c, &m, &q, note)).await?;
+    let (note, removal) =
+        once::take_at(&req, &state.pool, sbox, session, secure, &path, None).await?;
+    let view = db::run(&state.pool, move |c| {
+        ConnectionsView::build(c, &m, &q, note)
+    })
+    .await?;
     let mut resp = html(view.render()?);
     if let Some(c) = removal {
         // A cookie built here always encodes into a header value.
@@ -488,7 +492,11 @@ pub async fn view_token_post(
 ) -> Result<HttpResponse, HtmlError> {
     let id = path.into_inner().connection_id;
     let json = wants_json(&req);
-    let how = if json { TokenUse::Copied } else { TokenUse::Revealed };
+    let how = if json {
+        TokenUse::Copied
+    } else {
+        TokenUse::Revealed
+    };
     let st = state.clone();
     let view = db::run(&state.pool, move |c| {
         let (ws, uid) = (&m.workspace.id, &m.user.user.id);
@@ -625,7 +633,10 @@ pub async fn view_block_post(
 ) -> Result<HttpResponse, HtmlError> {
     let id = path.into_inner().integration_id;
     let (ws, uid) = (m.workspace.id.clone(), m.user.user.id.clone());
-    let name = db::run(&state.pool, move |c| connections::block_client(c, &ws, &uid, &id)).await?;
+    let name = db::run(&state.pool, move |c| {
+        connections::block_client(c, &ws, &uid, &id)
+    })
+    .await?;
     Ok(back_noting(&state, &m, noted("blocked", name), ""))
 }
 
@@ -637,6 +648,9 @@ pub async fn view_unblock_post(
 ) -> Result<HttpResponse, HtmlError> {
     let id = path.into_inner().integration_id;
     let (ws, uid) = (m.workspace.id.clone(), m.user.user.id.clone());
-    let name = db::run(&state.pool, move |c| connections::unblock_client(c, &ws, &uid, &id)).await?;
+    let name = db::run(&state.pool, move |c| {
+        connections::unblock_client(c, &ws, &uid, &id)
+    })
+    .await?;
     Ok(back_noting(&state, &m, noted("unblocked", name), ""))
 }

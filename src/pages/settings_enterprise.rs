@@ -92,10 +92,14 @@ fn done(action: &EnterpriseAction) -> (once::Note, &'static str) {
     let (what, about, anchor) = match action {
         EnterpriseAction::SetPolicy { .. } => ("policy", None, "#install-policy"),
         EnterpriseAction::Approve(i) => ("approve", Some(i.to_string()), "#approved-connections"),
-        EnterpriseAction::Unapprove(i) => ("unapprove", Some(i.to_string()), "#approved-connections"),
-        EnterpriseAction::DisconnectAll(i) => {
-            ("disconnect_all", Some(i.to_string()), "#approved-connections")
+        EnterpriseAction::Unapprove(i) => {
+            ("unapprove", Some(i.to_string()), "#approved-connections")
         }
+        EnterpriseAction::DisconnectAll(i) => (
+            "disconnect_all",
+            Some(i.to_string()),
+            "#approved-connections",
+        ),
     };
     let note = once::Note {
         event: what.into(),
@@ -125,7 +129,10 @@ pub async fn view_enterprise_post(
     let (note, anchor) = done(&action);
     let ws = m.workspace.id.clone();
     let (session, uid) = (m.user.session.clone(), m.user.user.id.clone());
-    db::run(&state.pool, move |c| enterprise::apply(c, &ws, &uid, &action)).await?;
+    db::run(&state.pool, move |c| {
+        enterprise::apply(c, &ws, &uid, &action)
+    })
+    .await?;
     let ws = &m.workspace.id;
     Ok(once::see_other_noting(
         &state.secret_box,

@@ -13,8 +13,8 @@ use crate::domain::{blocks, workspaces};
 use crate::error::AppResult;
 use crate::http::errors::HtmlError;
 use crate::http::extract::Member;
-use crate::http::{html, once};
 use crate::http::layout::{self, display_title, format_date, tree_item, Shell, TreeItem};
+use crate::http::{html, once};
 use crate::pages::page_menu::{self, Menu};
 use crate::state::AppState;
 
@@ -198,7 +198,8 @@ pub async fn view_page_get(
     let secure = state.config.issuer_is_https();
     let at = format!("/w/{}", m.workspace.id);
     let (sbox, session) = (&state.secret_box, &m.user.session);
-    let (note, removal) = once::take_at(&req, &state.pool, sbox, session, secure, &at, None).await?;
+    let (note, removal) =
+        once::take_at(&req, &state.pool, sbox, session, secure, &at, None).await?;
     let view = db::run(&state.pool, move |c| PageView::build(c, &m, &id, note)).await?;
     let mut resp = html(view.render()?);
     if let Some(c) = removal {

@@ -473,8 +473,15 @@ fn settings_flash_names_only_this_workspaces_integrations() {
     let csrf = csrf_of(&fx, &ada);
     let multi = fx.conf.integration.id.to_string();
     let r = ada
-        .post(fx.srv.url(&format!("/w/{}/settings/enterprise", fx.acme.id)))
-        .form(&[("csrf", csrf.as_str()), ("action", "approve"), ("integration_id", multi.as_str())])
+        .post(
+            fx.srv
+                .url(&format!("/w/{}/settings/enterprise", fx.acme.id)),
+        )
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("action", "approve"),
+            ("integration_id", multi.as_str()),
+        ])
         .send()
         .expect("approve");
     assert_eq!(r.status(), 303);

@@ -43,7 +43,10 @@ fn browser_connections_at_scale_grouped_sorted_paged_and_add_list_scrolls() {
     many_offers(&fx, 20);
     let d = Driver::start();
     d.login_as(&fx.srv, "ada@example.com");
-    d.goto(&fx.srv.url(&format!("/w/{}/settings/connections", fx.acme.id)));
+    d.goto(
+        &fx.srv
+            .url(&format!("/w/{}/settings/connections", fx.acme.id)),
+    );
     d.find("//span[normalize-space()='Showing 1–50 of 130']");
     assert_eq!(d.find_all("//tbody[contains(@class,'group')]").len(), 50);
     d.screenshot_both("lists-connections-page1");
@@ -64,7 +67,10 @@ fn browser_connections_at_scale_grouped_sorted_paged_and_add_list_scrolls() {
     d.find("//details[@open]//a[normalize-space()='Disconnect']");
     d.click("//summary[@aria-label='Actions for Partner <b>App</b> added by Grace']");
     // Sorting is a link the server answers.
-    js(&d, "document.querySelector('.sort-links').scrollIntoView({block: 'center'})");
+    js(
+        &d,
+        "document.querySelector('.sort-links').scrollIntoView({block: 'center'})",
+    );
     d.click_label("Last used");
     wait_for(|| d.url().contains("sort=used"), "sorted by last used");
     d.find("//nav[@aria-label='Sort connections']//a[@aria-current='true' and normalize-space()='Last used']");
@@ -80,16 +86,27 @@ fn browser_connections_at_scale_grouped_sorted_paged_and_add_list_scrolls() {
         "//details[@open]//p[contains(@class,'more-cue') and normalize-space()='Scroll for all {offered} ↓']"
     ));
     let (client, scroll) = (
-        js_f64(&d, "return document.querySelector('.add-list').clientHeight"),
-        js_f64(&d, "return document.querySelector('.add-list').scrollHeight"),
+        js_f64(
+            &d,
+            "return document.querySelector('.add-list').clientHeight",
+        ),
+        js_f64(
+            &d,
+            "return document.querySelector('.add-list').scrollHeight",
+        ),
     );
-    assert!(client <= 300.0 && scroll > client, "bounded: {client} of {scroll}");
+    assert!(
+        client <= 300.0 && scroll > client,
+        "bounded: {client} of {scroll}"
+    );
     let shadow = js(
         &d,
         "return getComputedStyle(document.querySelector('.add-list')).backgroundImage",
     );
     assert!(
-        shadow.as_str().is_some_and(|s| s.contains("radial-gradient")),
+        shadow
+            .as_str()
+            .is_some_and(|s| s.contains("radial-gradient")),
         "the edge shadow cue: {shadow}"
     );
     d.screenshot_both("lists-add-connection");
@@ -102,7 +119,10 @@ fn browser_connections_become_cards_on_a_phone() {
     connect(&fx, "grace@example.com", fx.acme.id.as_str(), &[&fx.eng]);
     let d = Driver::start_phone(390, 844, &[]);
     d.login_as(&fx.srv, "ada@example.com");
-    d.goto(&fx.srv.url(&format!("/w/{}/settings/connections", fx.acme.id)));
+    d.goto(
+        &fx.srv
+            .url(&format!("/w/{}/settings/connections", fx.acme.id)),
+    );
     d.click("//button[@aria-label='Show the connections of Partner <b>App</b>']");
     let head = js(
         &d,
@@ -119,7 +139,10 @@ fn browser_connections_become_cards_on_a_phone() {
     assert_eq!(inside, serde_json::json!([true, true]), "••• on each card");
     assert!(js_f64(&d, "return document.documentElement.scrollWidth") <= 390.0);
     d.click("//summary[@aria-label='Actions for Partner <b>App</b> added by Grace']");
-    let right = js_f64(&d, "return document.querySelector('details[open] .menu').getBoundingClientRect().right");
+    let right = js_f64(
+        &d,
+        "return document.querySelector('details[open] .menu').getBoundingClientRect().right",
+    );
     assert!(right <= 390.0, "the row menu on screen: {right}");
     d.screenshot("lists-connections-phone-cards");
 }
@@ -185,7 +208,9 @@ fn browser_every_page_fits_a_phone() {
         pagegrant::domain::integrations::NewIntegration {
             name: "Ada's long-named integration for testing".into(),
             kind: Some(pagegrant::db::models::IntegrationKind::Public),
-            redirect_uris: vec!["https://a-very-long-host-name.example/oauth/callback/with/a/long/path".into()],
+            redirect_uris: vec![
+                "https://a-very-long-host-name.example/oauth/callback/with/a/long/path".into(),
+            ],
             created_by: Some(fx.ada.clone()),
             ..Default::default()
         },
@@ -209,7 +234,10 @@ fn browser_every_page_fits_a_phone() {
             "{ws}/settings/enterprise/disconnect-all?integration_id={}",
             fx.conf.integration.id
         ),
-        format!("{ws}/p/{}/connections/remove?connection_id={conn}", fx.eng.id),
+        format!(
+            "{ws}/p/{}/connections/remove?connection_id={conn}",
+            fx.eng.id
+        ),
         format!("{ws}/settings/members/{}/remove", fx.grace.id),
         "/developers".into(),
         format!("/developers/{mine}"),
@@ -263,15 +291,25 @@ fn browser_every_page_fits_a_phone() {
     }
     // The switcher is its icon; the long trail ellipsises.
     d.goto(&fx.srv.url(&format!("{ws}/p/{}", deep.id)));
-    let label = displayed(&d, "//summary[@aria-label='Switch workspace']//span[@class='ws-label']");
+    let label = displayed(
+        &d,
+        "//summary[@aria-label='Switch workspace']//span[@class='ws-label']",
+    );
     assert_eq!(label, [false], "icon-only switcher");
-    let crumbs_right = js_f64(&d, "return document.querySelector('.crumbs').getBoundingClientRect().right");
+    let crumbs_right = js_f64(
+        &d,
+        "return document.querySelector('.crumbs').getBoundingClientRect().right",
+    );
     let last = js(
         &d,
         "var e = document.querySelector('.crumbs > :last-child'); return [getComputedStyle(e).textOverflow, e.scrollWidth > e.clientWidth]",
     );
     assert!(crumbs_right <= 390.0);
-    assert_eq!(last, serde_json::json!(["ellipsis", true]), "the long title is cut with …");
+    assert_eq!(
+        last,
+        serde_json::json!(["ellipsis", true]),
+        "the long title is cut with …"
+    );
     // The page ••• menu opens inside the viewport.
     d.click("//summary[@aria-label='Page menu']");
     let (left, right) = (
@@ -282,7 +320,10 @@ fn browser_every_page_fits_a_phone() {
     d.screenshot("lists-phone-page-menu");
     d.click("//summary[@aria-label='Page menu']");
     d.click("//summary[@aria-label='Switch workspace']");
-    let right = js_f64(&d, "return document.querySelector('details[open] .menu').getBoundingClientRect().right");
+    let right = js_f64(
+        &d,
+        "return document.querySelector('details[open] .menu').getBoundingClientRect().right",
+    );
     assert!(right <= 390.0, "switcher menu {right}");
     d.screenshot("lists-phone-switcher");
     // A member's pages.
@@ -318,10 +359,9 @@ return out;
 "#;
 
 fn ratios(d: &Driver, css: &str) -> Vec<f64> {
-    let v = d
-        .rt
-        .block_on(d.c().execute(CONTRAST_JS, vec![serde_json::json!(css)]))
-        .expect("contrast script");
+    let v =
+        d.rt.block_on(d.c().execute(CONTRAST_JS, vec![serde_json::json!(css)]))
+            .expect("contrast script");
     v.as_array()
         .expect("array")
         .iter()
@@ -360,7 +400,10 @@ fn browser_contrast_reaches_aa_in_light_and_dark() {
         check(&d, "the plan badge", ".badge");
         check(&d, "sidebar links", ".side-link, .tree li a");
         check(&d, "the workspace icon", ".ws-icon");
-        d.goto(&fx.srv.url(&format!("/w/{}/settings/connections", fx.acme.id)));
+        d.goto(
+            &fx.srv
+                .url(&format!("/w/{}/settings/connections", fx.acme.id)),
+        );
         check(&d, "tabs", ".tabs a");
         check(&d, "table headers", "table.connections th");
         check(&d, "badges", "table.connections .badge");
@@ -391,7 +434,11 @@ fn browser_contrast_reaches_aa_in_light_and_dark() {
         )));
         check(&d, "the danger button", ".btn.danger");
         d.goto(&fx.srv.url(&format!("/w/{}/p/{}", fx.acme.id, fx.eng.id)));
-        check(&d, "links in the trail", ".crumbs a, .crumbs span:not(.sep)");
+        check(
+            &d,
+            "links in the trail",
+            ".crumbs a, .crumbs span:not(.sep)",
+        );
         check(&d, "page links", "main a");
         d.screenshot(&format!("lists-contrast-page-{theme}"));
     }
@@ -405,14 +452,21 @@ fn browser_audit_times_show_local_time_with_utc_on_hover() {
     d.login_as(&fx.srv, "ada@example.com");
     d.goto(&fx.srv.url(&format!("/w/{}/settings/audit", fx.acme.id)));
     let t = d.find("//td[@class='when']/time");
-    let title = d.rt.block_on(t.attr("title")).expect("attr").expect("title");
+    let title =
+        d.rt.block_on(t.attr("title"))
+            .expect("attr")
+            .expect("title");
     let shown = d.rt.block_on(t.text()).expect("text");
     let local = js(
         &d,
         "var t = document.querySelector('td.when time'); return new Date(t.getAttribute('datetime')).toLocaleString(undefined, {year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit'})",
     );
     assert!(title.ends_with(" UTC"), "{title}");
-    assert_eq!(Some(shown.as_str()), local.as_str(), "the viewer's local time");
+    assert_eq!(
+        Some(shown.as_str()),
+        local.as_str(),
+        "the viewer's local time"
+    );
     assert_ne!(shown, title, "converted from the server's UTC text");
     d.screenshot_both("lists-audit-local-time");
 }
@@ -422,14 +476,20 @@ fn browser_policy_save_returns_focus_to_its_block() {
     let fx = crate::kit::fixture();
     let d = Driver::start();
     d.login_as(&fx.srv, "ada@example.com");
-    d.goto(&fx.srv.url(&format!("/w/{}/settings/connections", fx.acme.id)));
+    d.goto(
+        &fx.srv
+            .url(&format!("/w/{}/settings/connections", fx.acme.id)),
+    );
     d.click("//label[normalize-space()='Only from approved list']");
     d.submit_label("Save");
     wait_for(|| d.url().ends_with("#install-policy"), "back at the block");
     d.find("//section[contains(@class,'enterprise')]//p[@role='status' and normalize-space()='Saved who may install connections']");
     let focused = js(&d, "return document.activeElement.id");
     assert_eq!(focused.as_str(), Some("install-policy"));
-    let top = js_f64(&d, "return document.getElementById('install-policy').getBoundingClientRect().top");
+    let top = js_f64(
+        &d,
+        "return document.getElementById('install-policy').getBoundingClientRect().top",
+    );
     assert!((0.0..400.0).contains(&top), "scrolled to it: {top}");
     d.screenshot_both("lists-policy-saved");
     d.reload();

@@ -50,9 +50,15 @@ fn connections_are_grouped_by_integration_sorted_and_paged_past_50() {
         "and only their connections"
     );
     assert_eq!(names[0], "Bot 001", "A to Z by default");
-    assert!(first.contains("Showing 1–50 of 130"), "the pager says where we are");
+    assert!(
+        first.contains("Showing 1–50 of 130"),
+        "the pager says where we are"
+    );
     let next = attr(&first, "a[rel=next]", "href").expect("Next");
-    assert!(next.contains("page=2") && next.contains("sort=name"), "{next}");
+    assert!(
+        next.contains("page=2") && next.contains("sort=name"),
+        "{next}"
+    );
     assert!(!has(&first, "a[rel=prev]"), "no Previous on page 1");
     // Page 3 holds Bot 101–128, Docs Hub and Partner's group of two.
     let last = connections_page(&fx, &ada, "?sort=name&page=3");
@@ -101,7 +107,12 @@ fn connections_are_grouped_by_integration_sorted_and_paged_past_50() {
     let used = connections_page(&fx, &ada, "?sort=used");
     assert_eq!(group_names(&used)[..2], ["Bot 050", "Bot 077"]);
     // Bad or out-of-range pages and sorts are not errors.
-    for q in ["?page=abc", "?page=-1", "?sort=%3Cb%3E", "?page=99999999999999999999"] {
+    for q in [
+        "?page=abc",
+        "?page=-1",
+        "?sort=%3Cb%3E",
+        "?page=99999999999999999999",
+    ] {
         let page = connections_page(&fx, &ada, q);
         assert!(page.contains("Showing 1–50 of 130"), "{q}");
     }
@@ -135,7 +146,14 @@ fn my_integrations_search_works_without_javascript() {
     let (status, all) = get_html(&ada, &fx.srv.url("/developers"));
     assert_eq!(status, 200);
     assert!(has(&all, "input[type=search][name=q]"), "a search box");
-    assert_eq!(select(&scraper::Html::parse_document(&all), "#integrations-table tbody tr").len(), 128);
+    assert_eq!(
+        select(
+            &scraper::Html::parse_document(&all),
+            "#integrations-table tbody tr"
+        )
+        .len(),
+        128
+    );
     let (_, found) = get_html(&ada, &fx.srv.url("/developers?q=bot%2012"));
     let doc = scraper::Html::parse_document(&found);
     let rows: Vec<String> = select(&doc, "#integrations-table .conn-name")
@@ -144,10 +162,17 @@ fn my_integrations_search_works_without_javascript() {
         .collect();
     let expected: Vec<String> = (120..=128).map(|n| format!("Bot {n}")).collect();
     assert_eq!(rows, expected, "names holding “bot 12”, any case");
-    assert_eq!(input_value(&found, "q").as_deref(), Some("bot 12"), "the box keeps the query");
+    assert_eq!(
+        input_value(&found, "q").as_deref(),
+        Some("bot 12"),
+        "the box keeps the query"
+    );
     assert!(found.contains("9 of 128 integrations match"));
     let (_, none) = get_html(&ada, &fx.srv.url("/developers?q=%3Cscript%3E"));
-    assert!(none.contains("No integrations match “&lt;script&gt;”") || none.contains("No integrations match “&#60;script&#62;”"));
+    assert!(
+        none.contains("No integrations match “&lt;script&gt;”")
+            || none.contains("No integrations match “&#60;script&#62;”")
+    );
     assert!(!none.contains("<script>"));
 }
 
@@ -178,8 +203,14 @@ fn confirm_pages_put_cancel_before_the_action() {
             "{ws}/settings/enterprise/disconnect-all?integration_id={}",
             fx.conf.integration.id
         ),
-        format!("{ws}/p/{}/connections/remove?connection_id={conn}", fx.eng.id),
-        format!("{ws}/p/{}/connections/add?connection_id={conn}", fx.roadmap.id),
+        format!(
+            "{ws}/p/{}/connections/remove?connection_id={conn}",
+            fx.eng.id
+        ),
+        format!(
+            "{ws}/p/{}/connections/add?connection_id={conn}",
+            fx.roadmap.id
+        ),
         format!("{ws}/settings/members/{}/remove", fx.grace.id),
         format!("/developers/{mine}/delete"),
         format!("/developers/{mine}/rotate"),
@@ -207,15 +238,39 @@ fn leaf_pages_have_no_sub_pages_section_and_disconnects_are_named() {
     let fx = fixture();
     connect(&fx, "ada@example.com", fx.acme.id.as_str(), &[&fx.roadmap]);
     let docs = register(&fx.srv, "Docs Hub", &[CB], false, false);
-    connect_with(&fx, &docs, "ada@example.com", fx.acme.id.as_str(), &[&fx.roadmap]);
+    connect_with(
+        &fx,
+        &docs,
+        "ada@example.com",
+        fx.acme.id.as_str(),
+        &[&fx.roadmap],
+    );
     let ada = logged_in(&fx.srv, "ada@example.com");
-    let (_, leaf) = get_html(&ada, &fx.srv.url(&format!("/w/{}/p/{}", fx.acme.id, fx.roadmap.id)));
+    let (_, leaf) = get_html(
+        &ada,
+        &fx.srv
+            .url(&format!("/w/{}/p/{}", fx.acme.id, fx.roadmap.id)),
+    );
     assert!(!leaf.contains("Sub-pages") && !leaf.contains("No sub-pages"));
     let names = attrs(&leaf, ".reach-list a.danger", "aria-label");
     assert_eq!(names.len(), 2, "{names:?}");
-    assert!(names.contains(&"Disconnect Partner &lt;b&gt;App&lt;/b&gt;".to_string()) || names.iter().any(|n| html_unescape(n) == "Disconnect Partner <b>App</b>"), "{names:?}");
-    assert!(names.iter().any(|n| html_unescape(n) == "Disconnect Docs Hub"), "{names:?}");
-    let (_, parent) = get_html(&ada, &fx.srv.url(&format!("/w/{}/p/{}", fx.acme.id, fx.eng.id)));
+    assert!(
+        names.contains(&"Disconnect Partner &lt;b&gt;App&lt;/b&gt;".to_string())
+            || names
+                .iter()
+                .any(|n| html_unescape(n) == "Disconnect Partner <b>App</b>"),
+        "{names:?}"
+    );
+    assert!(
+        names
+            .iter()
+            .any(|n| html_unescape(n) == "Disconnect Docs Hub"),
+        "{names:?}"
+    );
+    let (_, parent) = get_html(
+        &ada,
+        &fx.srv.url(&format!("/w/{}/p/{}", fx.acme.id, fx.eng.id)),
+    );
     assert!(parent.contains(">Sub-pages<") && parent.contains("Roadmap"));
 }
 
@@ -225,7 +280,8 @@ fn leaf_pages_have_no_sub_pages_section_and_disconnects_are_named() {
 fn switcher_workspaces_have_distinct_colours_and_sentence_case() {
     let fx = fixture();
     // A third workspace with Acme's initial.
-    fx.srv.workspace("Apex Labs", &fx.ada, pagegrant::db::models::Plan::Free);
+    fx.srv
+        .workspace("Apex Labs", &fx.ada, pagegrant::db::models::Plan::Free);
     let ada = logged_in(&fx.srv, "ada@example.com");
     let (_, page) = get_html(&ada, &fx.srv.url(&format!("/w/{}", fx.acme.id)));
     let hues: Vec<String> = attrs(&page, ".switcher-list .ws-icon", "class");
@@ -236,10 +292,21 @@ fn switcher_workspaces_have_distinct_colours_and_sentence_case() {
     assert_eq!(distinct.len(), 3, "three colours: {hues:?}");
     let sidebar = attr(&page, ".ws-title .ws-icon", "class").expect("sidebar icon");
     let current = attr(&page, ".switcher-list a.current .ws-icon", "class").expect("current");
-    let hue = |c: &str| c.split(' ').find(|w| w.starts_with("hue-")).map(str::to_string);
+    let hue = |c: &str| {
+        c.split(' ')
+            .find(|w| w.starts_with("hue-"))
+            .map(str::to_string)
+    };
     assert!(hue(&sidebar).is_some());
-    assert_eq!(hue(&sidebar), hue(&current), "one colour per workspace everywhere");
-    assert!(page.contains(">Enterprise plan<"), "sentence case plan badge");
+    assert_eq!(
+        hue(&sidebar),
+        hue(&current),
+        "one colour per workspace everywhere"
+    );
+    assert!(
+        page.contains(">Enterprise plan<"),
+        "sentence case plan badge"
+    );
     assert!(page.contains(">Owner</span>"), "sentence case role");
 }
 
@@ -256,7 +323,10 @@ fn audit_tells_reconnect_from_connect_and_copied_from_revealed() {
     // Ada disconnects it; Grace connects it again.
     let csrf = csrf_of(&fx, &ada);
     let r = ada
-        .post(fx.srv.url(&format!("{ws}/settings/connections/{conn}/disconnect")))
+        .post(
+            fx.srv
+                .url(&format!("{ws}/settings/connections/{conn}/disconnect")),
+        )
         .form(&[("csrf", csrf.as_str())])
         .send()
         .expect("disconnect");
@@ -292,8 +362,14 @@ fn audit_tells_reconnect_from_connect_and_copied_from_revealed() {
     let (status, log) = get_html(&ada, &fx.srv.url(&format!("{ws}/settings/audit")));
     assert_eq!(status, 200);
     let text = html_unescape(&log);
-    assert!(text.contains("Grace connected Partner <b>App</b> and shared 1 page with it"), "first connect");
-    assert!(text.contains("Grace reconnected Partner <b>App</b> and shared 1 page with it"), "the reconnect");
+    assert!(
+        text.contains("Grace connected Partner <b>App</b> and shared 1 page with it"),
+        "first connect"
+    );
+    assert!(
+        text.contains("Grace reconnected Partner <b>App</b> and shared 1 page with it"),
+        "the reconnect"
+    );
     assert!(text.contains("Ada copied the token of Reports Bot to the clipboard"));
     assert!(text.contains("Ada revealed the token of Reports Bot on screen"));
     // <time datetime="…Z" title="… UTC">… UTC</time>: UTC without JavaScript.
@@ -321,7 +397,11 @@ fn success_messages_show_once_and_the_policy_save_returns_to_its_block() {
     let csrf = csrf_of(&fx, &ada);
     let r = ada
         .post(fx.srv.url(&format!("{ws}/settings/enterprise")))
-        .form(&[("csrf", csrf.as_str()), ("action", "policy"), ("policy", "approved_only")])
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("action", "policy"),
+            ("policy", "approved_only"),
+        ])
         .send()
         .expect("policy");
     assert_eq!(r.status(), 303);
@@ -331,13 +411,22 @@ fn success_messages_show_once_and_the_policy_save_returns_to_its_block() {
     let doc = scraper::Html::parse_document(&page);
     let said = select(&doc, "section.enterprise p.flash[role=status]");
     assert_eq!(said.len(), 1, "said inside the block it changed");
-    assert_eq!(said[0].text().collect::<String>(), "Saved who may install connections");
+    assert_eq!(
+        said[0].text().collect::<String>(),
+        "Saved who may install connections"
+    );
     assert!(has(&page, "h3#install-policy[tabindex='-1']"));
     let (_, again) = get_html(&ada, &fx.srv.url(&to));
-    assert!(!again.contains("Saved who may install connections"), "not on reload");
+    assert!(
+        !again.contains("Saved who may install connections"),
+        "not on reload"
+    );
     // Disconnect: the same.
     let r = ada
-        .post(fx.srv.url(&format!("{ws}/settings/connections/{conn}/disconnect")))
+        .post(
+            fx.srv
+                .url(&format!("{ws}/settings/connections/{conn}/disconnect")),
+        )
         .form(&[("csrf", csrf.as_str())])
         .send()
         .expect("disconnect");
@@ -346,11 +435,16 @@ fn success_messages_show_once_and_the_policy_save_returns_to_its_block() {
     let (_, page) = get_html(&ada, &fx.srv.url(&to));
     assert!(html_unescape(&page).contains("Disconnected Partner <b>App</b>"));
     let (_, again) = get_html(&ada, &fx.srv.url(&to));
-    assert!(!html_unescape(&again).contains("Disconnected Partner"), "not on reload");
+    assert!(
+        !html_unescape(&again).contains("Disconnected Partner"),
+        "not on reload"
+    );
     // Another session cannot read Ada's note, and old flags say nothing.
     let (_, crafted) = get_html(
         &ada,
-        &fx.srv.url(&format!("{ws}/settings/connections?disconnected={conn}&done=policy")),
+        &fx.srv.url(&format!(
+            "{ws}/settings/connections?disconnected={conn}&done=policy"
+        )),
     );
     assert!(!crafted.contains("Disconnected") && !crafted.contains("Saved who may"));
 }
