@@ -138,6 +138,15 @@ fn browser_connections_become_cards_on_a_phone() {
     );
     assert_eq!(inside, serde_json::json!([true, true]), "••• on each card");
     assert!(js_f64(&d, "return document.documentElement.scrollWidth") <= 390.0);
+    // + Add connection opens across the screen, not squeezed beside its button.
+    d.click("//summary[normalize-space()='+ Add connection']");
+    let width = js_f64(
+        &d,
+        "return document.querySelector('details[open] .menu').getBoundingClientRect().width",
+    );
+    assert!(width >= 340.0, "the add list is {width} px wide");
+    d.screenshot("lists-add-connection-phone");
+    d.click("//summary[normalize-space()='+ Add connection']");
     d.click("//summary[@aria-label='Actions for Partner <b>App</b> added by Grace']");
     let right = js_f64(
         &d,
