@@ -463,7 +463,10 @@ document.querySelectorAll("input[data-filter]").forEach(function (search) {
   search.addEventListener("input", function () {
     var q = search.value.trim().toLowerCase();
     var shown = 0;
-    table.querySelectorAll("tbody tr").forEach(function (tr) {
+    // Grouped lists (Settings → Connections) filter whole groups.
+    var items = table.querySelectorAll("tbody[data-search]");
+    if (!items.length) items = table.querySelectorAll("tbody tr");
+    items.forEach(function (tr) {
       var text = (tr.getAttribute("data-search") || tr.textContent).toLowerCase();
       var hit = q === "" || text.indexOf(q) !== -1;
       tr.hidden = !hit;
@@ -500,3 +503,44 @@ document.querySelectorAll(".role-form").forEach(function (form) {
     if (form.requestSubmit) form.requestSubmit(); else form.submit();
   });
 });
+// Settings → Connections: an integration with several connections shows
+// them when expanded. Without this file every group shows its connections.
+document.querySelectorAll(".group-toggle").forEach(function (btn) {
+  var group = document.getElementById(btn.getAttribute("aria-controls"));
+  if (!group) return;
+  var name = group.querySelector(".group-name").textContent;
+  var set = function (open) {
+    group.classList.toggle("collapsed", !open);
+    btn.setAttribute("aria-expanded", open ? "true" : "false");
+    btn.textContent = open ? "Hide connections" : "Show connections";
+    btn.setAttribute("aria-label", (open ? "Hide" : "Show") + " the connections of " + name);
+  };
+  btn.hidden = false;
+  set(false);
+  btn.addEventListener("click", function () { set(btn.getAttribute("aria-expanded") !== "true"); });
+});
+
+// Audit log: each <time class="local-time"> shows the viewer's local time;
+// its title keeps the UTC time the server wrote. Without this file the
+// text stays in UTC.
+function showLocalTimes() {
+  document.querySelectorAll("time.local-time[datetime]").forEach(function (t) {
+    var d = new Date(t.getAttribute("datetime"));
+    if (isNaN(d.getTime())) return;
+    t.textContent = d.toLocaleString(undefined, {
+      year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit"
+    });
+  });
+}
+showLocalTimes();
+
+// After a save that returns to a block of the page (#install-policy), that
+// block's heading takes the focus, so keyboard and screen-reader users
+// continue where they were.
+function focusReturnedBlock() {
+  var id = window.location.hash.slice(1);
+  if (!id) return;
+  var target = document.getElementById(id);
+  if (target && target.getAttribute("tabindex") === "-1") target.focus();
+}
+focusReturnedBlock();

@@ -297,10 +297,14 @@ pub fn sentence(c: &mut Conn, e: &AuditEvent, who: &str) -> AppResult<String> {
                         .map(|n| (name, n))
                 })
                 .unwrap_or((d, 0));
+            // The same connection granted before: a reconnect (consent
+            // reuses the connection a person had with the integration).
+            let again = crate::db::queries::audit::recorded_before(c, &e.target, "connection.granted", e.id)?;
+            let verb = if again { "reconnected" } else { "connected" };
             match n {
-                0 => format!("{who} connected {name} without sharing any page"),
-                1 => format!("{who} connected {name} and shared 1 page with it"),
-                n => format!("{who} connected {name} and shared {n} pages with it"),
+                0 => format!("{who} {verb} {name} without sharing any page"),
+                1 => format!("{who} {verb} {name} and shared 1 page with it"),
+                n => format!("{who} {verb} {name} and shared {n} pages with it"),
             }
         }
         "connection.created" => {
@@ -368,7 +372,13 @@ pub fn sentence(c: &mut Conn, e: &AuditEvent, who: &str) -> AppResult<String> {
             format!("{who} changed the redirect URIs of an integration to {d}")
         }
         "secret.rotated" => format!("{who} rotated the client secret of {d}"),
-        "token.retrieved" => format!("{who} copied the token of {d}"),
+        // "Name (copied)" or "Name (revealed)" since issue 27; before, the
+        // server did not tell the two apart.
+        "token.retrieved" => match d.rsplit_once(" (") {
+            Some((name, "copied)")) => format!("{who} copied the token of {name} to the clipboard"),
+            Some((name, "revealed)")) => format!("{who} revealed the token of {name} on screen"),
+            _ => format!("{who} copied or revealed the token of {d}"),
+        },
         "token.replaced" => format!(
             "The token of {d} was replaced: someone other than the person who added it had copied it, and it now reaches their private page"
         ),

@@ -47,29 +47,194 @@ pub fn list(
     mine: bool,
 ) -> AppResult<Vec<Listed>> {
     let only = (mine || role != Role::Owner).then_some(viewer);
-    let mut out = Vec::new();
-    for (connection, integration) in connections::active_in_workspace(c, ws, only)? {
-        let token_withheld = match integration.kind {
-            IntegrationKind::Internal => token_withheld(c, &connection, viewer)?,
-            IntegrationKind::Public => None,
-        };
-        out.push(Listed {
-            token_withheld,
-            pages: scope::count(c, &connection.id, &connection.installed_by)?,
-            installer: name_of(c, &connection.installed_by)?,
-            can_manage: may_manage(role, viewer, &connection),
-            mcp_last_used: None,
-            connection,
-            integration,
-        });
+    let found = connections::active_in_workspace(c, ws, only)?;
+    let used = last_used_of(c, &found)?;
+    found
+        .into_iter()
+        .map(|(connection, integration)| {
+            let at = used.get(&connection.id).copied();
+            listed(c, viewer, role, connection, integration, at)
+        })
+        .collect()
+}
+
+/// When each connection last called the MCP server, if it ever did.
+fn last_used_of(
+    c: &mut Conn,
+    found: &[(Connection, Integration)],
+) -> AppResult<std::collections::HashMap<ConnectionId, i64>> {
+    let ids: Vec<ConnectionId> = found.iter().map(|(x, _)| x.id.clone()).collect();
+    Ok(connections::mcp_last_used(c, &ids)?.into_iter().collect())
+}
+
+fn listed(
+    c: &mut Conn,
+    viewer: &UserId,
+    role: Role,
+    connection: Connection,
+    integration: Integration,
+    mcp_last_used: Option<i64>,
+) -> AppResult<Listed> {
+    let token_withheld = match integration.kind {
+        IntegrationKind::Internal => token_withheld(c, &connection, viewer)?,
+        IntegrationKind::Public => None,
+    };
+    Ok(Listed {
+        token_withheld,
+        pages: scope::count(c, &connection.id, &connection.installed_by)?,
+        installer: name_of(c, &connection.installed_by)?,
+        can_manage: may_manage(role, viewer, &connection),
+        mcp_last_used,
+        connection,
+        integration,
+    })
+}
+
+/// How Settings → Connections orders its integrations (`?sort=`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum GroupSort {
+    /// A to Z by the integration's name.
+    #[default]
+    Name,
+    /// Most recently used first: an agent's last MCP call, else the day it
+    /// was connected.
+    LastUsed,
+    /// Most recently connected first.
+    Connected,
+}
+
+impl GroupSort {
+    pub const ALL: [GroupSort; 3] = [GroupSort::Name, GroupSort::LastUsed, GroupSort::Connected];
+
+    /// The sort a query names; anything else is the default.
+    pub fn parse(raw: Option<&str>) -> GroupSort {
+        GroupSort::ALL
+            .into_iter()
+            .find(|s| Some(s.as_str()) == raw)
+            .unwrap_or_default()
     }
-    let ids: Vec<ConnectionId> = out.iter().map(|l| l.connection.id.clone()).collect();
-    for (id, at) in connections::mcp_last_used(c, &ids)? {
-        if let Some(l) = out.iter_mut().find(|l| l.connection.id == id) {
-            l.mcp_last_used = Some(at);
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GroupSort::Name => "name",
+            GroupSort::LastUsed => "used",
+            GroupSort::Connected => "connected",
         }
     }
-    Ok(out)
+
+    pub fn label(self) -> &'static str {
+        match self {
+            GroupSort::Name => "Name",
+            GroupSort::LastUsed => "Last used",
+            GroupSort::Connected => "Date connected",
+        }
+    }
+}
+
+/// How many integrations one page of Settings → Connections lists.
+pub const GROUPS_PER_PAGE: usize = 50;
+
+/// One integration in Settings → Connections, with its connections here.
+pub struct Group {
+    pub integration: Integration,
+    pub connections: Vec<Listed>,
+    /// The latest of its connections' last use (or connection date).
+    pub last_used: i64,
+}
+
+/// One page of groups.
+pub struct Grouped {
+    pub groups: Vec<Group>,
+    /// Integrations in all pages.
+    pub total: usize,
+    /// This page, from 1, and how many there are.
+    pub page: usize,
+    pub pages: usize,
+}
+
+/// What `grouped` lists.
+pub struct GroupQuery<'a> {
+    pub mine: bool,
+    /// Only the connections this user installed (owners' filter).
+    pub installer: Option<&'a UserId>,
+    pub sort: GroupSort,
+    /// From 1; past the last page is the last page.
+    pub page: usize,
+}
+
+/// The connections `list` shows, one group per integration, sorted and cut
+/// to one page of `GROUPS_PER_PAGE`; only that page's rows are looked up.
+pub fn grouped(
+    c: &mut Conn,
+    ws: &WorkspaceId,
+    viewer: &UserId,
+    role: Role,
+    q: &GroupQuery<'_>,
+) -> AppResult<Grouped> {
+    let only = (q.mine || role != Role::Owner).then_some(viewer);
+    let mut found = connections::active_in_workspace(c, ws, only)?;
+    if let Some(u) = q.installer {
+        found.retain(|(x, _)| &x.installed_by == u);
+    }
+    let used = last_used_of(c, &found)?;
+    // (integration, its connections, last used, last connected)
+    let mut raw: Vec<(Integration, Vec<Connection>, i64, i64)> = Vec::new();
+    for (connection, integration) in found {
+        let at = used.get(&connection.id).copied();
+        let last = at
+            .unwrap_or(connection.created_at)
+            .max(connection.created_at);
+        match raw.iter_mut().find(|g| g.0.id == integration.id) {
+            Some(g) => {
+                g.2 = g.2.max(last);
+                g.3 = g.3.max(connection.created_at);
+                g.1.push(connection);
+            }
+            None => {
+                let created = connection.created_at;
+                raw.push((integration, vec![connection], last, created));
+            }
+        }
+    }
+    let by_name = |a: &Integration, b: &Integration| {
+        a.name
+            .to_lowercase()
+            .cmp(&b.name.to_lowercase())
+            .then_with(|| a.id.as_str().cmp(b.id.as_str()))
+    };
+    match q.sort {
+        GroupSort::Name => raw.sort_by(|a, b| by_name(&a.0, &b.0)),
+        GroupSort::LastUsed => raw.sort_by(|a, b| b.2.cmp(&a.2).then_with(|| by_name(&a.0, &b.0))),
+        GroupSort::Connected => raw.sort_by(|a, b| b.3.cmp(&a.3).then_with(|| by_name(&a.0, &b.0))),
+    }
+    let total = raw.len();
+    let pages = total.div_ceil(GROUPS_PER_PAGE).max(1);
+    let page = q.page.clamp(1, pages);
+    let mut groups = Vec::new();
+    for (integration, members, last_used, _) in raw
+        .into_iter()
+        .skip((page - 1) * GROUPS_PER_PAGE)
+        .take(GROUPS_PER_PAGE)
+    {
+        let connections = members
+            .into_iter()
+            .map(|x| {
+                let at = used.get(&x.id).copied();
+                listed(c, viewer, role, x, integration.clone(), at)
+            })
+            .collect::<AppResult<Vec<_>>>()?;
+        groups.push(Group {
+            integration,
+            connections,
+            last_used,
+        });
+    }
+    Ok(Grouped {
+        groups,
+        total,
+        page,
+        pages,
+    })
 }
 
 /// Notes a call to `/mcp` by the connection, for Settings' **Last used**:
@@ -284,6 +449,25 @@ pub fn disconnect_all(
 
 /// An internal integration's token for an owner of its workspace (the name
 /// of the integration and the token); every retrieval is an audit event.
+/// How a token left the server, for the audit log: Settings' one-press
+/// **Copy** fetches it for the clipboard (the browser asks for JSON); the
+/// page without JavaScript, and My integrations, show it on screen.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TokenUse {
+    Copied,
+    Revealed,
+}
+
+impl TokenUse {
+    /// The suffix of the `token.retrieved` event's detail ("Name (copied)").
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TokenUse::Copied => "copied",
+            TokenUse::Revealed => "revealed",
+        }
+    }
+}
+
 pub fn retrieve_token(
     c: &mut Conn,
     sbox: &SecretBox,
@@ -291,6 +475,7 @@ pub fn retrieve_token(
     actor: &UserId,
     role: Role,
     id: &ConnectionId,
+    how: TokenUse,
 ) -> AppResult<(String, String)> {
     if role != Role::Owner {
         return Err(AppError::Forbidden(
@@ -301,11 +486,12 @@ pub fn retrieve_token(
     if let Some(why) = token_withheld(c, &connection, actor)? {
         return Err(AppError::Forbidden(why));
     }
-    let token = reveal_token(c, sbox, &connection, actor, &integration.name)?.ok_or_else(|| {
-        AppError::invalid(
-            "This connection is not an internal integration; it has no token to copy.",
-        )
-    })?;
+    let token =
+        reveal_token(c, sbox, &connection, actor, &integration.name, how)?.ok_or_else(|| {
+            AppError::invalid(
+                "This connection is not an internal integration; it has no token to copy.",
+            )
+        })?;
     Ok((integration.name, token))
 }
 
@@ -317,6 +503,7 @@ fn reveal_token(
     connection: &Connection,
     actor: &UserId,
     name: &str,
+    how: TokenUse,
 ) -> AppResult<Option<String>> {
     let Some(sealed) = connections::internal_token_sealed(c, &connection.id)? else {
         return Ok(None);
@@ -331,7 +518,7 @@ fn reveal_token(
         Actor::User(actor),
         AuditAction::TokenRetrieved,
         &connection.id,
-        name.to_string(),
+        format!("{name} ({})", how.as_str()),
     )?;
     Ok(Some(token))
 }
@@ -745,7 +932,7 @@ pub fn creator_token(
             "A workspace owner disconnected this integration; its token no longer works.".into(),
         ));
     }
-    reveal_token(conn, sbox, &c, actor, &i.name)?.ok_or(AppError::NotFound)
+    reveal_token(conn, sbox, &c, actor, &i.name, TokenUse::Revealed)?.ok_or(AppError::NotFound)
 }
 
 /// Shares `page` with a connection from the command line (an operator):

@@ -12,6 +12,7 @@ pub struct SwitcherItem {
     pub id: String,
     pub name: String,
     pub initial: String,
+    pub hue: u16,
     pub role: String,
     pub current: bool,
 }
@@ -32,6 +33,8 @@ pub struct Shell {
     pub workspace_id: String,
     pub workspace_name: String,
     pub workspace_initial: String,
+    /// The hue of the workspace's icon, 0–11 (`hue_of`).
+    pub workspace_hue: u16,
     pub plan: String,
     pub role: String,
     pub switcher: Vec<SwitcherItem>,
@@ -59,6 +62,12 @@ fn load_for(
     current: Option<&PageId>,
 ) -> AppResult<Layout> {
     let switcher = workspaces::of_user(c, &user.user.id)?;
+    let hues = hues_of(switcher.iter().map(|(w, _)| &w.id));
+    let hue = |id: &WorkspaceId| {
+        hues.iter()
+            .find(|(w, _)| w == id)
+            .map_or_else(|| hue_of(id), |(_, h)| *h)
+    };
     let tree = workspaces::tree_for(c, &workspace.id, &user.user.id)?;
     let shell = Shell {
         user_name: user.user.name.clone(),
@@ -67,7 +76,8 @@ fn load_for(
         workspace_id: workspace.id.to_string(),
         workspace_name: workspace.name.clone(),
         workspace_initial: initial(&workspace.name),
-        plan: workspace.plan.to_string(),
+        workspace_hue: hue(&workspace.id),
+        plan: sentence_case(workspace.plan.as_str()),
         role: role.to_string(),
         switcher: switcher
             .iter()
@@ -75,7 +85,8 @@ fn load_for(
                 id: w.id.to_string(),
                 name: w.name.clone(),
                 initial: initial(&w.name),
-                role: role.to_string(),
+                hue: hue(&w.id),
+                role: sentence_case(role.as_str()),
                 current: w.id == workspace.id,
             })
             .collect(),
@@ -108,6 +119,7 @@ pub fn load_any(
             workspace_id: String::new(),
             workspace_name: "No workspace".into(),
             workspace_initial: "?".into(),
+            workspace_hue: 0,
             plan: String::new(),
             role: String::new(),
             switcher: Vec::new(),
@@ -142,11 +154,66 @@ pub fn initial(name: &str) -> String {
         .unwrap_or_else(|| "?".into())
 }
 
+/// "enterprise" → "Enterprise": badges and labels are sentence case in
+/// the markup, not by CSS.
+pub fn sentence_case(s: &str) -> String {
+    let mut chars = s.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+/// One of twelve hues (30° apart; `.ws-icon.hue-N` in style.css, since the
+/// CSP allows no inline style) derived from a workspace's id, so two
+/// workspaces with the same initial still look different in the switcher
+/// and the sidebar. Stable across restarts (FNV-1a over the id's text).
+pub fn hue_of(id: &WorkspaceId) -> u16 {
+    let h = id.as_str().bytes().fold(0x811c_9dc5_u32, |h, b| {
+        (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
+    });
+    // `h % 12` is below 12, so it fits in u16.
+    u16::try_from(h % 12).unwrap_or(0)
+}
+
+/// The hues of one person's workspaces: each its own `hue_of`, except that
+/// a workspace whose hue an earlier one (by id) took gets the next free
+/// one, so up to twelve workspaces in one switcher never share a colour.
+pub fn hues_of<'a>(ids: impl Iterator<Item = &'a WorkspaceId>) -> Vec<(WorkspaceId, u16)> {
+    let mut ids: Vec<&WorkspaceId> = ids.collect();
+    ids.sort();
+    let mut out: Vec<(WorkspaceId, u16)> = Vec::new();
+    for id in ids {
+        let mut h = hue_of(id);
+        for _ in 0..12 {
+            if !out.iter().any(|(_, taken)| *taken == h) {
+                break;
+            }
+            h = (h + 1) % 12;
+        }
+        out.push((id.clone(), h));
+    }
+    out
+}
+
 pub fn format_date(unix: i64) -> String {
     let fmt = time::macros::format_description!("[month repr:short] [day padding:none], [year]");
     time::OffsetDateTime::from_unix_timestamp(unix)
         .ok()
         .and_then(|d| d.format(&fmt).ok())
+        .unwrap_or_default()
+}
+
+/// RFC 3339 in UTC ("2026-12-07T09:30:00Z"), for `<time datetime>`.
+pub fn format_iso(unix: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(unix)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::macros::format_description!(
+                "[year]-[month]-[day]T[hour]:[minute]:[second]Z"
+            ))
+            .ok()
+        })
         .unwrap_or_default()
 }
 

@@ -4,12 +4,16 @@
 //! deletes it, so a reload neither repeats the action nor shows the secret
 //! again.
 //!
+//! Success messages travel the same way (issue 27): Settings → Connections
+//! says "Disconnected ‹name›" once, not again on a reload, and no flag in
+//! the address bar repeats it.
+//!
 //! The cookie is sealed with the app's `SecretBox` (AES-256-GCM, the key
 //! that already guards internal tokens at rest), bound to the session and
 //! to the integration it concerns, lives five minutes at most, and is sent
-//! only to `/developers` (or, through `seal_at`, only to the one page it is
-//! for: Members shows a new invitation's link so), HttpOnly and
-//! SameSite=Strict. Deleting the cookie
+//! only under the path it was sealed for (`/developers`, one workspace's
+//! `/w/‹id›`, or the one page it is for: Members shows a new invitation's
+//! link so), HttpOnly and SameSite=Strict. Deleting the cookie
 //! is the browser's part; the server's is to remember each note it opened
 //! (by a random id, until the note would have expired anyway), so a copy of
 //! the cookie replayed within its lifetime shows nothing (S80).
@@ -38,6 +42,10 @@ pub struct Note {
     pub name: String,
     pub client_secret: Option<String>,
     pub internal_token: Option<String>,
+    /// What the note is about, by id, for a page that names it when it
+    /// shows the note (an integration the Enterprise block changed).
+    #[serde(default)]
+    pub about: Option<String>,
 }
 
 impl std::fmt::Debug for Note {
@@ -118,7 +126,21 @@ pub async fn take(
     secure: bool,
     integration: Option<&str>,
 ) -> AppResult<(Option<Note>, Option<Cookie<'static>>)> {
-    let (note, removal) = take_at::<Note>(req, pool, sbox, session, secure, PATH).await?;
+    take_note_at(req, pool, sbox, session, secure, PATH, integration).await
+}
+
+/// `take` for a `Note` sealed for the pages under `path` (a workspace's
+/// `/w/‹id›`).
+pub async fn take_note_at(
+    req: &HttpRequest,
+    pool: &crate::db::Pool,
+    sbox: &SecretBox,
+    session: &Session,
+    secure: bool,
+    path: &str,
+    integration: Option<&str>,
+) -> AppResult<(Option<Note>, Option<Cookie<'static>>)> {
+    let (note, removal) = take_at::<Note>(req, pool, sbox, session, secure, path).await?;
     Ok((
         note.filter(|n| n.integration.as_deref() == integration),
         removal,
@@ -154,4 +176,25 @@ pub async fn take_at<N: DeserializeOwned>(
     })
     .await?;
     Ok((first.then_some(sealed.note), removal))
+}
+
+/// A 303 to `location` carrying `note`, sealed for the pages under `path`;
+/// without the cookie (it could not be sealed) the redirect still happens
+/// and the page simply shows no note.
+pub fn see_other_noting(
+    sbox: &SecretBox,
+    session: &Session,
+    secure: bool,
+    location: String,
+    note: Note,
+    path: &str,
+) -> actix_web::HttpResponse {
+    let mut resp = actix_web::HttpResponse::SeeOther()
+        .insert_header((actix_web::http::header::LOCATION, location))
+        .finish();
+    if let Some(c) = seal_at(sbox, session, secure, path, &note) {
+        // A cookie built here always encodes into a header value.
+        let _ = resp.add_cookie(&c);
+    }
+    resp
 }

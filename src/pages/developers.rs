@@ -182,6 +182,10 @@ pub struct DevelopersView {
     pub form: FormValues,
     pub error: Option<String>,
     pub flash: Option<String>,
+    /// **Search integrations** (`?q=`): rows are those whose name holds it.
+    pub q: String,
+    /// How many integrations the user has before the search.
+    pub total: usize,
 }
 
 pub struct Detail {
@@ -320,7 +324,8 @@ fn detail(c: &mut Conn, i: &Integration) -> AppResult<Detail> {
 pub struct ShellQuery {
     /// The workspace whose sidebar frames the page.
     w: Option<String>,
-    saved: Option<String>,
+    /// My integrations' search.
+    q: Option<String>,
 }
 
 fn preferred(q: &ShellQuery) -> Option<WorkspaceId> {
@@ -334,6 +339,7 @@ async fn list_view(
     form: FormValues,
     error: Option<String>,
     flash: Option<String>,
+    q: &str,
 ) -> Result<String, HtmlError> {
     let u = user.clone();
     let (loaded, rows, mine) = db::run(&state.pool, move |c| {
@@ -343,9 +349,17 @@ async fn list_view(
         Ok((loaded, rows, mine))
     })
     .await?;
+    let total = rows.len();
+    let needle = q.trim().to_lowercase();
+    let rows = rows
+        .into_iter()
+        .filter(|r| r.name.to_lowercase().contains(&needle))
+        .collect();
     let view = DevelopersView {
         shell: loaded,
         rows,
+        q: q.trim().to_string(),
+        total,
         workspaces: mine
             .into_iter()
             .map(|(w, _)| (w.id.to_string(), w.name))
@@ -419,6 +433,7 @@ pub async fn view_developers_get(
         FormValues::empty(),
         None,
         flash,
+        q.q.as_deref().unwrap_or(""),
     )
     .await?;
     Ok(with_removal(ok(body), removal))
@@ -572,7 +587,7 @@ async fn form_again(
     status: StatusCode,
     error: Option<String>,
 ) -> Result<HttpResponse, HtmlError> {
-    let body = list_view(state, user, w, form, error, None).await?;
+    let body = list_view(state, user, w, form, error, None, "").await?;
     Ok(html(status, body))
 }
 
@@ -591,6 +606,7 @@ fn created(made: integrations::Created, w: &Option<WorkspaceId>) -> (String, onc
         name: made.integration.name,
         client_secret: made.client_secret,
         internal_token: made.internal_token,
+        about: None,
     };
     (to, note)
 }
@@ -610,16 +626,14 @@ struct Shown {
 }
 
 impl Shown {
-    /// What the page shows after a redirect here: `?saved=uris`, or the
-    /// one-time note of a creation or rotation with its secret or token.
-    fn after(saved: Option<&str>, note: Option<once::Note>) -> Shown {
-        let mut flash = match saved {
-            Some("uris") => Some("Saved the redirect URIs".to_string()),
-            _ => None,
-        };
+    /// What the page shows after a redirect here: the one-time note of a
+    /// creation, a rotation (with its secret or token) or a save.
+    fn after(note: Option<once::Note>) -> Shown {
+        let mut flash = None;
         let (mut secret, mut token) = (None, None);
         if let Some(n) = note {
             flash = match n.event.as_str() {
+                "saved_uris" => Some("Saved the redirect URIs".to_string()),
                 "created" => Some(format!("Created {}", n.name)),
                 "rotated" => Some(format!(
                     "Rotated the secret of {}; the old secret no longer works",
@@ -679,7 +693,7 @@ pub async fn view_integration_get(
 ) -> Result<HttpResponse, HtmlError> {
     let id = path.into_inner().id;
     let (note, removal) = take_note(&req, &state, &user, Some(id.as_str())).await?;
-    let shown = Shown::after(q.saved.as_deref(), note);
+    let shown = Shown::after(note);
     let body = integration_page(&state, &user, id, preferred(&q), shown).await?;
     Ok(with_removal(ok(body), removal))
 }
@@ -688,6 +702,17 @@ pub async fn view_integration_get(
 pub struct UrisFields {
     #[serde(default)]
     redirect_uris: String,
+}
+
+/// Back to the integration after its redirect URIs were saved, with a
+/// one-time note saying so.
+fn saved_uris(state: &AppState, user: &CurrentUser, id: &IntegrationId) -> HttpResponse {
+    let note = once::Note {
+        event: "saved_uris".into(),
+        integration: Some(id.to_string()),
+        ..once::Note::default()
+    };
+    see_other_with(state, user, format!("/developers/{id}"), note)
 }
 
 pub async fn view_redirect_uris_post(
@@ -705,7 +730,7 @@ pub async fn view_redirect_uris_post(
     })
     .await?;
     match result {
-        Ok(_) => Ok(see_other(format!("/developers/{id}?saved=uris"))),
+        Ok(_) => Ok(saved_uris(&state, &user, &id)),
         Err(AppError::Invalid(msg)) => {
             let shown = Shown {
                 error: Some(msg),
@@ -765,6 +790,7 @@ pub async fn view_rotate_post(
         name: i.name,
         client_secret: Some(secret),
         internal_token: None,
+        about: None,
     };
     Ok(see_other_with(
         &state,
@@ -815,6 +841,7 @@ pub async fn view_delete_post(
         name: deleted.name,
         client_secret: None,
         internal_token: None,
+        about: None,
     };
     Ok(see_other_with(&state, &user, "/developers".into(), note))
 }
@@ -866,8 +893,7 @@ pub async fn view_access_post(
         event: "access".into(),
         integration: Some(id.to_string()),
         name: access_saved(&saved),
-        client_secret: None,
-        internal_token: None,
+        ..once::Note::default()
     };
     let to = format!("/developers/{id}#access");
     Ok(see_other_with(&state, &user, to, note))

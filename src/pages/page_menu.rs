@@ -16,7 +16,7 @@ use crate::http::errors::HtmlError;
 use crate::http::extract::Member;
 use crate::http::form::CsrfForm;
 use crate::http::layout::{self, display_title, Shell};
-use crate::http::{html, see_other};
+use crate::http::{html, once};
 use crate::state::AppState;
 
 /// A connection in the menu.
@@ -29,6 +29,9 @@ pub struct MenuItem {
     pub can_manage: bool,
     /// "Unverified developer" (issue 27 item 1).
     pub unverified: bool,
+    /// Another connection in the same list has this name: its Disconnect
+    /// link's accessible name adds who added it.
+    pub same_name: bool,
 }
 
 pub struct Menu {
@@ -44,14 +47,24 @@ fn item(o: OnPage) -> MenuItem {
         via: o.via.map(|p| (p.id.to_string(), display_title(&p.title))),
         can_manage: o.can_manage,
         unverified: o.unverified,
+        same_name: false,
     }
+}
+
+/// Marks the items whose name another item shares.
+fn mark_same_names(mut items: Vec<MenuItem>) -> Vec<MenuItem> {
+    let names: Vec<String> = items.iter().map(|i| i.name.clone()).collect();
+    for i in items.iter_mut() {
+        i.same_name = names.iter().filter(|n| **n == i.name).count() > 1;
+    }
+    items
 }
 
 /// What the menu shows for `chain` (the page first, then its ancestors).
 pub fn menu(c: &mut Conn, m: &Member, chain: &[Page]) -> AppResult<Menu> {
     let found = connections::on_page(c, &m.workspace.id, &m.user.user.id, m.role, chain)?;
     Ok(Menu {
-        reaching: found.reaching.into_iter().map(item).collect(),
+        reaching: mark_same_names(found.reaching.into_iter().map(item).collect()),
         addable: found.addable.into_iter().map(item).collect(),
     })
 }
@@ -177,18 +190,29 @@ async fn change(
         .as_deref()
         .and_then(ConnectionId::parse)
         .ok_or(HtmlError::NotFound)?;
-    let back = format!("/w/{}/p/{page}?{}={id}", m.workspace.id, done(change));
+    let back = format!("/w/{}/p/{page}", m.workspace.id);
+    let at = format!("/w/{}", m.workspace.id);
+    let session = m.user.session.clone();
     let st = state.clone();
+    let cid = id.to_string();
     let changed = crate::db::run(&state.pool, move |c| {
         connections::change_page(c, &st.secret_box, &id, &page, Some(&by(&m)), change)
     })
     .await?;
-    let replaced = if changed.token_replaced {
-        "&token=replaced"
-    } else {
-        ""
+    let note = once::Note {
+        event: done(change, changed.token_replaced).into(),
+        about: Some(cid),
+        ..once::Note::default()
     };
-    Ok(see_other(format!("{back}{replaced}")))
+    let secure = state.config.issuer_is_https();
+    Ok(once::see_other_noting(
+        &state.secret_box,
+        &session,
+        secure,
+        back,
+        note,
+        &at,
+    ))
 }
 
 /// The member acting, as `connections::change_page` checks them.
@@ -200,11 +224,12 @@ fn by(m: &Member) -> ByMember<'_> {
     }
 }
 
-/// What the page's flash is told was done (`?added=` or `?removed=`).
-fn done(change: PageChange) -> &'static str {
-    match change {
-        PageChange::Share => "added",
-        PageChange::Unshare => "removed",
+/// What the page's one-time note says was done.
+fn done(change: PageChange, token_replaced: bool) -> &'static str {
+    match (change, token_replaced) {
+        (PageChange::Share, true) => "page_added_token_replaced",
+        (PageChange::Share, false) => "page_added",
+        (PageChange::Unshare, _) => "page_removed",
     }
 }
 

@@ -19,7 +19,11 @@ use crate::http::layout::{self, format_time, Shell};
 use crate::state::AppState;
 
 pub struct AuditRow {
+    /// "2026-12-07 09:30 UTC": shown without JavaScript and on hover.
     pub when: String,
+    /// RFC 3339 in UTC, for `<time datetime>`; app.js shows it in the
+    /// viewer's local time.
+    pub iso: String,
     pub who: String,
     pub sentence: String,
     /// The stored action, for those who grep exports.
@@ -98,6 +102,7 @@ fn row(c: &mut Conn, e: AuditEvent) -> AppResult<AuditRow> {
     let name = audit::actor_name(c, &e)?;
     Ok(AuditRow {
         when: format_time(e.at),
+        iso: layout::format_iso(e.at),
         sentence: audit::sentence(c, &e, &name)?,
         who: name,
         action: e.action,

@@ -11,13 +11,14 @@ use serde::Deserialize;
 
 use crate::db::models::{ClientType, ConnectionId, IntegrationId, UserId};
 use crate::db::{self, Conn};
+use crate::domain::connections::{GroupQuery, GroupSort, TokenUse};
 use crate::domain::{connections, integrations};
 use crate::error::AppResult;
 use crate::http::errors::HtmlError;
 use crate::http::extract::{Member, Owner};
 use crate::http::form::{CsrfForm, NoFields};
 use crate::http::layout::{self, display_title, format_date, initial, Shell};
-use crate::http::{html, see_other};
+use crate::http::{html, once};
 use crate::pages::settings_enterprise::{self, EnterpriseView};
 use crate::state::AppState;
 
@@ -41,7 +42,6 @@ pub struct ConnectionRow {
     pub can_manage: bool,
     /// Why this viewer may not copy the internal integration's token.
     pub token_withheld: Option<String>,
-    pub installed_by: UserId,
     /// How many pages it reaches.
     pub pages: i64,
     /// An MCP agent: it has called `/mcp`.
@@ -85,6 +85,31 @@ pub struct AddOption {
     pub note: Option<String>,
 }
 
+/// An integration in Settings → Connections with its connections here:
+/// one row, its connections inside (shown when expanded, or at once when
+/// it has one).
+pub struct GroupRow {
+    pub integration_id: String,
+    pub name: String,
+    pub initial: String,
+    pub internal: bool,
+    pub dynamic: bool,
+    /// "Unverified developer" (issue 27 item 1).
+    pub unverified: bool,
+    pub cimd_host: Option<String>,
+    pub last_used: String,
+    pub connections: Vec<ConnectionRow>,
+}
+
+/// Paging past `connections::GROUPS_PER_PAGE` integrations.
+pub struct Pager {
+    pub from: usize,
+    pub to: usize,
+    pub total: usize,
+    pub previous: Option<String>,
+    pub next: Option<String>,
+}
+
 #[derive(Template)]
 #[template(path = "workspace/settings_connections.html")]
 pub struct ConnectionsView {
@@ -92,8 +117,17 @@ pub struct ConnectionsView {
     pub is_owner: bool,
     /// "all" (Connections) or "mine" (My connections).
     pub tab: &'static str,
-    pub rows: Vec<ConnectionRow>,
+    /// One per integration, this page of them.
+    pub groups: Vec<GroupRow>,
+    /// Whether any connection is listed (on any page).
+    pub any: bool,
+    /// **Sort by**: (label, link, current).
+    pub sorts: Vec<(&'static str, String, bool)>,
+    /// "Showing 51–100 of 130" and the Previous/Next links, past one page.
+    pub pager: Option<Pager>,
     pub flash: Option<String>,
+    /// What the Enterprise block just saved, said inside that block.
+    pub enterprise_flash: Option<String>,
     pub enterprise: Option<EnterpriseView>,
     /// What **+ Add connection** offers here.
     pub add: Vec<AddOption>,
@@ -105,17 +139,40 @@ pub struct ConnectionsView {
 #[derive(Deserialize)]
 pub struct SettingsQuery {
     tab: Option<String>,
-    disconnected: Option<String>,
-    /// An internal integration just created here (its connection id).
-    created: Option<String>,
-    /// An Enterprise action just done, with the integration it concerned.
-    done: Option<String>,
-    integration: Option<String>,
     /// Filter by user, in the approved list.
     user: Option<String>,
-    /// A client just blocked or unblocked here (its integration id).
-    blocked: Option<String>,
-    unblocked: Option<String>,
+    /// `name`, `used` or `connected` (connections::GroupSort).
+    sort: Option<String>,
+    /// From 1; anything not a number is the first.
+    page: Option<String>,
+}
+
+/// Where this workspace's one-time notes live (`once::seal_at`).
+pub fn note_path(ws: &crate::db::models::WorkspaceId) -> String {
+    format!("/w/{ws}")
+}
+
+/// A 303 to Settings → Connections (`anchor` on the address) carrying a
+/// one-time note of what was done.
+fn back_noting(state: &AppState, m: &Member, note: once::Note, anchor: &str) -> HttpResponse {
+    let ws = &m.workspace.id;
+    once::see_other_noting(
+        &state.secret_box,
+        &m.user.session,
+        state.config.issuer_is_https(),
+        format!("/w/{ws}/settings/connections{anchor}"),
+        note,
+        &note_path(ws),
+    )
+}
+
+/// A note naming what it concerned.
+fn noted(event: &str, name: String) -> once::Note {
+    once::Note {
+        event: event.into(),
+        name,
+        ..once::Note::default()
+    }
 }
 
 /// Each public integration, as **+ Add connection** offers it here. Public
@@ -164,89 +221,141 @@ fn add_options(c: &mut Conn, m: &Member) -> AppResult<Vec<AddOption>> {
         .collect())
 }
 
-/// The flash after an action, naming what it concerned by id, never by
-/// text echoed from the address bar.
-fn flash(c: &mut Conn, m: &Member, q: &SettingsQuery) -> AppResult<Option<String>> {
-    let uid = &m.user.user.id;
-    let mut named = |raw: Option<&str>| -> AppResult<Option<String>> {
-        Ok(match raw.and_then(ConnectionId::parse) {
-            Some(id) => connections::manageable(c, &m.workspace.id, uid, m.role, &id)
-                .ok()
-                .map(|(_, i)| i.name),
-            None => None,
-        })
+/// The flashes after an action, from its one-time note: the page's, and
+/// the Enterprise block's (shown in that block, which the redirect
+/// scrolls to).
+fn flashes(
+    c: &mut Conn,
+    m: &Member,
+    note: Option<&once::Note>,
+) -> AppResult<(Option<String>, Option<String>)> {
+    let Some(n) = note else {
+        return Ok((None, None));
     };
-    if let Some(name) = named(q.disconnected.as_deref())? {
-        return Ok(Some(format!("Disconnected {name}")));
-    }
-    if let Some(name) = named(q.created.as_deref())? {
-        return Ok(Some(format!(
-            "Created {name}. Copy its token from its ••• menu: Copy internal integration token."
-        )));
-    }
-    if !m.is_owner() {
-        return Ok(None);
-    }
-    for (raw, verb) in [(&q.blocked, "Blocked"), (&q.unblocked, "Unblocked")] {
-        if let Some(id) = raw.as_deref().and_then(IntegrationId::parse) {
-            if let Ok(i) = connections::blockable(c, &m.workspace.id, &id) {
-                return Ok(Some(format!("{verb} {}", i.name)));
-            }
+    let name = &n.name;
+    Ok(match n.event.as_str() {
+        "disconnected" => (Some(format!("Disconnected {name}")), None),
+        "created" => (
+            Some(format!(
+                "Created {name}. Copy its token from its ••• menu: Copy internal integration token."
+            )),
+            None,
+        ),
+        "blocked" => (Some(format!("Blocked {name}")), None),
+        "unblocked" => (Some(format!("Unblocked {name}")), None),
+        event if m.is_owner() => {
+            let about = match n.about.as_deref().and_then(IntegrationId::parse) {
+                Some(id) => integrations::name_in(c, &m.workspace.id, &id)?,
+                None => None,
+            };
+            (None, settings_enterprise::flash(Some(event), about))
         }
-    }
-    let about = match q.integration.as_deref().and_then(IntegrationId::parse) {
-        Some(id) => integrations::name_in(c, &m.workspace.id, &id)?,
-        None => None,
-    };
-    Ok(settings_enterprise::flash(q.done.as_deref(), about))
+        _ => (None, None),
+    })
 }
 
-fn rows(c: &mut Conn, m: &Member, mine: bool) -> AppResult<Vec<ConnectionRow>> {
-    let listed = connections::list(c, &m.workspace.id, &m.user.user.id, m.role, mine)?;
-    Ok(listed
-        .into_iter()
-        .map(|l| ConnectionRow {
-            agent: l.mcp_last_used.map(|at| Agent {
-                host: client_host(&l.integration),
-                last_used: layout::format_time(at),
-            }),
-            id: l.connection.id.to_string(),
-            initial: initial(&l.integration.name),
-            internal: l.integration.kind == crate::db::models::IntegrationKind::Internal,
-            dynamic: l.integration.dynamic,
-            unverified: integrations::unverified(&l.integration),
-            cimd_host: l
-                .integration
-                .cimd_expires_at
-                .map(|_| l.integration.developer_name.clone()),
-            integration_id: l.integration.id.to_string(),
-            added_by: l.installer,
-            added_on: format_date(l.connection.created_at),
-            website: l.integration.website_url,
-            support_email: l.integration.support_email,
-            can_manage: l.can_manage,
-            token_withheld: l.token_withheld,
-            installed_by: l.connection.installed_by.clone(),
-            pages: l.pages,
-            name: l.integration.name,
-        })
-        .collect())
+fn row(l: connections::Listed) -> ConnectionRow {
+    ConnectionRow {
+        agent: l.mcp_last_used.map(|at| Agent {
+            host: client_host(&l.integration),
+            last_used: layout::format_time(at),
+        }),
+        id: l.connection.id.to_string(),
+        initial: initial(&l.integration.name),
+        internal: l.integration.kind == crate::db::models::IntegrationKind::Internal,
+        dynamic: l.integration.dynamic,
+        unverified: integrations::unverified(&l.integration),
+        cimd_host: l
+            .integration
+            .cimd_expires_at
+            .map(|_| l.integration.developer_name.clone()),
+        integration_id: l.integration.id.to_string(),
+        added_by: l.installer,
+        added_on: format_date(l.connection.created_at),
+        website: l.integration.website_url,
+        support_email: l.integration.support_email,
+        can_manage: l.can_manage,
+        token_withheld: l.token_withheld,
+        pages: l.pages,
+        name: l.integration.name,
+    }
+}
+
+fn group_row(g: connections::Group) -> GroupRow {
+    let i = &g.integration;
+    GroupRow {
+        integration_id: i.id.to_string(),
+        name: i.name.clone(),
+        initial: initial(&i.name),
+        internal: i.kind == crate::db::models::IntegrationKind::Internal,
+        dynamic: i.dynamic,
+        unverified: integrations::unverified(i),
+        cimd_host: i.cimd_expires_at.map(|_| i.developer_name.clone()),
+        last_used: format_date(g.last_used),
+        connections: g.connections.into_iter().map(row).collect(),
+    }
+}
+
+/// This list's address with another sort or page, keeping the tab and
+/// the user filter.
+fn list_href(m: &Member, tab: &str, user: Option<&UserId>, sort: GroupSort, page: usize) -> String {
+    let mut q = url::form_urlencoded::Serializer::new(String::new());
+    if tab == "mine" {
+        q.append_pair("tab", "mine");
+    }
+    if let Some(u) = user {
+        q.append_pair("user", u.as_str());
+    }
+    q.append_pair("sort", sort.as_str());
+    if page > 1 {
+        q.append_pair("page", &page.to_string());
+    }
+    format!("/w/{}/settings/connections?{}", m.workspace.id, q.finish())
+}
+
+fn pager(g: &connections::Grouped, href: impl Fn(usize) -> String) -> Option<Pager> {
+    (g.pages > 1).then(|| Pager {
+        from: (g.page - 1) * connections::GROUPS_PER_PAGE + 1,
+        to: ((g.page - 1) * connections::GROUPS_PER_PAGE + g.groups.len()),
+        total: g.total,
+        previous: (g.page > 1).then(|| href(g.page - 1)),
+        next: (g.page < g.pages).then(|| href(g.page + 1)),
+    })
 }
 
 pub async fn view_connections_get(
+    req: actix_web::HttpRequest,
     state: web::Data<AppState>,
     m: Member,
     q: web::Query<SettingsQuery>,
 ) -> Result<HttpResponse, HtmlError> {
     let q = q.into_inner();
-    let view = db::run(&state.pool, move |c| ConnectionsView::build(c, &m, &q)).await?;
-    Ok(html(view.render()?))
+    let secure = state.config.issuer_is_https();
+    let path = note_path(&m.workspace.id);
+    let (sbox, session) = (&state.secret_box, &m.user.session);
+    let (note, removal) =
+        once::take_note_at(&req, &state.pool, sbox, session, secure, &path, None).await?;
+    let view = db::run(&state.pool, move |c| {
+        ConnectionsView::build(c, &m, &q, note)
+    })
+    .await?;
+    let mut resp = html(view.render()?);
+    if let Some(c) = removal {
+        // A cookie built here always encodes into a header value.
+        let _ = resp.add_cookie(&c);
+    }
+    Ok(resp)
 }
 
 impl ConnectionsView {
     /// The tab `q` asks for (members have My connections only), narrowed to
     /// the user it names.
-    fn build(c: &mut Conn, m: &Member, q: &SettingsQuery) -> AppResult<ConnectionsView> {
+    fn build(
+        c: &mut Conn,
+        m: &Member,
+        q: &SettingsQuery,
+        note: Option<once::Note>,
+    ) -> AppResult<ConnectionsView> {
         let tab = match (q.tab.as_deref(), m.is_owner()) {
             (Some("mine"), _) | (_, false) => "mine",
             _ => "all",
@@ -257,10 +366,22 @@ impl ConnectionsView {
             _ => None,
         };
         // Filter by user narrows the whole list, not only the approved table.
-        let mut rows = rows(c, m, tab == "mine")?;
-        if let (Some(u), Some(_)) = (&filter, &enterprise) {
-            rows.retain(|r| &r.installed_by == u);
-        }
+        let installer = filter.as_ref().filter(|_| enterprise.is_some());
+        let sort = GroupSort::parse(q.sort.as_deref());
+        let query = GroupQuery {
+            mine: tab == "mine",
+            installer,
+            sort,
+            page: q.page.as_deref().and_then(|p| p.parse().ok()).unwrap_or(1),
+        };
+        let grouped = connections::grouped(c, &m.workspace.id, &m.user.user.id, m.role, &query)?;
+        let href = |s: GroupSort, page: usize| list_href(m, tab, installer, s, page);
+        let sorts = GroupSort::ALL
+            .into_iter()
+            .map(|s| (s.label(), href(s, 1), s == sort))
+            .collect();
+        let pager = pager(&grouped, |p| href(sort, p));
+        let (flash, enterprise_flash) = flashes(c, m, note.as_ref())?;
         let blocked = match tab {
             "all" if m.is_owner() => connections::blocked_in(c, &m.workspace.id)?
                 .into_iter()
@@ -272,8 +393,12 @@ impl ConnectionsView {
             blocked,
             is_owner: m.is_owner(),
             tab,
-            rows,
-            flash: flash(c, m, q)?,
+            any: grouped.total > 0,
+            groups: grouped.groups.into_iter().map(group_row).collect(),
+            sorts,
+            pager,
+            flash,
+            enterprise_flash,
             enterprise,
             add: add_options(c, m)?,
             shell: layout::load(c, m, None)?.shell,
@@ -322,13 +447,12 @@ pub async fn view_disconnect_post(
     path: web::Path<ConnectionPath>,
 ) -> Result<HttpResponse, HtmlError> {
     let id = path.into_inner().connection_id;
-    let ws = m.workspace.id.clone();
-    let back = format!("/w/{ws}/settings/connections?disconnected={id}");
-    db::run(&state.pool, move |c| {
-        connections::disconnect(c, &ws, &m.user.user.id, m.role, &id)
+    let (ws, uid, role) = (m.workspace.id.clone(), m.user.user.id.clone(), m.role);
+    let name = db::run(&state.pool, move |c| {
+        connections::disconnect(c, &ws, &uid, role, &id)
     })
     .await?;
-    Ok(see_other(back))
+    Ok(back_noting(&state, &m, noted("disconnected", name), ""))
 }
 
 #[derive(Template)]
@@ -377,21 +501,22 @@ pub async fn view_token_post(
     path: web::Path<ConnectionPath>,
 ) -> Result<HttpResponse, HtmlError> {
     let id = path.into_inner().connection_id;
+    let json = wants_json(&req);
+    let how = if json {
+        TokenUse::Copied
+    } else {
+        TokenUse::Revealed
+    };
     let st = state.clone();
     let view = db::run(&state.pool, move |c| {
-        let (name, token) = connections::retrieve_token(
-            c,
-            &st.secret_box,
-            &m.workspace.id,
-            &m.user.user.id,
-            m.role,
-            &id,
-        )?;
+        let (ws, uid) = (&m.workspace.id, &m.user.user.id);
+        let (name, token) =
+            connections::retrieve_token(c, &st.secret_box, ws, uid, m.role, &id, how)?;
         let shell = layout::load(c, &m, None)?.shell;
         Ok(TokenView::shown(shell, &id, name, token))
     })
     .await?;
-    if wants_json(&req) {
+    if json {
         return Ok(HttpResponse::Ok()
             .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
             .json(serde_json::json!({ "name": view.name, "token": view.token })));
@@ -461,26 +586,14 @@ pub async fn view_internal_post(
     form: CsrfForm<InternalFields>,
     m: Member,
 ) -> Result<HttpResponse, HtmlError> {
-    let ws = m.workspace.id.clone();
+    let (ws, role, uid) = (m.workspace.clone(), m.role, m.user.user.id.clone());
     let st = state.clone();
     let made = db::run(&state.pool, move |c| {
-        connections::create_internal(
-            c,
-            &st.secret_box,
-            &m.workspace,
-            m.role,
-            &m.user.user.id,
-            &form.0.name,
-        )
+        connections::create_internal(c, &st.secret_box, &ws, role, &uid, &form.0.name)
     })
     .await?;
-    let cid = made
-        .connection_id
-        .map(|c| c.to_string())
-        .unwrap_or_default();
-    Ok(see_other(format!(
-        "/w/{ws}/settings/connections?created={cid}"
-    )))
+    let note = noted("created", made.integration.name);
+    Ok(back_noting(&state, &m, note, ""))
 }
 
 #[derive(Deserialize)]
@@ -529,13 +642,12 @@ pub async fn view_block_post(
     path: web::Path<ClientPath>,
 ) -> Result<HttpResponse, HtmlError> {
     let id = path.into_inner().integration_id;
-    let ws = m.workspace.id.clone();
-    let back = format!("/w/{ws}/settings/connections?blocked={id}");
-    db::run(&state.pool, move |c| {
-        connections::block_client(c, &ws, &m.user.user.id, &id)
+    let (ws, uid) = (m.workspace.id.clone(), m.user.user.id.clone());
+    let name = db::run(&state.pool, move |c| {
+        connections::block_client(c, &ws, &uid, &id)
     })
     .await?;
-    Ok(see_other(back))
+    Ok(back_noting(&state, &m, noted("blocked", name), ""))
 }
 
 pub async fn view_unblock_post(
@@ -545,11 +657,10 @@ pub async fn view_unblock_post(
     path: web::Path<ClientPath>,
 ) -> Result<HttpResponse, HtmlError> {
     let id = path.into_inner().integration_id;
-    let ws = m.workspace.id.clone();
-    let back = format!("/w/{ws}/settings/connections?unblocked={id}");
-    db::run(&state.pool, move |c| {
-        connections::unblock_client(c, &ws, &m.user.user.id, &id)
+    let (ws, uid) = (m.workspace.id.clone(), m.user.user.id.clone());
+    let name = db::run(&state.pool, move |c| {
+        connections::unblock_client(c, &ws, &uid, &id)
     })
     .await?;
-    Ok(see_other(back))
+    Ok(back_noting(&state, &m, noted("unblocked", name), ""))
 }

@@ -18,7 +18,7 @@ use crate::http::errors::HtmlError;
 use crate::http::extract::{EnterpriseOwner, Member};
 use crate::http::form::CsrfForm;
 use crate::http::layout::{self, Shell};
-use crate::http::{html, see_other};
+use crate::http::{html, once};
 use crate::state::AppState;
 
 /// The block as Settings shows it.
@@ -99,24 +99,41 @@ impl EnterpriseFields {
     }
 }
 
-/// The address Settings is shown at after `action`, carrying what its
-/// flash names.
-fn done(ws: &str, action: &EnterpriseAction) -> String {
-    let (what, about) = match action {
-        EnterpriseAction::SetPolicy { .. } => ("policy", String::new()),
-        EnterpriseAction::Approve(i) => ("approve", i.to_string()),
-        EnterpriseAction::Unapprove(i) => ("unapprove", i.to_string()),
-        EnterpriseAction::DisconnectAll(i) => ("disconnect_all", i.to_string()),
+/// What Settings says after `action` (a one-time note naming the
+/// integration by id) and the part of the page it returns to: the policy
+/// form, or the approved list.
+fn done(action: &EnterpriseAction) -> (once::Note, &'static str) {
+    let (what, about, anchor) = match action {
+        EnterpriseAction::SetPolicy { .. } => ("policy", None, "#install-policy"),
+        EnterpriseAction::Approve(i) => ("approve", Some(i.to_string()), "#approved-connections"),
+        EnterpriseAction::Unapprove(i) => {
+            ("unapprove", Some(i.to_string()), "#approved-connections")
+        }
+        EnterpriseAction::DisconnectAll(i) => (
+            "disconnect_all",
+            Some(i.to_string()),
+            "#approved-connections",
+        ),
         EnterpriseAction::AnswerRequest {
             integration,
             approve,
             ..
-        } => match approve {
-            true => ("request_approved", integration.to_string()),
-            false => ("request_declined", integration.to_string()),
-        },
+        } => (
+            if *approve {
+                "request_approved"
+            } else {
+                "request_declined"
+            },
+            Some(integration.to_string()),
+            "#approval-requests-title",
+        ),
     };
-    format!("/w/{ws}/settings/connections?done={what}&integration={about}")
+    let note = once::Note {
+        event: what.into(),
+        about,
+        ..once::Note::default()
+    };
+    (note, anchor)
 }
 
 /// The flash after an Enterprise action, naming the integration.
@@ -142,12 +159,22 @@ pub async fn view_enterprise_post(
     EnterpriseOwner(m): EnterpriseOwner,
 ) -> Result<HttpResponse, HtmlError> {
     let action = form.into_inner().action()?;
-    let back = done(m.workspace.id.as_str(), &action);
+    let (note, anchor) = done(&action);
+    let ws = m.workspace.id.clone();
+    let (session, uid) = (m.user.session.clone(), m.user.user.id.clone());
     db::run(&state.pool, move |c| {
-        enterprise::apply(c, &m.workspace.id, &m.user.user.id, &action)
+        enterprise::apply(c, &ws, &uid, &action)
     })
     .await?;
-    Ok(see_other(back))
+    let ws = &m.workspace.id;
+    Ok(once::see_other_noting(
+        &state.secret_box,
+        &session,
+        state.config.issuer_is_https(),
+        format!("/w/{ws}/settings/connections{anchor}"),
+        note,
+        &format!("/w/{ws}"),
+    ))
 }
 
 #[derive(Template)]

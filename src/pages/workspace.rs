@@ -13,8 +13,8 @@ use crate::domain::{blocks, workspaces};
 use crate::error::AppResult;
 use crate::http::errors::HtmlError;
 use crate::http::extract::Member;
-use crate::http::html;
 use crate::http::layout::{self, display_title, format_date, tree_item, Shell, TreeItem};
+use crate::http::{html, once};
 use crate::pages::page_menu::{self, Menu};
 use crate::state::AppState;
 
@@ -143,38 +143,26 @@ pub fn content_items(blocks: &[BlockContent]) -> Vec<ContentItem> {
     out
 }
 
-#[derive(Deserialize)]
-pub struct PageQuery {
-    /// A connection just added to or removed from this page.
-    added: Option<String>,
-    removed: Option<String>,
-    /// `replaced`: the connection's internal token was replaced (S70).
-    token: Option<String>,
-}
-
-/// The flash after a page-menu change, naming the connection from the menu
-/// itself (never text from the address bar).
-fn flash(q: &PageQuery, menu: &Menu, title: &str, carried: usize) -> Option<String> {
-    let name = |id: &str| {
-        menu.reaching
-            .iter()
-            .chain(menu.addable.iter())
-            .find(|i| i.connection_id == id)
-            .map(|i| i.name.clone())
-    };
+/// The flash after a page-menu change, from its one-time note, naming the
+/// connection from the menu itself (never text from the address bar).
+fn flash(note: Option<&once::Note>, menu: &Menu, title: &str, carried: usize) -> Option<String> {
+    let n = note?;
+    let id = n.about.as_deref()?;
+    let name = menu
+        .reaching
+        .iter()
+        .chain(menu.addable.iter())
+        .find(|i| i.connection_id == id)
+        .map(|i| i.name.clone())?;
     let what = page_menu::page_and_subpages(title, carried);
-    if let Some(n) = q.added.as_deref().and_then(name) {
-        if q.token.as_deref() == Some("replaced") {
-            return Some(format!(
-                "{n} can now see {what}. Someone else had copied its token, so it has a new one: copies taken before no longer work. Copy the new token from My integrations."
-            ));
-        }
-        return Some(format!("{n} can now see {what}."));
+    match n.event.as_str() {
+        "page_added_token_replaced" => Some(format!(
+            "{name} can now see {what}. Someone else had copied its token, so it has a new one: copies taken before no longer work. Copy the new token from My integrations."
+        )),
+        "page_added" => Some(format!("{name} can now see {what}.")),
+        "page_removed" => Some(format!("{name} no longer sees {what}; the connection stays.")),
+        _ => None,
     }
-    q.removed
-        .as_deref()
-        .and_then(name)
-        .map(|n| format!("{n} no longer sees {what}; the connection stays."))
 }
 
 pub async fn view_workspace_get(
@@ -201,21 +189,35 @@ pub struct PagePath {
 }
 
 pub async fn view_page_get(
+    req: actix_web::HttpRequest,
     state: web::Data<AppState>,
     m: Member,
     path: web::Path<PagePath>,
-    q: web::Query<PageQuery>,
 ) -> Result<HttpResponse, HtmlError> {
     let id = path.into_inner().page_id;
-    let q = q.into_inner();
-    let view = db::run(&state.pool, move |c| PageView::build(c, &m, &id, &q)).await?;
-    Ok(html(view.render()?))
+    let secure = state.config.issuer_is_https();
+    let at = format!("/w/{}", m.workspace.id);
+    let (sbox, session) = (&state.secret_box, &m.user.session);
+    let (note, removal) =
+        once::take_note_at(&req, &state.pool, sbox, session, secure, &at, None).await?;
+    let view = db::run(&state.pool, move |c| PageView::build(c, &m, &id, note)).await?;
+    let mut resp = html(view.render()?);
+    if let Some(c) = removal {
+        // A cookie built here always encodes into a header value.
+        let _ = resp.add_cookie(&c);
+    }
+    Ok(resp)
 }
 
 impl PageView {
     /// The page `id` as `m` may see it, with its menu and the flash of a
     /// menu change just made.
-    fn build(c: &mut Conn, m: &Member, id: &PageId, q: &PageQuery) -> AppResult<PageView> {
+    fn build(
+        c: &mut Conn,
+        m: &Member,
+        id: &PageId,
+        note: Option<once::Note>,
+    ) -> AppResult<PageView> {
         let seen = workspaces::page_for(c, &m.workspace.id, &m.user.user.id, id)?;
         let menu = page_menu::menu(c, m, &seen.chain)?;
         let l = layout::load(c, m, Some(id))?;
@@ -234,7 +236,7 @@ impl PageView {
         Ok(PageView {
             content,
             flash: flash(
-                q,
+                note.as_ref(),
                 &menu,
                 &title,
                 workspaces::carried_with(&l.tree, &page.id),

@@ -39,6 +39,7 @@ mod trust_clients;
 mod ux;
 mod ux_catalog;
 mod ux_invites;
+mod ux_lists;
 mod ux_picker;
 mod workspace;
 
@@ -53,4 +54,6 @@ mod sdk_mcp;
 mod ui_catalog;
 #[cfg(feature = "e2e")]
 mod ui_invites;
+#[cfg(feature = "e2e")]
+mod ui_lists;
 mod ui_picker;

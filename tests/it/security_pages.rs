@@ -53,9 +53,14 @@ fn create_internal(srv: &TestServer, c: &Client, ws: &str, name: &str) -> String
         .send()
         .expect("create");
     assert_eq!(r.status(), 303);
-    let loc = location(&r);
-    loc.split("created=")
-        .nth(1)
+    // The redirect carries a one-time note, not the id: find it by name.
+    use diesel::prelude::*;
+    use pagegrant::db::schema::{connections as k, integrations as i};
+    k::table
+        .inner_join(i::table)
+        .filter(i::name.eq(name))
+        .select(k::id)
+        .first::<pagegrant::db::models::ConnectionId>(&mut srv.conn())
         .expect("created id")
         .to_string()
 }

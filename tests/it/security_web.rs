@@ -466,15 +466,27 @@ fn settings_flash_names_only_this_workspaces_integrations() {
             "{done}: another workspace's integration named"
         );
     }
-    // This workspace's own (a public one offered here) is still named.
-    let (_, page) = get_html(
-        &ada,
-        &fx.srv.url(&format!(
-            "/w/{}/settings/connections?done=approve&integration={}",
-            fx.acme.id, fx.multi.integration.id
-        )),
-    );
-    assert!(page.contains("Approved Multi"));
+    // This workspace's own (one installed here) is still named, by the
+    // one-time note the approval leaves (issue 27: no flags in the address
+    // any more).
+    crate::kit::connect(&fx, "grace@example.com", fx.acme.id.as_str(), &[&fx.eng]);
+    let csrf = csrf_of(&fx, &ada);
+    let multi = fx.conf.integration.id.to_string();
+    let r = ada
+        .post(
+            fx.srv
+                .url(&format!("/w/{}/settings/enterprise", fx.acme.id)),
+        )
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("action", "approve"),
+            ("integration_id", multi.as_str()),
+        ])
+        .send()
+        .expect("approve");
+    assert_eq!(r.status(), 303);
+    let (_, page) = get_html(&ada, &fx.srv.url(&location(&r)));
+    assert!(html_unescape(&page).contains("Approved Partner <b>App</b>"));
 }
 
 // ---- #16

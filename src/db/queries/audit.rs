@@ -115,3 +115,21 @@ pub fn set_detail(conn: &mut Conn, id: i32, detail: &str) -> QueryResult<()> {
         .execute(conn)
         .map(|_| ())
 }
+
+/// Whether an event `action` about `target` was recorded before event
+/// `before` (ids only grow): a connection granted again is a reconnect.
+pub fn recorded_before(
+    conn: &mut Conn,
+    target: &str,
+    action: &str,
+    before: i32,
+) -> QueryResult<bool> {
+    use diesel::dsl::exists;
+    diesel::select(exists(
+        audit_events::table
+            .filter(audit_events::target.eq(target))
+            .filter(audit_events::action.eq(action))
+            .filter(audit_events::id.lt(before)),
+    ))
+    .get_result(conn)
+}

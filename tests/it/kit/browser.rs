@@ -65,8 +65,20 @@ impl Driver {
         Self::start_with(width, height, &[])
     }
 
+    /// A true phone viewport: headless chromium will not make a window
+    /// narrower than 500 px, so `start_sized(390, …)` lays pages out at
+    /// 500; this emulates the device's metrics instead (`innerWidth` is
+    /// `width`), with extra chromium switches.
+    pub fn start_phone(width: u32, height: u32, extra: &[&str]) -> Driver {
+        Self::launch(width, height, extra, true)
+    }
+
     /// With extra chromium switches (a colour scheme, say).
     pub fn start_with(width: u32, height: u32, extra: &[&str]) -> Driver {
+        Self::launch(width, height, extra, false)
+    }
+
+    fn launch(width: u32, height: u32, extra: &[&str], emulate: bool) -> Driver {
         let port = free_port();
         let child = Command::new("chromedriver")
             .arg(format!("--port={port}"))
@@ -95,13 +107,16 @@ impl Driver {
         args.extend(extra.iter().map(|a| a.to_string()));
         let mut caps = serde_json::Map::new();
         caps.insert("browserName".into(), json!("chrome"));
-        caps.insert(
-            "goog:chromeOptions".into(),
-            json!({
-                "binary": "/usr/bin/chromium",
-                "args": args
-            }),
-        );
+        let mut options = json!({
+            "binary": "/usr/bin/chromium",
+            "args": args
+        });
+        if emulate {
+            options["mobileEmulation"] = json!({
+                "deviceMetrics": { "width": width, "height": height, "pixelRatio": 1.0 }
+            });
+        }
+        caps.insert("goog:chromeOptions".into(), options);
         let connector = hyper_util::client::legacy::connect::HttpConnector::new();
         // chromedriver takes a moment to listen.
         let deadline = Instant::now() + Duration::from_secs(20);

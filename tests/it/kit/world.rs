@@ -121,3 +121,32 @@ pub fn audit_actions(fx: &Fx) -> Vec<String> {
         .load(&mut fx.srv.conn())
         .expect("audit")
 }
+
+/// The fixture plus 128 internal integrations Ada made in Acme ("Bot 001"
+/// … "Bot 128"), Partner connected by Ada and Grace, "Docs Hub" (another
+/// partner on CB) by Grace: 130
+/// integrations in Acme's Settings → Connections, 131 connections
+/// (issue 27's lists at scale).
+pub fn big_world() -> Fx {
+    let fx = fixture();
+    {
+        let mut c = fx.srv.conn();
+        for n in 1..=128 {
+            pagegrant::domain::connections::create_internal(
+                &mut c,
+                &fx.srv.sbox,
+                &fx.acme,
+                Role::Owner,
+                &fx.ada.id,
+                &format!("Bot {n:03}"),
+            )
+            .expect("internal");
+        }
+    }
+    let ws = fx.acme.id.to_string();
+    super::consent::connect(&fx, "ada@example.com", &ws, &[&fx.eng]);
+    super::consent::connect(&fx, "grace@example.com", &ws, &[&fx.eng]);
+    let docs = register(&fx.srv, "Docs Hub", &[super::CB], false, false);
+    super::consent::connect_with(&fx, &docs, "grace@example.com", &ws, &[&fx.eng]);
+    fx
+}
