@@ -136,10 +136,23 @@ fn a_flow_hops_between_two_instances_on_one_database() {
         .send()
         .expect("create on A");
     assert_eq!(r.status(), 303);
-    let conn_id = location(&r)
-        .split("created=")
-        .nth(1)
-        .expect("created")
+    // The redirect carries a one-time note, not the id: the new row's
+    // token link on A's settings page names it.
+    let settings = owner
+        .get(a.url(&format!("/w/{ws}/settings/connections")))
+        .send()
+        .expect("settings on A")
+        .text()
+        .expect("body");
+    let row = settings
+        .split("<tr")
+        .find(|row| row.contains("Made On A") && row.contains("/token"))
+        .expect("the new row");
+    let conn_id = row
+        .split("/settings/connections/")
+        .filter_map(|s| s.split_once("/token").map(|(id, _)| id))
+        .find(|id| id.len() == 36)
+        .expect("connection id")
         .to_string();
     let token_page = format!("/w/{ws}/settings/connections/{conn_id}/token");
     let (browser_b, _, _) = login(&b.base, "user0@example.com", &w.password);
