@@ -4,18 +4,19 @@
 //! ones they installed (the integration's developer); the rules and audit
 //! are `domain::connections::set_access`'s.
 
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
 use crate::db;
 use crate::db::models::ConnectionId;
 use crate::domain::connections::{self, ByMember};
+use crate::error::AppError;
 use crate::http::errors::HtmlError;
 use crate::http::extract::Member;
 use crate::http::form::CsrfForm;
 use crate::http::layout::{self, Shell};
-use crate::http::{html, see_other};
+use crate::http::{html, once};
 use crate::pages::picker::{access_picker, Picker};
 use crate::state::AppState;
 
@@ -41,21 +42,20 @@ pub struct AccessFields {
     page: Vec<String>,
 }
 
-/// `?saved=1` after **Save access** (Settings' notes are query strings;
-/// the one-time-note cookie is sent only to `/developers`).
-#[derive(Deserialize)]
-pub struct Saved {
-    saved: Option<String>,
-}
-
+/// **Save access** is said once, by a one-time note sealed for this
+/// workspace's pages (a reload says nothing again).
 pub async fn view_access_get(
+    req: HttpRequest,
     state: web::Data<AppState>,
     m: Member,
     path: web::Path<AccessPath>,
-    q: web::Query<Saved>,
 ) -> Result<HttpResponse, HtmlError> {
     let id = path.into_inner().connection_id;
-    let saved = q.saved.is_some();
+    let (sbox, secure) = (&state.secret_box, state.config.issuer_is_https());
+    let at = format!("/w/{}", m.workspace.id);
+    let (note, gone) =
+        once::take_note_at(&req, &state.pool, sbox, &m.user.session, secure, &at, None).await?;
+    let saved = note.is_some_and(|n| n.event == "access_saved");
     let view = db::run(&state.pool, move |c| {
         let by = ByMember {
             workspace: &m.workspace,
@@ -73,7 +73,12 @@ pub async fn view_access_get(
         })
     })
     .await?;
-    Ok(html(view.render()?))
+    let mut resp = html(view.render()?);
+    if let Some(c) = gone {
+        resp.add_cookie(&c)
+            .map_err(|e| AppError::internal(format!("cookie: {e}")))?;
+    }
+    Ok(resp)
 }
 
 pub async fn view_access_post(
@@ -84,10 +89,9 @@ pub async fn view_access_post(
 ) -> Result<HttpResponse, HtmlError> {
     let id = path.into_inner().connection_id;
     let (ticked, st) = (form.into_inner().page, state.clone());
-    let back = format!(
-        "/w/{}/settings/connections/{id}/access?saved=1",
-        m.workspace.id
-    );
+    let ws = m.workspace.id.clone();
+    let back = format!("/w/{ws}/settings/connections/{id}/access");
+    let session = m.user.session.clone();
     db::run(&state.pool, move |c| {
         let by = ByMember {
             workspace: &m.workspace,
@@ -97,5 +101,18 @@ pub async fn view_access_post(
         connections::set_access(c, &st.secret_box, &by, &id, &ticked)
     })
     .await?;
-    Ok(see_other(back))
+    let note = once::Note {
+        event: "access_saved".into(),
+        ..once::Note::default()
+    };
+    let secure = state.config.issuer_is_https();
+    let at = format!("/w/{ws}");
+    Ok(once::see_other_noting(
+        &state.secret_box,
+        &session,
+        secure,
+        back,
+        note,
+        &at,
+    ))
 }

@@ -62,6 +62,18 @@ pub struct InviteNote {
     sent: bool,
 }
 
+/// What the members page says once after an action, sealed in a one-time
+/// note for this page (Post/Redirect/Get; a reload says nothing again).
+/// People are named by id, never by text carried in the address.
+#[derive(Serialize, Deserialize)]
+pub enum MembersNote {
+    Invited(InviteNote),
+    Added(UserId),
+    Changed(UserId),
+    Removed(UserId),
+    Revoked,
+}
+
 /// The new invitation as the page shows it.
 pub struct InvitedView {
     pub email: String,
@@ -123,14 +135,6 @@ pub struct MembersView {
     pub email_error: Option<String>,
 }
 
-#[derive(Deserialize)]
-pub struct MembersQuery {
-    added: Option<UserId>,
-    changed: Option<UserId>,
-    removed: Option<UserId>,
-    revoked: Option<String>,
-}
-
 fn rows(c: &mut Conn, m: &Member) -> AppResult<Vec<MemberRowView>> {
     let list = members::list(c, &m.workspace)?;
     let owners = list.iter().filter(|r| r.role == Role::Owner).count();
@@ -166,31 +170,26 @@ fn invitation_rows(c: &mut Conn, m: &Member) -> AppResult<Vec<InvitationRowView>
         .collect())
 }
 
-/// The flash after an action, naming the person by id (never by text
-/// echoed from the address bar).
-fn flash(c: &mut Conn, m: &Member, q: &MembersQuery) -> AppResult<Option<String>> {
+/// The flash after an action, naming the person by id.
+fn flash(c: &mut Conn, m: &Member, note: Option<&MembersNote>) -> AppResult<Option<String>> {
     let ws = &m.workspace.name;
-    if let Some(id) = &q.added {
-        return Ok(Some(format!("Added {} to {ws}", accounts::name_of(c, id)?)));
-    }
-    if let Some(id) = &q.changed {
-        return Ok(match members::member(c, &m.workspace, id) {
+    Ok(match note {
+        Some(MembersNote::Added(id)) => {
+            Some(format!("Added {} to {ws}", accounts::name_of(c, id)?))
+        }
+        Some(MembersNote::Changed(id)) => match members::member(c, &m.workspace, id) {
             Ok((u, role)) => Some(format!("{} is now {} of {ws}", u.name, article(role))),
             Err(_) => None,
-        });
-    }
-    if let Some(id) = &q.removed {
-        return Ok(Some(format!(
+        },
+        Some(MembersNote::Removed(id)) => Some(format!(
             "Removed {} from {ws}; their connections here have ended",
             accounts::name_of(c, id)?
-        )));
-    }
-    if q.revoked.is_some() {
-        return Ok(Some(
-            "Revoked the invitation; its link no longer works".into(),
-        ));
-    }
-    Ok(None)
+        )),
+        Some(MembersNote::Revoked) => {
+            Some("Revoked the invitation; its link no longer works".into())
+        }
+        Some(MembersNote::Invited(_)) | None => None,
+    })
 }
 
 fn article(role: Role) -> &'static str {
@@ -211,9 +210,8 @@ struct Refused {
 async fn render(
     state: &AppState,
     m: Member,
-    q: MembersQuery,
+    note: Option<MembersNote>,
     refused: Refused,
-    invited: Option<InviteNote>,
 ) -> Result<String, HtmlError> {
     let smtp = state.config.smtp.enabled();
     let view = db::run(&state.pool, move |c| {
@@ -222,9 +220,12 @@ async fn render(
             tab: "members",
             rows: rows(c, &m)?,
             invitations: invitation_rows(c, &m)?,
-            invited: invited.map(InvitedView::of),
+            flash: flash(c, &m, note.as_ref())?,
+            invited: match note {
+                Some(MembersNote::Invited(n)) => Some(InvitedView::of(n)),
+                _ => None,
+            },
             smtp,
-            flash: flash(c, &m, &q)?,
             error: refused.error,
             email: refused.email,
             add_as_owner: refused.add_as_owner,
@@ -257,18 +258,22 @@ impl Refused {
     }
 }
 
-fn no_query() -> MembersQuery {
-    MembersQuery {
-        added: None,
-        changed: None,
-        removed: None,
-        revoked: None,
-    }
-}
-
 /// Where the members page is, and so where its one-time note is sent.
 fn members_path(m: &Member) -> String {
     format!("/w/{}/settings/members", m.workspace.id)
+}
+
+/// A 303 to the members page (at `anchor`) carrying `note`; without the
+/// cookie (it could not be sealed) the page simply says nothing.
+fn noting(state: &AppState, m: &Member, note: MembersNote, anchor: &str) -> HttpResponse {
+    let path = members_path(m);
+    let secure = state.config.issuer_is_https();
+    let mut resp = see_other(format!("{path}{anchor}"));
+    if let Some(c) = once::seal_at(&state.secret_box, &m.user.session, secure, &path, &note) {
+        // A cookie built here always encodes into a header value.
+        let _ = resp.add_cookie(&c);
+    }
+    resp
 }
 
 fn page(status: StatusCode, body: String) -> HttpResponse {
@@ -281,12 +286,12 @@ pub async fn view_members_get(
     req: HttpRequest,
     state: web::Data<AppState>,
     Owner(m): Owner,
-    q: web::Query<MembersQuery>,
 ) -> Result<HttpResponse, HtmlError> {
     let secure = state.config.issuer_is_https();
     let (pool, sbox, session) = (&state.pool, &state.secret_box, &m.user.session);
-    let (note, gone) = once::take_at(&req, pool, sbox, session, secure, &members_path(&m)).await?;
-    let body = render(&state, m, q.into_inner(), Refused::none(), note).await?;
+    let (note, gone) =
+        once::take_at::<MembersNote>(&req, pool, sbox, session, secure, &members_path(&m)).await?;
+    let body = render(&state, m, note, Refused::none()).await?;
     let mut resp = html(body);
     if let Some(c) = gone {
         resp.add_cookie(&c)
@@ -331,13 +336,7 @@ fn invited_redirect(state: &AppState, m: &Member, added: Added) -> HttpResponse 
         mailed,
         sent,
     };
-    let path = members_path(m);
-    let secure = state.config.issuer_is_https();
-    let mut resp = see_other(format!("{path}#invited"));
-    if let Some(c) = once::seal_at(&state.secret_box, &m.user.session, secure, &path, &note) {
-        let _ = resp.add_cookie(&c);
-    }
-    resp
+    noting(state, m, MembersNote::Invited(note), "#invited")
 }
 
 /// **Add members**: an existing user joins; an address without an account
@@ -354,12 +353,12 @@ pub async fn view_members_post(
     let added =
         members::add_or_invite(&state.pool, &state.config, ws, by, f.email.clone(), role).await;
     match added {
-        Ok(Added::Member(u)) => Ok(see_other(format!("{}?added={}", members_path(&m), u.id))),
+        Ok(Added::Member(u)) => Ok(noting(&state, &m, MembersNote::Added(u.id), "")),
         Ok(invited) => Ok(invited_redirect(&state, &m, invited)),
         Err(e) => {
             let (status, msg) = HtmlError::from(e).refusal()?;
             let refused = Refused::add(&f.email, role, msg);
-            let body = render(&state, m, no_query(), refused, None).await?;
+            let body = render(&state, m, None, refused).await?;
             Ok(page(status, body))
         }
     }
@@ -384,11 +383,7 @@ pub async fn view_revoke_invitation_post(
     })
     .await?;
     match done {
-        Ok(inv) => Ok(see_other(format!(
-            "{}?revoked={}",
-            members_path(&m),
-            inv.id
-        ))),
+        Ok(_) => Ok(noting(&state, &m, MembersNote::Revoked, "")),
         Err(AppError::NotFound) => Err(HtmlError::NotFound),
         Err(e) => refused_on_list(&state, m, e).await,
     }
@@ -416,7 +411,7 @@ async fn refused_on_list(
         error: Some(msg),
         ..Refused::none()
     };
-    let body = render(state, m, no_query(), refused, None).await?;
+    let body = render(state, m, None, refused).await?;
     Ok(page(status, body))
 }
 
@@ -434,10 +429,7 @@ pub async fn view_role_post(
     })
     .await?;
     match done {
-        Ok((u, _)) => Ok(see_other(format!(
-            "/w/{}/settings/members?changed={}",
-            m.workspace.id, u.id
-        ))),
+        Ok((u, _)) => Ok(noting(&state, &m, MembersNote::Changed(u.id), "")),
         Err(AppError::NotFound) => Err(HtmlError::NotFound),
         Err(e) => refused_on_list(&state, m, e).await,
     }
@@ -501,10 +493,7 @@ pub async fn view_remove_post(
     match done {
         // Someone who removed themselves no longer sees this workspace.
         Ok(r) if r.user.id == m.user.user.id => Ok(see_other("/")),
-        Ok(r) => Ok(see_other(format!(
-            "/w/{}/settings/members?removed={}",
-            m.workspace.id, r.user.id
-        ))),
+        Ok(r) => Ok(noting(&state, &m, MembersNote::Removed(r.user.id), "")),
         Err(AppError::NotFound) => Err(HtmlError::NotFound),
         Err(e) => refused_on_list(&state, m, e).await,
     }

@@ -430,7 +430,12 @@ fn only_owners_invite_and_invitations_are_bounded() {
         ],
     );
     assert_eq!(s, 303);
-    assert!(loc.contains("?added="), "{loc}");
+    // Added at once, said once by a one-time note (no flag in the address).
+    assert!(!loc.contains('?'), "{loc}");
+    let (_, page) = get_html(&ada, &fx.srv.url(&loc));
+    assert!(page.contains("Added Zed to"), "{page}");
+    let (_, again) = get_html(&ada, &fx.srv.url(&loc));
+    assert!(!again.contains("Added Zed to"), "a reload says nothing");
 }
 
 #[test]

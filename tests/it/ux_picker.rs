@@ -203,6 +203,14 @@ fn an_owner_saving_leaves_the_installers_private_pages_alone() {
     let r = post_pages(&fx, &a, &path, &csrf_of(&fx, &a), &[fx.eng.id.as_str()]);
     assert_eq!(r.status(), 303);
     assert_eq!(pages_of(&fx, &made), sorted(&[&fx.eng, &fx.grace_private]));
+    // Saved is said once, by a one-time note: the address carries no flag
+    // and a reload says nothing again (issue 27 item 11).
+    let back = location(&r);
+    assert!(!back.contains('?'), "{back}");
+    let (_, page) = get_html(&a, &fx.srv.url(&back));
+    assert!(page.contains("Saved the pages Reports can reach"), "{page}");
+    let (_, again) = get_html(&a, &fx.srv.url(&back));
+    assert!(!again.contains("Saved the pages"), "a reload says nothing");
 }
 
 #[test]
