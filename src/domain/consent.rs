@@ -16,6 +16,40 @@ use crate::domain::workspaces::{chain_trashed, chain_visible_to, role_in, visibl
 use crate::domain::{approval_requests, install_policy};
 use crate::error::{AppError, AppResult, Capability};
 
+/// One word of an authorization request's `prompt` (OIDC Core §3.1.2.1;
+/// `select_account` and `create` are not offered: metadata lists these).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PromptValue {
+    None,
+    Login,
+    Consent,
+}
+
+impl PromptValue {
+    pub const ALL: [PromptValue; 3] = [PromptValue::None, PromptValue::Login, PromptValue::Consent];
+
+    pub fn parse(word: &str) -> Option<PromptValue> {
+        PromptValue::ALL.into_iter().find(|p| p.as_str() == word)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PromptValue::None => "none",
+            PromptValue::Login => "login",
+            PromptValue::Consent => "consent",
+        }
+    }
+
+    /// The words of a `prompt` value, or the first word that is not one.
+    pub fn words(value: &str) -> Result<Vec<PromptValue>, String> {
+        value
+            .split(' ')
+            .filter(|w| !w.is_empty())
+            .map(|w| PromptValue::parse(w).ok_or_else(|| w.to_string()))
+            .collect()
+    }
+}
+
 /// `prompt` (OIDC's values, which MCP clients send): `none` must not meet
 /// a person, `login` wants the password again, `consent` is what pagegrant
 /// always does.

@@ -18,7 +18,7 @@ use oxide_auth::primitives::grant::{Extensions, Grant};
 use crate::config::Config;
 use crate::db::models::{Session, User};
 use crate::db::{self, Conn};
-use crate::domain::consent::{self, Answer, Approval, Decision};
+use crate::domain::consent::{self, Answer, Approval, Decision, PromptValue};
 use crate::error::{AppError, AppResult, Capability};
 use crate::oauth::endpoint::{CodeBinding, DbAuthorizer, DbRegistrar, OFFLINE_ACCESS};
 
@@ -332,25 +332,14 @@ pub fn validate(
         Some(_) => return fail("invalid_request", "owner must be user"),
     }
     let mut prompt = Prompt::default();
-    for p in all("prompt")
-        .first()
-        .copied()
-        .unwrap_or("")
-        .split(' ')
-        .filter(|p| !p.is_empty())
-    {
-        match p {
-            "none" => prompt.none = true,
-            "login" => prompt.login = true,
-            "consent" => {}
-            _ => {
-                return fail(
-                    "invalid_request",
-                    "prompt may hold only none, login and consent",
-                )
-            }
-        }
-    }
+    let Ok(words) = PromptValue::words(all("prompt").first().copied().unwrap_or("")) else {
+        return fail(
+            "invalid_request",
+            "prompt may hold only none, login and consent",
+        );
+    };
+    prompt.none = words.contains(&PromptValue::None);
+    prompt.login = words.contains(&PromptValue::Login);
     // max_age: honoured (a login again when the session is older), never
     // accepted and ignored; a value that is not a whole number of seconds
     // is refused.
@@ -365,8 +354,7 @@ pub fn validate(
             }
         }
     }
-    if prompt.none && (prompt.login || all("prompt").first().is_some_and(|p| p.contains("consent")))
-    {
+    if prompt.none && words.len() > 1 {
         return fail(
             "invalid_request",
             "prompt=none cannot be combined with other values",

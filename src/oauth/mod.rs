@@ -25,7 +25,8 @@ use actix_web::HttpResponse;
 use serde_json::json;
 
 use crate::db;
-use crate::db::models::ClientType;
+use crate::db::models::{AuthMethod, ClientType};
+use crate::domain::consent::PromptValue;
 use crate::domain::resource;
 use crate::error::{AppError, AppResult, Capability, Refusal};
 use crate::http::errors::OAuthError;
@@ -137,6 +138,15 @@ fn metadata(config: &crate::config::Config) -> serde_json::Value {
         .map(|c| c.as_str())
         .chain([endpoint::OFFLINE_ACCESS])
         .collect();
+    // Introspection is for resource servers, which hold a secret; a public
+    // client may still present itself (`none`) at the token and revocation
+    // endpoints.
+    let with_secret = [AuthMethod::ClientSecretBasic, AuthMethod::ClientSecretPost];
+    let any_client = [
+        AuthMethod::ClientSecretBasic,
+        AuthMethod::ClientSecretPost,
+        AuthMethod::None,
+    ];
     let mut body = json!({
         "issuer": i,
         "authorization_endpoint": format!("{i}/v1/oauth/authorize"),
@@ -148,11 +158,11 @@ fn metadata(config: &crate::config::Config) -> serde_json::Value {
         "response_modes_supported": ["query"],
         "grant_types_supported": ["authorization_code", "refresh_token"],
         "code_challenge_methods_supported": ["S256"],
-        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
-        "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
-        "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+        "token_endpoint_auth_methods_supported": any_client,
+        "introspection_endpoint_auth_methods_supported": with_secret,
+        "revocation_endpoint_auth_methods_supported": any_client,
         "scopes_supported": scopes,
-        "prompt_values_supported": ["none", "login", "consent"],
+        "prompt_values_supported": PromptValue::ALL.map(PromptValue::as_str),
         "authorization_response_iss_parameter_supported": true,
     });
     if let Some(o) = body.as_object_mut() {

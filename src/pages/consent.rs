@@ -14,7 +14,7 @@ use crate::db;
 use crate::db::models::now;
 use crate::db::models::IntegrationId;
 use crate::domain::approval_requests::{self, NOTE_MAX};
-use crate::domain::consent::{self, Decision, Gate, Plan};
+use crate::domain::consent::{self, Decision, Gate, Plan, PromptValue};
 use crate::domain::integrations::unverified;
 use crate::error::Capability;
 use crate::http::errors::{url_encode, HtmlError};
@@ -374,8 +374,11 @@ enum Step {
 
 /// Whether the request says `prompt=none` (alone or among other values).
 fn prompt_none(raw: &str) -> bool {
-    url::form_urlencoded::parse(raw.as_bytes())
-        .any(|(k, v)| k == "prompt" && v.split(' ').any(|p| p == "none"))
+    url::form_urlencoded::parse(raw.as_bytes()).any(|(k, v)| {
+        k == "prompt"
+            && v.split(' ')
+                .any(|w| PromptValue::parse(w) == Some(PromptValue::None))
+    })
 }
 
 /// The request's `client_id` when it is given exactly once.
