@@ -25,6 +25,20 @@ pub fn html(body: String) -> HttpResponse {
         .body(body)
 }
 
+/// A page with a cookie set on it when there is one (a one-time note's
+/// removal, say).
+pub fn html_with(
+    body: String,
+    cookie: Option<actix_web::cookie::Cookie<'static>>,
+) -> Result<HttpResponse, crate::error::AppError> {
+    let mut resp = html(body);
+    if let Some(c) = cookie {
+        resp.add_cookie(&c)
+            .map_err(|e| crate::error::AppError::internal(format!("cookie: {e}")))?;
+    }
+    Ok(resp)
+}
+
 /// A 303 to `location` (always one of ours: never a URL from a form).
 pub fn see_other(location: impl Into<String>) -> HttpResponse {
     HttpResponse::SeeOther()

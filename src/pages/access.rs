@@ -11,12 +11,12 @@ use serde::Deserialize;
 use crate::db;
 use crate::db::models::ConnectionId;
 use crate::domain::connections::{self, ByMember};
-use crate::error::AppError;
+use crate::error::AppResult;
 use crate::http::errors::HtmlError;
 use crate::http::extract::Member;
 use crate::http::form::CsrfForm;
 use crate::http::layout::{self, Shell};
-use crate::http::{html, once};
+use crate::http::{html_with, once};
 use crate::pages::picker::{access_picker, Picker};
 use crate::state::AppState;
 
@@ -42,6 +42,33 @@ pub struct AccessFields {
     page: Vec<String>,
 }
 
+/// Who edits: the member, their role and workspace.
+fn by(m: &Member) -> ByMember<'_> {
+    ByMember {
+        workspace: &m.workspace,
+        user: &m.user.user.id,
+        role: m.role,
+    }
+}
+
+/// The page for connection `id`, as `m` may edit it.
+fn access_view(
+    c: &mut crate::db::Conn,
+    m: &Member,
+    id: &ConnectionId,
+    saved: bool,
+) -> AppResult<AccessView> {
+    let plan = connections::access_plan(c, &by(m), id)?;
+    let name = plan.integration.name.clone();
+    Ok(AccessView {
+        shell: layout::load(c, m, None)?.shell,
+        connection_id: id.to_string(),
+        flash: saved.then(|| format!("Saved the pages {name} can reach")),
+        picker: access_picker(&plan),
+        name,
+    })
+}
+
 /// **Save access** is said once, by a one-time note sealed for this
 /// workspace's pages (a reload says nothing again).
 pub async fn view_access_get(
@@ -56,29 +83,8 @@ pub async fn view_access_get(
     let (note, gone) =
         once::take_note_at(&req, &state.pool, sbox, &m.user.session, secure, &at, None).await?;
     let saved = note.is_some_and(|n| n.event == "access_saved");
-    let view = db::run(&state.pool, move |c| {
-        let by = ByMember {
-            workspace: &m.workspace,
-            user: &m.user.user.id,
-            role: m.role,
-        };
-        let plan = connections::access_plan(c, &by, &id)?;
-        let name = plan.integration.name.clone();
-        Ok(AccessView {
-            shell: layout::load(c, &m, None)?.shell,
-            connection_id: id.to_string(),
-            flash: saved.then(|| format!("Saved the pages {name} can reach")),
-            picker: access_picker(&plan),
-            name,
-        })
-    })
-    .await?;
-    let mut resp = html(view.render()?);
-    if let Some(c) = gone {
-        resp.add_cookie(&c)
-            .map_err(|e| AppError::internal(format!("cookie: {e}")))?;
-    }
-    Ok(resp)
+    let view = db::run(&state.pool, move |c| access_view(c, &m, &id, saved)).await?;
+    Ok(html_with(view.render()?, gone)?)
 }
 
 pub async fn view_access_post(
@@ -89,16 +95,10 @@ pub async fn view_access_post(
 ) -> Result<HttpResponse, HtmlError> {
     let id = path.into_inner().connection_id;
     let (ticked, st) = (form.into_inner().page, state.clone());
-    let ws = m.workspace.id.clone();
+    let (ws, session) = (m.workspace.id.clone(), m.user.session.clone());
     let back = format!("/w/{ws}/settings/connections/{id}/access");
-    let session = m.user.session.clone();
     db::run(&state.pool, move |c| {
-        let by = ByMember {
-            workspace: &m.workspace,
-            user: &m.user.user.id,
-            role: m.role,
-        };
-        connections::set_access(c, &st.secret_box, &by, &id, &ticked)
+        connections::set_access(c, &st.secret_box, &by(&m), &id, &ticked)
     })
     .await?;
     let note = once::Note {
