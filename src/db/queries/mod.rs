@@ -10,6 +10,7 @@ pub mod integrations;
 pub mod invitations;
 pub mod keys;
 pub mod oauth;
+pub mod passkeys;
 pub mod pages;
 pub mod scope;
 pub mod sessions;
