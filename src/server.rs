@@ -12,8 +12,8 @@ use actix_web::{web, App, HttpServer};
 use crate::http::errors::{self, Shape};
 use crate::http::{assets, headers, nul, ops};
 use crate::pages::{
-    access, consent, demo_partner, developers, home, invite, login, page_menu, passkeys, settings_audit,
-    settings_connections, settings_enterprise, settings_members, workspace,
+    access, consent, demo_partner, developers, home, invite, login, page_menu, passkeys,
+    settings_audit, settings_connections, settings_enterprise, settings_members, workspace,
 };
 use crate::state::AppState;
 use crate::{api, oauth};
@@ -123,7 +123,10 @@ pub fn routes(cfg: &mut web::ServiceConfig, issuer: &str) {
             "/login/passkey/options",
             web::post().to(passkeys::post_login_passkey_options),
         )
-        .route("/login/passkey", web::post().to(passkeys::post_login_passkey))
+        .route(
+            "/login/passkey",
+            web::post().to(passkeys::post_login_passkey),
+        )
         .route(
             "/account/passkeys",
             web::get().to(passkeys::view_passkeys_get),

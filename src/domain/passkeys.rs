@@ -60,8 +60,8 @@ fn webauthn(cfg: &Config) -> AppResult<Webauthn> {
     if let Some(why) = unavailable(cfg) {
         return Err(AppError::Forbidden(why));
     }
-    let origin = Url::parse(&cfg.server.issuer)
-        .map_err(|e| AppError::internal(format!("issuer: {e}")))?;
+    let origin =
+        Url::parse(&cfg.server.issuer).map_err(|e| AppError::internal(format!("issuer: {e}")))?;
     let rp_id = origin.domain().unwrap_or_default().to_string();
     WebauthnBuilder::new(&rp_id, &origin)
         .and_then(|b| {
@@ -224,7 +224,14 @@ pub fn finish_registration(
         }
         passkeys::insert(c, &row)?;
         let who = Actor::User(&user.id);
-        audit::record(c, None, who, AuditAction::PasskeyAdded, &row.id, row.name.clone())
+        audit::record(
+            c,
+            None,
+            who,
+            AuditAction::PasskeyAdded,
+            &row.id,
+            row.name.clone(),
+        )
     })?;
     Ok(row)
 }
@@ -234,7 +241,14 @@ pub fn remove(c: &mut Conn, user: &UserId, id: &PasskeyId) -> AppResult<String> 
     db::write_tx(c, |c| {
         let row = passkeys::by_id(c, user, id)?.ok_or(AppError::NotFound)?;
         passkeys::delete(c, user, id)?;
-        audit::record(c, None, Actor::User(user), AuditAction::PasskeyRemoved, id, row.name.clone())?;
+        audit::record(
+            c,
+            None,
+            Actor::User(user),
+            AuditAction::PasskeyRemoved,
+            id,
+            row.name.clone(),
+        )?;
         Ok(row.name)
     })
 }
@@ -307,7 +321,12 @@ pub async fn sign_in(
 /// The failure's refusal, after counting it against the account too.
 fn refuse(c: &mut Conn, sec: &SecurityConfig, user: Option<&User>, why: &str) -> AppError {
     if let Some(u) = user {
-        let counted = throttle::take(c, &accounts::account_key(&u.email), now(), sec.login_window_s);
+        let counted = throttle::take(
+            c,
+            &accounts::account_key(&u.email),
+            now(),
+            sec.login_window_s,
+        );
         if let Err(e) = counted {
             return e.into();
         }
@@ -319,8 +338,7 @@ fn verify(c: &mut Conn, cfg: &Config, login: &PasskeyLogin) -> AppResult<(User, 
     let sec = &cfg.security;
     let wa = webauthn(cfg)?;
     let ch = take(c, &login.challenge, PasskeyPurpose::Login, &login.bound_to)?;
-    let state =
-        serde_json::from_str(&ch.state).map_err(|e| AppError::internal(e.to_string()))?;
+    let state = serde_json::from_str(&ch.state).map_err(|e| AppError::internal(e.to_string()))?;
     let answer: PublicKeyCredential = serde_json::from_value(login.credential.clone())
         .map_err(|e| invalid_json("passkey's answer", e))?;
     let unknown = "This passkey is not registered here. Sign in with your password.";
@@ -341,11 +359,21 @@ fn verify(c: &mut Conn, cfg: &Config, login: &PasskeyLogin) -> AppResult<(User, 
     let res = match wa.finish_discoverable_authentication_v2(&answer, state, &key) {
         Ok(res) => res,
         Err(e) => {
-            let cloned = matches!(e, webauthn_rs::prelude::WebauthnError::CredentialPossibleCompromise);
+            let cloned = matches!(
+                e,
+                webauthn_rs::prelude::WebauthnError::CredentialPossibleCompromise
+            );
             if cloned {
                 let why = format!("{} (its signature counter went backwards)", row.name);
                 db::write_tx(c, |c| {
-                    audit::record(c, None, Actor::User(&user.id), AuditAction::PasskeyRefused, &row.id, why)
+                    audit::record(
+                        c,
+                        None,
+                        Actor::User(&user.id),
+                        AuditAction::PasskeyRefused,
+                        &row.id,
+                        why,
+                    )
                 })?;
             }
             let why = match cloned {
@@ -360,7 +388,14 @@ fn verify(c: &mut Conn, cfg: &Config, login: &PasskeyLogin) -> AppResult<(User, 
     let stored = serde_json::to_string(&key).map_err(|e| AppError::internal(e.to_string()))?;
     db::write_tx(c, |c| {
         passkeys::record_use(c, &row.id, &stored, i64::from(res.counter()), now())?;
-        audit::record(c, None, Actor::User(&user.id), AuditAction::PasskeySignIn, &row.id, row.name.clone())
+        audit::record(
+            c,
+            None,
+            Actor::User(&user.id),
+            AuditAction::PasskeySignIn,
+            &row.id,
+            row.name.clone(),
+        )
     })?;
     let value = accounts::open_session(c, sec, &user, login.replaces.clone())?;
     Ok((user, value))

@@ -753,7 +753,10 @@ impl From<HtmlError> for JsonError {
             | HtmlError::BackToClient { message: m, .. } => (m, None),
             HtmlError::NotFound => ("Not found.".into(), None),
             HtmlError::Throttled(s) => (
-                format!("Too many attempts. Try again in {} minute(s).", (s.max(1) + 59) / 60),
+                format!(
+                    "Too many attempts. Try again in {} minute(s).",
+                    (s.max(1) + 59) / 60
+                ),
                 Some(s),
             ),
             HtmlError::LoginRequired(_) => ("Your session has ended. Log in again.".into(), None),

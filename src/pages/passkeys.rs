@@ -46,7 +46,9 @@ pub async fn view_passkeys_get(
     user: CurrentUser,
     q: web::Query<AccountQuery>,
 ) -> Result<HttpResponse, HtmlError> {
-    let w = q.w.as_deref().and_then(crate::db::models::WorkspaceId::parse);
+    let w =
+        q.w.as_deref()
+            .and_then(crate::db::models::WorkspaceId::parse);
     let (shell, rows) = db::run(&state.pool, move |c| {
         let shell = layout::load_any(c, &user, w.as_ref())?;
         Ok((shell, passkeys::list(c, &user.user.id)?))
@@ -62,7 +64,11 @@ pub async fn view_passkeys_get(
         })
         .collect();
     let unavailable = passkeys::unavailable(&state.config);
-    let view = PasskeysView { shell, passkeys, unavailable };
+    let view = PasskeysView {
+        shell,
+        passkeys,
+        unavailable,
+    };
     Ok(html(view.render()?))
 }
 
@@ -124,7 +130,10 @@ pub async fn view_passkey_remove_post(
     _form: CsrfForm<NoFields>,
 ) -> Result<HttpResponse, HtmlError> {
     let id = id.into_inner();
-    db::run(&state.pool, move |c| passkeys::remove(c, &user.user.id, &id)).await?;
+    db::run(&state.pool, move |c| {
+        passkeys::remove(c, &user.user.id, &id)
+    })
+    .await?;
     Ok(see_other("/account/passkeys"))
 }
 

@@ -59,7 +59,10 @@ fn add_options(fx: &Fx, c: &Client, csrf: &str, name: &str) -> (String, Creation
     let sel = options
         .pointer_mut("/publicKey/authenticatorSelection")
         .unwrap();
-    assert_eq!(sel["residentKey"], "required", "discoverable credentials asked");
+    assert_eq!(
+        sel["residentKey"], "required",
+        "discoverable credentials asked"
+    );
     sel["residentKey"] = json!("discouraged");
     sel["requireResidentKey"] = json!(false);
     let ccr = serde_json::from_value(options).unwrap();
@@ -101,7 +104,14 @@ fn login_options(fx: &Fx, c: &Client, cred_id: &str) -> (String, String, Request
     (csrf, start["challenge"].as_str().unwrap().to_string(), rcr)
 }
 
-fn post_login(fx: &Fx, c: &Client, csrf: &str, challenge: &str, answer: &Value, next: Option<&str>) -> (u16, Value) {
+fn post_login(
+    fx: &Fx,
+    c: &Client,
+    csrf: &str,
+    challenge: &str,
+    answer: &Value,
+    next: Option<&str>,
+) -> (u16, Value) {
     post_json(
         c,
         &fx.srv.url("/login/passkey"),
@@ -111,7 +121,11 @@ fn post_login(fx: &Fx, c: &Client, csrf: &str, challenge: &str, answer: &Value, 
 }
 
 /// Signs in with `key` on a fresh client; answers the client and the reply.
-fn passkey_login(fx: &Fx, key: &mut impl AuthenticatorBackend, cred_id: &str) -> (Client, u16, Value) {
+fn passkey_login(
+    fx: &Fx,
+    key: &mut impl AuthenticatorBackend,
+    cred_id: &str,
+) -> (Client, u16, Value) {
     let c = client();
     let (csrf, challenge, rcr) = login_options(fx, &c, cred_id);
     let answer = serde_json::to_value(key.do_authentication(origin(fx), rcr).unwrap()).unwrap();
@@ -133,7 +147,10 @@ fn a_person_adds_a_passkey_and_signs_in_with_it() {
     let mut key = SoftPasskey::new(true);
     let cred = enrol(&fx, &ada, &mut key, "Ada's laptop");
     let (_, page) = get_html(&ada, &fx.srv.url("/account/passkeys"));
-    assert!(page.contains("Ada&#39;s laptop") || page.contains("Ada's laptop"), "{page}");
+    assert!(
+        page.contains("Ada&#39;s laptop") || page.contains("Ada's laptop"),
+        "{page}"
+    );
     assert!(page.contains("Never"), "not used yet: {page}");
 
     // A fresh browser: Sign in with a passkey, back to where it was going.
@@ -158,8 +175,14 @@ fn a_person_adds_a_passkey_and_signs_in_with_it() {
     let (_, page) = get_html(&ada, &fx.srv.url("/account/passkeys"));
     assert!(!page.contains("Never"), "last used is shown: {page}");
     let actions = audit_actions(&fx);
-    assert!(actions.contains(&"passkey.added".to_string()), "{actions:?}");
-    assert!(actions.contains(&"passkey.signed_in".to_string()), "{actions:?}");
+    assert!(
+        actions.contains(&"passkey.added".to_string()),
+        "{actions:?}"
+    );
+    assert!(
+        actions.contains(&"passkey.signed_in".to_string()),
+        "{actions:?}"
+    );
 }
 
 #[test]
@@ -175,19 +198,37 @@ fn a_person_removes_a_passkey_and_it_no_longer_signs_in() {
     // Someone else's passkey is not theirs to remove; no token, no removal.
     let grace = logged_in(&fx.srv, "grace@example.com");
     let grace_csrf = account_csrf(&fx, &grace);
-    let r = grace.post(fx.srv.url(&action)).form(&[("csrf", &grace_csrf)]).send().unwrap();
+    let r = grace
+        .post(fx.srv.url(&action))
+        .form(&[("csrf", &grace_csrf)])
+        .send()
+        .unwrap();
     assert_eq!(r.status(), 404);
-    let r = ada.post(fx.srv.url(&action)).form(&[("csrf", "")]).send().unwrap();
+    let r = ada
+        .post(fx.srv.url(&action))
+        .form(&[("csrf", "")])
+        .send()
+        .unwrap();
     assert_eq!(r.status(), 403);
     assert_eq!(fx.srv.count("passkeys"), 1);
 
-    let r = ada.post(fx.srv.url(&action)).form(&[("csrf", &csrf)]).send().unwrap();
-    assert_eq!((r.status().as_u16(), location(&r).as_str()), (303, "/account/passkeys"));
+    let r = ada
+        .post(fx.srv.url(&action))
+        .form(&[("csrf", &csrf)])
+        .send()
+        .unwrap();
+    assert_eq!(
+        (r.status().as_u16(), location(&r).as_str()),
+        (303, "/account/passkeys")
+    );
     assert_eq!(fx.srv.count("passkeys"), 0);
     assert!(audit_actions(&fx).contains(&"passkey.removed".to_string()));
     let (c, status, body) = passkey_login(&fx, &mut key, &cred);
     assert_eq!(status, 403, "{body}");
-    assert!(body["error"].as_str().unwrap().contains("not registered"), "{body}");
+    assert!(
+        body["error"].as_str().unwrap().contains("not registered"),
+        "{body}"
+    );
     assert!(!logged_in_as(&fx, &c));
 }
 
@@ -208,9 +249,19 @@ fn a_cloned_authenticator_is_refused_s83() {
     let sessions = fx.srv.count("sessions");
     let (c, status, body) = passkey_login(&fx, &mut clone, &cred);
     assert_eq!(status, 403, "{body}");
-    assert!(body["error"].as_str().unwrap().contains("counter went backwards"), "{body}");
+    assert!(
+        body["error"]
+            .as_str()
+            .unwrap()
+            .contains("counter went backwards"),
+        "{body}"
+    );
     assert!(!logged_in_as(&fx, &c));
-    assert_eq!(fx.srv.count("sessions"), sessions, "no session for the clone");
+    assert_eq!(
+        fx.srv.count("sessions"),
+        sessions,
+        "no session for the clone"
+    );
     assert!(audit_actions(&fx).contains(&"passkey.refused".to_string()));
     // The original goes on working.
     let (_, status, _) = passkey_login(&fx, &mut original, &cred);
@@ -229,10 +280,24 @@ fn a_passkey_from_another_origin_is_refused_s84() {
     let (challenge, ccr) = add_options(&fx, &ada, &csrf, "Phished");
     // The authenticator's backend, as a phishing page's script reaches it
     // (a browser's own check of the origin is what the page bypasses).
-    let reg = key.perform_register(evil.clone(), ccr.public_key, 60_000).unwrap();
-    let (status, body) = finish_add(&fx, &ada, &csrf, &challenge, serde_json::to_value(&reg).unwrap());
+    let reg = key
+        .perform_register(evil.clone(), ccr.public_key, 60_000)
+        .unwrap();
+    let (status, body) = finish_add(
+        &fx,
+        &ada,
+        &csrf,
+        &challenge,
+        serde_json::to_value(&reg).unwrap(),
+    );
     assert_eq!(status, 400, "{body}");
-    assert!(body["error"].as_str().unwrap().contains("could not be verified"), "{body}");
+    assert!(
+        body["error"]
+            .as_str()
+            .unwrap()
+            .contains("could not be verified"),
+        "{body}"
+    );
     assert_eq!(fx.srv.count("passkeys"), 0);
 
     let cred = enrol(&fx, &ada, &mut key, "Laptop");
@@ -261,7 +326,13 @@ fn a_passkey_challenge_is_single_use_bound_and_expires_s85() {
     assert_eq!(finish_add(&fx, &ada, &csrf, &challenge, reg.clone()).0, 200);
     let (status, body) = finish_add(&fx, &ada, &csrf, &challenge, reg.clone());
     assert_eq!(status, 400, "{body}");
-    assert!(body["error"].as_str().unwrap().contains("expired or was already used"), "{body}");
+    assert!(
+        body["error"]
+            .as_str()
+            .unwrap()
+            .contains("expired or was already used"),
+        "{body}"
+    );
     assert_eq!(fx.srv.count("passkeys"), 1);
     let cred = reg["id"].as_str().unwrap().to_string();
 
@@ -287,7 +358,10 @@ fn a_passkey_challenge_is_single_use_bound_and_expires_s85() {
     let c = client();
     let (login_csrf, challenge, rcr) = login_options(&fx, &c, &cred);
     let answer = serde_json::to_value(key.do_authentication(origin(&fx), rcr).unwrap()).unwrap();
-    assert_eq!(post_login(&fx, &c, &login_csrf, &challenge, &answer, None).0, 200);
+    assert_eq!(
+        post_login(&fx, &c, &login_csrf, &challenge, &answer, None).0,
+        200
+    );
     let thief = client();
     let (thief_csrf, _, _) = login_options(&fx, &thief, &cred);
     let (status, body) = post_login(&fx, &thief, &thief_csrf, &challenge, &answer, None);
@@ -341,7 +415,12 @@ fn passkey_endpoints_refuse_bad_input_and_count_failures_s86() {
         assert_eq!(status, 403, "{body}");
         assert!(body["error"].is_string(), "{body}");
     }
-    let r = ada.post(&url).header("x-csrf-token", &csrf).form(&[("name", "x")]).send().unwrap();
+    let r = ada
+        .post(&url)
+        .header("x-csrf-token", &csrf)
+        .form(&[("name", "x")])
+        .send()
+        .unwrap();
     assert_eq!(r.status(), 400);
     let (status, body) = post_json(&ada, &url, &csrf, &json!({ "name": "  " }));
     assert_eq!(status, 400, "{body}");
@@ -367,16 +446,25 @@ fn passkey_endpoints_refuse_bad_input_and_count_failures_s86() {
     let (login_csrf, challenge, _) = login_options(&fx, &c, &cred);
     let (status, body) = post_login(&fx, &c, &login_csrf, &challenge, &json!("garbage"), None);
     assert_eq!(status, 400, "{body}");
-    let r = c.post(fx.srv.url("/login/passkey/options")).json(&json!({})).send().unwrap();
+    let r = c
+        .post(fx.srv.url("/login/passkey/options"))
+        .json(&json!({}))
+        .send()
+        .unwrap();
     assert_eq!(r.status(), 403, "no token, no ceremony");
     let mut statuses = Vec::new();
     for _ in 0..3 {
         let (login_csrf, challenge, rcr) = login_options(&fx, &c, &cred);
-        let mut answer = serde_json::to_value(key.do_authentication(origin(&fx), rcr).unwrap()).unwrap();
+        let mut answer =
+            serde_json::to_value(key.do_authentication(origin(&fx), rcr).unwrap()).unwrap();
         answer["response"]["signature"] = json!(damaged(&answer["response"]["signature"]));
         statuses.push(post_login(&fx, &c, &login_csrf, &challenge, &answer, None).0);
     }
-    assert_eq!(statuses, [403, 403, 429], "the fourth failure from the address is throttled");
+    assert_eq!(
+        statuses,
+        [403, 403, 429],
+        "the fourth failure from the address is throttled"
+    );
     let (login_csrf, challenge, rcr) = login_options(&fx, &c, &cred);
     let answer = serde_json::to_value(key.do_authentication(origin(&fx), rcr).unwrap()).unwrap();
     let (status, body) = post_login(&fx, &c, &login_csrf, &challenge, &answer, None);
@@ -398,7 +486,15 @@ fn passkeys_explain_an_ip_address_issuer() {
     let why = text_of(&page, "#passkeys-unavailable").expect("notice");
     assert!(why.contains("localhost"), "{why}");
     let csrf = attr(&page, "#passkey-add", "data-csrf").unwrap();
-    let (status, body) = post_json(&ada, &fx.srv.url("/account/passkeys/options"), &csrf, &json!({ "name": "x" }));
+    let (status, body) = post_json(
+        &ada,
+        &fx.srv.url("/account/passkeys/options"),
+        &csrf,
+        &json!({ "name": "x" }),
+    );
     assert_eq!(status, 403, "{body}");
-    assert!(body["error"].as_str().unwrap().contains("domain name"), "{body}");
+    assert!(
+        body["error"].as_str().unwrap().contains("domain name"),
+        "{body}"
+    );
 }

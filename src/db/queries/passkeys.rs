@@ -103,9 +103,13 @@ pub fn take_challenge(
 pub fn trim_bound(conn: &mut Conn, bound_to: &str, keep: i64) -> QueryResult<usize> {
     let old: Vec<String> = passkey_challenges::table
         .filter(passkey_challenges::bound_to.eq(bound_to))
-        .order((passkey_challenges::expires_at.desc(), passkey_challenges::id.asc()))
+        .order((
+            passkey_challenges::expires_at.desc(),
+            passkey_challenges::id.asc(),
+        ))
         .offset(keep)
         .select(passkey_challenges::id)
         .load(conn)?;
-    diesel::delete(passkey_challenges::table.filter(passkey_challenges::id.eq_any(old))).execute(conn)
+    diesel::delete(passkey_challenges::table.filter(passkey_challenges::id.eq_any(old)))
+        .execute(conn)
 }
