@@ -47,6 +47,7 @@
   function words(e) {
     if (e && e.name === "NotAllowedError") return "The passkey prompt was cancelled or timed out. Try again.";
     if (e && e.name === "InvalidStateError") return "This device already holds a passkey for your account.";
+    if (e && e.name === "SecurityError") return "Your browser refused passkeys at this address. Open pagegrant at its own address (its issuer, such as http://localhost:8080 rather than http://127.0.0.1:8080).";
     return (e && e.message) || "Something went wrong. Try again.";
   }
 
@@ -151,10 +152,8 @@
     if (PublicKeyCredential.isConditionalMediationAvailable) {
       PublicKeyCredential.isConditionalMediationAvailable().then(function (ok) {
         if (!ok) return;
-        signIn("conditional").catch(function (e) {
-          if (e && (e.name === "AbortError" || e.name === "NotAllowedError")) return;
-          show(lerr, words(e));
-        });
+        // Quietly: the button says what went wrong if the person asks.
+        signIn("conditional").catch(function () {});
       }).catch(function () {});
     }
   }

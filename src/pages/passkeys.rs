@@ -41,7 +41,19 @@ pub struct AccountQuery {
     w: Option<String>,
 }
 
+/// The page opened at another address than the issuer (`127.0.0.1` for a
+/// `localhost` issuer): the browser would refuse the ceremony, so say where.
+fn elsewhere(req: &HttpRequest, state: &AppState) -> Option<String> {
+    let issuer = &state.config.server.issuer;
+    let authority = issuer.split_once("://").map_or(issuer.as_str(), |(_, a)| a);
+    let host = req.connection_info().host().to_string();
+    (!host.eq_ignore_ascii_case(authority)).then(|| {
+        format!("Passkeys work only at pagegrant's own address: open {issuer}/account/passkeys.")
+    })
+}
+
 pub async fn view_passkeys_get(
+    req: HttpRequest,
     state: web::Data<AppState>,
     user: CurrentUser,
     q: web::Query<AccountQuery>,
@@ -63,7 +75,7 @@ pub async fn view_passkeys_get(
             last_used: p.last_used_at.map_or_else(|| "Never".into(), format_date),
         })
         .collect();
-    let unavailable = passkeys::unavailable(&state.config);
+    let unavailable = passkeys::unavailable(&state.config).or_else(|| elsewhere(&req, &state));
     let view = PasskeysView {
         shell,
         passkeys,

@@ -144,6 +144,9 @@ fn a_person_adds_a_passkey_and_signs_in_with_it() {
     let ada = logged_in(&fx.srv, "ada@example.com");
     let (_, empty) = get_html(&ada, &fx.srv.url("/account/passkeys"));
     assert!(empty.contains("You have no passkeys yet."), "{empty}");
+    // Opened at 127.0.0.1 with a localhost issuer: the page says where.
+    let notice = text_of(&empty, "#passkeys-unavailable").expect("notice");
+    assert!(notice.contains(&fx.srv.config.server.issuer), "{notice}");
     let mut key = SoftPasskey::new(true);
     let cred = enrol(&fx, &ada, &mut key, "Ada's laptop");
     let (_, page) = get_html(&ada, &fx.srv.url("/account/passkeys"));
