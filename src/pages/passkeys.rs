@@ -15,9 +15,10 @@ use crate::error::AppError;
 use crate::http::errors::{HtmlError, JsonError};
 use crate::http::extract::CurrentUser;
 use crate::http::form::{CsrfForm, CsrfJson, LoginJson, NoFields};
+use crate::http::html;
 use crate::http::layout::{self, format_date, Shell};
+use crate::http::once::{self, Note};
 use crate::http::session::{cookie_name, safe_next, session_cookie};
-use crate::http::{html, see_other};
 use crate::state::AppState;
 
 pub struct PasskeyItem {
@@ -34,6 +35,42 @@ pub struct PasskeysView {
     pub passkeys: Vec<PasskeyItem>,
     /// Why passkeys cannot work with this issuer (an IP address), if so.
     pub unavailable: Option<String>,
+    /// "Added the passkey …", "Removed the passkey …", once.
+    pub flash: Option<String>,
+}
+
+/// Where the page's one-time notes are sealed for and open.
+const PAGE: &str = "/account/passkeys";
+
+fn note(event: &str, name: String) -> Note {
+    Note {
+        event: event.into(),
+        name,
+        ..Note::default()
+    }
+}
+
+/// This request's one-time note in words, and the cookie deleting it.
+async fn flash_of(
+    req: &HttpRequest,
+    state: &AppState,
+    user: &CurrentUser,
+) -> Result<(Option<String>, Option<actix_web::cookie::Cookie<'static>>), HtmlError> {
+    let secure = state.config.issuer_is_https();
+    let (n, removal) = once::take_at::<Note>(
+        req,
+        &state.pool,
+        &state.secret_box,
+        &user.session,
+        secure,
+        PAGE,
+    )
+    .await?;
+    let words = n.map(|n| match n.event.as_str() {
+        "added" => format!("Added the passkey {}.", n.name),
+        _ => format!("Removed the passkey {}. It no longer signs you in.", n.name),
+    });
+    Ok((words, removal))
 }
 
 #[derive(Deserialize)]
@@ -58,6 +95,7 @@ pub async fn view_passkeys_get(
     user: CurrentUser,
     q: web::Query<AccountQuery>,
 ) -> Result<HttpResponse, HtmlError> {
+    let (flash, removal) = flash_of(&req, &state, &user).await?;
     let w =
         q.w.as_deref()
             .and_then(crate::db::models::WorkspaceId::parse);
@@ -66,22 +104,29 @@ pub async fn view_passkeys_get(
         Ok((shell, passkeys::list(c, &user.user.id)?))
     })
     .await?;
-    let passkeys = rows
-        .into_iter()
-        .map(|p| PasskeyItem {
-            id: p.id.to_string(),
-            name: p.name,
-            created_on: format_date(p.created_at),
-            last_used: p.last_used_at.map_or_else(|| "Never".into(), format_date),
-        })
-        .collect();
+    let passkeys = rows.into_iter().map(item).collect();
     let unavailable = passkeys::unavailable(&state.config).or_else(|| elsewhere(&req, &state));
     let view = PasskeysView {
         shell,
         passkeys,
         unavailable,
+        flash,
     };
-    Ok(html(view.render()?))
+    let mut resp = html(view.render()?);
+    if let Some(c) = removal {
+        resp.add_cookie(&c)
+            .map_err(|e| AppError::internal(format!("cookie: {e}")))?;
+    }
+    Ok(resp)
+}
+
+fn item(p: crate::db::models::PasskeyRow) -> PasskeyItem {
+    PasskeyItem {
+        id: p.id.to_string(),
+        name: p.name,
+        created_on: format_date(p.created_at),
+        last_used: p.last_used_at.map_or_else(|| "Never".into(), format_date),
+    }
 }
 
 fn ceremony(c: Ceremony) -> HttpResponse {
@@ -126,12 +171,25 @@ pub async fn post_passkey_add(
 ) -> Result<HttpResponse, JsonError> {
     let cfg = state.config.clone();
     let CsrfJson { user, body } = req;
+    let session = user.session.clone();
     let row = db::run(&state.pool, move |c| {
         let hash = &user.session.id_hash;
         passkeys::finish_registration(c, &cfg, &user.user, hash, &body.challenge, &body.credential)
     })
     .await?;
-    Ok(HttpResponse::Ok().json(json!({ "name": row.name, "redirect": "/account/passkeys" })))
+    let mut resp = HttpResponse::Ok().json(json!({ "name": row.name, "redirect": PAGE }));
+    let secure = state.config.issuer_is_https();
+    if let Some(c) = once::seal_at(
+        &state.secret_box,
+        &session,
+        secure,
+        PAGE,
+        &note("added", row.name),
+    ) {
+        resp.add_cookie(&c)
+            .map_err(|e| AppError::internal(format!("cookie: {e}")))?;
+    }
+    Ok(resp)
 }
 
 /// **Remove**: one of the person's own passkeys (audited).
@@ -142,11 +200,21 @@ pub async fn view_passkey_remove_post(
     _form: CsrfForm<NoFields>,
 ) -> Result<HttpResponse, HtmlError> {
     let id = id.into_inner();
-    db::run(&state.pool, move |c| {
+    let session = user.session.clone();
+    let name = db::run(&state.pool, move |c| {
         passkeys::remove(c, &user.user.id, &id)
     })
     .await?;
-    Ok(see_other("/account/passkeys"))
+    let secure = state.config.issuer_is_https();
+    let note = note("removed", name);
+    Ok(once::see_other_noting(
+        &state.secret_box,
+        &session,
+        secure,
+        PAGE.into(),
+        note,
+        PAGE,
+    ))
 }
 
 /// **Sign in with a passkey** (and the login page's conditional UI): the

@@ -150,6 +150,7 @@ fn a_person_adds_a_passkey_and_signs_in_with_it() {
     let mut key = SoftPasskey::new(true);
     let cred = enrol(&fx, &ada, &mut key, "Ada's laptop");
     let (_, page) = get_html(&ada, &fx.srv.url("/account/passkeys"));
+    assert!(page.contains("Added the passkey Ada"), "said once: {page}");
     assert!(
         page.contains("Ada&#39;s laptop") || page.contains("Ada's laptop"),
         "{page}"
@@ -226,6 +227,11 @@ fn a_person_removes_a_passkey_and_it_no_longer_signs_in() {
     );
     assert_eq!(fx.srv.count("passkeys"), 0);
     assert!(audit_actions(&fx).contains(&"passkey.removed".to_string()));
+    // Said once, not again on a reload.
+    let (_, page) = get_html(&ada, &fx.srv.url("/account/passkeys"));
+    assert!(page.contains("Removed the passkey Old key."), "{page}");
+    let (_, page) = get_html(&ada, &fx.srv.url("/account/passkeys"));
+    assert!(!page.contains("Removed the passkey"), "{page}");
     let (c, status, body) = passkey_login(&fx, &mut key, &cred);
     assert_eq!(status, 403, "{body}");
     assert!(
