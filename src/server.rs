@@ -12,8 +12,8 @@ use actix_web::{web, App, HttpServer};
 use crate::http::errors::{self, Shape};
 use crate::http::{assets, headers, nul, ops};
 use crate::pages::{
-    access, consent, demo_partner, developers, home, invite, login, page_menu, settings_audit,
-    settings_connections, settings_enterprise, settings_members, workspace,
+    access, consent, demo_partner, developers, home, invite, login, page_menu, passkeys,
+    settings_audit, settings_connections, settings_enterprise, settings_members, workspace,
 };
 use crate::state::AppState;
 use crate::{api, oauth};
@@ -119,6 +119,30 @@ pub fn routes(cfg: &mut web::ServiceConfig, issuer: &str) {
         .route("/login", web::get().to(login::view_login_get))
         .route("/login", web::post().to(login::view_login_post))
         .route("/logout", web::post().to(login::view_logout_post))
+        .route(
+            "/login/passkey/options",
+            web::post().to(passkeys::post_login_passkey_options),
+        )
+        .route(
+            "/login/passkey",
+            web::post().to(passkeys::post_login_passkey),
+        )
+        .route(
+            "/account/passkeys",
+            web::get().to(passkeys::view_passkeys_get),
+        )
+        .route(
+            "/account/passkeys",
+            web::post().to(passkeys::post_passkey_add),
+        )
+        .route(
+            "/account/passkeys/options",
+            web::post().to(passkeys::post_passkey_options),
+        )
+        .route(
+            "/account/passkeys/{id}/remove",
+            web::post().to(passkeys::view_passkey_remove_post),
+        )
         .route(
             "/w/{workspace_id}",
             web::get().to(workspace::view_workspace_get),

@@ -71,7 +71,8 @@ id_type!(
     ConnectionId,
     BotId,
     BlockId,
-    InvitationId
+    InvitationId,
+    PasskeyId
 );
 
 macro_rules! str_enum {
@@ -155,6 +156,8 @@ str_enum!(InvitationState {
     Revoked => "revoked",
     Replaced => "replaced",
 });
+// What a passkey ceremony in progress is for (`passkey_challenges.purpose`).
+str_enum!(PasskeyPurpose { Register => "register", Login => "login" });
 // A content block's type (DESIGN §8); `domain::content` re-exports it.
 str_enum!(BlockType {
     Paragraph => "paragraph",
@@ -572,4 +575,32 @@ pub struct ApprovalRequest {
     pub requested_at: i64,
     pub answered_by: Option<UserId>,
     pub answered_at: Option<i64>,
+}
+
+/// A person's passkey (issue 28 item 1): webauthn-rs's `Passkey` as JSON,
+/// its credential id apart for the look-up at sign-in.
+#[derive(Debug, Queryable, Selectable, Insertable, Clone)]
+#[diesel(table_name = passkeys)]
+pub struct PasskeyRow {
+    pub id: PasskeyId,
+    pub user_id: UserId,
+    pub name: String,
+    pub cred_id: String,
+    pub credential: String,
+    pub counter: i64,
+    pub created_at: i64,
+    pub last_used_at: Option<i64>,
+}
+
+/// A passkey ceremony in progress: webauthn-rs's state, server-side.
+#[derive(Debug, Queryable, Selectable, Insertable, Clone)]
+#[diesel(table_name = passkey_challenges)]
+pub struct PasskeyChallenge {
+    pub id: String,
+    pub purpose: PasskeyPurpose,
+    pub bound_to: String,
+    pub user_id: Option<UserId>,
+    pub name: String,
+    pub state: String,
+    pub expires_at: i64,
 }

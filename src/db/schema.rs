@@ -257,6 +257,31 @@ diesel::table! {
 }
 
 diesel::table! {
+    passkey_challenges (id) {
+        id -> Text,
+        purpose -> Text,
+        bound_to -> Text,
+        user_id -> Nullable<Text>,
+        name -> Text,
+        state -> Text,
+        expires_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    passkeys (id) {
+        id -> Text,
+        user_id -> Text,
+        name -> Text,
+        cred_id -> Text,
+        credential -> Text,
+        counter -> BigInt,
+        created_at -> BigInt,
+        last_used_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
     refresh_tokens (hash) {
         hash -> Text,
         connection_id -> Text,
@@ -350,6 +375,8 @@ diesel::joinable!(invitations -> workspaces (workspace_id));
 diesel::joinable!(memberships -> users (user_id));
 diesel::joinable!(memberships -> workspaces (workspace_id));
 diesel::joinable!(pages -> workspaces (workspace_id));
+diesel::joinable!(passkey_challenges -> users (user_id));
+diesel::joinable!(passkeys -> users (user_id));
 diesel::joinable!(refresh_tokens -> connections (connection_id));
 diesel::joinable!(sessions -> users (user_id));
 
@@ -373,6 +400,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     invitations,
     memberships,
     pages,
+    passkey_challenges,
+    passkeys,
     refresh_tokens,
     sealed_keys,
     sessions,

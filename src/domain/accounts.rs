@@ -111,10 +111,13 @@ pub enum LoginOutcome {
     BadCredentials,
 }
 
-fn account_key(email: &str) -> String {
+/// The login throttle's counter for one account (`throttle`), shared by
+/// every way of signing in.
+pub fn account_key(email: &str) -> String {
     format!("login:acct:{email}")
 }
-fn ip_key(ip: &str) -> String {
+/// The login throttle's counter for one client address.
+pub fn ip_key(ip: &str) -> String {
     format!("login:ip:{ip}")
 }
 
@@ -226,7 +229,20 @@ pub fn finish_attempt(
     };
     throttle::clear(conn, &account_key(&counted.email))?;
     throttle::give_back(conn, &counted.ip_unit.0, counted.ip_unit.1)?;
-    let (value, session) = new_session(&user, cfg.session_ttl_s);
+    let value = open_session(conn, cfg, &user, replaces)?;
+    Ok(LoginOutcome::Ok(user, value))
+}
+
+/// Starts a session for a person who proved who they are (a password or a
+/// passkey): a fresh id, the one the browser had gone, the oldest beyond
+/// the cap ended. Answers the cookie value.
+pub fn open_session(
+    conn: &mut Conn,
+    cfg: &SecurityConfig,
+    user: &User,
+    replaces: Option<String>,
+) -> AppResult<String> {
+    let (value, session) = new_session(user, cfg.session_ttl_s);
     db::write_tx(conn, |c| {
         if let Some(old) = &replaces {
             sessions::delete(c, old)?;
@@ -238,7 +254,7 @@ pub fn finish_attempt(
         sessions::trim_for_user(c, &user.id, &session.id_hash, SESSIONS_PER_USER - 1)?;
         Ok(())
     })?;
-    Ok(LoginOutcome::Ok(user, value))
+    Ok(value)
 }
 
 /// A login as posted.

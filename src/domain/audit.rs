@@ -54,6 +54,10 @@ actions! {
     AgentBlocksAppended => "blocks.appended_by_agent",
     AgentBlockUpdated => "block.updated_by_agent",
     AgentWritesSummarised => "agent.writes_summarised",
+    PasskeyAdded => "passkey.added",
+    PasskeyRemoved => "passkey.removed",
+    PasskeySignIn => "passkey.signed_in",
+    PasskeyRefused => "passkey.refused",
 }
 
 /// The actions a bot's writes record (`record_bot_write`), counted
@@ -439,6 +443,10 @@ pub fn sentence(c: &mut Conn, e: &AuditEvent, who: &str) -> AppResult<String> {
         },
         "member.invitation_revoked" => format!("{who} revoked the invitation for {d}"),
         "member.removed" => format!("{who} removed {d}"),
+        "passkey.added" => format!("{who} added the passkey {d}"),
+        "passkey.removed" => format!("{who} removed the passkey {d}"),
+        "passkey.signed_in" => format!("{who} signed in with the passkey {d}"),
+        "passkey.refused" => format!("A sign-in with the passkey {d} of {who} was refused"),
         other => format!("{who}: {other} {d}"),
     })
 }

@@ -21,6 +21,7 @@ pub mod integrations;
 pub mod invitations;
 pub mod markdown;
 pub mod members;
+pub mod passkeys;
 pub mod reach;
 pub mod registration;
 pub mod resource;

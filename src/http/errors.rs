@@ -713,3 +713,68 @@ impl From<RateLimited> for ApiError {
         }
     }
 }
+
+/// The error of an endpoint a page's script calls (passkeys): the status of
+/// the matching `HtmlError` and `{"error": "…"}` in words a person can read,
+/// which the script shows as it is.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct JsonError {
+    pub status: StatusCode,
+    pub message: String,
+    pub retry_after: Option<i64>,
+}
+
+impl ResponseError for JsonError {
+    fn status_code(&self) -> StatusCode {
+        self.status
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let mut resp = HttpResponse::build(self.status);
+        if let Some(s) = self.retry_after {
+            resp.insert_header((header::RETRY_AFTER, s.max(1).to_string()));
+        }
+        resp.insert_header((header::CACHE_CONTROL, "no-store"))
+            .json(serde_json::json!({ "error": self.message }))
+    }
+}
+
+impl From<HtmlError> for JsonError {
+    fn from(e: HtmlError) -> Self {
+        let status = match e {
+            HtmlError::LoginRequired(_) => StatusCode::UNAUTHORIZED,
+            _ => e.status_code(),
+        };
+        let (message, retry_after) = match e {
+            HtmlError::BadRequest(m)
+            | HtmlError::Conflict(m)
+            | HtmlError::Forbidden(m)
+            | HtmlError::BackToClient { message: m, .. } => (m, None),
+            HtmlError::NotFound => ("Not found.".into(), None),
+            HtmlError::Throttled(s) => (
+                format!(
+                    "Too many attempts. Try again in {} minute(s).",
+                    (s.max(1) + 59) / 60
+                ),
+                Some(s),
+            ),
+            HtmlError::LoginRequired(_) => ("Your session has ended. Log in again.".into(), None),
+            HtmlError::Internal(reference) => (
+                format!("Something went wrong on our side (reference {reference})."),
+                None,
+            ),
+        };
+        JsonError {
+            status,
+            message,
+            retry_after,
+        }
+    }
+}
+
+impl From<AppError> for JsonError {
+    fn from(e: AppError) -> Self {
+        HtmlError::from(e).into()
+    }
+}

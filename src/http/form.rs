@@ -20,7 +20,7 @@ use actix_web::{web, FromRequest, HttpRequest};
 use serde::de::DeserializeOwned;
 
 use crate::http::csrf;
-use crate::http::errors::HtmlError;
+use crate::http::errors::{HtmlError, JsonError};
 use crate::http::extract::CurrentUser;
 use crate::state::AppState;
 
@@ -131,6 +131,87 @@ impl<T: DeserializeOwned + 'static> FromRequest for ConsentForm<T> {
                 return Err(csrf::forbidden());
             }
             Ok(ConsentForm(decode(&body)?))
+        })
+    }
+}
+
+/// The header a page's script sends its CSRF token in with a JSON body.
+pub const CSRF_HEADER: &str = "x-csrf-token";
+
+/// JSON bodies are small; anything larger is not one of ours.
+const MAX_JSON: usize = 64 * 1024;
+
+fn json_of<T: DeserializeOwned>(req: &HttpRequest, body: &[u8]) -> Result<T, JsonError> {
+    let is_json = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if !is_json || body.len() > MAX_JSON {
+        return Err(HtmlError::BadRequest("Send the request as JSON.".into()).into());
+    }
+    serde_json::from_slice(body)
+        .map_err(|e| HtmlError::BadRequest(format!("The request could not be read: {e}")).into())
+}
+
+fn header_token(req: &HttpRequest) -> Option<&str> {
+    req.headers().get(CSRF_HEADER).and_then(|v| v.to_str().ok())
+}
+
+type BoxedJson<T> = Pin<Box<dyn Future<Output = Result<T, JsonError>>>>;
+
+/// A logged-in page's script posting JSON: same origin, the session's
+/// token in `X-CSRF-Token`, then the body decoded as `T`. Fails as JSON.
+pub struct CsrfJson<T> {
+    pub user: CurrentUser,
+    pub body: T,
+}
+
+impl<T: DeserializeOwned + 'static> FromRequest for CsrfJson<T> {
+    type Error = JsonError;
+    type Future = BoxedJson<Self>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        let mut payload = payload.take();
+        Box::pin(async move {
+            let user = CurrentUser::from_request(&req, &mut Payload::None).await?;
+            csrf::verify(&req, &user.session, header_token(&req))?;
+            let body = body_of(&req, &mut payload).await;
+            Ok(CsrfJson {
+                body: json_of(&req, &body)?,
+                user,
+            })
+        })
+    }
+}
+
+/// The login page's script posting JSON: same origin, the login form's
+/// token in `X-CSRF-Token` matching its double-submit cookie. `bound_to`
+/// is the cookie's hash, naming this login page's ceremonies.
+pub struct LoginJson<T> {
+    pub bound_to: String,
+    pub body: T,
+}
+
+impl<T: DeserializeOwned + 'static> FromRequest for LoginJson<T> {
+    type Error = JsonError;
+    type Future = BoxedJson<Self>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        let mut payload = payload.take();
+        Box::pin(async move {
+            let secure = req
+                .app_data::<web::Data<AppState>>()
+                .is_some_and(|s| s.config.issuer_is_https());
+            let token = header_token(&req).map(str::to_string);
+            csrf::verify_login(&req, secure, token.as_deref())?;
+            let body = body_of(&req, &mut payload).await;
+            Ok(LoginJson {
+                bound_to: crate::crypto::sha256_hex(token.as_deref().unwrap_or_default()),
+                body: json_of(&req, &body)?,
+            })
         })
     }
 }

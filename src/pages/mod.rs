@@ -11,6 +11,7 @@ pub mod home;
 pub mod invite;
 pub mod login;
 pub mod page_menu;
+pub mod passkeys;
 pub mod picker;
 pub mod settings_audit;
 pub mod settings_connections;

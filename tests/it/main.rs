@@ -40,6 +40,7 @@ mod ux;
 mod ux_catalog;
 mod ux_invites;
 mod ux_lists;
+mod ux_passkeys;
 mod ux_picker;
 mod workspace;
 
@@ -56,4 +57,6 @@ mod ui_catalog;
 mod ui_invites;
 #[cfg(feature = "e2e")]
 mod ui_lists;
+#[cfg(feature = "e2e")]
+mod ui_passkeys;
 mod ui_picker;

@@ -11,6 +11,7 @@ pub mod invitations;
 pub mod keys;
 pub mod oauth;
 pub mod pages;
+pub mod passkeys;
 pub mod scope;
 pub mod sessions;
 pub mod throttle;
