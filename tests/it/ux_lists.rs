@@ -42,10 +42,11 @@ fn connections_are_grouped_by_integration_sorted_and_paged_past_50() {
     let first = connections_page(&fx, &ada, "");
     let names = group_names(&first);
     assert_eq!(names.len(), 50, "one page holds 50 integrations");
+    // Bot 001–050 have one connection each. (Sorted by date this page
+    // would hold Partner's group of two whenever the world took more than
+    // a second to build, and 51 rows.)
     assert_eq!(
-        connections_page(&fx, &ada, "?sort=connected")
-            .matches("class=\"conn-name\"")
-            .count(),
+        first.matches("class=\"conn-name\"").count(),
         50,
         "and only their connections"
     );
