@@ -54,6 +54,9 @@ actions! {
     AgentBlocksAppended => "blocks.appended_by_agent",
     AgentBlockUpdated => "block.updated_by_agent",
     AgentWritesSummarised => "agent.writes_summarised",
+    SessionEnded => "session.ended",
+    SessionsEndedOthers => "sessions.ended_others",
+    PasswordChanged => "password.changed",
 }
 
 /// The actions a bot's writes record (`record_bot_write`), counted
