@@ -41,6 +41,7 @@ mod ux_catalog;
 mod ux_invites;
 mod ux_lists;
 mod ux_picker;
+mod ux_sudo;
 mod workspace;
 
 #[cfg(feature = "e2e")]
