@@ -185,6 +185,25 @@ pub struct PasswordFields {
     end_others: Option<String>,
 }
 
+impl PasswordFields {
+    fn change(self, req: &HttpRequest) -> PasswordChange {
+        PasswordChange {
+            current: self.current,
+            new: self.new,
+            ip: crate::http::peer_ip(req),
+            end_others: self.end_others.is_some(),
+        }
+    }
+}
+
+/// What the note says after a change.
+fn changed_note(end_others: bool) -> String {
+    match end_others {
+        true => "Your other sessions have ended.".into(),
+        false => "Your other sessions stay signed in.".into(),
+    }
+}
+
 /// **Change password**: the current one (behind the login throttle) and a
 /// new one; **End all other sessions** comes ticked.
 pub async fn view_password_post(
@@ -193,32 +212,12 @@ pub async fn view_password_post(
     form: CsrfForm<PasswordFields>,
     user: CurrentUser,
 ) -> Result<HttpResponse, HtmlError> {
-    let f = form.into_inner();
-    let change = PasswordChange {
-        current: f.current,
-        new: f.new,
-        ip: crate::http::peer_ip(&req),
-        end_others: f.end_others.is_some(),
-    };
+    let change = form.into_inner().change(&req);
+    let ended = change.end_others;
     let (sec, hash) = (&state.config.security, user.session.id_hash.as_str());
-    let why = match sessions::change_password(
-        &state.pool,
-        &state.passwords,
-        sec,
-        &user.user,
-        hash,
-        change,
-    )
-    .await
-    {
-        Ok(true) => {
-            let said = if f.end_others.is_some() {
-                "Your other sessions have ended."
-            } else {
-                "Your other sessions stay signed in."
-            };
-            return Ok(noting(&state, &user, "password", said.into()));
-        }
+    let (pool, pw) = (&state.pool, &state.passwords);
+    let why = match sessions::change_password(pool, pw, sec, &user.user, hash, change).await {
+        Ok(true) => return Ok(noting(&state, &user, "password", changed_note(ended))),
         Ok(false) => "Your current password is not right.".to_string(),
         Err(AppError::Invalid(m)) => format!("The new password cannot be used: {m}."),
         Err(e) => return Err(e.into()),

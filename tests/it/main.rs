@@ -57,4 +57,6 @@ mod ui_catalog;
 mod ui_invites;
 #[cfg(feature = "e2e")]
 mod ui_lists;
+#[cfg(feature = "e2e")]
+mod ui_sudo;
 mod ui_picker;
