@@ -57,6 +57,6 @@ mod ui_catalog;
 mod ui_invites;
 #[cfg(feature = "e2e")]
 mod ui_lists;
+mod ui_picker;
 #[cfg(feature = "e2e")]
 mod ui_sudo;
-mod ui_picker;

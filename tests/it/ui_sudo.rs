@@ -19,6 +19,8 @@ fn browser_sessions_end_the_other_browser_and_confirm_before_removing_a_member()
     // My account from the user menu.
     desk.goto(&fx.srv.url(&format!("/w/{}", fx.acme.id)));
     desk.click("//summary[@aria-label='Switch workspace']");
+    desk.find("//a[@role='menuitem'][normalize-space()='My account']");
+    desk.screenshot("sudo-user-menu-1280");
     desk.click_label("My account");
     desk.find("//h1[normalize-space()='My account']");
     desk.find("//a[@aria-current='page'][normalize-space()='Sessions']");
@@ -31,7 +33,9 @@ fn browser_sessions_end_the_other_browser_and_confirm_before_removing_a_member()
 
     // End the phone's session from the desktop: the phone is signed out.
     desk.submit_label("End");
-    desk.find("//p[contains(@class,'flash')][starts-with(normalize-space(),'Ended the session of')]");
+    desk.find(
+        "//p[contains(@class,'flash')][starts-with(normalize-space(),'Ended the session of')]",
+    );
     assert_eq!(desk.find_all("//tbody/tr").len(), 1);
     desk.screenshot("sudo-sessions-ended-1280");
     phone.reload();

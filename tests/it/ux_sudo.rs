@@ -71,6 +71,10 @@ fn confirm(srv: &TestServer, c: &Client, next: &str, password: &str) -> Response
         .expect("reauth")
 }
 
+/// A guarded POST: its path, its form's fields, where the person comes
+/// back to.
+type Action<'a> = (&'a str, Vec<(&'a str, &'a str)>, &'a str);
+
 /// Ada's internal integration in Acme (its id) and its connection there.
 fn internal_of_ada(fx: &Fx, ada: &Client) -> (String, String) {
     let csrf = csrf_at(&fx.srv, ada, "/developers");
@@ -168,7 +172,7 @@ fn sensitive_actions_ask_for_the_password_again_after_reauth_s_s91() {
     let settings = format!("/w/{ws}/settings/connections");
     let dev_token = format!("/developers/{internal}/token");
     let dev_page = format!("/developers/{internal}");
-    let actions: Vec<(&str, Vec<(&str, &str)>, &str)> = vec![
+    let actions: Vec<Action> = vec![
         (&token_page, vec![], &token_page),
         (&dev_token, vec![], &dev_page),
         (&rotate, vec![], &rotate),
