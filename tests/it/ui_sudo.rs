@@ -19,7 +19,7 @@ fn browser_sessions_end_the_other_browser_and_confirm_before_removing_a_member()
     // My account from the user menu.
     desk.goto(&fx.srv.url(&format!("/w/{}", fx.acme.id)));
     desk.click("//summary[@aria-label='Switch workspace']");
-    desk.find("//a[@role='menuitem'][normalize-space()='My account']");
+    desk.find("//div[contains(@class,'menu-account')]/a[normalize-space()='My account']");
     desk.screenshot("sudo-user-menu-1280");
     desk.click_label("My account");
     desk.find("//h1[normalize-space()='My account']");
