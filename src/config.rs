@@ -193,6 +193,9 @@ pub struct ApiConfig {
 pub struct SecurityConfig {
     pub session_ttl_s: i64,
     pub consent_ttl_s: i64,
+    /// How long a proof of identity (a login, **Confirm it's you**) lets a
+    /// person take sensitive actions without being asked again.
+    pub reauth_s: i64,
     pub login_max_failures_per_account: u32,
     pub login_max_failures_per_ip: u32,
     pub login_window_s: i64,
@@ -344,6 +347,7 @@ impl Config {
             ("tokens.refresh_ttl_s", self.tokens.refresh_ttl_s),
             ("security.session_ttl_s", self.security.session_ttl_s),
             ("security.consent_ttl_s", self.security.consent_ttl_s),
+            ("security.reauth_s", self.security.reauth_s),
             ("security.login_window_s", self.security.login_window_s),
             ("security.client_window_s", self.security.client_window_s),
             ("server.body_timeout_s", self.server.body_timeout_s),

@@ -12,7 +12,7 @@ use actix_web::{web, App, HttpServer};
 use crate::http::errors::{self, Shape};
 use crate::http::{assets, headers, nul, ops};
 use crate::pages::{
-    access, consent, demo_partner, developers, home, invite, login, page_menu, passkeys,
+    access, account, consent, demo_partner, developers, home, invite, login, page_menu, passkeys,
     settings_audit, settings_connections, settings_enterprise, settings_members, workspace,
 };
 use crate::state::AppState;
@@ -119,6 +119,26 @@ pub fn routes(cfg: &mut web::ServiceConfig, issuer: &str) {
         .route("/login", web::get().to(login::view_login_get))
         .route("/login", web::post().to(login::view_login_post))
         .route("/logout", web::post().to(login::view_logout_post))
+        // My account (issue 28): sessions, the password, Confirm it's you.
+        .route("/account", web::get().to(account::view_account_get))
+        .route(
+            "/account/sessions",
+            web::get().to(account::view_sessions_get),
+        )
+        .route(
+            "/account/sessions/end-others",
+            web::post().to(account::view_end_others_post),
+        )
+        .route(
+            "/account/sessions/{handle}/end",
+            web::post().to(account::view_session_end_post),
+        )
+        .route(
+            "/account/password",
+            web::post().to(account::view_password_post),
+        )
+        .route("/account/reauth", web::get().to(account::view_reauth_get))
+        .route("/account/reauth", web::post().to(account::view_reauth_post))
         .route(
             "/login/passkey/options",
             web::post().to(passkeys::post_login_passkey_options),

@@ -425,9 +425,18 @@ document.querySelectorAll("[data-copy-token]").forEach(function (link) {
       body: body,
       credentials: "same-origin"
     }).then(function (r) {
+      // An old sign-in: Confirm it's you first, then back to this page.
+      if (r.status === 401) {
+        return r.json().then(function (j) {
+          var back = window.location.pathname + window.location.search;
+          window.location.assign(j.reauth.split("?")[0] + "?next=" + encodeURIComponent(back));
+          return null;
+        });
+      }
       if (!r.ok) throw new Error("the server answered " + r.status);
       return r.json();
     }).then(function (j) {
+      if (!j) return null;
       return navigator.clipboard.writeText(j.token).then(function () {
         say("Copied the token of " + j.name + ". The copy is in the audit log.", true);
       }, function () {

@@ -232,6 +232,15 @@ pub struct Session {
     pub expires_at: i64,
     /// `created_at` in milliseconds, to order one person's sessions.
     pub created_ms: i64,
+    /// The browser's `User-Agent` as last seen (at most 512 bytes).
+    pub user_agent: Option<String>,
+    /// The client address as last seen.
+    pub address: Option<String>,
+    /// When the session was last used, at most a minute behind.
+    pub last_seen_at: i64,
+    /// When its person last proved who they are (the login, or the
+    /// **Confirm it's you** page): re-authentication reads it.
+    pub proved_at: i64,
 }
 
 impl std::fmt::Debug for Session {

@@ -319,6 +319,10 @@ diesel::table! {
         created_at -> BigInt,
         expires_at -> BigInt,
         created_ms -> BigInt,
+        user_agent -> Nullable<Text>,
+        address -> Nullable<Text>,
+        last_seen_at -> BigInt,
+        proved_at -> BigInt,
     }
 }
 

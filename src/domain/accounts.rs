@@ -369,6 +369,12 @@ pub fn new_session(user: &User, ttl_s: i64) -> (String, Session) {
         created_at: t,
         expires_at: t + ttl_s,
         created_ms: crate::db::models::now_ms(),
+        // Filled in by the first request that carries the cookie.
+        user_agent: None,
+        address: None,
+        last_seen_at: t,
+        // A login is a proof (re-authentication, `domain::sessions`).
+        proved_at: t,
     };
     (value, session)
 }
@@ -377,6 +383,32 @@ pub fn new_session(user: &User, ttl_s: i64) -> (String, Session) {
 pub fn sign_out(conn: &mut Conn, session_hash: &str) -> AppResult<()> {
     sessions::delete(conn, session_hash)?;
     Ok(())
+}
+
+/// Settles a counted attempt that proves who an already signed-in person
+/// is (**Confirm it's you**, a password change): as `finish_attempt`, but
+/// no session starts. A right password clears the account's counter and
+/// gives the address its unit back; a wrong one stays counted, so the
+/// re-authentication page feeds the same login throttle.
+pub fn settle_proof(
+    conn: &mut Conn,
+    cfg: &SecurityConfig,
+    counted: Counted,
+    matched: bool,
+) -> AppResult<Option<User>> {
+    match (matched, counted.user) {
+        (true, Some(user)) => {
+            throttle::clear(conn, &account_key(&counted.email))?;
+            throttle::give_back(conn, &counted.ip_unit.0, counted.ip_unit.1)?;
+            Ok(Some(user))
+        }
+        _ => {
+            if counted.opened {
+                throttle::purge_closed(conn, now(), cfg.longest_window_s())?;
+            }
+            Ok(None)
+        }
+    }
 }
 
 /// A user's name for lists ("Unknown" once they are gone).

@@ -58,6 +58,9 @@ actions! {
     PasskeyRemoved => "passkey.removed",
     PasskeySignIn => "passkey.signed_in",
     PasskeyRefused => "passkey.refused",
+    SessionEnded => "session.ended",
+    SessionsEndedOthers => "sessions.ended_others",
+    PasswordChanged => "password.changed",
 }
 
 /// The actions a bot's writes record (`record_bot_write`), counted

@@ -4,7 +4,7 @@
 //! The services depend downward in this order (none imports one listed
 //! before it; `scripts/layers` finds any circle): demo → consent →
 //! enterprise → members → invitations → connections → integrations → install_policy →
-//! workspaces → audit → accounts.
+//! workspaces → sessions → audit → accounts.
 
 pub mod accounts;
 pub mod approval_requests;
@@ -25,4 +25,5 @@ pub mod passkeys;
 pub mod reach;
 pub mod registration;
 pub mod resource;
+pub mod sessions;
 pub mod workspaces;

@@ -190,6 +190,11 @@ pub enum HtmlError {
     /// Not logged in: off to the login page, coming back to `next` afterwards.
     #[error("login required")]
     LoginRequired(Option<String>),
+    /// Signed in, but the last proof of identity is too old for this action
+    /// (`extract::Sudo`): off to **Confirm it's you**, then to `next`; a
+    /// script asking for JSON gets a 401 naming that page.
+    #[error("re-authentication required")]
+    ReauthRequired { next: String, json: bool },
     #[error("internal error")]
     Internal(String),
 }
@@ -255,6 +260,8 @@ impl ResponseError for HtmlError {
             HtmlError::NotFound => StatusCode::NOT_FOUND,
             HtmlError::Throttled(_) => StatusCode::TOO_MANY_REQUESTS,
             HtmlError::LoginRequired(_) => StatusCode::SEE_OTHER,
+            HtmlError::ReauthRequired { json: false, .. } => StatusCode::SEE_OTHER,
+            HtmlError::ReauthRequired { json: true, .. } => StatusCode::UNAUTHORIZED,
             HtmlError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -266,6 +273,18 @@ impl ResponseError for HtmlError {
                 Some(n) => format!("/login?next={}", url_encode(n)),
                 None => "/login".to_string(),
             };
+            return HttpResponse::SeeOther()
+                .insert_header((header::LOCATION, location))
+                .finish();
+        }
+        if let HtmlError::ReauthRequired { next, json } = self {
+            let location = format!("/account/reauth?next={}", url_encode(next));
+            if *json {
+                return HttpResponse::Unauthorized().json(serde_json::json!({
+                    "error": "reauth_required",
+                    "reauth": location,
+                }));
+            }
             return HttpResponse::SeeOther()
                 .insert_header((header::LOCATION, location))
                 .finish();
@@ -299,7 +318,9 @@ impl ResponseError for HtmlError {
                 "The server could not complete this request. It has been logged.".to_string(),
                 Some(r.clone()),
             ),
-            HtmlError::LoginRequired(_) => ("", String::new(), None),
+            HtmlError::LoginRequired(_) | HtmlError::ReauthRequired { .. } => {
+                ("", String::new(), None)
+            }
         };
         let view = ErrorView {
             status: status.as_u16(),
@@ -743,7 +764,9 @@ impl ResponseError for JsonError {
 impl From<HtmlError> for JsonError {
     fn from(e: HtmlError) -> Self {
         let status = match e {
-            HtmlError::LoginRequired(_) => StatusCode::UNAUTHORIZED,
+            HtmlError::LoginRequired(_) | HtmlError::ReauthRequired { .. } => {
+                StatusCode::UNAUTHORIZED
+            }
             _ => e.status_code(),
         };
         let (message, retry_after) = match e {
@@ -760,6 +783,10 @@ impl From<HtmlError> for JsonError {
                 Some(s),
             ),
             HtmlError::LoginRequired(_) => ("Your session has ended. Log in again.".into(), None),
+            HtmlError::ReauthRequired { .. } => (
+                "Confirm it's you: enter your password again on the page.".into(),
+                None,
+            ),
             HtmlError::Internal(reference) => (
                 format!("Something went wrong on our side (reference {reference})."),
                 None,

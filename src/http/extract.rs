@@ -165,3 +165,56 @@ impl FromRequest for EnterpriseOwner {
         })
     }
 }
+
+/// A signed-in person whose last proof of identity (the login, or **Confirm
+/// it's you**) is at most `security.reauth_s` old: "sudo mode". A handler
+/// for a sensitive action names it among its arguments, so it cannot run on
+/// an old proof. Otherwise the person is sent to `/account/reauth` and back:
+/// a GET to the same page, a POST to the page its form is on (the confirm
+/// page, `back_of`), where they press the action again; nothing is
+/// re-submitted for them. A script asking for JSON gets a 401 naming the page.
+#[derive(Clone)]
+pub struct Sudo(pub CurrentUser);
+
+impl FromRequest for Sudo {
+    type Error = HtmlError;
+    type Future = Boxed<Self>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            let user = CurrentUser::from_request(&req, &mut Payload::None).await?;
+            let state = req
+                .app_data::<web::Data<AppState>>()
+                .ok_or_else(|| HtmlError::from(AppError::internal("app state missing")))?;
+            let reauth_s = state.config.security.reauth_s;
+            if crate::domain::sessions::is_recent(&user.session, reauth_s, crate::db::models::now())
+            {
+                return Ok(Sudo(user));
+            }
+            let next = session::return_path(&req).unwrap_or_else(|| back_of(req.path()));
+            let json = req
+                .headers()
+                .get(actix_web::http::header::ACCEPT)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|a| a.contains("application/json"));
+            Err(HtmlError::ReauthRequired { next, json })
+        })
+    }
+}
+
+/// The page a sensitive POST's form is on, where the person comes back to
+/// after confirming: the confirm page at the same path (removing a member,
+/// rotating, deleting, blocking, a connection's token), the integration's
+/// page for its token on /developers, Connections for the install policy.
+pub fn back_of(path: &str) -> String {
+    if let Some(ws) = path.strip_suffix("/settings/enterprise") {
+        return format!("{ws}/settings/connections");
+    }
+    if path.starts_with("/developers/") {
+        if let Some(page) = path.strip_suffix("/token") {
+            return page.to_string();
+        }
+    }
+    path.to_string()
+}

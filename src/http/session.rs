@@ -30,8 +30,23 @@ pub(crate) async fn load(req: &HttpRequest) -> Result<Option<(Session, User)>, H
         return Ok(None);
     };
     let hash = crypto::sha256_hex(cookie.value());
+    let ua = req
+        .headers()
+        .get(actix_web::http::header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    let ip = crate::http::peer_ip(req);
+    // One trip: the session, and (at most once a minute, or when the
+    // browser or address changed) its last-seen time for My account →
+    // Sessions.
     Ok(db::run(&state.pool, move |c| {
-        crate::domain::accounts::live_session(c, &hash, now())
+        let at = now();
+        let Some((mut session, user)) = crate::domain::accounts::live_session(c, &hash, at)? else {
+            return Ok(None);
+        };
+        crate::domain::sessions::touch(c, &mut session, &ua, &ip, at)?;
+        Ok(Some((session, user)))
     })
     .await?)
 }

@@ -284,7 +284,7 @@ pub async fn view_authorize_get(
     let step = db::run(&state.pool, move |c| next_step(c, &st, &raw, user.0)).await?;
     match step {
         Step::Refuse(e) => refuse(&state, e),
-        Step::Relogin(valid) => Ok(see_other(relogin_url(&state, &valid)?)),
+        Step::Relogin(valid, signed_in) => Ok(see_other(relogin_url(&state, &valid, signed_in)?)),
         Step::Login => Err(HtmlError::LoginRequired(Some(here))),
         Step::Show(shown) => {
             let (valid, user, plan) = *shown;
@@ -340,7 +340,9 @@ fn next_step(
         Err(e) => return Ok(Step::Refuse(e)),
     };
     let fresh = user.as_ref().is_some_and(|u| fresh_login(st, &valid, u));
-    let start = user.as_ref().map(|u| u.session.created_at);
+    // The last proof of identity (a login, or Confirm it's you), as every
+    // re-authentication reads it (`extract::Sudo`).
+    let start = user.as_ref().map(|u| u.session.proved_at);
     match (valid.prompt.gate(start, fresh, now()), user) {
         (Gate::Refuse(error, description), _) => {
             let redirect = ErrorRedirect {
@@ -354,7 +356,7 @@ fn next_step(
                 &valid.integration,
             )))
         }
-        (Gate::Relogin, _) => Ok(Step::Relogin(Box::new(valid))),
+        (Gate::Relogin, u) => Ok(Step::Relogin(Box::new(valid), u.is_some())),
         (Gate::Show, Some(u)) => {
             let plan = consent::prepare(c, &st.config, &u.user, &u.session, &valid)?;
             Ok(Step::Show(Box::new((valid, u, plan))))
@@ -367,7 +369,9 @@ fn next_step(
 /// Where a GET of the authorization endpoint goes next.
 enum Step {
     Refuse(AuthorizeError),
-    Relogin(Box<ValidRequest>),
+    /// The password again; `true`: the person is signed in (Confirm it's
+    /// you), else the login page.
+    Relogin(Box<ValidRequest>, bool),
     Login,
     Show(Box<(ValidRequest, CurrentUser, Plan)>),
 }
@@ -435,17 +439,25 @@ fn fresh_login(state: &AppState, valid: &ValidRequest, user: &CurrentUser) -> bo
         && now() - since <= state.config.security.consent_ttl_s
         // Strictly later: a session from the same second as the request
         // may be the one that was already there.
-        && user.session.created_at > since
+        && user.session.proved_at > since
 }
 
-/// The login page even for a logged-in person, coming back to this request
-/// marked with when the login was asked for.
-fn relogin_url(state: &AppState, valid: &ValidRequest) -> Result<String, HtmlError> {
+/// The password again, coming back to this request marked with when it was
+/// asked for: **Confirm it's you** for a signed-in person (the same page
+/// sensitive actions use), the login page otherwise.
+fn relogin_url(
+    state: &AppState,
+    valid: &ValidRequest,
+    signed_in: bool,
+) -> Result<String, HtmlError> {
     let sealed = state
         .secret_box
         .encrypt(&format!("{}:{}", now(), valid.integration.client_id))?;
     let next = authorize_url_with(&valid.pairs, LOGIN_SINCE, &sealed);
-    Ok(format!("/login?fresh=1&next={}", url_encode(&next)))
+    Ok(match signed_in {
+        true => format!("/account/reauth?next={}", url_encode(&next)),
+        false => format!("/login?fresh=1&next={}", url_encode(&next)),
+    })
 }
 
 /// The consent form as posted: `page` once per ticked page.

@@ -19,7 +19,7 @@ use crate::domain::integrations::{self, Draft};
 use crate::domain::{connections, workspaces};
 use crate::error::{AppError, AppResult, Capability};
 use crate::http::errors::HtmlError;
-use crate::http::extract::CurrentUser;
+use crate::http::extract::{CurrentUser, Sudo};
 use crate::http::form::{CsrfForm, NoFields};
 use crate::http::layout::{self, format_date, Shell};
 use crate::http::once;
@@ -746,7 +746,7 @@ pub async fn view_redirect_uris_post(
 
 pub async fn view_rotate_get(
     state: web::Data<AppState>,
-    user: CurrentUser,
+    Sudo(user): Sudo,
     path: web::Path<IntegrationPath>,
 ) -> Result<HttpResponse, HtmlError> {
     let id = path.into_inner().id;
@@ -774,7 +774,7 @@ pub async fn view_rotate_get(
 pub async fn view_rotate_post(
     state: web::Data<AppState>,
     _form: CsrfForm<NoFields>,
-    user: CurrentUser,
+    Sudo(user): Sudo,
     path: web::Path<IntegrationPath>,
 ) -> Result<HttpResponse, HtmlError> {
     let id = path.into_inner().id;
@@ -803,7 +803,7 @@ pub async fn view_rotate_post(
 /// **Delete integration**'s confirmation: what will end.
 pub async fn view_delete_get(
     state: web::Data<AppState>,
-    user: CurrentUser,
+    Sudo(user): Sudo,
     path: web::Path<IntegrationPath>,
 ) -> Result<HttpResponse, HtmlError> {
     let id = path.into_inner().id;
@@ -826,7 +826,7 @@ pub async fn view_delete_get(
 pub async fn view_delete_post(
     state: web::Data<AppState>,
     _form: CsrfForm<NoFields>,
-    user: CurrentUser,
+    Sudo(user): Sudo,
     path: web::Path<IntegrationPath>,
 ) -> Result<HttpResponse, HtmlError> {
     let id = path.into_inner().id;
@@ -849,7 +849,7 @@ pub async fn view_delete_post(
 pub async fn view_token_post(
     state: web::Data<AppState>,
     _form: CsrfForm<NoFields>,
-    user: CurrentUser,
+    Sudo(user): Sudo,
     path: web::Path<IntegrationPath>,
 ) -> Result<HttpResponse, HtmlError> {
     let id = path.into_inner().id;

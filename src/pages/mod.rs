@@ -4,6 +4,7 @@
 //! calls one domain service inside `db::run`, and renders.
 
 pub mod access;
+pub mod account;
 pub mod consent;
 pub mod demo_partner;
 pub mod developers;

@@ -15,7 +15,7 @@ use crate::domain::connections::{GroupQuery, GroupSort, TokenUse};
 use crate::domain::{connections, integrations};
 use crate::error::AppResult;
 use crate::http::errors::HtmlError;
-use crate::http::extract::{Member, Owner};
+use crate::http::extract::{Member, Owner, Sudo};
 use crate::http::form::{CsrfForm, NoFields};
 use crate::http::layout::{self, display_title, format_date, initial, Shell};
 use crate::http::{html, once};
@@ -468,6 +468,7 @@ pub struct TokenView {
 pub async fn view_token_get(
     state: web::Data<AppState>,
     Owner(m): Owner,
+    _sudo: Sudo,
     path: web::Path<ConnectionPath>,
 ) -> Result<HttpResponse, HtmlError> {
     let id = path.into_inner().connection_id;
@@ -498,6 +499,7 @@ pub async fn view_token_post(
     state: web::Data<AppState>,
     _form: CsrfForm<NoFields>,
     Owner(m): Owner,
+    _sudo: Sudo,
     path: web::Path<ConnectionPath>,
 ) -> Result<HttpResponse, HtmlError> {
     let id = path.into_inner().connection_id;
@@ -615,6 +617,7 @@ pub struct BlockView {
 pub async fn view_block_get(
     state: web::Data<AppState>,
     Owner(m): Owner,
+    _sudo: Sudo,
     path: web::Path<ClientPath>,
 ) -> Result<HttpResponse, HtmlError> {
     let id = path.into_inner().integration_id;
@@ -639,6 +642,7 @@ pub async fn view_block_post(
     state: web::Data<AppState>,
     _form: CsrfForm<NoFields>,
     Owner(m): Owner,
+    _sudo: Sudo,
     path: web::Path<ClientPath>,
 ) -> Result<HttpResponse, HtmlError> {
     let id = path.into_inner().integration_id;

@@ -15,7 +15,7 @@ use crate::db::{self, Conn};
 use crate::domain::enterprise::{self, EnterpriseAction, Overview};
 use crate::error::AppResult;
 use crate::http::errors::HtmlError;
-use crate::http::extract::{EnterpriseOwner, Member};
+use crate::http::extract::{EnterpriseOwner, Member, Sudo};
 use crate::http::form::CsrfForm;
 use crate::http::layout::{self, Shell};
 use crate::http::{html, once};
@@ -157,6 +157,7 @@ pub async fn view_enterprise_post(
     state: web::Data<AppState>,
     form: CsrfForm<EnterpriseFields>,
     EnterpriseOwner(m): EnterpriseOwner,
+    _sudo: Sudo,
 ) -> Result<HttpResponse, HtmlError> {
     let action = form.into_inner().action()?;
     let (note, anchor) = done(&action);

@@ -20,7 +20,7 @@ use crate::domain::invitations::{self, Mailed};
 use crate::domain::members::{self, Added};
 use crate::error::{AppError, AppResult};
 use crate::http::errors::HtmlError;
-use crate::http::extract::{Member, Owner};
+use crate::http::extract::{Member, Owner, Sudo};
 use crate::http::form::{CsrfForm, NoFields};
 use crate::http::layout::{self, format_date, format_time, initial, Shell};
 use crate::http::once;
@@ -452,6 +452,7 @@ pub struct ConfirmRemoveView {
 pub async fn view_remove_get(
     state: web::Data<AppState>,
     Owner(m): Owner,
+    _sudo: Sudo,
     path: web::Path<MemberPath>,
 ) -> Result<HttpResponse, HtmlError> {
     let user = path.into_inner().user_id;
@@ -476,6 +477,7 @@ pub async fn view_remove_post(
     state: web::Data<AppState>,
     _form: CsrfForm<NoFields>,
     Owner(m): Owner,
+    _sudo: Sudo,
     path: web::Path<MemberPath>,
 ) -> Result<HttpResponse, HtmlError> {
     let user = path.into_inner().user_id;

@@ -42,6 +42,7 @@ mod ux_invites;
 mod ux_lists;
 mod ux_passkeys;
 mod ux_picker;
+mod ux_sudo;
 mod workspace;
 
 #[cfg(feature = "e2e")]
@@ -60,3 +61,5 @@ mod ui_lists;
 #[cfg(feature = "e2e")]
 mod ui_passkeys;
 mod ui_picker;
+#[cfg(feature = "e2e")]
+mod ui_sudo;

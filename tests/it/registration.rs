@@ -581,8 +581,8 @@ fn prompt_login_asks_for_the_password_again() {
     let r = c.get(&url).send().unwrap();
     assert_eq!(r.status(), 303);
     let to_login = location(&r);
-    assert!(to_login.starts_with("/login?fresh=1&next="), "{to_login}");
-    // The login page shows although Ada is logged in.
+    assert!(to_login.starts_with("/account/reauth?next="), "{to_login}");
+    // Confirm it's you (issue 28: the same page as sensitive actions).
     let r = c.get(fx.srv.url(&to_login)).send().unwrap();
     assert_eq!(r.status(), 200);
     let page = r.text().unwrap();
@@ -590,18 +590,17 @@ fn prompt_login_asks_for_the_password_again() {
     // Without the password, the request keeps sending her back to log in.
     let r = c.get(fx.srv.url(&next)).send().unwrap();
     assert_eq!(r.status(), 303);
-    assert!(location(&r).starts_with("/login?fresh=1"));
+    assert!(location(&r).starts_with("/account/reauth?next="));
     // A forged marker does not help.
     let forged = next.replace("login_since=", "login_since=AAAA");
     let r = c.get(fx.srv.url(&forged)).send().unwrap();
-    assert!(location(&r).starts_with("/login?fresh=1"));
-    // Sessions are timed in seconds: log in in a later one than the request.
+    assert!(location(&r).starts_with("/account/reauth?next="));
+    // Proofs are timed in seconds: confirm in a later one than the request.
     std::thread::sleep(std::time::Duration::from_millis(1100));
     let r = c
-        .post(fx.srv.url("/login"))
+        .post(fx.srv.url("/account/reauth"))
         .form(&[
             ("csrf", input_value(&page, "csrf").expect("csrf")),
-            ("email", "ada@example.com".into()),
             ("password", PASSWORD.into()),
             ("next", next.clone()),
         ])
@@ -610,7 +609,7 @@ fn prompt_login_asks_for_the_password_again() {
     assert_eq!(r.status(), 303);
     assert_eq!(location(&r), next);
     let r = c.get(fx.srv.url(&next)).send().unwrap();
-    assert_eq!(r.status(), 200, "the consent page after the fresh login");
+    assert_eq!(r.status(), 200, "the consent page after confirming");
     assert!(r.text().unwrap().contains("Allow access"));
 }
 

@@ -376,8 +376,9 @@ fn max_age_sends_an_older_session_to_log_in_again_s79() {
     let r = c.get(url("&max_age=1")).send().expect("get");
     assert_eq!(r.status(), 303);
     let to = location(&r);
-    assert!(to.starts_with("/login?fresh=1"), "{to}");
-    // Logging in again comes back to the same request, which now shows.
+    assert!(to.starts_with("/account/reauth?next="), "{to}");
+    // Confirming (issue 28: the password again on Confirm it's you) comes
+    // back to the same request, which now shows.
     let next = url::Url::parse(&format!("{}{to}", fx.srv.base))
         .expect("url")
         .query_pairs()
@@ -385,12 +386,11 @@ fn max_age_sends_an_older_session_to_log_in_again_s79() {
         .map(|(_, v)| v.into_owned())
         .expect("next");
     let (status, form) = get_html(&c, &fx.srv.url(&to));
-    assert_eq!(status, 200, "the login form shows to a logged-in person");
+    assert_eq!(status, 200, "Confirm it's you shows to a logged-in person");
     let r = c
-        .post(fx.srv.url("/login"))
+        .post(fx.srv.url("/account/reauth"))
         .form(&[
             ("csrf", input_value(&form, "csrf").expect("csrf")),
-            ("email", "grace@example.com".into()),
             ("password", PASSWORD.into()),
             ("next", next),
         ])

@@ -53,3 +53,47 @@ pub fn trim_for_user(
     }
     diesel::delete(sessions::table.filter(sessions::id_hash.eq_any(older))).execute(conn)
 }
+
+/// One person's live sessions, the newest first.
+pub fn live_for_user(conn: &mut Conn, user: &UserId, now: i64) -> QueryResult<Vec<Session>> {
+    sessions::table
+        .filter(sessions::user_id.eq(user))
+        .filter(sessions::expires_at.gt(now))
+        .order((sessions::created_ms.desc(), sessions::id_hash.desc()))
+        .select(Session::as_select())
+        .load(conn)
+}
+
+/// Marks a session used now, from this browser and address.
+pub fn touch(
+    conn: &mut Conn,
+    id_hash: &str,
+    user_agent: &str,
+    address: &str,
+    at: i64,
+) -> QueryResult<usize> {
+    diesel::update(sessions::table.find(id_hash))
+        .set((
+            sessions::user_agent.eq(user_agent),
+            sessions::address.eq(address),
+            sessions::last_seen_at.eq(at),
+        ))
+        .execute(conn)
+}
+
+/// Records that the session's person proved who they are at `at`.
+pub fn set_proved(conn: &mut Conn, id_hash: &str, at: i64) -> QueryResult<usize> {
+    diesel::update(sessions::table.find(id_hash))
+        .set(sessions::proved_at.eq(at))
+        .execute(conn)
+}
+
+/// Ends every session of `user` but `keep`.
+pub fn delete_others(conn: &mut Conn, user: &UserId, keep: &str) -> QueryResult<usize> {
+    diesel::delete(
+        sessions::table
+            .filter(sessions::user_id.eq(user))
+            .filter(sessions::id_hash.ne(keep)),
+    )
+    .execute(conn)
+}
