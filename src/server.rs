@@ -13,7 +13,7 @@ use crate::http::errors::{self, Shape};
 use crate::http::{assets, headers, nul, ops};
 use crate::pages::{
     access, consent, demo_partner, developers, home, invite, login, page_menu, settings_audit,
-    settings_connections, settings_enterprise, settings_members, workspace,
+    settings_connections, settings_enterprise, settings_members, two_step, workspace,
 };
 use crate::state::AppState;
 use crate::{api, oauth};
@@ -119,6 +119,22 @@ pub fn routes(cfg: &mut web::ServiceConfig, issuer: &str) {
         .route("/login", web::get().to(login::view_login_get))
         .route("/login", web::post().to(login::view_login_post))
         .route("/logout", web::post().to(login::view_logout_post))
+        .route(
+            "/login/two-step",
+            web::get().to(two_step::view_second_step_get),
+        )
+        .route(
+            "/login/two-step",
+            web::post().to(two_step::view_second_step_post),
+        )
+        .route(
+            "/account/two-step",
+            web::get().to(two_step::view_two_step_get),
+        )
+        .route(
+            "/account/two-step",
+            web::post().to(two_step::view_two_step_post),
+        )
         .route(
             "/w/{workspace_id}",
             web::get().to(workspace::view_workspace_get),

@@ -24,4 +24,5 @@ pub mod members;
 pub mod reach;
 pub mod registration;
 pub mod resource;
+pub mod two_step;
 pub mod workspaces;
