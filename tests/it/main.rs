@@ -57,3 +57,4 @@ mod ui_invites;
 #[cfg(feature = "e2e")]
 mod ui_lists;
 mod ui_picker;
+mod ux_twostep;
