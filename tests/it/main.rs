@@ -57,4 +57,6 @@ mod ui_invites;
 #[cfg(feature = "e2e")]
 mod ui_lists;
 mod ui_picker;
+#[cfg(feature = "e2e")]
+mod ui_twostep;
 mod ux_twostep;
