@@ -129,6 +129,18 @@ pub struct SecondStepFields {
     recovery: Option<String>,
 }
 
+impl SecondStepFields {
+    /// The form again, with the same `next` and why.
+    fn again(&self, next: Option<String>, error: String) -> SecondStepView {
+        SecondStepView {
+            csrf: self.csrf.clone(),
+            next: next.unwrap_or_default(),
+            error: Some(error),
+            recovery: self.recovery.is_some(),
+        }
+    }
+}
+
 /// "15 minutes", "1 minute": as the login page says it.
 fn minutes(wait_s: i64) -> String {
     match (wait_s.max(1) + 59) / 60 {
@@ -140,7 +152,7 @@ fn minutes(wait_s: i64) -> String {
 pub async fn view_second_step_post(
     req: HttpRequest,
     state: web::Data<AppState>,
-    LoginForm(f): LoginForm<SecondStepFields>,
+    LoginForm(mut f): LoginForm<SecondStepFields>,
 ) -> Result<HttpResponse, HtmlError> {
     let secure = state.config.issuer_is_https();
     let next = safe_next(f.next.as_deref());
@@ -149,30 +161,19 @@ pub async fn view_second_step_post(
     };
     let attempt = SecondAttempt {
         pending_hash,
-        code: f.code,
+        code: std::mem::take(&mut f.code),
         ip: crate::http::peer_ip(&req),
     };
-    let st = state.clone();
-    let sec = state.config.security.clone();
+    let (st, sec) = (state.clone(), state.config.security.clone());
     let outcome = db::run(&state.pool, move |c| {
         two_step::second_step(c, &st.secret_box, &sec, &attempt)
     })
     .await;
-    let again = |error: String| SecondStepView {
-        csrf: f.csrf.clone(),
-        next: next.clone().unwrap_or_default(),
-        error: Some(error),
-        recovery: f.recovery.is_some(),
-    };
+    let again = |error: String| f.again(next.clone(), error);
     match outcome {
         Ok(SecondOutcome::Ok(user, value)) => {
             tracing::info!(user = %user.id, "login with two-step verification");
-            let ttl = state.config.security.session_ttl_s;
-            let resp = see_other(next.as_deref().unwrap_or("/"));
-            let mut gone = pending_cookie(secure, String::new(), 0);
-            gone.make_removal();
-            let resp = with_cookie(resp, &gone)?;
-            with_cookie(resp, &session_cookie(secure, value, Some(ttl)))
+            logged_in(&state, value, next.as_deref())
         }
         Ok(SecondOutcome::Wrong) => Ok(html(
             again("That code is not right. Try the code your app shows now.".into()).render()?,
@@ -180,16 +181,35 @@ pub async fn view_second_step_post(
         Ok(SecondOutcome::Expired) => Ok(start_over(next.as_deref())),
         Err(AppError::Throttled(wait_s)) => {
             let why = format!("Too many attempts. Try again in {}.", minutes(wait_s));
-            Ok(HttpResponse::TooManyRequests()
-                .insert_header((
-                    actix_web::http::header::RETRY_AFTER,
-                    wait_s.max(1).to_string(),
-                ))
-                .content_type("text/html; charset=utf-8")
-                .body(again(why).render()?))
+            throttled(again(why), wait_s)
         }
         Err(e) => Err(e.into()),
     }
+}
+
+/// The session's cookie, the pending login's gone, and on to `next`.
+fn logged_in(
+    state: &AppState,
+    value: String,
+    next: Option<&str>,
+) -> Result<HttpResponse, HtmlError> {
+    let secure = state.config.issuer_is_https();
+    let ttl = state.config.security.session_ttl_s;
+    let mut gone = pending_cookie(secure, String::new(), 0);
+    gone.make_removal();
+    let resp = with_cookie(see_other(next.unwrap_or("/")), &gone)?;
+    with_cookie(resp, &session_cookie(secure, value, Some(ttl)))
+}
+
+/// Throttled: the form again with the wait, a 429 with `Retry-After`.
+fn throttled(view: SecondStepView, wait_s: i64) -> Result<HttpResponse, HtmlError> {
+    Ok(HttpResponse::TooManyRequests()
+        .insert_header((
+            actix_web::http::header::RETRY_AFTER,
+            wait_s.max(1).to_string(),
+        ))
+        .content_type("text/html; charset=utf-8")
+        .body(view.render()?))
 }
 
 /// **My account → Two-step verification**.
@@ -230,18 +250,17 @@ pub struct TwoStepFields {
     code: String,
 }
 
-/// One form, four buttons: `start`, `confirm`, `renew`, `off`.
-pub async fn view_two_step_post(
-    state: web::Data<AppState>,
-    user: CurrentUser,
-    form: CsrfForm<TwoStepFields>,
-) -> Result<HttpResponse, HtmlError> {
-    let f = form.into_inner();
+/// What a button of the account page did: codes to show once, a note.
+type Done = (Vec<String>, Option<&'static str>);
+
+/// `confirm`, `renew` or `off`, each one domain call.
+async fn act(
+    state: &web::Data<AppState>,
+    user: &CurrentUser,
+    f: TwoStepFields,
+) -> Result<Done, AppError> {
     let (st, u) = (state.clone(), user.user.clone());
-    let result: Result<(Vec<String>, Option<&'static str>), AppError> = match f.action.as_str() {
-        "start" => db::run(&state.pool, move |c| two_step::start(c, &st.secret_box, &u))
-            .await
-            .map(|()| (Vec::new(), None)),
+    match f.action.as_str() {
         "confirm" => db::run(&state.pool, move |c| {
             two_step::confirm(c, &st.secret_box, &u, &f.code)
         })
@@ -259,31 +278,46 @@ pub async fn view_two_step_post(
             .await
             .map(|()| (Vec::new(), Some("Two-step verification is off."))),
         _ => Err(AppError::invalid("Unknown action.")),
-    };
-    let (codes, notice, error) = match result {
+    }
+}
+
+/// One form, four buttons: **Set up** (then back to the page, which shows
+/// the QR code), **Confirm**, **New recovery codes** and **Turn off**,
+/// whose answer is the page itself: recovery codes are shown in it once.
+pub async fn view_two_step_post(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    form: CsrfForm<TwoStepFields>,
+) -> Result<HttpResponse, HtmlError> {
+    let f = form.into_inner();
+    if f.action == "start" {
+        let (st, u) = (state.clone(), user.user.clone());
+        db::run(&state.pool, move |c| two_step::start(c, &st.secret_box, &u)).await?;
+        return Ok(see_other("/account/two-step"));
+    }
+    let (codes, notice, error) = match act(&state, &user, f).await {
         Ok((codes, notice)) => (codes, notice, None),
-        Err(e) => {
-            let (_, m) = HtmlError::from(e).refusal()?;
-            (Vec::new(), None, Some(m))
-        }
+        Err(e) => (Vec::new(), None, Some(HtmlError::from(e).refusal()?.1)),
     };
     let (st, u) = (state.clone(), user.user.clone());
     let status = db::run(&state.pool, move |c| {
         two_step::status(c, &st.secret_box, &u)
     })
     .await?;
-    let view = TwoStepView {
-        csrf: user.csrf().to_string(),
+    let refused = error.is_some();
+    let csrf = user.csrf().to_string();
+    let body = (TwoStepView {
+        csrf,
         status,
         codes,
         error,
         notice,
-    };
-    let body = view.render()?;
-    Ok(match view.error {
-        Some(_) => HttpResponse::BadRequest()
+    })
+    .render()?;
+    Ok(match refused {
+        true => HttpResponse::BadRequest()
             .content_type("text/html; charset=utf-8")
             .body(body),
-        None => html(body),
+        false => html(body),
     })
 }

@@ -55,7 +55,7 @@ pub struct Enrolled {
 /// Set up, read the secret off the page, confirm with the current code.
 pub fn enrol(srv: &TestServer, c: &Client) -> Enrolled {
     let (status, _) = post_account(srv, c, "start", "");
-    assert_eq!(status, 200);
+    assert_eq!(status, 303, "Set up, then back to the page");
     let page = account(srv, c);
     let secret = text_of(&page, "#two-step-secret").expect("the secret in text");
     assert!(
