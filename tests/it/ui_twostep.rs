@@ -64,3 +64,41 @@ fn browser_two_step_enrol_then_log_in_on_a_phone() {
     let d = Driver::start_phone(390, 844, &[]);
     enrol_log_out_and_back_in(&d, 390);
 }
+
+/// Issue 28 item 3: an owner ticks **Require two-step verification**; a
+/// member then sees the banner in the workspace and, on the consent page,
+/// why **Allow access** is off, with the link to turn it on.
+#[test]
+fn browser_owner_requires_two_step_and_a_member_is_asked_to_enrol() {
+    let fx = fixture();
+    let d = Driver::start();
+    d.login_as(&fx.srv, "ada@example.com");
+    d.goto(
+        &fx.srv
+            .url(&format!("/w/{}/settings/connections", fx.acme.id)),
+    );
+    d.click("//label[normalize-space()='Require two-step verification']");
+    d.click("//form[contains(@class,'two-step-policy')]//button[normalize-space()='Save']");
+    d.find("//p[@role='status' and starts-with(normalize-space(), 'Two-step verification is required')]");
+    wait_for(
+        || d.url().ends_with("#require-two-step"),
+        "back at the block",
+    );
+    d.screenshot_both("two-step-policy-saved");
+
+    let g = Driver::start_phone(390, 844, &[]);
+    g.login_as(&fx.srv, "grace@example.com");
+    g.goto(&fx.srv.url(&format!("/w/{}", fx.acme.id)));
+    g.find("//p[contains(@class,'two-step-banner')]//a[normalize-space()='Turn on two-step verification']");
+    g.screenshot("two-step-banner-390");
+    let url = format!(
+        "/v1/oauth/authorize?client_id={}&response_type=code&redirect_uri={}&workspace_id={}",
+        pagegrant::http::errors::url_encode(&fx.conf.integration.client_id),
+        pagegrant::http::errors::url_encode(CB),
+        fx.acme.id
+    );
+    g.goto(&fx.srv.url(&url));
+    g.find("//p[@role='alert' and contains(., 'requires two-step verification')]/a[@href='/account/two-step']");
+    g.find("//button[@value='allow' and @disabled]");
+    g.screenshot("two-step-consent-refused-390");
+}
