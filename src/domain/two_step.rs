@@ -404,3 +404,50 @@ pub fn set_required(c: &mut Conn, ws: &WorkspaceId, by: &UserId, on: bool) -> Ap
         if on { "on" } else { "off" }.into(),
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rfc_totp() -> TOTP {
+        // RFC 6238 appendix B's SHA-1 key; its 8-digit values, last 6 digits.
+        totp(b"12345678901234567890".to_vec(), "ada@example.com").expect("totp")
+    }
+
+    /// A fixed clock: RFC 6238's vectors at their times, one step of skew
+    /// either way, nothing older or newer.
+    #[test]
+    fn codes_match_rfc_6238_with_one_step_of_skew() {
+        let t = rfc_totp();
+        assert_eq!(t.generate(59), "287082");
+        assert_eq!(t.generate(1_111_111_109), "081804");
+        let at = 1_111_111_109_i64;
+        let step = at / 30;
+        assert_eq!(matching_step(&t, "081804", at), Some(step));
+        assert_eq!(matching_step(&t, "081804", at + 30), Some(step));
+        assert_eq!(matching_step(&t, "081804", at - 30), Some(step));
+        assert_eq!(matching_step(&t, "081804", at + 300), None);
+        assert_eq!(matching_step(&t, "081804", at - 300), None);
+        for bad in ["", "08180", "0818045", "08180a", " 081804x"] {
+            assert_eq!(matching_step(&t, bad, at), None, "{bad:?}");
+        }
+    }
+
+    /// 16 characters of an unambiguous alphabet in four groups, 80 bits,
+    /// and typed in any case, with or without dashes, to the same hash.
+    #[test]
+    fn recovery_codes_are_80_bits_and_forgiving_to_type() {
+        let user = UserId::new();
+        let mut seen = std::collections::HashSet::new();
+        for _ in 0..1000 {
+            let k = recovery_code();
+            assert_eq!(k.len(), 19);
+            assert!(k.split('-').all(|g| g.len() == 4));
+            assert!(!k.contains(['i', 'l', 'o', 'u']));
+            assert!(seen.insert(k.clone()));
+            let typed = k.to_uppercase().replace('-', " ");
+            assert_eq!(recovery_hash(&user, &typed), recovery_hash(&user, &k));
+            assert_ne!(recovery_hash(&UserId::new(), &k), recovery_hash(&user, &k));
+        }
+    }
+}

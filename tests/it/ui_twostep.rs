@@ -65,6 +65,19 @@ fn browser_two_step_enrol_then_log_in_on_a_phone() {
     enrol_log_out_and_back_in(&d, 390);
 }
 
+/// The set-up page in the dark scheme: the QR code keeps its white
+/// ground (scanners need the contrast).
+#[test]
+fn browser_two_step_setup_in_the_dark() {
+    let fx = fixture();
+    let d = Driver::start_with(1280, 800, &["--blink-settings=preferredColorScheme=0"]);
+    d.login_as(&fx.srv, "ada@example.com");
+    d.goto(&fx.srv.url("/account/two-step"));
+    d.submit_label("Set up");
+    d.find("//img[@class='qr']");
+    d.screenshot_both("two-step-setup-dark");
+}
+
 /// Issue 28 item 3: an owner ticks **Require two-step verification**; a
 /// member then sees the banner in the workspace and, on the consent page,
 /// why **Allow access** is off, with the link to turn it on.
