@@ -33,6 +33,13 @@ pub fn random_token(n: usize) -> String {
     B64.encode(&buf)
 }
 
+/// `n` bytes from the OS random source.
+pub fn random_bytes(n: usize) -> Vec<u8> {
+    let mut buf = vec![0u8; n];
+    OsRng.fill_bytes(&mut buf);
+    buf
+}
+
 /// A 256-bit secret (client secret, code, refresh or internal token body).
 pub fn random_secret() -> String {
     random_token(SECRET_BYTES)

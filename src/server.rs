@@ -13,7 +13,8 @@ use crate::http::errors::{self, Shape};
 use crate::http::{assets, headers, nul, ops};
 use crate::pages::{
     access, account, consent, demo_partner, developers, home, invite, login, page_menu, passkeys,
-    settings_audit, settings_connections, settings_enterprise, settings_members, workspace,
+    settings_audit, settings_connections, settings_enterprise, settings_members, two_step,
+    workspace,
 };
 use crate::state::AppState;
 use crate::{api, oauth};
@@ -162,6 +163,22 @@ pub fn routes(cfg: &mut web::ServiceConfig, issuer: &str) {
         .route(
             "/account/passkeys/{id}/remove",
             web::post().to(passkeys::view_passkey_remove_post),
+        )
+        .route(
+            "/login/two-step",
+            web::get().to(two_step::view_second_step_get),
+        )
+        .route(
+            "/login/two-step",
+            web::post().to(two_step::view_second_step_post),
+        )
+        .route(
+            "/account/two-step",
+            web::get().to(two_step::view_two_step_get),
+        )
+        .route(
+            "/account/two-step",
+            web::post().to(two_step::view_two_step_post),
         )
         .route(
             "/w/{workspace_id}",

@@ -50,7 +50,8 @@ pub enum Verb {
     Migrate,
     /// Seed the demo world into an empty database.
     Demo,
-    /// User accounts: add a user, set a password (also unlocks a throttled login).
+    /// User accounts: add a user, set a password (also unlocks a throttled login),
+    /// reset two-step verification.
     #[command(subcommand)]
     User(UserVerb),
     /// Workspaces and their members: create, add, remove, change roles.
@@ -113,6 +114,13 @@ pub enum UserVerb {
         email: String,
         #[arg(long)]
         password_stdin: bool,
+    },
+    /// Turn off a user's two-step verification (a lost phone and lost
+    /// recovery codes); they sign in with their password alone again.
+    #[command(name = "reset-2fa")]
+    Reset2fa {
+        /// Email or id of the user.
+        email: String,
     },
 }
 
@@ -286,6 +294,7 @@ fn run_verb(config: &Config, verb: Verb, json: bool) -> AppResult<()> {
             email,
             password_stdin,
         }) => users::set_password(c, &email, password_stdin, json),
+        Verb::User(UserVerb::Reset2fa { email }) => users::reset_two_step(c, &email, json),
         Verb::Workspace(WorkspaceVerb::Add { name, owner, plan }) => {
             workspaces::add(c, &name, &owner, &plan, json)
         }

@@ -1,4 +1,4 @@
-//! `user add` and `user set-password`.
+//! `user add`, `user set-password` and `user reset-2fa`.
 
 use std::io::{BufRead, IsTerminal};
 
@@ -6,7 +6,7 @@ use serde_json::{json, Value};
 
 use super::args::emit;
 use crate::db::Conn;
-use crate::domain::accounts;
+use crate::domain::{accounts, two_step};
 use crate::error::{AppError, AppResult};
 
 /// `user add`: creates a user; a generated password is printed.
@@ -50,6 +50,23 @@ pub(super) fn set_password(
     if generated {
         show_password(&mut v, &mut human, &password);
     }
+    emit(json, v, &human);
+    Ok(())
+}
+
+/// `user reset-2fa`: turns off a user's two-step verification (audited).
+pub(super) fn reset_two_step(c: &mut Conn, email_or_id: &str, json: bool) -> AppResult<()> {
+    let user = accounts::find_user(c, email_or_id)?;
+    let was_on = two_step::reset(c, &user)?;
+    let v =
+        json!({"id": user.id, "user_id": user.id, "email": user.email, "two_step_was_on": was_on});
+    let human = vec![match was_on {
+        true => format!(
+            "Two-step verification of {} is off; they sign in with their password alone until they set it up again.",
+            user.email
+        ),
+        false => format!("{} had no two-step verification; nothing changed.", user.email),
+    }];
     emit(json, v, &human);
     Ok(())
 }

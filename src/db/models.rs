@@ -613,3 +613,29 @@ pub struct PasskeyChallenge {
     pub state: String,
     pub expires_at: i64,
 }
+
+/// A person's two-step verification (TOTP): the secret sealed with the
+/// server's secret box; `enabled_at` is `None` while enrolment waits for
+/// its first code.
+#[derive(Queryable, Selectable, Insertable, Clone)]
+#[diesel(table_name = two_step)]
+pub struct TwoStep {
+    pub user_id: UserId,
+    pub secret_sealed: String,
+    pub created_at: i64,
+    pub enabled_at: Option<i64>,
+    /// The last RFC 6238 time step accepted (a code is accepted once).
+    pub last_step: i64,
+}
+
+/// A password accepted, the second step not yet taken.
+#[derive(Queryable, Selectable, Insertable, Clone)]
+#[diesel(table_name = pending_logins)]
+pub struct PendingLogin {
+    pub id_hash: String,
+    pub user_id: UserId,
+    pub replaces: Option<String>,
+    pub ip_key: String,
+    pub ip_window: i64,
+    pub expires_at: i64,
+}

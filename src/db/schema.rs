@@ -351,6 +351,44 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    two_step (user_id) {
+        user_id -> Text,
+        secret_sealed -> Text,
+        created_at -> BigInt,
+        enabled_at -> Nullable<BigInt>,
+        last_step -> BigInt,
+    }
+}
+
+diesel::table! {
+    recovery_codes (code_hash) {
+        code_hash -> Text,
+        user_id -> Text,
+        created_at -> BigInt,
+        used_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    pending_logins (id_hash) {
+        id_hash -> Text,
+        user_id -> Text,
+        replaces -> Nullable<Text>,
+        ip_key -> Text,
+        ip_window -> BigInt,
+        expires_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    two_step_required (workspace_id) {
+        workspace_id -> Text,
+        set_by -> Nullable<Text>,
+        set_at -> BigInt,
+    }
+}
+
 diesel::joinable!(access_tokens -> connections (connection_id));
 diesel::joinable!(approval_requests -> integrations (integration_id));
 diesel::joinable!(approval_requests -> workspaces (workspace_id));
@@ -385,6 +423,10 @@ diesel::joinable!(refresh_tokens -> connections (connection_id));
 diesel::joinable!(sessions -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    two_step,
+    recovery_codes,
+    pending_logins,
+    two_step_required,
     access_tokens,
     approval_requests,
     approved_integrations,

@@ -109,6 +109,9 @@ pub enum LoginOutcome {
     Ok(User, String),
     /// Wrong password and unknown user alike.
     BadCredentials,
+    /// A right password for an account with two-step verification: no
+    /// session yet, the cookie value of the pending login instead.
+    SecondStep(String),
 }
 
 /// The login throttle's counter for one account (`throttle`), shared by
@@ -216,6 +219,28 @@ pub fn finish_attempt(
     matched: bool,
     replaces: Option<String>,
 ) -> AppResult<LoginOutcome> {
+    finish(conn, cfg, counted, matched, replaces, true)
+}
+
+/// The second step's end: the code was the proof, no further step.
+pub fn finish_second_step(
+    conn: &mut Conn,
+    cfg: &SecurityConfig,
+    counted: Counted,
+    matched: bool,
+    replaces: Option<String>,
+) -> AppResult<LoginOutcome> {
+    finish(conn, cfg, counted, matched, replaces, false)
+}
+
+fn finish(
+    conn: &mut Conn,
+    cfg: &SecurityConfig,
+    counted: Counted,
+    matched: bool,
+    replaces: Option<String>,
+    second_step: bool,
+) -> AppResult<LoginOutcome> {
     let user = match (matched, counted.user) {
         (true, Some(user)) => user,
         _ => {
@@ -227,6 +252,10 @@ pub fn finish_attempt(
             return Ok(LoginOutcome::BadCredentials);
         }
     };
+    if second_step && crate::db::queries::two_step::enabled(conn, &user.id)? {
+        let pending = begin_pending(conn, &user.id, replaces, counted.ip_unit)?;
+        return Ok(LoginOutcome::SecondStep(pending));
+    }
     throttle::clear(conn, &account_key(&counted.email))?;
     throttle::give_back(conn, &counted.ip_unit.0, counted.ip_unit.1)?;
     let value = open_session(conn, cfg, &user, replaces)?;
@@ -254,6 +283,33 @@ pub fn open_session(
         sessions::trim_for_user(c, &user.id, &session.id_hash, SESSIONS_PER_USER - 1)?;
         Ok(())
     })?;
+    Ok(value)
+}
+
+/// How long a right password stays good for its second step.
+pub const PENDING_LOGIN_TTL_S: i64 = 300;
+
+/// Starts a pending login after a right password: the cookie value that
+/// names it. The throttle units the password took stay taken until the
+/// second step succeeds, so a known password buys no extra code guesses.
+pub fn begin_pending(
+    c: &mut Conn,
+    user: &UserId,
+    replaces: Option<String>,
+    ip_unit: (String, i64),
+) -> AppResult<String> {
+    let value = crypto::new_session_id();
+    crate::db::queries::two_step::insert_pending(
+        c,
+        &crate::db::models::PendingLogin {
+            id_hash: crypto::sha256_hex(&value),
+            user_id: user.clone(),
+            replaces,
+            ip_key: ip_unit.0,
+            ip_window: ip_unit.1,
+            expires_at: now() + PENDING_LOGIN_TTL_S,
+        },
+    )?;
     Ok(value)
 }
 

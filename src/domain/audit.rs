@@ -61,6 +61,11 @@ actions! {
     SessionEnded => "session.ended",
     SessionsEndedOthers => "sessions.ended_others",
     PasswordChanged => "password.changed",
+    TwoStepEnabled => "two_step.enabled",
+    TwoStepDisabled => "two_step.disabled",
+    TwoStepRecoveryUsed => "two_step.recovery_used",
+    TwoStepCodesRenewed => "two_step.codes_renewed",
+    TwoStepRequired => "policy.two_step_required",
 }
 
 /// The actions a bot's writes record (`record_bot_write`), counted
@@ -214,6 +219,7 @@ pub const KINDS: &[(&str, &str, &[&str])] = &[
             "client.unblocked",
             "redirect_uris.changed",
             "policy.changed",
+            "policy.two_step_required",
         ],
     ),
     (
@@ -374,6 +380,12 @@ pub fn sentence(c: &mut Conn, e: &AuditEvent, who: &str) -> AppResult<String> {
                 (true, false) => format!("{who} allowed members only approved connections"),
                 (false, _) => format!("{who} let members install any connection"),
             }
+        }
+        "policy.two_step_required" if d == "on" => {
+            format!("{who} required two-step verification of every member")
+        }
+        "policy.two_step_required" => {
+            format!("{who} stopped requiring two-step verification")
         }
         "redirect_uris.changed" => {
             format!("{who} changed the redirect URIs of an integration to {d}")

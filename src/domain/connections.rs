@@ -921,6 +921,7 @@ pub fn creator_token(
             "You are no longer a member of this integration's workspace.".into(),
         ));
     }
+    crate::domain::two_step::must_have(conn, &ws, actor)?;
     let Some(c) = connections::for_integration(conn, &i.id)?
         .into_iter()
         .next()

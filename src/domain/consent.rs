@@ -13,7 +13,7 @@ use crate::db::queries::{connections, integrations, oauth as q, pages, workspace
 use crate::db::{self, Conn};
 use crate::domain::audit::{self, Actor, AuditAction};
 use crate::domain::workspaces::{chain_trashed, chain_visible_to, role_in, visible_tree, TreeRow};
-use crate::domain::{approval_requests, install_policy};
+use crate::domain::{approval_requests, install_policy, two_step};
 use crate::error::{AppError, AppResult, Capability};
 
 /// One word of an authorization request's `prompt` (OIDC Core §3.1.2.1;
@@ -259,7 +259,12 @@ pub fn prepare(
         }
     };
     let (workspace, role) = mine[selected].clone();
-    let blocked = install_policy::blocked(conn, &workspace, role, &req.integration)?;
+    // A workspace that requires two-step verification: no consent until
+    // this person turns it on (issue 28 item 3); the page says why.
+    let blocked = match two_step::needs_enrolment(conn, &workspace.id, &user.id)? {
+        true => Some(install_policy::Blocked(two_step::REQUIRED.into())),
+        false => install_policy::blocked(conn, &workspace, role, &req.integration)?,
+    };
     let can_ask = approval_requests::askable(conn, &workspace, role, &req.integration)?;
     let asked = approval_requests::latest(conn, &workspace, &req.integration.id, &user.id)?;
     // Only a live connection is a reconnect: a revoked or disconnected one
@@ -401,6 +406,7 @@ pub fn decide(conn: &mut Conn, user: &User, session: &Session, d: Decision) -> A
         let (workspace, role) = role_in(conn, &ws_id, &user.id).map_err(|_| {
             AppError::Forbidden("You are no longer a member of this workspace.".into())
         })?;
+        two_step::must_have(conn, &workspace.id, &user.id)?;
         if let Some(blocked) = install_policy::blocked(conn, &workspace, role, &integration)? {
             return Err(AppError::Forbidden(blocked.0));
         }

@@ -38,6 +38,8 @@ pub struct Overview {
     pub filter_user_name: Option<String>,
     /// Members' pending requests to approve an integration (issue 27 item 3).
     pub requests: Vec<Pending>,
+    /// **Require two-step verification** is on (issue 28 item 3).
+    pub two_step_required: bool,
 }
 
 /// The approved list with its installers (only `filter_user`'s, if given),
@@ -83,6 +85,7 @@ pub fn overview(c: &mut Conn, w: &Workspace, filter_user: Option<&UserId>) -> Ap
         }
     }
     Ok(Overview {
+        two_step_required: crate::domain::two_step::required(c, &w.id)?,
         restricted: w.install_policy == InstallPolicy::ApprovedOnly,
         auto_approve: w.auto_approve_first_party,
         approved,
@@ -112,6 +115,8 @@ pub enum EnterpriseAction {
         requester: UserId,
         approve: bool,
     },
+    /// **Require two-step verification** on or off (issue 28 item 3).
+    RequireTwoStep(bool),
 }
 
 /// Does it, with its audit event, in one transaction.
@@ -175,6 +180,9 @@ pub fn apply(
             requester,
             approve,
         } => approval_requests::answer(c, ws, owner, integration, requester, *approve),
+        EnterpriseAction::RequireTwoStep(on) => {
+            crate::domain::two_step::set_required(c, ws, owner, *on)
+        }
     })
 }
 

@@ -26,4 +26,5 @@ pub mod reach;
 pub mod registration;
 pub mod resource;
 pub mod sessions;
+pub mod two_step;
 pub mod workspaces;

@@ -183,6 +183,10 @@ pub enum HtmlError {
     Conflict(String),
     #[error("{0}")]
     Forbidden(String),
+    /// A workspace requires two-step verification and this person has not
+    /// turned it on: a 403 linking to where they can.
+    #[error("two-step verification required")]
+    TwoStepRequired,
     #[error("not found")]
     NotFound,
     #[error("too many attempts")]
@@ -216,6 +220,9 @@ impl From<AppError> for HtmlError {
             AppError::NotFound => HtmlError::NotFound,
             AppError::Invalid(m) => HtmlError::BadRequest(m),
             AppError::Conflict(m) => HtmlError::Conflict(m),
+            AppError::Forbidden(m) if m == crate::domain::two_step::REQUIRED => {
+                HtmlError::TwoStepRequired
+            }
             AppError::Forbidden(m) => HtmlError::Forbidden(m),
             AppError::Throttled(s) => HtmlError::Throttled(s),
             // No page acts for a bot today; a refusal reads as its kind.
@@ -240,6 +247,10 @@ impl HtmlError {
             | HtmlError::BackToClient { message: m, .. }
             | HtmlError::Conflict(m)
             | HtmlError::Forbidden(m) => Ok((self.status_code(), m.clone())),
+            HtmlError::TwoStepRequired => Ok((
+                self.status_code(),
+                crate::domain::two_step::REQUIRED.to_string(),
+            )),
             _ => Err(self),
         }
     }
@@ -256,7 +267,7 @@ impl ResponseError for HtmlError {
         match self {
             HtmlError::BadRequest(_) | HtmlError::BackToClient { .. } => StatusCode::BAD_REQUEST,
             HtmlError::Conflict(_) => StatusCode::CONFLICT,
-            HtmlError::Forbidden(_) => StatusCode::FORBIDDEN,
+            HtmlError::Forbidden(_) | HtmlError::TwoStepRequired => StatusCode::FORBIDDEN,
             HtmlError::NotFound => StatusCode::NOT_FOUND,
             HtmlError::Throttled(_) => StatusCode::TOO_MANY_REQUESTS,
             HtmlError::LoginRequired(_) => StatusCode::SEE_OTHER,
@@ -293,6 +304,10 @@ impl ResponseError for HtmlError {
             HtmlError::BackToClient { href, name, .. } => {
                 Some((href.clone(), format!("Return to {name}")))
             }
+            HtmlError::TwoStepRequired => Some((
+                "/account/two-step".to_string(),
+                "Turn on two-step verification".to_string(),
+            )),
             _ => None,
         };
         let (title, message, reference) = match self {
@@ -300,6 +315,11 @@ impl ResponseError for HtmlError {
             HtmlError::BackToClient { message, .. } => ("Bad request", message.clone(), None),
             HtmlError::Conflict(m) => ("Conflict", m.clone(), None),
             HtmlError::Forbidden(m) => ("Not allowed", m.clone(), None),
+            HtmlError::TwoStepRequired => (
+                "Two-step verification required",
+                crate::domain::two_step::REQUIRED.to_string(),
+                None,
+            ),
             HtmlError::NotFound => (
                 "Page not found",
                 "This page does not exist, or you do not have access to it.".to_string(),
@@ -785,6 +805,11 @@ impl From<HtmlError> for JsonError {
             HtmlError::LoginRequired(_) => ("Your session has ended. Log in again.".into(), None),
             HtmlError::ReauthRequired { .. } => (
                 "Confirm it's you: enter your password again on the page.".into(),
+                None,
+            ),
+            HtmlError::TwoStepRequired => (
+                "This workspace requires two-step verification: turn it on in My account first."
+                    .into(),
                 None,
             ),
             HtmlError::Internal(reference) => (

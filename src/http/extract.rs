@@ -13,7 +13,7 @@ use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
 
 use crate::db;
 use crate::db::models::{Plan, Role, Session, User, Workspace, WorkspaceId};
-use crate::domain::workspaces;
+use crate::domain::{two_step, workspaces};
 use crate::error::AppError;
 use crate::http::errors::HtmlError;
 use crate::http::session;
@@ -139,6 +139,44 @@ impl FromRequest for Owner {
                 )));
             }
             Ok(Owner(m))
+        })
+    }
+}
+
+/// The path's workspace's two-step rule holds for this person (issue 28
+/// item 3): a workspace that requires two-step verification refuses those
+/// who have not turned it on, with a page linking to where they can. Taken
+/// by every handler that connects, manages connections or copies tokens;
+/// a path without a workspace passes.
+pub struct TwoStepGuard;
+
+impl FromRequest for TwoStepGuard {
+    type Error = HtmlError;
+    type Future = Boxed<Self>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            let Some(ws) = req
+                .match_info()
+                .get("workspace_id")
+                .and_then(WorkspaceId::parse)
+            else {
+                return Ok(TwoStepGuard);
+            };
+            let user = CurrentUser::from_request(&req, &mut Payload::None).await?;
+            let state = req
+                .app_data::<web::Data<AppState>>()
+                .ok_or_else(|| HtmlError::from(AppError::internal("app state missing")))?;
+            let uid = user.user.id;
+            let needs = db::run(&state.pool, move |c| {
+                two_step::needs_enrolment(c, &ws, &uid)
+            })
+            .await?;
+            match needs {
+                true => Err(HtmlError::TwoStepRequired),
+                false => Ok(TwoStepGuard),
+            }
         })
     }
 }

@@ -13,7 +13,7 @@ use crate::db::models::ConnectionId;
 use crate::domain::connections::{self, ByMember};
 use crate::error::AppResult;
 use crate::http::errors::HtmlError;
-use crate::http::extract::Member;
+use crate::http::extract::{Member, TwoStepGuard};
 use crate::http::form::CsrfForm;
 use crate::http::layout::{self, Shell};
 use crate::http::{html_with, once};
@@ -91,6 +91,7 @@ pub async fn view_access_post(
     state: web::Data<AppState>,
     form: CsrfForm<AccessFields>,
     m: Member,
+    _two_step: TwoStepGuard,
     path: web::Path<AccessPath>,
 ) -> Result<HttpResponse, HtmlError> {
     let id = path.into_inner().connection_id;

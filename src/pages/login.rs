@@ -140,6 +140,9 @@ pub async fn view_login_post(
                 .map_err(|e| AppError::internal(format!("cookie: {e}")))?;
             Ok(resp)
         }
+        Ok(LoginOutcome::SecondStep(pending)) => {
+            super::two_step::to_second_step(secure, pending, next.as_deref())
+        }
         Ok(LoginOutcome::BadCredentials) => {
             let why = "Incorrect email or password.".to_string();
             Ok(html(form.again(next, why).render()?))

@@ -18,4 +18,5 @@ pub mod settings_audit;
 pub mod settings_connections;
 pub mod settings_enterprise;
 pub mod settings_members;
+pub mod two_step;
 pub mod workspace;

@@ -13,7 +13,7 @@ use crate::domain::connections::{self, ByMember, OnPage, PageChange};
 use crate::domain::workspaces;
 use crate::error::AppResult;
 use crate::http::errors::HtmlError;
-use crate::http::extract::Member;
+use crate::http::extract::{Member, TwoStepGuard};
 use crate::http::form::CsrfForm;
 use crate::http::layout::{self, display_title, Shell};
 use crate::http::{html, once};
@@ -237,6 +237,7 @@ pub async fn view_page_connection_add_post(
     state: web::Data<AppState>,
     form: CsrfForm<MenuFields>,
     m: Member,
+    _two_step: TwoStepGuard,
     path: web::Path<PagePath>,
 ) -> Result<HttpResponse, HtmlError> {
     change(state, form, m, path, PageChange::Share).await
@@ -246,6 +247,7 @@ pub async fn view_page_connection_remove_post(
     state: web::Data<AppState>,
     form: CsrfForm<MenuFields>,
     m: Member,
+    _two_step: TwoStepGuard,
     path: web::Path<PagePath>,
 ) -> Result<HttpResponse, HtmlError> {
     change(state, form, m, path, PageChange::Unshare).await

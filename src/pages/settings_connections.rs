@@ -15,7 +15,7 @@ use crate::domain::connections::{GroupQuery, GroupSort, TokenUse};
 use crate::domain::{connections, integrations};
 use crate::error::AppResult;
 use crate::http::errors::HtmlError;
-use crate::http::extract::{Member, Owner, Sudo};
+use crate::http::extract::{Member, Owner, Sudo, TwoStepGuard};
 use crate::http::form::{CsrfForm, NoFields};
 use crate::http::layout::{self, display_title, format_date, initial, Shell};
 use crate::http::{html, once};
@@ -444,6 +444,7 @@ pub async fn view_disconnect_post(
     state: web::Data<AppState>,
     _form: CsrfForm<NoFields>,
     m: Member,
+    _two_step: TwoStepGuard,
     path: web::Path<ConnectionPath>,
 ) -> Result<HttpResponse, HtmlError> {
     let id = path.into_inner().connection_id;
@@ -500,6 +501,7 @@ pub async fn view_token_post(
     _form: CsrfForm<NoFields>,
     Owner(m): Owner,
     _sudo: Sudo,
+    _two_step: TwoStepGuard,
     path: web::Path<ConnectionPath>,
 ) -> Result<HttpResponse, HtmlError> {
     let id = path.into_inner().connection_id;
@@ -587,6 +589,7 @@ pub async fn view_internal_post(
     state: web::Data<AppState>,
     form: CsrfForm<InternalFields>,
     m: Member,
+    _two_step: TwoStepGuard,
 ) -> Result<HttpResponse, HtmlError> {
     let (ws, role, uid) = (m.workspace.clone(), m.role, m.user.user.id.clone());
     let st = state.clone();
@@ -643,6 +646,7 @@ pub async fn view_block_post(
     _form: CsrfForm<NoFields>,
     Owner(m): Owner,
     _sudo: Sudo,
+    _two_step: TwoStepGuard,
     path: web::Path<ClientPath>,
 ) -> Result<HttpResponse, HtmlError> {
     let id = path.into_inner().integration_id;
@@ -658,6 +662,7 @@ pub async fn view_unblock_post(
     state: web::Data<AppState>,
     _form: CsrfForm<NoFields>,
     Owner(m): Owner,
+    _two_step: TwoStepGuard,
     path: web::Path<ClientPath>,
 ) -> Result<HttpResponse, HtmlError> {
     let id = path.into_inner().integration_id;

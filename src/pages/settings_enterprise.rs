@@ -47,6 +47,7 @@ pub enum Button {
     DisconnectAll,
     ApproveRequest,
     DeclineRequest,
+    TwoStep,
 }
 
 /// The block's forms: the button (`action`) and the fields it reads.
@@ -60,6 +61,8 @@ pub struct EnterpriseFields {
     integration_id: Option<String>,
     /// The member whose request is answered.
     requested_by: Option<String>,
+    /// **Require two-step verification** ticked.
+    require_two_step: Option<String>,
 }
 
 impl EnterpriseFields {
@@ -83,6 +86,7 @@ impl EnterpriseFields {
                     })?,
                 auto_approve_first_party: self.auto_approve.is_some(),
             },
+            Button::TwoStep => EnterpriseAction::RequireTwoStep(self.require_two_step.is_some()),
             Button::Approve => EnterpriseAction::Approve(pick()?),
             Button::Unapprove => EnterpriseAction::Unapprove(pick()?),
             Button::DisconnectAll => EnterpriseAction::DisconnectAll(pick()?),
@@ -105,6 +109,11 @@ impl EnterpriseFields {
 fn done(action: &EnterpriseAction) -> (once::Note, &'static str) {
     let (what, about, anchor) = match action {
         EnterpriseAction::SetPolicy { .. } => ("policy", None, "#install-policy"),
+        EnterpriseAction::RequireTwoStep(on) => (
+            if *on { "two_step_on" } else { "two_step_off" },
+            None,
+            "#require-two-step",
+        ),
         EnterpriseAction::Approve(i) => ("approve", Some(i.to_string()), "#approved-connections"),
         EnterpriseAction::Unapprove(i) => {
             ("unapprove", Some(i.to_string()), "#approved-connections")
@@ -140,6 +149,10 @@ fn done(action: &EnterpriseAction) -> (once::Note, &'static str) {
 pub fn flash(done: Option<&str>, integration: Option<String>) -> Option<String> {
     match (done, integration) {
         (Some("policy"), _) => Some("Saved who may install connections".into()),
+        (Some("two_step_on"), _) => Some(
+            "Two-step verification is required: members without it are asked to turn it on".into(),
+        ),
+        (Some("two_step_off"), _) => Some("Two-step verification is no longer required".into()),
         (Some("approve"), Some(n)) => Some(format!("Approved {n}")),
         (Some("unapprove"), Some(n)) => Some(format!("Removed {n} from the approved list")),
         (Some("disconnect_all"), Some(n)) => Some(format!("Disconnected {n} for all users")),

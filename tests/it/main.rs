@@ -63,3 +63,5 @@ mod ui_passkeys;
 mod ui_picker;
 #[cfg(feature = "e2e")]
 mod ui_sudo;
+mod ui_twostep;
+mod ux_twostep;

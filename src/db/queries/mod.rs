@@ -16,6 +16,7 @@ pub mod scope;
 pub mod sessions;
 pub mod throttle;
 pub mod tokens;
+pub mod two_step;
 pub mod used_notes;
 pub mod users;
 pub mod workspaces;
