@@ -275,6 +275,14 @@ pub struct ReauthFields {
 /// The password again: right, the session's proof is now and the person
 /// goes on to `next` (the page they came from); wrong, it counts toward
 /// the login throttle and the page shows again.
+/// **Confirm it's you** again, saying the password was wrong (401).
+fn wrong_password(user: &CurrentUser, next: Option<String>) -> Result<HttpResponse, HtmlError> {
+    let view = ReauthView::new(user, next, Some("Incorrect password.".into()));
+    Ok(HttpResponse::Unauthorized()
+        .content_type("text/html; charset=utf-8")
+        .body(view.render()?))
+}
+
 pub async fn view_reauth_post(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -297,12 +305,7 @@ pub async fn view_reauth_post(
     .await
     {
         Ok(true) => Ok(see_other(next.unwrap_or_else(|| SESSIONS.into()))),
-        Ok(false) => {
-            let view = ReauthView::new(&user, next, Some("Incorrect password.".into()));
-            Ok(HttpResponse::Unauthorized()
-                .content_type("text/html; charset=utf-8")
-                .body(view.render()?))
-        }
+        Ok(false) => wrong_password(&user, next),
         Err(e) => Err(e.into()),
     }
 }

@@ -117,6 +117,19 @@ fn throttled(view: LoginView, wait_s: i64) -> Result<HttpResponse, HtmlError> {
         .body(view.render()?))
 }
 
+/// The 303 of a finished login, setting the session cookie.
+fn signed_in(
+    secure: bool,
+    cookie_value: String,
+    ttl: i64,
+    next: Option<&str>,
+) -> Result<HttpResponse, HtmlError> {
+    let mut resp = see_other(next.unwrap_or("/"));
+    resp.add_cookie(&session_cookie(secure, cookie_value, Some(ttl)))
+        .map_err(|e| AppError::internal(format!("cookie: {e}")))?;
+    Ok(resp)
+}
+
 pub async fn view_login_post(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -134,11 +147,7 @@ pub async fn view_login_post(
         Err(e) => Err(e.into()),
         Ok(LoginOutcome::Ok(user, cookie_value)) => {
             tracing::info!(user = %user.id, "login");
-            let ttl = sec.session_ttl_s;
-            let mut resp = see_other(next.as_deref().unwrap_or("/"));
-            resp.add_cookie(&session_cookie(secure, cookie_value, Some(ttl)))
-                .map_err(|e| AppError::internal(format!("cookie: {e}")))?;
-            Ok(resp)
+            signed_in(secure, cookie_value, sec.session_ttl_s, next.as_deref())
         }
         Ok(LoginOutcome::SecondStep(pending)) => {
             super::two_step::to_second_step(secure, pending, next.as_deref())

@@ -16,6 +16,7 @@ use crate::http::csrf;
 use crate::http::errors::{url_encode, HtmlError};
 use crate::http::extract::CurrentUser;
 use crate::http::form::{CsrfForm, LoginForm};
+use crate::http::layout::{self, Shell};
 use crate::http::session::{safe_next, session_cookie};
 use crate::http::{html, see_other};
 use crate::state::AppState;
@@ -169,11 +170,21 @@ pub async fn view_second_step_post(
         two_step::second_step(c, &st.secret_box, &sec, &attempt)
     })
     .await;
+    answer_second_step(&state, outcome, f, next)
+}
+
+/// The answer to a second step: signed in, the form again, or start over.
+fn answer_second_step(
+    state: &AppState,
+    outcome: Result<SecondOutcome, AppError>,
+    f: SecondStepFields,
+    next: Option<String>,
+) -> Result<HttpResponse, HtmlError> {
     let again = |error: String| f.again(next.clone(), error);
     match outcome {
         Ok(SecondOutcome::Ok(user, value)) => {
             tracing::info!(user = %user.id, "login with two-step verification");
-            logged_in(&state, value, next.as_deref())
+            logged_in(state, value, next.as_deref())
         }
         Ok(SecondOutcome::Wrong) => Ok(html(
             again("That code is not right. Try the code your app shows now.".into()).render()?,
@@ -216,6 +227,9 @@ fn throttled(view: SecondStepView, wait_s: i64) -> Result<HttpResponse, HtmlErro
 #[derive(Template)]
 #[template(path = "account/two_step.html")]
 pub struct TwoStepView {
+    /// My account's frame: the sidebar, the user menu, the tabs.
+    pub shell: Shell,
+    pub tab: &'static str,
     pub csrf: String,
     pub status: Status,
     /// Recovery codes to show this once (after confirming or renewing).
@@ -224,16 +238,27 @@ pub struct TwoStepView {
     pub notice: Option<&'static str>,
 }
 
+/// The person's two-step status and My account's frame, in one trip.
+async fn status_in_frame(
+    state: &web::Data<AppState>,
+    user: &CurrentUser,
+) -> Result<(Shell, Status), HtmlError> {
+    let (st, u) = (state.clone(), user.clone());
+    Ok(db::run(&state.pool, move |c| {
+        let shell = layout::load_any(c, &u, None)?;
+        Ok((shell, two_step::status(c, &st.secret_box, &u.user)?))
+    })
+    .await?)
+}
+
 pub async fn view_two_step_get(
     state: web::Data<AppState>,
     user: CurrentUser,
 ) -> Result<HttpResponse, HtmlError> {
-    let (st, u) = (state.clone(), user.user.clone());
-    let status = db::run(&state.pool, move |c| {
-        two_step::status(c, &st.secret_box, &u)
-    })
-    .await?;
+    let (shell, status) = status_in_frame(&state, &user).await?;
     let view = TwoStepView {
+        shell,
+        tab: "two-step",
         csrf: user.csrf().to_string(),
         status,
         codes: Vec::new(),
@@ -299,14 +324,23 @@ pub async fn view_two_step_post(
         Ok((codes, notice)) => (codes, notice, None),
         Err(e) => (Vec::new(), None, Some(HtmlError::from(e).refusal()?.1)),
     };
-    let (st, u) = (state.clone(), user.user.clone());
-    let status = db::run(&state.pool, move |c| {
-        two_step::status(c, &st.secret_box, &u)
-    })
-    .await?;
+    two_step_page(&state, &user, codes, notice, error).await
+}
+
+/// The account page after a button: 400 when it was refused.
+async fn two_step_page(
+    state: &web::Data<AppState>,
+    user: &CurrentUser,
+    codes: Vec<String>,
+    notice: Option<&'static str>,
+    error: Option<String>,
+) -> Result<HttpResponse, HtmlError> {
+    let (shell, status) = status_in_frame(state, user).await?;
     let refused = error.is_some();
     let csrf = user.csrf().to_string();
     let body = (TwoStepView {
+        shell,
+        tab: "two-step",
         csrf,
         status,
         codes,
