@@ -416,7 +416,7 @@ fn browser_approved_list_blocks_then_unblocks_a_member() {
     owner.click_label("Log in");
     owner.click_label("Settings & members");
     owner.click("//label[normalize-space()='Only from approved list']");
-    owner.click("//form[contains(@class,'policy-form')]//button[normalize-space()='Save']");
+    owner.submit("//form[contains(@class,'policy-form')]//button[normalize-space()='Save']");
     owner.find("//label[normalize-space()='Only from approved list']/input[@checked]");
 
     let member = Driver::start();
@@ -431,7 +431,7 @@ fn browser_approved_list_blocks_then_unblocks_a_member() {
         .find_all("//button[normalize-space()='Allow access']")
         .is_empty());
 
-    owner.click("//button[normalize-space()='Approve']");
+    owner.submit("//button[normalize-space()='Approve']");
     owner
         .find("//table[contains(@class,'approved')]//span[normalize-space()='Partner <b>App</b>']");
     owner.screenshot("enterprise-settings");

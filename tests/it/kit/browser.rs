@@ -196,10 +196,19 @@ impl Driver {
     /// form (a refused login) would otherwise let the next step find the old
     /// page's elements mid-navigation.
     pub fn submit_label(&self, label: &str) {
+        self.submit(&format!(
+            "//*[self::button or self::a or self::summary][normalize-space()={}]",
+            xpath_literal(label)
+        ));
+    }
+
+    /// `submit_label` for a button found by XPath.
+    pub fn submit(&self, xpath: &str) {
+        let button = self.find(xpath);
         self.rt
             .block_on(self.c().execute("window.__pagegrant_old = true", vec![]))
             .expect("mark page");
-        self.click_label(label);
+        self.rt.block_on(button.click()).expect("click");
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
             let fresh = self
