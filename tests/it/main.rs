@@ -43,6 +43,7 @@ mod ux_lists;
 mod ux_passkeys;
 mod ux_picker;
 mod ux_sudo;
+mod ux_twostep;
 mod workspace;
 
 #[cfg(feature = "e2e")]
@@ -53,6 +54,7 @@ mod sdk;
 mod sdk_dynamic;
 #[cfg(feature = "e2e")]
 mod sdk_mcp;
+#[cfg(feature = "e2e")]
 mod ui_catalog;
 #[cfg(feature = "e2e")]
 mod ui_invites;
@@ -60,8 +62,9 @@ mod ui_invites;
 mod ui_lists;
 #[cfg(feature = "e2e")]
 mod ui_passkeys;
+#[cfg(feature = "e2e")]
 mod ui_picker;
 #[cfg(feature = "e2e")]
 mod ui_sudo;
+#[cfg(feature = "e2e")]
 mod ui_twostep;
-mod ux_twostep;
