@@ -37,10 +37,15 @@
     });
   }
 
+  // A message box takes its role (alert, status) only while it shows: a
+  // hidden, empty role="alert" on the page would be found by anything
+  // looking for the page's alert.
   function show(el, text) {
     if (!el) return;
     el.textContent = text || "";
     el.hidden = !text;
+    if (text) el.setAttribute("role", el.getAttribute("data-role"));
+    else el.removeAttribute("role");
   }
 
   // Browsers report a cancelled or timed-out prompt as NotAllowedError.
