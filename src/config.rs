@@ -43,6 +43,20 @@ pub struct Config {
     pub registration: RegistrationConfig,
     pub members: MembersConfig,
     pub smtp: SmtpConfig,
+    pub agents: AgentsConfig,
+}
+
+/// What agents (connections) may do beyond reading and writing pages, and
+/// what is kept of what they did (DESIGN §10).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AgentsConfig {
+    /// Days a connection's activity (reads per page and hour, writes) is
+    /// kept; older rows are purged on a timer.
+    pub activity_days: i64,
+    /// Seconds between two writes of the reads counted in memory (and
+    /// between two purges of old activity).
+    pub activity_flush_s: i64,
 }
 
 /// Invitations to a workspace for people without an account (issue 27
@@ -366,10 +380,14 @@ impl Config {
             ),
             ("members.invite_ttl_s", self.members.invite_ttl_s),
             ("smtp.timeout_s", self.smtp.timeout_s),
+            ("agents.activity_flush_s", self.agents.activity_flush_s),
         ] {
             if v <= 0 {
                 return bad(key, "must be a positive number of seconds");
             }
+        }
+        if !(1..=3650).contains(&self.agents.activity_days) {
+            return bad("agents.activity_days", "expected 1 to 3650 days");
         }
         if self.registration.cimd_cache_max_s < self.registration.cimd_cache_min_s {
             return bad(

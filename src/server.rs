@@ -36,6 +36,7 @@ pub fn run(state: AppState, listener: TcpListener) -> std::io::Result<Server> {
     }
     let state = web::Data::new(state);
     actix_web::rt::spawn(purge_unused_clients(state.clone()));
+    actix_web::rt::spawn(keep_activity(state.clone()));
     let metrics = Arc::new(state.metrics.clone());
     let issuer = state.config.server.issuer.clone();
     let server = HttpServer::new(move || {
@@ -101,6 +102,35 @@ async fn purge_unused_clients(state: web::Data<AppState>) {
             Ok(0) => {}
             Ok(n) => tracing::info!(clients = n, "purged unused self-registered clients"),
             Err(e) => tracing::warn!(error = %e, "purging unused clients failed"),
+        }
+    }
+}
+
+/// Every `agents.activity_flush_s`, for as long as the server runs: writes
+/// the page reads counted in memory (one upsert per page, op and hour) and
+/// deletes activity older than `agents.activity_days`, so the table stays
+/// bounded (`domain::activity`).
+async fn keep_activity(state: web::Data<AppState>) {
+    let every = std::time::Duration::from_secs(state.config.agents.activity_flush_s.max(1) as u64);
+    let mut tick = actix_web::rt::time::interval(every);
+    loop {
+        tick.tick().await;
+        let st = state.clone();
+        let done = crate::db::run(&state.pool, move |c| {
+            let flushed = crate::domain::activity::flush(c, &st.activity)?;
+            Ok((flushed, crate::domain::activity::purge(c, &st.config)?))
+        })
+        .await;
+        match done {
+            Ok((flushed, purged)) => {
+                if flushed.dropped > 0 {
+                    tracing::warn!(reads = flushed.dropped, "activity buffer full: reads not counted");
+                }
+                if purged > 0 {
+                    tracing::info!(rows = purged, "purged old connection activity");
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "writing connection activity failed"),
         }
     }
 }

@@ -41,6 +41,7 @@ impl Bot {
             scope: &self.scope,
             client_id: &self.integration.client_id,
             via,
+            op: None,
         }
     }
 }

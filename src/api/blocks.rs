@@ -20,6 +20,7 @@ use crate::db::models::{Block, BlockId, Page, PageId};
 use crate::db::{self, Conn};
 use crate::domain::blocks::{self as blocks, Placement};
 use crate::domain::content::{Annotations, BlockContent, BlockType, Span};
+use crate::db::models::ActivityOp;
 use crate::domain::reach::{self, BlockChange, Capability, Object, Refusal, Surface, Target};
 use crate::error::{AppError, AppResult};
 use crate::http::errors::{ApiCode, ApiError};
@@ -584,15 +585,20 @@ pub async fn get_block_children(
         None => None,
     };
     let st = state.clone();
-    let out = db::run_with(&state.pool, move |c| {
+    let cid = bot.connection.id.clone();
+    let (out, page) = db::run_with(&state.pool, move |c| {
         children_list(c, &st, &bot, &id, after, size, &kind)
     })
     .await?;
+    if let Some(page) = page {
+        state.activity.read(&cid, &page, ActivityOp::ApiGetBlockChildren);
+    }
     Ok(ok(out))
 }
 
-/// A page's blocks, then its sub-pages, after the cursor's position; a
-/// block's children (none for these types) are an empty list.
+/// A page's blocks, then its sub-pages, after the cursor's position, and
+/// the page read; a block's children (none for these types) are an empty
+/// list.
 fn children_list(
     c: &mut Conn,
     st: &AppState,
@@ -601,10 +607,10 @@ fn children_list(
     after: Option<(i64, String)>,
     size: i64,
     kind: &str,
-) -> Result<Value, ApiError> {
+) -> Result<(Value, Option<PageId>), ApiError> {
     let page = match reach(c, bot, id, true, Capability::ReadContent)? {
         // Blocks of these types have no children.
-        Target::Block(_) => return Ok(list(Vec::new(), false, None)),
+        Target::Block(_) => return Ok((list(Vec::new(), false, None), None)),
         Target::Page(p) => p.page,
     };
     let (cid, g) = (&bot.connection.id, bot.grant(Surface::Api));
@@ -647,7 +653,7 @@ fn children_list(
         (true, Some((t, i))) => Some(seal(&st.secret_box, cid.as_str(), kind, t, &i)?),
         _ => None,
     };
-    Ok(list(results, has_more, next))
+    Ok((list(results, has_more, next), Some(page.id)))
 }
 
 /// `PATCH /v1/blocks/{id}/children`: appends to a page (`insert_content`).
@@ -687,13 +693,15 @@ pub async fn get_block(
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id = ids(&path)?;
-    let out = db::run(&state.pool, move |c| {
+    let cid = bot.connection.id.clone();
+    let (out, page) = db::run(&state.pool, move |c| {
         match reach(c, &bot, &id, false, Capability::ReadContent)? {
-            Target::Block(b) => block_json(&b),
-            Target::Page(p) => child_page_json(c, &bot, &p.page, p.trashed),
+            Target::Block(b) => Ok((block_json(&b)?, b.page_id)),
+            Target::Page(p) => Ok((child_page_json(c, &bot, &p.page, p.trashed)?, p.page.id)),
         }
     })
     .await?;
+    state.activity.read(&cid, &page, ActivityOp::ApiGetBlock);
     Ok(ok(out))
 }
 
@@ -714,7 +722,10 @@ pub async fn patch_block(
                 let req = parse_update(&raw, b.kind)?;
                 Ok(update_block(c, &bot, b, req)?)
             }
-            Target::Page(p) => Ok(trash_page(c, &bot, &p.page.id, page_trash(&raw)?)?),
+            Target::Page(p) => {
+                let trash = page_trash(&raw)?;
+                Ok(trash_page(c, &bot, &p.page.id, trash, ActivityOp::ApiPatchBlock)?)
+            }
         }
     })
     .await?;
@@ -756,13 +767,19 @@ fn update_block(c: &mut Conn, bot: &Bot, b: Block, req: UpdateRequest) -> AppRes
         content,
         in_trash: req.in_trash,
     };
-    update_block_row(c, bot, &b, change)
+    update_block_row(c, bot, &b, change, ActivityOp::ApiPatchBlock)
 }
 
 /// Trashes or restores a page through the block endpoints (an update of
 /// the page, as `PATCH /v1/pages/{id}`).
-fn trash_page(c: &mut Conn, bot: &Bot, id: &PageId, trash: Option<bool>) -> AppResult<Value> {
-    let g = bot.grant(Surface::Api);
+fn trash_page(
+    c: &mut Conn,
+    bot: &Bot,
+    id: &PageId,
+    trash: Option<bool>,
+    op: ActivityOp,
+) -> AppResult<Value> {
+    let g = bot.grant(Surface::Api).doing(op);
     let p = match trash {
         Some(_) => reach::update_page(c, g, id, None, trash)?,
         None => reach::page(c, g, id)?,
@@ -785,20 +802,26 @@ pub async fn delete_block(
                     content: None,
                     in_trash: Some(true),
                 };
-                update_block_row(c, &bot, &b, change)
+                update_block_row(c, &bot, &b, change, ActivityOp::ApiDeleteBlock)
             }
             Target::Page(p) if p.trashed => Err(Refusal::NotFound(Object::Page).into()),
-            Target::Page(p) => trash_page(c, &bot, &p.page.id, Some(true)),
+            Target::Page(p) => trash_page(c, &bot, &p.page.id, Some(true), ActivityOp::ApiDeleteBlock),
         }
     })
     .await?;
     Ok(ok(out))
 }
 
-fn update_block_row(c: &mut Conn, bot: &Bot, b: &Block, change: BlockChange) -> AppResult<Value> {
+fn update_block_row(
+    c: &mut Conn,
+    bot: &Bot,
+    b: &Block,
+    change: BlockChange,
+    op: ActivityOp,
+) -> AppResult<Value> {
     block_json(&reach::update_block(
         c,
-        bot.grant(Surface::Api),
+        bot.grant(Surface::Api).doing(op),
         &b.id,
         change,
     )?)

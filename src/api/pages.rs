@@ -14,6 +14,7 @@ use super::bearer::{ApiVersion, Bot};
 use crate::crypto::SecretBox;
 use crate::db::models::{Page, PageId};
 use crate::db::{self, Conn};
+use crate::db::models::ActivityOp;
 use crate::domain::reach::{self, Capability, SearchArgs, SearchHit, Surface};
 use crate::error::{AppError, AppResult};
 use crate::http::errors::{ApiCode, ApiError};
@@ -459,10 +460,12 @@ pub async fn get_page(
 ) -> Result<HttpResponse, ApiError> {
     let id = parse_id(&path)?;
     let issuer = state.config.server.issuer.clone();
+    let cid = bot.connection.id.clone();
     let s = db::run(&state.pool, move |c| {
         reach::page(c, bot.grant(Surface::Api), &id)
     })
     .await?;
+    state.activity.read(&cid, &s.page.id, ActivityOp::ApiGetPage);
     Ok(ok(page_object(&issuer, &s.page, s.trashed)))
 }
 

@@ -25,9 +25,20 @@ pub(super) fn serve(config: Config) -> AppResult<()> {
         env!("CARGO_PKG_VERSION")
     );
     print_demo_logins(seeded, &issuer, &state.config.database.url);
-    actix_web::rt::System::new()
+    let (activity, pool) = (state.activity.clone(), state.pool.clone());
+    let served = actix_web::rt::System::new()
         .block_on(async move { crate::run(state, listener)?.await })
-        .map_err(|e| AppError::internal(format!("server: {e}")))
+        .map_err(|e| AppError::internal(format!("server: {e}")));
+    // The server stopped (SIGINT/SIGTERM, graceful): the reads counted since
+    // the last flush are written before the process ends.
+    let flushed = pool
+        .get()
+        .map_err(AppError::from)
+        .and_then(|mut c| crate::domain::activity::flush(&mut c, &activity));
+    if let Err(e) = flushed {
+        eprintln!("writing connection activity at shutdown failed: {e}");
+    }
+    served
 }
 
 /// With the demo world in the database, how to log in to it.

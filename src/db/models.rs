@@ -78,7 +78,7 @@ id_type!(
 macro_rules! str_enum {
     ($name:ident { $($variant:ident => $s:literal),* $(,)? }) => {
         /// Stored as its text in both backends.
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize,
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize,
                  diesel::AsExpression, diesel::FromSqlRow)]
         #[diesel(sql_type = diesel::sql_types::Text)]
         #[serde(rename_all = "snake_case")]
@@ -181,6 +181,61 @@ impl BlockType {
 
 // Whose id a block's `created_by` / `last_edited_by` holds.
 str_enum!(AuthorKind { User => "user", Bot => "bot" });
+// A connection's activity (`connection_activity`): a read (counted per
+// page, route or tool and hour) or a write (one row each); the surface it
+// came through; and the MCP tool or `/v1` route, a closed set.
+str_enum!(ActivityKind { Read => "read", Write => "write" });
+str_enum!(ActivitySurface { Api => "api", Mcp => "mcp" });
+str_enum!(ActivityOp {
+    McpFetch => "mcp.fetch",
+    McpCreatePage => "mcp.create_page",
+    McpUpdatePage => "mcp.update_page",
+    ApiGetPage => "api.get_page",
+    ApiPostPage => "api.post_page",
+    ApiPatchPage => "api.patch_page",
+    ApiGetBlock => "api.get_block",
+    ApiGetBlockChildren => "api.get_block_children",
+    ApiPatchBlockChildren => "api.patch_block_children",
+    ApiPatchBlock => "api.patch_block",
+    ApiDeleteBlock => "api.delete_block",
+});
+impl ActivityOp {
+    /// The surface it belongs to.
+    pub fn surface(self) -> ActivitySurface {
+        match self.as_str().starts_with("mcp.") {
+            true => ActivitySurface::Mcp,
+            false => ActivitySurface::Api,
+        }
+    }
+
+    /// Whether it reads (else it writes).
+    pub fn kind(self) -> ActivityKind {
+        match self {
+            ActivityOp::McpFetch
+            | ActivityOp::ApiGetPage
+            | ActivityOp::ApiGetBlock
+            | ActivityOp::ApiGetBlockChildren => ActivityKind::Read,
+            _ => ActivityKind::Write,
+        }
+    }
+
+    /// As a person reads it: the MCP tool's name or the route.
+    pub fn label(self) -> &'static str {
+        match self {
+            ActivityOp::McpFetch => "MCP fetch",
+            ActivityOp::McpCreatePage => "MCP create_page",
+            ActivityOp::McpUpdatePage => "MCP update_page",
+            ActivityOp::ApiGetPage => "GET /v1/pages/{id}",
+            ActivityOp::ApiPostPage => "POST /v1/pages",
+            ActivityOp::ApiPatchPage => "PATCH /v1/pages/{id}",
+            ActivityOp::ApiGetBlock => "GET /v1/blocks/{id}",
+            ActivityOp::ApiGetBlockChildren => "GET /v1/blocks/{id}/children",
+            ActivityOp::ApiPatchBlockChildren => "PATCH /v1/blocks/{id}/children",
+            ActivityOp::ApiPatchBlock => "PATCH /v1/blocks/{id}",
+            ActivityOp::ApiDeleteBlock => "DELETE /v1/blocks/{id}",
+        }
+    }
+}
 
 /// What a client may ask for all at once: every capability but
 /// `read_user_without_email`, which cannot be held with
@@ -454,6 +509,38 @@ pub struct AuditEvent {
     pub target: String,
     pub detail: String,
     pub at: i64,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = connection_activity)]
+pub struct NewActivity {
+    pub connection_id: ConnectionId,
+    pub page_id: PageId,
+    pub kind: ActivityKind,
+    pub surface: ActivitySurface,
+    pub op: ActivityOp,
+    pub at: i64,
+    pub last_at: i64,
+    pub count: i64,
+    pub detail: String,
+    pub read_key: Option<String>,
+}
+
+/// One row of a connection's activity: for a read, the hour (`at`, its
+/// start), the last read in it and how many; for a write, when and what.
+#[derive(Debug, Queryable, Selectable, Clone)]
+#[diesel(table_name = connection_activity)]
+pub struct Activity {
+    pub id: i32,
+    pub connection_id: ConnectionId,
+    pub page_id: PageId,
+    pub kind: ActivityKind,
+    pub surface: ActivitySurface,
+    pub op: ActivityOp,
+    pub at: i64,
+    pub last_at: i64,
+    pub count: i64,
+    pub detail: String,
 }
 
 /// Unix seconds now.

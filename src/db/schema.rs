@@ -129,6 +129,22 @@ diesel::table! {
 }
 
 diesel::table! {
+    connection_activity (id) {
+        id -> Integer,
+        connection_id -> Text,
+        page_id -> Text,
+        kind -> Text,
+        surface -> Text,
+        op -> Text,
+        at -> BigInt,
+        last_at -> BigInt,
+        count -> BigInt,
+        detail -> Text,
+        read_key -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
     connection_pages (connection_id, page_id) {
         connection_id -> Text,
         page_id -> Text,
@@ -406,6 +422,8 @@ diesel::table! {
 
 diesel::joinable!(authorization_codes -> connections (connection_id));
 diesel::joinable!(blocks -> pages (page_id));
+diesel::joinable!(connection_activity -> connections (connection_id));
+diesel::joinable!(connection_activity -> pages (page_id));
 diesel::joinable!(connection_pages -> connections (connection_id));
 diesel::joinable!(connection_scope -> connections (connection_id));
 diesel::joinable!(connection_pages -> pages (page_id));
@@ -437,6 +455,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     blocked_clients,
     client_tombstones,
     blocks,
+    connection_activity,
     connection_pages,
     connection_scope,
     connections,

@@ -7,6 +7,7 @@
 //! workspaces → sessions → audit → accounts.
 
 pub mod accounts;
+pub mod activity;
 pub mod approval_requests;
 pub mod audit;
 pub mod blocks;

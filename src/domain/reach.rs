@@ -17,16 +17,18 @@
 //! 3. the request's own bounds (`Invalid`).
 //!
 //! Writes record their audit event in the same transaction, with the
-//! surface they came through (`domain::audit::record_bot_write`).
+//! surface they came through (`domain::audit::record_bot_write`), and the
+//! connection's activity row, with the tool or route (`domain::activity`).
 
 use std::collections::HashMap;
 
-use crate::db::models::{now, Block, BlockId, Connection, Page, PageId};
+use crate::db::models::{now, ActivityOp, Block, BlockId, Connection, Page, PageId};
 use crate::db::queries::scope;
 /// A search's query, order, cursor and size, as `/v1` and `/mcp` give it;
 /// a page found, and a page with its trash state as the grant sees it.
 pub use crate::db::queries::scope::{ScopedPage, SearchArgs, SearchHit};
 use crate::db::{self, Conn};
+use crate::domain::activity;
 use crate::domain::audit::{self, AuditAction};
 use crate::domain::blocks::{self, Placement};
 use crate::domain::content::{Author, BlockContent};
@@ -75,6 +77,9 @@ pub struct Grant<'a> {
     pub scope: &'a str,
     pub client_id: &'a str,
     pub via: Surface,
+    /// The MCP tool or `/v1` route acting, where the write alone does not
+    /// say it (`doing`); else it follows from the surface and the write.
+    pub op: Option<ActivityOp>,
 }
 
 impl Grant<'_> {
@@ -88,6 +93,29 @@ impl Grant<'_> {
             true => Ok(()),
             false => Err(Refusal::Missing(capability).into()),
         }
+    }
+
+    /// The grant acting through `op` (the activity row names it).
+    pub fn doing(self, op: ActivityOp) -> Self {
+        Grant {
+            op: Some(op),
+            ..self
+        }
+    }
+
+    /// The tool or route a write came through: the one named by `doing`,
+    /// else the one each write has on its surface (MCP `create_page` makes
+    /// pages, `update_page` changes them; on `/v1` the page and block
+    /// routes).
+    fn op_for(&self, action: AuditAction) -> ActivityOp {
+        self.op.unwrap_or(match (self.via, action) {
+            (Surface::Mcp, AuditAction::AgentPageCreated) => ActivityOp::McpCreatePage,
+            (Surface::Mcp, _) => ActivityOp::McpUpdatePage,
+            (Surface::Api, AuditAction::AgentPageCreated) => ActivityOp::ApiPostPage,
+            (Surface::Api, AuditAction::AgentBlocksAppended) => ActivityOp::ApiPatchBlockChildren,
+            (Surface::Api, AuditAction::AgentBlockUpdated) => ActivityOp::ApiPatchBlock,
+            (Surface::Api, _) => ActivityOp::ApiPatchPage,
+        })
     }
 
     fn author(&self) -> Author {
@@ -331,7 +359,8 @@ pub fn content_bound(content: &[BlockContent]) -> AppResult<()> {
     Ok(())
 }
 
-/// Records a bot's write in the workspace's audit log.
+/// Records a bot's write in the workspace's audit log and the
+/// connection's activity.
 fn audited(
     c: &mut Conn,
     g: Grant<'_>,
@@ -339,6 +368,13 @@ fn audited(
     page: &PageId,
     what: Option<String>,
 ) -> AppResult<()> {
+    activity::record_write(
+        c,
+        &g.connection.id,
+        page,
+        g.op_for(action),
+        what.as_deref(),
+    )?;
     audit::record_bot_write(
         c,
         &audit::BotWrite {

@@ -26,7 +26,7 @@ use serde_json::Value;
 
 use super::auth::Caller;
 use crate::db;
-use crate::db::models::{Page, PageId};
+use crate::db::models::{ActivityOp, Page, PageId};
 use crate::domain::blocks::Placement;
 use crate::domain::markdown;
 use crate::domain::reach::{self, Capability, Refusal, Surface};
@@ -383,6 +383,7 @@ impl Pagegrant {
         let Some(id) = page_id(&issuer, &input.id) else {
             return Ok(tool_error(NOT_FOUND));
         };
+        let read = (caller.bot.connection.id.clone(), id.clone());
         let out = db::run(&st.pool, move |c| {
             let g = caller.bot.grant(Surface::Mcp);
             // Only a live page: fetch reads a page's content, and a trashed
@@ -421,6 +422,7 @@ impl Pagegrant {
             Ok(out) => out,
             Err(e) => return refusal(e),
         };
+        st.activity.read(&read.0, &read.1, ActivityOp::McpFetch);
         let mut text = format!("# {}\n\n", out.title);
         if !out.path.is_empty() {
             text.push_str(&format!("In: {}\n\n", out.path.join(" / ")));

@@ -15,7 +15,7 @@ use crate::config::Config;
 use crate::crypto::SecretBox;
 use crate::db;
 use crate::domain::accounts::PasswordPool;
-use crate::domain::{cimd, demo};
+use crate::domain::{activity, cimd, demo};
 use crate::error::{AppError, AppResult};
 use jwt::Keys;
 use limit::Limiter;
@@ -36,6 +36,9 @@ pub struct AppState {
     pub cimd_seen: cimd::Seen,
     /// The threads that check passwords (`domain::accounts::sign_in`).
     pub passwords: PasswordPool,
+    /// Connections' page reads, counted in memory until the next flush
+    /// (`domain::activity`).
+    pub activity: activity::Buffer,
 }
 
 /// Opens the database (migrating it) and loads the keys under `data_dir`.
@@ -57,6 +60,7 @@ pub fn build_state(config: Config) -> AppResult<AppState> {
         metrics: Metrics::new()?,
         cimd_seen: cimd::Seen::default(),
         passwords: PasswordPool::default(),
+        activity: activity::Buffer::default(),
     })
 }
 
