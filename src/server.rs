@@ -13,8 +13,8 @@ use crate::http::errors::{self, Shape};
 use crate::http::{assets, headers, nul, ops};
 use crate::pages::{
     access, account, consent, demo_partner, developers, home, invite, login, page_menu, passkeys,
-    settings_audit, settings_connections, settings_enterprise, settings_members, two_step,
-    workspace,
+    settings_activity, settings_audit, settings_connections, settings_enterprise, settings_members,
+    two_step, workspace,
 };
 use crate::state::AppState;
 use crate::{api, oauth};
@@ -124,7 +124,10 @@ async fn keep_activity(state: web::Data<AppState>) {
         match done {
             Ok((flushed, purged)) => {
                 if flushed.dropped > 0 {
-                    tracing::warn!(reads = flushed.dropped, "activity buffer full: reads not counted");
+                    tracing::warn!(
+                        reads = flushed.dropped,
+                        "activity buffer full: reads not counted"
+                    );
                 }
                 if purged > 0 {
                     tracing::info!(rows = purged, "purged old connection activity");
@@ -257,6 +260,14 @@ pub fn routes(cfg: &mut web::ServiceConfig, issuer: &str) {
     .route(
         "/w/{workspace_id}/settings/connections/{connection_id}/token",
         web::post().to(settings_connections::view_token_post),
+    )
+    .route(
+        "/w/{workspace_id}/settings/connections/{connection_id}/activity",
+        web::get().to(settings_activity::view_activity_get),
+    )
+    .route(
+        "/w/{workspace_id}/settings/connections/{connection_id}/activity.csv",
+        web::get().to(settings_activity::get_activity_csv),
     )
     .route(
         "/w/{workspace_id}/settings/connections/{connection_id}/users",

@@ -16,11 +16,11 @@ use serde_json::{json, Map, Value};
 
 use super::bearer::Bot;
 use super::pages::{iso, ok, open, page_size, seal, validation};
+use crate::db::models::ActivityOp;
 use crate::db::models::{Block, BlockId, Page, PageId};
 use crate::db::{self, Conn};
 use crate::domain::blocks::{self as blocks, Placement};
 use crate::domain::content::{Annotations, BlockContent, BlockType, Span};
-use crate::db::models::ActivityOp;
 use crate::domain::reach::{self, BlockChange, Capability, Object, Refusal, Surface, Target};
 use crate::error::{AppError, AppResult};
 use crate::http::errors::{ApiCode, ApiError};
@@ -585,20 +585,16 @@ pub async fn get_block_children(
         None => None,
     };
     let st = state.clone();
-    let cid = bot.connection.id.clone();
-    let (out, page) = db::run_with(&state.pool, move |c| {
+    let out = db::run_with(&state.pool, move |c| {
         children_list(c, &st, &bot, &id, after, size, &kind)
     })
     .await?;
-    if let Some(page) = page {
-        state.activity.read(&cid, &page, ActivityOp::ApiGetBlockChildren);
-    }
     Ok(ok(out))
 }
 
-/// A page's blocks, then its sub-pages, after the cursor's position, and
-/// the page read; a block's children (none for these types) are an empty
-/// list.
+/// A page's blocks, then its sub-pages, after the cursor's position (a
+/// read of the page in the connection's activity); a block's children
+/// (none for these types) are an empty list.
 fn children_list(
     c: &mut Conn,
     st: &AppState,
@@ -607,10 +603,10 @@ fn children_list(
     after: Option<(i64, String)>,
     size: i64,
     kind: &str,
-) -> Result<(Value, Option<PageId>), ApiError> {
+) -> Result<Value, ApiError> {
     let page = match reach(c, bot, id, true, Capability::ReadContent)? {
         // Blocks of these types have no children.
-        Target::Block(_) => return Ok((list(Vec::new(), false, None), None)),
+        Target::Block(_) => return Ok(list(Vec::new(), false, None)),
         Target::Page(p) => p.page,
     };
     let (cid, g) = (&bot.connection.id, bot.grant(Surface::Api));
@@ -653,7 +649,9 @@ fn children_list(
         (true, Some((t, i))) => Some(seal(&st.secret_box, cid.as_str(), kind, t, &i)?),
         _ => None,
     };
-    Ok((list(results, has_more, next), Some(page.id)))
+    st.activity
+        .read(cid, &page.id, ActivityOp::ApiGetBlockChildren);
+    Ok(list(results, has_more, next))
 }
 
 /// `PATCH /v1/blocks/{id}/children`: appends to a page (`insert_content`).
@@ -724,7 +722,13 @@ pub async fn patch_block(
             }
             Target::Page(p) => {
                 let trash = page_trash(&raw)?;
-                Ok(trash_page(c, &bot, &p.page.id, trash, ActivityOp::ApiPatchBlock)?)
+                Ok(trash_page(
+                    c,
+                    &bot,
+                    &p.page.id,
+                    trash,
+                    ActivityOp::ApiPatchBlock,
+                )?)
             }
         }
     })
@@ -805,7 +809,9 @@ pub async fn delete_block(
                 update_block_row(c, &bot, &b, change, ActivityOp::ApiDeleteBlock)
             }
             Target::Page(p) if p.trashed => Err(Refusal::NotFound(Object::Page).into()),
-            Target::Page(p) => trash_page(c, &bot, &p.page.id, Some(true), ActivityOp::ApiDeleteBlock),
+            Target::Page(p) => {
+                trash_page(c, &bot, &p.page.id, Some(true), ActivityOp::ApiDeleteBlock)
+            }
         }
     })
     .await?;

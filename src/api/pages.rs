@@ -12,9 +12,9 @@ use serde_json::Value;
 
 use super::bearer::{ApiVersion, Bot};
 use crate::crypto::SecretBox;
+use crate::db::models::ActivityOp;
 use crate::db::models::{Page, PageId};
 use crate::db::{self, Conn};
-use crate::db::models::ActivityOp;
 use crate::domain::reach::{self, Capability, SearchArgs, SearchHit, Surface};
 use crate::error::{AppError, AppResult};
 use crate::http::errors::{ApiCode, ApiError};
@@ -465,7 +465,9 @@ pub async fn get_page(
         reach::page(c, bot.grant(Surface::Api), &id)
     })
     .await?;
-    state.activity.read(&cid, &s.page.id, ActivityOp::ApiGetPage);
+    state
+        .activity
+        .read(&cid, &s.page.id, ActivityOp::ApiGetPage);
     Ok(ok(page_object(&issuer, &s.page, s.trashed)))
 }
 

@@ -138,11 +138,17 @@ pub struct Flushed {
 pub fn flush(c: &mut Conn, buffer: &Buffer) -> AppResult<Flushed> {
     let Counts { buckets, dropped } = buffer.take();
     if buckets.is_empty() {
-        return Ok(Flushed { buckets: 0, dropped });
+        return Ok(Flushed {
+            buckets: 0,
+            dropped,
+        });
     }
     let n = buckets.len();
     match write_buckets(c, &buckets) {
-        Ok(()) => Ok(Flushed { buckets: n, dropped }),
+        Ok(()) => Ok(Flushed {
+            buckets: n,
+            dropped,
+        }),
         Err(e) => {
             buffer.restore(buckets);
             Err(e)
@@ -229,12 +235,13 @@ pub struct Ask {
 impl Ask {
     /// The filter it names; an unknown kind, surface or op is `Invalid`.
     pub fn filter(&self) -> AppResult<Filter> {
-        let kind = match self.kind.trim() {
-            "" => None,
-            k => Some(ActivityKind::parse(k).ok_or_else(|| {
-                AppError::invalid("Show must be Reads, Writes or Everything.")
-            })?),
-        };
+        let kind =
+            match self.kind.trim() {
+                "" => None,
+                k => Some(ActivityKind::parse(k).ok_or_else(|| {
+                    AppError::invalid("Show must be Reads, Writes or Everything.")
+                })?),
+            };
         let (surface, op) = match self.via.trim() {
             "" => (None, None),
             v => match (ActivitySurface::parse(v), ActivityOp::parse(v)) {
@@ -257,9 +264,9 @@ impl Ask {
         let parsed = raw
             .split_once('_')
             .and_then(|(a, i)| Some((a.parse().ok()?, i.parse().ok()?)));
-        parsed
-            .map(Some)
-            .ok_or_else(|| AppError::invalid("That list position is not valid; start from the newest."))
+        parsed.map(Some).ok_or_else(|| {
+            AppError::invalid("That list position is not valid; start from the newest.")
+        })
     }
 }
 

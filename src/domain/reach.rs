@@ -368,13 +368,7 @@ fn audited(
     page: &PageId,
     what: Option<String>,
 ) -> AppResult<()> {
-    activity::record_write(
-        c,
-        &g.connection.id,
-        page,
-        g.op_for(action),
-        what.as_deref(),
-    )?;
+    activity::record_write(c, &g.connection.id, page, g.op_for(action), what.as_deref())?;
     audit::record_bot_write(
         c,
         &audit::BotWrite {

@@ -5,8 +5,8 @@ use diesel::prelude::*;
 use diesel::upsert::excluded;
 
 use crate::db::models::{
-    Activity, ActivityKind, ActivityOp, ActivitySurface, ConnectionId, NewActivity, PageId,
-    UserId, Visibility,
+    Activity, ActivityKind, ActivityOp, ActivitySurface, ConnectionId, NewActivity, PageId, UserId,
+    Visibility,
 };
 use crate::db::schema::{connection_activity as ca, connections, pages};
 use crate::db::Conn;
