@@ -37,6 +37,7 @@ mod token;
 mod trust;
 mod trust_clients;
 mod ux;
+mod ux_activity;
 mod ux_catalog;
 mod ux_invites;
 mod ux_lists;
