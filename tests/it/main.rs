@@ -56,6 +56,8 @@ mod sdk_dynamic;
 #[cfg(feature = "e2e")]
 mod sdk_mcp;
 #[cfg(feature = "e2e")]
+mod ui_activity;
+#[cfg(feature = "e2e")]
 mod ui_catalog;
 #[cfg(feature = "e2e")]
 mod ui_invites;
