@@ -678,6 +678,21 @@ mod tests {
     }
 
     #[test]
+    fn agents_activity_defaults_and_bounds() {
+        let c = Config::defaults().expect("defaults");
+        assert_eq!(c.agents.activity_days, 30);
+        assert_eq!(c.agents.activity_flush_s, 60);
+        for (key, value) in [
+            ("PAGEGRANT_AGENTS__ACTIVITY_DAYS", "0"),
+            ("PAGEGRANT_AGENTS__ACTIVITY_DAYS", "3651"),
+            ("PAGEGRANT_AGENTS__ACTIVITY_FLUSH_S", "0"),
+        ] {
+            let e = Config::load_from(None, &env(&[(key, value)])).expect_err(value);
+            assert!(e.to_string().contains("agents.activity_"), "{e}");
+        }
+    }
+
+    #[test]
     fn env_overrides_and_types() {
         let c = Config::load_from(
             None,

@@ -215,7 +215,7 @@ pub fn record_write(
 
 /// Deletes activity older than `agents.activity_days`; how many rows.
 pub fn purge(c: &mut Conn, config: &Config) -> AppResult<usize> {
-    let cutoff = now() - i64::from(config.agents.activity_days) * 86_400;
+    let cutoff = now() - config.agents.activity_days * 86_400;
     Ok(q::purge_before(c, cutoff)?)
 }
 
