@@ -377,3 +377,33 @@ pub fn export(
     out.into_inner()
         .map_err(|e| AppError::internal(format!("csv: {e}")))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The buffer never holds more than `MAX_BUCKETS` buckets: a read of a
+    /// new bucket past it is dropped and counted, a read of a bucket it
+    /// holds still counts.
+    #[test]
+    fn the_read_buffer_is_bounded() {
+        let b = Buffer::default();
+        let conn = ConnectionId::new();
+        let pages: Vec<PageId> = (0..MAX_BUCKETS).map(|_| PageId::new()).collect();
+        for p in &pages {
+            b.read(&conn, p, ActivityOp::McpFetch);
+        }
+        b.read(&conn, &pages[0], ActivityOp::McpFetch);
+        b.read(&conn, &PageId::new(), ActivityOp::McpFetch);
+        assert_eq!(b.pending(), MAX_BUCKETS);
+        let counts = b.take();
+        assert_eq!(counts.dropped, 1);
+        let first = counts
+            .buckets
+            .iter()
+            .find(|(k, _)| k.page == pages[0])
+            .map(|(_, t)| t.count);
+        assert_eq!(first, Some(2));
+        assert_eq!(b.pending(), 0, "a flush takes everything");
+    }
+}

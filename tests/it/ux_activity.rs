@@ -440,3 +440,46 @@ fn activity_older_than_activity_days_is_purged() {
     let r = wait_rows(&fx, &conn, |r| r.len() == 1);
     assert_eq!(r[0].1, "api.patch_page");
 }
+
+/// Reads counted in memory are written when the server stops (SIGTERM),
+/// not only by the timer: nothing counted is lost on a graceful stop.
+#[test]
+fn counted_reads_are_written_when_the_server_stops() {
+    use crate::kit::process::{self, Proc};
+    let w = process::world(1);
+    // The timer would not flush for an hour.
+    let env = [("PAGEGRANT_AGENTS__ACTIVITY_FLUSH_S", "3600")];
+    let mut p = Proc::serve(w.dir.path(), "serve.log", &env);
+    let (browser, _, _) = process::login(&p.base, "user0@example.com", &w.password);
+    let code = process::consent_code(&p.base, &browser, &w).expect("code");
+    drop(browser);
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("code", code.as_str()),
+        ("redirect_uri", CB),
+    ];
+    let (status, t) = process::token_call(&p.base, &w, &form).expect("token");
+    assert_eq!(status, 200, "{t}");
+    let token = t["access_token"].as_str().expect("access token");
+    for _ in 0..2 {
+        let r = bare_client()
+            .get(p.url(&format!("/v1/pages/{}", w.page_id)))
+            .bearer_auth(token)
+            .send()
+            .expect("read");
+        assert_eq!(r.status(), 200);
+    }
+    let mut config = pagegrant::config::Config::defaults().expect("config");
+    config.database.url = cli_db(w.dir.path());
+    let pool = pagegrant::db::open(&config.database).expect("db");
+    let counts = || -> Vec<i64> {
+        ca::table
+            .select(ca::count)
+            .load(&mut pool.get().expect("conn"))
+            .expect("activity")
+    };
+    assert!(counts().is_empty(), "nothing written before the stop");
+    let stopped = p.terminate();
+    assert!(stopped.success(), "{stopped:?}: {}", p.log_text());
+    assert_eq!(counts(), [2]);
+}
