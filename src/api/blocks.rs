@@ -16,8 +16,7 @@ use serde_json::{json, Map, Value};
 
 use super::bearer::Bot;
 use super::pages::{iso, ok, open, page_size, seal, validation};
-use crate::db::models::ActivityOp;
-use crate::db::models::{Block, BlockId, Page, PageId};
+use crate::db::models::{ActivityOp, Block, BlockId, Page, PageId};
 use crate::db::{self, Conn};
 use crate::domain::blocks::{self as blocks, Placement};
 use crate::domain::content::{Annotations, BlockContent, BlockType, Span};

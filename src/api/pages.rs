@@ -12,8 +12,7 @@ use serde_json::Value;
 
 use super::bearer::{ApiVersion, Bot};
 use crate::crypto::SecretBox;
-use crate::db::models::ActivityOp;
-use crate::db::models::{Page, PageId};
+use crate::db::models::{ActivityOp, Page, PageId};
 use crate::db::{self, Conn};
 use crate::domain::reach::{self, Capability, SearchArgs, SearchHit, Surface};
 use crate::error::{AppError, AppResult};
