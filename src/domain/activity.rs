@@ -14,7 +14,7 @@
 //! titles, and the agent reads a page by fetching it (docs/decisions.md).
 //! The audit log keeps people's actions; agent reads never go there.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
 use crate::config::Config;
@@ -156,34 +156,44 @@ pub fn flush(c: &mut Conn, buffer: &Buffer) -> AppResult<Flushed> {
     }
 }
 
+/// Buckets per existence query: SQLite binds each id of an `IN (…)` list
+/// as its own parameter (at most 32,766), so a large flush asks in chunks.
+const CHUNK: usize = 1000;
+
 fn write_buckets(c: &mut Conn, buckets: &HashMap<Bucket, Tally>) -> AppResult<()> {
+    let all: Vec<(&Bucket, &Tally)> = buckets.iter().collect();
     db::write_tx(c, |c| {
-        let conns: Vec<&ConnectionId> = buckets.keys().map(|b| &b.connection).collect();
-        let pages: Vec<&PageId> = buckets.keys().map(|b| &b.page).collect();
-        let live_conns = q::live_connections(c, &conns)?;
-        let live_pages = q::live_pages(c, &pages)?;
-        for (b, t) in buckets {
-            if !live_conns.contains(&b.connection) || !live_pages.contains(&b.page) {
-                continue;
+        for chunk in all.chunks(CHUNK) {
+            let conns: Vec<&ConnectionId> = chunk.iter().map(|(b, _)| &b.connection).collect();
+            let pages: Vec<&PageId> = chunk.iter().map(|(b, _)| &b.page).collect();
+            let live_conns: HashSet<ConnectionId> =
+                q::live_connections(c, &conns)?.into_iter().collect();
+            let live_pages: HashSet<PageId> = q::live_pages(c, &pages)?.into_iter().collect();
+            for (b, t) in chunk {
+                // Deleted meanwhile: nothing left to show the read against.
+                if !live_conns.contains(&b.connection) || !live_pages.contains(&b.page) {
+                    continue;
+                }
+                q::add_read(c, &read_row(b, t))?;
             }
-            q::add_read(
-                c,
-                &NewActivity {
-                    connection_id: b.connection.clone(),
-                    page_id: b.page.clone(),
-                    kind: ActivityKind::Read,
-                    surface: b.op.surface(),
-                    op: b.op,
-                    at: b.hour,
-                    last_at: t.last,
-                    count: t.count,
-                    detail: String::new(),
-                    read_key: Some(format!("{}|{}|{}|{}", b.connection, b.page, b.op, b.hour)),
-                },
-            )?;
         }
         Ok(())
     })
+}
+
+fn read_row(b: &Bucket, t: &Tally) -> NewActivity {
+    NewActivity {
+        connection_id: b.connection.clone(),
+        page_id: b.page.clone(),
+        kind: ActivityKind::Read,
+        surface: b.op.surface(),
+        op: b.op,
+        at: b.hour,
+        last_at: t.last,
+        count: t.count,
+        detail: String::new(),
+        read_key: Some(format!("{}|{}|{}|{}", b.connection, b.page, b.op, b.hour)),
+    }
 }
 
 /// Records one write (`op`) of `page` by `connection`; call it inside the

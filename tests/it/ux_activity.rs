@@ -483,3 +483,26 @@ fn counted_reads_are_written_when_the_server_stops() {
     assert!(stopped.success(), "{stopped:?}: {}", p.log_text());
     assert_eq!(counts(), [2]);
 }
+
+/// A flush of more buckets than SQLite binds parameters in one query
+/// (32,766) still writes: the existence checks go in chunks; buckets of
+/// pages that are gone are skipped.
+#[test]
+fn a_flush_larger_than_one_query_writes_what_still_exists() {
+    use pagegrant::db::models::{ActivityOp, ConnectionId, PageId};
+    use pagegrant::domain::activity::{self, Buffer};
+    let fx = fixture();
+    let (_, conn) = api_connection(&fx, "ada@example.com", &[&fx.eng]);
+    let id = ConnectionId::parse(&conn).expect("id");
+    let buffer = Buffer::default();
+    for _ in 0..40_000 {
+        buffer.read(&id, &PageId::new(), ActivityOp::ApiGetPage);
+    }
+    buffer.read(&id, &fx.eng.id, ActivityOp::ApiGetPage);
+    let flushed = activity::flush(&mut fx.srv.conn(), &buffer).expect("flush");
+    assert_eq!(flushed.buckets, 40_001);
+    assert_eq!(buffer.pending(), 0);
+    let r = rows(&fx, &conn);
+    assert_eq!(r.len(), 1, "{r:?}");
+    assert_eq!(r[0].2, fx.eng.id.to_string());
+}
