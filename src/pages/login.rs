@@ -152,6 +152,10 @@ pub async fn view_login_post(
         Ok(LoginOutcome::SecondStep(pending)) => {
             super::two_step::to_second_step(secure, pending, next.as_deref())
         }
+        Ok(LoginOutcome::PasskeysOnly) => {
+            let why = "This account signs in with a passkey only: use Sign in with a passkey.";
+            Ok(html(form.again(next, why.into()).render()?))
+        }
         Ok(LoginOutcome::BadCredentials) => {
             let why = "Incorrect email or password.".to_string();
             Ok(html(form.again(next, why).render()?))

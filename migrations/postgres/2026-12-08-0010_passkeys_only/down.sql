@@ -1,0 +1,2 @@
+ALTER TABLE two_step DROP COLUMN method;
+DROP TABLE password_off;
