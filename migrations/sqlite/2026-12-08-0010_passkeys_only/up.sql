@@ -7,4 +7,19 @@ CREATE TABLE password_off (
 );
 -- How a person's second step is taken: 'totp' (an authenticator app) or
 -- 'passkey' (one of their passkeys; `secret_sealed` is then empty).
-ALTER TABLE two_step ADD COLUMN method TEXT NOT NULL DEFAULT 'totp';
+ALTER TABLE two_step ADD COLUMN method TEXT NOT NULL DEFAULT 'totp' CHECK (method IN ('totp', 'passkey'));
+-- Two more ceremonies: the second step and Confirm it's you, each with one
+-- of a known person's passkeys. The CHECK cannot be altered in SQLite, so
+-- the table of ceremonies in progress (five minutes' worth, nothing a
+-- person keeps) is made again.
+DROP TABLE passkey_challenges;
+CREATE TABLE passkey_challenges (
+    id         TEXT PRIMARY KEY NOT NULL,
+    purpose    TEXT NOT NULL CHECK (purpose IN ('register', 'login', 'second_step', 'reauth')),
+    bound_to   TEXT NOT NULL,
+    user_id    TEXT REFERENCES users (id) ON DELETE CASCADE,
+    name       TEXT NOT NULL DEFAULT '',
+    state      TEXT NOT NULL,
+    expires_at BIGINT NOT NULL
+);
+CREATE INDEX passkey_challenges_expiry ON passkey_challenges (expires_at);
