@@ -13,15 +13,15 @@
 use base64::Engine;
 use serde_json::Value;
 use webauthn_rs::prelude::{
-    Passkey, PasskeyAuthentication, PasskeyRegistration, PublicKeyCredential, RegisterPublicKeyCredential, Url, Uuid,
-    WebauthnBuilder,
+    Passkey, PasskeyAuthentication, PasskeyRegistration, PublicKeyCredential,
+    RegisterPublicKeyCredential, Url, Uuid, WebauthnBuilder,
 };
 use webauthn_rs::Webauthn;
 
 use crate::config::{Config, SecurityConfig};
 use crate::crypto;
 use crate::db::models::{
-    now, PasskeyChallenge, PasskeyId, PasskeyPurpose, PasskeyRow, User, UserId,
+    now, PasskeyChallenge, PasskeyId, PasskeyPurpose, PasskeyRow, TwoStepMethod, User, UserId,
 };
 use crate::db::queries::{passkeys, throttle, users};
 use crate::db::{self, Conn, Pool};
@@ -247,7 +247,8 @@ fn last_one_needed(c: &mut Conn, user: &UserId) -> AppResult<Option<&'static str
             "This is your last passkey and password sign-in is off: without it you could not sign in. Turn password sign-in back on first. Nothing changed.",
         ));
     }
-    if crate::domain::two_step::uses_passkey(c, user)? {
+    let second_step = crate::db::queries::two_step::of_user(c, user)?;
+    if second_step.is_some_and(|r| r.enabled_at.is_some() && r.method == TwoStepMethod::Passkey) {
         return Ok(Some(
             "This is your last passkey and your two-step verification uses it. Turn two-step verification off (or add another passkey) first. Nothing changed.",
         ));
@@ -275,7 +276,7 @@ pub fn remove(
     id: &PasskeyId,
     end_others_but: Option<&str>,
 ) -> AppResult<String> {
-    let name = db::write_tx(c, |c| {
+    db::write_tx(c, |c| {
         let row = passkeys::by_id(c, user, id)?.ok_or(AppError::NotFound)?;
         if let Some(why) = last_one_needed(c, user)? {
             return Err(AppError::Conflict(why.into()));
@@ -289,12 +290,15 @@ pub fn remove(
             id,
             row.name.clone(),
         )?;
+        // As `sessions::end_other_sessions` does, in the same transaction.
+        if let Some(keep) = end_others_but {
+            let n = crate::db::queries::sessions::delete_others(c, user, keep)?;
+            let why = format!("{n} ended");
+            let who = Actor::User(user);
+            audit::record(c, None, who, AuditAction::SessionsEndedOthers, user, why)?;
+        }
         Ok(row.name)
-    })?;
-    if let Some(keep) = end_others_but {
-        crate::domain::sessions::end_other_sessions(c, user, keep)?;
-    }
-    Ok(name)
+    })
 }
 
 /// Whether the person has a passkey.

@@ -81,7 +81,10 @@ pub enum Status {
     Enrolling(Enrolment),
     /// On; `passkey` when the second step is one of the person's passkeys
     /// rather than an app's code.
-    On { recovery_left: i64, passkey: bool },
+    On {
+        recovery_left: i64,
+        passkey: bool,
+    },
 }
 
 fn enrolment(sbox: &SecretBox, user: &User, row: &TwoStep) -> AppResult<Enrolment> {
@@ -319,13 +322,14 @@ pub async fn turn_off(
     .await?;
     let uid = user.id.clone();
     let password_on = !db::run(pool, move |c| Ok(users::password_off(c, &uid)?)).await?;
-    let ok = by_code || password_on && {
-        let hash = user.password_hash.clone();
-        passwords
-            .run(move || crypto::verify_password(Some(&hash), &proof))
-            .await
-            .unwrap_or(false)
-    };
+    let ok = by_code
+        || password_on && {
+            let hash = user.password_hash.clone();
+            passwords
+                .run(move || crypto::verify_password(Some(&hash), &proof))
+                .await
+                .unwrap_or(false)
+        };
     if !ok {
         return Err(AppError::invalid(
             "That is neither a current code nor your password. Nothing changed.",

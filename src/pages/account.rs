@@ -370,9 +370,15 @@ pub async fn post_reauth_passkey(
         credential: body.credential,
     };
     let hash = user.session.id_hash.as_str();
-    let held =
-        sessions::reauthenticate_with_passkey(&state.pool, &state.config, &user.user, hash, answer, &ip)
-            .await?;
+    let held = sessions::reauthenticate_with_passkey(
+        &state.pool,
+        &state.config,
+        &user.user,
+        hash,
+        answer,
+        &ip,
+    )
+    .await?;
     if !held {
         return Err(AppError::Forbidden(
             "This passkey is not one of yours here, or it could not be verified. Nothing changed."

@@ -9,7 +9,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::crypto;
-use crate::db::{self, models::PasskeyId};
+use crate::db::{self, models::PasskeyId, models::WorkspaceId};
 use crate::domain::passkeys::{self, Ceremony, PasskeyLogin};
 use crate::error::AppError;
 use crate::http::errors::{HtmlError, JsonError};
@@ -104,9 +104,7 @@ pub async fn view_passkeys_get(
     q: web::Query<AccountQuery>,
 ) -> Result<HttpResponse, HtmlError> {
     let (flash, removal) = flash_of(&req, &state, &user).await?;
-    let w =
-        q.w.as_deref()
-            .and_then(crate::db::models::WorkspaceId::parse);
+    let w = q.w.as_deref().and_then(WorkspaceId::parse);
     let (shell, rows, password_off) = db::run(&state.pool, move |c| {
         let shell = layout::load_any(c, &user, w.as_ref())?;
         let off = passkeys::password_off(c, &user.user.id)?;
@@ -254,7 +252,11 @@ pub async fn view_passkey_remove_post(
         passkeys::remove(c, &user.user.id, &id, keep)
     })
     .await?;
-    let event = if end_others { "removed_ended" } else { "removed" };
+    let event = if end_others {
+        "removed_ended"
+    } else {
+        "removed"
+    };
     let secure = state.config.issuer_is_https();
     let note = note(event, name);
     Ok(once::see_other_noting(

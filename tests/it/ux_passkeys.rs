@@ -47,7 +47,12 @@ pub(crate) fn post_json(c: &Client, url: &str, csrf: &str, body: &Value) -> (u16
 /// The server's options for a new passkey, as a security key without
 /// resident-key storage answers them (the soft authenticators refuse
 /// `requireResidentKey`; the server's check does not depend on it).
-pub(crate) fn add_options(fx: &Fx, c: &Client, csrf: &str, name: &str) -> (String, CreationChallengeResponse) {
+pub(crate) fn add_options(
+    fx: &Fx,
+    c: &Client,
+    csrf: &str,
+    name: &str,
+) -> (String, CreationChallengeResponse) {
     let (status, start) = post_json(
         c,
         &fx.srv.url("/account/passkeys/options"),
@@ -69,7 +74,13 @@ pub(crate) fn add_options(fx: &Fx, c: &Client, csrf: &str, name: &str) -> (Strin
     (start["challenge"].as_str().unwrap().to_string(), ccr)
 }
 
-pub(crate) fn finish_add(fx: &Fx, c: &Client, csrf: &str, challenge: &str, credential: Value) -> (u16, Value) {
+pub(crate) fn finish_add(
+    fx: &Fx,
+    c: &Client,
+    csrf: &str,
+    challenge: &str,
+    credential: Value,
+) -> (u16, Value) {
     post_json(
         c,
         &fx.srv.url("/account/passkeys"),
@@ -79,7 +90,12 @@ pub(crate) fn finish_add(fx: &Fx, c: &Client, csrf: &str, challenge: &str, crede
 }
 
 /// Enrols `key` for the logged-in client; answers the credential id.
-pub(crate) fn enrol(fx: &Fx, c: &Client, key: &mut impl AuthenticatorBackend, name: &str) -> String {
+pub(crate) fn enrol(
+    fx: &Fx,
+    c: &Client,
+    key: &mut impl AuthenticatorBackend,
+    name: &str,
+) -> String {
     let csrf = account_csrf(fx, c);
     let (challenge, ccr) = add_options(fx, c, &csrf, name);
     let reg = key.do_registration(origin(fx), ccr).unwrap();
@@ -93,7 +109,11 @@ pub(crate) fn enrol(fx: &Fx, c: &Client, key: &mut impl AuthenticatorBackend, na
 /// A sign-in ceremony started from the login page: its CSRF token, the
 /// challenge id and the options (with `allowCredentials` naming `cred_id`,
 /// which the soft authenticators need to find their key).
-pub(crate) fn login_options(fx: &Fx, c: &Client, cred_id: &str) -> (String, String, RequestChallengeResponse) {
+pub(crate) fn login_options(
+    fx: &Fx,
+    c: &Client,
+    cred_id: &str,
+) -> (String, String, RequestChallengeResponse) {
     let (_, page) = get_html(c, &fx.srv.url("/login"));
     let csrf = input_value(&page, "csrf").unwrap();
     let (status, start) = post_json(c, &fx.srv.url("/login/passkey/options"), &csrf, &json!({}));

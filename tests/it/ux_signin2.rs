@@ -46,7 +46,11 @@ fn options_for(c: &Client, url: &str, csrf: &str, cred: &str) -> (u16, String, V
     }
     let mut options = start["options"].clone();
     options["publicKey"]["allowCredentials"] = json!([{ "type": "public-key", "id": cred }]);
-    (status, start["challenge"].as_str().unwrap().to_string(), options)
+    (
+        status,
+        start["challenge"].as_str().unwrap().to_string(),
+        options,
+    )
 }
 
 fn answer(fx: &Fx, key: &mut SoftPasskey, options: Value) -> Value {
@@ -143,7 +147,10 @@ fn passkeys_only_refuses_the_password_and_keeps_a_way_in_s96() {
     let (_, page) = get_html(&ada, &fx.srv.url("/account/passkeys"));
     let path = attr(&page, "table.passkeys a.danger-link", "href").unwrap();
     let (_, confirm) = get_html(&ada, &fx.srv.url(&path));
-    assert!(confirm.contains("Turn password sign-in back on first"), "{confirm}");
+    assert!(
+        confirm.contains("Turn password sign-in back on first"),
+        "{confirm}"
+    );
     let csrf = input_value(&confirm, "csrf").unwrap();
     let r = ada
         .post(fx.srv.url(&path))
@@ -190,7 +197,10 @@ fn reset_2fa_turns_password_sign_in_back_on_s96() {
     let out = pagegrant_on(&fx.srv, &["user", "reset-2fa", "ada@example.com"], None);
     assert!(out.status.success(), "{out:?}");
     let said = String::from_utf8_lossy(&out.stdout);
-    assert!(said.contains("Password sign-in of ada@example.com is back on"), "{said}");
+    assert!(
+        said.contains("Password sign-in of ada@example.com is back on"),
+        "{said}"
+    );
     assert_eq!(fx.srv.count("password_off"), 0);
     let r = login(&fx.srv, &client(), "ada@example.com", PASSWORD, None);
     assert_eq!(r.status(), 303);
@@ -207,7 +217,10 @@ fn two_step_with_passkey(srv: &TestServer, c: &Client) -> Vec<String> {
         .unwrap();
     assert_eq!(r.status(), 200);
     let page = r.text().unwrap();
-    assert!(page.contains("you confirm with one of your passkeys"), "{page}");
+    assert!(
+        page.contains("you confirm with one of your passkeys"),
+        "{page}"
+    );
     let doc = scraper::Html::parse_document(&page);
     select(&doc, ".codes code")
         .iter()
@@ -220,11 +233,18 @@ fn two_step_with_passkey(srv: &TestServer, c: &Client) -> Vec<String> {
 fn to_second_step(fx: &Fx, c: &Client, next: Option<&str>) -> String {
     let r = login(&fx.srv, c, "ada@example.com", PASSWORD, next);
     assert_eq!(r.status(), 303);
-    assert!(location(&r).starts_with("/login/two-step"), "{}", location(&r));
+    assert!(
+        location(&r).starts_with("/login/two-step"),
+        "{}",
+        location(&r)
+    );
     let (status, page) = get_html(c, &fx.srv.url(&location(&r)));
     assert_eq!(status, 200);
     assert!(has(&page, "#passkey-second-step"), "{page}");
-    assert!(!has(&page, "input[autocomplete=one-time-code]"), "no app code: {page}");
+    assert!(
+        !has(&page, "input[autocomplete=one-time-code]"),
+        "no app code: {page}"
+    );
     attr(&page, "#passkey-second-step", "data-csrf").unwrap()
 }
 
@@ -259,8 +279,12 @@ fn a_passkey_is_the_second_step_and_only_the_persons_own_s95() {
     // The Enterprise policy counts it as enrolled.
     let mut conn = fx.srv.conn();
     pagegrant::domain::two_step::set_required(&mut conn, &fx.acme.id, &fx.ada.id, true).unwrap();
-    assert!(!pagegrant::domain::two_step::needs_enrolment(&mut conn, &fx.acme.id, &fx.ada.id).unwrap());
-    assert!(pagegrant::domain::two_step::needs_enrolment(&mut conn, &fx.acme.id, &fx.grace.id).unwrap());
+    assert!(
+        !pagegrant::domain::two_step::needs_enrolment(&mut conn, &fx.acme.id, &fx.ada.id).unwrap()
+    );
+    assert!(
+        pagegrant::domain::two_step::needs_enrolment(&mut conn, &fx.acme.id, &fx.grace.id).unwrap()
+    );
     drop(conn);
 
     let opts = fx.srv.url("/login/two-step/passkey/options");
@@ -277,9 +301,17 @@ fn a_passkey_is_the_second_step_and_only_the_persons_own_s95() {
     // Grace's passkey answering Ada's second step: refused, no session.
     let (_, challenge, options) = options_for(&c, &opts, &csrf, &grace_cred);
     let wrong = answer(&fx, &mut grace_key, options);
-    let (status, body) = post_json(&c, &done, &csrf, &json!({"challenge": challenge, "credential": wrong}));
+    let (status, body) = post_json(
+        &c,
+        &done,
+        &csrf,
+        &json!({"challenge": challenge, "credential": wrong}),
+    );
     assert_eq!(status, 403, "{body}");
-    assert!(body["error"].as_str().unwrap().contains("not one of yours"), "{body}");
+    assert!(
+        body["error"].as_str().unwrap().contains("not one of yours"),
+        "{body}"
+    );
     assert!(!is_logged_in(&fx, &c));
 
     // No CSRF token: 403, and the challenge is not spent.
@@ -300,13 +332,21 @@ fn a_passkey_is_the_second_step_and_only_the_persons_own_s95() {
     let csrf2 = to_second_step(&fx, &c2, None);
     let (status, reply) = post_json(&c2, &done, &csrf2, &body);
     assert_eq!(status, 400, "{reply}");
-    assert!(reply["error"].as_str().unwrap().contains("expired or was already used"));
+    assert!(reply["error"]
+        .as_str()
+        .unwrap()
+        .contains("expired or was already used"));
     assert!(!is_logged_in(&fx, &c2));
     // Expired.
     let (_, challenge, options) = options_for(&c2, &opts, &csrf2, &ada_cred);
     let late = answer(&fx, &mut ada_key, options);
     expire_challenges(&fx);
-    let (status, _) = post_json(&c2, &done, &csrf2, &json!({"challenge": challenge, "credential": late}));
+    let (status, _) = post_json(
+        &c2,
+        &done,
+        &csrf2,
+        &json!({"challenge": challenge, "credential": late}),
+    );
     assert_eq!(status, 400);
     assert!(!is_logged_in(&fx, &c2));
     // No pending login at all: a clear refusal.
@@ -315,7 +355,10 @@ fn a_passkey_is_the_second_step_and_only_the_persons_own_s95() {
     let login_csrf = input_value(&page, "csrf").unwrap();
     let (status, reply) = post_json(&fresh, &opts, &login_csrf, &json!({}));
     assert_eq!(status, 400, "{reply}");
-    assert!(reply["error"].as_str().unwrap().contains("Sign in with your password again"));
+    assert!(reply["error"]
+        .as_str()
+        .unwrap()
+        .contains("Sign in with your password again"));
 
     // A recovery code still works as the second step.
     let c3 = client();
@@ -336,7 +379,10 @@ fn a_passkey_is_the_second_step_and_only_the_persons_own_s95() {
     let (_, page) = get_html(&ada, &fx.srv.url("/account/passkeys"));
     let path = attr(&page, "table.passkeys a.danger-link", "href").unwrap();
     let (_, confirm) = get_html(&ada, &fx.srv.url(&path));
-    assert!(confirm.contains("your two-step verification uses it"), "{confirm}");
+    assert!(
+        confirm.contains("your two-step verification uses it"),
+        "{confirm}"
+    );
 }
 
 /// **Confirm it's you** with a code: posts `code` instead of a password.
@@ -427,7 +473,10 @@ fn confirm_its_you_with_a_passkey_only_ones_own_s95_s97() {
     let mut grace_key = SoftPasskey::new(true);
     let grace_cred = enrol(&fx, &grace, &mut grace_key, "Grace's key");
     age_proofs(&fx.srv);
-    let (_, page) = get_html(&ada, &fx.srv.url("/account/reauth?next=%2Faccount%2Fpasskeys"));
+    let (_, page) = get_html(
+        &ada,
+        &fx.srv.url("/account/reauth?next=%2Faccount%2Fpasskeys"),
+    );
     let csrf = attr(&page, "#passkey-reauth", "data-csrf").expect("Use a passkey offered");
     let opts = fx.srv.url("/account/reauth/passkey/options");
     let done = fx.srv.url("/account/reauth/passkey");
@@ -435,7 +484,12 @@ fn confirm_its_you_with_a_passkey_only_ones_own_s95_s97() {
     // Grace's passkey for Ada's proof: refused, still old.
     let (_, ch, options) = options_for(&ada, &opts, &csrf, &grace_cred);
     let wrong = answer(&fx, &mut grace_key, options);
-    let (status, body) = post_json(&ada, &done, &csrf, &json!({"challenge": ch, "credential": wrong}));
+    let (status, body) = post_json(
+        &ada,
+        &done,
+        &csrf,
+        &json!({"challenge": ch, "credential": wrong}),
+    );
     assert_eq!(status, 403, "{body}");
     assert!(!proof_is_fresh(&fx, &ada));
     // Grace cannot answer Ada's challenge with Ada's answer either (bound).
@@ -465,7 +519,12 @@ fn confirm_its_you_with_a_passkey_only_ones_own_s95_s97() {
     let (_, ch, options) = options_for(&ada, &opts, &csrf, &ada_cred);
     let late = answer(&fx, &mut ada_key, options);
     expire_challenges(&fx);
-    let (status, _) = post_json(&ada, &done, &csrf, &json!({"challenge": ch, "credential": late}));
+    let (status, _) = post_json(
+        &ada,
+        &done,
+        &csrf,
+        &json!({"challenge": ch, "credential": late}),
+    );
     assert_eq!(status, 400);
     assert!(!proof_is_fresh(&fx, &ada));
     // Refusals count: the right one cleared the counter; the replay, the
@@ -473,11 +532,21 @@ fn confirm_its_you_with_a_passkey_only_ones_own_s95_s97() {
     // next attempt is throttled, even Ada's own passkey.
     let (_, ch, options) = options_for(&ada, &opts, &csrf, &grace_cred);
     let wrong = answer(&fx, &mut grace_key, options);
-    let (status, _) = post_json(&ada, &done, &csrf, &json!({"challenge": ch, "credential": wrong}));
+    let (status, _) = post_json(
+        &ada,
+        &done,
+        &csrf,
+        &json!({"challenge": ch, "credential": wrong}),
+    );
     assert_eq!(status, 403);
     let (_, ch, options) = options_for(&ada, &opts, &csrf, &ada_cred);
     let right = answer(&fx, &mut ada_key, options);
-    let (status, _) = post_json(&ada, &done, &csrf, &json!({"challenge": ch, "credential": right}));
+    let (status, _) = post_json(
+        &ada,
+        &done,
+        &csrf,
+        &json!({"challenge": ch, "credential": right}),
+    );
     assert_eq!(status, 429);
 }
 
@@ -498,7 +567,11 @@ fn removing_a_passkey_offers_to_end_the_other_sessions() {
 
     // Unticked: removed, the other session stays.
     let (_, confirm) = get_html(&ada, &fx.srv.url(&paths[1]));
-    assert_eq!(checked(&confirm, "end_others", "1"), Some(true), "{confirm}");
+    assert_eq!(
+        checked(&confirm, "end_others", "1"),
+        Some(true),
+        "{confirm}"
+    );
     let csrf = input_value(&confirm, "csrf").unwrap();
     let r = ada
         .post(fx.srv.url(&paths[1]))
@@ -509,7 +582,12 @@ fn removing_a_passkey_offers_to_end_the_other_sessions() {
     assert!(is_logged_in(&fx, &other));
     // Ticked: removed, the other session ends, this one stays.
     let (_, confirm) = get_html(&ada, &fx.srv.url(&paths[0]));
-    assert!(text_of(&confirm, "h1").unwrap().starts_with("Remove the passkey "), "{confirm}");
+    assert!(
+        text_of(&confirm, "h1")
+            .unwrap()
+            .starts_with("Remove the passkey "),
+        "{confirm}"
+    );
     let r = ada
         .post(fx.srv.url(&paths[0]))
         .form(&[("csrf", csrf.as_str()), ("end_others", "1")])

@@ -40,10 +40,7 @@ pub fn count(conn: &mut Conn) -> QueryResult<i64> {
 /// Whether the person turned password sign-in off (passkeys only).
 pub fn password_off(conn: &mut Conn, user: &UserId) -> QueryResult<bool> {
     use crate::db::schema::password_off as po;
-    diesel::select(diesel::dsl::exists(
-        po::table.filter(po::user_id.eq(user)),
-    ))
-    .get_result(conn)
+    diesel::select(diesel::dsl::exists(po::table.filter(po::user_id.eq(user)))).get_result(conn)
 }
 
 /// Turns password sign-in off (`Some(at)`) or back on (`None`); true if
