@@ -13,6 +13,17 @@ use crate::ui_passkeys::{
     add_authenticator, localhost_fixture, log_in, log_out, put_credentials, take_credentials,
 };
 
+/// Screenshots at 1280 and 390 px with `css` scrolled into view.
+fn screenshot_at(d: &Driver, name: &str, css: &str) {
+    for (w, h) in [(1280, 800), (390, 844)] {
+        d.resize(w, h);
+        let js = format!("document.querySelector({css:?}).scrollIntoView({{block: 'center'}})");
+        d.rt.block_on(d.c().execute(&js, vec![])).expect("scroll");
+        d.screenshot(&format!("{name}-{w}"));
+    }
+    d.resize(1280, 800);
+}
+
 fn add_passkey(d: &Driver, base: &str, name: &str) {
     d.goto(&format!("{base}/account/passkeys"));
     d.fill("Name", name);
@@ -31,12 +42,12 @@ fn passkeys_only_and_a_passkey_as_second_step_in_chromium_s95_s96() {
     let auth = add_authenticator(&d);
     log_in(&d, &base, "ada@example.com");
     add_passkey(&d, &base, "Laptop");
-    d.screenshot_both("signin2-passkeys");
+    screenshot_at(&d, "signin2-passkeys", ".password-sign-in");
 
     d.submit_label("Turn off password sign-in");
     d.find("//p[@role='status'][contains(., 'you sign in with a passkey only')]");
     assert_eq!(fx.srv.count("password_off"), 1);
-    d.screenshot_both("signin2-passkeys-only");
+    screenshot_at(&d, "signin2-passkeys-only", ".password-sign-in");
     d.click("//a[normalize-space()='Remove']");
     d.find("//p[@role='alert'][contains(., 'Turn password sign-in back on first')]");
     d.screenshot_both("signin2-remove-blocked");
