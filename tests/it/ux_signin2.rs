@@ -276,16 +276,24 @@ fn a_passkey_is_the_second_step_and_only_the_persons_own_s95() {
     let grace_cred = enrol(&fx, &grace, &mut grace_key, "Grace's key");
     let codes = two_step_with_passkey(&fx.srv, &ada);
     assert_eq!(codes.len(), 10);
-    // The Enterprise policy counts it as enrolled.
-    let mut conn = fx.srv.conn();
-    pagegrant::domain::two_step::set_required(&mut conn, &fx.acme.id, &fx.ada.id, true).unwrap();
-    assert!(
-        !pagegrant::domain::two_step::needs_enrolment(&mut conn, &fx.acme.id, &fx.ada.id).unwrap()
-    );
-    assert!(
-        pagegrant::domain::two_step::needs_enrolment(&mut conn, &fx.acme.id, &fx.grace.id).unwrap()
-    );
-    drop(conn);
+    // The Enterprise policy counts it as enrolled: Ada (an owner) turns
+    // it on; Acme asks Grace to enrol, not Ada.
+    let acme = format!("/w/{}", fx.acme.id);
+    let csrf = csrf_of(&fx.srv, &ada, &format!("{acme}/settings/connections"));
+    let r = ada
+        .post(fx.srv.url(&format!("{acme}/settings/enterprise")))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("action", "two_step"),
+            ("require_two_step", "on"),
+        ])
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let (_, page) = get_html(&ada, &fx.srv.url(&acme));
+    assert!(!has(&page, ".two-step-banner"), "Ada is enrolled: {page}");
+    let (_, page) = get_html(&grace, &fx.srv.url(&acme));
+    assert!(has(&page, ".two-step-banner"), "Grace is not: {page}");
 
     let opts = fx.srv.url("/login/two-step/passkey/options");
     let done = fx.srv.url("/login/two-step/passkey");
