@@ -473,8 +473,6 @@ pub fn passkey_second_step(
 
 /// What the second-step page offers the pending login's person.
 pub struct Choices {
-    /// The person whose password was right.
-    pub user: UserId,
     /// A 6-digit code from an app (the app is their method).
     pub app: bool,
     /// **Use a passkey** (they have one).
@@ -489,11 +487,7 @@ pub fn pending_choices(c: &mut Conn, hash: &str) -> AppResult<Option<Choices>> {
     };
     let app = q::of_user(c, &p.user_id)?.is_some_and(|r| r.method == TwoStepMethod::Totp);
     let passkey = !crate::db::queries::passkeys::for_user(c, &p.user_id)?.is_empty();
-    Ok(Some(Choices {
-        user: p.user_id,
-        app,
-        passkey,
-    }))
+    Ok(Some(Choices { app, passkey }))
 }
 
 /// Refuses a member of a workspace that requires two-step verification
