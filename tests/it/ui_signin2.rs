@@ -57,6 +57,8 @@ fn passkeys_only_and_a_passkey_as_second_step_in_chromium_s95_s96() {
     assert_eq!(fx.srv.count("password_off"), 0);
 
     d.goto(&format!("{base}/account/two-step"));
+    d.find("//button[normalize-space()='Set up']");
+    d.screenshot_both("signin2-two-step-choices");
     d.submit_label("Use a passkey");
     d.find("//ol[@class='codes']");
     d.find("//p[contains(., 'you confirm with one of your passkeys')]");
