@@ -195,6 +195,30 @@ pub fn routes(cfg: &mut web::ServiceConfig, issuer: &str) {
         )
         .route(
             "/account/passkeys/{id}/remove",
+            web::get().to(passkeys::view_passkey_remove_get),
+        )
+        .route(
+            "/account/passkeys/password",
+            web::post().to(passkeys::view_password_sign_in_post),
+        )
+        .route(
+            "/account/reauth/passkey/options",
+            web::post().to(account::post_reauth_passkey_options),
+        )
+        .route(
+            "/account/reauth/passkey",
+            web::post().to(account::post_reauth_passkey),
+        )
+        .route(
+            "/login/two-step/passkey/options",
+            web::post().to(two_step::post_second_step_passkey_options),
+        )
+        .route(
+            "/login/two-step/passkey",
+            web::post().to(two_step::post_second_step_passkey),
+        )
+        .route(
+            "/account/passkeys/{id}/remove",
             web::post().to(passkeys::view_passkey_remove_post),
         )
         .route(

@@ -99,6 +99,49 @@
     });
   }
 
+  // Use a passkey to prove who a known person is: the login's second step
+  // (/login/two-step) and Confirm it's you. The box names its endpoints,
+  // the CSRF token and where to go; the options list only that person's
+  // passkeys.
+  var proofs = document.querySelectorAll(".passkey-proof");
+  Array.prototype.forEach.call(proofs, function (proof) {
+    var pbutton = proof.querySelector("[data-passkey-prove]");
+    var perr = proof.querySelector("[data-passkey-error]");
+    var pcsrf = proof.getAttribute("data-csrf");
+    pbutton.addEventListener("click", function () {
+      show(perr, "");
+      pbutton.disabled = true;
+      post(proof.getAttribute("data-options"), pcsrf, {}).then(function (start) {
+        var pk = start.options.publicKey;
+        pk.challenge = toBytes(pk.challenge);
+        pk.allowCredentials = ids(pk.allowCredentials);
+        return navigator.credentials.get({ publicKey: pk }).then(function (cred) {
+          return post(proof.getAttribute("data-answer"), pcsrf, {
+            challenge: start.challenge,
+            next: proof.getAttribute("data-next") || null,
+            credential: {
+              id: cred.id,
+              rawId: toB64url(cred.rawId),
+              type: cred.type,
+              response: {
+                authenticatorData: toB64url(cred.response.authenticatorData),
+                clientDataJSON: toB64url(cred.response.clientDataJSON),
+                signature: toB64url(cred.response.signature),
+                userHandle: toB64url(cred.response.userHandle)
+              },
+              extensions: {}
+            }
+          });
+        });
+      }).then(function (done) {
+        window.location.assign(done.redirect);
+      }).catch(function (e) {
+        show(perr, words(e));
+        pbutton.disabled = false;
+      });
+    });
+  });
+
   // The login page: Sign in with a passkey, and conditional UI.
   var box = document.getElementById("passkey-login");
   if (box) {

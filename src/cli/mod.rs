@@ -116,7 +116,8 @@ pub enum UserVerb {
         password_stdin: bool,
     },
     /// Turn off a user's two-step verification (a lost phone and lost
-    /// recovery codes); they sign in with their password alone again.
+    /// recovery codes) and turn their password sign-in back on (lost
+    /// passkeys); they sign in with their password alone again.
     #[command(name = "reset-2fa")]
     Reset2fa {
         /// Email or id of the user.

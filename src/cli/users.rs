@@ -6,7 +6,7 @@ use serde_json::{json, Value};
 
 use super::args::emit;
 use crate::db::Conn;
-use crate::domain::{accounts, two_step};
+use crate::domain::{accounts, passkeys, two_step};
 use crate::error::{AppError, AppResult};
 
 /// `user add`: creates a user; a generated password is printed.
@@ -58,15 +58,28 @@ pub(super) fn set_password(
 pub(super) fn reset_two_step(c: &mut Conn, email_or_id: &str, json: bool) -> AppResult<()> {
     let user = accounts::find_user(c, email_or_id)?;
     let was_on = two_step::reset(c, &user)?;
-    let v =
-        json!({"id": user.id, "user_id": user.id, "email": user.email, "two_step_was_on": was_on});
-    let human = vec![match was_on {
-        true => format!(
+    let password_back = passkeys::reset_password_off(c, &user)?;
+    let v = json!({"id": user.id, "user_id": user.id, "email": user.email,
+        "two_step_was_on": was_on, "password_sign_in_restored": password_back});
+    let mut human = Vec::new();
+    if was_on {
+        human.push(format!(
             "Two-step verification of {} is off; they sign in with their password alone until they set it up again.",
             user.email
-        ),
-        false => format!("{} had no two-step verification; nothing changed.", user.email),
-    }];
+        ));
+    }
+    if password_back {
+        human.push(format!(
+            "Password sign-in of {} is back on (it had been turned off for passkeys only).",
+            user.email
+        ));
+    }
+    if human.is_empty() {
+        human.push(format!(
+            "{} had no two-step verification and password sign-in was on; nothing changed.",
+            user.email
+        ));
+    }
     emit(json, v, &human);
     Ok(())
 }

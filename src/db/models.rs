@@ -157,7 +157,16 @@ str_enum!(InvitationState {
     Replaced => "replaced",
 });
 // What a passkey ceremony in progress is for (`passkey_challenges.purpose`).
-str_enum!(PasskeyPurpose { Register => "register", Login => "login" });
+str_enum!(PasskeyPurpose {
+    Register => "register",
+    Login => "login",
+    // One of a known person's own passkeys: the login's second step, and
+    // Confirm it's you.
+    SecondStep => "second_step",
+    Reauth => "reauth",
+});
+// How a person's second step is taken (`two_step.method`).
+str_enum!(TwoStepMethod { Totp => "totp", Passkey => "passkey" });
 // A content block's type (DESIGN §8); `domain::content` re-exports it.
 str_enum!(BlockType {
     Paragraph => "paragraph",
@@ -713,6 +722,9 @@ pub struct TwoStep {
     pub enabled_at: Option<i64>,
     /// The last RFC 6238 time step accepted (a code is accepted once).
     pub last_step: i64,
+    /// An authenticator app's codes, or one of the person's passkeys
+    /// (`secret_sealed` empty).
+    pub method: TwoStepMethod,
 }
 
 /// A password accepted, the second step not yet taken.

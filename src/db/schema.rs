@@ -374,6 +374,14 @@ diesel::table! {
         created_at -> BigInt,
         enabled_at -> Nullable<BigInt>,
         last_step -> BigInt,
+        method -> Text,
+    }
+}
+
+diesel::table! {
+    password_off (user_id) {
+        user_id -> Text,
+        since -> BigInt,
     }
 }
 
@@ -441,6 +449,7 @@ diesel::joinable!(refresh_tokens -> connections (connection_id));
 diesel::joinable!(sessions -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    password_off,
     two_step,
     recovery_codes,
     pending_logins,

@@ -98,6 +98,8 @@ pub fn set_password(conn: &mut Conn, user: &User, password: &str) -> AppResult<(
         // lifts the account's login throttle (not the per-address one), so
         // an operator can unlock a locked-out account at once.
         crate::db::queries::sessions::delete_for_user(conn, &user.id)?;
+        // A password set by an operator is one to sign in with.
+        users::set_password_off(conn, &user.id, None)?;
         throttle::clear(conn, &account_key(&user.email))?;
         Ok(())
     })
@@ -112,6 +114,10 @@ pub enum LoginOutcome {
     /// A right password for an account with two-step verification: no
     /// session yet, the cookie value of the pending login instead.
     SecondStep(String),
+    /// The account turned password sign-in off: refused whatever the
+    /// password was (right or wrong alike, counted as a failure), so the
+    /// answer says nothing about the password.
+    PasskeysOnly,
 }
 
 /// The login throttle's counter for one account (`throttle`), shared by
@@ -241,6 +247,9 @@ fn finish(
     replaces: Option<String>,
     second_step: bool,
 ) -> AppResult<LoginOutcome> {
+    if second_step && password_refused(conn, cfg, &counted)? {
+        return Ok(LoginOutcome::PasskeysOnly);
+    }
     let user = match (matched, counted.user) {
         (true, Some(user)) => user,
         _ => {
@@ -452,6 +461,20 @@ pub fn settle_proof(
     counted: Counted,
     matched: bool,
 ) -> AppResult<Option<User>> {
+    if password_refused(conn, cfg, &counted)? {
+        return Ok(None);
+    }
+    settle_any_proof(conn, cfg, counted, matched)
+}
+
+/// As `settle_proof` for a proof that is not a password (a code, a
+/// passkey): `matched` says whether it held.
+pub fn settle_any_proof(
+    conn: &mut Conn,
+    cfg: &SecurityConfig,
+    counted: Counted,
+    matched: bool,
+) -> AppResult<Option<User>> {
     match (matched, counted.user) {
         (true, Some(user)) => {
             throttle::clear(conn, &account_key(&counted.email))?;
@@ -465,6 +488,21 @@ pub fn settle_proof(
             Ok(None)
         }
     }
+}
+
+/// True for a password attempt on an account that turned password sign-in
+/// off (S96): its units stay taken, as a wrong password's do.
+fn password_refused(conn: &mut Conn, cfg: &SecurityConfig, counted: &Counted) -> AppResult<bool> {
+    let Some(user) = &counted.user else {
+        return Ok(false);
+    };
+    if !users::password_off(conn, &user.id)? {
+        return Ok(false);
+    }
+    if counted.opened {
+        throttle::purge_closed(conn, now(), cfg.longest_window_s())?;
+    }
+    Ok(true)
 }
 
 /// A user's name for lists ("Unknown" once they are gone).

@@ -61,6 +61,8 @@ actions! {
     SessionEnded => "session.ended",
     SessionsEndedOthers => "sessions.ended_others",
     PasswordChanged => "password.changed",
+    PasswordSignInOff => "password.sign_in_off",
+    PasswordSignInOn => "password.sign_in_on",
     TwoStepEnabled => "two_step.enabled",
     TwoStepDisabled => "two_step.disabled",
     TwoStepRecoveryUsed => "two_step.recovery_used",

@@ -13,15 +13,15 @@
 use base64::Engine;
 use serde_json::Value;
 use webauthn_rs::prelude::{
-    Passkey, PasskeyRegistration, PublicKeyCredential, RegisterPublicKeyCredential, Url, Uuid,
-    WebauthnBuilder,
+    Passkey, PasskeyAuthentication, PasskeyRegistration, PublicKeyCredential,
+    RegisterPublicKeyCredential, Url, Uuid, WebauthnBuilder,
 };
 use webauthn_rs::Webauthn;
 
 use crate::config::{Config, SecurityConfig};
 use crate::crypto;
 use crate::db::models::{
-    now, PasskeyChallenge, PasskeyId, PasskeyPurpose, PasskeyRow, User, UserId,
+    now, PasskeyChallenge, PasskeyId, PasskeyPurpose, PasskeyRow, TwoStepMethod, User, UserId,
 };
 use crate::db::queries::{passkeys, throttle, users};
 use crate::db::{self, Conn, Pool};
@@ -236,10 +236,51 @@ pub fn finish_registration(
     Ok(row)
 }
 
-/// Removes one of the person's passkeys (a 404 for anyone else's).
-pub fn remove(c: &mut Conn, user: &UserId, id: &PasskeyId) -> AppResult<String> {
+/// Why the person's last passkey cannot go, if it cannot: it is their
+/// only way in while password sign-in is off, or their second step.
+fn last_one_needed(c: &mut Conn, user: &UserId) -> AppResult<Option<&'static str>> {
+    if passkeys::for_user(c, user)?.len() > 1 {
+        return Ok(None);
+    }
+    if users::password_off(c, user)? {
+        return Ok(Some(
+            "This is your last passkey and password sign-in is off: without it you could not sign in. Turn password sign-in back on first. Nothing changed.",
+        ));
+    }
+    let second_step = crate::db::queries::two_step::of_user(c, user)?;
+    if second_step.is_some_and(|r| r.enabled_at.is_some() && r.method == TwoStepMethod::Passkey) {
+        return Ok(Some(
+            "This is your last passkey and your two-step verification uses it. Turn two-step verification off (or add another passkey) first. Nothing changed.",
+        ));
+    }
+    Ok(None)
+}
+
+/// A passkey named for the removal's confirm page (a 404 for anyone
+/// else's), with why it cannot go, if it cannot.
+pub fn for_removal(
+    c: &mut Conn,
+    user: &UserId,
+    id: &PasskeyId,
+) -> AppResult<(PasskeyRow, Option<&'static str>)> {
+    let row = passkeys::by_id(c, user, id)?.ok_or(AppError::NotFound)?;
+    Ok((row, last_one_needed(c, user)?))
+}
+
+/// Removes one of the person's passkeys (a 404 for anyone else's), and
+/// ends their other sessions when asked (`keep`: this session's id hash).
+/// Refused for the last passkey of a person who needs it to sign in.
+pub fn remove(
+    c: &mut Conn,
+    user: &UserId,
+    id: &PasskeyId,
+    end_others_but: Option<&str>,
+) -> AppResult<String> {
     db::write_tx(c, |c| {
         let row = passkeys::by_id(c, user, id)?.ok_or(AppError::NotFound)?;
+        if let Some(why) = last_one_needed(c, user)? {
+            return Err(AppError::Conflict(why.into()));
+        }
         passkeys::delete(c, user, id)?;
         audit::record(
             c,
@@ -249,8 +290,156 @@ pub fn remove(c: &mut Conn, user: &UserId, id: &PasskeyId) -> AppResult<String> 
             id,
             row.name.clone(),
         )?;
+        // As `sessions::end_other_sessions` does, in the same transaction.
+        if let Some(keep) = end_others_but {
+            let n = crate::db::queries::sessions::delete_others(c, user, keep)?;
+            let why = format!("{n} ended");
+            let who = Actor::User(user);
+            audit::record(c, None, who, AuditAction::SessionsEndedOthers, user, why)?;
+        }
         Ok(row.name)
     })
+}
+
+/// Whether the person has a passkey.
+pub fn has_any(c: &mut Conn, user: &UserId) -> AppResult<bool> {
+    Ok(!passkeys::for_user(c, user)?.is_empty())
+}
+
+/// Whether the person turned password sign-in off (passkeys only).
+pub fn password_off(c: &mut Conn, user: &UserId) -> AppResult<bool> {
+    Ok(users::password_off(c, user)?)
+}
+
+/// **Turn off password sign-in** (`on` false) or back on; audited. Off
+/// needs at least one passkey: the person must keep a way in. True if
+/// that changed anything.
+pub fn set_password_sign_in(c: &mut Conn, user: &UserId, on: bool) -> AppResult<bool> {
+    db::write_tx(c, |c| {
+        if !on && passkeys::for_user(c, user)?.is_empty() {
+            return Err(AppError::invalid(
+                "Add a passkey first: without a password or a passkey you could not sign in. Nothing changed.",
+            ));
+        }
+        let changed = users::set_password_off(c, user, (!on).then(now))?;
+        if changed {
+            let action = match on {
+                true => AuditAction::PasswordSignInOn,
+                false => AuditAction::PasswordSignInOff,
+            };
+            audit::record(c, None, Actor::User(user), action, user, String::new())?;
+        }
+        Ok(changed)
+    })
+}
+
+/// `pagegrant user reset-2fa`: an operator turns password sign-in back on
+/// for someone who lost their passkeys (audited). False if it was on.
+pub fn reset_password_off(c: &mut Conn, user: &User) -> AppResult<bool> {
+    db::write_tx(c, |c| {
+        let changed = users::set_password_off(c, &user.id, None)?;
+        if changed {
+            audit::record(
+                c,
+                None,
+                Actor::System,
+                AuditAction::PasswordSignInOn,
+                &user.id,
+                format!("{} (reset by an operator)", user.email),
+            )?;
+        }
+        Ok(changed)
+    })
+}
+
+/// Starts a proof with one of a known person's own passkeys (the login's
+/// second step, bound to its pending login; **Confirm it's you**, bound to
+/// the session): the options name only their credentials.
+pub fn start_proof(
+    c: &mut Conn,
+    cfg: &Config,
+    user: &UserId,
+    purpose: PasskeyPurpose,
+    bound_to: &str,
+) -> AppResult<Ceremony> {
+    let wa = webauthn(cfg)?;
+    let keys = passkeys::for_user(c, user)?
+        .iter()
+        .filter_map(|p| serde_json::from_str::<Passkey>(&p.credential).ok())
+        .collect::<Vec<_>>();
+    if keys.is_empty() {
+        return Err(AppError::invalid("You have no passkey."));
+    }
+    let (rcr, state) = wa
+        .start_passkey_authentication(&keys)
+        .map_err(|e| AppError::internal(format!("webauthn: {e}")))?;
+    let options = serde_json::to_value(&rcr).map_err(|e| AppError::internal(e.to_string()))?;
+    let id = crypto::random_token(crypto::SECRET_BYTES);
+    store(
+        c,
+        PasskeyChallenge {
+            id: id.clone(),
+            purpose,
+            bound_to: bound_to.to_string(),
+            user_id: Some(user.clone()),
+            name: String::new(),
+            state: serde_json::to_string(&state).map_err(|e| AppError::internal(e.to_string()))?,
+            expires_at: now() + CHALLENGE_TTL_S,
+        },
+    )?;
+    Ok(Ceremony { id, options })
+}
+
+/// A proof's answer as posted.
+pub struct ProofAnswer {
+    pub challenge: String,
+    pub credential: Value,
+}
+
+/// Checks the answer to `start_proof` (S95): the challenge is taken first
+/// (once, within five minutes, bound as it was started, for this person);
+/// the credential must be one of *this person's* passkeys and verify.
+/// `Ok(false)` for an assertion that fails (another person's passkey, a bad
+/// signature, a counter gone back), which the caller counts as a wrong
+/// code; an `Err` for a used, expired or foreign challenge.
+pub fn check_proof(
+    c: &mut Conn,
+    cfg: &Config,
+    user: &User,
+    purpose: PasskeyPurpose,
+    bound_to: &str,
+    answer: &ProofAnswer,
+) -> AppResult<bool> {
+    let wa = webauthn(cfg)?;
+    let ch = take(c, &answer.challenge, purpose, bound_to)?;
+    if ch.user_id.as_ref() != Some(&user.id) {
+        return Err(AppError::invalid("This passkey request is not yours."));
+    }
+    let state: PasskeyAuthentication =
+        serde_json::from_str(&ch.state).map_err(|e| AppError::internal(e.to_string()))?;
+    let cred: PublicKeyCredential = serde_json::from_value(answer.credential.clone())
+        .map_err(|e| invalid_json("passkey's answer", e))?;
+    let row = passkeys::by_cred_id(c, &b64url(cred.get_credential_id()))?;
+    let Some(row) = row.filter(|r| r.user_id == user.id) else {
+        tracing::info!(user = %user.id, "a passkey proof with someone else's or an unknown passkey");
+        return Ok(false);
+    };
+    let res = match wa.finish_passkey_authentication(&cred, &state) {
+        Ok(res) => res,
+        Err(e) => {
+            tracing::info!(user = %user.id, error = %e, "passkey proof refused");
+            return Ok(false);
+        }
+    };
+    let mut key: Passkey =
+        serde_json::from_str(&row.credential).map_err(|e| AppError::internal(e.to_string()))?;
+    key.update_credential(&res);
+    let stored = serde_json::to_string(&key).map_err(|e| AppError::internal(e.to_string()))?;
+    db::write_tx(c, |c| {
+        passkeys::record_use(c, &row.id, &stored, i64::from(res.counter()), now())?;
+        Ok(())
+    })?;
+    Ok(true)
 }
 
 /// Starts a sign-in with a discoverable passkey, bound to the login page

@@ -171,18 +171,103 @@ pub async fn check_own_password(
     Ok(who.is_some_and(|u| u.id == user.id))
 }
 
-/// **Confirm it's you**: the person's password again; right, the session's
+/// What **Confirm it's you** may take from a person.
+pub struct Proofs {
+    /// Their password (password sign-in is on).
+    pub password: bool,
+    /// A two-step code (an app's, when that is their method) or a recovery
+    /// code: two-step verification is on.
+    pub code: bool,
+    /// One of their passkeys.
+    pub passkey: bool,
+}
+
+pub fn proofs(conn: &mut Conn, user: &UserId) -> AppResult<Proofs> {
+    Ok(Proofs {
+        password: !users::password_off(conn, user)?,
+        code: crate::domain::two_step::enabled(conn, user)?,
+        passkey: crate::domain::passkeys::has_any(conn, user)?,
+    })
+}
+
+/// A proof of identity on **Confirm it's you**.
+pub enum Proof {
+    Password(String),
+    /// A two-step code or a recovery code.
+    Code(String),
+}
+
+/// A proof other than a password checked behind the login throttle (S97):
+/// the attempt is counted first; `check` says whether it held.
+pub async fn counted_proof(
+    pool: &Pool,
+    cfg: &SecurityConfig,
+    user: &User,
+    ip: &str,
+    check: impl FnOnce(&mut Conn, &User) -> AppResult<bool> + Send + 'static,
+) -> AppResult<bool> {
+    let (sec, u, ip) = (cfg.clone(), user.clone(), ip.to_string());
+    db::run(pool, move |c| {
+        let Some(counted) = accounts::count_attempt(c, &sec, &u.email, &ip)? else {
+            return Ok(false);
+        };
+        let held = check(c, &u)?;
+        let who = accounts::settle_any_proof(c, &sec, counted, held)?;
+        Ok(who.is_some_and(|w| w.id == u.id))
+    })
+    .await
+}
+
+/// **Confirm it's you**: the person's password, a two-step code or a
+/// recovery code, each behind the login throttle; right, the session's
 /// proof is now.
+#[allow(clippy::too_many_arguments)]
 pub async fn reauthenticate(
     pool: &Pool,
     passwords: &PasswordPool,
+    sbox: &crate::crypto::SecretBox,
     cfg: &SecurityConfig,
     user: &User,
     session_hash: &str,
-    password: &str,
+    proof: Proof,
     ip: &str,
 ) -> AppResult<bool> {
-    if !check_own_password(pool, passwords, cfg, user, password, ip).await? {
+    let held = match proof {
+        Proof::Password(p) => check_own_password(pool, passwords, cfg, user, &p, ip).await?,
+        Proof::Code(code) => {
+            let sb = sbox.clone();
+            counted_proof(pool, cfg, user, ip, move |c, u| {
+                db::write_tx(c, |c| crate::domain::two_step::check_code(c, &sb, u, &code))
+            })
+            .await?
+        }
+    };
+    if !held {
+        return Ok(false);
+    }
+    let hash = session_hash.to_string();
+    db::run(pool, move |c| record_proof(c, &hash)).await?;
+    Ok(true)
+}
+
+/// **Confirm it's you** with one of the person's passkeys (the answer to
+/// `passkeys::start_proof` with purpose `Reauth`, bound to this session),
+/// behind the login throttle as a code is.
+pub async fn reauthenticate_with_passkey(
+    pool: &Pool,
+    cfg: &crate::config::Config,
+    user: &User,
+    session_hash: &str,
+    answer: crate::domain::passkeys::ProofAnswer,
+    ip: &str,
+) -> AppResult<bool> {
+    let (full, bound) = (cfg.clone(), session_hash.to_string());
+    let held = counted_proof(pool, &cfg.security, user, ip, move |c, u| {
+        let purpose = crate::db::models::PasskeyPurpose::Reauth;
+        crate::domain::passkeys::check_proof(c, &full, u, purpose, &bound, &answer)
+    })
+    .await?;
+    if !held {
         return Ok(false);
     }
     let hash = session_hash.to_string();

@@ -14,7 +14,7 @@ use totp_rs::{Algorithm, TOTP};
 
 use crate::config::SecurityConfig;
 use crate::crypto::{self, SecretBox};
-use crate::db::models::{now, TwoStep, User, UserId, WorkspaceId};
+use crate::db::models::{now, TwoStep, TwoStepMethod, User, UserId, WorkspaceId};
 use crate::db::queries::{throttle, two_step as q, users};
 use crate::db::{self, Conn, Pool};
 use crate::domain::accounts::{self, PasswordPool};
@@ -79,7 +79,12 @@ pub struct Enrolment {
 pub enum Status {
     Off,
     Enrolling(Enrolment),
-    On { recovery_left: i64 },
+    /// On; `passkey` when the second step is one of the person's passkeys
+    /// rather than an app's code.
+    On {
+        recovery_left: i64,
+        passkey: bool,
+    },
 }
 
 fn enrolment(sbox: &SecretBox, user: &User, row: &TwoStep) -> AppResult<Enrolment> {
@@ -97,8 +102,9 @@ pub fn status(c: &mut Conn, sbox: &SecretBox, user: &User) -> AppResult<Status> 
     Ok(match q::of_user(c, &user.id)? {
         None => Status::Off,
         Some(row) if row.enabled_at.is_none() => Status::Enrolling(enrolment(sbox, user, &row)?),
-        Some(_) => Status::On {
+        Some(row) => Status::On {
             recovery_left: q::recovery_left(c, &user.id)?,
+            passkey: row.method == TwoStepMethod::Passkey,
         },
     })
 }
@@ -127,9 +133,56 @@ pub fn start(c: &mut Conn, sbox: &SecretBox, user: &User) -> AppResult<()> {
             created_at: now(),
             enabled_at: None,
             last_step: 0,
+            method: TwoStepMethod::Totp,
         },
     )?;
     Ok(())
+}
+
+/// Whether the person's second step is one of their passkeys.
+pub fn uses_passkey(c: &mut Conn, user: &UserId) -> AppResult<bool> {
+    Ok(q::of_user(c, user)?
+        .is_some_and(|r| r.enabled_at.is_some() && r.method == TwoStepMethod::Passkey))
+}
+
+/// **Use a passkey**: two-step verification on with one of the person's
+/// passkeys as the second step (they need one), and ten recovery codes
+/// returned to be shown once, as for an app. Refused while it is on.
+pub fn enable_with_passkey(c: &mut Conn, user: &User) -> AppResult<Vec<String>> {
+    db::write_tx(c, |c| {
+        if q::enabled(c, &user.id)? {
+            return Err(AppError::Conflict(
+                "Two-step verification is already on.".into(),
+            ));
+        }
+        if crate::db::queries::passkeys::for_user(c, &user.id)?.is_empty() {
+            return Err(AppError::invalid(
+                "Add a passkey first (My account → Passkeys). Nothing changed.",
+            ));
+        }
+        let t = now();
+        q::put(
+            c,
+            &TwoStep {
+                user_id: user.id.clone(),
+                secret_sealed: String::new(),
+                created_at: t,
+                enabled_at: Some(t),
+                last_step: 0,
+                method: TwoStepMethod::Passkey,
+            },
+        )?;
+        let codes = new_codes(c, &user.id)?;
+        audit::record(
+            c,
+            None,
+            Actor::User(&user.id),
+            AuditAction::TwoStepEnabled,
+            &user.id,
+            format!("{} (a passkey)", user.email),
+        )?;
+        Ok(codes)
+    })
 }
 
 /// Ten new codes: their hashes replace the user's, the codes are returned
@@ -219,12 +272,16 @@ pub fn renew_codes(c: &mut Conn, user: &User) -> AppResult<Vec<String>> {
 /// Checks a 6-digit code (each time step accepted once) or an unused
 /// recovery code (spent, and audited) of this user. False for anything
 /// else, including another user's codes.
-fn check_code(c: &mut Conn, sbox: &SecretBox, user: &User, code: &str) -> AppResult<bool> {
+pub fn check_code(c: &mut Conn, sbox: &SecretBox, user: &User, code: &str) -> AppResult<bool> {
     let Some(row) = q::of_user(c, &user.id)?.filter(|r| r.enabled_at.is_some()) else {
         return Ok(false);
     };
     let trimmed = code.trim();
     if trimmed.len() == DIGITS && trimmed.bytes().all(|b| b.is_ascii_digit()) {
+        // A passkey's second step has no app, so no 6-digit code.
+        if row.method != TwoStepMethod::Totp {
+            return Ok(false);
+        }
         let t = totp(secret_of(sbox, &row)?, &user.email)?;
         return Ok(match matching_step(&t, trimmed, now()) {
             Some(step) => q::use_step(c, &user.id, step)?,
@@ -263,13 +320,16 @@ pub async fn turn_off(
         db::write_tx(c, |c| check_code(c, &sb, &u, &p))
     })
     .await?;
-    let ok = by_code || {
-        let hash = user.password_hash.clone();
-        passwords
-            .run(move || crypto::verify_password(Some(&hash), &proof))
-            .await
-            .unwrap_or(false)
-    };
+    let uid = user.id.clone();
+    let password_on = !db::run(pool, move |c| Ok(users::password_off(c, &uid)?)).await?;
+    let ok = by_code
+        || password_on && {
+            let hash = user.password_hash.clone();
+            passwords
+                .run(move || crypto::verify_password(Some(&hash), &proof))
+                .await
+                .unwrap_or(false)
+        };
     if !ok {
         return Err(AppError::invalid(
             "That is neither a current code nor your password. Nothing changed.",
@@ -337,22 +397,38 @@ pub fn second_step(
     cfg: &SecurityConfig,
     a: &SecondAttempt,
 ) -> AppResult<SecondOutcome> {
+    second_step_with(c, cfg, &a.pending_hash, &a.ip, |c, user| {
+        db::write_tx(c, |c| check_code(c, sbox, user, &a.code))
+    })
+}
+
+/// The second step with any proof `check` makes of the pending login's
+/// person (a code; one of their passkeys, `passkeys::check_proof`): counted
+/// first, as a code is. An `Err` from `check` (a used or expired passkey
+/// challenge) leaves the attempt counted and the pending login as it was.
+pub fn second_step_with(
+    c: &mut Conn,
+    cfg: &SecurityConfig,
+    pending_hash: &str,
+    ip: &str,
+    check: impl FnOnce(&mut Conn, &User) -> AppResult<bool>,
+) -> AppResult<SecondOutcome> {
     let t = now();
-    let Some(pending) = q::pending(c, &a.pending_hash, t)? else {
+    let Some(pending) = q::pending(c, pending_hash, t)? else {
         return Ok(SecondOutcome::Expired);
     };
     let Some(user) = users::by_id(c, &pending.user_id)? else {
         return Ok(SecondOutcome::Expired);
     };
-    let Some(counted) = accounts::count_attempt(c, cfg, &user.email, &a.ip)? else {
+    let Some(counted) = accounts::count_attempt(c, cfg, &user.email, ip)? else {
         return Ok(SecondOutcome::Expired);
     };
-    let ok = db::write_tx(c, |c| check_code(c, sbox, &user, &a.code))?;
+    let ok = check(c, &user)?;
     if !ok {
         accounts::finish_second_step(c, cfg, counted, false, None)?;
         return Ok(SecondOutcome::Wrong);
     }
-    if !q::take_pending(c, &a.pending_hash)? {
+    if !q::take_pending(c, pending_hash)? {
         return Ok(SecondOutcome::Expired);
     }
     // The password step's unit from the address comes back with this one's.
@@ -363,9 +439,55 @@ pub fn second_step(
     }
 }
 
-/// Whether a live pending login has this hash (the second-step page).
-pub fn pending_live(c: &mut Conn, hash: &str) -> AppResult<bool> {
-    Ok(q::pending(c, hash, now())?.is_some())
+/// The refusal for a second step whose pending login is gone.
+fn sign_in_again() -> AppError {
+    AppError::invalid("Your sign-in has expired. Sign in with your password again.")
+}
+
+/// **Use a passkey** at the second step: a ceremony naming only the
+/// pending login's person's passkeys, bound to that pending login.
+pub fn start_passkey_step(
+    c: &mut Conn,
+    cfg: &crate::config::Config,
+    pending_hash: &str,
+) -> AppResult<crate::domain::passkeys::Ceremony> {
+    let p = q::pending(c, pending_hash, now())?.ok_or_else(sign_in_again)?;
+    let purpose = crate::db::models::PasskeyPurpose::SecondStep;
+    crate::domain::passkeys::start_proof(c, cfg, &p.user_id, purpose, pending_hash)
+}
+
+/// The second step with one of the person's passkeys (S95): counted as a
+/// code is; another person's passkey is a wrong answer.
+pub fn passkey_second_step(
+    c: &mut Conn,
+    cfg: &crate::config::Config,
+    pending_hash: &str,
+    ip: &str,
+    answer: &crate::domain::passkeys::ProofAnswer,
+) -> AppResult<SecondOutcome> {
+    let purpose = crate::db::models::PasskeyPurpose::SecondStep;
+    second_step_with(c, &cfg.security, pending_hash, ip, |c, user| {
+        crate::domain::passkeys::check_proof(c, cfg, user, purpose, pending_hash, answer)
+    })
+}
+
+/// What the second-step page offers the pending login's person.
+pub struct Choices {
+    /// A 6-digit code from an app (the app is their method).
+    pub app: bool,
+    /// **Use a passkey** (they have one).
+    pub passkey: bool,
+}
+
+/// The live pending login with this hash and what its second step may be,
+/// or `None` (expired, used, never).
+pub fn pending_choices(c: &mut Conn, hash: &str) -> AppResult<Option<Choices>> {
+    let Some(p) = q::pending(c, hash, now())? else {
+        return Ok(None);
+    };
+    let app = q::of_user(c, &p.user_id)?.is_some_and(|r| r.method == TwoStepMethod::Totp);
+    let passkey = !crate::db::queries::passkeys::for_user(c, &p.user_id)?.is_empty();
+    Ok(Some(Choices { app, passkey }))
 }
 
 /// Refuses a member of a workspace that requires two-step verification

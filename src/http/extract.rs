@@ -246,6 +246,9 @@ impl FromRequest for Sudo {
 /// rotating, deleting, blocking, a connection's token), the integration's
 /// page for its token on /developers, Connections for the install policy.
 pub fn back_of(path: &str) -> String {
+    if path == "/account/passkeys/password" {
+        return "/account/passkeys".into();
+    }
     if let Some(ws) = path.strip_suffix("/settings/enterprise") {
         return format!("{ws}/settings/connections");
     }

@@ -9,11 +9,13 @@ use askama::Template;
 use serde::Deserialize;
 
 use crate::db;
-use crate::domain::sessions::{self, Device, PasswordChange};
+use crate::db::models::PasskeyPurpose;
+use crate::domain::passkeys::{self, ProofAnswer};
+use crate::domain::sessions::{self, Device, PasswordChange, Proof, Proofs};
 use crate::error::AppError;
-use crate::http::errors::HtmlError;
+use crate::http::errors::{HtmlError, JsonError};
 use crate::http::extract::CurrentUser;
-use crate::http::form::{CsrfForm, NoFields};
+use crate::http::form::{CsrfForm, CsrfJson, NoFields};
 use crate::http::layout::{self, format_iso, format_time, Shell};
 use crate::http::once::{self, Note};
 use crate::http::session::safe_next;
@@ -237,18 +239,33 @@ pub struct ReauthView {
     /// Where **Cancel** goes: the workspace home.
     pub cancel: String,
     pub error: Option<String>,
+    /// The ways this person can prove who they are.
+    pub proofs: Proofs,
 }
 
-impl ReauthView {
-    fn new(user: &CurrentUser, next: Option<String>, error: Option<String>) -> Self {
-        ReauthView {
-            csrf: user.csrf().to_string(),
-            email: user.user.email.clone(),
-            next: next.unwrap_or_default(),
-            cancel: "/".into(),
-            error,
-        }
-    }
+/// **Confirm it's you** with `status`, offering what the person has: their
+/// password (unless it is off), a two-step or recovery code, a passkey.
+async fn reauth_page(
+    state: &AppState,
+    user: &CurrentUser,
+    next: Option<String>,
+    error: Option<String>,
+    status: actix_web::http::StatusCode,
+) -> Result<HttpResponse, HtmlError> {
+    let uid = user.user.id.clone();
+    let mut proofs = db::run(&state.pool, move |c| sessions::proofs(c, &uid)).await?;
+    proofs.passkey &= crate::domain::passkeys::unavailable(&state.config).is_none();
+    let view = ReauthView {
+        csrf: user.csrf().to_string(),
+        email: user.user.email.clone(),
+        next: next.unwrap_or_default(),
+        cancel: "/".into(),
+        error,
+        proofs,
+    };
+    Ok(HttpResponse::build(status)
+        .content_type("text/html; charset=utf-8")
+        .body(view.render()?))
 }
 
 #[derive(Deserialize)]
@@ -258,54 +275,117 @@ pub struct ReauthQuery {
 
 /// **Confirm it's you**.
 pub async fn view_reauth_get(
+    state: web::Data<AppState>,
     user: CurrentUser,
     q: web::Query<ReauthQuery>,
 ) -> Result<HttpResponse, HtmlError> {
     let next = safe_next(q.next.as_deref());
-    Ok(html(ReauthView::new(&user, next, None).render()?))
+    reauth_page(&state, &user, next, None, actix_web::http::StatusCode::OK).await
 }
 
 #[derive(Deserialize)]
 pub struct ReauthFields {
     #[serde(default)]
     password: String,
+    /// A two-step code or a recovery code, instead of the password.
+    #[serde(default)]
+    code: String,
     next: Option<String>,
 }
 
-/// The password again: right, the session's proof is now and the person
-/// goes on to `next` (the page they came from); wrong, it counts toward
-/// the login throttle and the page shows again.
-/// **Confirm it's you** again, saying the password was wrong (401).
-fn wrong_password(user: &CurrentUser, next: Option<String>) -> Result<HttpResponse, HtmlError> {
-    let view = ReauthView::new(user, next, Some("Incorrect password.".into()));
-    Ok(HttpResponse::Unauthorized()
-        .content_type("text/html; charset=utf-8")
-        .body(view.render()?))
+impl ReauthFields {
+    fn proof(&mut self) -> (Proof, &'static str) {
+        match self.code.trim().is_empty() {
+            true => (
+                Proof::Password(std::mem::take(&mut self.password)),
+                "Incorrect password.",
+            ),
+            false => (
+                Proof::Code(std::mem::take(&mut self.code)),
+                "That code is not right. Nothing changed.",
+            ),
+        }
+    }
 }
 
+/// The password or a code again: right, the session's proof is now and the
+/// person goes on to `next` (the page they came from); wrong, it counts
+/// toward the login throttle and the page shows again (401).
 pub async fn view_reauth_post(
     req: HttpRequest,
     state: web::Data<AppState>,
     form: CsrfForm<ReauthFields>,
     user: CurrentUser,
 ) -> Result<HttpResponse, HtmlError> {
-    let f = form.into_inner();
+    let mut f = form.into_inner();
     let next = safe_next(f.next.as_deref());
     let (sec, ip) = (&state.config.security, crate::http::peer_ip(&req));
-    let hash = user.session.id_hash.as_str();
-    match sessions::reauthenticate(
-        &state.pool,
-        &state.passwords,
-        sec,
-        &user.user,
-        hash,
-        &f.password,
-        &ip,
-    )
-    .await
-    {
+    let (hash, (proof, wrong)) = (user.session.id_hash.as_str(), f.proof());
+    let (pool, pw, sb) = (&state.pool, &state.passwords, &state.secret_box);
+    match sessions::reauthenticate(pool, pw, sb, sec, &user.user, hash, proof, &ip).await {
         Ok(true) => Ok(see_other(next.unwrap_or_else(|| SESSIONS.into()))),
-        Ok(false) => wrong_password(&user, next),
+        Ok(false) => {
+            let status = actix_web::http::StatusCode::UNAUTHORIZED;
+            reauth_page(&state, &user, next, Some(wrong.into()), status).await
+        }
         Err(e) => Err(e.into()),
     }
+}
+
+/// **Use a passkey** on Confirm it's you: the options naming the person's
+/// passkeys, bound to this session.
+pub async fn post_reauth_passkey_options(
+    state: web::Data<AppState>,
+    req: CsrfJson<NoFields>,
+) -> Result<HttpResponse, JsonError> {
+    let cfg = state.config.clone();
+    let user = req.user;
+    let c = db::run(&state.pool, move |c| {
+        let purpose = PasskeyPurpose::Reauth;
+        passkeys::start_proof(c, &cfg, &user.user.id, purpose, &user.session.id_hash)
+    })
+    .await?;
+    Ok(super::passkeys::ceremony(c))
+}
+
+#[derive(Deserialize)]
+pub struct ReauthPasskeyFields {
+    #[serde(default)]
+    challenge: String,
+    #[serde(default)]
+    credential: serde_json::Value,
+    next: Option<String>,
+}
+
+/// The passkey's answer: the session's proof is now and the script goes on
+/// to `next`; another person's passkey or a failed one is refused (S95).
+pub async fn post_reauth_passkey(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    CsrfJson { user, body }: CsrfJson<ReauthPasskeyFields>,
+) -> Result<HttpResponse, JsonError> {
+    let ip = crate::http::peer_ip(&req);
+    let answer = ProofAnswer {
+        challenge: body.challenge,
+        credential: body.credential,
+    };
+    let hash = user.session.id_hash.as_str();
+    let held = sessions::reauthenticate_with_passkey(
+        &state.pool,
+        &state.config,
+        &user.user,
+        hash,
+        answer,
+        &ip,
+    )
+    .await?;
+    if !held {
+        return Err(AppError::Forbidden(
+            "This passkey is not one of yours here, or it could not be verified. Nothing changed."
+                .into(),
+        )
+        .into());
+    }
+    let next = safe_next(body.next.as_deref()).unwrap_or_else(|| SESSIONS.into());
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "redirect": next })))
 }

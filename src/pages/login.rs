@@ -130,6 +130,19 @@ fn signed_in(
     Ok(resp)
 }
 
+/// A password for an account that turned password sign-in off, right or
+/// wrong alike (docs/decisions.md: what it reveals).
+const PASSKEYS_ONLY: &str =
+    "This account signs in with a passkey only: use Sign in with a passkey.";
+
+/// Why a password login was refused.
+fn refusal(outcome: &LoginOutcome) -> &'static str {
+    match outcome {
+        LoginOutcome::PasskeysOnly => PASSKEYS_ONLY,
+        _ => "Incorrect email or password.",
+    }
+}
+
 pub async fn view_login_post(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -152,10 +165,7 @@ pub async fn view_login_post(
         Ok(LoginOutcome::SecondStep(pending)) => {
             super::two_step::to_second_step(secure, pending, next.as_deref())
         }
-        Ok(LoginOutcome::BadCredentials) => {
-            let why = "Incorrect email or password.".to_string();
-            Ok(html(form.again(next, why).render()?))
-        }
+        Ok(refused) => Ok(html(form.again(next, refusal(&refused).into()).render()?)),
     }
 }
 

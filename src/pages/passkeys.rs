@@ -9,11 +9,11 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::crypto;
-use crate::db::{self, models::PasskeyId};
+use crate::db::{self, models::PasskeyId, models::WorkspaceId};
 use crate::domain::passkeys::{self, Ceremony, PasskeyLogin};
 use crate::error::AppError;
 use crate::http::errors::{HtmlError, JsonError};
-use crate::http::extract::CurrentUser;
+use crate::http::extract::{CurrentUser, Sudo};
 use crate::http::form::{CsrfForm, CsrfJson, LoginJson, NoFields};
 use crate::http::html;
 use crate::http::layout::{self, format_date, Shell};
@@ -37,6 +37,8 @@ pub struct PasskeysView {
     pub unavailable: Option<String>,
     /// "Added the passkey …", "Removed the passkey …", once.
     pub flash: Option<String>,
+    /// Password sign-in is off: the person signs in with passkeys only.
+    pub password_off: bool,
 }
 
 /// Where the page's one-time notes are sealed for and open.
@@ -68,6 +70,12 @@ async fn flash_of(
     .await?;
     let words = n.map(|n| match n.event.as_str() {
         "added" => format!("Added the passkey {}.", n.name),
+        "password_off" => "Password sign-in is off: you sign in with a passkey only.".into(),
+        "password_on" => "Password sign-in is on again: your password signs you in.".into(),
+        "removed_ended" => format!(
+            "Removed the passkey {}. It no longer signs you in. Your other sessions have ended.",
+            n.name
+        ),
         _ => format!("Removed the passkey {}. It no longer signs you in.", n.name),
     });
     Ok((words, removal))
@@ -96,12 +104,11 @@ pub async fn view_passkeys_get(
     q: web::Query<AccountQuery>,
 ) -> Result<HttpResponse, HtmlError> {
     let (flash, removal) = flash_of(&req, &state, &user).await?;
-    let w =
-        q.w.as_deref()
-            .and_then(crate::db::models::WorkspaceId::parse);
-    let (shell, rows) = db::run(&state.pool, move |c| {
+    let w = q.w.as_deref().and_then(WorkspaceId::parse);
+    let (shell, rows, password_off) = db::run(&state.pool, move |c| {
         let shell = layout::load_any(c, &user, w.as_ref())?;
-        Ok((shell, passkeys::list(c, &user.user.id)?))
+        let off = passkeys::password_off(c, &user.user.id)?;
+        Ok((shell, passkeys::list(c, &user.user.id)?, off))
     })
     .await?;
     let passkeys = rows.into_iter().map(item).collect();
@@ -111,6 +118,7 @@ pub async fn view_passkeys_get(
         passkeys,
         unavailable,
         flash,
+        password_off,
     };
     let mut resp = html(view.render()?);
     if let Some(c) = removal {
@@ -129,7 +137,7 @@ fn item(p: crate::db::models::PasskeyRow) -> PasskeyItem {
     }
 }
 
-fn ceremony(c: Ceremony) -> HttpResponse {
+pub(crate) fn ceremony(c: Ceremony) -> HttpResponse {
     HttpResponse::Ok()
         .insert_header(("cache-control", "no-store"))
         .json(json!({ "challenge": c.id, "options": c.options }))
@@ -192,24 +200,105 @@ pub async fn post_passkey_add(
     Ok(resp)
 }
 
-/// **Remove**: one of the person's own passkeys (audited).
+#[derive(Template)]
+#[template(path = "account/confirm_remove_passkey.html")]
+pub struct ConfirmRemoveView {
+    pub shell: Shell,
+    pub id: String,
+    pub name: String,
+    /// Why it cannot go (the last passkey of someone who needs it).
+    pub blocked: Option<&'static str>,
+}
+
+/// **Remove** on a passkey: its confirm page, with **End all other
+/// sessions** ticked, as Change password has it.
+pub async fn view_passkey_remove_get(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<PasskeyId>,
+) -> Result<HttpResponse, HtmlError> {
+    let id = id.into_inner();
+    let (shell, (row, blocked)) = db::run(&state.pool, move |c| {
+        let shell = layout::load_any(c, &user, None)?;
+        Ok((shell, passkeys::for_removal(c, &user.user.id, &id)?))
+    })
+    .await?;
+    let view = ConfirmRemoveView {
+        shell,
+        id: row.id.to_string(),
+        name: row.name,
+        blocked,
+    };
+    Ok(html(view.render()?))
+}
+
+#[derive(Deserialize)]
+pub struct RemoveFields {
+    end_others: Option<String>,
+}
+
+/// **Remove passkey**: one of the person's own passkeys (audited), and
+/// their other sessions when **End all other sessions** is ticked.
 pub async fn view_passkey_remove_post(
     state: web::Data<AppState>,
     user: CurrentUser,
     id: web::Path<PasskeyId>,
-    _form: CsrfForm<NoFields>,
+    form: CsrfForm<RemoveFields>,
 ) -> Result<HttpResponse, HtmlError> {
-    let id = id.into_inner();
+    let (id, end_others) = (id.into_inner(), form.into_inner().end_others.is_some());
     let session = user.session.clone();
     let name = db::run(&state.pool, move |c| {
-        passkeys::remove(c, &user.user.id, &id)
+        let keep = end_others.then_some(user.session.id_hash.as_str());
+        passkeys::remove(c, &user.user.id, &id, keep)
     })
     .await?;
+    let event = if end_others {
+        "removed_ended"
+    } else {
+        "removed"
+    };
     let secure = state.config.issuer_is_https();
-    let note = note("removed", name);
+    let note = note(event, name);
     Ok(once::see_other_noting(
         &state.secret_box,
         &session,
+        secure,
+        PAGE.into(),
+        note,
+        PAGE,
+    ))
+}
+
+#[derive(Deserialize)]
+pub struct PasswordSignInFields {
+    /// "on" or "off".
+    #[serde(default)]
+    password: String,
+}
+
+/// **Turn off password sign-in** / **Turn on password sign-in**: a
+/// sensitive action (`Sudo`); off needs a passkey (S96).
+pub async fn view_password_sign_in_post(
+    state: web::Data<AppState>,
+    Sudo(user): Sudo,
+    form: CsrfForm<PasswordSignInFields>,
+) -> Result<HttpResponse, HtmlError> {
+    let on = match form.into_inner().password.as_str() {
+        "on" => true,
+        "off" => false,
+        _ => return Err(AppError::invalid("Unknown action.").into()),
+    };
+    let uid = user.user.id.clone();
+    db::run(&state.pool, move |c| {
+        passkeys::set_password_sign_in(c, &uid, on)
+    })
+    .await?;
+    let event = if on { "password_on" } else { "password_off" };
+    let secure = state.config.issuer_is_https();
+    let note = note(event, String::new());
+    Ok(once::see_other_noting(
+        &state.secret_box,
+        &user.session,
         secure,
         PAGE.into(),
         note,

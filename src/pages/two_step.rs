@@ -10,12 +10,13 @@ use serde::Deserialize;
 
 use crate::db;
 use crate::domain::accounts::PENDING_LOGIN_TTL_S;
-use crate::domain::two_step::{self, SecondAttempt, SecondOutcome, Status};
+use crate::domain::passkeys::{self, ProofAnswer};
+use crate::domain::two_step::{self, Choices, SecondAttempt, SecondOutcome, Status};
 use crate::error::AppError;
 use crate::http::csrf;
-use crate::http::errors::{url_encode, HtmlError};
+use crate::http::errors::{url_encode, HtmlError, JsonError};
 use crate::http::extract::CurrentUser;
-use crate::http::form::{CsrfForm, LoginForm};
+use crate::http::form::{CsrfForm, LoginForm, LoginJson, NoFields};
 use crate::http::layout::{self, Shell};
 use crate::http::session::{safe_next, session_cookie};
 use crate::http::{html, see_other};
@@ -72,6 +73,10 @@ pub struct SecondStepView {
     pub error: Option<String>,
     /// The recovery-code form instead of the 6-digit one.
     pub recovery: bool,
+    /// The 6-digit form (an app is the person's method).
+    pub app: bool,
+    /// **Use a passkey** (the person has one).
+    pub passkey: bool,
 }
 
 #[derive(Deserialize)]
@@ -103,15 +108,17 @@ pub async fn view_second_step_get(
     let Some(hash) = pending_hash(&req, secure) else {
         return Ok(start_over(next.as_deref()));
     };
-    if !db::run(&state.pool, move |c| two_step::pending_live(c, &hash)).await? {
+    let Some(ch) = db::run(&state.pool, move |c| two_step::pending_choices(c, &hash)).await? else {
         return Ok(start_over(next.as_deref()));
-    }
+    };
     let (token, cookie) = csrf::login_token(&req, secure);
     let view = SecondStepView {
         csrf: token,
         next: next.unwrap_or_default(),
         error: None,
-        recovery: q.recovery.is_some(),
+        recovery: q.recovery.is_some() || !ch.app,
+        app: ch.app,
+        passkey: ch.passkey && passkeys::unavailable(&state.config).is_none(),
     };
     let resp = html(view.render()?);
     match cookie {
@@ -131,13 +138,17 @@ pub struct SecondStepFields {
 }
 
 impl SecondStepFields {
-    /// The form again, with the same `next` and why.
-    fn again(&self, next: Option<String>, error: String) -> SecondStepView {
+    /// The form again, with the same `next` and why. The choices are the
+    /// pending login's (`pending_choices`); none when it is gone.
+    fn again(&self, next: Option<String>, error: String, ch: &Option<Choices>) -> SecondStepView {
+        let app = ch.as_ref().is_some_and(|c| c.app);
         SecondStepView {
             csrf: self.csrf.clone(),
             next: next.unwrap_or_default(),
             error: Some(error),
-            recovery: self.recovery.is_some(),
+            recovery: self.recovery.is_some() || !app,
+            app,
+            passkey: ch.as_ref().is_some_and(|c| c.passkey),
         }
     }
 }
@@ -167,10 +178,16 @@ pub async fn view_second_step_post(
     };
     let (st, sec) = (state.clone(), state.config.security.clone());
     let outcome = db::run(&state.pool, move |c| {
-        two_step::second_step(c, &st.secret_box, &sec, &attempt)
+        let out = two_step::second_step(c, &st.secret_box, &sec, &attempt);
+        let choices = two_step::pending_choices(c, &attempt.pending_hash)?;
+        Ok((out, choices))
     })
     .await;
-    answer_second_step(&state, outcome, f, next)
+    let (outcome, choices) = match outcome {
+        Ok((out, ch)) => (out, ch),
+        Err(e) => (Err(e), None),
+    };
+    answer_second_step(&state, outcome, f, next, choices)
 }
 
 /// The answer to a second step: signed in, the form again, or start over.
@@ -179,8 +196,9 @@ fn answer_second_step(
     outcome: Result<SecondOutcome, AppError>,
     f: SecondStepFields,
     next: Option<String>,
+    choices: Option<Choices>,
 ) -> Result<HttpResponse, HtmlError> {
-    let again = |error: String| f.again(next.clone(), error);
+    let again = |error: String| f.again(next.clone(), error, &choices);
     match outcome {
         Ok(SecondOutcome::Ok(user, value)) => {
             tracing::info!(user = %user.id, "login with two-step verification");
@@ -223,6 +241,86 @@ fn throttled(view: SecondStepView, wait_s: i64) -> Result<HttpResponse, HtmlErro
         .body(view.render()?))
 }
 
+/// **Use a passkey** at the second step: the options for
+/// `navigator.credentials.get`, naming only the pending login's person's
+/// passkeys and bound to that pending login.
+pub async fn post_second_step_passkey_options(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    _csrf: LoginJson<NoFields>,
+) -> Result<HttpResponse, JsonError> {
+    let hash = pending_hash(&req, state.config.issuer_is_https()).unwrap_or_default();
+    let cfg = state.config.clone();
+    let c = db::run(&state.pool, move |c| {
+        two_step::start_passkey_step(c, &cfg, &hash)
+    })
+    .await?;
+    Ok(super::passkeys::ceremony(c))
+}
+
+#[derive(Deserialize)]
+pub struct PasskeyStepFields {
+    #[serde(default)]
+    challenge: String,
+    #[serde(default)]
+    credential: serde_json::Value,
+    next: Option<String>,
+}
+
+/// The passkey's answer at the second step: signed in (JSON naming where
+/// to go, the session's cookie), or a JSON refusal, nothing changed.
+pub async fn post_second_step_passkey(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    LoginJson { body, .. }: LoginJson<PasskeyStepFields>,
+) -> Result<HttpResponse, JsonError> {
+    let hash = pending_hash(&req, state.config.issuer_is_https()).unwrap_or_default();
+    let (cfg, ip) = (state.config.clone(), crate::http::peer_ip(&req));
+    let answer = ProofAnswer {
+        challenge: body.challenge,
+        credential: body.credential,
+    };
+    let outcome = db::run(&state.pool, move |c| {
+        two_step::passkey_second_step(c, &cfg, &hash, &ip, &answer)
+    })
+    .await?;
+    let next = safe_next(body.next.as_deref());
+    Ok(passkey_step_answer(&state, outcome, next)?)
+}
+
+/// JSON for a passkey's second step: where to go and the cookies, or why not.
+fn passkey_step_answer(
+    state: &AppState,
+    outcome: SecondOutcome,
+    next: Option<String>,
+) -> Result<HttpResponse, AppError> {
+    match outcome {
+        SecondOutcome::Ok(user, value) => {
+            tracing::info!(user = %user.id, "login with a password and a passkey");
+            let to = next.unwrap_or_else(|| "/".into());
+            let resp = HttpResponse::Ok().json(serde_json::json!({ "redirect": to }));
+            let secure = state.config.issuer_is_https();
+            let mut gone = pending_cookie(secure, String::new(), 0);
+            gone.make_removal();
+            let ttl = state.config.security.session_ttl_s;
+            let resp = add(resp, &gone)?;
+            add(resp, &session_cookie(secure, value, Some(ttl)))
+        }
+        SecondOutcome::Wrong => Err(AppError::Forbidden(
+            "This passkey is not one of yours here, or it could not be verified. Try again, or use a recovery code.".into(),
+        )),
+        SecondOutcome::Expired => Err(AppError::invalid(
+            "Your sign-in has expired. Sign in with your password again.",
+        )),
+    }
+}
+
+fn add(mut resp: HttpResponse, c: &Cookie<'static>) -> Result<HttpResponse, AppError> {
+    resp.add_cookie(c)
+        .map_err(|e| AppError::internal(format!("cookie: {e}")))?;
+    Ok(resp)
+}
+
 /// **My account → Two-step verification**.
 #[derive(Template)]
 #[template(path = "account/two_step.html")]
@@ -236,17 +334,20 @@ pub struct TwoStepView {
     pub codes: Vec<String>,
     pub error: Option<String>,
     pub notice: Option<&'static str>,
+    /// **Use a passkey** can be offered (the person has one).
+    pub has_passkeys: bool,
 }
 
 /// The person's two-step status and My account's frame, in one trip.
 async fn status_in_frame(
     state: &web::Data<AppState>,
     user: &CurrentUser,
-) -> Result<(Shell, Status), HtmlError> {
+) -> Result<(Shell, Status, bool), HtmlError> {
     let (st, u) = (state.clone(), user.clone());
     Ok(db::run(&state.pool, move |c| {
         let shell = layout::load_any(c, &u, None)?;
-        Ok((shell, two_step::status(c, &st.secret_box, &u.user)?))
+        let status = two_step::status(c, &st.secret_box, &u.user)?;
+        Ok((shell, status, passkeys::has_any(c, &u.user.id)?))
     })
     .await?)
 }
@@ -255,7 +356,7 @@ pub async fn view_two_step_get(
     state: web::Data<AppState>,
     user: CurrentUser,
 ) -> Result<HttpResponse, HtmlError> {
-    let (shell, status) = status_in_frame(&state, &user).await?;
+    let (shell, status, has_passkeys) = status_in_frame(&state, &user).await?;
     let view = TwoStepView {
         shell,
         tab: "two-step",
@@ -264,6 +365,7 @@ pub async fn view_two_step_get(
         codes: Vec::new(),
         error: None,
         notice: None,
+        has_passkeys,
     };
     Ok(html(view.render()?))
 }
@@ -274,6 +376,9 @@ pub struct TwoStepFields {
     #[serde(default)]
     code: String,
 }
+
+const PASSKEY_ON: &str =
+    "Two-step verification is on: after your password, you confirm with one of your passkeys.";
 
 /// What a button of the account page did: codes to show once, a note.
 type Done = (Vec<String>, Option<&'static str>);
@@ -291,6 +396,9 @@ async fn act(
         })
         .await
         .map(|codes| (codes, Some("Two-step verification is on."))),
+        "passkey" => db::run(&state.pool, move |c| two_step::enable_with_passkey(c, &u))
+            .await
+            .map(|codes| (codes, Some(PASSKEY_ON))),
         "renew" => db::run(&state.pool, move |c| two_step::renew_codes(c, &u))
             .await
             .map(|codes| {
@@ -335,7 +443,7 @@ async fn two_step_page(
     notice: Option<&'static str>,
     error: Option<String>,
 ) -> Result<HttpResponse, HtmlError> {
-    let (shell, status) = status_in_frame(state, user).await?;
+    let (shell, status, has_passkeys) = status_in_frame(state, user).await?;
     let refused = error.is_some();
     let csrf = user.csrf().to_string();
     let body = (TwoStepView {
@@ -346,6 +454,7 @@ async fn two_step_page(
         codes,
         error,
         notice,
+        has_passkeys,
     })
     .render()?;
     Ok(match refused {

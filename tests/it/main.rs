@@ -43,6 +43,7 @@ mod ux_invites;
 mod ux_lists;
 mod ux_passkeys;
 mod ux_picker;
+mod ux_signin2;
 mod ux_sudo;
 mod ux_twostep;
 mod workspace;
@@ -67,6 +68,8 @@ mod ui_lists;
 mod ui_passkeys;
 #[cfg(feature = "e2e")]
 mod ui_picker;
+#[cfg(feature = "e2e")]
+mod ui_signin2;
 #[cfg(feature = "e2e")]
 mod ui_sudo;
 #[cfg(feature = "e2e")]

@@ -40,7 +40,7 @@ impl fantoccini::wd::WebDriverCompatibleCommand for WebAuthn {
     }
 }
 
-fn webauthn(
+pub(crate) fn webauthn(
     d: &Driver,
     method: http::Method,
     path: &str,
@@ -53,7 +53,7 @@ fn webauthn(
 
 /// A platform authenticator with resident keys and user verification that
 /// always succeeds; answers its id.
-fn add_authenticator(d: &Driver) -> String {
+pub(crate) fn add_authenticator(d: &Driver) -> String {
     let body = json!({
         "protocol": "ctap2",
         "transport": "internal",
@@ -67,14 +67,14 @@ fn add_authenticator(d: &Driver) -> String {
 
 /// Takes the authenticator's credentials out (answering them), so the
 /// login page's conditional request finds nothing to offer.
-fn take_credentials(d: &Driver, auth: &str) -> Vec<serde_json::Value> {
+pub(crate) fn take_credentials(d: &Driver, auth: &str) -> Vec<serde_json::Value> {
     let path = format!("authenticator/{auth}/credentials");
     let creds = webauthn(d, http::Method::GET, &path, None);
     webauthn(d, http::Method::DELETE, &path, None);
     creds.as_array().cloned().unwrap_or_default()
 }
 
-fn put_credentials(d: &Driver, auth: &str, creds: Vec<serde_json::Value>) {
+pub(crate) fn put_credentials(d: &Driver, auth: &str, creds: Vec<serde_json::Value>) {
     for c in creds {
         webauthn(
             d,
@@ -85,16 +85,16 @@ fn put_credentials(d: &Driver, auth: &str, creds: Vec<serde_json::Value>) {
     }
 }
 
-fn log_out(d: &Driver) {
+pub(crate) fn log_out(d: &Driver) {
     d.click("//summary[@aria-label='Switch workspace']");
     d.submit_label("Log out");
 }
 
-fn localhost_fixture() -> Fx {
+pub(crate) fn localhost_fixture() -> Fx {
     fixture_with(|c| c.server.issuer = c.server.issuer.replace("127.0.0.1", "localhost"))
 }
 
-fn log_in(d: &Driver, base: &str, email: &str) {
+pub(crate) fn log_in(d: &Driver, base: &str, email: &str) {
     d.goto(&format!("{base}/login"));
     d.fill("Email", email);
     d.fill("Password", PASSWORD);

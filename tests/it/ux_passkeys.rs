@@ -18,22 +18,22 @@ use crate::kit::*;
 
 /// The fixture with a `localhost` issuer: browsers refuse an IP address
 /// as a relying party, so passkeys need a name.
-fn pk_fixture() -> Fx {
+pub(crate) fn pk_fixture() -> Fx {
     fixture_with(|c| c.server.issuer = c.server.issuer.replace("127.0.0.1", "localhost"))
 }
 
-fn origin(fx: &Fx) -> Url {
+pub(crate) fn origin(fx: &Fx) -> Url {
     Url::parse(&fx.srv.config.server.issuer).unwrap()
 }
 
 /// The CSRF token the passkeys page gives its script.
-fn account_csrf(fx: &Fx, c: &Client) -> String {
+pub(crate) fn account_csrf(fx: &Fx, c: &Client) -> String {
     let (status, page) = get_html(c, &fx.srv.url("/account/passkeys"));
     assert_eq!(status, 200, "{page}");
     attr(&page, "#passkey-add", "data-csrf").expect("data-csrf")
 }
 
-fn post_json(c: &Client, url: &str, csrf: &str, body: &Value) -> (u16, Value) {
+pub(crate) fn post_json(c: &Client, url: &str, csrf: &str, body: &Value) -> (u16, Value) {
     let r = c
         .post(url)
         .header("x-csrf-token", csrf)
@@ -47,7 +47,12 @@ fn post_json(c: &Client, url: &str, csrf: &str, body: &Value) -> (u16, Value) {
 /// The server's options for a new passkey, as a security key without
 /// resident-key storage answers them (the soft authenticators refuse
 /// `requireResidentKey`; the server's check does not depend on it).
-fn add_options(fx: &Fx, c: &Client, csrf: &str, name: &str) -> (String, CreationChallengeResponse) {
+pub(crate) fn add_options(
+    fx: &Fx,
+    c: &Client,
+    csrf: &str,
+    name: &str,
+) -> (String, CreationChallengeResponse) {
     let (status, start) = post_json(
         c,
         &fx.srv.url("/account/passkeys/options"),
@@ -69,7 +74,13 @@ fn add_options(fx: &Fx, c: &Client, csrf: &str, name: &str) -> (String, Creation
     (start["challenge"].as_str().unwrap().to_string(), ccr)
 }
 
-fn finish_add(fx: &Fx, c: &Client, csrf: &str, challenge: &str, credential: Value) -> (u16, Value) {
+pub(crate) fn finish_add(
+    fx: &Fx,
+    c: &Client,
+    csrf: &str,
+    challenge: &str,
+    credential: Value,
+) -> (u16, Value) {
     post_json(
         c,
         &fx.srv.url("/account/passkeys"),
@@ -79,7 +90,12 @@ fn finish_add(fx: &Fx, c: &Client, csrf: &str, challenge: &str, credential: Valu
 }
 
 /// Enrols `key` for the logged-in client; answers the credential id.
-fn enrol(fx: &Fx, c: &Client, key: &mut impl AuthenticatorBackend, name: &str) -> String {
+pub(crate) fn enrol(
+    fx: &Fx,
+    c: &Client,
+    key: &mut impl AuthenticatorBackend,
+    name: &str,
+) -> String {
     let csrf = account_csrf(fx, c);
     let (challenge, ccr) = add_options(fx, c, &csrf, name);
     let reg = key.do_registration(origin(fx), ccr).unwrap();
@@ -93,7 +109,11 @@ fn enrol(fx: &Fx, c: &Client, key: &mut impl AuthenticatorBackend, name: &str) -
 /// A sign-in ceremony started from the login page: its CSRF token, the
 /// challenge id and the options (with `allowCredentials` naming `cred_id`,
 /// which the soft authenticators need to find their key).
-fn login_options(fx: &Fx, c: &Client, cred_id: &str) -> (String, String, RequestChallengeResponse) {
+pub(crate) fn login_options(
+    fx: &Fx,
+    c: &Client,
+    cred_id: &str,
+) -> (String, String, RequestChallengeResponse) {
     let (_, page) = get_html(c, &fx.srv.url("/login"));
     let csrf = input_value(&page, "csrf").unwrap();
     let (status, start) = post_json(c, &fx.srv.url("/login/passkey/options"), &csrf, &json!({}));
@@ -104,7 +124,7 @@ fn login_options(fx: &Fx, c: &Client, cred_id: &str) -> (String, String, Request
     (csrf, start["challenge"].as_str().unwrap().to_string(), rcr)
 }
 
-fn post_login(
+pub(crate) fn post_login(
     fx: &Fx,
     c: &Client,
     csrf: &str,
@@ -121,7 +141,7 @@ fn post_login(
 }
 
 /// Signs in with `key` on a fresh client; answers the client and the reply.
-fn passkey_login(
+pub(crate) fn passkey_login(
     fx: &Fx,
     key: &mut impl AuthenticatorBackend,
     cred_id: &str,
@@ -133,7 +153,7 @@ fn passkey_login(
     (c, status, body)
 }
 
-fn logged_in_as(fx: &Fx, c: &Client) -> bool {
+pub(crate) fn logged_in_as(fx: &Fx, c: &Client) -> bool {
     let r = c.get(fx.srv.url("/developers")).send().unwrap();
     r.status() == 200
 }
@@ -196,7 +216,8 @@ fn a_person_removes_a_passkey_and_it_no_longer_signs_in() {
     let mut key = SoftPasskey::new(true);
     let cred = enrol(&fx, &ada, &mut key, "Old key");
     let (_, page) = get_html(&ada, &fx.srv.url("/account/passkeys"));
-    let action = attr(&page, "table.passkeys form", "action").unwrap();
+    // Remove leads to a confirm page whose form posts to the same path.
+    let action = attr(&page, "table.passkeys a.danger-link", "href").unwrap();
     let csrf = input_value(&page, "csrf").unwrap();
 
     // Someone else's passkey is not theirs to remove; no token, no removal.
@@ -399,7 +420,7 @@ fn damaged(v: &Value) -> String {
     b64.encode(bytes)
 }
 
-fn expire_challenges(fx: &Fx) {
+pub(crate) fn expire_challenges(fx: &Fx) {
     use diesel::prelude::*;
     diesel::sql_query("UPDATE passkey_challenges SET expires_at = 0")
         .execute(&mut fx.srv.conn())

@@ -474,6 +474,7 @@ fn cli_reset_2fa_turns_it_off() {
             created_at: 1,
             enabled_at: Some(1),
             last_step: 0,
+            method: pagegrant::db::models::TwoStepMethod::Totp,
         },
     )
     .expect("two-step on");

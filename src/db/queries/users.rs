@@ -36,3 +36,26 @@ pub fn set_password_hash(conn: &mut Conn, id: &UserId, hash: &str) -> QueryResul
 pub fn count(conn: &mut Conn) -> QueryResult<i64> {
     users::table.count().get_result(conn)
 }
+
+/// Whether the person turned password sign-in off (passkeys only).
+pub fn password_off(conn: &mut Conn, user: &UserId) -> QueryResult<bool> {
+    use crate::db::schema::password_off as po;
+    diesel::select(diesel::dsl::exists(po::table.filter(po::user_id.eq(user)))).get_result(conn)
+}
+
+/// Turns password sign-in off (`Some(at)`) or back on (`None`); true if
+/// that changed anything.
+pub fn set_password_off(conn: &mut Conn, user: &UserId, off: Option<i64>) -> QueryResult<bool> {
+    use crate::db::schema::password_off as po;
+    let was = password_off(conn, user)?;
+    match off {
+        Some(at) if !was => diesel::insert_into(po::table)
+            .values((po::user_id.eq(user), po::since.eq(at)))
+            .execute(conn)
+            .map(|n| n == 1),
+        None if was => diesel::delete(po::table.filter(po::user_id.eq(user)))
+            .execute(conn)
+            .map(|n| n == 1),
+        _ => Ok(false),
+    }
+}
