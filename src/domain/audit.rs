@@ -30,6 +30,8 @@ actions! {
     ConnectionRevoked => "connection.revoked",
     PageAdded => "connection.page_added",
     PageRemoved => "connection.page_removed",
+    AccessRequestShared => "access_request.shared",
+    AccessRequestDeclined => "access_request.declined",
     IntegrationApproved => "integration.approved",
     IntegrationUnapproved => "integration.unapproved",
     IntegrationReviewed => "integration.reviewed",
@@ -203,7 +205,12 @@ pub const KINDS: &[(&str, &str, &[&str])] = &[
     (
         "pages",
         "Shared pages",
-        &["connection.page_added", "connection.page_removed"],
+        &[
+            "connection.page_added",
+            "connection.page_removed",
+            "access_request.shared",
+            "access_request.declined",
+        ],
     ),
     (
         "integrations",
@@ -334,6 +341,15 @@ pub fn sentence(c: &mut Conn, e: &AuditEvent, who: &str) -> AppResult<String> {
             let name = connection_name(c)?.unwrap_or_else(|| "a connection".into());
             format!("{who} stopped sharing {} with {name}", page_title(c)?)
         }
+        // Issue 29 item 1: recorded as "Name (N page(s))" and "Name".
+        "access_request.shared" => match d.rsplit_once(" (") {
+            Some((name, n)) => format!(
+                "{who} answered {name}'s request for pages and shared {}",
+                n.trim_end_matches(')').replace("page(s)", "more page(s)")
+            ),
+            None => format!("{who} answered {d}'s request for pages"),
+        },
+        "access_request.declined" => format!("{who} declined {d}'s request for more pages"),
         "integration.approved"
         | "integration.unapproved"
         | "approval.requested"

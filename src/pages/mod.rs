@@ -14,6 +14,7 @@ pub mod login;
 pub mod page_menu;
 pub mod passkeys;
 pub mod picker;
+pub mod requests;
 pub mod settings_audit;
 pub mod settings_connections;
 pub mod settings_enterprise;

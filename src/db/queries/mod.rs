@@ -1,6 +1,7 @@
 //! Sync query functions per area, run inside `db::run` (or the CLI's own
 //! connection). A missing row is `Ok(None)`, a failure is `Err`.
 
+pub mod access_requests;
 pub mod approval_requests;
 pub mod audit;
 pub mod blocked_clients;
