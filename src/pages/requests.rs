@@ -40,6 +40,8 @@ pub struct RequestView {
     pub open: bool,
     /// What became of it, when it is no longer open.
     pub outcome: String,
+    /// The answer shared pages (said in green, else amber).
+    pub shared: bool,
     pub picker: Picker,
     pub flash: Option<String>,
 }
@@ -124,6 +126,7 @@ fn view(
         expires: layout::format_time(a.request.expires_at),
         open: a.open(),
         outcome: outcome(&a),
+        shared: a.request.state == AccessRequestState::Shared,
         picker: picker(&a),
         flash,
     })
