@@ -336,6 +336,23 @@ pub fn decline(c: &mut Conn, user: &UserId, id: &AccessRequestId) -> AppResult<A
     })
 }
 
+/// The button pressed on `/requests/{id}`: `share` (with the ticked
+/// pages) or `decline`.
+pub fn answer(
+    c: &mut Conn,
+    sbox: &SecretBox,
+    user: &UserId,
+    id: &AccessRequestId,
+    button: &str,
+    ticked: &[String],
+) -> AppResult<Answered> {
+    match button {
+        "share" => share(c, sbox, user, id, ticked),
+        "decline" => decline(c, user, id),
+        _ => Err(AppError::invalid("Press Share or Decline.")),
+    }
+}
+
 /// Records the answer once (a second answer finds it no longer pending)
 /// and audits it in the connection's workspace.
 fn finish(

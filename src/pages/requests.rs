@@ -158,10 +158,8 @@ pub async fn view_request_post(
     let id = path.into_inner().id;
     let f = form.into_inner();
     let (st, uid, session) = (state.clone(), u.user.id.clone(), u.session.clone());
-    let answered = db::run(&state.pool, move |c| match f.answer.as_str() {
-        "share" => access_requests::share(c, &st.secret_box, &uid, &id, &f.page),
-        "decline" => access_requests::decline(c, &uid, &id),
-        _ => Err(crate::error::AppError::invalid("Press Share or Decline.")),
+    let answered = db::run(&state.pool, move |c| {
+        access_requests::answer(c, &st.secret_box, &uid, &id, &f.answer, &f.page)
     })
     .await?;
     let at = format!("/requests/{}", answered.id);
