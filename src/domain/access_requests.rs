@@ -392,9 +392,37 @@ fn finish(
     )
 }
 
-/// The pending requests of the connections a person sees on My connections.
-pub fn pending_for(c: &mut Conn, ids: &[ConnectionId]) -> AppResult<Vec<AccessRequest>> {
-    Ok(q::pending_for(c, ids, now())?)
+/// A pending request as Settings → Connections lists it.
+pub struct Waiting {
+    pub id: AccessRequestId,
+    /// The client's name.
+    pub name: String,
+    pub reason: String,
+    pub agent: bool,
+    pub created_at: i64,
+}
+
+/// The pending requests `user` may answer in `ws`: on **My connections**
+/// (`mine`) those on the connections they made, on the owners'
+/// **Connections** every one in the workspace.
+pub fn waiting(
+    c: &mut Conn,
+    ws: &crate::db::models::WorkspaceId,
+    user: &UserId,
+    role: Role,
+    mine: bool,
+) -> AppResult<Vec<Waiting>> {
+    let installer = (mine || role != Role::Owner).then_some(user);
+    Ok(q::waiting_in(c, ws, installer, now())?
+        .into_iter()
+        .map(|(r, name)| Waiting {
+            id: r.id,
+            name,
+            reason: r.reason,
+            agent: r.via == RequestVia::Mcp,
+            created_at: r.created_at,
+        })
+        .collect())
 }
 
 #[cfg(test)]

@@ -495,3 +495,49 @@ fn answering_needs_a_login_and_the_pages_csrf_token() {
     assert_eq!(r.status(), 400);
     assert_eq!(state_of(&fx, &token, &id)["state"], "pending");
 }
+
+#[test]
+fn pending_requests_are_listed_for_those_who_may_answer_them() {
+    let fx = fixture();
+    let adas = v1_token(&fx, "ada@example.com");
+    let graces = v1_token(&fx, "grace@example.com");
+    let a = asked(&fx, &adas, "Ada's partner needs the roadmap.", "")["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let g = asked(&fx, &graces, "Grace's partner needs the budget.", "")["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let settings = |c: &Client, tab: &str| {
+        get_html(
+            c,
+            &fx.srv
+                .url(&format!("/w/{}/settings/connections{tab}", fx.acme.id)),
+        )
+        .1
+    };
+    let ada = logged_in(&fx.srv, "ada@example.com");
+    let grace = logged_in(&fx.srv, "grace@example.com");
+    // My connections: each person's own.
+    let mine = settings(&ada, "?tab=mine");
+    assert!(
+        mine.contains("Requests for pages") && mine.contains(&format!("/requests/{a}")),
+        "{mine}"
+    );
+    assert!(!mine.contains(&format!("/requests/{g}")), "{mine}");
+    let mine = settings(&grace, "");
+    assert!(mine.contains(&format!("/requests/{g}")), "{mine}");
+    assert!(!mine.contains(&format!("/requests/{a}")), "{mine}");
+    // An owner's Connections: every one in the workspace.
+    let all = settings(&ada, "");
+    assert!(
+        all.contains(&format!("/requests/{a}")) && all.contains(&format!("/requests/{g}")),
+        "{all}"
+    );
+    // Answered, it is gone.
+    let (_, html) = page_of(&fx, &grace, &g);
+    assert_eq!(press(&fx, &grace, &g, &html, "decline", &[]).status(), 303);
+    let mine = settings(&grace, "");
+    assert!(!mine.contains("Requests for pages"), "{mine}");
+}

@@ -2,8 +2,11 @@
 
 use diesel::prelude::*;
 
-use crate::db::models::{AccessRequest, AccessRequestId, AccessRequestState, ConnectionId, UserId};
-use crate::db::schema::access_requests;
+use crate::db::models::{
+    AccessRequest, AccessRequestId, AccessRequestState, ConnectionId, ConnectionStatus, UserId,
+    WorkspaceId,
+};
+use crate::db::schema::{access_requests, connections, integrations};
 use crate::db::Conn;
 
 pub fn insert(conn: &mut Conn, r: &AccessRequest) -> QueryResult<()> {
@@ -51,18 +54,28 @@ pub fn last_declined(conn: &mut Conn, connection: &ConnectionId) -> QueryResult<
         .first::<Option<i64>>(conn)
 }
 
-/// The connections' pending requests, newest first (My connections).
-pub fn pending_for(
+/// The unexpired pending requests on the active connections of `ws`
+/// (those `installer` made, when given), newest first, with the client's
+/// name: what Settings → Connections lists (at most 50).
+pub fn waiting_in(
     conn: &mut Conn,
-    connections: &[ConnectionId],
+    ws: &WorkspaceId,
+    installer: Option<&UserId>,
     at: i64,
-) -> QueryResult<Vec<AccessRequest>> {
-    access_requests::table
-        .filter(access_requests::connection_id.eq_any(connections))
+) -> QueryResult<Vec<(AccessRequest, String)>> {
+    let mut q = access_requests::table
+        .inner_join(connections::table.inner_join(integrations::table))
+        .filter(connections::workspace_id.eq(ws))
+        .filter(connections::status.eq(ConnectionStatus::Active))
         .filter(access_requests::state.eq(AccessRequestState::Pending))
         .filter(access_requests::expires_at.gt(at))
-        .order(access_requests::created_at.desc())
-        .select(AccessRequest::as_select())
+        .into_boxed();
+    if let Some(u) = installer {
+        q = q.filter(connections::installed_by.eq(u));
+    }
+    q.order(access_requests::created_at.desc())
+        .limit(50)
+        .select((AccessRequest::as_select(), integrations::name))
         .load(conn)
 }
 
