@@ -342,13 +342,21 @@ pub fn sentence(c: &mut Conn, e: &AuditEvent, who: &str) -> AppResult<String> {
             format!("{who} stopped sharing {} with {name}", page_title(c)?)
         }
         // Issue 29 item 1: recorded as "Name (N page(s))" and "Name".
-        "access_request.shared" => match d.rsplit_once(" (") {
-            Some((name, n)) => format!(
-                "{who} answered {name}'s request for pages and shared {}",
-                n.trim_end_matches(')').replace("page(s)", "more page(s)")
-            ),
-            None => format!("{who} answered {d}'s request for pages"),
-        },
+        "access_request.shared" => {
+            let parsed = d.rsplit_once(" (").and_then(|(name, rest)| {
+                let n = rest.strip_suffix(" page(s))")?.parse::<u32>().ok()?;
+                Some((name, n))
+            });
+            match parsed {
+                Some((name, 1)) => {
+                    format!("{who} shared 1 more page with {name}, as it asked")
+                }
+                Some((name, n)) => {
+                    format!("{who} shared {n} more pages with {name}, as it asked")
+                }
+                None => format!("{who} answered {d}'s request for more pages"),
+            }
+        }
         "access_request.declined" => format!("{who} declined {d}'s request for more pages"),
         "integration.approved"
         | "integration.unapproved"

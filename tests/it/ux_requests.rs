@@ -150,6 +150,15 @@ fn an_agent_asks_over_mcp_the_person_shares_and_its_next_search_sees_the_page() 
         actions.contains(&"connection.page_added".to_string()),
         "{actions:?}"
     );
+    // The owners read it in words.
+    let (_, log) = get_html(
+        &ada,
+        &fx.srv.url(&format!("/w/{}/settings/audit", fx.acme.id)),
+    );
+    assert!(
+        log.contains("Ada shared 1 more page with Agent, as it asked"),
+        "{log}"
+    );
 }
 
 #[test]
@@ -419,6 +428,11 @@ fn s101_requests_are_bounded_declines_hold_off_and_expired_ones_cannot_be_answer
     );
     assert_eq!(state_of(&fx, &token, &first)["state"], "declined");
     assert!(audit_actions(&fx).contains(&"access_request.declined".to_string()));
+    let (_, log) = get_html(
+        &ada,
+        &fx.srv.url(&format!("/w/{}/settings/audit", fx.acme.id)),
+    );
+    assert!(log.contains("declined Partner"), "{log}");
     // Declined: no new request for a while, though one is free.
     let r = ask(&fx, &token, json!({"reason": "Please?"}));
     assert_eq!(r.status(), 400);
