@@ -3,7 +3,8 @@
 //! calls `request_access`; Ada opens the URL it returns in Chromium, ticks
 //! the page the agent asked for and presses **Share**; the agent's next
 //! `search`, on the same session and token, finds it. Screenshots of
-//! `/requests/{id}` at 1280 and 390 px.
+//! `/requests/{id}` and of Settings' **Requests for pages** at 1280 and
+//! 390 px.
 
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
@@ -25,8 +26,16 @@ fn consent_for(fx: &Fx, url: &str, pages: &[&str]) -> String {
 
 /// Ada answers the request at `url` in the browser: the picker opens
 /// filtered by the agent's search words; she ticks `wanted` and shares.
-fn share_in_browser(d: &Driver, url: &str, wanted: &str) {
-    d.goto(url);
+fn share_in_browser(fx: &Fx, d: &Driver, url: &str, wanted: &str) {
+    // Settings lists the request too, with a link to it.
+    d.goto(
+        &fx.srv
+            .url(&format!("/w/{}/settings/connections?tab=mine", fx.acme.id)),
+    );
+    d.find("//h2[normalize-space()='Requests for pages']");
+    d.screenshot_both("access_requests_in_settings");
+    d.click_label("Answer");
+    wait_for(|| d.url() == url, "the request's page");
     d.find("//h1[contains(., 'asks for more pages')]");
     d.find("//figcaption[normalize-space()=\"In the agent's words:\"]");
     let reason = d.text("//blockquote[@class='agent-reason']");
@@ -77,7 +86,7 @@ fn python_mcp_sdk_asks_for_a_page_the_person_shares_in_chromium_and_its_next_sea
             writeln!(stdin, "{back}").expect("write");
         } else if let Some(url) = line.strip_prefix("REQUEST ") {
             assert!(url.starts_with(&fx.srv.url("/requests/")), "{url}");
-            share_in_browser(&d, url, wanted);
+            share_in_browser(&fx, &d, url, wanted);
             writeln!(stdin, "go").expect("write");
         }
     }
