@@ -26,7 +26,9 @@ use serde_json::Value;
 
 use super::auth::Caller;
 use crate::db;
-use crate::db::models::{AccessRequest, AccessRequestId, Page, PageId, RequestVia};
+use crate::db::models::{
+    AccessRequest, AccessRequestId, AccessRequestState, Page, PageId, RequestVia,
+};
 use crate::domain::access_requests::{self, Ask};
 use crate::domain::blocks::Placement;
 use crate::domain::markdown;
@@ -666,7 +668,7 @@ impl Pagegrant {
             Err(e) => return refusal(e),
         };
         let out = request_output(&issuer, &r);
-        done(request_text(&out), &out)
+        done(request_text(r.state, &out), &out)
     }
 }
 
@@ -690,19 +692,19 @@ fn request_output(issuer: &str, r: &AccessRequest) -> RequestOutput {
 }
 
 /// What the agent reads: what to tell the person, or the answer.
-fn request_text(o: &RequestOutput) -> String {
-    match o.state.as_str() {
-        "pending" => format!(
+fn request_text(state: AccessRequestState, o: &RequestOutput) -> String {
+    match state {
+        AccessRequestState::Pending => format!(
             "Access request {} is waiting for the person's answer. Ask them to open {} and choose the pages to share (it expires at {}). Call request_access with request_id \"{}\" to see their answer.",
             o.id, o.url, o.expires_at, o.id
         ),
-        "shared" => format!(
+        AccessRequestState::Shared => format!(
             "The person shared {} page(s): {}. search and fetch see them now (and their sub-pages).",
             o.page_ids.len(),
             o.page_ids.join(", ")
         ),
-        "declined" => "The person declined this request. Carry on with the pages already shared, or ask them directly.".to_string(),
-        _ => "This request expired unanswered. You may ask again with request_access.".to_string(),
+        AccessRequestState::Declined => "The person declined this request. Carry on with the pages already shared, or ask them directly.".to_string(),
+        AccessRequestState::Expired => "This request expired unanswered. You may ask again with request_access.".to_string(),
     }
 }
 
