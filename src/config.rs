@@ -57,6 +57,13 @@ pub struct AgentsConfig {
     /// Seconds between two writes of the reads counted in memory (and
     /// between two purges of old activity).
     pub activity_flush_s: i64,
+    /// How long a page access request (`request_access`,
+    /// `POST /v1/access_requests`) waits for an answer before it expires.
+    pub request_ttl_s: i64,
+    /// Pending access requests one connection may hold at once.
+    pub max_pending_requests: u32,
+    /// After a **Decline**, how long the same connection may not ask again.
+    pub decline_cooldown_s: i64,
 }
 
 /// Invitations to a workspace for people without an account (issue 27
@@ -381,6 +388,7 @@ impl Config {
             ("members.invite_ttl_s", self.members.invite_ttl_s),
             ("smtp.timeout_s", self.smtp.timeout_s),
             ("agents.activity_flush_s", self.agents.activity_flush_s),
+            ("agents.request_ttl_s", self.agents.request_ttl_s),
         ] {
             if v <= 0 {
                 return bad(key, "must be a positive number of seconds");
@@ -388,6 +396,12 @@ impl Config {
         }
         if !(1..=3650).contains(&self.agents.activity_days) {
             return bad("agents.activity_days", "expected 1 to 3650 days");
+        }
+        if self.agents.decline_cooldown_s < 0 {
+            return bad(
+                "agents.decline_cooldown_s",
+                "must be 0 (no wait) or a positive number of seconds",
+            );
         }
         if self.registration.cimd_cache_max_s < self.registration.cimd_cache_min_s {
             return bad(
@@ -517,6 +531,10 @@ impl Config {
             (
                 "members.max_pending_invites",
                 self.members.max_pending_invites,
+            ),
+            (
+                "agents.max_pending_requests",
+                self.agents.max_pending_requests,
             ),
         ] {
             if v == 0 {
@@ -718,6 +736,7 @@ mod tests {
         let c = Config::load_from(None, &[]).expect("defaults");
         assert!(!c.smtp.enabled());
         assert_eq!(c.members.invite_ttl_s, 7 * 24 * 3600);
+        assert_eq!(c.agents.request_ttl_s, 3600);
         let e = Config::load_from(None, &env(&[("PAGEGRANT_SMTP__HOST", "mail.example.com")]))
             .expect_err("no sender");
         assert!(e.to_string().contains("smtp.from"), "{e}");

@@ -369,6 +369,16 @@ pub fn routes(cfg: &mut web::ServiceConfig, issuer: &str) {
     )
     .route("/invite/{token}", web::get().to(invite::view_invite_get))
     .route("/invite/{token}", web::post().to(invite::view_invite_post));
+    // Page access requests (issue 29 item 1): an agent's request, answered
+    // by the person who connected it or an owner.
+    cfg.route(
+        "/requests/{id}",
+        web::get().to(crate::pages::requests::view_request_get),
+    )
+    .route(
+        "/requests/{id}",
+        web::post().to(crate::pages::requests::view_request_post),
+    );
     cfg.route(
         "/developers",
         web::get().to(developers::view_developers_get),
@@ -481,6 +491,14 @@ pub fn routes(cfg: &mut web::ServiceConfig, issuer: &str) {
     cfg.route("/v1/users/me", web::get().to(api::users::get_users_me))
         .route("/v1/users/{id}", web::get().to(api::users::get_user))
         .route("/v1/search", web::post().to(api::pages::post_search))
+        .route(
+            "/v1/access_requests",
+            web::post().to(api::access_requests::post_access_request),
+        )
+        .route(
+            "/v1/access_requests/{id}",
+            web::get().to(api::access_requests::get_access_request),
+        )
         .route("/v1/pages", web::post().to(api::pages::post_page))
         .route("/v1/pages/{id}", web::get().to(api::pages::get_page))
         .route("/v1/pages/{id}", web::patch().to(api::pages::patch_page))

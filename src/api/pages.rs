@@ -42,7 +42,7 @@ pub(super) fn body<T: serde::de::DeserializeOwned + Default>(raw: &[u8]) -> Resu
     serde_json::from_value(v).map_err(|e| validation(&format!("body failed validation: {e}")))
 }
 
-pub(super) fn iso(unix: i64) -> String {
+pub(crate) fn iso(unix: i64) -> String {
     time::OffsetDateTime::from_unix_timestamp(unix)
         .ok()
         .and_then(|t| {

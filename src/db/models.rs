@@ -72,7 +72,8 @@ id_type!(
     BotId,
     BlockId,
     InvitationId,
-    PasskeyId
+    PasskeyId,
+    AccessRequestId
 );
 
 macro_rules! str_enum {
@@ -131,6 +132,11 @@ str_enum!(Visibility { Workspace => "workspace", Private => "private" });
 str_enum!(IntegrationKind { Public => "public", Internal => "internal" });
 str_enum!(ClientType { Confidential => "confidential", Public => "public" });
 str_enum!(ApprovalStatus { Pending => "pending", Approved => "approved", Declined => "declined" });
+// A page access request's answer (issue 29 item 1); `expired` is written
+// when a pending request is read after its `expires_at`.
+str_enum!(AccessRequestState { Pending => "pending", Shared => "shared", Declined => "declined", Expired => "expired" });
+// The surface an access request was made through.
+str_enum!(RequestVia { Mcp => "mcp", Api => "api" });
 str_enum!(InstallPolicy { Open => "open", ApprovedOnly => "approved_only" });
 // RFC 7591 §2 metadata a dynamic client registers with.
 str_enum!(AuthMethod {
@@ -338,6 +344,25 @@ pub struct Membership {
     pub user_id: UserId,
     pub role: Role,
     pub joined_at: i64,
+}
+
+/// A connection's request for more pages (issue 29 item 1,
+/// `domain::access_requests`). `reason` and `search` are the asking
+/// agent's own words; `pages` the ids shared by the answer, space-separated.
+#[derive(Debug, Queryable, Selectable, Insertable, Clone)]
+#[diesel(table_name = access_requests)]
+pub struct AccessRequest {
+    pub id: AccessRequestId,
+    pub connection_id: ConnectionId,
+    pub via: RequestVia,
+    pub reason: String,
+    pub search: String,
+    pub state: AccessRequestState,
+    pub pages: String,
+    pub created_at: i64,
+    pub expires_at: i64,
+    pub answered_by: Option<UserId>,
+    pub answered_at: Option<i64>,
 }
 
 /// An invitation to a workspace for someone without an account (issue 27

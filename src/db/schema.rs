@@ -17,6 +17,22 @@ diesel::table! {
 }
 
 diesel::table! {
+    access_requests (id) {
+        id -> Text,
+        connection_id -> Text,
+        via -> Text,
+        reason -> Text,
+        search -> Text,
+        state -> Text,
+        pages -> Text,
+        created_at -> BigInt,
+        expires_at -> BigInt,
+        answered_by -> Nullable<Text>,
+        answered_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
     approval_requests (workspace_id, integration_id, requested_by) {
         workspace_id -> Text,
         integration_id -> Text,
@@ -414,6 +430,7 @@ diesel::table! {
 }
 
 diesel::joinable!(access_tokens -> connections (connection_id));
+diesel::joinable!(access_requests -> connections (connection_id));
 diesel::joinable!(approval_requests -> integrations (integration_id));
 diesel::joinable!(approval_requests -> workspaces (workspace_id));
 diesel::joinable!(approved_integrations -> integrations (integration_id));
@@ -455,6 +472,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     pending_logins,
     two_step_required,
     access_tokens,
+    access_requests,
     approval_requests,
     approved_integrations,
     audit_events,

@@ -30,6 +30,8 @@ actions! {
     ConnectionRevoked => "connection.revoked",
     PageAdded => "connection.page_added",
     PageRemoved => "connection.page_removed",
+    AccessRequestShared => "access_request.shared",
+    AccessRequestDeclined => "access_request.declined",
     IntegrationApproved => "integration.approved",
     IntegrationUnapproved => "integration.unapproved",
     IntegrationReviewed => "integration.reviewed",
@@ -205,7 +207,12 @@ pub const KINDS: &[(&str, &str, &[&str])] = &[
     (
         "pages",
         "Shared pages",
-        &["connection.page_added", "connection.page_removed"],
+        &[
+            "connection.page_added",
+            "connection.page_removed",
+            "access_request.shared",
+            "access_request.declined",
+        ],
     ),
     (
         "integrations",
@@ -336,6 +343,23 @@ pub fn sentence(c: &mut Conn, e: &AuditEvent, who: &str) -> AppResult<String> {
             let name = connection_name(c)?.unwrap_or_else(|| "a connection".into());
             format!("{who} stopped sharing {} with {name}", page_title(c)?)
         }
+        // Issue 29 item 1: recorded as "Name (N page(s))" and "Name".
+        "access_request.shared" => {
+            let parsed = d.rsplit_once(" (").and_then(|(name, rest)| {
+                let n = rest.strip_suffix(" page(s))")?.parse::<u32>().ok()?;
+                Some((name, n))
+            });
+            match parsed {
+                Some((name, 1)) => {
+                    format!("{who} shared 1 more page with {name}, as it asked")
+                }
+                Some((name, n)) => {
+                    format!("{who} shared {n} more pages with {name}, as it asked")
+                }
+                None => format!("{who} answered {d}'s request for more pages"),
+            }
+        }
+        "access_request.declined" => format!("{who} declined {d}'s request for more pages"),
         "integration.approved"
         | "integration.unapproved"
         | "approval.requested"

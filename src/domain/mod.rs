@@ -6,6 +6,7 @@
 //! enterprise → members → invitations → connections → integrations → install_policy →
 //! workspaces → sessions → audit → accounts.
 
+pub mod access_requests;
 pub mod accounts;
 pub mod activity;
 pub mod approval_requests;

@@ -26,7 +26,10 @@ use serde_json::Value;
 
 use super::auth::Caller;
 use crate::db;
-use crate::db::models::{ActivityOp, Page, PageId};
+use crate::db::models::{
+    AccessRequest, AccessRequestId, AccessRequestState, ActivityOp, Page, PageId, RequestVia,
+};
+use crate::domain::access_requests::{self, Ask};
 use crate::domain::blocks::Placement;
 use crate::domain::markdown;
 use crate::domain::reach::{self, Capability, Refusal, Surface};
@@ -48,7 +51,9 @@ const INSTRUCTIONS: &str = "pagegrant shows you only the pages the person chose 
 connection on pagegrant's consent page, and their sub-pages. Use `search` to find pages by title or \
 text, then `fetch` with a page's id or URL to read it as Markdown. `create_page` and `update_page` \
 exist only when the person allowed writing. A page outside what was shared answers \"not found\" \
-whether or not it exists; ask the person to share it (the page's ••• menu in pagegrant) instead.";
+whether or not it exists: call `request_access` with a short reason (and search words) to ask the \
+person for more pages; give them the URL it returns, and call it again with `request_id` to see \
+their answer. Once they press Share, `search` and `fetch` see the new pages on this connection.";
 
 #[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 pub struct SearchInput {
@@ -134,6 +139,34 @@ pub struct PageOutput {
     pub blocks_added: usize,
 }
 
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
+pub struct RequestAccessInput {
+    /// Why you need more pages, in a sentence or two of your own words (at
+    /// most 500 characters): the person reads it, marked as yours. Needed to
+    /// ask; leave it out when polling with request_id.
+    #[serde(default)]
+    pub reason: String,
+    /// Words to search the person's pages for: their page picker opens
+    /// filtered by them (at most 200 characters).
+    #[serde(default)]
+    pub search: String,
+    /// The id of a request you made: returns its state instead of asking again.
+    pub request_id: Option<String>,
+}
+
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub struct RequestOutput {
+    pub id: String,
+    /// The page the person answers on: give it to them.
+    pub url: String,
+    /// pending, shared, declined or expired.
+    pub state: String,
+    /// The ids of the pages shared by the answer (state shared).
+    pub page_ids: Vec<String>,
+    /// When the request expires unanswered (RFC 3339).
+    pub expires_at: String,
+}
+
 /// A count, as a plain JSON Schema integer: schemars' `"format": "uint"`
 /// makes the TypeScript SDK's validator warn on every call.
 fn count_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
@@ -155,6 +188,8 @@ const TOOLS: &[(&str, &[Capability])] = &[
         "update_page",
         &[Capability::UpdateContent, Capability::InsertContent],
     ),
+    // Any connection may ask for more pages, whatever it may do with them.
+    ("request_access", Capability::ALL),
 ];
 
 fn needs(tool: &str) -> Option<&'static [Capability]> {
@@ -596,6 +631,82 @@ impl Pagegrant {
             out.url
         );
         done(text, &out)
+    }
+
+    #[tool(
+        description = "Ask the person who connected you for more pages, mid-task: give a short reason in your own words and optional search words. Returns a URL for the person to open (they tick pages and press Share or Decline) and the request's id; call again with request_id to read its state (pending, shared with the page ids, declined, expired). Shared pages appear in search and fetch on this same connection, without reconnecting.",
+        output_schema = schema_for_output::<RequestOutput>(),
+        annotations(read_only_hint = false, destructive_hint = false, idempotent_hint = false, open_world_hint = false)
+    )]
+    async fn request_access(
+        &self,
+        Parameters(input): Parameters<RequestAccessInput>,
+        ctx: RequestContext<RoleServer>,
+    ) -> Result<CallToolResult, ErrorData> {
+        let caller = caller(&ctx)?;
+        let st = caller.state.clone();
+        let issuer = st.config.server.issuer.clone();
+        let cfg = st.config.agents.clone();
+        let polled = match input.request_id.as_deref().map(AccessRequestId::parse) {
+            Some(None) => return Ok(tool_error(NO_REQUEST)),
+            Some(Some(id)) => Some(id),
+            None => None,
+        };
+        let out = db::run(&st.pool, move |c| match polled {
+            Some(id) => access_requests::poll(c, &caller.bot.connection.id, &id),
+            None => {
+                let ask = Ask {
+                    via: RequestVia::Mcp,
+                    reason: &input.reason,
+                    search: &input.search,
+                };
+                access_requests::ask(c, &cfg, &caller.bot.connection, &ask)
+            }
+        })
+        .await;
+        let r = match out {
+            Ok(r) => r,
+            Err(AppError::NotFound) => return Ok(tool_error(NO_REQUEST)),
+            Err(e) => return refusal(e),
+        };
+        let out = request_output(&issuer, &r);
+        done(request_text(r.state, &out), &out)
+    }
+}
+
+const NO_REQUEST: &str = "No access request with that id was made on this connection.";
+
+fn request_output(issuer: &str, r: &AccessRequest) -> RequestOutput {
+    let expires_at = time::OffsetDateTime::from_unix_timestamp(r.expires_at)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_default();
+    RequestOutput {
+        id: r.id.to_string(),
+        url: access_requests::url(issuer, &r.id),
+        state: r.state.as_str().to_string(),
+        page_ids: access_requests::shared_pages(r),
+        expires_at,
+    }
+}
+
+/// What the agent reads: what to tell the person, or the answer.
+fn request_text(state: AccessRequestState, o: &RequestOutput) -> String {
+    match state {
+        AccessRequestState::Pending => format!(
+            "Access request {} is waiting for the person's answer. Ask them to open {} and choose the pages to share (it expires at {}). Call request_access with request_id \"{}\" to see their answer.",
+            o.id, o.url, o.expires_at, o.id
+        ),
+        AccessRequestState::Shared => format!(
+            "The person shared {} page(s): {}. search and fetch see them now (and their sub-pages).",
+            o.page_ids.len(),
+            o.page_ids.join(", ")
+        ),
+        AccessRequestState::Declined => "The person declined this request. Carry on with the pages already shared, or ask them directly.".to_string(),
+        AccessRequestState::Expired => "This request expired unanswered. You may ask again with request_access.".to_string(),
     }
 }
 

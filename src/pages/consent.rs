@@ -149,6 +149,7 @@ fn consent_picker(plan: &Plan, who: &str) -> Picker {
             button("deny", "Cancel", false, false),
             button("allow", "Allow access", true, plan.blocked.is_some()),
         ],
+        query: String::new(),
     }
 }
 

@@ -15,6 +15,7 @@ pub mod page_menu;
 pub mod passkeys;
 pub mod picker;
 pub mod settings_activity;
+pub mod requests;
 pub mod settings_audit;
 pub mod settings_connections;
 pub mod settings_enterprise;

@@ -43,6 +43,9 @@ pub struct Picker {
     /// Some pages are shared now: they come first, marked **Shared**.
     pub reconnecting: bool,
     pub actions: Vec<PickerAction>,
+    /// What the search box holds when the page opens (an agent's search
+    /// words on an access request); empty for none.
+    pub query: String,
 }
 
 /// How many titles the footer names before "and N more".
@@ -156,6 +159,7 @@ pub fn access_picker(plan: &crate::domain::connections::AccessPlan) -> Picker {
             primary: true,
             disabled: false,
         }],
+        query: String::new(),
     }
 }
 

@@ -134,6 +134,27 @@ pub struct ConnectionsView {
     /// Clients that registered themselves and an owner blocked here
     /// (integration id, name), on the owners' Connections tab.
     pub blocked: Vec<(String, String)>,
+    /// Pending requests for pages this person may answer (issue 29).
+    pub requests: Vec<RequestRow>,
+}
+
+/// A pending access request, linking to its page.
+pub struct RequestRow {
+    pub id: String,
+    pub name: String,
+    pub reason: String,
+    pub agent: bool,
+    pub asked: String,
+}
+
+fn request_row(w: crate::domain::access_requests::Waiting) -> RequestRow {
+    RequestRow {
+        id: w.id.to_string(),
+        name: w.name,
+        reason: w.reason,
+        agent: w.agent,
+        asked: layout::format_time(w.created_at),
+    }
 }
 
 #[derive(Deserialize)]
@@ -389,7 +410,18 @@ impl ConnectionsView {
                 .collect(),
             _ => Vec::new(),
         };
+        let requests = crate::domain::access_requests::waiting(
+            c,
+            &m.workspace.id,
+            &m.user.user.id,
+            m.role,
+            tab == "mine",
+        )?
+        .into_iter()
+        .map(request_row)
+        .collect();
         Ok(ConnectionsView {
+            requests,
             blocked,
             is_owner: m.is_owner(),
             tab,

@@ -44,6 +44,7 @@ mod ux_lists;
 mod ux_passkeys;
 mod ux_picker;
 mod ux_signin2;
+mod ux_requests;
 mod ux_sudo;
 mod ux_twostep;
 mod workspace;
@@ -70,6 +71,8 @@ mod ui_passkeys;
 mod ui_picker;
 #[cfg(feature = "e2e")]
 mod ui_signin2;
+#[cfg(feature = "e2e")]
+mod ui_requests;
 #[cfg(feature = "e2e")]
 mod ui_sudo;
 #[cfg(feature = "e2e")]

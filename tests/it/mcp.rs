@@ -305,7 +305,10 @@ fn s65_a_disconnected_grant_stops_the_next_call() {
 fn s66_tools_the_capabilities_do_not_allow_are_not_listed_and_refused() {
     let fx = fixture();
     let read_only = connect(&fx, "read_content", &[fx.eng.id.as_str()]);
-    assert_eq!(tool_names(&fx, &read_only), ["fetch", "search"]);
+    assert_eq!(
+        tool_names(&fx, &read_only),
+        ["fetch", "request_access", "search"]
+    );
     let r = call(
         &fx,
         &read_only,
@@ -338,7 +341,13 @@ fn s66_tools_the_capabilities_do_not_allow_are_not_listed_and_refused() {
     let writer = connect(&fx, WRITE, &[fx.eng.id.as_str()]);
     assert_eq!(
         tool_names(&fx, &writer),
-        ["create_page", "fetch", "search", "update_page"]
+        [
+            "create_page",
+            "fetch",
+            "request_access",
+            "search",
+            "update_page"
+        ]
     );
     // Every listed tool has input and output schemas.
     let v = rpc(&fx, &writer, "tools/list", json!({}));

@@ -186,7 +186,7 @@ fn mcp_inspector_cli_lists_the_tools_with_a_token_from_consent() {
         .filter_map(|t| t["name"].as_str())
         .collect();
     names.sort();
-    assert_eq!(names, ["fetch", "search"], "{listed}");
+    assert_eq!(names, ["fetch", "request_access", "search"], "{listed}");
     let found = run(&[
         "--method",
         "tools/call",

@@ -2,6 +2,7 @@
 //! connection). A missing row is `Ok(None)`, a failure is `Err`.
 
 pub mod activity;
+pub mod access_requests;
 pub mod approval_requests;
 pub mod audit;
 pub mod blocked_clients;

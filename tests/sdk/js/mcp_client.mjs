@@ -84,7 +84,7 @@ console.log(`VERSION ${transport.protocolVersion ?? "unknown"}`);
 expect(client.getServerVersion()?.name === "pagegrant", "serverInfo.name");
 
 const tools = (await client.listTools()).tools.map((t) => t.name).sort();
-expect(JSON.stringify(tools) === JSON.stringify(["create_page", "fetch", "search", "update_page"]), `tools ${tools}`);
+expect(JSON.stringify(tools) === JSON.stringify(["create_page", "fetch", "request_access", "search", "update_page"]), `tools ${tools}`);
 
 const found = await client.callTool({ name: "search", arguments: { query: "" } });
 const titles = found.structuredContent.results.map((r) => r.title).sort();

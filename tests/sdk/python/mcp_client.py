@@ -116,7 +116,7 @@ async def main():
 
                 # The SDK asks for the metadata's scopes_supported: read and write.
                 tools = sorted(t.name for t in (await session.list_tools()).tools)
-                check(tools == ["create_page", "fetch", "search", "update_page"], f"tools {tools}")
+                check(tools == ["create_page", "fetch", "request_access", "search", "update_page"], f"tools {tools}")
 
                 found = await session.call_tool("search", {"query": ""})
                 check(not found.is_error, f"search: {text_of(found)}")
