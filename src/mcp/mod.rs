@@ -18,9 +18,13 @@ use rmcp_actix_web::transport::{LocalSessionManager, StreamableHttpService};
 pub use auth::Caller;
 
 /// The hosts the transport accepts in `Host` (rmcp's DNS-rebinding check):
-/// the issuer's, with and without its port, and loopback when the issuer is
-/// on loopback (a local instance reached as `localhost` or `127.0.0.1`).
-fn allowed_hosts(issuer: &str) -> Vec<String> {
+/// the issuer's, with and without its port. Another name, even another
+/// loopback name for a loopback issuer, is answered before the transport
+/// by `auth::foreign_host`, naming `{issuer}/mcp` (issue 29 item 7): the
+/// token's resource and the protected-resource metadata are the issuer's,
+/// so a client that came through another name would fail later on the
+/// RFC 9728 resource check without saying why.
+pub(crate) fn allowed_hosts(issuer: &str) -> Vec<String> {
     let mut out = Vec::new();
     if let Ok(u) = url::Url::parse(issuer) {
         if let Some(host) = u.host_str() {
@@ -28,19 +32,14 @@ fn allowed_hosts(issuer: &str) -> Vec<String> {
             if let Some(port) = u.port_or_known_default() {
                 out.push(format!("{host}:{port}"));
             }
-            let loopback = matches!(host, "localhost" | "127.0.0.1" | "[::1]");
-            if loopback {
-                for h in ["localhost", "127.0.0.1", "[::1]"] {
-                    out.push(h.to_string());
-                    if let Some(port) = u.port_or_known_default() {
-                        out.push(format!("{h}:{port}"));
-                    }
-                }
-            }
         }
     }
     out
 }
+
+/// The largest request body `/mcp` reads: a tool call is a small JSON-RPC
+/// object, and Markdown content is capped well below this by the tools.
+pub const MAX_BODY: usize = 1024 * 1024;
 
 /// Mounts `/mcp`: the bearer check, then rmcp's transport.
 pub fn mount(cfg: &mut web::ServiceConfig, issuer: &str) {
@@ -50,9 +49,7 @@ pub fn mount(cfg: &mut web::ServiceConfig, issuer: &str) {
         .session_manager(Arc::new(LocalSessionManager::default()))
         .stateful_mode(false)
         .json_response(true)
-        // A tool call is a small JSON-RPC object; Markdown content is capped
-        // well below this by the tools themselves.
-        .max_request_body_bytes(1024 * 1024)
+        .max_request_body_bytes(MAX_BODY)
         .allowed_hosts(hosts)
         .on_request_fn(|req, ext| {
             use actix_web::HttpMessage;

@@ -42,6 +42,7 @@ mod ux_invites;
 mod ux_lists;
 mod ux_passkeys;
 mod ux_picker;
+mod ux_stepup;
 mod ux_sudo;
 mod ux_twostep;
 mod workspace;
