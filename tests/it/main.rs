@@ -66,6 +66,8 @@ mod ui_passkeys;
 #[cfg(feature = "e2e")]
 mod ui_picker;
 #[cfg(feature = "e2e")]
+mod ui_stepup;
+#[cfg(feature = "e2e")]
 mod ui_sudo;
 #[cfg(feature = "e2e")]
 mod ui_twostep;
