@@ -201,9 +201,8 @@ async fn step_up(
     let challenge = resource::insufficient_scope(&resource::mcp(issuer), &bot.scope, &lacking);
     let names: Vec<&str> = lacking.iter().map(|c| c.as_str()).collect();
     let message = format!(
-        "{tool} needs the {} capability, which this connection was not granted. Authorize again with scope \"{}\" (see WWW-Authenticate): the person is asked to allow it, keeping the pages already shared.",
-        names.join(" and "),
-        resource::step_up_scope(&bot.scope, &lacking)
+        "{tool} needs the {} capability, which this connection was not granted. Authorize again with the scope WWW-Authenticate names: the person is asked to allow it, and the pages already shared stay.",
+        names.join(" and ")
     );
     let id = msg.get("id").cloned().unwrap_or(Value::Null);
     let mut res = rpc_error(StatusCode::FORBIDDEN, id, -32001, message);
