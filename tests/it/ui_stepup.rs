@@ -123,3 +123,52 @@ fn typescript_mcp_sdk_steps_up_through_the_consent_page_and_the_retry_succeeds()
     let (pages, _) = drive(&fx, cmd);
     assert_step_up_pages(&fx, &pages, &["Insert content"]);
 }
+
+/// The step-up consent page in Chromium, at 1280 and 390 px: only what is
+/// new under "also wants to", what it already has in a line, the shared
+/// page still ticked (S103).
+#[test]
+fn browser_step_up_consent_shows_what_is_new_and_keeps_the_pages() {
+    use crate::kit::browser::*;
+    let fx = fixture();
+    let mcp = fx.srv.url("/mcp");
+    let (_, client) =
+        crate::kit::mcp::connect_for(&fx, "read_content", &[fx.eng.id.as_str()], &mcp);
+    let ws = fx.acme.id.to_string();
+    let url = authorize_url(
+        &fx.srv,
+        &base(
+            &client,
+            &[
+                ("workspace_id", ws.as_str()),
+                ("code_challenge", CHALLENGE),
+                ("code_challenge_method", "S256"),
+                ("resource", mcp.as_str()),
+                ("scope", "read_content insert_content update_content"),
+            ],
+        ),
+    );
+    let d = Driver::start();
+    d.login_as(&fx.srv, "ada@example.com");
+    d.goto(&url);
+    assert_eq!(
+        d.text("//h2[contains(., 'also wants to')]"),
+        "Agent also wants to"
+    );
+    let new: Vec<String> = d
+        .find_all("//ul[contains(@class,'capabilities-new')]/li")
+        .into_iter()
+        .map(|e| d.rt.block_on(e.text()).unwrap_or_default())
+        .collect();
+    assert_eq!(new, ["Update content", "Insert content"]);
+    assert!(d
+        .text("//p[contains(@class,'already-allowed')]")
+        .starts_with("Already allowed: read content."));
+    let eng = format!("//input[@name='page' and @value='{}']", fx.eng.id);
+    assert_eq!(
+        d.value(&format!("{eng}/self::*[@checked]")),
+        fx.eng.id.to_string(),
+        "Engineering stays ticked"
+    );
+    d.screenshot_both("stepup-consent");
+}
