@@ -457,7 +457,12 @@ pub fn decide(conn: &mut Conn, user: &User, session: &Session, d: Decision) -> A
             Actor::User(&user.id),
             AuditAction::ConnectionGranted,
             &connection_id,
-            granted_detail(&integration.name, rows.len(), &pending.scope, before.as_deref()),
+            granted_detail(
+                &integration.name,
+                rows.len(),
+                &pending.scope,
+                before.as_deref(),
+            ),
         )?;
         Ok(Answer::Approved(Box::new(Approval {
             pending,

@@ -18,20 +18,39 @@ use actix_web::{web, HttpMessage, HttpResponse, ResponseError};
 use serde_json::{json, Value};
 
 use crate::api::bearer::{self, Bot, Resource};
-use crate::domain::reach::Surface;
 use crate::db;
 use crate::domain::connections;
+use crate::domain::reach::Surface;
 use crate::domain::resource;
 use crate::error::Capability;
 use crate::http::errors::ApiError;
 use crate::state::AppState;
 
-/// The grant a request to `/mcp` acts under, handed to the tools.
-#[derive(Clone)]
-pub struct Caller {
-    pub bot: Bot,
-    pub state: web::Data<AppState>,
+use super::caller::Caller;
+
+/// The hosts the transport accepts in `Host` (rmcp's DNS-rebinding check):
+/// the issuer's, with and without its port. Another name, even another
+/// loopback name for a loopback issuer, is answered before the transport
+/// by `foreign_host`, naming `{issuer}/mcp` (issue 29 item 7): the token's
+/// resource and the protected-resource metadata are the issuer's, so a
+/// client that came through another name would fail later on the RFC 9728
+/// resource check without saying why.
+pub fn allowed_hosts(issuer: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    if let Ok(u) = url::Url::parse(issuer) {
+        if let Some(host) = u.host_str() {
+            out.push(host.to_string());
+            if let Some(port) = u.port_or_known_default() {
+                out.push(format!("{host}:{port}"));
+            }
+        }
+    }
+    out
 }
+
+/// The largest request body `/mcp` reads: a tool call is a small JSON-RPC
+/// object, and Markdown content is capped well below this by the tools.
+pub const MAX_BODY: usize = 1024 * 1024;
 
 /// 401 in RFC 6750's terms: the challenge names the protected-resource
 /// metadata and the scope to ask for first (reading), and `invalid_token`
@@ -76,10 +95,8 @@ pub async fn authenticate(
         return Ok(req.into_response(refused));
     }
     let json_sent = json_sent(&req);
-    if json_sent && req.method() == Method::POST {
-        if let Some(refused) = step_up(&mut req, &issuer, &bot).await? {
-            return Ok(req.into_response(refused));
-        }
+    if let Some(refused) = step_up(&mut req, json_sent, &issuer, &bot).await? {
+        return Ok(req.into_response(refused));
     }
     req.extensions_mut().insert(Caller { bot, state });
     let res = next.call(req).await?.map_into_boxed_body();
@@ -143,12 +160,16 @@ fn rpc_error(status: StatusCode, id: Value, code: i64, message: String) -> HttpR
 /// authorize for a resource it does not use).
 fn foreign_host(req: &ServiceRequest, issuer: &str) -> Option<HttpResponse> {
     let host = req.headers().get(header::HOST)?.to_str().unwrap_or("");
-    let allowed = super::allowed_hosts(issuer);
+    let allowed = allowed_hosts(issuer);
     if allowed.iter().any(|a| a.eq_ignore_ascii_case(host)) {
         return None;
     }
     let url = resource::mcp(issuer);
-    let shown: String = host.chars().filter(|c| c.is_ascii_graphic()).take(100).collect();
+    let shown: String = host
+        .chars()
+        .filter(|c| c.is_ascii_graphic())
+        .take(100)
+        .collect();
     Some(rpc_error(
         StatusCode::BAD_REQUEST,
         Value::Null,
@@ -167,18 +188,25 @@ fn foreign_host(req: &ServiceRequest, issuer: &str) -> Option<HttpResponse> {
 /// transport's own bound) and handed on unchanged.
 async fn step_up(
     req: &mut ServiceRequest,
+    json_sent: bool,
     issuer: &str,
     bot: &Bot,
 ) -> Result<Option<HttpResponse>, actix_web::Error> {
+    if !json_sent || req.method() != Method::POST {
+        return Ok(None);
+    }
     let payload = req.extract::<web::Payload>().await?;
-    let body = match payload.to_bytes_limited(super::MAX_BODY).await {
+    let body = match payload.to_bytes_limited(MAX_BODY).await {
         Ok(read) => read?,
         Err(_) => {
             return Ok(Some(rpc_error(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 Value::Null,
                 -32600,
-                format!("The request body is too large: at most {} KiB.", super::MAX_BODY / 1024),
+                format!(
+                    "The request body is too large: at most {} KiB.",
+                    MAX_BODY / 1024
+                ),
             )))
         }
     };

@@ -26,7 +26,7 @@ use rmcp_actix_web::transport::on_request_extensions;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::auth::Caller;
+use super::caller::Caller;
 use crate::db;
 use crate::db::models::{Page, PageId};
 use crate::domain::blocks::Placement;

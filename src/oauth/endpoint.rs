@@ -130,7 +130,11 @@ pub fn scope_string(scope: &Scope) -> String {
 /// later, as the person allows on the consent page (S103). A configured
 /// integration stays bound to what its developer set.
 pub fn askable(i: &Integration) -> String {
-    let mut caps: Vec<Capability> = i.capabilities.split(' ').filter_map(Capability::parse).collect();
+    let mut caps: Vec<Capability> = i
+        .capabilities
+        .split(' ')
+        .filter_map(Capability::parse)
+        .collect();
     if i.dynamic {
         let has_user_info = caps.iter().any(|c| Capability::USER_INFO.contains(c));
         for c in crate::db::models::ASKABLE_CAPABILITIES {

@@ -255,7 +255,9 @@ impl ConsentView {
                         .scope
                         .split(' ')
                         .filter(|s| !s.is_empty() && *s != crate::oauth::endpoint::OFFLINE_ACCESS)
-                        .map(|s| Capability::parse(s).map_or("Unknown capability", capability_words))
+                        .map(|s| {
+                            Capability::parse(s).map_or("Unknown capability", capability_words)
+                        })
                         .collect(),
                 },
                 already,

@@ -318,7 +318,10 @@ fn s66_tools_the_capabilities_do_not_allow_are_marked_and_refused() {
                           "params": {"name": tool, "arguments": args}});
         let r = post(&fx, Some(&read_only), &body.to_string());
         assert_eq!(r.status(), 403, "{tool}");
-        r.headers()["www-authenticate"].to_str().unwrap().to_string()
+        r.headers()["www-authenticate"]
+            .to_str()
+            .unwrap()
+            .to_string()
     };
     let c = refused(
         "create_page",

@@ -38,7 +38,10 @@ fn mcp(fx: &Fx, token: &str, tool: &str, args: Value) -> Value {
     // A capability the token lacks is the step-up challenge on the HTTP
     // response (issue 29 item 2; S102), its JSON-RPC error naming it.
     if r.status() == 403 {
-        let c = r.headers()["www-authenticate"].to_str().unwrap().to_string();
+        let c = r.headers()["www-authenticate"]
+            .to_str()
+            .unwrap()
+            .to_string();
         assert!(c.contains(r#"error="insufficient_scope""#), "{tool}: {c}");
     } else {
         assert_eq!(r.status(), 200, "{tool}");

@@ -197,7 +197,11 @@ fn mcp_inspector_cli_lists_the_tools_with_a_token_from_consent() {
         let marked = t["description"]
             .as_str()
             .is_some_and(|d| d.contains("Needs more access"));
-        assert_eq!(marked, t["name"] == "create_page" || t["name"] == "update_page", "{t}");
+        assert_eq!(
+            marked,
+            t["name"] == "create_page" || t["name"] == "update_page",
+            "{t}"
+        );
     }
     let found = run(&[
         "--method",

@@ -28,7 +28,10 @@ fn challenge(r: &Response) -> String {
 fn page_count(fx: &Fx) -> i64 {
     use diesel::prelude::*;
     use pagegrant::db::schema::pages;
-    pages::table.count().get_result(&mut *fx.srv.conn()).unwrap()
+    pages::table
+        .count()
+        .get_result(&mut *fx.srv.conn())
+        .unwrap()
 }
 
 /// Ada answers a re-consent for `client` asking `scope` for `resource`
@@ -187,7 +190,10 @@ fn s102_s103_v1_step_up_then_re_consent_then_the_retry_succeeds() {
     assert!(page.contains("<li>Insert content</li>"), "{page}");
     assert!(!page.contains("<li>Read content</li>"), "only what is new");
     assert!(page.contains("Already allowed: read content"), "{page}");
-    assert!(ticked(&page, fx.eng.id.as_str()), "the shared page stays ticked");
+    assert!(
+        ticked(&page, fx.eng.id.as_str()),
+        "the shared page stays ticked"
+    );
     assert!(!ticked(&page, fx.roadmap.id.as_str()));
     assert_eq!(t["scope"], "read_content insert_content", "{t}");
     let wider = t["access_token"].as_str().unwrap();
