@@ -331,3 +331,179 @@ fn a_failed_cimd_fetch_says_once_how_to_turn_cimd_off() {
         "{log}"
     );
 }
+
+/// Whether `v` is valid against `schema` (the JSON Schema subset schemars
+/// writes: `$ref` into `$defs`, `type` (one or several), `properties`,
+/// `required`, `items`, `anyOf`/`oneOf`, `minimum`/`maximum`); the first
+/// error, with its path.
+fn validate(root: &Value, schema: &Value, v: &Value, at: &str) -> Result<(), String> {
+    if let Some(r) = schema.get("$ref").and_then(Value::as_str) {
+        let name = r.rsplit('/').next().unwrap_or_default();
+        let defs = root.get("$defs").or_else(|| root.get("definitions"));
+        let target = defs
+            .and_then(|d| d.get(name))
+            .ok_or(format!("{at}: no {r}"))?;
+        return validate(root, target, v, at);
+    }
+    for key in ["anyOf", "oneOf"] {
+        if let Some(options) = schema.get(key).and_then(Value::as_array) {
+            if !options.iter().any(|o| validate(root, o, v, at).is_ok()) {
+                return Err(format!("{at}: matches none of {key}"));
+            }
+        }
+    }
+    if let Some(t) = schema.get("type") {
+        let types: Vec<&str> = match t {
+            Value::String(s) => vec![s.as_str()],
+            Value::Array(a) => a.iter().filter_map(Value::as_str).collect(),
+            _ => vec![],
+        };
+        let ok = types.iter().any(|t| match *t {
+            "object" => v.is_object(),
+            "array" => v.is_array(),
+            "string" => v.is_string(),
+            "boolean" => v.is_boolean(),
+            "integer" => v.is_i64() || v.is_u64(),
+            "number" => v.is_number(),
+            "null" => v.is_null(),
+            _ => false,
+        });
+        if !ok {
+            return Err(format!("{at}: {v} is not {types:?}"));
+        }
+    }
+    if let (Some(min), Some(n)) = (schema.get("minimum").and_then(Value::as_f64), v.as_f64()) {
+        if n < min {
+            return Err(format!("{at}: {n} < {min}"));
+        }
+    }
+    for name in schema["required"].as_array().into_iter().flatten() {
+        let name = name.as_str().unwrap_or_default();
+        if v.get(name).is_none() {
+            return Err(format!("{at}: {name} is required"));
+        }
+    }
+    if let (Some(props), Some(obj)) = (schema["properties"].as_object(), v.as_object()) {
+        for (k, sub) in props {
+            if let Some(x) = obj.get(k) {
+                validate(root, sub, x, &format!("{at}.{k}"))?;
+            }
+        }
+    }
+    if let (Some(items), Some(arr)) = (schema.get("items"), v.as_array()) {
+        for (i, x) in arr.iter().enumerate() {
+            validate(root, items, x, &format!("{at}[{i}]"))?;
+        }
+    }
+    Ok(())
+}
+
+/// Issue 29 item 4: tools/list gives each tool a title and the annotations
+/// clients use to show and auto-approve it, and each call's
+/// structuredContent is valid against the tool's outputSchema.
+#[test]
+fn tools_have_titles_annotations_and_results_valid_against_their_output_schema() {
+    let fx = fixture();
+    let mcp = fx.srv.url("/mcp");
+    let (token, _) = connect_for(&fx, crate::kit::mcp::WRITE, &[fx.eng.id.as_str()], &mcp);
+    let v = rpc(&fx, &token, "tools/list", json!({}));
+    let tools: std::collections::BTreeMap<String, Value> = v["result"]["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| (t["name"].as_str().unwrap().to_string(), t.clone()))
+        .collect();
+    let want = [
+        (
+            "search",
+            "Search pages",
+            json!({"readOnlyHint": true, "idempotentHint": true}),
+        ),
+        (
+            "fetch",
+            "Read a page",
+            json!({"readOnlyHint": true, "idempotentHint": true}),
+        ),
+        (
+            "create_page",
+            "Create a page",
+            json!({"readOnlyHint": false, "destructiveHint": false, "idempotentHint": false}),
+        ),
+        (
+            "update_page",
+            "Update a page",
+            json!({"readOnlyHint": false, "destructiveHint": true, "idempotentHint": false}),
+        ),
+    ];
+    for (name, title, hints) in want {
+        let t = &tools[name];
+        assert_eq!(t["title"], title, "{t}");
+        assert_eq!(t["annotations"]["title"], title, "{t}");
+        assert_eq!(t["annotations"]["openWorldHint"], false, "{t}");
+        for (k, val) in hints.as_object().unwrap() {
+            assert_eq!(&t["annotations"][k], val, "{name} {k}");
+        }
+        assert!(!t["description"]
+            .as_str()
+            .unwrap()
+            .contains("Needs more access"));
+    }
+    let instructions = rpc(
+        &fx,
+        &token,
+        "initialize",
+        json!({"protocolVersion": "2025-06-18", "capabilities": {},
+               "clientInfo": {"name": "t", "version": "1"}}),
+    );
+    assert!(
+        instructions["result"]["instructions"]
+            .as_str()
+            .unwrap()
+            .contains("request_access"),
+        "{instructions}"
+    );
+
+    let made = call(
+        &fx,
+        &token,
+        "create_page",
+        json!({"parent_id": fx.eng.id.to_string(), "title": "Schema", "content": "Text."}),
+    );
+    let id = made["structuredContent"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let results = [
+        ("create_page", made),
+        ("search", call(&fx, &token, "search", json!({"query": ""}))),
+        (
+            "fetch",
+            call(&fx, &token, "fetch", json!({"id": fx.eng.id.to_string()})),
+        ),
+        (
+            "update_page",
+            call(
+                &fx,
+                &token,
+                "update_page",
+                json!({"id": id, "append_content": "More."}),
+            ),
+        ),
+    ];
+    for (name, r) in results {
+        let schema = &tools[name]["outputSchema"];
+        let content = &r["structuredContent"];
+        assert!(content.is_object(), "{name}: {r}");
+        validate(schema, schema, content, name).unwrap_or_else(|e| panic!("{e}\n{r}"));
+    }
+    // The checker does check: a result without a required field fails.
+    let schema = &tools["search"]["outputSchema"];
+    assert!(validate(schema, schema, &json!({"results": []}), "search").is_err());
+    assert!(validate(
+        schema,
+        schema,
+        &json!({"results": [{"id": 1}], "has_more": false}),
+        "search"
+    )
+    .is_err());
+}
