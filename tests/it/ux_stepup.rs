@@ -200,7 +200,7 @@ fn s102_s103_v1_step_up_then_re_consent_then_the_retry_succeeds() {
     let r = api_request(&fx, wider, "POST", "/v1/pages", Some(create.clone()));
     assert_eq!(r.status(), 200, "{}", r.text().unwrap_or_default());
     // The old token keeps its narrower grant.
-    let r = api_request(&fx, &token, "POST", "/v1/pages", Some(create));
+    let r = api_request(&fx, &token, "POST", "/v1/pages", Some(create.clone()));
     assert_eq!(r.status(), 403);
     // The widening is audited.
     let ada = logged_in(&fx.srv, "ada@example.com");
@@ -209,6 +209,25 @@ fn s102_s103_v1_step_up_then_re_consent_then_the_retry_succeeds() {
         &fx.srv.url(&format!("/w/{}/settings/audit", fx.acme.id)),
     );
     assert!(log.contains("now also insert_content"), "{log}");
+
+    // An internal integration's token has nobody to ask: the same 403,
+    // no challenge.
+    let created = pagegrant::domain::integrations::register(
+        &mut fx.srv.conn(),
+        &fx.srv.sbox,
+        pagegrant::domain::integrations::NewIntegration {
+            name: "Reports".into(),
+            kind: Some(pagegrant::db::models::IntegrationKind::Internal),
+            workspace: Some(fx.acme.clone()),
+            capabilities: vec!["read_content".into()],
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let internal = created.internal_token.unwrap();
+    let r = api_request(&fx, &internal, "POST", "/v1/pages", Some(create));
+    assert_eq!(r.status(), 403);
+    assert!(r.headers().get("www-authenticate").is_none());
 }
 
 /// S103 for MCP: the re-consent of a read-only agent, then the same
