@@ -676,7 +676,7 @@ impl ServerHandler for Pagegrant {
             .into_iter()
             .map(|mut t| {
                 let caps = needs(&t.name).unwrap_or(&[]);
-                if !caps.iter().any(|c| g.allows(*c)) {
+                if !caps.is_empty() && !caps.iter().any(|c| g.allows(*c)) {
                     let names: Vec<&str> = caps.iter().map(|c| c.as_str()).collect();
                     let had = t.description.take().unwrap_or_default();
                     t.description = Some(Cow::Owned(format!(
