@@ -7,7 +7,7 @@ use std::future::Future;
 use std::pin::Pin;
 
 use actix_web::http::header;
-use actix_web::{web, FromRequest, HttpRequest};
+use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
 
 use crate::crypto;
 use crate::db::models::{Connection, ConnectionStatus, Integration};
@@ -195,6 +195,10 @@ impl FromRequest for Bot {
                 .await?
                 .ok_or_else(|| unauthorized(&issuer, true))?;
             bot.version = version;
+            if !bot.internal {
+                req.extensions_mut()
+                    .insert(crate::http::errors::HeldScope(bot.scope.clone()));
+            }
             if let Some(limiter) = &state.limiter {
                 limiter.check(bot.connection.id.as_str())?;
             }

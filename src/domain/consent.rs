@@ -153,6 +153,10 @@ pub struct Plan {
     pub asked: Option<approval_requests::Seen>,
     /// The request is for the MCP server: what the agent will be able to do.
     pub agent: Option<McpAgent>,
+    /// On a reconnect, the capabilities the connection's live grants
+    /// already hold: the page shows what the request adds to them
+    /// ("also wants to", issue 29 item 2; S103).
+    pub held: Vec<Capability>,
 }
 
 /// What an AI agent asking for `{issuer}/mcp` will be able to do, in words
@@ -280,9 +284,9 @@ pub fn prepare(
                 u.scheme() == "http" && crate::domain::integrations::is_loopback_host(&u)
             })
         });
-    let granted: Vec<PageId> = match &existing {
-        Some(c) => connections::page_ids(conn, &c.id)?,
-        None => Vec::new(),
+    let (granted, held): (Vec<PageId>, Vec<Capability>) = match &existing {
+        Some(c) => (connections::page_ids(conn, &c.id)?, held(conn, &c.id)?),
+        None => (Vec::new(), Vec::new()),
     };
     let pages = visible_tree(pages::in_workspace(conn, &workspace.id)?, &user.id)
         .into_iter()
@@ -337,7 +341,28 @@ pub fn prepare(
         can_ask,
         asked,
         agent: mcp_agent(cfg, req),
+        held,
     })
+}
+
+/// The capabilities a connection's live grants hold (its unrevoked,
+/// unexpired refresh tokens' scopes), in the canonical order.
+pub fn held(conn: &mut Conn, id: &ConnectionId) -> AppResult<Vec<Capability>> {
+    let scopes = crate::db::queries::tokens::live_scopes(conn, id, now())?;
+    Ok(Capability::ALL
+        .iter()
+        .copied()
+        .filter(|c| scopes.iter().any(|s| c.in_text(s)))
+        .collect())
+}
+
+/// What `scope` asks for beyond `held`, in the canonical order.
+pub fn added(scope: &str, held: &[Capability]) -> Vec<Capability> {
+    Capability::ALL
+        .iter()
+        .copied()
+        .filter(|c| c.in_text(scope) && !held.contains(c))
+        .collect()
 }
 
 /// The person's answer, as posted.
@@ -414,6 +439,7 @@ pub fn decide(conn: &mut Conn, user: &User, session: &Session, d: Decision) -> A
         if !q::consume_request(conn, &pending.id, t)? {
             return Err(stale());
         }
+        let before = existing_live(conn, &integration, &workspace, &user.id)?;
         let connection_id = install(conn, &integration, &workspace, &user.id)?;
         let rows: Vec<ConnectionPage> = selected
             .iter()
@@ -431,7 +457,12 @@ pub fn decide(conn: &mut Conn, user: &User, session: &Session, d: Decision) -> A
             Actor::User(&user.id),
             AuditAction::ConnectionGranted,
             &connection_id,
-            format!("{} ({} page(s))", integration.name, rows.len()),
+            granted_detail(
+                &integration.name,
+                rows.len(),
+                &pending.scope,
+                before.as_deref(),
+            ),
         )?;
         Ok(Answer::Approved(Box::new(Approval {
             pending,
@@ -441,6 +472,33 @@ pub fn decide(conn: &mut Conn, user: &User, session: &Session, d: Decision) -> A
             connection_id,
         })))
     })
+}
+
+/// The capabilities a live connection of this client, workspace and person
+/// already holds, or `None` when there is none (a first consent).
+fn existing_live(
+    conn: &mut Conn,
+    integration: &Integration,
+    workspace: &Workspace,
+    user: &UserId,
+) -> AppResult<Option<Vec<Capability>>> {
+    match connections::find_installed(conn, &integration.id, &workspace.id, user)? {
+        Some(c) if c.status == ConnectionStatus::Active => Ok(Some(held(conn, &c.id)?)),
+        _ => Ok(None),
+    }
+}
+
+/// The audit line of an approval: the pages, and on a re-consent that
+/// widens the grant (a step-up), the capabilities it adds.
+fn granted_detail(name: &str, pages: usize, scope: &str, before: Option<&[Capability]>) -> String {
+    let more = before.map(|h| added(scope, h)).unwrap_or_default();
+    match more.is_empty() {
+        true => format!("{name} ({pages} page(s))"),
+        false => format!(
+            "{name} ({pages} page(s); now also {})",
+            Capability::join(&more)
+        ),
+    }
 }
 
 /// The posted page ids, each one this person can see in this workspace

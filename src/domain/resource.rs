@@ -3,6 +3,8 @@
 //! for (space-separated; none asked means the Notion-compatible API, so the
 //! Notion SDKs and every existing client get today's audience).
 
+use crate::error::Capability;
+
 /// The Notion-compatible API: the default resource and audience.
 pub fn api(issuer: &str) -> String {
     format!("{issuer}/v1")
@@ -68,5 +70,53 @@ pub fn audience(issuer: &str, stored: &str, asked: Option<&str>) -> Result<Strin
                 granted.into_iter().next().unwrap_or(api)
             })
         }
+    }
+}
+
+/// What an MCP client is told to ask for first (the `scope` of `/mcp`'s
+/// 401, MCP 2025-11-25 scope selection): reading. Writing comes by step-up
+/// when a tool needs it, so an agent does not hold write access by default.
+pub const MCP_FIRST: &[Capability] = &[Capability::ReadContent];
+
+/// The capabilities a client should ask for when its token (holding the
+/// space-separated `held`) lacks `needed`: what it holds and what it
+/// needs, in the canonical order. MCP SDKs differ on what they do with a
+/// challenge's `scope` (the TypeScript SDK 1.32 asks for exactly it, the
+/// Python SDK 2.3 adds it to what it asked before), so naming both keeps
+/// the pages' reach and the capabilities it already has in either.
+pub fn step_up_scope(held: &str, needed: &[Capability]) -> String {
+    let mut caps: Vec<Capability> = held.split(' ').filter_map(Capability::parse).collect();
+    caps.extend_from_slice(needed);
+    Capability::join(&caps)
+}
+
+/// RFC 6750 §3.1's `insufficient_scope` challenge for `resource` (S102):
+/// the scope to ask for and where the resource's metadata is.
+pub fn insufficient_scope(resource: &str, held: &str, needed: &[Capability]) -> String {
+    let names: Vec<&str> = needed.iter().map(|c| c.as_str()).collect();
+    format!(
+        r#"Bearer error="insufficient_scope", scope="{}", resource_metadata="{}", error_description="This needs the {} capability, which this token was not granted.""#,
+        step_up_scope(held, needed),
+        metadata_url(resource),
+        names.join(" and ")
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn step_up_keeps_what_is_held_and_adds_what_is_needed() {
+        assert_eq!(
+            step_up_scope("read_content offline_access", &[Capability::InsertContent]),
+            "read_content insert_content"
+        );
+        let c = insufficient_scope(
+            "http://127.0.0.1:1/mcp",
+            "read_content",
+            &[Capability::UpdateContent],
+        );
+        assert!(c.starts_with(r#"Bearer error="insufficient_scope", scope="read_content update_content", resource_metadata="http://127.0.0.1:1/.well-known/oauth-protected-resource/mcp""#), "{c}");
     }
 }

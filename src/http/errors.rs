@@ -10,7 +10,7 @@ use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::{header, ConnectionType, StatusCode};
 use actix_web::middleware::Next;
-use actix_web::{HttpRequest, HttpResponse, ResponseError};
+use actix_web::{HttpMessage, HttpRequest, HttpResponse, ResponseError};
 use askama::Template;
 use serde::Serialize;
 
@@ -143,8 +143,11 @@ pub async fn json_errors(
         }
     };
     let status = res.status();
-    if !(status.is_client_error() || status.is_server_error()) || is_json(res.headers()) {
+    if !(status.is_client_error() || status.is_server_error()) {
         return Ok(res);
+    }
+    if is_json(res.headers()) {
+        return Ok(step_up(res));
     }
     // A connection actix meant to close (a body left unread) stays closing.
     let close = res.response().head().connection_type() == ConnectionType::Close;
@@ -158,6 +161,40 @@ pub async fn json_errors(
         }
         None => Ok(res),
     }
+}
+
+/// The scope an OAuth access token holds, noted on the request by the
+/// `/v1` bearer check (`api::bearer`) for the step-up challenge. Internal
+/// integration tokens note none: they cannot be re-authorized.
+#[derive(Clone)]
+pub struct HeldScope(pub String);
+
+/// A `/v1` call refused for a capability its OAuth token lacks: 403 with
+/// `WWW-Authenticate: Bearer error="insufficient_scope", scope=…,
+/// resource_metadata=…` (RFC 6750 §3.1; S102), Notion's JSON body unchanged.
+fn step_up(mut res: ServiceResponse<BoxBody>) -> ServiceResponse<BoxBody> {
+    let missing = res
+        .response()
+        .error()
+        .and_then(|e| e.as_error::<ApiError>())
+        .and_then(|e| e.missing);
+    let held = res.request().extensions().get::<HeldScope>().cloned();
+    let issuer = res
+        .request()
+        .app_data::<actix_web::web::Data<crate::state::AppState>>()
+        .map(|s| s.config.server.issuer.clone());
+    let (Some(missing), Some(held), Some(issuer)) = (missing, held, issuer) else {
+        return res;
+    };
+    let challenge = crate::domain::resource::insufficient_scope(
+        &crate::domain::resource::api(&issuer),
+        &held.0,
+        &[missing],
+    );
+    if let Ok(v) = header::HeaderValue::from_str(&challenge) {
+        res.headers_mut().insert(header::WWW_AUTHENTICATE, v);
+    }
+    res
 }
 
 /// The fallback for unknown routes.
@@ -421,6 +458,10 @@ pub struct ApiError {
     /// `WWW-Authenticate` for a 401: where the protected-resource metadata
     /// is (RFC 9728 §5.1), so an MCP client can find the authorization server.
     pub www_authenticate: Option<String>,
+    /// The capability a refused call needed (`Refusal::Missing`): for an
+    /// OAuth token, `step_up` adds the `insufficient_scope` challenge
+    /// naming it (RFC 6750 §3.1; S102).
+    pub missing: Option<crate::error::Capability>,
 }
 
 #[derive(Serialize)]
@@ -439,6 +480,7 @@ impl ApiError {
             message: message.into(),
             retry_after: None,
             www_authenticate: None,
+            missing: None,
         }
     }
     pub fn not_found_route() -> Self {
@@ -458,13 +500,16 @@ impl ApiError {
                     object.as_str()
                 ),
             ),
-            Refusal::Missing(capability) => ApiError::new(
-                ApiCode::RestrictedResource,
-                format!(
-                    "Insufficient permissions for this endpoint: it needs the {} capability, which this token was not granted.",
-                    capability.as_str()
-                ),
-            ),
+            Refusal::Missing(capability) => ApiError {
+                missing: Some(capability),
+                ..ApiError::new(
+                    ApiCode::RestrictedResource,
+                    format!(
+                        "Insufficient permissions for this endpoint: it needs the {} capability, which this token was not granted.",
+                        capability.as_str()
+                    ),
+                )
+            },
             Refusal::Invalid(m) => ApiError::new(ApiCode::ValidationError, m),
             Refusal::Anchor => ApiError::new(
                 ApiCode::ValidationError,

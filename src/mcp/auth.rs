@@ -3,35 +3,63 @@
 //! (`api::bearer::resolve_for`: signature, expiry, the token and its
 //! connection still live, so a disconnect stops the next call) and counted
 //! by the same per-connection limiter. Without one: 401 with
-//! `WWW-Authenticate: Bearer resource_metadata=…` (RFC 9728 §5.1; S64).
+//! `WWW-Authenticate: Bearer resource_metadata=…, scope="read_content"`
+//! (RFC 9728 §5.1; S64; MCP 2025-11-25 scope selection: an agent asks for
+//! reading first). A `tools/call` the token's capabilities do not allow is
+//! answered here, before the transport, with 403 and the step-up challenge
+//! (RFC 6750 §3.1 `insufficient_scope`; S102). A request through another
+//! host name than the issuer's is told the right URL (S104).
 
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::{header, StatusCode};
+use actix_web::http::{header, Method, StatusCode};
 use actix_web::middleware::Next;
 use actix_web::{web, HttpMessage, HttpResponse, ResponseError};
-use serde_json::json;
+use serde_json::{json, Value};
 
 use crate::api::bearer::{self, Bot, Resource};
 use crate::db;
 use crate::domain::connections;
+use crate::domain::reach::Surface;
 use crate::domain::resource;
+use crate::error::Capability;
 use crate::http::errors::ApiError;
 use crate::state::AppState;
 
-/// The grant a request to `/mcp` acts under, handed to the tools.
-#[derive(Clone)]
-pub struct Caller {
-    pub bot: Bot,
-    pub state: web::Data<AppState>,
+use super::caller::Caller;
+
+/// The hosts the transport accepts in `Host` (rmcp's DNS-rebinding check):
+/// the issuer's, with and without its port. Another name, even another
+/// loopback name for a loopback issuer, is answered before the transport
+/// by `foreign_host`, naming `{issuer}/mcp` (issue 29 item 7): the token's
+/// resource and the protected-resource metadata are the issuer's, so a
+/// client that came through another name would fail later on the RFC 9728
+/// resource check without saying why.
+pub fn allowed_hosts(issuer: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    if let Ok(u) = url::Url::parse(issuer) {
+        if let Some(host) = u.host_str() {
+            out.push(host.to_string());
+            if let Some(port) = u.port_or_known_default() {
+                out.push(format!("{host}:{port}"));
+            }
+        }
+    }
+    out
 }
 
+/// The largest request body `/mcp` reads: a tool call is a small JSON-RPC
+/// object, and Markdown content is capped well below this by the tools.
+pub const MAX_BODY: usize = 1024 * 1024;
+
 /// 401 in RFC 6750's terms: the challenge names the protected-resource
-/// metadata, and `invalid_token` when a token was sent.
+/// metadata and the scope to ask for first (reading), and `invalid_token`
+/// when a token was sent.
 fn unauthorized(issuer: &str, token_sent: bool) -> HttpResponse {
     let mut challenge = format!(
-        r#"Bearer resource_metadata="{}""#,
-        resource::metadata_url(&resource::mcp(issuer))
+        r#"Bearer resource_metadata="{}", scope="{}""#,
+        resource::metadata_url(&resource::mcp(issuer)),
+        Capability::join(resource::MCP_FIRST)
     );
     let body = if token_sent {
         challenge.push_str(r#", error="invalid_token", error_description="The access token is not valid for this resource, has expired or was revoked.""#);
@@ -46,13 +74,16 @@ fn unauthorized(issuer: &str, token_sent: bool) -> HttpResponse {
 }
 
 pub async fn authenticate(
-    req: ServiceRequest,
+    mut req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
         return Err(ApiError::from(crate::error::AppError::internal("app state missing")).into());
     };
     let issuer = state.config.server.issuer.clone();
+    if let Some(refused) = foreign_host(&req, &issuer) {
+        return Ok(req.into_response(refused));
+    }
     let (token, sent) = bearer::bearer_token(req.headers());
     let Some(token) = token else {
         return Ok(req.into_response(unauthorized(&issuer, sent)));
@@ -63,8 +94,11 @@ pub async fn authenticate(
     if let Some(refused) = over_limit(&state, &bot) {
         return Ok(req.into_response(refused));
     }
-    req.extensions_mut().insert(Caller { bot, state });
     let json_sent = json_sent(&req);
+    if let Some(refused) = step_up(&mut req, json_sent, &issuer, &bot).await? {
+        return Ok(req.into_response(refused));
+    }
+    req.extensions_mut().insert(Caller { bot, state });
     let res = next.call(req).await?.map_into_boxed_body();
     Ok(parse_error(json_sent, res))
 }
@@ -108,4 +142,100 @@ fn parse_error(json_sent: bool, res: ServiceResponse<BoxBody>) -> ServiceRespons
         return res.into_response(HttpResponse::BadRequest().json(body));
     }
     res
+}
+
+/// A JSON-RPC error answer with `status` (the request's `id` when known).
+fn rpc_error(status: StatusCode, id: Value, code: i64, message: String) -> HttpResponse {
+    HttpResponse::build(status)
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(json!({ "jsonrpc": "2.0", "id": id, "error": { "code": code, "message": message } }))
+}
+
+/// `/mcp` reached through another host name than the issuer's (S104):
+/// `localhost` for an issuer on `127.0.0.1`, a bare IP address, an alias.
+/// The token and the protected-resource metadata name `{issuer}/mcp`, so
+/// the client would fail later on RFC 9728's resource check without
+/// saying why; this says where the server is. 400 with a JSON-RPC error
+/// naming the URL, before anything else (no 401 sending the client to
+/// authorize for a resource it does not use).
+fn foreign_host(req: &ServiceRequest, issuer: &str) -> Option<HttpResponse> {
+    let host = req.headers().get(header::HOST)?.to_str().unwrap_or("");
+    let allowed = allowed_hosts(issuer);
+    if allowed.iter().any(|a| a.eq_ignore_ascii_case(host)) {
+        return None;
+    }
+    let url = resource::mcp(issuer);
+    let shown: String = host
+        .chars()
+        .filter(|c| c.is_ascii_graphic())
+        .take(100)
+        .collect();
+    Some(rpc_error(
+        StatusCode::BAD_REQUEST,
+        Value::Null,
+        -32600,
+        format!(
+            "This MCP server is at {url}; connect to that URL. The request came through the host name '{shown}', and tokens for this server are issued for {url} only."
+        ),
+    ))
+}
+
+/// The step-up check (S102): a `tools/call` the token's capabilities do
+/// not allow gets 403 with `WWW-Authenticate: Bearer
+/// error="insufficient_scope", scope=…, resource_metadata=…` on the HTTP
+/// response itself, as MCP's step-up flow asks, so the client can ask the
+/// person for more and retry. The body is read (up to `MAX_BODY`, the
+/// transport's own bound) and handed on unchanged.
+async fn step_up(
+    req: &mut ServiceRequest,
+    json_sent: bool,
+    issuer: &str,
+    bot: &Bot,
+) -> Result<Option<HttpResponse>, actix_web::Error> {
+    if !json_sent || req.method() != Method::POST {
+        return Ok(None);
+    }
+    let payload = req.extract::<web::Payload>().await?;
+    let body = match payload.to_bytes_limited(MAX_BODY).await {
+        Ok(read) => read?,
+        Err(_) => {
+            return Ok(Some(rpc_error(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                Value::Null,
+                -32600,
+                format!(
+                    "The request body is too large: at most {} KiB.",
+                    MAX_BODY / 1024
+                ),
+            )))
+        }
+    };
+    req.set_payload(body.clone().into());
+    let Ok(msg) = serde_json::from_slice::<Value>(&body) else {
+        return Ok(None);
+    };
+    if msg.get("method").and_then(Value::as_str) != Some("tools/call") {
+        return Ok(None);
+    }
+    let params = msg.get("params").cloned().unwrap_or(Value::Null);
+    let Some(tool) = params.get("name").and_then(Value::as_str) else {
+        return Ok(None);
+    };
+    let args = params.get("arguments").cloned().unwrap_or(Value::Null);
+    let lacking = super::tools::lacking(tool, &args, &bot.grant(Surface::Mcp));
+    if lacking.is_empty() {
+        return Ok(None);
+    }
+    let challenge = resource::insufficient_scope(&resource::mcp(issuer), &bot.scope, &lacking);
+    let names: Vec<&str> = lacking.iter().map(|c| c.as_str()).collect();
+    let message = format!(
+        "{tool} needs the {} capability, which this connection was not granted. Authorize again with the scope WWW-Authenticate names: the person is asked to allow it, and the pages already shared stay.",
+        names.join(" and ")
+    );
+    let id = msg.get("id").cloned().unwrap_or(Value::Null);
+    let mut res = rpc_error(StatusCode::FORBIDDEN, id, -32001, message);
+    if let Ok(v) = header::HeaderValue::from_str(&challenge) {
+        res.headers_mut().insert(header::WWW_AUTHENTICATE, v);
+    }
+    Ok(Some(res))
 }

@@ -8,6 +8,7 @@
 //! call. `auth` sits in front of the transport; `tools` holds the tools.
 
 mod auth;
+mod caller;
 mod tools;
 
 use std::sync::Arc;
@@ -15,44 +16,17 @@ use std::sync::Arc;
 use actix_web::web;
 use rmcp_actix_web::transport::{LocalSessionManager, StreamableHttpService};
 
-pub use auth::Caller;
-
-/// The hosts the transport accepts in `Host` (rmcp's DNS-rebinding check):
-/// the issuer's, with and without its port, and loopback when the issuer is
-/// on loopback (a local instance reached as `localhost` or `127.0.0.1`).
-fn allowed_hosts(issuer: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    if let Ok(u) = url::Url::parse(issuer) {
-        if let Some(host) = u.host_str() {
-            out.push(host.to_string());
-            if let Some(port) = u.port_or_known_default() {
-                out.push(format!("{host}:{port}"));
-            }
-            let loopback = matches!(host, "localhost" | "127.0.0.1" | "[::1]");
-            if loopback {
-                for h in ["localhost", "127.0.0.1", "[::1]"] {
-                    out.push(h.to_string());
-                    if let Some(port) = u.port_or_known_default() {
-                        out.push(format!("{h}:{port}"));
-                    }
-                }
-            }
-        }
-    }
-    out
-}
+pub use caller::Caller;
 
 /// Mounts `/mcp`: the bearer check, then rmcp's transport.
 pub fn mount(cfg: &mut web::ServiceConfig, issuer: &str) {
-    let hosts = allowed_hosts(issuer);
+    let hosts = auth::allowed_hosts(issuer);
     let transport = StreamableHttpService::builder()
         .service_factory(Arc::new(|| Ok(tools::Pagegrant::new())))
         .session_manager(Arc::new(LocalSessionManager::default()))
         .stateful_mode(false)
         .json_response(true)
-        // A tool call is a small JSON-RPC object; Markdown content is capped
-        // well below this by the tools themselves.
-        .max_request_body_bytes(1024 * 1024)
+        .max_request_body_bytes(auth::MAX_BODY)
         .allowed_hosts(hosts)
         .on_request_fn(|req, ext| {
             use actix_web::HttpMessage;

@@ -2,8 +2,10 @@
 //! `update_page`, each inside the connection's grant through
 //! `domain::reach` — the same capability rule, scope, write bounds and
 //! audit as `/v1` (S65, S66, S68, S73). Tools the grant's capabilities do
-//! not allow are not listed, and a call to one anyway is a tool error
-//! naming the capability. A page the grant does not reach is "not found"
+//! not allow are listed with a note that they need more access; a call to
+//! one is answered before it runs with the HTTP step-up challenge
+//! (`lacking`, used by `auth`; S102), and the tools' own check stays as a
+//! tool error naming the capability. A page the grant does not reach is "not found"
 //! whether or not it exists. `refusal` maps reach's refusals
 //! (`AppError::Refused`) to tool errors, once.
 
@@ -24,7 +26,7 @@ use rmcp_actix_web::transport::on_request_extensions;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::auth::Caller;
+use super::caller::Caller;
 use crate::db;
 use crate::db::models::{
     AccessRequest, AccessRequestId, AccessRequestState, ActivityOp, Page, PageId, RequestVia,
@@ -32,7 +34,7 @@ use crate::db::models::{
 use crate::domain::access_requests::{self, Ask};
 use crate::domain::blocks::Placement;
 use crate::domain::markdown;
-use crate::domain::reach::{self, Capability, Refusal, Surface};
+use crate::domain::reach::{self, Capability, Grant, Refusal, Surface};
 use crate::error::{AppError, AppResult};
 
 /// Most results one `search` returns (its `page_size` bound).
@@ -51,9 +53,12 @@ const INSTRUCTIONS: &str = "pagegrant shows you only the pages the person chose 
 connection on pagegrant's consent page, and their sub-pages. Use `search` to find pages by title or \
 text, then `fetch` with a page's id or URL to read it as Markdown. `create_page` and `update_page` \
 exist only when the person allowed writing. A page outside what was shared answers \"not found\" \
-whether or not it exists: call `request_access` with a short reason (and search words) to ask the \
-person for more pages; give them the URL it returns, and call it again with `request_id` to see \
-their answer. Once they press Share, `search` and `fetch` see the new pages on this connection.";
+whether or not it exists. If a page you need is not shared, call `request_access` with the reason \
+(and words to search for) and give the person the link it returns; call it again with `request_id` \
+to see their answer. Once they press Share, `search` and `fetch` see the new pages on this \
+connection, without reconnecting. A tool that needs more access than this connection has (for \
+example `create_page` on a read-only connection) answers with an OAuth step-up challenge, and your \
+client asks the person to allow it.";
 
 #[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 pub struct SearchInput {
@@ -196,6 +201,38 @@ fn needs(tool: &str) -> Option<&'static [Capability]> {
     TOOLS.iter().find(|(t, _)| *t == tool).map(|(_, c)| *c)
 }
 
+/// Whether `args` gives `key` a value (JSON `null` is no value, as serde
+/// reads an `Option`).
+fn given(args: &Value, key: &str) -> bool {
+    args.get(key).is_some_and(|v| !v.is_null())
+}
+
+/// The capabilities a call of `tool` with `args` needs that the grant
+/// `g` lacks (empty: none lacking, or a tool this server does not have):
+/// what `/mcp` answers with the step-up challenge before the call runs
+/// (S102). The same rule the tools apply: `update_page` needs
+/// `update_content` to rename or trash and `insert_content` to append,
+/// and one of the two to be usable at all.
+pub(super) fn lacking(tool: &str, args: &Value, g: &Grant<'_>) -> Vec<Capability> {
+    let Some(caps) = needs(tool) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    if tool == "update_page" {
+        if (given(args, "title") || given(args, "in_trash")) && !g.allows(Capability::UpdateContent)
+        {
+            out.push(Capability::UpdateContent);
+        }
+        if given(args, "append_content") && !g.allows(Capability::InsertContent) {
+            out.push(Capability::InsertContent);
+        }
+    }
+    if out.is_empty() && !caps.iter().any(|c| g.allows(*c)) {
+        out.extend(caps.first().copied());
+    }
+    out
+}
+
 #[derive(Clone)]
 pub struct Pagegrant {
     tool_router: ToolRouter<Pagegrant>,
@@ -325,9 +362,10 @@ impl Pagegrant {
     }
 
     #[tool(
+        title = "Search pages",
         description = "Find pages shared with this connection whose title or text matches the query. Returns each page's id, title, URL and path.",
         output_schema = schema_for_output::<SearchOutput>(),
-        annotations(read_only_hint = true, open_world_hint = false)
+        annotations(title = "Search pages", read_only_hint = true, idempotent_hint = true, open_world_hint = false)
     )]
     async fn search(
         &self,
@@ -400,9 +438,10 @@ impl Pagegrant {
     }
 
     #[tool(
+        title = "Read a page",
         description = "Read a page shared with this connection, by id or URL: its title, where it sits, its content as Markdown and its sub-pages.",
         output_schema = schema_for_output::<FetchOutput>(),
-        annotations(read_only_hint = true, open_world_hint = false)
+        annotations(title = "Read a page", read_only_hint = true, idempotent_hint = true, open_world_hint = false)
     )]
     async fn fetch(
         &self,
@@ -480,9 +519,10 @@ impl Pagegrant {
     }
 
     #[tool(
+        title = "Create a page",
         description = "Create a page under a page shared with this connection, with a title and Markdown content.",
         output_schema = schema_for_output::<PageOutput>(),
-        annotations(read_only_hint = false, destructive_hint = false, open_world_hint = false)
+        annotations(title = "Create a page", read_only_hint = false, destructive_hint = false, idempotent_hint = false, open_world_hint = false)
     )]
     async fn create_page(
         &self,
@@ -530,9 +570,10 @@ impl Pagegrant {
     }
 
     #[tool(
+        title = "Update a page",
         description = "Change a page shared with this connection: rename it, add Markdown at its end, or move it to or from the trash.",
         output_schema = schema_for_output::<PageOutput>(),
-        annotations(read_only_hint = false, destructive_hint = true, idempotent_hint = false, open_world_hint = false)
+        annotations(title = "Update a page", read_only_hint = false, destructive_hint = true, idempotent_hint = false, open_world_hint = false)
     )]
     async fn update_page(
         &self,
@@ -738,11 +779,25 @@ impl ServerHandler for Pagegrant {
     ) -> Result<ListToolsResult, ErrorData> {
         let caller = caller(&context)?;
         let g = caller.bot.grant(Surface::Mcp);
+        // Every tool, those the grant does not allow marked as such: calling
+        // one answers the step-up challenge (DESIGN §10), so an agent can
+        // ask the person for the access it needs.
         let tools = self
             .tool_router
             .list_all()
             .into_iter()
-            .filter(|t| needs(&t.name).is_some_and(|caps| caps.iter().any(|c| g.allows(*c))))
+            .map(|mut t| {
+                let caps = needs(&t.name).unwrap_or(&[]);
+                if !caps.is_empty() && !caps.iter().any(|c| g.allows(*c)) {
+                    let names: Vec<&str> = caps.iter().map(|c| c.as_str()).collect();
+                    let had = t.description.take().unwrap_or_default();
+                    t.description = Some(Cow::Owned(format!(
+                        "{had} Needs more access than this connection has ({}): calling it asks the person to allow it, and the call succeeds once they approve.",
+                        names.join(" or ")
+                    )));
+                }
+                t
+            })
             .collect();
         let hints = context
             .protocol_version()

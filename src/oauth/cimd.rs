@@ -137,7 +137,9 @@ async fn checked_addresses(
                 Ok(a) => a.collect(),
                 Err(e) => {
                     tracing::info!(host = name, error = %e, "CIMD host does not resolve");
-                    return Err(format!("the host {name} could not be resolved"));
+                    let why = format!("the host {name} could not be resolved");
+                    unreachable_once(&why);
+                    return Err(why);
                 }
             },
         },
@@ -169,7 +171,26 @@ async fn checked_addresses(
 pub async fn fetch(cfg: &RegistrationConfig, u: &url::Url) -> Result<Fetched, String> {
     match tokio::time::timeout(FETCH_TIMEOUT, fetch_within(cfg, u)).await {
         Ok(r) => r,
-        Err(_) => Err(late()),
+        Err(_) => {
+            unreachable_once(&late());
+            Err(late())
+        }
+    }
+}
+
+/// Whether the process already said that a document could not be reached.
+static SAID_UNREACHABLE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// The first time a document's host cannot be resolved or reached, or the
+/// fetch times out, a warning says what a deployment without outbound
+/// internet should do (issue 29 item 7): CIMD is on by default, and there
+/// every CIMD client (Codex tries CIMD first) would wait on the fetch.
+/// Once per process, so a busy server's log is not flooded.
+fn unreachable_once(why: &str) {
+    if !SAID_UNREACHABLE.swap(true, std::sync::atomic::Ordering::Relaxed) {
+        tracing::warn!(
+            "a client ID metadata document could not be fetched ({why}); if this server has no outbound internet access, set registration.cimd = false so such clients register themselves (RFC 7591) instead of waiting on a fetch that cannot succeed"
+        );
     }
 }
 
@@ -207,10 +228,12 @@ async fn fetch_within(cfg: &RegistrationConfig, u: &url::Url) -> Result<Fetched,
         .await
         .map_err(|e| {
             tracing::info!(client_id = %u, error = %e, "CIMD fetch failed");
-            match e.is_timeout() {
+            let why = match e.is_timeout() {
                 true => late(),
                 false => "its host could not be reached".to_string(),
-            }
+            };
+            unreachable_once(&why);
+            why
         })?;
     let status = resp.status();
     if status.is_redirection() {

@@ -25,7 +25,7 @@ use crate::db::models::{
 };
 use crate::db::queries::{integrations, oauth as q};
 use crate::db::Conn;
-use crate::error::AppResult;
+use crate::error::{AppResult, Capability};
 
 /// One client, as the database has it.
 pub struct DbRegistrar {
@@ -121,6 +121,31 @@ pub fn scope_string(scope: &Scope) -> String {
         .join(" ")
 }
 
+/// What a client may ask for at authorization: its capabilities, and for
+/// a client that registered itself (RFC 7591 or CIMD) also every
+/// capability a resource lists (`ASKABLE_CAPABILITIES`, never both
+/// user-information ones). A dynamic client's registered `scope` is its
+/// own claim, made before anyone reviewed it; MCP clients register with
+/// the 401's `scope` (reading) and must be able to step up to writing
+/// later, as the person allows on the consent page (S103). A configured
+/// integration stays bound to what its developer set.
+pub fn askable(i: &Integration) -> String {
+    let mut caps: Vec<Capability> = i
+        .capabilities
+        .split(' ')
+        .filter_map(Capability::parse)
+        .collect();
+    if i.dynamic {
+        let has_user_info = caps.iter().any(|c| Capability::USER_INFO.contains(c));
+        for c in crate::db::models::ASKABLE_CAPABILITIES {
+            if !(has_user_info && Capability::USER_INFO.contains(c)) {
+                caps.push(*c);
+            }
+        }
+    }
+    Capability::join(&caps)
+}
+
 /// The integration's capabilities as an oxide-auth scope.
 pub fn capability_scope(i: &Integration) -> Result<Scope, RegistrarError> {
     i.capabilities
@@ -157,16 +182,19 @@ impl Registrar for DbRegistrar {
     }
 
     /// No scope asked: everything the integration was configured with. A scope
-    /// asked for must be a subset of that.
+    /// asked for must be a subset of what it may ask (`askable`).
     fn negotiate(
         &self,
         client: BoundClient,
         scope: Option<Scope>,
     ) -> Result<PreGrant, RegistrarError> {
         let i = self.client(&client.client_id)?;
-        let allowed = capability_scope(i)?;
+        let configured = capability_scope(i)?;
+        let allowed: Scope = askable(i)
+            .parse()
+            .map_err(|_| RegistrarError::PrimitiveError)?;
         let scope = match scope {
-            None => allowed,
+            None => configured,
             Some(asked) => {
                 let ok = asked.iter().all(|s| allowed.iter().any(|a| a == s));
                 if !ok {

@@ -69,6 +69,10 @@ pub struct ConsentData {
     pub privacy_url: Option<String>,
     pub terms_url: Option<String>,
     pub capabilities: Vec<&'static str>,
+    /// A reconnect asking for more than the connection holds: the list
+    /// above is only what is new ("also wants to"), and this what it
+    /// already has (issue 29 item 2).
+    pub already: Option<Vec<&'static str>>,
     pub user_email: String,
     pub workspace_name: String,
     pub workspace_initial: String,
@@ -194,6 +198,11 @@ impl ConsentView {
         .into_iter()
         .filter_map(|(label, u)| u.as_ref().map(|u| (label, u.clone(), link_host(u))))
         .collect();
+        // A step-up: a live connection asking for capabilities it lacks.
+        let already = (plan.reconnecting
+            && !plan.held.is_empty()
+            && !consent::added(&req.scope, &plan.held).is_empty())
+        .then(|| plan.held.iter().copied().map(capability_words).collect());
         let ask_pending = plan
             .asked
             .as_ref()
@@ -238,12 +247,21 @@ impl ConsentView {
                 website: i.website_url.clone(),
                 privacy_url: i.privacy_url.clone(),
                 terms_url: i.terms_url.clone(),
-                capabilities: req
-                    .scope
-                    .split(' ')
-                    .filter(|s| !s.is_empty() && *s != crate::oauth::endpoint::OFFLINE_ACCESS)
-                    .map(|s| Capability::parse(s).map_or("Unknown capability", capability_words))
-                    .collect(),
+                capabilities: match &already {
+                    Some(_) => consent::added(&req.scope, &plan.held)
+                        .into_iter()
+                        .map(capability_words)
+                        .collect(),
+                    None => req
+                        .scope
+                        .split(' ')
+                        .filter(|s| !s.is_empty() && *s != crate::oauth::endpoint::OFFLINE_ACCESS)
+                        .map(|s| {
+                            Capability::parse(s).map_or("Unknown capability", capability_words)
+                        })
+                        .collect(),
+                },
+                already,
                 user_email: user.user.email.clone(),
                 workspace_name: plan.workspace.name.clone(),
                 workspace_initial: initial(&plan.workspace.name),

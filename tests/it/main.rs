@@ -45,6 +45,7 @@ mod ux_passkeys;
 mod ux_picker;
 mod ux_signin2;
 mod ux_requests;
+mod ux_stepup;
 mod ux_sudo;
 mod ux_twostep;
 mod workspace;
@@ -73,6 +74,8 @@ mod ui_picker;
 mod ui_signin2;
 #[cfg(feature = "e2e")]
 mod ui_requests;
+#[cfg(feature = "e2e")]
+mod ui_stepup;
 #[cfg(feature = "e2e")]
 mod ui_sudo;
 #[cfg(feature = "e2e")]

@@ -53,9 +53,10 @@ fn s64_mcp_without_a_token_is_401_naming_reachable_metadata_for_this_issuer() {
         .unwrap()
         .to_string();
     let meta_url = fx.srv.url("/.well-known/oauth-protected-resource/mcp");
+    // Issue 29 item 7: the challenge also names the scope to ask for first.
     assert_eq!(
         challenge,
-        format!(r#"Bearer resource_metadata="{meta_url}""#)
+        format!(r#"Bearer resource_metadata="{meta_url}", scope="read_content""#)
     );
     assert!(r.headers()["content-type"]
         .to_str()
@@ -301,32 +302,45 @@ fn s65_a_disconnected_grant_stops_the_next_call() {
     assert_eq!(r.status(), 401);
 }
 
+/// Issue 29 item 2 changed how: tools the grant lacks are listed, marked
+/// as needing more access, and a call is refused with the HTTP step-up
+/// challenge naming the capability (S102), before it runs.
 #[test]
-fn s66_tools_the_capabilities_do_not_allow_are_not_listed_and_refused() {
+fn s66_tools_the_capabilities_do_not_allow_are_marked_and_refused() {
     let fx = fixture();
     let read_only = connect(&fx, "read_content", &[fx.eng.id.as_str()]);
     assert_eq!(
         tool_names(&fx, &read_only),
-        ["fetch", "request_access", "search"]
+        [
+            "create_page",
+            "fetch",
+            "request_access",
+            "search",
+            "update_page"
+        ]
     );
-    let r = call(
-        &fx,
-        &read_only,
+    let refused = |tool: &str, args: Value| {
+        let body = json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call",
+                          "params": {"name": tool, "arguments": args}});
+        let r = post(&fx, Some(&read_only), &body.to_string());
+        assert_eq!(r.status(), 403, "{tool}");
+        r.headers()["www-authenticate"]
+            .to_str()
+            .unwrap()
+            .to_string()
+    };
+    let c = refused(
         "create_page",
         json!({"parent_id": fx.eng.id.to_string(), "title": "New"}),
     );
-    assert!(is_error(&r), "{r}");
-    assert!(text(&r).contains("insert_content"), "{r}");
+    assert!(c.contains("insert_content"), "{c}");
     // Arguments cannot widen the grant.
-    let r = call(
-        &fx,
-        &read_only,
+    let c = refused(
         "update_page",
         json!({"id": fx.eng.id.to_string(), "title": "Renamed",
                "scope": "update_content", "capabilities": ["update_content"]}),
     );
-    assert!(is_error(&r), "{r}");
-    assert!(text(&r).contains("update_content"), "{r}");
+    assert!(c.contains("update_content"), "{c}");
     let title: String = {
         use diesel::prelude::*;
         use pagegrant::db::schema::pages;

@@ -35,7 +35,17 @@ fn mcp(fx: &Fx, token: &str, tool: &str, args: Value) -> Value {
         .json(&body)
         .send()
         .unwrap();
-    assert_eq!(r.status(), 200, "{tool}");
+    // A capability the token lacks is the step-up challenge on the HTTP
+    // response (issue 29 item 2; S102), its JSON-RPC error naming it.
+    if r.status() == 403 {
+        let c = r.headers()["www-authenticate"]
+            .to_str()
+            .unwrap()
+            .to_string();
+        assert!(c.contains(r#"error="insufficient_scope""#), "{tool}: {c}");
+    } else {
+        assert_eq!(r.status(), 200, "{tool}");
+    }
     r.json().unwrap()
 }
 
@@ -72,8 +82,12 @@ fn api_class(r: Response) -> Class {
 const NOT_FOUND: &str = "No page with that id is shared with this connection";
 
 fn mcp_class(v: &Value) -> Class {
-    if v.get("error").is_some() {
-        return Class::Other(format!("JSON-RPC error {v}"));
+    if let Some(e) = v.get("error") {
+        let message = e["message"].as_str().unwrap_or("");
+        return match (message.contains("needs the"), named_capability(message)) {
+            (true, Some(c)) => Class::Missing(c),
+            _ => Class::Other(format!("JSON-RPC error {v}")),
+        };
     }
     let r = &v["result"];
     let text = r["content"][0]["text"].as_str().unwrap_or("");

@@ -186,7 +186,23 @@ fn mcp_inspector_cli_lists_the_tools_with_a_token_from_consent() {
         .filter_map(|t| t["name"].as_str())
         .collect();
     names.sort();
-    assert_eq!(names, ["fetch", "request_access", "search"], "{listed}");
+    // Issue 29 item 2: the tools it lacks are listed too, marked as
+    // needing more access (a call answers the step-up challenge).
+    assert_eq!(
+        names,
+        ["create_page", "fetch", "request_access", "search", "update_page"],
+        "{listed}"
+    );
+    for t in listed["tools"].as_array().expect("tools") {
+        let marked = t["description"]
+            .as_str()
+            .is_some_and(|d| d.contains("Needs more access"));
+        assert_eq!(
+            marked,
+            t["name"] == "create_page" || t["name"] == "update_page",
+            "{t}"
+        );
+    }
     let found = run(&[
         "--method",
         "tools/call",

@@ -119,3 +119,17 @@ pub fn internal_token_connection(conn: &mut Conn, hash: &str) -> QueryResult<Opt
         .first(conn)
         .optional()
 }
+
+/// The distinct scopes of a connection's live refresh tokens (not revoked,
+/// not expired): what its grants hold, for the consent page's "also wants
+/// to" on a re-consent. Bounded: one connection has few grant shapes.
+pub fn live_scopes(conn: &mut Conn, id: &ConnectionId, now: i64) -> QueryResult<Vec<String>> {
+    refresh_tokens::table
+        .filter(refresh_tokens::connection_id.eq(id))
+        .filter(refresh_tokens::revoked_at.is_null())
+        .filter(refresh_tokens::expires_at.gt(now))
+        .select(refresh_tokens::scope)
+        .distinct()
+        .limit(50)
+        .load(conn)
+}

@@ -114,7 +114,9 @@ async def main():
                 check(storage.client is not None, "the client registered itself")
                 check(storage.tokens is not None and storage.tokens.access_token, "a token")
 
-                # The SDK asks for the metadata's scopes_supported: read and write.
+                # The SDK asks for the 401's scope (reading) and lists every
+                # tool; create_page below steps up to writing through the
+                # consent page, which the test answers (issue 29).
                 tools = sorted(t.name for t in (await session.list_tools()).tools)
                 check(tools == ["create_page", "fetch", "request_access", "search", "update_page"], f"tools {tools}")
 
