@@ -43,8 +43,8 @@ mod ux_invites;
 mod ux_lists;
 mod ux_passkeys;
 mod ux_picker;
-mod ux_signin2;
 mod ux_requests;
+mod ux_signin2;
 mod ux_stepup;
 mod ux_sudo;
 mod ux_twostep;
@@ -71,9 +71,9 @@ mod ui_passkeys;
 #[cfg(feature = "e2e")]
 mod ui_picker;
 #[cfg(feature = "e2e")]
-mod ui_signin2;
-#[cfg(feature = "e2e")]
 mod ui_requests;
+#[cfg(feature = "e2e")]
+mod ui_signin2;
 #[cfg(feature = "e2e")]
 mod ui_stepup;
 #[cfg(feature = "e2e")]

@@ -190,7 +190,13 @@ fn mcp_inspector_cli_lists_the_tools_with_a_token_from_consent() {
     // needing more access (a call answers the step-up challenge).
     assert_eq!(
         names,
-        ["create_page", "fetch", "request_access", "search", "update_page"],
+        [
+            "create_page",
+            "fetch",
+            "request_access",
+            "search",
+            "update_page"
+        ],
         "{listed}"
     );
     for t in listed["tools"].as_array().expect("tools") {

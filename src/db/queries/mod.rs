@@ -1,8 +1,8 @@
 //! Sync query functions per area, run inside `db::run` (or the CLI's own
 //! connection). A missing row is `Ok(None)`, a failure is `Err`.
 
-pub mod activity;
 pub mod access_requests;
+pub mod activity;
 pub mod approval_requests;
 pub mod audit;
 pub mod blocked_clients;
