@@ -675,9 +675,10 @@ impl Pagegrant {
     }
 
     #[tool(
+        title = "Ask for more pages",
         description = "Ask the person who connected you for more pages, mid-task: give a short reason in your own words and optional search words. Returns a URL for the person to open (they tick pages and press Share or Decline) and the request's id; call again with request_id to read its state (pending, shared with the page ids, declined, expired). Shared pages appear in search and fetch on this same connection, without reconnecting.",
         output_schema = schema_for_output::<RequestOutput>(),
-        annotations(read_only_hint = false, destructive_hint = false, idempotent_hint = false, open_world_hint = false)
+        annotations(title = "Ask for more pages", read_only_hint = false, destructive_hint = false, idempotent_hint = false, open_world_hint = false)
     )]
     async fn request_access(
         &self,

@@ -145,13 +145,15 @@ fn s102_mcp_call_beyond_the_grant_is_a_403_step_up_challenge() {
     let v = rpc(&fx, &token, "tools/list", json!({}));
     let tools = v["result"]["tools"].as_array().unwrap();
     let names: Vec<&str> = tools.iter().map(|t| t["name"].as_str().unwrap()).collect();
-    assert_eq!(names.len(), 4, "{v}");
+    // Every tool is listed; `request_access` (issue 29 item 1) is open to
+    // every connection, so it is never marked.
+    assert_eq!(names.len(), 5, "{v}");
     for t in tools {
         let marked = t["description"]
             .as_str()
             .unwrap()
             .contains("Needs more access");
-        let writes = t["annotations"]["readOnlyHint"] == false;
+        let writes = t["annotations"]["readOnlyHint"] == false && t["name"] != "request_access";
         assert_eq!(marked, writes, "{t}");
     }
 }
@@ -452,6 +454,11 @@ fn tools_have_titles_annotations_and_results_valid_against_their_output_schema()
             "update_page",
             "Update a page",
             json!({"readOnlyHint": false, "destructiveHint": true, "idempotentHint": false}),
+        ),
+        (
+            "request_access",
+            "Ask for more pages",
+            json!({"readOnlyHint": false, "destructiveHint": false, "idempotentHint": false}),
         ),
     ];
     for (name, title, hints) in want {

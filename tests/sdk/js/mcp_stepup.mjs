@@ -106,7 +106,7 @@ await client.connect(transport);
 // Every tool listed, with titles, annotations and output schemas (the SDK
 // validates each structuredContent against its tool's outputSchema).
 const tools = Object.fromEntries((await client.listTools()).tools.map((t) => [t.name, t]));
-expect(JSON.stringify(Object.keys(tools).sort()) === JSON.stringify(["create_page", "fetch", "search", "update_page"]), "every tool listed");
+expect(JSON.stringify(Object.keys(tools).sort()) === JSON.stringify(["create_page", "fetch", "request_access", "search", "update_page"]), "every tool listed");
 expect(tools.search.annotations.readOnlyHint === true && tools.fetch.annotations.readOnlyHint === true, "search and fetch are read-only");
 expect(tools.create_page.annotations.destructiveHint === false, "create_page only adds");
 expect(tools.update_page.annotations.idempotentHint === false, "update_page is not idempotent");

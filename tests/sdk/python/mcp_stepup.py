@@ -128,7 +128,7 @@ async def main():
                 # Every tool is listed; those it lacks say so. The SDK keeps
                 # the output schemas and validates structuredContent by them.
                 tools = {t.name: t for t in (await session.list_tools()).tools}
-                check(sorted(tools) == ["create_page", "fetch", "search", "update_page"], f"tools {sorted(tools)}")
+                check(sorted(tools) == ["create_page", "fetch", "request_access", "search", "update_page"], f"tools {sorted(tools)}")
                 check(tools["search"].annotations.read_only_hint is True, "search is read-only")
                 check(tools["fetch"].title == "Read a page", f"fetch's title {tools['fetch'].title}")
                 check(tools["create_page"].annotations.destructive_hint is False, "create_page only adds")
