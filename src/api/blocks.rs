@@ -578,7 +578,12 @@ pub async fn get_block_children(
             let size = page_size(q.page_size)?;
             let kind = format!("children:{}", id.1);
             let after = match &q.start_cursor {
-                Some(cur) => Some(open(&st.secret_box, bot.connection.id.as_str(), &kind, cur)?),
+                Some(cur) => Some(open(
+                    &st.secret_box,
+                    bot.connection.id.as_str(),
+                    &kind,
+                    cur,
+                )?),
                 None => None,
             };
             children_list(c, &st, bot, &id, after, size, &kind)
@@ -657,24 +662,25 @@ pub async fn patch_block_children(
 ) -> Result<HttpResponse, ApiError> {
     let id = ids(&path);
     let req = parse_append(&raw);
-    let out = bearer.run(move |c, bot| -> Result<Value, ApiError> {
-        let page = match reach(c, bot, &id?, true, Capability::InsertContent)? {
-            Target::Block(b) => {
-                return Err(validation(&format!(
-                    "Block {} of type `{}` does not support children.",
-                    b.id,
-                    b.kind.as_str()
-                )))
-            }
-            Target::Page(p) => p.page,
-        };
-        let req = req?;
-        let g = bot.grant(Surface::Api);
-        let (_, rows) = reach::append_blocks(c, g, &page.id, &req.children, &req.place)?;
-        let results = rows.iter().map(block_json).collect::<AppResult<Vec<_>>>()?;
-        Ok(list(results, false, None))
-    })
-    .await?;
+    let out = bearer
+        .run(move |c, bot| -> Result<Value, ApiError> {
+            let page = match reach(c, bot, &id?, true, Capability::InsertContent)? {
+                Target::Block(b) => {
+                    return Err(validation(&format!(
+                        "Block {} of type `{}` does not support children.",
+                        b.id,
+                        b.kind.as_str()
+                    )))
+                }
+                Target::Page(p) => p.page,
+            };
+            let req = req?;
+            let g = bot.grant(Surface::Api);
+            let (_, rows) = reach::append_blocks(c, g, &page.id, &req.children, &req.place)?;
+            let results = rows.iter().map(block_json).collect::<AppResult<Vec<_>>>()?;
+            Ok(list(results, false, None))
+        })
+        .await?;
     Ok(ok(out))
 }
 
@@ -708,25 +714,26 @@ pub async fn patch_block(
     raw: Bytes,
 ) -> Result<HttpResponse, ApiError> {
     let id = ids(&path);
-    let out = bearer.run(move |c, bot| -> Result<Value, ApiError> {
-        match reach(c, bot, &id?, false, Capability::UpdateContent)? {
-            Target::Block(b) => {
-                let req = parse_update(&raw, b.kind)?;
-                Ok(update_block(c, bot, b, req)?)
+    let out = bearer
+        .run(move |c, bot| -> Result<Value, ApiError> {
+            match reach(c, bot, &id?, false, Capability::UpdateContent)? {
+                Target::Block(b) => {
+                    let req = parse_update(&raw, b.kind)?;
+                    Ok(update_block(c, bot, b, req)?)
+                }
+                Target::Page(p) => {
+                    let trash = page_trash(&raw)?;
+                    Ok(trash_page(
+                        c,
+                        bot,
+                        &p.page.id,
+                        trash,
+                        ActivityOp::ApiPatchBlock,
+                    )?)
+                }
             }
-            Target::Page(p) => {
-                let trash = page_trash(&raw)?;
-                Ok(trash_page(
-                    c,
-                    bot,
-                    &p.page.id,
-                    trash,
-                    ActivityOp::ApiPatchBlock,
-                )?)
-            }
-        }
-    })
-    .await?;
+        })
+        .await?;
     Ok(ok(out))
 }
 
@@ -792,22 +799,27 @@ pub async fn delete_block(
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id = ids(&path);
-    let out = bearer.run(move |c, bot| -> Result<Value, ApiError> {
-        Ok(match reach(c, bot, &id?, false, Capability::UpdateContent)? {
-            Target::Block(b) => {
-                let change = BlockChange {
-                    content: None,
-                    in_trash: Some(true),
-                };
-                update_block_row(c, bot, &b, change, ActivityOp::ApiDeleteBlock)?
-            }
-            Target::Page(p) if p.trashed => return Err(AppError::from(Refusal::NotFound(Object::Page)).into()),
-            Target::Page(p) => {
-                trash_page(c, bot, &p.page.id, Some(true), ActivityOp::ApiDeleteBlock)?
-            }
+    let out = bearer
+        .run(move |c, bot| -> Result<Value, ApiError> {
+            Ok(
+                match reach(c, bot, &id?, false, Capability::UpdateContent)? {
+                    Target::Block(b) => {
+                        let change = BlockChange {
+                            content: None,
+                            in_trash: Some(true),
+                        };
+                        update_block_row(c, bot, &b, change, ActivityOp::ApiDeleteBlock)?
+                    }
+                    Target::Page(p) if p.trashed => {
+                        return Err(AppError::from(Refusal::NotFound(Object::Page)).into())
+                    }
+                    Target::Page(p) => {
+                        trash_page(c, bot, &p.page.id, Some(true), ActivityOp::ApiDeleteBlock)?
+                    }
+                },
+            )
         })
-    })
-    .await?;
+        .await?;
     Ok(ok(out))
 }
 

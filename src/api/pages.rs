@@ -576,7 +576,13 @@ pub async fn post_page(
     let (page, _) = bearer
         .run(move |c, bot| -> Result<_, ApiError> {
             let (parent, title) = asked?;
-            Ok(reach::create_page(c, bot.grant(Surface::Api), &parent, &title, &[])?)
+            Ok(reach::create_page(
+                c,
+                bot.grant(Surface::Api),
+                &parent,
+                &title,
+                &[],
+            )?)
         })
         .await?;
     Ok(ok(page_object(&issuer, &page, false)))

@@ -46,8 +46,8 @@ mod ux_picker;
 mod ux_requests;
 mod ux_signin2;
 mod ux_stepup;
-mod ux_trip;
 mod ux_sudo;
+mod ux_trip;
 mod ux_twostep;
 mod workspace;
 

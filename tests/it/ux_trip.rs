@@ -13,7 +13,13 @@ use serde_json::{json, Value};
 use crate::kit::*;
 
 /// The connection the token response names, with its installer.
-fn grant_of(fx: &Fx, tok: &Value) -> (pagegrant::db::models::ConnectionId, pagegrant::db::models::UserId) {
+fn grant_of(
+    fx: &Fx,
+    tok: &Value,
+) -> (
+    pagegrant::db::models::ConnectionId,
+    pagegrant::db::models::UserId,
+) {
     use pagegrant::db::schema::connections as t;
     let bot = tok["bot_id"].as_str().expect("bot_id").to_string();
     t::table
@@ -36,7 +42,9 @@ fn watched(fx: &Fx) -> (pagegrant::db::DbConn, Arc<Mutex<Seen>>) {
     let seen = Arc::new(Mutex::new(Seen::default()));
     let s = seen.clone();
     conn.set_instrumentation(move |e: InstrumentationEvent<'_>| match e {
-        InstrumentationEvent::CacheQuery { sql, .. } => s.lock().unwrap().cached.push(sql.to_string()),
+        InstrumentationEvent::CacheQuery { sql, .. } => {
+            s.lock().unwrap().cached.push(sql.to_string())
+        }
         InstrumentationEvent::StartQuery { query, .. } => {
             s.lock().unwrap().started.push(query.to_string())
         }
@@ -72,25 +80,51 @@ fn search_and_ancestors_are_prepared_once_per_database_connection() {
     let after = SearchArgs {
         query: "",
         descending: true,
-        after: Some((first.tier, first.page.last_edited_at, first.page.id.to_string())),
+        after: Some((
+            first.tier,
+            first.page.last_edited_at,
+            first.page.id.to_string(),
+        )),
         limit: 10,
     };
     let rest = scope::search(&mut conn, &cid, &installer, &after).expect("after");
-    assert!(rest.iter().all(|h| h.page.id != first.page.id), "the cursor moves on");
+    assert!(
+        rest.iter().all(|h| h.page.id != first.page.id),
+        "the cursor moves on"
+    );
     let ids = [&fx.roadmap.id];
     for _ in 0..2 {
         let up = scope::ancestors(&mut conn, &cid, &installer, &ids).expect("ancestors");
-        assert_eq!(up.iter().map(|p| p.title.as_str()).collect::<Vec<_>>(), ["Engineering"]);
+        assert_eq!(
+            up.iter().map(|p| p.title.as_str()).collect::<Vec<_>>(),
+            ["Engineering"]
+        );
     }
     let s = seen.lock().unwrap();
-    let searches = s.cached.iter().filter(|q| q.contains("hits(id, tier)")).count();
-    let ran = s.started.iter().filter(|q| q.contains("hits(id, tier)")).count();
+    let searches = s
+        .cached
+        .iter()
+        .filter(|q| q.contains("hits(id, tier)"))
+        .count();
+    let ran = s
+        .started
+        .iter()
+        .filter(|q| q.contains("hits(id, tier)"))
+        .count();
     assert_eq!(ran, 5, "five searches ran: {:?}", s.started);
     // One text for title-only matching, one for full text (both
     // descending): each prepared once, then taken from the cache.
-    assert_eq!(searches, 2, "each search text is cached once: {:?}", s.cached);
+    assert_eq!(
+        searches, 2,
+        "each search text is cached once: {:?}",
+        s.cached
+    );
     let ancestors = s.cached.iter().filter(|q| q.contains("up(id)")).count();
-    assert_eq!(ancestors, 1, "the ancestors text is cached once: {:?}", s.cached);
+    assert_eq!(
+        ancestors, 1,
+        "the ancestors text is cached once: {:?}",
+        s.cached
+    );
 }
 
 #[test]
@@ -101,7 +135,11 @@ fn the_bearer_check_still_comes_before_the_request_is_read() {
     for (method, path, body) in [
         ("POST", "/v1/search", Some(json!({"page_size": "many"}))),
         ("GET", "/v1/pages/not-a-uuid", None),
-        ("PATCH", "/v1/pages/not-a-uuid", Some(json!({"in_trash": "x"}))),
+        (
+            "PATCH",
+            "/v1/pages/not-a-uuid",
+            Some(json!({"in_trash": "x"})),
+        ),
         ("POST", "/v1/pages", Some(json!({}))),
         ("GET", "/v1/blocks/not-a-uuid/children?page_size=0", None),
         ("GET", "/v1/users/not-a-uuid", None),

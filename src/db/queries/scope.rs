@@ -20,8 +20,8 @@ use diesel::prelude::*;
 use diesel::sql_types::{Integer, Text};
 
 use crate::db::models::{ConnectionId, Page, PageId, UserId};
-use crate::db::schema::{connection_scope, connections, pages, workspaces};
 use crate::db::prepared::{prepared, Arg};
+use crate::db::schema::{connection_scope, connections, pages, workspaces};
 use crate::db::Conn;
 
 #[derive(Debug, Clone)]

@@ -4,7 +4,9 @@
 use diesel::prelude::*;
 
 use crate::db::models::{AccessToken, Connection, ConnectionId, Integration, RefreshToken};
-use crate::db::schema::{access_tokens, connections, integrations, internal_tokens, refresh_tokens};
+use crate::db::schema::{
+    access_tokens, connections, integrations, internal_tokens, refresh_tokens,
+};
 use crate::db::Conn;
 
 pub fn insert_refresh(conn: &mut Conn, t: &RefreshToken) -> QueryResult<()> {
@@ -42,10 +44,7 @@ pub fn access_by_jti(conn: &mut Conn, jti: &str) -> QueryResult<Option<AccessTok
 /// DSL, so each pooled connection prepares it once). Whether the token is
 /// revoked and the connection active is the caller's to judge. Also when
 /// the connection last called `/mcp`, so noting a call needs no read.
-pub fn access_grant(
-    conn: &mut Conn,
-    jti: &str,
-) -> QueryResult<Option<AccessGrant>> {
+pub fn access_grant(conn: &mut Conn, jti: &str) -> QueryResult<Option<AccessGrant>> {
     access_tokens::table
         .inner_join(connections::table.inner_join(integrations::table))
         .filter(access_tokens::jti.eq(jti))
