@@ -568,13 +568,14 @@ pub async fn get_block_children(
     state: web::Data<AppState>,
     bearer: Bearer,
     path: web::Path<String>,
-    q: web::Query<ChildrenQuery>,
+    req: actix_web::HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    let (path, q) = (path.into_inner(), q.into_inner());
+    // The query is judged after the token, as the path is.
+    let (path, q) = (path.into_inner(), children_query(req.query_string()));
     let st = state.clone();
     let out = bearer
         .run(move |c, bot| {
-            let id = ids(&path)?;
+            let (id, q) = (ids(&path)?, q?);
             let size = page_size(q.page_size)?;
             let kind = format!("children:{}", id.1);
             let after = match &q.start_cursor {
@@ -590,6 +591,13 @@ pub async fn get_block_children(
         })
         .await?;
     Ok(ok(out))
+}
+
+/// `?start_cursor=…&page_size=…`, refused as the query extractor would.
+fn children_query(raw: &str) -> Result<ChildrenQuery, ApiError> {
+    web::Query::<ChildrenQuery>::from_query(raw)
+        .map(web::Query::into_inner)
+        .map_err(|e| validation(&format!("query failed validation: {e}")))
 }
 
 /// A page's blocks, then its sub-pages, after the cursor's position (a

@@ -142,6 +142,7 @@ fn the_bearer_check_still_comes_before_the_request_is_read() {
         ),
         ("POST", "/v1/pages", Some(json!({}))),
         ("GET", "/v1/blocks/not-a-uuid/children?page_size=0", None),
+        ("GET", "/v1/blocks/not-a-uuid/children?page_size=many", None),
         ("GET", "/v1/users/not-a-uuid", None),
         ("POST", "/v1/access_requests", Some(json!({}))),
     ] {
