@@ -9,9 +9,8 @@ use actix_web::HttpResponse;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::bearer::Bot;
+use super::bearer::Bearer;
 use super::pages::{body, iso, validation};
-use crate::db;
 use crate::db::models::{AccessRequest, AccessRequestId, RequestVia};
 use crate::domain::access_requests::{self, Ask};
 use crate::http::errors::ApiError;
@@ -49,23 +48,25 @@ fn id_of(raw: &str) -> Result<AccessRequestId, ApiError> {
 
 pub async fn post_access_request(
     state: web::Data<AppState>,
-    bot: Bot,
+    bearer: Bearer,
     raw: Bytes,
 ) -> Result<HttpResponse, ApiError> {
-    let b: AskBody = body(&raw)?;
+    let b: Result<AskBody, ApiError> = body(&raw);
     let (cfg, issuer) = (
         state.config.agents.clone(),
         state.config.server.issuer.clone(),
     );
-    let r = db::run(&state.pool, move |c| {
-        let ask = Ask {
-            via: RequestVia::Api,
-            reason: &b.reason,
-            search: &b.search,
-        };
-        access_requests::ask(c, &cfg, &bot.connection, &ask)
-    })
-    .await?;
+    let r = bearer
+        .run(move |c, bot| -> Result<_, ApiError> {
+            let b = b?;
+            let ask = Ask {
+                via: RequestVia::Api,
+                reason: &b.reason,
+                search: &b.search,
+            };
+            Ok(access_requests::ask(c, &cfg, &bot.connection, &ask)?)
+        })
+        .await?;
     Ok(HttpResponse::Created()
         .insert_header(("x-notion-request-id", crate::crypto::new_uuid()))
         .json(request_object(&issuer, &r)))
@@ -73,14 +74,15 @@ pub async fn post_access_request(
 
 pub async fn get_access_request(
     state: web::Data<AppState>,
-    bot: Bot,
+    bearer: Bearer,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = id_of(&path)?;
+    let id = id_of(&path);
     let issuer = state.config.server.issuer.clone();
-    let r = db::run(&state.pool, move |c| {
-        access_requests::poll(c, &bot.connection.id, &id)
-    })
-    .await?;
+    let r = bearer
+        .run(move |c, bot| -> Result<_, ApiError> {
+            Ok(access_requests::poll(c, &bot.connection.id, &id?)?)
+        })
+        .await?;
     Ok(super::pages::ok(request_object(&issuer, &r)))
 }

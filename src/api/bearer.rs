@@ -3,15 +3,12 @@
 //! and connection still live in the database, so a revoke takes effect at
 //! once) or an internal integration token (`ntn_…`, looked up by SHA-256).
 
-use std::future::Future;
-use std::pin::Pin;
-
 use actix_web::http::header;
 use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
 
 use crate::crypto;
 use crate::db::models::{Connection, ConnectionStatus, Integration};
-use crate::db::queries::{connections, integrations, tokens};
+use crate::db::queries::tokens;
 use crate::db::{self, Conn};
 use crate::domain::integrations::INTERNAL_TOKEN_PREFIX;
 use crate::domain::reach::{Grant, Surface};
@@ -29,6 +26,8 @@ pub struct Bot {
     pub scope: String,
     /// Internal integrations act for the workspace, not a user.
     pub internal: bool,
+    /// When the connection last called `/mcp`, as read with the token.
+    pub mcp_used_at: Option<i64>,
     pub version: ApiVersion,
 }
 
@@ -129,9 +128,10 @@ pub fn resolve_for(
     if internal_token && resource == Resource::Mcp {
         return Ok(None);
     }
-    let (connection_id, scope, internal) = if internal_token {
-        match tokens::internal_token_connection(conn, &crypto::sha256_hex(token))? {
-            Some(id) => (id, None, true),
+    // The token, its connection and integration in one statement.
+    let (connection, integration, scope, mcp_used_at) = if internal_token {
+        match tokens::internal_grant(conn, &crypto::sha256_hex(token))? {
+            Some((connection, integration)) => (connection, integration, None, None),
             None => return Ok(None),
         }
     } else {
@@ -146,63 +146,103 @@ pub fn resolve_for(
         if claims.aud != wanted {
             return Ok(None);
         }
-        let Some(row) = tokens::access_by_jti(conn, &claims.jti)? else {
+        let Some((row, connection, integration, used)) = tokens::access_grant(conn, &claims.jti)?
+        else {
             return Ok(None);
         };
         if row.revoked_at.is_some() {
             return Ok(None);
         }
-        (row.connection_id, Some(row.scope), false)
-    };
-    let Some(connection) = connections::by_id(conn, &connection_id)? else {
-        return Ok(None);
+        (connection, integration, Some(row.scope), used)
     };
     if connection.status != ConnectionStatus::Active {
         return Ok(None);
     }
-    let Some(integration) = integrations::by_id(conn, &connection.integration_id)? else {
-        return Ok(None);
-    };
     let scope = scope.unwrap_or_else(|| integration.capabilities.clone());
     Ok(Some(Bot {
         connection,
         integration,
         scope,
-        internal,
+        internal: internal_token,
+        mcp_used_at,
         version: ApiVersion::V2025_09_03,
     }))
 }
 
-impl FromRequest for Bot {
-    type Error = ApiError;
-    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+/// A `/v1` request's bearer token, not yet looked up: the extractor checks
+/// only what needs no database (the `Notion-Version`, that a token was
+/// sent), and the handler's one `db::run` resolves the token, counts it
+/// against the connection's rate limit and then does the work
+/// (`Bearer::run`), so a request takes the database thread once (issue 30).
+/// A revoke still takes effect on the next call: nothing is cached.
+pub struct Bearer {
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    token: String,
+    version: ApiVersion,
+}
 
-    fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
-        let req = req.clone();
-        Box::pin(async move {
-            let version = ApiVersion::from_request(&req)?;
-            let state = req
-                .app_data::<web::Data<AppState>>()
-                .cloned()
-                .ok_or_else(|| {
-                    ApiError::from(crate::error::AppError::internal("app state missing"))
-                })?;
-            let issuer = state.config.server.issuer.clone();
-            let (token, sent) = bearer_token(req.headers());
-            let token = token.ok_or_else(|| unauthorized(&issuer, sent))?;
-            let st = state.clone();
-            let mut bot = db::run(&state.pool, move |c| resolve(c, &st.keys, &token))
-                .await?
-                .ok_or_else(|| unauthorized(&issuer, true))?;
+impl Bearer {
+    /// Resolves the token (401 when it is not live), checks the
+    /// connection's rate limit (429) and runs `f` for the bot, all in one
+    /// trip to the database thread. `f`'s refusals are `/v1`'s; an OAuth
+    /// token's scope is noted for the step-up challenge (S102).
+    pub async fn run<T, E, F>(self, f: F) -> Result<T, ApiError>
+    where
+        F: FnOnce(&mut Conn, &Bot) -> Result<T, E> + Send + 'static,
+        E: Into<ApiError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let Bearer {
+            state,
+            req,
+            token,
+            version,
+        } = self;
+        let st = state.clone();
+        let (held, out) = db::run_with(&state.pool, move |c| -> Result<_, ApiError> {
+            let Some(mut bot) = resolve(c, &st.keys, &token)? else {
+                return Err(unauthorized(&st.config.server.issuer, true));
+            };
             bot.version = version;
-            if !bot.internal {
-                req.extensions_mut()
-                    .insert(crate::http::errors::HeldScope(bot.scope.clone()));
-            }
-            if let Some(limiter) = &state.limiter {
+            if let Some(limiter) = &st.limiter {
                 limiter.check(bot.connection.id.as_str())?;
             }
-            Ok(bot)
+            let held = (!bot.internal).then(|| bot.scope.clone());
+            Ok((held, f(c, &bot).map_err(Into::into)))
+        })
+        .await?;
+        if let Some(scope) = held {
+            req.extensions_mut()
+                .insert(crate::http::errors::HeldScope(scope));
+        }
+        out
+    }
+}
+
+impl FromRequest for Bearer {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
+        std::future::ready(Bearer::read(req))
+    }
+}
+
+impl Bearer {
+    fn read(req: &HttpRequest) -> Result<Bearer, ApiError> {
+        let version = ApiVersion::from_request(req)?;
+        let state = req
+            .app_data::<web::Data<AppState>>()
+            .cloned()
+            .ok_or_else(|| ApiError::from(crate::error::AppError::internal("app state missing")))?;
+        let (token, sent) = bearer_token(req.headers());
+        let token = token.ok_or_else(|| unauthorized(&state.config.server.issuer, sent))?;
+        Ok(Bearer {
+            state,
+            req: req.clone(),
+            token,
+            version,
         })
     }
 }

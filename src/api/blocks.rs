@@ -14,10 +14,10 @@ use actix_web::HttpResponse;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
-use super::bearer::Bot;
+use super::bearer::{Bearer, Bot};
 use super::pages::{iso, ok, open, page_size, seal, validation};
 use crate::db::models::{ActivityOp, Block, BlockId, Page, PageId};
-use crate::db::{self, Conn};
+use crate::db::Conn;
 use crate::domain::blocks::{self as blocks, Placement};
 use crate::domain::content::{Annotations, BlockContent, BlockType, Span};
 use crate::domain::reach::{self, BlockChange, Capability, Object, Refusal, Surface, Target};
@@ -566,29 +566,38 @@ pub struct ChildrenQuery {
 /// position, or `p:<page>` with its creation time.
 pub async fn get_block_children(
     state: web::Data<AppState>,
-    bot: Bot,
+    bearer: Bearer,
     path: web::Path<String>,
-    q: web::Query<ChildrenQuery>,
+    req: actix_web::HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    let id = ids(&path)?;
-    let pid = id.1.clone();
-    let size = page_size(q.page_size)?;
-    let kind = format!("children:{pid}");
-    let after = match &q.start_cursor {
-        Some(c) => Some(open(
-            &state.secret_box,
-            bot.connection.id.as_str(),
-            &kind,
-            c,
-        )?),
-        None => None,
-    };
+    // The query is judged after the token, as the path is.
+    let (path, q) = (path.into_inner(), children_query(req.query_string()));
     let st = state.clone();
-    let out = db::run_with(&state.pool, move |c| {
-        children_list(c, &st, &bot, &id, after, size, &kind)
-    })
-    .await?;
+    let out = bearer
+        .run(move |c, bot| {
+            let (id, q) = (ids(&path)?, q?);
+            let size = page_size(q.page_size)?;
+            let kind = format!("children:{}", id.1);
+            let after = match &q.start_cursor {
+                Some(cur) => Some(open(
+                    &st.secret_box,
+                    bot.connection.id.as_str(),
+                    &kind,
+                    cur,
+                )?),
+                None => None,
+            };
+            children_list(c, &st, bot, &id, after, size, &kind)
+        })
+        .await?;
     Ok(ok(out))
+}
+
+/// `?start_cursor=…&page_size=…`, refused as the query extractor would.
+fn children_query(raw: &str) -> Result<ChildrenQuery, ApiError> {
+    web::Query::<ChildrenQuery>::from_query(raw)
+        .map(web::Query::into_inner)
+        .map_err(|e| validation(&format!("query failed validation: {e}")))
 }
 
 /// A page's blocks, then its sub-pages, after the cursor's position (a
@@ -655,49 +664,50 @@ fn children_list(
 
 /// `PATCH /v1/blocks/{id}/children`: appends to a page (`insert_content`).
 pub async fn patch_block_children(
-    state: web::Data<AppState>,
-    bot: Bot,
+    bearer: Bearer,
     path: web::Path<String>,
     raw: Bytes,
 ) -> Result<HttpResponse, ApiError> {
-    let id = ids(&path)?;
+    let id = ids(&path);
     let req = parse_append(&raw);
-    let out = db::run_with(&state.pool, move |c| -> Result<Value, ApiError> {
-        let page = match reach(c, &bot, &id, true, Capability::InsertContent)? {
-            Target::Block(b) => {
-                return Err(validation(&format!(
-                    "Block {} of type `{}` does not support children.",
-                    b.id,
-                    b.kind.as_str()
-                )))
-            }
-            Target::Page(p) => p.page,
-        };
-        let req = req?;
-        let g = bot.grant(Surface::Api);
-        let (_, rows) = reach::append_blocks(c, g, &page.id, &req.children, &req.place)?;
-        let results = rows.iter().map(block_json).collect::<AppResult<Vec<_>>>()?;
-        Ok(list(results, false, None))
-    })
-    .await?;
+    let out = bearer
+        .run(move |c, bot| -> Result<Value, ApiError> {
+            let page = match reach(c, bot, &id?, true, Capability::InsertContent)? {
+                Target::Block(b) => {
+                    return Err(validation(&format!(
+                        "Block {} of type `{}` does not support children.",
+                        b.id,
+                        b.kind.as_str()
+                    )))
+                }
+                Target::Page(p) => p.page,
+            };
+            let req = req?;
+            let g = bot.grant(Surface::Api);
+            let (_, rows) = reach::append_blocks(c, g, &page.id, &req.children, &req.place)?;
+            let results = rows.iter().map(block_json).collect::<AppResult<Vec<_>>>()?;
+            Ok(list(results, false, None))
+        })
+        .await?;
     Ok(ok(out))
 }
 
 /// `GET /v1/blocks/{id}`: a block, or a page as a `child_page` block.
 pub async fn get_block(
     state: web::Data<AppState>,
-    bot: Bot,
+    bearer: Bearer,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = ids(&path)?;
-    let cid = bot.connection.id.clone();
-    let (out, page) = db::run(&state.pool, move |c| {
-        match reach(c, &bot, &id, false, Capability::ReadContent)? {
-            Target::Block(b) => Ok((block_json(&b)?, b.page_id)),
-            Target::Page(p) => Ok((child_page_json(c, &bot, &p.page, p.trashed)?, p.page.id)),
-        }
-    })
-    .await?;
+    let id = ids(&path);
+    let (out, page, cid) = bearer
+        .run(move |c, bot| -> Result<_, ApiError> {
+            let cid = bot.connection.id.clone();
+            Ok(match reach(c, bot, &id?, false, Capability::ReadContent)? {
+                Target::Block(b) => (block_json(&b)?, b.page_id, cid),
+                Target::Page(p) => (child_page_json(c, bot, &p.page, p.trashed)?, p.page.id, cid),
+            })
+        })
+        .await?;
     state.activity.read(&cid, &page, ActivityOp::ApiGetBlock);
     Ok(ok(out))
 }
@@ -707,31 +717,31 @@ pub async fn get_block(
 /// A page id here may only be trashed or restored (its title is
 /// `PATCH /v1/pages/{id}`).
 pub async fn patch_block(
-    state: web::Data<AppState>,
-    bot: Bot,
+    bearer: Bearer,
     path: web::Path<String>,
     raw: Bytes,
 ) -> Result<HttpResponse, ApiError> {
-    let id = ids(&path)?;
-    let out = db::run_with(&state.pool, move |c| -> Result<Value, ApiError> {
-        match reach(c, &bot, &id, false, Capability::UpdateContent)? {
-            Target::Block(b) => {
-                let req = parse_update(&raw, b.kind)?;
-                Ok(update_block(c, &bot, b, req)?)
+    let id = ids(&path);
+    let out = bearer
+        .run(move |c, bot| -> Result<Value, ApiError> {
+            match reach(c, bot, &id?, false, Capability::UpdateContent)? {
+                Target::Block(b) => {
+                    let req = parse_update(&raw, b.kind)?;
+                    Ok(update_block(c, bot, b, req)?)
+                }
+                Target::Page(p) => {
+                    let trash = page_trash(&raw)?;
+                    Ok(trash_page(
+                        c,
+                        bot,
+                        &p.page.id,
+                        trash,
+                        ActivityOp::ApiPatchBlock,
+                    )?)
+                }
             }
-            Target::Page(p) => {
-                let trash = page_trash(&raw)?;
-                Ok(trash_page(
-                    c,
-                    &bot,
-                    &p.page.id,
-                    trash,
-                    ActivityOp::ApiPatchBlock,
-                )?)
-            }
-        }
-    })
-    .await?;
+        })
+        .await?;
     Ok(ok(out))
 }
 
@@ -793,27 +803,31 @@ fn trash_page(
 /// `DELETE /v1/blocks/{id}` (`update_content`): to the trash; a page id
 /// trashes the page. Returns the object with `in_trash: true`.
 pub async fn delete_block(
-    state: web::Data<AppState>,
-    bot: Bot,
+    bearer: Bearer,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = ids(&path)?;
-    let out = db::run(&state.pool, move |c| {
-        match reach(c, &bot, &id, false, Capability::UpdateContent)? {
-            Target::Block(b) => {
-                let change = BlockChange {
-                    content: None,
-                    in_trash: Some(true),
-                };
-                update_block_row(c, &bot, &b, change, ActivityOp::ApiDeleteBlock)
-            }
-            Target::Page(p) if p.trashed => Err(Refusal::NotFound(Object::Page).into()),
-            Target::Page(p) => {
-                trash_page(c, &bot, &p.page.id, Some(true), ActivityOp::ApiDeleteBlock)
-            }
-        }
-    })
-    .await?;
+    let id = ids(&path);
+    let out = bearer
+        .run(move |c, bot| -> Result<Value, ApiError> {
+            Ok(
+                match reach(c, bot, &id?, false, Capability::UpdateContent)? {
+                    Target::Block(b) => {
+                        let change = BlockChange {
+                            content: None,
+                            in_trash: Some(true),
+                        };
+                        update_block_row(c, bot, &b, change, ActivityOp::ApiDeleteBlock)?
+                    }
+                    Target::Page(p) if p.trashed => {
+                        return Err(AppError::from(Refusal::NotFound(Object::Page)).into())
+                    }
+                    Target::Page(p) => {
+                        trash_page(c, bot, &p.page.id, Some(true), ActivityOp::ApiDeleteBlock)?
+                    }
+                },
+            )
+        })
+        .await?;
     Ok(ok(out))
 }
 

@@ -10,10 +10,10 @@ use actix_web::HttpResponse;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::bearer::{ApiVersion, Bot};
+use super::bearer::{ApiVersion, Bearer, Bot};
 use crate::crypto::SecretBox;
 use crate::db::models::{ActivityOp, Page, PageId};
-use crate::db::{self, Conn};
+use crate::db::Conn;
 use crate::domain::reach::{self, Capability, SearchArgs, SearchHit, Surface};
 use crate::error::{AppError, AppResult};
 use crate::http::errors::{ApiCode, ApiError};
@@ -357,19 +357,23 @@ enum SortDirection {
 
 pub async fn post_search(
     state: web::Data<AppState>,
-    bot: Bot,
+    bearer: Bearer,
     raw: Bytes,
 ) -> Result<HttpResponse, ApiError> {
-    let plan = SearchPlan::read(&state, &bot, &raw)?;
     let st = state.clone();
-    let out = db::run(&state.pool, move |c| plan.run(c, &st, &bot)).await?;
+    let out = bearer
+        .run(move |c, bot| -> Result<_, ApiError> {
+            let plan = SearchPlan::read(&st, bot, &raw)?;
+            Ok(plan.run(c, &st, bot)?)
+        })
+        .await?;
     Ok(HttpResponse::Ok()
         .insert_header(("x-notion-request-id", crate::crypto::new_uuid()))
         .json(out))
 }
 
-/// A search as the request asks for it, checked before a database thread
-/// is taken.
+/// A search as the request asks for it, checked (capability, query bound,
+/// cursor) before the query runs, in the same trip as the token.
 struct SearchPlan {
     query: String,
     descending: bool,
@@ -454,16 +458,17 @@ impl SearchPlan {
 
 pub async fn get_page(
     state: web::Data<AppState>,
-    bot: Bot,
+    bearer: Bearer,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = parse_id(&path)?;
+    let id = parse_id(&path);
     let issuer = state.config.server.issuer.clone();
-    let cid = bot.connection.id.clone();
-    let s = db::run(&state.pool, move |c| {
-        reach::page(c, bot.grant(Surface::Api), &id)
-    })
-    .await?;
+    let (cid, s) = bearer
+        .run(move |c, bot| -> Result<_, ApiError> {
+            let s = reach::page(c, bot.grant(Surface::Api), &id?)?;
+            Ok((bot.connection.id.clone(), s))
+        })
+        .await?;
     state
         .activity
         .read(&cid, &s.page.id, ActivityOp::ApiGetPage);
@@ -523,20 +528,32 @@ pub struct PatchBody {
 
 pub async fn patch_page(
     state: web::Data<AppState>,
-    bot: Bot,
+    bearer: Bearer,
     path: web::Path<String>,
     raw: Bytes,
 ) -> Result<HttpResponse, ApiError> {
-    let id = parse_id(&path)?;
-    let b: PatchBody = body(&raw)?;
-    let title = title_of(&b.properties)?;
-    let trash = b.in_trash.or(b.archived);
+    // Judged after the token, in the one trip.
+    let asked = patch_request(&path, &raw);
     let issuer = state.config.server.issuer.clone();
-    let out = db::run(&state.pool, move |c| {
-        reach::update_page(c, bot.grant(Surface::Api), &id, title.as_deref(), trash)
-    })
-    .await?;
+    let out = bearer
+        .run(move |c, bot| -> Result<_, ApiError> {
+            let (id, title, trash) = asked?;
+            let g = bot.grant(Surface::Api);
+            Ok(reach::update_page(c, g, &id, title.as_deref(), trash)?)
+        })
+        .await?;
     Ok(ok(page_object(&issuer, &out.page, out.trashed)))
+}
+
+/// What `PATCH /v1/pages/{id}` asks: the page, a new title, the trash flag.
+fn patch_request(
+    path: &str,
+    raw: &[u8],
+) -> Result<(PageId, Option<String>, Option<bool>), ApiError> {
+    let id = parse_id(path)?;
+    let b: PatchBody = body(raw)?;
+    let title = title_of(&b.properties)?;
+    Ok((id, title, b.in_trash.or(b.archived)))
 }
 
 #[derive(Default, Deserialize)]
@@ -551,22 +568,35 @@ pub struct CreateParent {
 
 pub async fn post_page(
     state: web::Data<AppState>,
-    bot: Bot,
+    bearer: Bearer,
     raw: Bytes,
 ) -> Result<HttpResponse, ApiError> {
-    let b: CreateBody = body(&raw)?;
+    let asked = create_request(&raw);
+    let issuer = state.config.server.issuer.clone();
+    let (page, _) = bearer
+        .run(move |c, bot| -> Result<_, ApiError> {
+            let (parent, title) = asked?;
+            Ok(reach::create_page(
+                c,
+                bot.grant(Surface::Api),
+                &parent,
+                &title,
+                &[],
+            )?)
+        })
+        .await?;
+    Ok(ok(page_object(&issuer, &page, false)))
+}
+
+/// What `POST /v1/pages` asks: the parent and the title.
+fn create_request(raw: &[u8]) -> Result<(PageId, String), ApiError> {
+    let b: CreateBody = body(raw)?;
     let parent_raw = b
         .parent
         .and_then(|p| p.page_id)
         .ok_or_else(|| validation("body failed validation: parent.page_id should be defined."))?;
     let parent = parse_id(&parent_raw)?;
-    let title = title_of(&b.properties)?.unwrap_or_default();
-    let issuer = state.config.server.issuer.clone();
-    let (page, _) = db::run(&state.pool, move |c| {
-        reach::create_page(c, bot.grant(Surface::Api), &parent, &title, &[])
-    })
-    .await?;
-    Ok(ok(page_object(&issuer, &page, false)))
+    Ok((parent, title_of(&b.properties)?.unwrap_or_default()))
 }
 
 /// The titles of every page a connection can see, newest first (at most

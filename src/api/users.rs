@@ -3,13 +3,12 @@
 use actix_web::{web, HttpResponse};
 use serde_json::json;
 
-use crate::api::bearer::Bot;
+use crate::api::bearer::{Bearer, Bot};
 use crate::db::queries::workspaces;
-use crate::db::{self, Conn};
+use crate::db::Conn;
 use crate::error::{AppError, AppResult};
 use crate::http::errors::ApiError;
 use crate::oauth::token::owner_user;
-use crate::state::AppState;
 
 /// The bot user as JSON (also shown by the demo partner).
 pub fn bot_user(conn: &mut Conn, bot: &Bot) -> AppResult<serde_json::Value> {
@@ -34,8 +33,8 @@ pub fn bot_user(conn: &mut Conn, bot: &Bot) -> AppResult<serde_json::Value> {
     }))
 }
 
-pub async fn get_users_me(state: web::Data<AppState>, bot: Bot) -> Result<HttpResponse, ApiError> {
-    let body = db::run(&state.pool, move |c| bot_user(c, &bot)).await?;
+pub async fn get_users_me(bearer: Bearer) -> Result<HttpResponse, ApiError> {
+    let body = bearer.run(bot_user).await?;
     Ok(HttpResponse::Ok()
         .insert_header(("x-notion-request-id", crate::crypto::new_uuid()))
         .json(body))
@@ -43,22 +42,21 @@ pub async fn get_users_me(state: web::Data<AppState>, bot: Bot) -> Result<HttpRe
 
 /// `GET /v1/users/{id}`: the connection's own bot, or the user who installed
 /// it; anyone else is `object_not_found`.
-pub async fn get_user(
-    state: web::Data<AppState>,
-    bot: Bot,
-    path: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
-    let wanted = user_id(&path)?;
-    let body = db::run(&state.pool, move |c| {
-        if wanted == bot.connection.bot_id.as_str() {
-            return Ok(Some(bot_user(c, &bot)?));
-        }
-        if !bot.internal && wanted == bot.connection.installed_by.as_str() {
-            return Ok(Some(owner_user(c, &bot.connection, &bot.scope)?));
-        }
-        Ok(None)
-    })
-    .await?;
+pub async fn get_user(bearer: Bearer, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    // A malformed id is judged after the token, as before.
+    let wanted = user_id(&path);
+    let body = bearer
+        .run(move |c, bot| -> Result<_, ApiError> {
+            let wanted = wanted?;
+            if wanted == bot.connection.bot_id.as_str() {
+                return Ok(Some(bot_user(c, bot)?));
+            }
+            if !bot.internal && wanted == bot.connection.installed_by.as_str() {
+                return Ok(Some(owner_user(c, &bot.connection, &bot.scope)?));
+            }
+            Ok(None)
+        })
+        .await?;
     let body = body.ok_or_else(|| {
         ApiError::new(
             crate::http::errors::ApiCode::ObjectNotFound,

@@ -10,6 +10,7 @@
 //! picking a backend's text) lives in this file.
 
 pub mod models;
+pub mod prepared;
 pub mod queries;
 pub mod schema;
 #[cfg(test)]

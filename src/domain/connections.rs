@@ -241,7 +241,19 @@ pub fn grouped(
 /// a read on every call, a write at most once a minute, so a busy agent
 /// does not take the database's write lock for each tool call.
 pub fn note_mcp_use(c: &mut Conn, id: &ConnectionId, at: i64) -> AppResult<()> {
-    match connections::mcp_used_at(c, id)? {
+    let last = connections::mcp_used_at(c, id)?;
+    note_mcp_use_after(c, id, last, at)
+}
+
+/// `note_mcp_use` when the last use is known (read with the token by the
+/// bearer check): no read of its own, and a write at most once a minute.
+pub fn note_mcp_use_after(
+    c: &mut Conn,
+    id: &ConnectionId,
+    last: Option<i64>,
+    at: i64,
+) -> AppResult<()> {
+    match last {
         Some(last) if last >= at - 60 => {}
         _ => {
             connections::touch_mcp(c, id, at)?;

@@ -109,7 +109,8 @@ async fn resolve(state: &web::Data<AppState>, token: String) -> Result<Option<Bo
     Ok(db::run(&state.pool, move |c| {
         let bot = bearer::resolve_for(c, &st.keys, &token, Resource::Mcp)?;
         if let Some(b) = &bot {
-            connections::note_mcp_use(c, &b.connection.id, crate::db::models::now())?;
+            let now = crate::db::models::now();
+            connections::note_mcp_use_after(c, &b.connection.id, b.mcp_used_at, now)?;
         }
         Ok(bot)
     })

@@ -47,6 +47,7 @@ mod ux_requests;
 mod ux_signin2;
 mod ux_stepup;
 mod ux_sudo;
+mod ux_trip;
 mod ux_twostep;
 mod workspace;
 

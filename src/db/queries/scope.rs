@@ -11,12 +11,16 @@
 //! its statement cache. Raw SQL is left where the DSL cannot go: the
 //! recursive rebuild and ancestors, and search's full-text match. Each is
 //! a constant per backend (and, for search, per direction), bound with
-//! parameters; nothing is formatted into SQL at run time.
+//! parameters; nothing is formatted into SQL at run time. Search and
+//! ancestors, which run on every search, go through `db::prepared`, so
+//! they are cached prepared statements too (issue 30); the rebuild, which
+//! runs once per workspace change, stays a plain `sql_query`.
 
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Integer, Text};
+use diesel::sql_types::{Integer, Text};
 
 use crate::db::models::{ConnectionId, Page, PageId, UserId};
+use crate::db::prepared::{prepared, Arg};
 use crate::db::schema::{connection_scope, connections, pages, workspaces};
 use crate::db::Conn;
 
@@ -177,9 +181,9 @@ pub fn ancestors(
     ensure_fresh(conn, c, installer)?;
     let ids = serde_json::to_string(&ids.iter().map(|i| i.as_str()).collect::<Vec<_>>())
         .unwrap_or_else(|_| "[]".into());
-    diesel::sql_query(crate::db::per_backend(conn, ANCESTORS_SQLITE, ANCESTORS_PG))
-        .bind::<Text, _>(c.as_str())
-        .bind::<Text, _>(ids)
+    prepared(crate::db::per_backend(conn, ANCESTORS_SQLITE, ANCESTORS_PG))
+        .bind(Arg::Text(c.to_string()))
+        .bind(Arg::Text(ids))
         .load(conn)
 }
 
@@ -313,20 +317,21 @@ pub fn search(
         (false, false) => crate::db::per_backend(conn, SEARCH_SQLITE_ASC, SEARCH_PG_ASC),
         (false, true) => crate::db::per_backend(conn, SEARCH_SQLITE_DESC, SEARCH_PG_DESC),
     };
-    diesel::sql_query(sql)
-        .bind::<Text, _>(c.as_str())
-        .bind::<Text, _>(like_pattern(a.query))
-        .bind::<Text, _>(crate::db::text_match_expr(conn, &words))
-        .bind::<Integer, _>(after_tier)
-        .bind::<BigInt, _>(after_t)
-        .bind::<Text, _>(if a.after.is_some() {
-            after_id
-        } else if a.descending {
-            "\u{10FFFF}".to_string()
-        } else {
-            String::new()
-        })
-        .bind::<BigInt, _>(a.limit)
+    let after_id = if a.after.is_some() {
+        after_id
+    } else if a.descending {
+        "\u{10FFFF}".to_string()
+    } else {
+        String::new()
+    };
+    prepared(sql)
+        .bind(Arg::Text(c.to_string()))
+        .bind(Arg::Text(like_pattern(a.query)))
+        .bind(Arg::Text(crate::db::text_match_expr(conn, &words)))
+        .bind(Arg::Integer(after_tier))
+        .bind(Arg::BigInt(after_t))
+        .bind(Arg::Text(after_id))
+        .bind(Arg::BigInt(a.limit))
         .load(conn)
 }
 

@@ -3,8 +3,10 @@
 
 use diesel::prelude::*;
 
-use crate::db::models::{AccessToken, ConnectionId, RefreshToken};
-use crate::db::schema::{access_tokens, internal_tokens, refresh_tokens};
+use crate::db::models::{AccessToken, Connection, ConnectionId, Integration, RefreshToken};
+use crate::db::schema::{
+    access_tokens, connections, integrations, internal_tokens, refresh_tokens,
+};
 use crate::db::Conn;
 
 pub fn insert_refresh(conn: &mut Conn, t: &RefreshToken) -> QueryResult<()> {
@@ -33,6 +35,43 @@ pub fn access_by_jti(conn: &mut Conn, jti: &str) -> QueryResult<Option<AccessTok
     access_tokens::table
         .find(jti)
         .select(AccessToken::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// An access token's row with its connection and integration, in one
+/// statement (the bearer check on every `/v1` and `/mcp` request; diesel
+/// DSL, so each pooled connection prepares it once). Whether the token is
+/// revoked and the connection active is the caller's to judge. Also when
+/// the connection last called `/mcp`, so noting a call needs no read.
+pub fn access_grant(conn: &mut Conn, jti: &str) -> QueryResult<Option<AccessGrant>> {
+    access_tokens::table
+        .inner_join(connections::table.inner_join(integrations::table))
+        .filter(access_tokens::jti.eq(jti))
+        .select((
+            AccessToken::as_select(),
+            Connection::as_select(),
+            Integration::as_select(),
+            connections::mcp_last_used_at,
+        ))
+        .first(conn)
+        .optional()
+}
+
+/// An access token's row, its connection and integration, and when the
+/// connection last called `/mcp`.
+pub type AccessGrant = (AccessToken, Connection, Integration, Option<i64>);
+
+/// An internal integration token's connection and integration, by the
+/// token's SHA-256, in one statement.
+pub fn internal_grant(
+    conn: &mut Conn,
+    hash: &str,
+) -> QueryResult<Option<(Connection, Integration)>> {
+    internal_tokens::table
+        .inner_join(connections::table.inner_join(integrations::table))
+        .filter(internal_tokens::hash.eq(hash))
+        .select((Connection::as_select(), Integration::as_select()))
         .first(conn)
         .optional()
 }
