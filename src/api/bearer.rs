@@ -200,7 +200,9 @@ impl FromRequest for Bot {
                     .insert(crate::http::errors::HeldScope(bot.scope.clone()));
             }
             if let Some(limiter) = &state.limiter {
-                limiter.check(bot.connection.id.as_str())?;
+                limiter
+                    .check(&state.pool, bot.connection.id.as_str())
+                    .await??;
             }
             Ok(bot)
         })
