@@ -59,9 +59,8 @@ pub fn lease(
         let granted = (milli / 1000).clamp(0, i64::from(want));
         milli -= granted * 1000;
         let wait_ms = if granted == 0 {
-            let short = 1000 - milli;
-            let per_s = i64::from(rule.per_s.max(1));
-            u64::try_from((short + per_s - 1) / per_s).unwrap_or(1)
+            let short = u64::try_from(1000 - milli).unwrap_or(1000);
+            short.div_ceil(u64::from(rule.per_s.max(1)))
         } else {
             0
         };
