@@ -206,7 +206,7 @@ impl Bearer {
             };
             bot.version = version;
             if let Some(limiter) = &st.limiter {
-                limiter.check(bot.connection.id.as_str())?;
+                limiter.check_on(c, bot.connection.id.as_str())??;
             }
             let held = (!bot.internal).then(|| bot.scope.clone());
             Ok((held, f(c, &bot).map_err(Into::into)))

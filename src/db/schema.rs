@@ -314,6 +314,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    rate_buckets (connection_id) {
+        connection_id -> Text,
+        milli_tokens -> BigInt,
+        updated_ms -> BigInt,
+    }
+}
+
+diesel::table! {
     refresh_tokens (hash) {
         hash -> Text,
         connection_id -> Text,
@@ -448,6 +456,7 @@ diesel::table! {
 diesel::joinable!(authorization_codes -> connections (connection_id));
 diesel::joinable!(blocks -> pages (page_id));
 diesel::joinable!(connection_activity -> connections (connection_id));
+diesel::joinable!(rate_buckets -> connections (connection_id));
 diesel::joinable!(connection_activity -> pages (page_id));
 diesel::joinable!(connection_pages -> connections (connection_id));
 diesel::joinable!(connection_scope -> connections (connection_id));
@@ -494,6 +503,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     pages,
     passkey_challenges,
     passkeys,
+    rate_buckets,
     refresh_tokens,
     sealed_keys,
     sessions,

@@ -91,7 +91,7 @@ pub async fn authenticate(
     let Some(bot) = resolve(&state, token).await? else {
         return Ok(req.into_response(unauthorized(&issuer, true)));
     };
-    if let Some(refused) = over_limit(&state, &bot) {
+    if let Some(refused) = over_limit(&state, &bot).await? {
         return Ok(req.into_response(refused));
     }
     let json_sent = json_sent(&req);
@@ -118,10 +118,14 @@ async fn resolve(state: &web::Data<AppState>, token: String) -> Result<Option<Bo
 }
 
 /// 429 with Retry-After, as at /v1: what an MCP client reads.
-fn over_limit(state: &AppState, bot: &Bot) -> Option<HttpResponse> {
-    let limiter = state.limiter.as_ref()?;
-    let e = limiter.check(bot.connection.id.as_str()).err()?;
-    Some(ApiError::from(e).error_response())
+async fn over_limit(state: &AppState, bot: &Bot) -> Result<Option<HttpResponse>, ApiError> {
+    let Some(limiter) = state.limiter.as_ref() else {
+        return Ok(None);
+    };
+    let refused = limiter
+        .check(&state.pool, bot.connection.id.as_str())
+        .await?;
+    Ok(refused.err().map(|e| ApiError::from(e).error_response()))
 }
 
 fn json_sent(req: &ServiceRequest) -> bool {

@@ -40,6 +40,7 @@ mod ux;
 mod ux_activity;
 mod ux_catalog;
 mod ux_invites;
+mod ux_limits;
 mod ux_lists;
 mod ux_passkeys;
 mod ux_picker;

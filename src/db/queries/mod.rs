@@ -14,6 +14,7 @@ pub mod keys;
 pub mod oauth;
 pub mod pages;
 pub mod passkeys;
+pub mod rate;
 pub mod scope;
 pub mod sessions;
 pub mod throttle;
