@@ -135,6 +135,13 @@ fn every_token_request_is_counted_in_a_grant_batch() {
     assert_eq!(out.iter().filter(|r| r.status() == 200).count(), 6);
     let grants = metric(&fx, "pagegrant_grant_batch_size_sum") - before;
     let batches = metric(&fx, "pagegrant_grant_batch_size_count") - batches_before;
+    // PostgreSQL runs each request in a trip of its own (no batches).
+    let batched =
+        pagegrant::db::Backend::of(&fx.srv.config.database.url) == pagegrant::db::Backend::Sqlite;
+    if !batched {
+        assert_eq!((grants, batches), (0.0, 0.0));
+        return;
+    }
     assert_eq!(grants, 7.0, "each request is in exactly one batch");
     assert!((1.0..=7.0).contains(&batches), "{batches} batches");
 }
