@@ -9,6 +9,7 @@
 //! between the backends otherwise (PRAGMAs, `BEGIN IMMEDIATE`, upserts,
 //! picking a backend's text) lives in this file.
 
+pub mod group;
 pub mod models;
 pub mod prepared;
 pub mod queries;

@@ -64,6 +64,31 @@ impl ClientCall {
         })
         .await?)
     }
+
+    /// `run` through the grant writer (`db::group`): the client is
+    /// authenticated and `f` runs in one savepoint of the writer's next
+    /// batch, answered once that batch has committed.
+    pub async fn run_batched<T, F>(self, state: &AppState, f: F) -> Result<T, OAuthError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Conn, &AuthenticatedClient) -> AppResult<T> + Send + 'static,
+    {
+        let sec = state.config.security.clone();
+        let ClientCall { params, who, ip } = self;
+        Ok(state
+            .grants
+            .submit(move |c| {
+                let integration = authenticate_client(c, &sec, &who, &ip)?;
+                let client = AuthenticatedClient {
+                    integration,
+                    params,
+                    basic: who.basic,
+                    ip,
+                };
+                f(c, &client)
+            })
+            .await?)
+    }
 }
 
 /// Throttle, authenticate, check the guess budget; a refusal is `Err`

@@ -50,20 +50,20 @@ pub async fn post_token(
     call: ClientCall,
 ) -> Result<HttpResponse, OAuthError> {
     let st = state.clone();
-    let out = call
-        .run(&state, move |c, client| {
+    let minted = call
+        .run_batched(&state, move |c, client| {
             let i = &client.integration;
             counting_guesses(
                 c,
                 &st.config.security,
                 i,
                 &client.ip,
-                |c| token::grant(c, &st.config, &st.keys, i, &client.params),
+                |c| token::decide(c, &st.config, &st.keys, i, &client.params),
                 |out| matches!(out, Err(AppError::Refused(Refusal::Grant(_)))),
             )
         })
         .await?;
-    Ok(no_store(out))
+    Ok(no_store(token::sign(&state, minted).await?))
 }
 
 /// The `token` parameter of introspection and revocation.

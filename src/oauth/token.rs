@@ -1,10 +1,13 @@
 //! `POST /v1/oauth/token`: the authorization-code and refresh-token grants.
-//! Each grant is one `BEGIN IMMEDIATE` transaction whose single-use steps are
-//! conditional UPDATEs, so parallel redemptions have exactly one winner (S28,
-//! S34); the access token is signed after it commits. A refused request is
-//! `Err(AppError::Refused)` from a `db::write_tx_refusing` transaction, so
-//! what it must write (a replay's revocation, S29) still commits.
+//! Each grant is one write transaction (`BEGIN IMMEDIATE` on SQLite; at the
+//! endpoint, a savepoint in the grant writer's batch, `db::group`) whose
+//! single-use steps are conditional UPDATEs, so parallel redemptions have
+//! exactly one winner (S28, S34); the access token is signed after it
+//! commits. A refused request is `Err(AppError::Refused)` from a
+//! `db::write_tx_refusing` transaction, so what it must write (a replay's
+//! revocation, S29) still commits.
 
+use actix_web::web;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
@@ -19,6 +22,7 @@ use crate::domain::resource;
 use crate::error::{AppError, AppResult, Capability, Refusal};
 use crate::oauth::client::Params;
 use crate::state::jwt::{Claims, Keys};
+use crate::state::AppState;
 
 pub const REFRESH_PREFIX: &str = "nrt_";
 
@@ -38,13 +42,18 @@ fn missing(what: &str) -> Refusal {
 /// the ECDSA work does not hold SQLite's write lock (the `jti` row is
 /// already written, so a token that fails to sign is merely never used).
 fn signed(conn: &mut Conn, keys: &Keys, decided: Decided) -> AppResult<Value> {
-    let Minted { claims, mut body } = decided?;
+    let Minted { claims, body } = decided?;
     let access = keys.sign(conn, &claims)?;
-    body["access_token"] = Value::String(access);
-    Ok(body)
+    Ok(with_access(body, access))
 }
 
-/// Runs the grant named by `grant_type` for an authenticated client.
+fn with_access(mut body: Value, access: String) -> Value {
+    body["access_token"] = Value::String(access);
+    body
+}
+
+/// Runs the grant named by `grant_type` for an authenticated client and
+/// signs its access token (the demo partner's in-process exchange).
 pub fn grant(
     conn: &mut Conn,
     cfg: &Config,
@@ -52,13 +61,40 @@ pub fn grant(
     client: &Integration,
     p: &Params,
 ) -> AppResult<Value> {
-    let decided = match p.get("grant_type") {
+    let decided = decide(conn, cfg, keys, client, p);
+    signed(conn, keys, decided)
+}
+
+/// The grant named by `grant_type`, written but not yet signed: the token
+/// endpoint runs this in the grant writer's batch and signs with `sign`
+/// once the batch has committed.
+pub fn decide(
+    conn: &mut Conn,
+    cfg: &Config,
+    keys: &Keys,
+    client: &Integration,
+    p: &Params,
+) -> AppResult<Minted> {
+    match p.get("grant_type") {
         None => refuse(missing("grant_type is missing")),
         Some("authorization_code") => exchange_code(conn, cfg, keys, client, p),
         Some("refresh_token") => refresh(conn, cfg, keys, client, p),
         Some(_) => refuse(Refusal::GrantType),
-    };
-    signed(conn, keys, decided)
+    }
+}
+
+/// Signs a committed grant's access token: on the caller's thread while the
+/// key set is fresh (no trip to the database thread), through the database
+/// when the set must be re-read first.
+pub async fn sign(state: &web::Data<AppState>, minted: Minted) -> AppResult<Value> {
+    let Minted { claims, body } = minted;
+    if !state.keys.stale() {
+        let access = state.keys.sign_now(&claims)?;
+        return Ok(with_access(body, access));
+    }
+    let st = state.clone();
+    let access = db::run(&state.pool, move |c| st.keys.sign(c, &claims)).await?;
+    Ok(with_access(body, access))
 }
 
 /// A PKCE verifier: 43 to 128 unreserved characters (RFC 7636 §4.1).
@@ -279,7 +315,7 @@ struct Grant<'a> {
 
 /// A grant's rows, written: the access token's claims (signed after the
 /// transaction commits) and the rest of the token response.
-struct Minted {
+pub struct Minted {
     claims: Claims,
     body: Value,
 }

@@ -219,10 +219,15 @@ impl Keys {
 
     /// Re-reads the set when it is older than 30 seconds.
     pub fn refresh_if_stale(&self, conn: &mut Conn) -> AppResult<()> {
-        if self.master.is_some() && self.current().loaded.elapsed() > REFRESH_EVERY {
+        if self.stale() {
             self.reload(conn)?;
         }
         Ok(())
+    }
+
+    /// Whether the set is due to be re-read from the database.
+    pub fn stale(&self) -> bool {
+        self.master.is_some() && self.current().loaded.elapsed() > REFRESH_EVERY
     }
 
     pub fn signing_kid(&self) -> String {

@@ -6,7 +6,8 @@
 use std::time::Duration;
 
 use prometheus::{
-    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts, Registry, TextEncoder,
+    Encoder, Histogram, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts, Registry,
+    TextEncoder,
 };
 
 use actix_web::http::Method;
@@ -79,6 +80,7 @@ pub struct Metrics {
     latency: HistogramVec,
     pool_connections: IntGauge,
     pool_idle: IntGauge,
+    grant_batch: Histogram,
 }
 
 impl Metrics {
@@ -114,6 +116,17 @@ impl Metrics {
             .register(Box::new(pool_connections.clone()))
             .map_err(m)?;
         registry.register(Box::new(pool_idle.clone())).map_err(m)?;
+        let grant_batch = Histogram::with_opts(
+            HistogramOpts::new(
+                "grant_batch_size",
+                "Grants (token requests) committed per transaction by the grant writer",
+            )
+            .buckets(vec![1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0]),
+        )
+        .map_err(m)?;
+        registry
+            .register(Box::new(grant_batch.clone()))
+            .map_err(m)?;
         // One process-wide counter (bumped in `crypto::verify_password`),
         // registered into each registry: registries keep their own sets, so
         // another `Metrics` (each test server builds one) registers it again.
@@ -129,7 +142,13 @@ impl Metrics {
             latency,
             pool_connections,
             pool_idle,
+            grant_batch,
         })
+    }
+
+    /// One batch of the grant writer (`db::group`), by its size.
+    pub fn observe_grant_batch(&self, size: usize) {
+        self.grant_batch.observe(size as f64);
     }
 
     /// Every label comes from a closed set, whatever the request says: a

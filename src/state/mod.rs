@@ -39,6 +39,8 @@ pub struct AppState {
     /// Connections' page reads, counted in memory until the next flush
     /// (`domain::activity`).
     pub activity: activity::Buffer,
+    /// The one writer that commits grants in batches (`db::group`).
+    pub grants: db::group::GroupWriter,
 }
 
 /// Opens the database (migrating it) and loads the keys under `data_dir`.
@@ -51,13 +53,21 @@ pub fn build_state(config: Config) -> AppResult<AppState> {
     })?;
     let pool = db::open(&config.database)?;
     let (secret_box, keys) = keys::load(&mut *pool.get()?, &config)?;
+    let metrics = Metrics::new()?;
+    let batches = metrics.clone();
+    let grants = db::group::GroupWriter::start(
+        pool.clone(),
+        db::Backend::of(&config.database.url),
+        move |n| batches.observe_grant_batch(n),
+    )?;
     Ok(AppState {
         keys,
         limiter: Limiter::new(&config.api),
         config,
         pool,
         secret_box,
-        metrics: Metrics::new()?,
+        metrics,
+        grants,
         cimd_seen: cimd::Seen::default(),
         passwords: PasswordPool::default(),
         activity: activity::Buffer::default(),
