@@ -195,6 +195,40 @@ pub struct TreeRow {
 /// The pages of a workspace the user can see, in tree order (depth-first,
 /// siblings by creation), private subtrees of others left out.
 pub fn visible_tree(all: Vec<Page>, user: &UserId) -> Vec<TreeRow> {
+    tree_order(all, |p| {
+        p.visibility != Visibility::Private || &p.created_by == user
+    })
+}
+
+/// Every page of the workspace in tree order, private ones included (what
+/// `tree_cache` keeps; `visible_in` cuts it down for one reader).
+pub fn whole_tree(all: Vec<Page>) -> Vec<TreeRow> {
+    tree_order(all, |_| true)
+}
+
+/// The rows of `whole` (from `whole_tree`) the user can see: the same rows,
+/// in the same order and at the same depths, as `visible_tree` gives.
+pub fn visible_in(whole: &[TreeRow], user: &UserId) -> Vec<TreeRow> {
+    let mut out = Vec::with_capacity(whole.len());
+    // The depth of a private page of someone else: its subtree is left out.
+    let mut hidden_at: Option<usize> = None;
+    for r in whole {
+        match hidden_at {
+            Some(d) if r.depth > d => continue,
+            _ => hidden_at = None,
+        }
+        if r.page.visibility == Visibility::Private && &r.page.created_by != user {
+            hidden_at = Some(r.depth);
+            continue;
+        }
+        out.push(r.clone());
+    }
+    out
+}
+
+/// Depth-first tree order, siblings by creation; a page `keep` refuses is
+/// left out with its subtree.
+fn tree_order(all: Vec<Page>, keep: impl Fn(&Page) -> bool) -> Vec<TreeRow> {
     let ids: HashSet<PageId> = all.iter().map(|p| p.id.clone()).collect();
     let mut children: HashMap<Option<PageId>, Vec<Page>> = HashMap::new();
     for p in all {
@@ -215,7 +249,7 @@ pub fn visible_tree(all: Vec<Page>, user: &UserId) -> Vec<TreeRow> {
         .map(|p| (p, 0))
         .collect();
     while let Some((page, depth)) = stack.pop() {
-        if page.visibility == Visibility::Private && &page.created_by != user {
+        if !keep(&page) {
             continue;
         }
         if let Some(kids) = children.remove(&Some(page.id.clone())) {

@@ -39,6 +39,9 @@ pub struct AppState {
     /// Connections' page reads, counted in memory until the next flush
     /// (`domain::activity`).
     pub activity: activity::Buffer,
+    /// The page picker's trees, one per workspace, re-read when the
+    /// workspace's `tree_version` moves (`domain::tree_cache`).
+    pub trees: crate::domain::tree_cache::TreeCache,
 }
 
 /// Opens the database (migrating it) and loads the keys under `data_dir`.
@@ -61,6 +64,7 @@ pub fn build_state(config: Config) -> AppResult<AppState> {
         cimd_seen: cimd::Seen::default(),
         passwords: PasswordPool::default(),
         activity: activity::Buffer::default(),
+        trees: Default::default(),
     })
 }
 
