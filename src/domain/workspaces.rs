@@ -341,3 +341,64 @@ pub fn carried_with(rows: &[TreeRow], page: &PageId) -> usize {
     }
     count
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn page(id: u8, parent: Option<u8>, private: bool, by: &UserId, at: i64) -> Page {
+        let pid = |n: u8| PageId::parse(&format!("00000000-0000-4000-8000-0000000000{n:02}"));
+        Page {
+            id: pid(id).unwrap_or_else(PageId::new),
+            workspace_id: WorkspaceId::new(),
+            parent_id: parent.and_then(pid),
+            title: format!("p{id}"),
+            visibility: match private {
+                true => Visibility::Private,
+                false => Visibility::Workspace,
+            },
+            created_by: by.clone(),
+            created_at: at,
+            last_edited_at: at,
+            in_trash: false,
+        }
+    }
+
+    /// `visible_in` over the whole tree gives each reader exactly what
+    /// `visible_tree` gives them: the same rows, order and depths.
+    #[test]
+    fn visible_in_cuts_the_whole_tree_as_visible_tree_does() {
+        let (a, b, c) = (UserId::new(), UserId::new(), UserId::new());
+        let all = vec![
+            page(1, None, false, &a, 1),
+            page(2, Some(1), true, &b, 2),
+            page(3, Some(2), false, &b, 3),
+            page(4, Some(3), true, &a, 4),
+            page(5, Some(1), false, &a, 5),
+            page(6, None, true, &a, 6),
+            page(7, Some(6), false, &a, 7),
+            page(8, Some(6), true, &b, 8),
+            page(9, None, false, &c, 9),
+            page(10, Some(99), false, &c, 10),
+        ];
+        let whole = whole_tree(all.clone());
+        assert_eq!(whole.len(), 9, "the orphan is not in the tree");
+        for user in [&a, &b, &c] {
+            let key = |rows: &[TreeRow]| -> Vec<(String, usize)> {
+                rows.iter()
+                    .map(|r| (r.page.title.clone(), r.depth))
+                    .collect()
+            };
+            assert_eq!(
+                key(&visible_in(&whole, user)),
+                key(&visible_tree(all.clone(), user))
+            );
+        }
+        let seen = |u: &UserId| -> Vec<String> {
+            visible_in(&whole, u).into_iter().map(|r| r.page.title).collect()
+        };
+        assert_eq!(seen(&c), ["p1", "p5", "p9"]);
+        assert_eq!(seen(&b), ["p1", "p2", "p3", "p5", "p9"]);
+        assert_eq!(seen(&a), ["p1", "p5", "p6", "p7", "p9"]);
+    }
+}
