@@ -107,8 +107,11 @@ impl FromRequest for LazyUser {
     type Future = std::future::Ready<Result<Self, HtmlError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let lazy = match req.extensions().get::<Option<CurrentUser>>() {
-            Some(found) => Ok(Lazy::Loaded(found.clone())),
+        // The borrow of the extensions ends before reading the cookie
+        // (which keeps the parsed cookies in them).
+        let loaded = req.extensions().get::<Option<CurrentUser>>().cloned();
+        let lazy = match loaded {
+            Some(found) => Ok(Lazy::Loaded(found)),
             None => session::key_of(req).map(Lazy::Key),
         };
         std::future::ready(lazy.map(LazyUser))

@@ -114,7 +114,7 @@ fn every_change_to_the_tree_shows_on_the_next_view() {
     );
     let page = view(&fx, &ada);
     let r = row(&page, &launch.id).expect("the new page shows");
-    assert!(r.contains("Launch &lt;Plan&gt; &amp; more"), "{r}");
+    assert!(r.contains("Launch &#60;Plan&#62; &#38; more"), "{r}");
     assert!(!page.contains("Launch <Plan>"), "titles stay escaped");
     assert!(
         row(&view(&fx, &grace), &launch.id).is_some(),
