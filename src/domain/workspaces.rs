@@ -395,7 +395,10 @@ mod tests {
             );
         }
         let seen = |u: &UserId| -> Vec<String> {
-            visible_in(&whole, u).into_iter().map(|r| r.page.title).collect()
+            visible_in(&whole, u)
+                .into_iter()
+                .map(|r| r.page.title)
+                .collect()
         };
         assert_eq!(seen(&c), ["p1", "p5", "p9"]);
         assert_eq!(seen(&b), ["p1", "p2", "p3", "p5", "p9"]);

@@ -80,7 +80,7 @@ pub struct LazyUser(Lazy);
 
 enum Lazy {
     /// Another extractor of this request loaded it already.
-    Loaded(Option<CurrentUser>),
+    Loaded(Box<Option<CurrentUser>>),
     Key(Option<session::SessionKey>),
 }
 
@@ -88,7 +88,7 @@ impl LazyUser {
     /// The session and its user, if any; call on a database thread.
     pub fn load(self, c: &mut db::Conn) -> crate::error::AppResult<Option<CurrentUser>> {
         match self.0 {
-            Lazy::Loaded(found) => Ok(found),
+            Lazy::Loaded(found) => Ok(*found),
             Lazy::Key(None) => Ok(None),
             Lazy::Key(Some(key)) => Ok(
                 session::load_with(c, key)?.map(|(session, user)| CurrentUser { user, session })
@@ -98,7 +98,7 @@ impl LazyUser {
 
     /// One already loaded (`load` gives it back without a query).
     pub fn loaded(found: Option<CurrentUser>) -> LazyUser {
-        LazyUser(Lazy::Loaded(found))
+        LazyUser(Lazy::Loaded(Box::new(found)))
     }
 }
 
@@ -111,7 +111,7 @@ impl FromRequest for LazyUser {
         // (which keeps the parsed cookies in them).
         let loaded = req.extensions().get::<Option<CurrentUser>>().cloned();
         let lazy = match loaded {
-            Some(found) => Ok(Lazy::Loaded(found)),
+            Some(found) => Ok(Lazy::Loaded(Box::new(found))),
             None => session::key_of(req).map(Lazy::Key),
         };
         std::future::ready(lazy.map(LazyUser))

@@ -515,27 +515,33 @@ pub struct ConsentFields {
     page: Vec<String>,
 }
 
+impl ConsentFields {
+    /// The answer as posted: **Allow access** or **Cancel**, nothing else.
+    fn decision(self) -> Result<Decision, HtmlError> {
+        let allow = match self.decision.as_deref() {
+            Some("allow") => true,
+            Some("deny") => false,
+            _ => {
+                return Err(HtmlError::BadRequest(
+                    "Choose Allow access or Cancel.".into(),
+                ))
+            }
+        };
+        Ok(Decision {
+            request_id: self.request_id,
+            token: self.csrf,
+            allow,
+            pages: self.page,
+        })
+    }
+}
+
 pub async fn view_authorize_post(
     state: web::Data<AppState>,
     user: LazyUser,
     form: ConsentForm<ConsentFields>,
 ) -> Result<HttpResponse, HtmlError> {
-    let f = form.into_inner();
-    let allow = match f.decision.as_deref() {
-        Some("allow") => true,
-        Some("deny") => false,
-        _ => {
-            return Err(HtmlError::BadRequest(
-                "Choose Allow access or Cancel.".into(),
-            ))
-        }
-    };
-    let decision = Decision {
-        request_id: f.request_id,
-        token: f.csrf,
-        allow,
-        pages: f.page,
-    };
+    let decision = form.into_inner().decision()?;
     let cfg = state.config.clone();
     // The session and the answer in one trip (issue 30 item 3).
     let location = db::run(&state.pool, move |c| match user.load(c)? {
