@@ -201,7 +201,7 @@ fn main() -> Res<()> {
                 .finish();
             let valid = authorize::validate(c, cfg, &query)
                 .map_err(|e| format!("authorize refused the seed request: {e:?}"))?;
-            let page = consent::prepare(c, cfg, &owner, &session, &valid)?;
+            let page = consent::prepare(c, cfg, &Default::default(), &owner, &session, &valid)?;
             let location = authorize::answer(
                 c,
                 cfg,

@@ -388,6 +388,7 @@ diesel::table! {
         created_at -> BigInt,
         created_by -> Nullable<Text>,
         scope_version -> BigInt,
+        tree_version -> BigInt,
     }
 }
 

@@ -12,7 +12,8 @@ use crate::db::models::{
 use crate::db::queries::{connections, integrations, oauth as q, pages, workspaces};
 use crate::db::{self, Conn};
 use crate::domain::audit::{self, Actor, AuditAction};
-use crate::domain::workspaces::{chain_trashed, chain_visible_to, role_in, visible_tree, TreeRow};
+use crate::domain::tree_cache::{self, TreeCache};
+use crate::domain::workspaces::{chain_trashed, chain_visible_to, role_in, TreeRow};
 use crate::domain::{approval_requests, install_policy, two_step};
 use crate::error::{AppError, AppResult, Capability};
 
@@ -143,6 +144,8 @@ pub struct Plan {
     /// The pages the user can share, in tree order, and whether each is
     /// already shared (on a reconnect).
     pub pages: Vec<(TreeRow, bool)>,
+    /// Which cached tree `pages` came from, for the rendered rows.
+    pub tree: tree_cache::Snapshot,
     /// The pending request the page answers, and its one-time token.
     pub request_id: String,
     pub csrf: String,
@@ -240,6 +243,7 @@ pub const PENDING_PER_USER: i64 = 50;
 pub fn prepare(
     conn: &mut Conn,
     cfg: &Config,
+    trees: &TreeCache,
     user: &User,
     session: &Session,
     req: &ConsentRequest,
@@ -288,7 +292,9 @@ pub fn prepare(
         Some(c) => (connections::page_ids(conn, &c.id)?, held(conn, &c.id)?),
         None => (Vec::new(), Vec::new()),
     };
-    let pages = visible_tree(pages::in_workspace(conn, &workspace.id)?, &user.id)
+    // The tree from the cache while the workspace's pages are unchanged.
+    let (tree, visible) = tree_cache::visible(conn, trees, &workspace.id, &user.id)?;
+    let pages = visible
         .into_iter()
         .map(|r| {
             let checked = granted.contains(&r.page.id);
@@ -336,6 +342,7 @@ pub fn prepare(
         reconnecting: existing.is_some(),
         on_this_computer,
         pages,
+        tree,
         request_id: pending.id,
         csrf: pending.csrf_binding,
         can_ask,

@@ -28,5 +28,6 @@ pub mod reach;
 pub mod registration;
 pub mod resource;
 pub mod sessions;
+pub mod tree_cache;
 pub mod two_step;
 pub mod workspaces;

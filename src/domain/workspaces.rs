@@ -195,6 +195,40 @@ pub struct TreeRow {
 /// The pages of a workspace the user can see, in tree order (depth-first,
 /// siblings by creation), private subtrees of others left out.
 pub fn visible_tree(all: Vec<Page>, user: &UserId) -> Vec<TreeRow> {
+    tree_order(all, |p| {
+        p.visibility != Visibility::Private || &p.created_by == user
+    })
+}
+
+/// Every page of the workspace in tree order, private ones included (what
+/// `tree_cache` keeps; `visible_in` cuts it down for one reader).
+pub fn whole_tree(all: Vec<Page>) -> Vec<TreeRow> {
+    tree_order(all, |_| true)
+}
+
+/// The rows of `whole` (from `whole_tree`) the user can see: the same rows,
+/// in the same order and at the same depths, as `visible_tree` gives.
+pub fn visible_in(whole: &[TreeRow], user: &UserId) -> Vec<TreeRow> {
+    let mut out = Vec::with_capacity(whole.len());
+    // The depth of a private page of someone else: its subtree is left out.
+    let mut hidden_at: Option<usize> = None;
+    for r in whole {
+        match hidden_at {
+            Some(d) if r.depth > d => continue,
+            _ => hidden_at = None,
+        }
+        if r.page.visibility == Visibility::Private && &r.page.created_by != user {
+            hidden_at = Some(r.depth);
+            continue;
+        }
+        out.push(r.clone());
+    }
+    out
+}
+
+/// Depth-first tree order, siblings by creation; a page `keep` refuses is
+/// left out with its subtree.
+fn tree_order(all: Vec<Page>, keep: impl Fn(&Page) -> bool) -> Vec<TreeRow> {
     let ids: HashSet<PageId> = all.iter().map(|p| p.id.clone()).collect();
     let mut children: HashMap<Option<PageId>, Vec<Page>> = HashMap::new();
     for p in all {
@@ -215,7 +249,7 @@ pub fn visible_tree(all: Vec<Page>, user: &UserId) -> Vec<TreeRow> {
         .map(|p| (p, 0))
         .collect();
     while let Some((page, depth)) = stack.pop() {
-        if page.visibility == Visibility::Private && &page.created_by != user {
+        if !keep(&page) {
             continue;
         }
         if let Some(kids) = children.remove(&Some(page.id.clone())) {
@@ -306,4 +340,68 @@ pub fn carried_with(rows: &[TreeRow], page: &PageId) -> usize {
         count += 1;
     }
     count
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn page(id: u8, parent: Option<u8>, private: bool, by: &UserId, at: i64) -> Page {
+        let pid = |n: u8| PageId::parse(&format!("00000000-0000-4000-8000-0000000000{n:02}"));
+        Page {
+            id: pid(id).unwrap_or_else(PageId::new),
+            workspace_id: WorkspaceId::new(),
+            parent_id: parent.and_then(pid),
+            title: format!("p{id}"),
+            visibility: match private {
+                true => Visibility::Private,
+                false => Visibility::Workspace,
+            },
+            created_by: by.clone(),
+            created_at: at,
+            last_edited_at: at,
+            in_trash: false,
+        }
+    }
+
+    /// `visible_in` over the whole tree gives each reader exactly what
+    /// `visible_tree` gives them: the same rows, order and depths.
+    #[test]
+    fn visible_in_cuts_the_whole_tree_as_visible_tree_does() {
+        let (a, b, c) = (UserId::new(), UserId::new(), UserId::new());
+        let all = vec![
+            page(1, None, false, &a, 1),
+            page(2, Some(1), true, &b, 2),
+            page(3, Some(2), false, &b, 3),
+            page(4, Some(3), true, &a, 4),
+            page(5, Some(1), false, &a, 5),
+            page(6, None, true, &a, 6),
+            page(7, Some(6), false, &a, 7),
+            page(8, Some(6), true, &b, 8),
+            page(9, None, false, &c, 9),
+            page(10, Some(99), false, &c, 10),
+        ];
+        let whole = whole_tree(all.clone());
+        assert_eq!(whole.len(), 9, "the orphan is not in the tree");
+        for user in [&a, &b, &c] {
+            let key = |rows: &[TreeRow]| -> Vec<(String, usize)> {
+                rows.iter()
+                    .map(|r| (r.page.title.clone(), r.depth))
+                    .collect()
+            };
+            assert_eq!(
+                key(&visible_in(&whole, user)),
+                key(&visible_tree(all.clone(), user))
+            );
+        }
+        let seen = |u: &UserId| -> Vec<String> {
+            visible_in(&whole, u)
+                .into_iter()
+                .map(|r| r.page.title)
+                .collect()
+        };
+        assert_eq!(seen(&c), ["p1", "p5", "p9"]);
+        assert_eq!(seen(&b), ["p1", "p2", "p3", "p5", "p9"]);
+        assert_eq!(seen(&a), ["p1", "p5", "p6", "p7", "p9"]);
+    }
 }

@@ -73,6 +73,51 @@ impl FromRequest for MaybeUser {
     }
 }
 
+/// A page that works with or without a login and loads the session in its
+/// own trip to the database (`load`, inside the handler's `db::run`): one
+/// trip instead of two for the consent page (issue 30 item 3).
+pub struct LazyUser(Lazy);
+
+enum Lazy {
+    /// Another extractor of this request loaded it already.
+    Loaded(Box<Option<CurrentUser>>),
+    Key(Option<session::SessionKey>),
+}
+
+impl LazyUser {
+    /// The session and its user, if any; call on a database thread.
+    pub fn load(self, c: &mut db::Conn) -> crate::error::AppResult<Option<CurrentUser>> {
+        match self.0 {
+            Lazy::Loaded(found) => Ok(*found),
+            Lazy::Key(None) => Ok(None),
+            Lazy::Key(Some(key)) => Ok(
+                session::load_with(c, key)?.map(|(session, user)| CurrentUser { user, session })
+            ),
+        }
+    }
+
+    /// One already loaded (`load` gives it back without a query).
+    pub fn loaded(found: Option<CurrentUser>) -> LazyUser {
+        LazyUser(Lazy::Loaded(Box::new(found)))
+    }
+}
+
+impl FromRequest for LazyUser {
+    type Error = HtmlError;
+    type Future = std::future::Ready<Result<Self, HtmlError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        // The borrow of the extensions ends before reading the cookie
+        // (which keeps the parsed cookies in them).
+        let loaded = req.extensions().get::<Option<CurrentUser>>().cloned();
+        let lazy = match loaded {
+            Some(found) => Ok(Lazy::Loaded(Box::new(found))),
+            None => session::key_of(req).map(Lazy::Key),
+        };
+        std::future::ready(lazy.map(LazyUser))
+    }
+}
+
 /// A member of the path's workspace, with their role in it.
 #[derive(Clone)]
 pub struct Member {

@@ -40,7 +40,10 @@ pub async fn get_metrics(
                 .body("metrics need the configured bearer token\n"));
         }
     }
-    let body = state.metrics.render(&state.pool).map_err(HtmlError::from)?;
+    let body = state
+        .metrics
+        .render(&state.pool, &state.trees)
+        .map_err(HtmlError::from)?;
     Ok(HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
         .body(body))

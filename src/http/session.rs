@@ -20,35 +20,62 @@ pub fn cookie_name(secure: bool) -> &'static str {
     }
 }
 
-/// Reads the session cookie and loads the live session and its user, if
-/// any; `extract` makes the `CurrentUser` of it.
-pub(crate) async fn load(req: &HttpRequest) -> Result<Option<(Session, User)>, HtmlError> {
+/// What finds a request's session, read from the request without the
+/// database: the cookie's hash, and the browser and address `touch`
+/// records.
+pub(crate) struct SessionKey {
+    hash: String,
+    ua: String,
+    ip: String,
+}
+
+/// The request's session key, or `None` without a session cookie.
+pub(crate) fn key_of(req: &HttpRequest) -> Result<Option<SessionKey>, HtmlError> {
     let Some(state) = req.app_data::<web::Data<AppState>>() else {
         return Err(AppError::internal("app state missing").into());
     };
     let Some(cookie) = req.cookie(cookie_name(state.config.issuer_is_https())) else {
         return Ok(None);
     };
-    let hash = crypto::sha256_hex(cookie.value());
     let ua = req
         .headers()
         .get(actix_web::http::header::USER_AGENT)
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default()
         .to_string();
-    let ip = crate::http::peer_ip(req);
-    // One trip: the session, and (at most once a minute, or when the
-    // browser or address changed) its last-seen time for My account →
-    // Sessions.
-    Ok(db::run(&state.pool, move |c| {
-        let at = now();
-        let Some((mut session, user)) = crate::domain::accounts::live_session(c, &hash, at)? else {
-            return Ok(None);
-        };
-        crate::domain::sessions::touch(c, &mut session, &ua, &ip, at)?;
-        Ok(Some((session, user)))
-    })
-    .await?)
+    Ok(Some(SessionKey {
+        hash: crypto::sha256_hex(cookie.value()),
+        ua,
+        ip: crate::http::peer_ip(req),
+    }))
+}
+
+/// The live session of `key` and its user, if any, and (at most once a
+/// minute, or when the browser or address changed) its last-seen time for
+/// My account → Sessions; on a database thread, so a handler can do it in
+/// its own trip (`extract::LazyUser`).
+pub(crate) fn load_with(
+    c: &mut db::Conn,
+    key: SessionKey,
+) -> crate::error::AppResult<Option<(Session, User)>> {
+    let at = now();
+    let Some((mut session, user)) = crate::domain::accounts::live_session(c, &key.hash, at)? else {
+        return Ok(None);
+    };
+    crate::domain::sessions::touch(c, &mut session, &key.ua, &key.ip, at)?;
+    Ok(Some((session, user)))
+}
+
+/// Reads the session cookie and loads the live session and its user, if
+/// any, in one trip; `extract` makes the `CurrentUser` of it.
+pub(crate) async fn load(req: &HttpRequest) -> Result<Option<(Session, User)>, HtmlError> {
+    let Some(key) = key_of(req)? else {
+        return Ok(None);
+    };
+    let Some(state) = req.app_data::<web::Data<AppState>>() else {
+        return Err(AppError::internal("app state missing").into());
+    };
+    Ok(db::run(&state.pool, move |c| load_with(c, key)).await?)
 }
 
 /// Where to come back to after logging in: the same GET, query and all.

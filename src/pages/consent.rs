@@ -16,9 +16,10 @@ use crate::db::models::IntegrationId;
 use crate::domain::approval_requests::{self, NOTE_MAX};
 use crate::domain::consent::{self, Decision, Gate, Plan, PromptValue};
 use crate::domain::integrations::unverified;
+use crate::domain::tree_cache::TreeCache;
 use crate::error::Capability;
 use crate::http::errors::{url_encode, HtmlError};
-use crate::http::extract::{CurrentUser, MaybeUser, Member};
+use crate::http::extract::{CurrentUser, LazyUser, Member};
 use crate::http::form::{ConsentForm, CsrfForm};
 use crate::http::layout::{self, Shell};
 use crate::http::layout::{format_time, initial};
@@ -135,8 +136,10 @@ fn redirect_host(uri: &str) -> String {
 }
 
 /// The consent page's picker: its footer holds **Cancel** and **Allow
-/// access** (disabled when the install policy blocks this person).
-fn consent_picker(plan: &Plan, who: &str) -> Picker {
+/// access** (disabled when the install policy blocks this person). Its
+/// rows as first rendered are kept with the cached tree (issue 30 item 3):
+/// a view renders only the rows that are ticked or carried.
+fn consent_picker(plan: &Plan, who: &str, trees: &TreeCache) -> Result<Picker, askama::Error> {
     let button = |value, label: &str, primary, disabled| PickerAction {
         name: "decision",
         value,
@@ -144,8 +147,14 @@ fn consent_picker(plan: &Plan, who: &str) -> Picker {
         primary,
         disabled,
     };
-    Picker {
-        rows: picker::rows(&plan.pages),
+    let rows = picker::rows(&plan.pages);
+    // An error rendering is kept as nothing; `list` then renders every row.
+    let plain = trees.rendered(&plan.tree, || {
+        picker::plain_rows(&plan.pages).unwrap_or_default()
+    });
+    Ok(Picker {
+        list: Some(picker::list(&rows, &plain)?),
+        rows,
         who: who.to_string(),
         open: plan.reconnecting,
         reconnecting: plan.reconnecting,
@@ -154,7 +163,7 @@ fn consent_picker(plan: &Plan, who: &str) -> Picker {
             button("allow", "Allow access", true, plan.blocked.is_some()),
         ],
         query: String::new(),
-    }
+    })
 }
 
 /// The host a link names, shown beside it.
@@ -186,9 +195,15 @@ fn asked_sentence(a: &approval_requests::Seen, still_blocked: bool) -> String {
 }
 
 impl ConsentView {
-    fn new(req: &ValidRequest, user: &CurrentUser, plan: Plan, back: String) -> ConsentView {
+    fn new(
+        req: &ValidRequest,
+        user: &CurrentUser,
+        plan: Plan,
+        back: String,
+        trees: &TreeCache,
+    ) -> Result<ConsentView, askama::Error> {
         let i = &req.integration;
-        let picker = consent_picker(&plan, &i.name);
+        let picker = consent_picker(&plan, &i.name, trees)?;
         let cimd_host = i.cimd_expires_at.map(|_| i.developer_name.clone());
         let links = [
             ("Website", &i.website_url),
@@ -207,7 +222,7 @@ impl ConsentView {
             .asked
             .as_ref()
             .is_some_and(|a| a.status == crate::db::models::ApprovalStatus::Pending);
-        ConsentView {
+        Ok(ConsentView {
             d: ConsentData {
                 unverified: unverified(i),
                 identified_by: cimd_host
@@ -283,7 +298,7 @@ impl ConsentView {
                 session_csrf: user.csrf().to_string(),
                 back,
             },
-        }
+        })
     }
 }
 
@@ -292,42 +307,51 @@ use crate::oauth::cimd::Ensured;
 pub async fn view_authorize_get(
     req: HttpRequest,
     state: web::Data<AppState>,
-    user: MaybeUser,
+    user: LazyUser,
 ) -> Result<HttpResponse, HtmlError> {
     let raw = req.query_string().to_string();
     let here = format!("{}?{}", req.path(), req.query_string());
-    ensure_cimd(&req, &state, &user, &raw, &here).await?;
-    // Validating the request and preparing the page are one trip to the
-    // database; what lies between them needs no query.
+    let user = ensure_cimd(&req, &state, user, &raw, &here).await?;
+    // The session, validating the request and preparing the page are one
+    // trip to the database; what lies between them needs no query.
     let st = state.clone();
-    let step = db::run(&state.pool, move |c| next_step(c, &st, &raw, user.0)).await?;
+    let step = db::run(&state.pool, move |c| {
+        let user = user.load(c)?;
+        next_step(c, &st, &raw, user)
+    })
+    .await?;
     match step {
         Step::Refuse(e) => refuse(&state, e),
         Step::Relogin(valid, signed_in) => Ok(see_other(relogin_url(&state, &valid, signed_in)?)),
         Step::Login => Err(HtmlError::LoginRequired(Some(here))),
         Step::Show(shown) => {
             let (valid, user, plan) = *shown;
-            Ok(html(ConsentView::new(&valid, &user, plan, here).render()?))
+            let view = ConsentView::new(&valid, &user, plan, here, &state.trees)?;
+            Ok(html(view.render()?))
         }
     }
 }
 
 /// A client_id that is a URL names its own metadata document: fetched
 /// (when the cache expired) here, in async code, before a database thread
-/// is taken; what cannot be used is a page, never a redirect.
+/// is taken; what cannot be used is a page, never a redirect. Only then is
+/// the session read first (its own trip); any other request reads it with
+/// the page.
 async fn ensure_cimd(
     req: &HttpRequest,
     state: &AppState,
-    user: &MaybeUser,
+    user: LazyUser,
     raw: &str,
     here: &str,
-) -> Result<(), HtmlError> {
-    let Some(id) = single_client_id(raw) else {
-        return Ok(());
+) -> Result<LazyUser, HtmlError> {
+    let Some(id) = single_client_id(raw).filter(|id| crate::domain::cimd::looks_like_url(id))
+    else {
+        return Ok(user);
     };
+    let user = db::run(&state.pool, move |c| user.load(c)).await?;
     let ip = crate::http::peer_ip(req);
-    match crate::oauth::cimd::ensure(state, &id, &ip, user.0.is_some()).await {
-        Ok(Ensured::Ready) => Ok(()),
+    match crate::oauth::cimd::ensure(state, &id, &ip, user.is_some()).await {
+        Ok(Ensured::Ready) => Ok(LazyUser::loaded(user)),
         // A good document, nobody logged in: nothing is stored, and the
         // request (redirect URI included) is judged after login (S71).
         // prompt=none cannot be answered at a redirect URI not yet
@@ -377,7 +401,7 @@ fn next_step(
         }
         (Gate::Relogin, u) => Ok(Step::Relogin(Box::new(valid), u.is_some())),
         (Gate::Show, Some(u)) => {
-            let plan = consent::prepare(c, &st.config, &u.user, &u.session, &valid)?;
+            let plan = consent::prepare(c, &st.config, &st.trees, &u.user, &u.session, &valid)?;
             Ok(Step::Show(Box::new((valid, u, plan))))
         }
         // Come back to this very request after logging in.
@@ -491,33 +515,43 @@ pub struct ConsentFields {
     page: Vec<String>,
 }
 
+impl ConsentFields {
+    /// The answer as posted: **Allow access** or **Cancel**, nothing else.
+    fn decision(self) -> Result<Decision, HtmlError> {
+        let allow = match self.decision.as_deref() {
+            Some("allow") => true,
+            Some("deny") => false,
+            _ => {
+                return Err(HtmlError::BadRequest(
+                    "Choose Allow access or Cancel.".into(),
+                ))
+            }
+        };
+        Ok(Decision {
+            request_id: self.request_id,
+            token: self.csrf,
+            allow,
+            pages: self.page,
+        })
+    }
+}
+
 pub async fn view_authorize_post(
     state: web::Data<AppState>,
-    user: CurrentUser,
+    user: LazyUser,
     form: ConsentForm<ConsentFields>,
 ) -> Result<HttpResponse, HtmlError> {
-    let f = form.into_inner();
-    let allow = match f.decision.as_deref() {
-        Some("allow") => true,
-        Some("deny") => false,
-        _ => {
-            return Err(HtmlError::BadRequest(
-                "Choose Allow access or Cancel.".into(),
-            ))
-        }
-    };
-    let decision = Decision {
-        request_id: f.request_id,
-        token: f.csrf,
-        allow,
-        pages: f.page,
-    };
+    let decision = form.into_inner().decision()?;
     let cfg = state.config.clone();
-    let location = db::run(&state.pool, move |c| {
-        authorize::answer(c, &cfg, &user.user, &user.session, decision)
+    // The session and the answer in one trip (issue 30 item 3).
+    let location = db::run(&state.pool, move |c| match user.load(c)? {
+        Some(u) => authorize::answer(c, &cfg, &u.user, &u.session, decision).map(Some),
+        None => Ok(None),
     })
     .await?;
-    Ok(see_other(location))
+    location
+        .map(see_other)
+        .ok_or(HtmlError::LoginRequired(None))
 }
 
 /// **Request approval** as posted from the consent page.

@@ -22,6 +22,23 @@ pub struct PickerRow {
     pub path: String,
     /// The ticked ancestor whose sharing carries this page along.
     pub included_with: Option<String>,
+    /// Where the page sits in the tree's own order (before the shared
+    /// subtrees move first): its row in `plain_rows`.
+    pub idx: usize,
+}
+
+impl PickerRow {
+    /// Shown as every row is before anything is ticked.
+    fn plain(&self) -> bool {
+        !self.checked && !self.shared && self.included_with.is_none()
+    }
+}
+
+/// One row as `templates/picker_row.html` renders it.
+#[derive(askama::Template)]
+#[template(path = "picker_row.html")]
+struct RowView<'a> {
+    p: &'a PickerRow,
 }
 
 /// A submit button in the picker's footer.
@@ -46,6 +63,8 @@ pub struct Picker {
     /// What the search box holds when the page opens (an agent's search
     /// words on an access request); empty for none.
     pub query: String,
+    /// The rows already rendered (`list`), or `None` to render `rows`.
+    pub list: Option<String>,
 }
 
 /// How many titles the footer names before "and N more".
@@ -86,20 +105,27 @@ fn names_of(ticked: &[&str]) -> String {
 /// holding a page already shared first, then the rest; each row knows its
 /// path and what carries it.
 pub fn rows(pages: &[(TreeRow, bool)]) -> Vec<PickerRow> {
+    rows_with(pages, true)
+}
+
+/// The rows as `rows` makes them, or (`ticks` false) as if nothing were
+/// shared: the tree's own order, nothing ticked.
+fn rows_with(pages: &[(TreeRow, bool)], ticks: bool) -> Vec<PickerRow> {
     // Root subtrees, in order, the shared ones first.
-    let mut subtrees: Vec<Vec<&(TreeRow, bool)>> = Vec::new();
-    for row in pages {
+    let mut subtrees: Vec<Vec<(usize, &TreeRow, bool)>> = Vec::new();
+    for (idx, (row, shared)) in pages.iter().enumerate() {
+        let row = (idx, row, *shared && ticks);
         match subtrees.last_mut() {
-            Some(t) if row.0.depth > 0 => t.push(row),
+            Some(t) if row.1.depth > 0 => t.push(row),
             _ => subtrees.push(vec![row]),
         }
     }
-    subtrees.sort_by_key(|t| !t.iter().any(|(_, shared)| *shared));
-    let rows: Vec<&(TreeRow, bool)> = subtrees.into_iter().flatten().collect();
+    subtrees.sort_by_key(|t| !t.iter().any(|(_, _, shared)| *shared));
+    let rows: Vec<(usize, &TreeRow, bool)> = subtrees.into_iter().flatten().collect();
     // (depth, title, ticked, private) of the ancestors of the current row.
     let mut stack: Vec<(usize, String, bool, bool)> = Vec::new();
     let mut out = Vec::with_capacity(rows.len());
-    for (i, (r, shared)) in rows.iter().enumerate() {
+    for (i, &(idx, r, ref shared)) in rows.iter().enumerate() {
         while stack.last().is_some_and(|(d, ..)| *d >= r.depth) {
             stack.pop();
         }
@@ -135,13 +161,42 @@ pub fn rows(pages: &[(TreeRow, bool)]) -> Vec<PickerRow> {
             private,
             checked: *shared,
             shared: *shared,
-            has_children: rows.get(i + 1).is_some_and(|(n, _)| n.depth > r.depth),
+            has_children: rows.get(i + 1).is_some_and(|(_, n, _)| n.depth > r.depth),
             included_with,
             title: title.clone(),
+            idx,
         });
         stack.push((r.depth, title, *shared, private));
     }
     out
+}
+
+/// Every row rendered as it shows before anything is ticked, in the
+/// tree's own order: what the consent page keeps per tree version
+/// (`domain::tree_cache`), so a view re-renders only the rows a share
+/// changes.
+pub fn plain_rows(pages: &[(TreeRow, bool)]) -> Result<Vec<String>, askama::Error> {
+    use askama::Template;
+    rows_with(pages, false)
+        .iter()
+        .map(|p| RowView { p }.render())
+        .collect()
+}
+
+/// The rows as the page shows them: each plain row from `plain` (rendered
+/// once per tree version), the ticked, shared or carried ones rendered now.
+pub fn list(rows: &[PickerRow], plain: &[String]) -> Result<String, askama::Error> {
+    use askama::Template;
+    let mut out = String::with_capacity(plain.iter().map(|r| r.len() + 9).sum());
+    for p in rows {
+        out.push_str("\n        ");
+        match plain.get(p.idx).filter(|_| p.plain()) {
+            Some(kept) => out.push_str(kept),
+            None => RowView { p }.render_into(&mut out)?,
+        }
+    }
+    out.push('\n');
+    Ok(out)
 }
 
 /// An internal integration's **Access** picker (its own page, and Settings'
@@ -160,6 +215,7 @@ pub fn access_picker(plan: &crate::domain::connections::AccessPlan) -> Picker {
             disabled: false,
         }],
         query: String::new(),
+        list: None,
     }
 }
 

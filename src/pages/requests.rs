@@ -99,6 +99,7 @@ fn picker(a: &Answering) -> Picker {
             button("share", "Share", true),
         ],
         query: a.request.search.clone(),
+        list: None,
     }
 }
 

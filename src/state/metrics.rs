@@ -81,6 +81,10 @@ pub struct Metrics {
     pool_connections: IntGauge,
     pool_idle: IntGauge,
     grant_batch: Histogram,
+    /// The consent picker's tree cache (`domain::tree_cache`), read at
+    /// scrape time: trees, pages and rendered bytes held, and how many
+    /// trees were read and row sets rendered since the start.
+    picker: [IntGauge; 5],
 }
 
 impl Metrics {
@@ -127,6 +131,33 @@ impl Metrics {
         registry
             .register(Box::new(grant_batch.clone()))
             .map_err(m)?;
+        let gauge = |name: &str, help: &str| -> AppResult<IntGauge> {
+            let g = IntGauge::new(name, help).map_err(m)?;
+            registry.register(Box::new(g.clone())).map_err(m)?;
+            Ok(g)
+        };
+        let picker = [
+            gauge(
+                "picker_trees_cached",
+                "Workspace page trees the consent picker holds",
+            )?,
+            gauge(
+                "picker_pages_cached",
+                "Pages in the consent picker's cached trees",
+            )?,
+            gauge(
+                "picker_rendered_bytes",
+                "Bytes of picker rows kept rendered",
+            )?,
+            gauge(
+                "picker_tree_reads",
+                "Page trees read from the database since the start",
+            )?,
+            gauge(
+                "picker_row_renders",
+                "Picker row sets rendered since the start",
+            )?,
+        ];
         // One process-wide counter (bumped in `crypto::verify_password`),
         // registered into each registry: registries keep their own sets, so
         // another `Metrics` (each test server builds one) registers it again.
@@ -143,6 +174,7 @@ impl Metrics {
             pool_connections,
             pool_idle,
             grant_batch,
+            picker,
         })
     }
 
@@ -165,7 +197,22 @@ impl Metrics {
             .observe(elapsed.as_secs_f64());
     }
 
-    pub fn render(&self, pool: &crate::db::Pool) -> AppResult<String> {
+    pub fn render(
+        &self,
+        pool: &crate::db::Pool,
+        trees: &crate::domain::tree_cache::TreeCache,
+    ) -> AppResult<String> {
+        let t = trees.stats();
+        let values = [
+            t.trees,
+            t.pages,
+            t.rendered_bytes,
+            t.reads as usize,
+            t.renders as usize,
+        ];
+        for (g, v) in self.picker.iter().zip(values) {
+            g.set(i64::try_from(v).unwrap_or(i64::MAX));
+        }
         let state = pool.state();
         self.pool_connections.set(state.connections as i64);
         self.pool_idle.set(state.idle_connections as i64);

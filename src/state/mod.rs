@@ -41,6 +41,9 @@ pub struct AppState {
     pub activity: activity::Buffer,
     /// The one writer that commits grants in batches (`db::group`).
     pub grants: db::group::GroupWriter,
+    /// The page picker's trees, one per workspace, re-read when the
+    /// workspace's `tree_version` moves (`domain::tree_cache`).
+    pub trees: crate::domain::tree_cache::TreeCache,
 }
 
 /// Opens the database (migrating it) and loads the keys under `data_dir`.
@@ -71,6 +74,7 @@ pub fn build_state(config: Config) -> AppResult<AppState> {
         cimd_seen: cimd::Seen::default(),
         passwords: PasswordPool::default(),
         activity: activity::Buffer::default(),
+        trees: Default::default(),
     })
 }
 

@@ -39,6 +39,7 @@ mod trust_clients;
 mod ux;
 mod ux_activity;
 mod ux_catalog;
+mod ux_consent;
 mod ux_group;
 mod ux_invites;
 mod ux_limits;

@@ -33,6 +33,17 @@ pub fn by_name(conn: &mut Conn, name: &str) -> QueryResult<Vec<Workspace>> {
         .load(conn)
 }
 
+/// The workspace's `tree_version` (bumped by triggers whenever the page
+/// tree the picker shows changes), or `None` when there is no such
+/// workspace.
+pub fn tree_version(conn: &mut Conn, id: &WorkspaceId) -> QueryResult<Option<i64>> {
+    workspaces::table
+        .find(id)
+        .select(workspaces::tree_version)
+        .first(conn)
+        .optional()
+}
+
 /// The user's workspaces with their role, in the order they joined.
 pub fn for_user(conn: &mut Conn, user: &UserId) -> QueryResult<Vec<(Workspace, Role)>> {
     workspaces::table
