@@ -43,6 +43,8 @@ use pagegrant::oauth::token;
 type Res<T> = Result<T, Box<dyn std::error::Error>>;
 
 pub const PASSWORD: &str = "bench-password";
+/// People who consent in the bench: one per wrk connection (32 by default).
+const CONSENTERS: usize = 64;
 /// One PKCE verifier for every seeded grant (43 unreserved characters).
 const VERIFIER: &str = "bench-verifier-0123456789-abcdefghijklmnopqrstuvwxyz";
 
@@ -92,6 +94,18 @@ fn main() -> Res<()> {
         "Bench Consent",
         PASSWORD,
     )?;
+    // One person per consent connection: a person keeps at most 20 sessions
+    // and 50 pending consents (S77), so 32 flows of one person would end
+    // each other's sessions and trim each other's requests.
+    let mut consenters = vec![consenter.clone()];
+    for i in 1..CONSENTERS {
+        consenters.push(pagegrant::domain::accounts::create_user(
+            c,
+            &format!("bench-consent-{i}@example.com"),
+            &format!("Bench Consent {i}"),
+            PASSWORD,
+        )?);
+    }
 
     // The shared tree: (parent index, or none for the root), 6 deep.
     const SHARED: [Option<usize>; 10] = [
@@ -153,7 +167,9 @@ fn main() -> Res<()> {
             Ok(pages[0].0.id.clone())
         })?;
         if w == 0 {
-            ws::add_member(c, &workspace, &consenter, Role::Member)?;
+            for p in &consenters {
+                ws::add_member(c, &workspace, p, Role::Member)?;
+            }
         }
         workspaces.push((workspace, shared_root));
         if (w + 1) % 10 == 0 {
@@ -263,6 +279,7 @@ fn main() -> Res<()> {
         "password": PASSWORD,
         "owner_email": owner.email,
         "consent_email": consenter.email,
+        "consent_emails": consenters.iter().map(|p| p.email.clone()).collect::<Vec<_>>(),
         "consent_workspace": workspaces[0].0.id.to_string(),
         "consent_page": workspaces[0].1.to_string(),
         "clients": clients.iter().map(|(id, s)| serde_json::json!({"client_id": id, "client_secret": s})).collect::<Vec<_>>(),
