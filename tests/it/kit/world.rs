@@ -142,6 +142,14 @@ pub fn big_world() -> Fx {
             )
             .expect("internal");
         }
+        // One creation second for all of them, so lists ordered newest first
+        // fall back to their name order whatever second the loop crossed.
+        use diesel::prelude::*;
+        use pagegrant::db::schema::integrations::dsl as i;
+        diesel::update(i::integrations.filter(i::name.like("Bot %")))
+            .set(i::created_at.eq(pagegrant::db::models::now()))
+            .execute(&mut c)
+            .expect("one creation second");
     }
     let ws = fx.acme.id.to_string();
     super::consent::connect(&fx, "ada@example.com", &ws, &[&fx.eng]);
