@@ -9,6 +9,26 @@
 //! between the backends otherwise (PRAGMAs, `BEGIN IMMEDIATE`, upserts,
 //! picking a backend's text) lives in this file.
 
+/// Runs a query on the backend's own connection rather than through
+/// `DbConn`: `native!(conn, |c| query.first(c))`. diesel's multi-connection
+/// wrapper renders a query's whole SQL text on every call (to ask whether
+/// it may be cached), even when its prepared statement is cached already;
+/// on the backend's own connection a query of a static type is found in
+/// the statement cache by its type alone. That rendering was a tenth of a
+/// token exchange's CPU time, so the queries of the hot paths (the bearer
+/// check, the token endpoint, consent) go through here. The body is
+/// type-checked once per backend.
+macro_rules! native {
+    ($conn:expr, |$c:ident| $body:expr) => {
+        match $conn {
+            $crate::db::DbConn::Sqlite($c) => $body,
+            #[cfg(feature = "postgres")]
+            $crate::db::DbConn::Pg($c) => $body,
+        }
+    };
+}
+pub(crate) use native;
+
 pub mod group;
 pub mod models;
 pub mod prepared;

@@ -10,48 +10,58 @@ use crate::db::schema::{access_requests, connections, integrations};
 use crate::db::Conn;
 
 pub fn insert(conn: &mut Conn, r: &AccessRequest) -> QueryResult<()> {
-    diesel::insert_into(access_requests::table)
-        .values(r)
-        .execute(conn)
-        .map(|_| ())
+    crate::db::native!(conn, |nc| {
+        diesel::insert_into(access_requests::table)
+            .values(r)
+            .execute(nc)
+            .map(|_| ())
+    })
 }
 
 pub fn by_id(conn: &mut Conn, id: &AccessRequestId) -> QueryResult<Option<AccessRequest>> {
-    access_requests::table
-        .find(id)
-        .select(AccessRequest::as_select())
-        .first(conn)
-        .optional()
+    crate::db::native!(conn, |nc| {
+        access_requests::table
+            .find(id)
+            .select(AccessRequest::as_select())
+            .first(nc)
+            .optional()
+    })
 }
 
 /// Marks the connection's pending requests whose time ran out `expired`.
 pub fn expire(conn: &mut Conn, connection: &ConnectionId, at: i64) -> QueryResult<usize> {
-    diesel::update(
-        access_requests::table
-            .filter(access_requests::connection_id.eq(connection))
-            .filter(access_requests::state.eq(AccessRequestState::Pending))
-            .filter(access_requests::expires_at.le(at)),
-    )
-    .set(access_requests::state.eq(AccessRequestState::Expired))
-    .execute(conn)
+    crate::db::native!(conn, |nc| {
+        diesel::update(
+            access_requests::table
+                .filter(access_requests::connection_id.eq(connection))
+                .filter(access_requests::state.eq(AccessRequestState::Pending))
+                .filter(access_requests::expires_at.le(at)),
+        )
+        .set(access_requests::state.eq(AccessRequestState::Expired))
+        .execute(nc)
+    })
 }
 
 /// How many pending requests the connection holds.
 pub fn pending_count(conn: &mut Conn, connection: &ConnectionId) -> QueryResult<i64> {
-    access_requests::table
-        .filter(access_requests::connection_id.eq(connection))
-        .filter(access_requests::state.eq(AccessRequestState::Pending))
-        .count()
-        .get_result(conn)
+    crate::db::native!(conn, |nc| {
+        access_requests::table
+            .filter(access_requests::connection_id.eq(connection))
+            .filter(access_requests::state.eq(AccessRequestState::Pending))
+            .count()
+            .get_result(nc)
+    })
 }
 
 /// When the connection's latest request was declined, if one was.
 pub fn last_declined(conn: &mut Conn, connection: &ConnectionId) -> QueryResult<Option<i64>> {
-    access_requests::table
-        .filter(access_requests::connection_id.eq(connection))
-        .filter(access_requests::state.eq(AccessRequestState::Declined))
-        .select(diesel::dsl::max(access_requests::answered_at))
-        .first::<Option<i64>>(conn)
+    crate::db::native!(conn, |nc| {
+        access_requests::table
+            .filter(access_requests::connection_id.eq(connection))
+            .filter(access_requests::state.eq(AccessRequestState::Declined))
+            .select(diesel::dsl::max(access_requests::answered_at))
+            .first::<Option<i64>>(nc)
+    })
 }
 
 /// The unexpired pending requests on the active connections of `ws`
@@ -89,17 +99,19 @@ pub fn answer(
     by: &UserId,
     at: i64,
 ) -> QueryResult<bool> {
-    diesel::update(
-        access_requests::table
-            .find(id)
-            .filter(access_requests::state.eq(AccessRequestState::Pending)),
-    )
-    .set((
-        access_requests::state.eq(state),
-        access_requests::pages.eq(pages),
-        access_requests::answered_by.eq(Some(by)),
-        access_requests::answered_at.eq(Some(at)),
-    ))
-    .execute(conn)
-    .map(|n| n == 1)
+    crate::db::native!(conn, |nc| {
+        diesel::update(
+            access_requests::table
+                .find(id)
+                .filter(access_requests::state.eq(AccessRequestState::Pending)),
+        )
+        .set((
+            access_requests::state.eq(state),
+            access_requests::pages.eq(pages),
+            access_requests::answered_by.eq(Some(by)),
+            access_requests::answered_at.eq(Some(at)),
+        ))
+        .execute(nc)
+        .map(|n| n == 1)
+    })
 }

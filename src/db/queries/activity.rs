@@ -27,26 +27,32 @@ pub fn add_read(conn: &mut Conn, row: &NewActivity) -> QueryResult<()> {
 }
 
 pub fn add_write(conn: &mut Conn, row: &NewActivity) -> QueryResult<()> {
-    diesel::insert_into(ca::table)
-        .values(row)
-        .execute(conn)
-        .map(|_| ())
+    crate::db::native!(conn, |nc| {
+        diesel::insert_into(ca::table)
+            .values(row)
+            .execute(nc)
+            .map(|_| ())
+    })
 }
 
 /// Which of `ids` are connections still stored.
 pub fn live_connections(conn: &mut Conn, ids: &[&ConnectionId]) -> QueryResult<Vec<ConnectionId>> {
-    connections::table
-        .filter(connections::id.eq_any(ids))
-        .select(connections::id)
-        .load(conn)
+    crate::db::native!(conn, |nc| {
+        connections::table
+            .filter(connections::id.eq_any(ids))
+            .select(connections::id)
+            .load(nc)
+    })
 }
 
 /// Which of `ids` are pages still stored.
 pub fn live_pages(conn: &mut Conn, ids: &[&PageId]) -> QueryResult<Vec<PageId>> {
-    pages::table
-        .filter(pages::id.eq_any(ids))
-        .select(pages::id)
-        .load(conn)
+    crate::db::native!(conn, |nc| {
+        pages::table
+            .filter(pages::id.eq_any(ids))
+            .select(pages::id)
+            .load(nc)
+    })
 }
 
 /// What a list of activity is narrowed to.
@@ -98,5 +104,7 @@ pub fn page_of(
 
 /// Deletes rows from before `cutoff`; how many.
 pub fn purge_before(conn: &mut Conn, cutoff: i64) -> QueryResult<usize> {
-    diesel::delete(ca::table.filter(ca::at.lt(cutoff))).execute(conn)
+    crate::db::native!(conn, |nc| {
+        diesel::delete(ca::table.filter(ca::at.lt(cutoff))).execute(nc)
+    })
 }

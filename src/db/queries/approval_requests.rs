@@ -14,13 +14,15 @@ pub fn get(
     integration: &IntegrationId,
     user: &UserId,
 ) -> QueryResult<Option<ApprovalRequest>> {
-    r::table
-        .filter(r::workspace_id.eq(ws))
-        .filter(r::integration_id.eq(integration))
-        .filter(r::requested_by.eq(user))
-        .select(ApprovalRequest::as_select())
-        .first(conn)
-        .optional()
+    crate::db::native!(conn, |nc| {
+        r::table
+            .filter(r::workspace_id.eq(ws))
+            .filter(r::integration_id.eq(integration))
+            .filter(r::requested_by.eq(user))
+            .select(ApprovalRequest::as_select())
+            .first(nc)
+            .optional()
+    })
 }
 
 /// Writes a new pending request over the member's earlier, answered one.
@@ -41,12 +43,14 @@ pub fn put_pending(conn: &mut Conn, row: &ApprovalRequest) -> QueryResult<()> {
 
 /// The workspace's pending requests, oldest first.
 pub fn pending_in(conn: &mut Conn, ws: &WorkspaceId) -> QueryResult<Vec<ApprovalRequest>> {
-    r::table
-        .filter(r::workspace_id.eq(ws))
-        .filter(r::status.eq(ApprovalStatus::Pending))
-        .order((r::requested_at.asc(), r::requested_by.asc()))
-        .select(ApprovalRequest::as_select())
-        .load(conn)
+    crate::db::native!(conn, |nc| {
+        r::table
+            .filter(r::workspace_id.eq(ws))
+            .filter(r::status.eq(ApprovalStatus::Pending))
+            .order((r::requested_at.asc(), r::requested_by.asc()))
+            .select(ApprovalRequest::as_select())
+            .load(nc)
+    })
 }
 
 /// Answers pending requests: one member's (`user`), or every member's

@@ -5,19 +5,23 @@ use crate::db::schema::audit_events;
 use crate::db::Conn;
 
 pub fn record(conn: &mut Conn, e: &NewAuditEvent) -> QueryResult<()> {
-    diesel::insert_into(audit_events::table)
-        .values(e)
-        .execute(conn)
-        .map(|_| ())
+    crate::db::native!(conn, |nc| {
+        diesel::insert_into(audit_events::table)
+            .values(e)
+            .execute(nc)
+            .map(|_| ())
+    })
 }
 
 /// A workspace's events, newest first.
 pub fn for_workspace(conn: &mut Conn, ws: &WorkspaceId) -> QueryResult<Vec<AuditEvent>> {
-    audit_events::table
-        .filter(audit_events::workspace_id.eq(ws))
-        .order((audit_events::at.desc(), audit_events::id.desc()))
-        .select(AuditEvent::as_select())
-        .load(conn)
+    crate::db::native!(conn, |nc| {
+        audit_events::table
+            .filter(audit_events::workspace_id.eq(ws))
+            .order((audit_events::at.desc(), audit_events::id.desc()))
+            .select(AuditEvent::as_select())
+            .load(nc)
+    })
 }
 
 /// Which events a reader asks for; `None` means any.
@@ -67,11 +71,13 @@ pub fn page_of_workspace(
 
 /// Events `actor` (as stored) recorded at or after `since`.
 pub fn count_by_actor_since(conn: &mut Conn, actor: &str, since: i64) -> QueryResult<i64> {
-    audit_events::table
-        .filter(audit_events::actor.eq(actor))
-        .filter(audit_events::at.ge(since))
-        .count()
-        .get_result(conn)
+    crate::db::native!(conn, |nc| {
+        audit_events::table
+            .filter(audit_events::actor.eq(actor))
+            .filter(audit_events::at.ge(since))
+            .count()
+            .get_result(nc)
+    })
 }
 
 /// Events with one of `actions` about `target` (as stored) at or after
@@ -82,12 +88,14 @@ pub fn count_for_target_since(
     actions: &[&str],
     since: i64,
 ) -> QueryResult<i64> {
-    audit_events::table
-        .filter(audit_events::target.eq(target))
-        .filter(audit_events::at.ge(since))
-        .filter(audit_events::action.eq_any(actions))
-        .count()
-        .get_result(conn)
+    crate::db::native!(conn, |nc| {
+        audit_events::table
+            .filter(audit_events::target.eq(target))
+            .filter(audit_events::at.ge(since))
+            .filter(audit_events::action.eq_any(actions))
+            .count()
+            .get_result(nc)
+    })
 }
 
 /// The newest `action` event about `target` at or after `since`.
@@ -97,23 +105,27 @@ pub fn latest_for_target_since(
     action: &str,
     since: i64,
 ) -> QueryResult<Option<AuditEvent>> {
-    audit_events::table
-        .filter(audit_events::target.eq(target))
-        .filter(audit_events::at.ge(since))
-        .filter(audit_events::action.eq(action))
-        .order(audit_events::id.desc())
-        .select(AuditEvent::as_select())
-        .first(conn)
-        .optional()
+    crate::db::native!(conn, |nc| {
+        audit_events::table
+            .filter(audit_events::target.eq(target))
+            .filter(audit_events::at.ge(since))
+            .filter(audit_events::action.eq(action))
+            .order(audit_events::id.desc())
+            .select(AuditEvent::as_select())
+            .first(nc)
+            .optional()
+    })
 }
 
 /// Rewrites one event's detail: only a summarising event's count changes
 /// after it is recorded.
 pub fn set_detail(conn: &mut Conn, id: i32, detail: &str) -> QueryResult<()> {
-    diesel::update(audit_events::table.find(id))
-        .set(audit_events::detail.eq(detail))
-        .execute(conn)
-        .map(|_| ())
+    crate::db::native!(conn, |nc| {
+        diesel::update(audit_events::table.find(id))
+            .set(audit_events::detail.eq(detail))
+            .execute(nc)
+            .map(|_| ())
+    })
 }
 
 /// Whether an event `action` about `target` was recorded before event

@@ -12,12 +12,14 @@ pub fn is_blocked(
     workspace: &WorkspaceId,
     integration: &IntegrationId,
 ) -> QueryResult<bool> {
-    diesel::select(diesel::dsl::exists(
-        b::table
-            .filter(b::workspace_id.eq(workspace))
-            .filter(b::integration_id.eq(integration)),
-    ))
-    .get_result(conn)
+    crate::db::native!(conn, |nc| {
+        diesel::select(diesel::dsl::exists(
+            b::table
+                .filter(b::workspace_id.eq(workspace))
+                .filter(b::integration_id.eq(integration)),
+        ))
+        .get_result(nc)
+    })
 }
 
 /// Blocks a client in a workspace; returns whether it was not blocked yet.
@@ -47,21 +49,25 @@ pub fn unblock(
     workspace: &WorkspaceId,
     integration: &IntegrationId,
 ) -> QueryResult<bool> {
-    diesel::delete(
-        b::table
-            .filter(b::workspace_id.eq(workspace))
-            .filter(b::integration_id.eq(integration)),
-    )
-    .execute(conn)
-    .map(|n| n > 0)
+    crate::db::native!(conn, |nc| {
+        diesel::delete(
+            b::table
+                .filter(b::workspace_id.eq(workspace))
+                .filter(b::integration_id.eq(integration)),
+        )
+        .execute(nc)
+        .map(|n| n > 0)
+    })
 }
 
 /// The clients blocked in a workspace, by name.
 pub fn in_workspace(conn: &mut Conn, workspace: &WorkspaceId) -> QueryResult<Vec<Integration>> {
-    b::table
-        .inner_join(integrations::table)
-        .filter(b::workspace_id.eq(workspace))
-        .order(integrations::name.asc())
-        .select(Integration::as_select())
-        .load(conn)
+    crate::db::native!(conn, |nc| {
+        b::table
+            .inner_join(integrations::table)
+            .filter(b::workspace_id.eq(workspace))
+            .order(integrations::name.asc())
+            .select(Integration::as_select())
+            .load(nc)
+    })
 }

@@ -20,21 +20,25 @@ pub fn insert(conn: &mut Conn, rows: &[Block]) -> QueryResult<()> {
 }
 
 pub fn by_id(conn: &mut Conn, id: &BlockId) -> QueryResult<Option<Block>> {
-    blocks::table
-        .find(id)
-        .select(Block::as_select())
-        .first(conn)
-        .optional()
+    crate::db::native!(conn, |nc| {
+        blocks::table
+            .find(id)
+            .select(Block::as_select())
+            .first(nc)
+            .optional()
+    })
 }
 
 /// The page's live blocks in order.
 pub fn live_of_page(conn: &mut Conn, page: &PageId) -> QueryResult<Vec<Block>> {
-    blocks::table
-        .filter(blocks::page_id.eq(page))
-        .filter(blocks::in_trash.eq(false))
-        .order((blocks::position.asc(), blocks::id.asc()))
-        .select(Block::as_select())
-        .load(conn)
+    crate::db::native!(conn, |nc| {
+        blocks::table
+            .filter(blocks::page_id.eq(page))
+            .filter(blocks::in_trash.eq(false))
+            .order((blocks::position.asc(), blocks::id.asc()))
+            .select(Block::as_select())
+            .load(nc)
+    })
 }
 
 /// Up to `limit` live blocks of the page after `(position, id)` (all from
@@ -65,17 +69,21 @@ pub fn live_after(
 /// Positions of every block of the page (trashed ones too, so a restored
 /// block keeps its place), in order: `(id, position)`.
 pub fn positions(conn: &mut Conn, page: &PageId) -> QueryResult<Vec<(BlockId, i64)>> {
-    blocks::table
-        .filter(blocks::page_id.eq(page))
-        .order((blocks::position.asc(), blocks::id.asc()))
-        .select((blocks::id, blocks::position))
-        .load(conn)
+    crate::db::native!(conn, |nc| {
+        blocks::table
+            .filter(blocks::page_id.eq(page))
+            .order((blocks::position.asc(), blocks::id.asc()))
+            .select((blocks::id, blocks::position))
+            .load(nc)
+    })
 }
 
 pub fn set_position(conn: &mut Conn, id: &BlockId, position: i64) -> QueryResult<usize> {
-    diesel::update(blocks::table.find(id))
-        .set(blocks::position.eq(position))
-        .execute(conn)
+    crate::db::native!(conn, |nc| {
+        diesel::update(blocks::table.find(id))
+            .set(blocks::position.eq(position))
+            .execute(nc)
+    })
 }
 
 /// Who edited, and when.
@@ -95,17 +103,19 @@ pub fn update_content(
     language: Option<&str>,
     e: &Edit<'_>,
 ) -> QueryResult<usize> {
-    diesel::update(blocks::table.find(id))
-        .set((
-            blocks::rich_text.eq(rich_text),
-            blocks::plain_text.eq(plain_text),
-            blocks::checked.eq(checked),
-            blocks::language.eq(language),
-            blocks::last_edited_at.eq(e.at),
-            blocks::last_edited_by.eq(e.by),
-            blocks::last_edited_by_kind.eq(e.by_kind),
-        ))
-        .execute(conn)
+    crate::db::native!(conn, |nc| {
+        diesel::update(blocks::table.find(id))
+            .set((
+                blocks::rich_text.eq(rich_text),
+                blocks::plain_text.eq(plain_text),
+                blocks::checked.eq(checked),
+                blocks::language.eq(language),
+                blocks::last_edited_at.eq(e.at),
+                blocks::last_edited_by.eq(e.by),
+                blocks::last_edited_by_kind.eq(e.by_kind),
+            ))
+            .execute(nc)
+    })
 }
 
 pub fn set_trash(
@@ -114,12 +124,14 @@ pub fn set_trash(
     in_trash: bool,
     e: &Edit<'_>,
 ) -> QueryResult<usize> {
-    diesel::update(blocks::table.find(id))
-        .set((
-            blocks::in_trash.eq(in_trash),
-            blocks::last_edited_at.eq(e.at),
-            blocks::last_edited_by.eq(e.by),
-            blocks::last_edited_by_kind.eq(e.by_kind),
-        ))
-        .execute(conn)
+    crate::db::native!(conn, |nc| {
+        diesel::update(blocks::table.find(id))
+            .set((
+                blocks::in_trash.eq(in_trash),
+                blocks::last_edited_at.eq(e.at),
+                blocks::last_edited_by.eq(e.by),
+                blocks::last_edited_by_kind.eq(e.by_kind),
+            ))
+            .execute(nc)
+    })
 }

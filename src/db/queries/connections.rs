@@ -7,25 +7,31 @@ use crate::db::schema::{connection_pages, connections, internal_tokens};
 use crate::db::Conn;
 
 pub fn insert(conn: &mut Conn, c: &Connection) -> QueryResult<()> {
-    diesel::insert_into(connections::table)
-        .values(c)
-        .execute(conn)
-        .map(|_| ())
+    crate::db::native!(conn, |nc| {
+        diesel::insert_into(connections::table)
+            .values(c)
+            .execute(nc)
+            .map(|_| ())
+    })
 }
 
 pub fn by_id(conn: &mut Conn, id: &ConnectionId) -> QueryResult<Option<Connection>> {
-    connections::table
-        .find(id)
-        .select(Connection::as_select())
-        .first(conn)
-        .optional()
+    crate::db::native!(conn, |nc| {
+        connections::table
+            .find(id)
+            .select(Connection::as_select())
+            .first(nc)
+            .optional()
+    })
 }
 
 pub fn insert_internal_token(conn: &mut Conn, t: &InternalToken) -> QueryResult<()> {
-    diesel::insert_into(internal_tokens::table)
-        .values(t)
-        .execute(conn)
-        .map(|_| ())
+    crate::db::native!(conn, |nc| {
+        diesel::insert_into(internal_tokens::table)
+            .values(t)
+            .execute(nc)
+            .map(|_| ())
+    })
 }
 
 /// Shares a page with a connection; sharing it twice changes nothing.
@@ -38,18 +44,22 @@ pub fn add_page(conn: &mut Conn, cp: &ConnectionPage) -> QueryResult<bool> {
 }
 
 pub fn page_ids(conn: &mut Conn, id: &ConnectionId) -> QueryResult<Vec<PageId>> {
-    connection_pages::table
-        .filter(connection_pages::connection_id.eq(id))
-        .select(connection_pages::page_id)
-        .load(conn)
+    crate::db::native!(conn, |nc| {
+        connection_pages::table
+            .filter(connection_pages::connection_id.eq(id))
+            .select(connection_pages::page_id)
+            .load(nc)
+    })
 }
 
 /// The pages shared with a connection, with who shared each.
 pub fn shares(conn: &mut Conn, id: &ConnectionId) -> QueryResult<Vec<ConnectionPage>> {
-    connection_pages::table
-        .filter(connection_pages::connection_id.eq(id))
-        .select(ConnectionPage::as_select())
-        .load(conn)
+    crate::db::native!(conn, |nc| {
+        connection_pages::table
+            .filter(connection_pages::connection_id.eq(id))
+            .select(ConnectionPage::as_select())
+            .load(nc)
+    })
 }
 
 /// The connection this user installed for this integration in this workspace.
@@ -59,13 +69,15 @@ pub fn find_installed(
     workspace: &crate::db::models::WorkspaceId,
     installer: &crate::db::models::UserId,
 ) -> QueryResult<Option<Connection>> {
-    connections::table
-        .filter(connections::integration_id.eq(integration))
-        .filter(connections::workspace_id.eq(workspace))
-        .filter(connections::installed_by.eq(installer))
-        .select(Connection::as_select())
-        .first(conn)
-        .optional()
+    crate::db::native!(conn, |nc| {
+        connections::table
+            .filter(connections::integration_id.eq(integration))
+            .filter(connections::workspace_id.eq(workspace))
+            .filter(connections::installed_by.eq(installer))
+            .select(Connection::as_select())
+            .first(nc)
+            .optional()
+    })
 }
 
 /// Re-activates a connection (re-consent after a revoke keeps its bot_id).
@@ -152,17 +164,19 @@ pub fn mark_revoked(
     by: Option<&crate::db::models::UserId>,
     at: i64,
 ) -> QueryResult<usize> {
-    diesel::update(
-        connections::table
-            .find(id)
-            .filter(connections::status.eq(ConnectionStatus::Active)),
-    )
-    .set((
-        connections::status.eq(ConnectionStatus::Revoked),
-        connections::revoked_at.eq(Some(at)),
-        connections::revoked_by.eq(by.cloned()),
-    ))
-    .execute(conn)
+    crate::db::native!(conn, |nc| {
+        diesel::update(
+            connections::table
+                .find(id)
+                .filter(connections::status.eq(ConnectionStatus::Active)),
+        )
+        .set((
+            connections::status.eq(ConnectionStatus::Revoked),
+            connections::revoked_at.eq(Some(at)),
+            connections::revoked_by.eq(by.cloned()),
+        ))
+        .execute(nc)
+    })
 }
 
 /// Active connections of a workspace with their integration, newest first;
@@ -189,13 +203,15 @@ pub fn active_in_workspace(
 
 /// Stops sharing a page with a connection; false when it was not shared directly.
 pub fn remove_page(conn: &mut Conn, id: &ConnectionId, page: &PageId) -> QueryResult<bool> {
-    diesel::delete(
-        connection_pages::table
-            .filter(connection_pages::connection_id.eq(id))
-            .filter(connection_pages::page_id.eq(page)),
-    )
-    .execute(conn)
-    .map(|n| n > 0)
+    crate::db::native!(conn, |nc| {
+        diesel::delete(
+            connection_pages::table
+                .filter(connection_pages::connection_id.eq(id))
+                .filter(connection_pages::page_id.eq(page)),
+        )
+        .execute(nc)
+        .map(|n| n > 0)
+    })
 }
 
 pub fn unapprove(
@@ -229,44 +245,52 @@ pub fn approved(
 
 /// The encrypted copy of an internal connection's token, if it has one.
 pub fn internal_token_sealed(conn: &mut Conn, id: &ConnectionId) -> QueryResult<Option<String>> {
-    internal_tokens::table
-        .find(id)
-        .select(internal_tokens::encrypted)
-        .first(conn)
-        .optional()
+    crate::db::native!(conn, |nc| {
+        internal_tokens::table
+            .find(id)
+            .select(internal_tokens::encrypted)
+            .first(nc)
+            .optional()
+    })
 }
 
 /// Notes that someone other than the installer has been shown the token.
 pub fn mark_token_shown(conn: &mut Conn, id: &ConnectionId) -> QueryResult<()> {
-    diesel::update(internal_tokens::table.find(id))
-        .set(internal_tokens::shown_to_others.eq(true))
-        .execute(conn)
-        .map(drop)
+    crate::db::native!(conn, |nc| {
+        diesel::update(internal_tokens::table.find(id))
+            .set(internal_tokens::shown_to_others.eq(true))
+            .execute(nc)
+            .map(drop)
+    })
 }
 
 /// Whether the connection has an internal token someone other than its
 /// installer has been shown.
 pub fn token_shown_to_others(conn: &mut Conn, id: &ConnectionId) -> QueryResult<bool> {
-    Ok(internal_tokens::table
-        .find(id)
-        .select(internal_tokens::shown_to_others)
-        .first::<bool>(conn)
-        .optional()?
-        .unwrap_or(false))
+    crate::db::native!(conn, |nc| {
+        Ok(internal_tokens::table
+            .find(id)
+            .select(internal_tokens::shown_to_others)
+            .first::<bool>(nc)
+            .optional()?
+            .unwrap_or(false))
+    })
 }
 
 /// Replaces a connection's internal token (the old one stops working at
 /// commit); the new one has been shown to no one but the installer.
 pub fn replace_internal_token(conn: &mut Conn, t: &InternalToken) -> QueryResult<()> {
-    diesel::update(internal_tokens::table.find(&t.connection_id))
-        .set((
-            internal_tokens::hash.eq(&t.hash),
-            internal_tokens::encrypted.eq(&t.encrypted),
-            internal_tokens::created_at.eq(t.created_at),
-            internal_tokens::shown_to_others.eq(false),
-        ))
-        .execute(conn)
-        .map(drop)
+    crate::db::native!(conn, |nc| {
+        diesel::update(internal_tokens::table.find(&t.connection_id))
+            .set((
+                internal_tokens::hash.eq(&t.hash),
+                internal_tokens::encrypted.eq(&t.encrypted),
+                internal_tokens::created_at.eq(t.created_at),
+                internal_tokens::shown_to_others.eq(false),
+            ))
+            .execute(nc)
+            .map(drop)
+    })
 }
 
 /// The connections of one integration, any status (an internal integration has one).
@@ -274,35 +298,41 @@ pub fn for_integration(
     conn: &mut Conn,
     id: &crate::db::models::IntegrationId,
 ) -> QueryResult<Vec<Connection>> {
-    connections::table
-        .filter(connections::integration_id.eq(id))
-        .order(connections::created_at.asc())
-        .select(Connection::as_select())
-        .load(conn)
+    crate::db::native!(conn, |nc| {
+        connections::table
+            .filter(connections::integration_id.eq(id))
+            .order(connections::created_at.asc())
+            .select(Connection::as_select())
+            .load(nc)
+    })
 }
 
 /// When the connection last called `/mcp`, if it ever did.
 pub fn mcp_used_at(conn: &mut Conn, id: &ConnectionId) -> QueryResult<Option<i64>> {
-    connections::table
-        .find(id)
-        .select(connections::mcp_last_used_at)
-        .first::<Option<i64>>(conn)
-        .optional()
-        .map(Option::flatten)
+    crate::db::native!(conn, |nc| {
+        connections::table
+            .find(id)
+            .select(connections::mcp_last_used_at)
+            .first::<Option<i64>>(nc)
+            .optional()
+            .map(Option::flatten)
+    })
 }
 
 /// Sets when the connection last called `/mcp`, unless a later call within
 /// the minute already did.
 pub fn touch_mcp(conn: &mut Conn, id: &ConnectionId, at: i64) -> QueryResult<usize> {
-    diesel::update(
-        connections::table.find(id).filter(
-            connections::mcp_last_used_at
-                .is_null()
-                .or(connections::mcp_last_used_at.lt(at - 60)),
-        ),
-    )
-    .set(connections::mcp_last_used_at.eq(at))
-    .execute(conn)
+    crate::db::native!(conn, |nc| {
+        diesel::update(
+            connections::table.find(id).filter(
+                connections::mcp_last_used_at
+                    .is_null()
+                    .or(connections::mcp_last_used_at.lt(at - 60)),
+            ),
+        )
+        .set(connections::mcp_last_used_at.eq(at))
+        .execute(nc)
+    })
 }
 
 /// When each of these connections last called `/mcp`, for those that did.
@@ -310,12 +340,14 @@ pub fn mcp_last_used(
     conn: &mut Conn,
     ids: &[ConnectionId],
 ) -> QueryResult<Vec<(ConnectionId, i64)>> {
-    connections::table
-        .filter(connections::id.eq_any(ids))
-        .filter(connections::mcp_last_used_at.is_not_null())
-        .select((
-            connections::id,
-            connections::mcp_last_used_at.assume_not_null(),
-        ))
-        .load(conn)
+    crate::db::native!(conn, |nc| {
+        connections::table
+            .filter(connections::id.eq_any(ids))
+            .filter(connections::mcp_last_used_at.is_not_null())
+            .select((
+                connections::id,
+                connections::mcp_last_used_at.assume_not_null(),
+            ))
+            .load(nc)
+    })
 }

@@ -30,34 +30,42 @@ fn insert_redirect_uris(conn: &mut Conn, id: &IntegrationId, uris: &[String]) ->
 }
 
 pub fn by_id(conn: &mut Conn, id: &IntegrationId) -> QueryResult<Option<Integration>> {
-    integrations::table
-        .find(id)
-        .select(Integration::as_select())
-        .first(conn)
-        .optional()
+    crate::db::native!(conn, |nc| {
+        integrations::table
+            .find(id)
+            .select(Integration::as_select())
+            .first(nc)
+            .optional()
+    })
 }
 
 pub fn by_client_id(conn: &mut Conn, client_id: &str) -> QueryResult<Option<Integration>> {
-    integrations::table
-        .filter(integrations::client_id.eq(client_id))
-        .select(Integration::as_select())
-        .first(conn)
-        .optional()
+    crate::db::native!(conn, |nc| {
+        integrations::table
+            .filter(integrations::client_id.eq(client_id))
+            .select(Integration::as_select())
+            .first(nc)
+            .optional()
+    })
 }
 
 pub fn by_name(conn: &mut Conn, name: &str) -> QueryResult<Vec<Integration>> {
-    integrations::table
-        .filter(integrations::name.eq(name))
-        .select(Integration::as_select())
-        .load(conn)
+    crate::db::native!(conn, |nc| {
+        integrations::table
+            .filter(integrations::name.eq(name))
+            .select(Integration::as_select())
+            .load(nc)
+    })
 }
 
 pub fn redirect_uris(conn: &mut Conn, id: &IntegrationId) -> QueryResult<Vec<String>> {
-    integration_redirect_uris::table
-        .filter(integration_redirect_uris::integration_id.eq(id))
-        .order(integration_redirect_uris::uri.asc())
-        .select(integration_redirect_uris::uri)
-        .load(conn)
+    crate::db::native!(conn, |nc| {
+        integration_redirect_uris::table
+            .filter(integration_redirect_uris::integration_id.eq(id))
+            .order(integration_redirect_uris::uri.asc())
+            .select(integration_redirect_uris::uri)
+            .load(nc)
+    })
 }
 
 /// Replaces an integration's redirect URIs in one statement pair; callers
@@ -79,44 +87,54 @@ pub fn created_by(
     conn: &mut Conn,
     user: &crate::db::models::UserId,
 ) -> QueryResult<Vec<Integration>> {
-    integrations::table
-        .filter(integrations::created_by.eq(user))
-        .order((integrations::created_at.desc(), integrations::name.asc()))
-        .select(Integration::as_select())
-        .load(conn)
+    crate::db::native!(conn, |nc| {
+        integrations::table
+            .filter(integrations::created_by.eq(user))
+            .order((integrations::created_at.desc(), integrations::name.asc()))
+            .select(Integration::as_select())
+            .load(nc)
+    })
 }
 
 /// The names of first-party integrations.
 pub fn first_party_names(conn: &mut Conn) -> QueryResult<Vec<String>> {
-    integrations::table
-        .filter(integrations::first_party.eq(true))
-        .select(integrations::name)
-        .load(conn)
+    crate::db::native!(conn, |nc| {
+        integrations::table
+            .filter(integrations::first_party.eq(true))
+            .select(integrations::name)
+            .load(nc)
+    })
 }
 
 /// Every public integration, by name: what **+ Add connection** offers.
 pub fn public(conn: &mut Conn) -> QueryResult<Vec<Integration>> {
-    integrations::table
-        .filter(integrations::kind.eq(IntegrationKind::Public))
-        // Clients that registered themselves are nobody's pick to offer.
-        .filter(integrations::dynamic.eq(false))
-        .order(integrations::name.asc())
-        .select(Integration::as_select())
-        .load(conn)
+    crate::db::native!(conn, |nc| {
+        integrations::table
+            .filter(integrations::kind.eq(IntegrationKind::Public))
+            // Clients that registered themselves are nobody's pick to offer.
+            .filter(integrations::dynamic.eq(false))
+            .order(integrations::name.asc())
+            .select(Integration::as_select())
+            .load(nc)
+    })
 }
 
 /// Replaces the stored secret hash; the old secret stops working with this
 /// statement, since every client authentication reads the row afresh.
 pub fn set_secret_hash(conn: &mut Conn, id: &IntegrationId, hash: &str) -> QueryResult<usize> {
-    diesel::update(integrations::table.find(id))
-        .set(integrations::client_secret_hash.eq(Some(hash)))
-        .execute(conn)
+    crate::db::native!(conn, |nc| {
+        diesel::update(integrations::table.find(id))
+            .set(integrations::client_secret_hash.eq(Some(hash)))
+            .execute(nc)
+    })
 }
 
 /// Deletes an integration; its redirect URIs, connections, tokens, codes,
 /// pending requests and approvals go with it (ON DELETE CASCADE).
 pub fn delete(conn: &mut Conn, id: &IntegrationId) -> QueryResult<usize> {
-    diesel::delete(integrations::table.find(id)).execute(conn)
+    crate::db::native!(conn, |nc| {
+        diesel::delete(integrations::table.find(id)).execute(nc)
+    })
 }
 
 /// What a dynamic client may change about itself (RFC 7592 update).
@@ -138,10 +156,12 @@ pub fn update_dynamic(
     id: &IntegrationId,
     u: &DynamicUpdate,
 ) -> QueryResult<usize> {
-    diesel::update(integrations::table.find(id))
-        .filter(integrations::dynamic.eq(true))
-        .set(u)
-        .execute(conn)
+    crate::db::native!(conn, |nc| {
+        diesel::update(integrations::table.find(id))
+            .filter(integrations::dynamic.eq(true))
+            .set(u)
+            .execute(nc)
+    })
 }
 
 /// Deletes dynamic and CIMD clients that never got a connection and that
@@ -186,14 +206,16 @@ pub fn purge_unused_dynamic(conn: &mut Conn, cutoff: i64, now: i64) -> QueryResu
 /// Records that an authorization request named client `id` now, unless it
 /// was recorded within the last `gap` seconds (the purge counts from it).
 pub fn touch_used(conn: &mut Conn, id: &IntegrationId, now: i64, gap: i64) -> QueryResult<usize> {
-    diesel::update(integrations::table.find(id))
-        .filter(
-            integrations::last_used_at
-                .is_null()
-                .or(integrations::last_used_at.le(now - gap)),
-        )
-        .set(integrations::last_used_at.eq(Some(now)))
-        .execute(conn)
+    crate::db::native!(conn, |nc| {
+        diesel::update(integrations::table.find(id))
+            .filter(
+                integrations::last_used_at
+                    .is_null()
+                    .or(integrations::last_used_at.le(now - gap)),
+            )
+            .set(integrations::last_used_at.eq(Some(now)))
+            .execute(nc)
+    })
 }
 
 /// The name of the purged client `client_id`, while its tombstone lasts.
@@ -232,16 +254,20 @@ pub fn trim_tombstones(conn: &mut Conn, cutoff: i64, max: i64) -> QueryResult<us
 
 /// Marks a CIMD client's cached document fresh until `expires_at`.
 pub fn set_cimd_expiry(conn: &mut Conn, id: &IntegrationId, expires_at: i64) -> QueryResult<usize> {
-    diesel::update(integrations::table.find(id))
-        .filter(integrations::dynamic.eq(true))
-        .set(integrations::cimd_expires_at.eq(Some(expires_at)))
-        .execute(conn)
+    crate::db::native!(conn, |nc| {
+        diesel::update(integrations::table.find(id))
+            .filter(integrations::dynamic.eq(true))
+            .set(integrations::cimd_expires_at.eq(Some(expires_at)))
+            .execute(nc)
+    })
 }
 
 /// Marks an integration reviewed by the operator (issue 27 item 1).
 pub fn set_reviewed(conn: &mut Conn, id: &IntegrationId, at: i64) -> QueryResult<()> {
-    diesel::update(integrations::table.find(id))
-        .set(integrations::reviewed_at.eq(Some(at)))
-        .execute(conn)
-        .map(|_| ())
+    crate::db::native!(conn, |nc| {
+        diesel::update(integrations::table.find(id))
+            .set(integrations::reviewed_at.eq(Some(at)))
+            .execute(nc)
+            .map(|_| ())
+    })
 }

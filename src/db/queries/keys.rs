@@ -9,14 +9,16 @@ use crate::db::Conn;
 
 /// Every signing key: (kid, sealed PKCS#8 PEM, created_at), oldest first.
 pub fn signing_keys(conn: &mut Conn) -> QueryResult<Vec<(String, String, i64)>> {
-    signing_keys::table
-        .order((signing_keys::created_at.asc(), signing_keys::kid.asc()))
-        .select((
-            signing_keys::kid,
-            signing_keys::private_sealed,
-            signing_keys::created_at,
-        ))
-        .load(conn)
+    crate::db::native!(conn, |nc| {
+        signing_keys::table
+            .order((signing_keys::created_at.asc(), signing_keys::kid.asc()))
+            .select((
+                signing_keys::kid,
+                signing_keys::private_sealed,
+                signing_keys::created_at,
+            ))
+            .load(nc)
+    })
 }
 
 pub fn insert_signing_key(conn: &mut Conn, kid: &str, sealed: &str, at: i64) -> QueryResult<usize> {
@@ -32,11 +34,13 @@ pub fn insert_signing_key(conn: &mut Conn, kid: &str, sealed: &str, at: i64) -> 
 }
 
 pub fn sealed_key(conn: &mut Conn, name: &str) -> QueryResult<Option<String>> {
-    sealed_keys::table
-        .find(name)
-        .select(sealed_keys::key_sealed)
-        .first(conn)
-        .optional()
+    crate::db::native!(conn, |nc| {
+        sealed_keys::table
+            .find(name)
+            .select(sealed_keys::key_sealed)
+            .first(nc)
+            .optional()
+    })
 }
 
 /// Stores a sealed key under `name` unless one is there already.

@@ -6,28 +6,34 @@ use crate::db::schema::pages;
 use crate::db::Conn;
 
 pub fn insert(conn: &mut Conn, page: &Page) -> QueryResult<()> {
-    diesel::insert_into(pages::table)
-        .values(page)
-        .execute(conn)
-        .map(|_| ())
+    crate::db::native!(conn, |nc| {
+        diesel::insert_into(pages::table)
+            .values(page)
+            .execute(nc)
+            .map(|_| ())
+    })
 }
 
 pub fn by_id(conn: &mut Conn, id: &PageId) -> QueryResult<Option<Page>> {
-    pages::table
-        .find(id)
-        .select(Page::as_select())
-        .first(conn)
-        .optional()
+    crate::db::native!(conn, |nc| {
+        pages::table
+            .find(id)
+            .select(Page::as_select())
+            .first(nc)
+            .optional()
+    })
 }
 
 /// Every page of the workspace that is not in the trash.
 pub fn in_workspace(conn: &mut Conn, ws: &WorkspaceId) -> QueryResult<Vec<Page>> {
-    pages::table
-        .filter(pages::workspace_id.eq(ws))
-        .filter(pages::in_trash.eq(false))
-        .order((pages::created_at.asc(), pages::title.asc()))
-        .select(Page::as_select())
-        .load(conn)
+    crate::db::native!(conn, |nc| {
+        pages::table
+            .filter(pages::workspace_id.eq(ws))
+            .filter(pages::in_trash.eq(false))
+            .order((pages::created_at.asc(), pages::title.asc()))
+            .select(Page::as_select())
+            .load(nc)
+    })
 }
 
 /// The page and its ancestors, nearest first: one recursive query (valid SQL
@@ -48,7 +54,9 @@ pub fn with_ancestors(conn: &mut Conn, id: &PageId) -> QueryResult<Vec<Page>> {
 
 /// Marks the page edited at `at` (its content changed).
 pub fn touch(conn: &mut Conn, id: &PageId, at: i64) -> QueryResult<usize> {
-    diesel::update(pages::table.find(id))
-        .set(pages::last_edited_at.eq(at))
-        .execute(conn)
+    crate::db::native!(conn, |nc| {
+        diesel::update(pages::table.find(id))
+            .set(pages::last_edited_at.eq(at))
+            .execute(nc)
+    })
 }

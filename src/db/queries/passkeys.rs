@@ -7,36 +7,44 @@ use crate::db::schema::{passkey_challenges, passkeys};
 use crate::db::Conn;
 
 pub fn insert(conn: &mut Conn, row: &PasskeyRow) -> QueryResult<()> {
-    diesel::insert_into(passkeys::table)
-        .values(row)
-        .execute(conn)
-        .map(|_| ())
+    crate::db::native!(conn, |nc| {
+        diesel::insert_into(passkeys::table)
+            .values(row)
+            .execute(nc)
+            .map(|_| ())
+    })
 }
 
 /// A person's passkeys, oldest first.
 pub fn for_user(conn: &mut Conn, user: &UserId) -> QueryResult<Vec<PasskeyRow>> {
-    passkeys::table
-        .filter(passkeys::user_id.eq(user))
-        .order((passkeys::created_at.asc(), passkeys::id.asc()))
-        .select(PasskeyRow::as_select())
-        .load(conn)
+    crate::db::native!(conn, |nc| {
+        passkeys::table
+            .filter(passkeys::user_id.eq(user))
+            .order((passkeys::created_at.asc(), passkeys::id.asc()))
+            .select(PasskeyRow::as_select())
+            .load(nc)
+    })
 }
 
 pub fn by_cred_id(conn: &mut Conn, cred_id: &str) -> QueryResult<Option<PasskeyRow>> {
-    passkeys::table
-        .filter(passkeys::cred_id.eq(cred_id))
-        .select(PasskeyRow::as_select())
-        .first(conn)
-        .optional()
+    crate::db::native!(conn, |nc| {
+        passkeys::table
+            .filter(passkeys::cred_id.eq(cred_id))
+            .select(PasskeyRow::as_select())
+            .first(nc)
+            .optional()
+    })
 }
 
 pub fn by_id(conn: &mut Conn, user: &UserId, id: &PasskeyId) -> QueryResult<Option<PasskeyRow>> {
-    passkeys::table
-        .filter(passkeys::id.eq(id))
-        .filter(passkeys::user_id.eq(user))
-        .select(PasskeyRow::as_select())
-        .first(conn)
-        .optional()
+    crate::db::native!(conn, |nc| {
+        passkeys::table
+            .filter(passkeys::id.eq(id))
+            .filter(passkeys::user_id.eq(user))
+            .select(PasskeyRow::as_select())
+            .first(nc)
+            .optional()
+    })
 }
 
 /// After a sign-in: the credential as updated (counter, backup flags) and
@@ -48,22 +56,26 @@ pub fn record_use(
     counter: i64,
     at: i64,
 ) -> QueryResult<usize> {
-    diesel::update(passkeys::table.filter(passkeys::id.eq(id)))
-        .set((
-            passkeys::credential.eq(credential),
-            passkeys::counter.eq(counter),
-            passkeys::last_used_at.eq(Some(at)),
-        ))
-        .execute(conn)
+    crate::db::native!(conn, |nc| {
+        diesel::update(passkeys::table.filter(passkeys::id.eq(id)))
+            .set((
+                passkeys::credential.eq(credential),
+                passkeys::counter.eq(counter),
+                passkeys::last_used_at.eq(Some(at)),
+            ))
+            .execute(nc)
+    })
 }
 
 pub fn delete(conn: &mut Conn, user: &UserId, id: &PasskeyId) -> QueryResult<usize> {
-    diesel::delete(
-        passkeys::table
-            .filter(passkeys::id.eq(id))
-            .filter(passkeys::user_id.eq(user)),
-    )
-    .execute(conn)
+    crate::db::native!(conn, |nc| {
+        diesel::delete(
+            passkeys::table
+                .filter(passkeys::id.eq(id))
+                .filter(passkeys::user_id.eq(user)),
+        )
+        .execute(nc)
+    })
 }
 
 /// Stores a ceremony's state; purges the expired ones first.

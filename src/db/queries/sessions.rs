@@ -5,33 +5,43 @@ use crate::db::schema::{sessions, users};
 use crate::db::Conn;
 
 pub fn insert(conn: &mut Conn, session: &Session) -> QueryResult<()> {
-    diesel::insert_into(sessions::table)
-        .values(session)
-        .execute(conn)
-        .map(|_| ())
+    crate::db::native!(conn, |nc| {
+        diesel::insert_into(sessions::table)
+            .values(session)
+            .execute(nc)
+            .map(|_| ())
+    })
 }
 
 /// The live session with this id hash and its user.
 pub fn live(conn: &mut Conn, id_hash: &str, now: i64) -> QueryResult<Option<(Session, User)>> {
-    sessions::table
-        .inner_join(users::table)
-        .filter(sessions::id_hash.eq(id_hash))
-        .filter(sessions::expires_at.gt(now))
-        .select((Session::as_select(), User::as_select()))
-        .first(conn)
-        .optional()
+    crate::db::native!(conn, |nc| {
+        sessions::table
+            .inner_join(users::table)
+            .filter(sessions::id_hash.eq(id_hash))
+            .filter(sessions::expires_at.gt(now))
+            .select((Session::as_select(), User::as_select()))
+            .first(nc)
+            .optional()
+    })
 }
 
 pub fn delete(conn: &mut Conn, id_hash: &str) -> QueryResult<usize> {
-    diesel::delete(sessions::table.find(id_hash)).execute(conn)
+    crate::db::native!(conn, |nc| {
+        diesel::delete(sessions::table.find(id_hash)).execute(nc)
+    })
 }
 
 pub fn delete_for_user(conn: &mut Conn, user: &UserId) -> QueryResult<usize> {
-    diesel::delete(sessions::table.filter(sessions::user_id.eq(user))).execute(conn)
+    crate::db::native!(conn, |nc| {
+        diesel::delete(sessions::table.filter(sessions::user_id.eq(user))).execute(nc)
+    })
 }
 
 pub fn delete_expired(conn: &mut Conn, now: i64) -> QueryResult<usize> {
-    diesel::delete(sessions::table.filter(sessions::expires_at.le(now))).execute(conn)
+    crate::db::native!(conn, |nc| {
+        diesel::delete(sessions::table.filter(sessions::expires_at.le(now))).execute(nc)
+    })
 }
 
 /// Ends a user's oldest sessions beyond `keep` others than `newest`.
@@ -56,12 +66,14 @@ pub fn trim_for_user(
 
 /// One person's live sessions, the newest first.
 pub fn live_for_user(conn: &mut Conn, user: &UserId, now: i64) -> QueryResult<Vec<Session>> {
-    sessions::table
-        .filter(sessions::user_id.eq(user))
-        .filter(sessions::expires_at.gt(now))
-        .order((sessions::created_ms.desc(), sessions::id_hash.desc()))
-        .select(Session::as_select())
-        .load(conn)
+    crate::db::native!(conn, |nc| {
+        sessions::table
+            .filter(sessions::user_id.eq(user))
+            .filter(sessions::expires_at.gt(now))
+            .order((sessions::created_ms.desc(), sessions::id_hash.desc()))
+            .select(Session::as_select())
+            .load(nc)
+    })
 }
 
 /// Marks a session used now, from this browser and address.
@@ -72,28 +84,34 @@ pub fn touch(
     address: &str,
     at: i64,
 ) -> QueryResult<usize> {
-    diesel::update(sessions::table.find(id_hash))
-        .set((
-            sessions::user_agent.eq(user_agent),
-            sessions::address.eq(address),
-            sessions::last_seen_at.eq(at),
-        ))
-        .execute(conn)
+    crate::db::native!(conn, |nc| {
+        diesel::update(sessions::table.find(id_hash))
+            .set((
+                sessions::user_agent.eq(user_agent),
+                sessions::address.eq(address),
+                sessions::last_seen_at.eq(at),
+            ))
+            .execute(nc)
+    })
 }
 
 /// Records that the session's person proved who they are at `at`.
 pub fn set_proved(conn: &mut Conn, id_hash: &str, at: i64) -> QueryResult<usize> {
-    diesel::update(sessions::table.find(id_hash))
-        .set(sessions::proved_at.eq(at))
-        .execute(conn)
+    crate::db::native!(conn, |nc| {
+        diesel::update(sessions::table.find(id_hash))
+            .set(sessions::proved_at.eq(at))
+            .execute(nc)
+    })
 }
 
 /// Ends every session of `user` but `keep`.
 pub fn delete_others(conn: &mut Conn, user: &UserId, keep: &str) -> QueryResult<usize> {
-    diesel::delete(
-        sessions::table
-            .filter(sessions::user_id.eq(user))
-            .filter(sessions::id_hash.ne(keep)),
-    )
-    .execute(conn)
+    crate::db::native!(conn, |nc| {
+        diesel::delete(
+            sessions::table
+                .filter(sessions::user_id.eq(user))
+                .filter(sessions::id_hash.ne(keep)),
+        )
+        .execute(nc)
+    })
 }

@@ -24,12 +24,14 @@ pub fn current(
     now: i64,
     window_s: i64,
 ) -> QueryResult<Option<(i32, i64)>> {
-    auth_failures::table
-        .find(key)
-        .filter(auth_failures::window_start.gt(now - window_s))
-        .select((auth_failures::failures, auth_failures::window_start))
-        .first(conn)
-        .optional()
+    crate::db::native!(conn, |nc| {
+        auth_failures::table
+            .find(key)
+            .filter(auth_failures::window_start.gt(now - window_s))
+            .select((auth_failures::failures, auth_failures::window_start))
+            .first(nc)
+            .optional()
+    })
 }
 
 /// Counts one attempt in one statement (an upsert with `RETURNING`, which
@@ -75,7 +77,9 @@ pub fn give_back(conn: &mut Conn, key: &str, window_start: i64) -> QueryResult<(
 }
 
 pub fn clear(conn: &mut Conn, key: &str) -> QueryResult<usize> {
-    diesel::delete(auth_failures::table.find(key)).execute(conn)
+    crate::db::native!(conn, |nc| {
+        diesel::delete(auth_failures::table.find(key)).execute(nc)
+    })
 }
 
 /// Deletes the rows whose window closed more than `keep_s` ago. Callers
@@ -83,8 +87,10 @@ pub fn clear(conn: &mut Conn, key: &str) -> QueryResult<usize> {
 /// window reopened), so the table holds only the keys guessed at in the
 /// longest window; the index on `window_start` keeps it a range delete.
 pub fn purge_closed(conn: &mut Conn, now: i64, keep_s: i64) -> QueryResult<usize> {
-    diesel::delete(auth_failures::table.filter(auth_failures::window_start.le(now - keep_s)))
-        .execute(conn)
+    crate::db::native!(conn, |nc| {
+        diesel::delete(auth_failures::table.filter(auth_failures::window_start.le(now - keep_s)))
+            .execute(nc)
+    })
 }
 
 #[cfg(test)]

@@ -10,33 +10,41 @@ use crate::db::schema::{
 use crate::db::Conn;
 
 pub fn insert_refresh(conn: &mut Conn, t: &RefreshToken) -> QueryResult<()> {
-    diesel::insert_into(refresh_tokens::table)
-        .values(t)
-        .execute(conn)
-        .map(|_| ())
+    crate::db::native!(conn, |nc| {
+        diesel::insert_into(refresh_tokens::table)
+            .values(t)
+            .execute(nc)
+            .map(|_| ())
+    })
 }
 
 pub fn insert_access(conn: &mut Conn, t: &AccessToken) -> QueryResult<()> {
-    diesel::insert_into(access_tokens::table)
-        .values(t)
-        .execute(conn)
-        .map(|_| ())
+    crate::db::native!(conn, |nc| {
+        diesel::insert_into(access_tokens::table)
+            .values(t)
+            .execute(nc)
+            .map(|_| ())
+    })
 }
 
 pub fn refresh_by_hash(conn: &mut Conn, hash: &str) -> QueryResult<Option<RefreshToken>> {
-    refresh_tokens::table
-        .find(hash)
-        .select(RefreshToken::as_select())
-        .first(conn)
-        .optional()
+    crate::db::native!(conn, |nc| {
+        refresh_tokens::table
+            .find(hash)
+            .select(RefreshToken::as_select())
+            .first(nc)
+            .optional()
+    })
 }
 
 pub fn access_by_jti(conn: &mut Conn, jti: &str) -> QueryResult<Option<AccessToken>> {
-    access_tokens::table
-        .find(jti)
-        .select(AccessToken::as_select())
-        .first(conn)
-        .optional()
+    crate::db::native!(conn, |nc| {
+        access_tokens::table
+            .find(jti)
+            .select(AccessToken::as_select())
+            .first(nc)
+            .optional()
+    })
 }
 
 /// An access token's row with its connection and integration, in one
@@ -45,17 +53,19 @@ pub fn access_by_jti(conn: &mut Conn, jti: &str) -> QueryResult<Option<AccessTok
 /// revoked and the connection active is the caller's to judge. Also when
 /// the connection last called `/mcp`, so noting a call needs no read.
 pub fn access_grant(conn: &mut Conn, jti: &str) -> QueryResult<Option<AccessGrant>> {
-    access_tokens::table
-        .inner_join(connections::table.inner_join(integrations::table))
-        .filter(access_tokens::jti.eq(jti))
-        .select((
-            AccessToken::as_select(),
-            Connection::as_select(),
-            Integration::as_select(),
-            connections::mcp_last_used_at,
-        ))
-        .first(conn)
-        .optional()
+    crate::db::native!(conn, |nc| {
+        access_tokens::table
+            .inner_join(connections::table.inner_join(integrations::table))
+            .filter(access_tokens::jti.eq(jti))
+            .select((
+                AccessToken::as_select(),
+                Connection::as_select(),
+                Integration::as_select(),
+                connections::mcp_last_used_at,
+            ))
+            .first(nc)
+            .optional()
+    })
 }
 
 /// An access token's row, its connection and integration, and when the
@@ -68,25 +78,29 @@ pub fn internal_grant(
     conn: &mut Conn,
     hash: &str,
 ) -> QueryResult<Option<(Connection, Integration)>> {
-    internal_tokens::table
-        .inner_join(connections::table.inner_join(integrations::table))
-        .filter(internal_tokens::hash.eq(hash))
-        .select((Connection::as_select(), Integration::as_select()))
-        .first(conn)
-        .optional()
+    crate::db::native!(conn, |nc| {
+        internal_tokens::table
+            .inner_join(connections::table.inner_join(integrations::table))
+            .filter(internal_tokens::hash.eq(hash))
+            .select((Connection::as_select(), Integration::as_select()))
+            .first(nc)
+            .optional()
+    })
 }
 
 /// Marks a live refresh token used; false when it was used or revoked already.
 pub fn use_refresh(conn: &mut Conn, hash: &str, now: i64) -> QueryResult<bool> {
-    diesel::update(
-        refresh_tokens::table
-            .filter(refresh_tokens::hash.eq(hash))
-            .filter(refresh_tokens::used_at.is_null())
-            .filter(refresh_tokens::revoked_at.is_null()),
-    )
-    .set(refresh_tokens::used_at.eq(now))
-    .execute(conn)
-    .map(|n| n == 1)
+    crate::db::native!(conn, |nc| {
+        diesel::update(
+            refresh_tokens::table
+                .filter(refresh_tokens::hash.eq(hash))
+                .filter(refresh_tokens::used_at.is_null())
+                .filter(refresh_tokens::revoked_at.is_null()),
+        )
+        .set(refresh_tokens::used_at.eq(now))
+        .execute(nc)
+        .map(|n| n == 1)
+    })
 }
 
 /// Revokes every refresh and access token of a family (of `connection`:
@@ -141,34 +155,40 @@ pub fn family_revoked(
     connection: &ConnectionId,
     family: &str,
 ) -> QueryResult<bool> {
-    diesel::select(diesel::dsl::exists(
-        refresh_tokens::table
-            .filter(refresh_tokens::connection_id.eq(connection))
-            .filter(refresh_tokens::family_id.eq(family))
-            .filter(refresh_tokens::revoked_at.is_not_null()),
-    ))
-    .get_result(conn)
+    crate::db::native!(conn, |nc| {
+        diesel::select(diesel::dsl::exists(
+            refresh_tokens::table
+                .filter(refresh_tokens::connection_id.eq(connection))
+                .filter(refresh_tokens::family_id.eq(family))
+                .filter(refresh_tokens::revoked_at.is_not_null()),
+        ))
+        .get_result(nc)
+    })
 }
 
 /// The connection an internal token belongs to.
 pub fn internal_token_connection(conn: &mut Conn, hash: &str) -> QueryResult<Option<ConnectionId>> {
-    internal_tokens::table
-        .filter(internal_tokens::hash.eq(hash))
-        .select(internal_tokens::connection_id)
-        .first(conn)
-        .optional()
+    crate::db::native!(conn, |nc| {
+        internal_tokens::table
+            .filter(internal_tokens::hash.eq(hash))
+            .select(internal_tokens::connection_id)
+            .first(nc)
+            .optional()
+    })
 }
 
 /// The distinct scopes of a connection's live refresh tokens (not revoked,
 /// not expired): what its grants hold, for the consent page's "also wants
 /// to" on a re-consent. Bounded: one connection has few grant shapes.
 pub fn live_scopes(conn: &mut Conn, id: &ConnectionId, now: i64) -> QueryResult<Vec<String>> {
-    refresh_tokens::table
-        .filter(refresh_tokens::connection_id.eq(id))
-        .filter(refresh_tokens::revoked_at.is_null())
-        .filter(refresh_tokens::expires_at.gt(now))
-        .select(refresh_tokens::scope)
-        .distinct()
-        .limit(50)
-        .load(conn)
+    crate::db::native!(conn, |nc| {
+        refresh_tokens::table
+            .filter(refresh_tokens::connection_id.eq(id))
+            .filter(refresh_tokens::revoked_at.is_null())
+            .filter(refresh_tokens::expires_at.gt(now))
+            .select(refresh_tokens::scope)
+            .distinct()
+            .limit(50)
+            .load(nc)
+    })
 }

@@ -8,21 +8,25 @@ use crate::db::schema::{pending_logins, recovery_codes, two_step, two_step_requi
 use crate::db::Conn;
 
 pub fn of_user(conn: &mut Conn, user: &UserId) -> QueryResult<Option<TwoStep>> {
-    two_step::table
-        .find(user)
-        .select(TwoStep::as_select())
-        .first(conn)
-        .optional()
+    crate::db::native!(conn, |nc| {
+        two_step::table
+            .find(user)
+            .select(TwoStep::as_select())
+            .first(nc)
+            .optional()
+    })
 }
 
 /// Whether the user has two-step verification turned on.
 pub fn enabled(conn: &mut Conn, user: &UserId) -> QueryResult<bool> {
-    diesel::select(diesel::dsl::exists(
-        two_step::table
-            .filter(two_step::user_id.eq(user))
-            .filter(two_step::enabled_at.is_not_null()),
-    ))
-    .get_result(conn)
+    crate::db::native!(conn, |nc| {
+        diesel::select(diesel::dsl::exists(
+            two_step::table
+                .filter(two_step::user_id.eq(user))
+                .filter(two_step::enabled_at.is_not_null()),
+        ))
+        .get_result(nc)
+    })
 }
 
 /// Replaces any earlier (pending or enabled) secret of the user.
@@ -35,9 +39,11 @@ pub fn put(conn: &mut Conn, row: &TwoStep) -> QueryResult<()> {
 }
 
 pub fn enable(conn: &mut Conn, user: &UserId, at: i64) -> QueryResult<usize> {
-    diesel::update(two_step::table.find(user))
-        .set(two_step::enabled_at.eq(Some(at)))
-        .execute(conn)
+    crate::db::native!(conn, |nc| {
+        diesel::update(two_step::table.find(user))
+            .set(two_step::enabled_at.eq(Some(at)))
+            .execute(nc)
+    })
 }
 
 /// Records `step` as used if it is later than the last one: false if this
@@ -91,11 +97,13 @@ pub fn use_recovery(conn: &mut Conn, user: &UserId, hash: &str, at: i64) -> Quer
 
 /// Unused recovery codes the user has left.
 pub fn recovery_left(conn: &mut Conn, user: &UserId) -> QueryResult<i64> {
-    recovery_codes::table
-        .filter(recovery_codes::user_id.eq(user))
-        .filter(recovery_codes::used_at.is_null())
-        .count()
-        .get_result(conn)
+    crate::db::native!(conn, |nc| {
+        recovery_codes::table
+            .filter(recovery_codes::user_id.eq(user))
+            .filter(recovery_codes::used_at.is_null())
+            .count()
+            .get_result(nc)
+    })
 }
 
 pub fn insert_pending(conn: &mut Conn, row: &PendingLogin) -> QueryResult<()> {
@@ -111,21 +119,27 @@ pub fn insert_pending(conn: &mut Conn, row: &PendingLogin) -> QueryResult<()> {
 
 /// The live pending login with this id hash.
 pub fn pending(conn: &mut Conn, id_hash: &str, now: i64) -> QueryResult<Option<PendingLogin>> {
-    pending_logins::table
-        .find(id_hash)
-        .filter(pending_logins::expires_at.gt(now))
-        .select(PendingLogin::as_select())
-        .first(conn)
-        .optional()
+    crate::db::native!(conn, |nc| {
+        pending_logins::table
+            .find(id_hash)
+            .filter(pending_logins::expires_at.gt(now))
+            .select(PendingLogin::as_select())
+            .first(nc)
+            .optional()
+    })
 }
 
 /// Consumes a pending login: false if another request already did.
 pub fn take_pending(conn: &mut Conn, id_hash: &str) -> QueryResult<bool> {
-    Ok(diesel::delete(pending_logins::table.find(id_hash)).execute(conn)? == 1)
+    crate::db::native!(conn, |nc| {
+        Ok(diesel::delete(pending_logins::table.find(id_hash)).execute(nc)? == 1)
+    })
 }
 
 pub fn required(conn: &mut Conn, ws: &WorkspaceId) -> QueryResult<bool> {
-    diesel::select(diesel::dsl::exists(two_step_required::table.find(ws))).get_result(conn)
+    crate::db::native!(conn, |nc| {
+        diesel::select(diesel::dsl::exists(two_step_required::table.find(ws))).get_result(nc)
+    })
 }
 
 pub fn set_required(

@@ -5,36 +5,44 @@ use crate::db::schema::users;
 use crate::db::Conn;
 
 pub fn insert(conn: &mut Conn, user: &User) -> QueryResult<()> {
-    diesel::insert_into(users::table)
-        .values(user)
-        .execute(conn)
-        .map(|_| ())
+    crate::db::native!(conn, |nc| {
+        diesel::insert_into(users::table)
+            .values(user)
+            .execute(nc)
+            .map(|_| ())
+    })
 }
 
 pub fn by_email(conn: &mut Conn, email: &str) -> QueryResult<Option<User>> {
-    users::table
-        .filter(users::email.eq(email.to_lowercase()))
-        .select(User::as_select())
-        .first(conn)
-        .optional()
+    crate::db::native!(conn, |nc| {
+        users::table
+            .filter(users::email.eq(email.to_lowercase()))
+            .select(User::as_select())
+            .first(nc)
+            .optional()
+    })
 }
 
 pub fn by_id(conn: &mut Conn, id: &UserId) -> QueryResult<Option<User>> {
-    users::table
-        .find(id)
-        .select(User::as_select())
-        .first(conn)
-        .optional()
+    crate::db::native!(conn, |nc| {
+        users::table
+            .find(id)
+            .select(User::as_select())
+            .first(nc)
+            .optional()
+    })
 }
 
 pub fn set_password_hash(conn: &mut Conn, id: &UserId, hash: &str) -> QueryResult<usize> {
-    diesel::update(users::table.find(id))
-        .set(users::password_hash.eq(hash))
-        .execute(conn)
+    crate::db::native!(conn, |nc| {
+        diesel::update(users::table.find(id))
+            .set(users::password_hash.eq(hash))
+            .execute(nc)
+    })
 }
 
 pub fn count(conn: &mut Conn) -> QueryResult<i64> {
-    users::table.count().get_result(conn)
+    crate::db::native!(conn, |nc| { users::table.count().get_result(nc) })
 }
 
 /// Whether the person turned password sign-in off (passkeys only).

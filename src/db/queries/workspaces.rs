@@ -5,53 +5,65 @@ use crate::db::schema::{memberships, users, workspaces};
 use crate::db::Conn;
 
 pub fn insert(conn: &mut Conn, ws: &Workspace) -> QueryResult<()> {
-    diesel::insert_into(workspaces::table)
-        .values(ws)
-        .execute(conn)
-        .map(|_| ())
+    crate::db::native!(conn, |nc| {
+        diesel::insert_into(workspaces::table)
+            .values(ws)
+            .execute(nc)
+            .map(|_| ())
+    })
 }
 
 pub fn insert_membership(conn: &mut Conn, m: &Membership) -> QueryResult<()> {
-    diesel::insert_into(memberships::table)
-        .values(m)
-        .execute(conn)
-        .map(|_| ())
+    crate::db::native!(conn, |nc| {
+        diesel::insert_into(memberships::table)
+            .values(m)
+            .execute(nc)
+            .map(|_| ())
+    })
 }
 
 pub fn by_id(conn: &mut Conn, id: &WorkspaceId) -> QueryResult<Option<Workspace>> {
-    workspaces::table
-        .find(id)
-        .select(Workspace::as_select())
-        .first(conn)
-        .optional()
+    crate::db::native!(conn, |nc| {
+        workspaces::table
+            .find(id)
+            .select(Workspace::as_select())
+            .first(nc)
+            .optional()
+    })
 }
 
 pub fn by_name(conn: &mut Conn, name: &str) -> QueryResult<Vec<Workspace>> {
-    workspaces::table
-        .filter(workspaces::name.eq(name))
-        .select(Workspace::as_select())
-        .load(conn)
+    crate::db::native!(conn, |nc| {
+        workspaces::table
+            .filter(workspaces::name.eq(name))
+            .select(Workspace::as_select())
+            .load(nc)
+    })
 }
 
 /// The workspace's `tree_version` (bumped by triggers whenever the page
 /// tree the picker shows changes), or `None` when there is no such
 /// workspace.
 pub fn tree_version(conn: &mut Conn, id: &WorkspaceId) -> QueryResult<Option<i64>> {
-    workspaces::table
-        .find(id)
-        .select(workspaces::tree_version)
-        .first(conn)
-        .optional()
+    crate::db::native!(conn, |nc| {
+        workspaces::table
+            .find(id)
+            .select(workspaces::tree_version)
+            .first(nc)
+            .optional()
+    })
 }
 
 /// The user's workspaces with their role, in the order they joined.
 pub fn for_user(conn: &mut Conn, user: &UserId) -> QueryResult<Vec<(Workspace, Role)>> {
-    workspaces::table
-        .inner_join(memberships::table)
-        .filter(memberships::user_id.eq(user))
-        .order((memberships::joined_at.asc(), workspaces::name.asc()))
-        .select((Workspace::as_select(), memberships::role))
-        .load(conn)
+    crate::db::native!(conn, |nc| {
+        workspaces::table
+            .inner_join(memberships::table)
+            .filter(memberships::user_id.eq(user))
+            .order((memberships::joined_at.asc(), workspaces::name.asc()))
+            .select((Workspace::as_select(), memberships::role))
+            .load(nc)
+    })
 }
 
 pub fn membership(
@@ -59,11 +71,13 @@ pub fn membership(
     ws: &WorkspaceId,
     user: &UserId,
 ) -> QueryResult<Option<Membership>> {
-    memberships::table
-        .find((ws, user))
-        .select(Membership::as_select())
-        .first(conn)
-        .optional()
+    crate::db::native!(conn, |nc| {
+        memberships::table
+            .find((ws, user))
+            .select(Membership::as_select())
+            .first(nc)
+            .optional()
+    })
 }
 
 /// Who acts for the workspace when no user is named: its creator while an
@@ -97,31 +111,37 @@ pub fn set_install_policy(
     policy: InstallPolicy,
     auto_approve_first_party: bool,
 ) -> QueryResult<usize> {
-    diesel::update(workspaces::table.find(ws))
-        .set((
-            workspaces::install_policy.eq(policy),
-            workspaces::auto_approve_first_party.eq(auto_approve_first_party),
-        ))
-        .execute(conn)
+    crate::db::native!(conn, |nc| {
+        diesel::update(workspaces::table.find(ws))
+            .set((
+                workspaces::install_policy.eq(policy),
+                workspaces::auto_approve_first_party.eq(auto_approve_first_party),
+            ))
+            .execute(nc)
+    })
 }
 
 /// Everyone in a workspace with their membership, in the order they joined.
 pub fn members(conn: &mut Conn, ws: &WorkspaceId) -> QueryResult<Vec<(Membership, User)>> {
-    memberships::table
-        .inner_join(users::table)
-        .filter(memberships::workspace_id.eq(ws))
-        .order((memberships::joined_at.asc(), users::email.asc()))
-        .select((Membership::as_select(), User::as_select()))
-        .load(conn)
+    crate::db::native!(conn, |nc| {
+        memberships::table
+            .inner_join(users::table)
+            .filter(memberships::workspace_id.eq(ws))
+            .order((memberships::joined_at.asc(), users::email.asc()))
+            .select((Membership::as_select(), User::as_select()))
+            .load(nc)
+    })
 }
 
 /// How many owners a workspace has.
 pub fn count_owners(conn: &mut Conn, ws: &WorkspaceId) -> QueryResult<i64> {
-    memberships::table
-        .filter(memberships::workspace_id.eq(ws))
-        .filter(memberships::role.eq(Role::Owner))
-        .count()
-        .get_result(conn)
+    crate::db::native!(conn, |nc| {
+        memberships::table
+            .filter(memberships::workspace_id.eq(ws))
+            .filter(memberships::role.eq(Role::Owner))
+            .count()
+            .get_result(nc)
+    })
 }
 
 pub fn set_role(
@@ -130,11 +150,15 @@ pub fn set_role(
     user: &UserId,
     role: Role,
 ) -> QueryResult<usize> {
-    diesel::update(memberships::table.find((ws, user)))
-        .set(memberships::role.eq(role))
-        .execute(conn)
+    crate::db::native!(conn, |nc| {
+        diesel::update(memberships::table.find((ws, user)))
+            .set(memberships::role.eq(role))
+            .execute(nc)
+    })
 }
 
 pub fn delete_membership(conn: &mut Conn, ws: &WorkspaceId, user: &UserId) -> QueryResult<usize> {
-    diesel::delete(memberships::table.find((ws, user))).execute(conn)
+    crate::db::native!(conn, |nc| {
+        diesel::delete(memberships::table.find((ws, user))).execute(nc)
+    })
 }
