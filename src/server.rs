@@ -37,6 +37,7 @@ pub fn run(state: AppState, listener: TcpListener) -> std::io::Result<Server> {
     let state = web::Data::new(state);
     actix_web::rt::spawn(purge_unused_clients(state.clone()));
     actix_web::rt::spawn(keep_activity(state.clone()));
+    actix_web::rt::spawn(keep_wal_short(state.clone()));
     let metrics = Arc::new(state.metrics.clone());
     let issuer = state.config.server.issuer.clone();
     let server = HttpServer::new(move || {
@@ -106,6 +107,22 @@ async fn purge_unused_clients(state: web::Data<AppState>) {
     }
 }
 
+/// Every quarter of a second, for as long as the server runs: a passive
+/// checkpoint on SQLite (`db::checkpoint`), off the grant writer's path.
+async fn keep_wal_short(state: web::Data<AppState>) {
+    if crate::db::Backend::of(&state.config.database.url) != crate::db::Backend::Sqlite {
+        return;
+    }
+    let mut tick = actix_web::rt::time::interval(std::time::Duration::from_millis(250));
+    loop {
+        tick.tick().await;
+        let done = crate::db::run(&state.pool, |c| Ok(crate::db::checkpoint(c)?)).await;
+        if let Err(e) = done {
+            tracing::warn!(error = %e, "checkpointing the WAL failed");
+        }
+    }
+}
+
 /// Every `agents.activity_flush_s`, for as long as the server runs: writes
 /// the page reads counted in memory (one upsert per page, op and hour) and
 /// deletes activity older than `agents.activity_days`, so the table stays
@@ -147,6 +164,94 @@ pub fn routes(cfg: &mut web::ServiceConfig, issuer: &str) {
         .route("/favicon.ico", web::get().to(assets::get_favicon))
         .route("/openapi.json", web::get().to(assets::get_openapi))
         .route("/static/{file}", web::get().to(assets::get_static));
+
+    // The machine-facing routes come first: actix tries resources in the
+    // order they were added, testing each dynamic one with a regex, and
+    // these carry nearly all the traffic.
+    // OAuth: the consent page, then the JSON endpoints; other methods on
+    // those get a 405 in the OAuth error shape (S24).
+    cfg.route(
+        "/v1/oauth/authorize",
+        web::get().to(consent::view_authorize_get),
+    )
+    .route(
+        "/v1/oauth/authorize",
+        web::post().to(consent::view_authorize_post),
+    );
+    cfg.service(
+        web::resource("/v1/oauth/token")
+            .route(web::post().to(oauth::post_token))
+            .default_service(web::to(oauth::method_not_allowed)),
+    )
+    .service(
+        web::resource("/v1/oauth/introspect")
+            .route(web::post().to(oauth::post_introspect))
+            .default_service(web::to(oauth::method_not_allowed)),
+    )
+    .service(
+        web::resource("/v1/oauth/register")
+            .route(web::post().to(oauth::register::post_register))
+            .default_service(web::to(oauth::method_not_allowed)),
+    )
+    .service(
+        web::resource("/v1/oauth/register/{client_id}")
+            .route(web::get().to(oauth::register::get_registration))
+            .route(web::put().to(oauth::register::put_registration))
+            .route(web::delete().to(oauth::register::delete_registration))
+            .default_service(web::to(oauth::method_not_allowed)),
+    )
+    .service(
+        web::resource("/v1/oauth/revoke")
+            .route(web::post().to(oauth::post_revoke))
+            .default_service(web::to(oauth::method_not_allowed)),
+    );
+    cfg.route(
+        "/.well-known/oauth-authorization-server",
+        web::get().to(oauth::get_metadata),
+    )
+    .route("/.well-known/jwks.json", web::get().to(oauth::get_jwks))
+    .route(
+        "/.well-known/oauth-protected-resource/v1",
+        web::get().to(oauth::get_protected_resource_v1),
+    )
+    .route(
+        "/.well-known/oauth-protected-resource/mcp",
+        web::get().to(oauth::get_protected_resource_mcp),
+    );
+
+    // The MCP server (DESIGN §7): `/mcp`, its bearer check, then rmcp's
+    // Streamable HTTP transport (POST; GET and DELETE answer 405).
+    crate::mcp::mount(cfg, issuer);
+
+    // The Notion-compatible API.
+    cfg.route("/v1/users/me", web::get().to(api::users::get_users_me))
+        .route("/v1/users/{id}", web::get().to(api::users::get_user))
+        .route("/v1/search", web::post().to(api::pages::post_search))
+        .route(
+            "/v1/access_requests",
+            web::post().to(api::access_requests::post_access_request),
+        )
+        .route(
+            "/v1/access_requests/{id}",
+            web::get().to(api::access_requests::get_access_request),
+        )
+        .route("/v1/pages", web::post().to(api::pages::post_page))
+        .route("/v1/pages/{id}", web::get().to(api::pages::get_page))
+        .route("/v1/pages/{id}", web::patch().to(api::pages::patch_page))
+        .route(
+            "/v1/blocks/{id}/children",
+            web::get().to(api::blocks::get_block_children),
+        )
+        .route(
+            "/v1/blocks/{id}/children",
+            web::patch().to(api::blocks::patch_block_children),
+        )
+        .route("/v1/blocks/{id}", web::get().to(api::blocks::get_block))
+        .route("/v1/blocks/{id}", web::patch().to(api::blocks::patch_block))
+        .route(
+            "/v1/blocks/{id}",
+            web::delete().to(api::blocks::delete_block),
+        );
 
     // Pages people use.
     cfg.route("/", web::get().to(home::view_home_get))
@@ -431,89 +536,4 @@ pub fn routes(cfg: &mut web::ServiceConfig, issuer: &str) {
         "/demo/partner/callback",
         web::get().to(demo_partner::view_partner_callback_get),
     );
-
-    // OAuth: the consent page, then the JSON endpoints; other methods on
-    // those get a 405 in the OAuth error shape (S24).
-    cfg.route(
-        "/v1/oauth/authorize",
-        web::get().to(consent::view_authorize_get),
-    )
-    .route(
-        "/v1/oauth/authorize",
-        web::post().to(consent::view_authorize_post),
-    );
-    cfg.service(
-        web::resource("/v1/oauth/token")
-            .route(web::post().to(oauth::post_token))
-            .default_service(web::to(oauth::method_not_allowed)),
-    )
-    .service(
-        web::resource("/v1/oauth/introspect")
-            .route(web::post().to(oauth::post_introspect))
-            .default_service(web::to(oauth::method_not_allowed)),
-    )
-    .service(
-        web::resource("/v1/oauth/register")
-            .route(web::post().to(oauth::register::post_register))
-            .default_service(web::to(oauth::method_not_allowed)),
-    )
-    .service(
-        web::resource("/v1/oauth/register/{client_id}")
-            .route(web::get().to(oauth::register::get_registration))
-            .route(web::put().to(oauth::register::put_registration))
-            .route(web::delete().to(oauth::register::delete_registration))
-            .default_service(web::to(oauth::method_not_allowed)),
-    )
-    .service(
-        web::resource("/v1/oauth/revoke")
-            .route(web::post().to(oauth::post_revoke))
-            .default_service(web::to(oauth::method_not_allowed)),
-    );
-    cfg.route(
-        "/.well-known/oauth-authorization-server",
-        web::get().to(oauth::get_metadata),
-    )
-    .route("/.well-known/jwks.json", web::get().to(oauth::get_jwks))
-    .route(
-        "/.well-known/oauth-protected-resource/v1",
-        web::get().to(oauth::get_protected_resource_v1),
-    )
-    .route(
-        "/.well-known/oauth-protected-resource/mcp",
-        web::get().to(oauth::get_protected_resource_mcp),
-    );
-
-    // The MCP server (DESIGN §7): `/mcp`, its bearer check, then rmcp's
-    // Streamable HTTP transport (POST; GET and DELETE answer 405).
-    crate::mcp::mount(cfg, issuer);
-
-    // The Notion-compatible API.
-    cfg.route("/v1/users/me", web::get().to(api::users::get_users_me))
-        .route("/v1/users/{id}", web::get().to(api::users::get_user))
-        .route("/v1/search", web::post().to(api::pages::post_search))
-        .route(
-            "/v1/access_requests",
-            web::post().to(api::access_requests::post_access_request),
-        )
-        .route(
-            "/v1/access_requests/{id}",
-            web::get().to(api::access_requests::get_access_request),
-        )
-        .route("/v1/pages", web::post().to(api::pages::post_page))
-        .route("/v1/pages/{id}", web::get().to(api::pages::get_page))
-        .route("/v1/pages/{id}", web::patch().to(api::pages::patch_page))
-        .route(
-            "/v1/blocks/{id}/children",
-            web::get().to(api::blocks::get_block_children),
-        )
-        .route(
-            "/v1/blocks/{id}/children",
-            web::patch().to(api::blocks::patch_block_children),
-        )
-        .route("/v1/blocks/{id}", web::get().to(api::blocks::get_block))
-        .route("/v1/blocks/{id}", web::patch().to(api::blocks::patch_block))
-        .route(
-            "/v1/blocks/{id}",
-            web::delete().to(api::blocks::delete_block),
-        );
 }

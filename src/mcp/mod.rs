@@ -21,8 +21,12 @@ pub use caller::Caller;
 /// Mounts `/mcp`: the bearer check, then rmcp's transport.
 pub fn mount(cfg: &mut web::ServiceConfig, issuer: &str) {
     let hosts = auth::allowed_hosts(issuer);
+    // The transport is stateless, so it asks for a handler per request:
+    // hand it a copy of one built here (building the tool router generates
+    // and checks every tool's schema and name again, a twentieth of a call).
+    let handler = tools::Pagegrant::new();
     let transport = StreamableHttpService::builder()
-        .service_factory(Arc::new(|| Ok(tools::Pagegrant::new())))
+        .service_factory(Arc::new(move || Ok(handler.clone())))
         .session_manager(Arc::new(LocalSessionManager::default()))
         .stateful_mode(false)
         .json_response(true)

@@ -59,7 +59,21 @@ pub fn trim_session_requests(
     newest: &str,
     keep: i64,
 ) -> QueryResult<usize> {
-    trim_requests(conn, &[session_id_hash.to_string()], newest, keep)
+    // A statement of fixed shape (no list of values bound), so each pooled
+    // connection prepares it once: it runs on every consent page view.
+    let older: Vec<String> = crate::db::native!(conn, |nc| {
+        authorization_requests::table
+            .filter(authorization_requests::session_id_hash.eq(session_id_hash))
+            .filter(authorization_requests::id.ne(newest))
+            .order((
+                authorization_requests::created_ms.desc(),
+                authorization_requests::id.desc(),
+            ))
+            .offset(keep)
+            .select(authorization_requests::id)
+            .load(nc)
+    })?;
+    delete_requests(conn, older)
 }
 
 /// `trim_session_requests` across every session of one user.
@@ -69,35 +83,35 @@ pub fn trim_user_requests(
     newest: &str,
     keep: i64,
 ) -> QueryResult<usize> {
-    let theirs: Vec<String> = sessions::table
-        .filter(sessions::user_id.eq(user))
-        .select(sessions::id_hash)
-        .load(conn)?;
-    trim_requests(conn, &theirs, newest, keep)
+    // The user's sessions as a subquery rather than a bound list, for the
+    // same reason.
+    let older: Vec<String> = crate::db::native!(conn, |nc| {
+        authorization_requests::table
+            .filter(
+                authorization_requests::session_id_hash.eq_any(
+                    sessions::table
+                        .filter(sessions::user_id.eq(user))
+                        .select(sessions::id_hash),
+                ),
+            )
+            .filter(authorization_requests::id.ne(newest))
+            .order((
+                authorization_requests::created_ms.desc(),
+                authorization_requests::id.desc(),
+            ))
+            .offset(keep)
+            .select(authorization_requests::id)
+            .load(nc)
+    })?;
+    delete_requests(conn, older)
 }
 
-/// Deletes the pending requests of `sessions` beyond the newest `keep`
-/// others than `newest`.
-fn trim_requests(
-    conn: &mut Conn,
-    sessions: &[String],
-    newest: &str,
-    keep: i64,
-) -> QueryResult<usize> {
-    let older: Vec<String> = authorization_requests::table
-        .filter(authorization_requests::session_id_hash.eq_any(sessions))
-        .filter(authorization_requests::id.ne(newest))
-        .order((
-            authorization_requests::created_ms.desc(),
-            authorization_requests::id.desc(),
-        ))
-        .offset(keep)
-        .select(authorization_requests::id)
-        .load(conn)?;
-    if older.is_empty() {
+/// Deletes the pending requests `ids` (none, usually).
+fn delete_requests(conn: &mut Conn, ids: Vec<String>) -> QueryResult<usize> {
+    if ids.is_empty() {
         return Ok(0);
     }
-    diesel::delete(authorization_requests::table.filter(authorization_requests::id.eq_any(older)))
+    diesel::delete(authorization_requests::table.filter(authorization_requests::id.eq_any(ids)))
         .execute(conn)
 }
 
