@@ -1,4 +1,5 @@
-//! Group commit (issue 30): requests that write grants hand their work to
+//! Group commit (issue 30): requests that write grants (the token
+//! endpoint's, and the consent page's view and answer) hand their work to
 //! one writer thread, which runs whatever has queued since its last
 //! transaction as a batch in ONE write transaction and commits it once.
 //! Each request's work runs in its own savepoint, so a failing grant fails

@@ -313,9 +313,11 @@ pub async fn view_authorize_get(
     let here = format!("{}?{}", req.path(), req.query_string());
     let user = ensure_cimd(&req, &state, user, &raw, &here).await?;
     // The session, validating the request and preparing the page are one
-    // trip to the database; what lies between them needs no query.
+    // trip to the database; what lies between them needs no query. It
+    // writes the pending request, so it runs in the grant writer's next
+    // batch (one commit for many page views and token requests).
     let st = state.clone();
-    let step = db::run(&state.pool, move |c| {
+    let step = state.grants.submit(move |c| {
         let user = user.load(c)?;
         next_step(c, &st, &raw, user)
     })
@@ -543,8 +545,9 @@ pub async fn view_authorize_post(
 ) -> Result<HttpResponse, HtmlError> {
     let decision = form.into_inner().decision()?;
     let cfg = state.config.clone();
-    // The session and the answer in one trip (issue 30 item 3).
-    let location = db::run(&state.pool, move |c| match user.load(c)? {
+    // The session and the answer in one trip (issue 30 item 3), in the
+    // grant writer's next batch: it writes the decision and the code.
+    let location = state.grants.submit(move |c| match user.load(c)? {
         Some(u) => authorize::answer(c, &cfg, &u.user, &u.session, decision).map(Some),
         None => Ok(None),
     })
