@@ -112,6 +112,19 @@ fn search_and_ancestors_are_prepared_once_per_database_connection() {
         .filter(|q| q.contains("hits(id, tier)"))
         .count();
     assert_eq!(ran, 5, "five searches ran: {:?}", s.started);
+    // On SQLite a LIKE on a bound pattern makes the statement be parsed
+    // and planned again at every bind, cache or not (docs/decisions.md,
+    // "the second pass"), so the title match there is `instr`.
+    if pagegrant::db::Backend::of(&fx.srv.config.database.url) == pagegrant::db::Backend::Sqlite {
+        assert!(
+            s.started
+                .iter()
+                .filter(|q| q.contains("hits(id, tier)"))
+                .all(|q| !q.to_uppercase().contains("LIKE") && q.contains("instr(")),
+            "SQLite's search texts match titles without LIKE: {:?}",
+            s.started
+        );
+    }
     // One text for title-only matching, one for full text (both
     // descending): each prepared once, then taken from the cache.
     assert_eq!(
