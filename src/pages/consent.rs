@@ -312,16 +312,16 @@ pub async fn view_authorize_get(
     let raw = req.query_string().to_string();
     let here = format!("{}?{}", req.path(), req.query_string());
     let user = ensure_cimd(&req, &state, user, &raw, &here).await?;
-    // The session, validating the request and preparing the page are one
-    // trip to the database; what lies between them needs no query. It
-    // writes the pending request, so it runs in the grant writer's next
-    // batch (one commit for many page views and token requests).
+    // The session, validating the request and preparing the page: one trip,
+    // in the grant writer's next batch (it writes the pending request).
     let st = state.clone();
-    let step = state.grants.submit(move |c| {
-        let user = user.load(c)?;
-        next_step(c, &st, &raw, user)
-    })
-    .await?;
+    let step = state
+        .grants
+        .submit(move |c| {
+            let user = user.load(c)?;
+            next_step(c, &st, &raw, user)
+        })
+        .await?;
     match step {
         Step::Refuse(e) => refuse(&state, e),
         Step::Relogin(valid, signed_in) => Ok(see_other(relogin_url(&state, &valid, signed_in)?)),
@@ -547,11 +547,13 @@ pub async fn view_authorize_post(
     let cfg = state.config.clone();
     // The session and the answer in one trip (issue 30 item 3), in the
     // grant writer's next batch: it writes the decision and the code.
-    let location = state.grants.submit(move |c| match user.load(c)? {
-        Some(u) => authorize::answer(c, &cfg, &u.user, &u.session, decision).map(Some),
-        None => Ok(None),
-    })
-    .await?;
+    let location = state
+        .grants
+        .submit(move |c| match user.load(c)? {
+            Some(u) => authorize::answer(c, &cfg, &u.user, &u.session, decision).map(Some),
+            None => Ok(None),
+        })
+        .await?;
     location
         .map(see_other)
         .ok_or(HtmlError::LoginRequired(None))
