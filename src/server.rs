@@ -107,13 +107,13 @@ async fn purge_unused_clients(state: web::Data<AppState>) {
     }
 }
 
-/// Every quarter of a second, for as long as the server runs: a passive
+/// Every 50 ms, for as long as the server runs: a passive
 /// checkpoint on SQLite (`db::checkpoint`), off the grant writer's path.
 async fn keep_wal_short(state: web::Data<AppState>) {
     if crate::db::Backend::of(&state.config.database.url) != crate::db::Backend::Sqlite {
         return;
     }
-    let mut tick = actix_web::rt::time::interval(std::time::Duration::from_millis(250));
+    let mut tick = actix_web::rt::time::interval(std::time::Duration::from_millis(50));
     loop {
         tick.tick().await;
         let done = crate::db::run(&state.pool, |c| Ok(crate::db::checkpoint(c)?)).await;

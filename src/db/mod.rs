@@ -140,7 +140,7 @@ pub const WAL_AUTOCHECKPOINT_PAGES: u32 = 10_000;
 
 /// Copies what the WAL holds into the database file without waiting for
 /// readers or writers (`PASSIVE`), so the WAL stays short; the server runs
-/// it every quarter of a second (`server::keep_wal_short`). Nothing on
+/// it every 50 ms (`server::keep_wal_short`). Nothing on
 /// PostgreSQL.
 pub fn checkpoint(conn: &mut Conn) -> QueryResult<()> {
     match conn {

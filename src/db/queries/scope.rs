@@ -183,10 +183,12 @@ pub fn ancestors(
     ensure_fresh(conn, c, installer)?;
     let ids = serde_json::to_string(&ids.iter().map(|i| i.as_str()).collect::<Vec<_>>())
         .unwrap_or_else(|_| "[]".into());
-    prepared(crate::db::per_backend(conn, ANCESTORS_SQLITE, ANCESTORS_PG))
+    let q = prepared(crate::db::per_backend(conn, ANCESTORS_SQLITE, ANCESTORS_PG))
         .bind(Arg::Text(c.to_string()))
-        .bind(Arg::Text(ids))
-        .load(conn)
+        .bind(Arg::Text(ids));
+    // On the backend's own connection the text is rendered once (for the
+    // statement cache's key), not once more by the multi-connection.
+    crate::db::native!(conn, |nc| q.load(nc))
 }
 
 /// Escapes `%`, `_` and `\` for a LIKE pattern with `ESCAPE '\'`.
@@ -360,7 +362,7 @@ pub fn search(
     } else {
         String::new()
     };
-    prepared(sql)
+    let q = prepared(sql)
         .bind(Arg::Text(c.to_string()))
         .bind(Arg::Text(crate::db::per_backend(
             conn,
@@ -371,8 +373,8 @@ pub fn search(
         .bind(Arg::Integer(after_tier))
         .bind(Arg::BigInt(after_t))
         .bind(Arg::Text(after_id))
-        .bind(Arg::BigInt(a.limit))
-        .load(conn)
+        .bind(Arg::BigInt(a.limit));
+    crate::db::native!(conn, |nc| q.load(nc))
 }
 
 /// Visible, untrashed children of a visible page, by creation, after a cursor.
