@@ -50,6 +50,22 @@ pub fn delete_expired_requests(conn: &mut Conn, now: i64) -> QueryResult<usize> 
     })
 }
 
+/// The ids of `$requests` past the newest `$keep` other than `$newest`
+/// (a macro, not a function: inside `native!` the query's type differs per
+/// backend).
+macro_rules! past_kept {
+    ($requests:expr, $newest:expr, $keep:expr) => {
+        $requests
+            .filter(authorization_requests::id.ne($newest))
+            .order((
+                authorization_requests::created_ms.desc(),
+                authorization_requests::id.desc(),
+            ))
+            .offset($keep)
+            .select(authorization_requests::id)
+    };
+}
+
 /// Keeps the newest `keep` pending requests of a session besides `newest`
 /// (the one just recorded) and deletes the rest, so one session cannot fill
 /// the disk through the consent page (issue 15 #3).
@@ -62,16 +78,13 @@ pub fn trim_session_requests(
     // A statement of fixed shape (no list of values bound), so each pooled
     // connection prepares it once: it runs on every consent page view.
     let older: Vec<String> = crate::db::native!(conn, |nc| {
-        authorization_requests::table
-            .filter(authorization_requests::session_id_hash.eq(session_id_hash))
-            .filter(authorization_requests::id.ne(newest))
-            .order((
-                authorization_requests::created_ms.desc(),
-                authorization_requests::id.desc(),
-            ))
-            .offset(keep)
-            .select(authorization_requests::id)
-            .load(nc)
+        past_kept!(
+            authorization_requests::table
+                .filter(authorization_requests::session_id_hash.eq(session_id_hash)),
+            newest,
+            keep
+        )
+        .load(nc)
     })?;
     delete_requests(conn, older)
 }
@@ -86,22 +99,18 @@ pub fn trim_user_requests(
     // The user's sessions as a subquery rather than a bound list, for the
     // same reason.
     let older: Vec<String> = crate::db::native!(conn, |nc| {
-        authorization_requests::table
-            .filter(
+        past_kept!(
+            authorization_requests::table.filter(
                 authorization_requests::session_id_hash.eq_any(
                     sessions::table
                         .filter(sessions::user_id.eq(user))
                         .select(sessions::id_hash),
                 ),
-            )
-            .filter(authorization_requests::id.ne(newest))
-            .order((
-                authorization_requests::created_ms.desc(),
-                authorization_requests::id.desc(),
-            ))
-            .offset(keep)
-            .select(authorization_requests::id)
-            .load(nc)
+            ),
+            newest,
+            keep
+        )
+        .load(nc)
     })?;
     delete_requests(conn, older)
 }
