@@ -251,21 +251,36 @@ pub fn breadcrumb(c: &mut Conn, g: Grant<'_>, p: &Page) -> AppResult<Vec<Page>> 
         .unwrap_or_default())
 }
 
-/// `breadcrumb` for each of `pages`, from one query for all of them.
+/// `breadcrumb` for each of `pages`, from at most one query for all of
+/// them. `pages` are live pages the grant reaches (what `search` and
+/// `live_page` return), so a parent among them is its own answer: only
+/// the parents outside them are looked up, with what is above them, and
+/// nothing is when every parent is among them (a listing of a shared
+/// tree, whose top page's parent is not shared, still asks once).
 pub fn breadcrumbs(c: &mut Conn, g: Grant<'_>, pages: &[Page]) -> AppResult<Vec<Vec<Page>>> {
     g.require(Capability::ReadContent)?;
-    let ids: Vec<&PageId> = pages.iter().map(|p| &p.id).collect();
-    let above: HashMap<PageId, Page> =
-        scope::ancestors(c, &g.connection.id, &g.connection.installed_by, &ids)?
+    let given: HashMap<&PageId, &Page> = pages.iter().map(|p| (&p.id, p)).collect();
+    let mut outside: Vec<&PageId> = pages
+        .iter()
+        .filter_map(|p| p.parent_id.as_ref())
+        .filter(|id| !given.contains_key(id))
+        .collect();
+    outside.sort_unstable();
+    outside.dedup();
+    let fetched: HashMap<PageId, Page> = match outside.is_empty() {
+        true => HashMap::new(),
+        false => scope::ancestors(c, &g.connection.id, &g.connection.installed_by, &outside)?
             .into_iter()
             .map(|p| (p.id.clone(), p))
-            .collect();
+            .collect(),
+    };
+    let above = |id: &PageId| given.get(id).copied().or_else(|| fetched.get(id));
     Ok(pages
         .iter()
         .map(|p| {
             let mut out = Vec::new();
             let mut next = p.parent_id.as_ref();
-            while let Some(parent) = next.and_then(|id| above.get(id)) {
+            while let Some(parent) = next.and_then(above) {
                 // A cycle cannot happen (parents are checked on write), but a
                 // bound keeps a corrupt row from spinning.
                 if out.len() >= 64 {

@@ -17,16 +17,16 @@ use actix_web::middleware::Next;
 use actix_web::{web, HttpMessage, HttpResponse, ResponseError};
 use serde_json::{json, Value};
 
-use crate::api::bearer::{self, Bot, Resource};
+use std::sync::{Arc, OnceLock};
+
+use crate::api::bearer::{self, Bot};
 use crate::db;
-use crate::domain::connections;
-use crate::domain::reach::Surface;
 use crate::domain::resource;
 use crate::error::Capability;
 use crate::http::errors::ApiError;
 use crate::state::AppState;
 
-use super::caller::Caller;
+use super::caller::{self, Caller, Refused};
 
 /// The hosts the transport accepts in `Host` (rmcp's DNS-rebinding check):
 /// the issuer's, with and without its port. Another name, even another
@@ -81,51 +81,83 @@ pub async fn authenticate(
         return Err(ApiError::from(crate::error::AppError::internal("app state missing")).into());
     };
     let issuer = state.config.server.issuer.clone();
-    if let Some(refused) = foreign_host(&req, &issuer) {
-        return Ok(req.into_response(refused));
-    }
-    let (token, sent) = bearer::bearer_token(req.headers());
-    let Some(token) = token else {
-        return Ok(req.into_response(unauthorized(&issuer, sent)));
+    let token = match presented(&req, &issuer) {
+        Ok(token) => token,
+        Err(refused) => return Ok(req.into_response(*refused)),
     };
-    let Some(bot) = resolve(&state, token).await? else {
-        return Ok(req.into_response(unauthorized(&issuer, true)));
-    };
-    if let Some(refused) = over_limit(&state, &bot).await? {
-        return Ok(req.into_response(refused));
-    }
     let json_sent = json_sent(&req);
-    if let Some(refused) = step_up(&mut req, json_sent, &issuer, &bot).await? {
-        return Ok(req.into_response(refused));
-    }
-    req.extensions_mut().insert(Caller { bot, state });
+    let call = match read_call(&mut req, json_sent).await? {
+        Ok(call) => call,
+        Err(refused) => return Ok(req.into_response(refused)),
+    };
+    let (caller, refused) = match admit(&state, &issuer, token, call.as_ref()).await? {
+        Ok(admitted) => admitted,
+        Err(refused) => return Ok(req.into_response(refused)),
+    };
+    req.extensions_mut().insert(caller);
     let res = next.call(req).await?.map_into_boxed_body();
+    if let Some(why) = refused.and_then(|r| r.get().copied()) {
+        return Ok(res.into_response(refusal(&issuer, why)));
+    }
     Ok(parse_error(json_sent, res))
 }
 
-/// The bot an access token for `/mcp` names, if it is live; its use is noted.
-async fn resolve(state: &web::Data<AppState>, token: String) -> Result<Option<Bot>, ApiError> {
-    let st = state.clone();
-    Ok(db::run(&state.pool, move |c| {
-        let bot = bearer::resolve_for(c, &st.keys, &token, Resource::Mcp)?;
-        if let Some(b) = &bot {
-            let now = crate::db::models::now();
-            connections::note_mcp_use_after(c, &b.connection.id, b.mcp_used_at, now)?;
-        }
-        Ok(bot)
-    })
-    .await?)
+/// The bearer token sent through the issuer's host name, or the answer:
+/// the right URL (S104), or 401 naming the metadata (S64).
+fn presented(req: &ServiceRequest, issuer: &str) -> Result<String, Box<HttpResponse>> {
+    if let Some(refused) = foreign_host(req, issuer) {
+        return Err(Box::new(refused));
+    }
+    let (token, sent) = bearer::bearer_token(req.headers());
+    token.ok_or_else(|| Box::new(unauthorized(issuer, sent)))
 }
 
-/// 429 with Retry-After, as at /v1: what an MCP client reads.
-async fn over_limit(state: &AppState, bot: &Bot) -> Result<Option<HttpResponse>, ApiError> {
-    let Some(limiter) = state.limiter.as_ref() else {
-        return Ok(None);
+/// A `tools/call` as `step_up` reads it.
+struct ToolCall {
+    id: Value,
+    tool: String,
+    args: Value,
+}
+
+/// The caller for this request, or the answer refusing it. A tools/call
+/// whose token verifies offline for `/mcp` and whose signed scope allows
+/// the call is left to the tool's trip (`Caller::unchecked`, with the cell
+/// its trip notes a refusal in); anything else is resolved here first.
+async fn admit(
+    state: &web::Data<AppState>,
+    issuer: &str,
+    token: String,
+    call: Option<&ToolCall>,
+) -> Result<Result<(Caller, Option<Arc<OnceLock<Refused>>>), HttpResponse>, ApiError> {
+    if let Some(call) = call {
+        let claims = state.keys.verify_offline(&token);
+        if let Some(claims) = claims.filter(|c| c.aud == resource::mcp(issuer)) {
+            if super::tools::lacking(&call.tool, &call.args, &claims.scope).is_empty() {
+                let cell = Arc::new(OnceLock::new());
+                let caller = Caller::unchecked(state.clone(), token, claims.scope, cell.clone());
+                return Ok(Ok((caller, Some(cell))));
+            }
+        }
+    }
+    let st = state.clone();
+    let found = db::run(&state.pool, move |c| caller::resolve(c, &st, &token)).await?;
+    let bot = match found {
+        Ok(bot) => bot,
+        Err(why) => return Ok(Err(refusal(issuer, why))),
     };
-    let refused = limiter
-        .check(&state.pool, bot.connection.id.as_str())
-        .await?;
-    Ok(refused.err().map(|e| ApiError::from(e).error_response()))
+    if let Some(refused) = call.and_then(|call| step_up(issuer, &bot, call)) {
+        return Ok(Err(refused));
+    }
+    Ok(Ok((Caller::live(state.clone(), bot), None)))
+}
+
+/// The HTTP answer to a caller refused by its token or its rate limit.
+fn refusal(issuer: &str, why: Refused) -> HttpResponse {
+    match why {
+        Refused::Token => unauthorized(issuer, true),
+        // 429 with Retry-After, as at /v1: what an MCP client reads.
+        Refused::Limit(limited) => ApiError::from(limited).error_response(),
+    }
 }
 
 fn json_sent(req: &ServiceRequest) -> bool {
@@ -185,26 +217,21 @@ fn foreign_host(req: &ServiceRequest, issuer: &str) -> Option<HttpResponse> {
     ))
 }
 
-/// The step-up check (S102): a `tools/call` the token's capabilities do
-/// not allow gets 403 with `WWW-Authenticate: Bearer
-/// error="insufficient_scope", scope=…, resource_metadata=…` on the HTTP
-/// response itself, as MCP's step-up flow asks, so the client can ask the
-/// person for more and retry. The body is read (up to `MAX_BODY`, the
-/// transport's own bound) and handed on unchanged.
-async fn step_up(
+/// The body of a POST with a JSON body, read (up to `MAX_BODY`, the
+/// transport's own bound) and handed on unchanged, and the tool call it
+/// makes if it is one; 413 with a JSON-RPC error past the bound.
+async fn read_call(
     req: &mut ServiceRequest,
     json_sent: bool,
-    issuer: &str,
-    bot: &Bot,
-) -> Result<Option<HttpResponse>, actix_web::Error> {
+) -> Result<Result<Option<ToolCall>, HttpResponse>, actix_web::Error> {
     if !json_sent || req.method() != Method::POST {
-        return Ok(None);
+        return Ok(Ok(None));
     }
     let payload = req.extract::<web::Payload>().await?;
     let body = match payload.to_bytes_limited(MAX_BODY).await {
         Ok(read) => read?,
         Err(_) => {
-            return Ok(Some(rpc_error(
+            return Ok(Err(rpc_error(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 Value::Null,
                 -32600,
@@ -216,31 +243,59 @@ async fn step_up(
         }
     };
     req.set_payload(body.clone().into());
-    let Ok(msg) = serde_json::from_slice::<Value>(&body) else {
-        return Ok(None);
-    };
-    if msg.get("method").and_then(Value::as_str) != Some("tools/call") {
-        return Ok(None);
+    Ok(Ok(tool_call(&body)))
+}
+
+/// Only what the step-up check needs: the method, the tool's name and
+/// arguments, the id; whatever else the message holds is left unparsed
+/// (the transport reads it).
+fn tool_call(body: &[u8]) -> Option<ToolCall> {
+    #[derive(serde::Deserialize)]
+    struct Msg<'a> {
+        #[serde(borrow)]
+        method: Option<std::borrow::Cow<'a, str>>,
+        #[serde(default)]
+        id: Value,
+        params: Option<Params>,
     }
-    let params = msg.get("params").cloned().unwrap_or(Value::Null);
-    let Some(tool) = params.get("name").and_then(Value::as_str) else {
-        return Ok(None);
-    };
-    let args = params.get("arguments").cloned().unwrap_or(Value::Null);
-    let lacking = super::tools::lacking(tool, &args, &bot.grant(Surface::Mcp));
+    #[derive(serde::Deserialize)]
+    struct Params {
+        name: Option<String>,
+        #[serde(default)]
+        arguments: Value,
+    }
+    let msg: Msg<'_> = serde_json::from_slice(body).ok()?;
+    if msg.method.as_deref() != Some("tools/call") {
+        return None;
+    }
+    let params = msg.params?;
+    Some(ToolCall {
+        id: msg.id,
+        tool: params.name?,
+        args: params.arguments,
+    })
+}
+
+/// The step-up check (S102): a `tools/call` the token's capabilities do
+/// not allow gets 403 with `WWW-Authenticate: Bearer
+/// error="insufficient_scope", scope=…, resource_metadata=…` on the HTTP
+/// response itself, as MCP's step-up flow asks, so the client can ask the
+/// person for more and retry.
+fn step_up(issuer: &str, bot: &Bot, call: &ToolCall) -> Option<HttpResponse> {
+    let lacking = super::tools::lacking(&call.tool, &call.args, &bot.scope);
     if lacking.is_empty() {
-        return Ok(None);
+        return None;
     }
     let challenge = resource::insufficient_scope(&resource::mcp(issuer), &bot.scope, &lacking);
     let names: Vec<&str> = lacking.iter().map(|c| c.as_str()).collect();
     let message = format!(
-        "{tool} needs the {} capability, which this connection was not granted. Authorize again with the scope WWW-Authenticate names: the person is asked to allow it, and the pages already shared stay.",
+        "{} needs the {} capability, which this connection was not granted. Authorize again with the scope WWW-Authenticate names: the person is asked to allow it, and the pages already shared stay.",
+        call.tool,
         names.join(" and ")
     );
-    let id = msg.get("id").cloned().unwrap_or(Value::Null);
-    let mut res = rpc_error(StatusCode::FORBIDDEN, id, -32001, message);
+    let mut res = rpc_error(StatusCode::FORBIDDEN, call.id.clone(), -32001, message);
     if let Ok(v) = header::HeaderValue::from_str(&challenge) {
         res.headers_mut().insert(header::WWW_AUTHENTICATE, v);
     }
-    Ok(Some(res))
+    Some(res)
 }

@@ -34,8 +34,8 @@ use crate::db::models::{
 use crate::domain::access_requests::{self, Ask};
 use crate::domain::blocks::Placement;
 use crate::domain::markdown;
-use crate::domain::reach::{self, Capability, Grant, Refusal, Surface};
-use crate::error::{AppError, AppResult};
+use crate::domain::reach::{self, Capability, Refusal, Surface};
+use crate::error::AppError;
 
 /// Most results one `search` returns (its `page_size` bound).
 const MAX_SEARCH: u32 = 25;
@@ -208,26 +208,27 @@ fn given(args: &Value, key: &str) -> bool {
 }
 
 /// The capabilities a call of `tool` with `args` needs that the grant
-/// `g` lacks (empty: none lacking, or a tool this server does not have):
+/// `scope` lacks (empty: none lacking, or a tool this server does not have):
 /// what `/mcp` answers with the step-up challenge before the call runs
 /// (S102). The same rule the tools apply: `update_page` needs
 /// `update_content` to rename or trash and `insert_content` to append,
 /// and one of the two to be usable at all.
-pub(super) fn lacking(tool: &str, args: &Value, g: &Grant<'_>) -> Vec<Capability> {
+pub(super) fn lacking(tool: &str, args: &Value, scope: &str) -> Vec<Capability> {
     let Some(caps) = needs(tool) else {
         return Vec::new();
     };
     let mut out = Vec::new();
     if tool == "update_page" {
-        if (given(args, "title") || given(args, "in_trash")) && !g.allows(Capability::UpdateContent)
+        if (given(args, "title") || given(args, "in_trash"))
+            && !Capability::UpdateContent.in_text(scope)
         {
             out.push(Capability::UpdateContent);
         }
-        if given(args, "append_content") && !g.allows(Capability::InsertContent) {
+        if given(args, "append_content") && !Capability::InsertContent.in_text(scope) {
             out.push(Capability::InsertContent);
         }
     }
-    if out.is_empty() && !caps.iter().any(|c| g.allows(*c)) {
+    if out.is_empty() && !caps.iter().any(|c| c.in_text(scope)) {
         out.extend(caps.first().copied());
     }
     out
@@ -293,11 +294,6 @@ fn refusal(e: AppError) -> Result<CallToolResult, ErrorData> {
         | Refusal::Metadata(_)
         | Refusal::Document(_)) => tool_error(r.to_string()),
     })
-}
-
-/// The capability check the tools make before reading their arguments.
-fn require(caller: &Caller, capability: Capability) -> AppResult<()> {
-    caller.bot.grant(Surface::Mcp).require(capability)
 }
 
 /// A page id, or a pagegrant page URL (`{issuer}/w/{workspace}/p/{page}`).
@@ -373,7 +369,7 @@ impl Pagegrant {
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
         let caller = caller(&ctx)?;
-        if let Err(e) = require(&caller, Capability::ReadContent) {
+        if let Err(e) = caller.require(Capability::ReadContent) {
             return refusal(e);
         }
         let size = input.page_size.unwrap_or(10);
@@ -384,35 +380,36 @@ impl Pagegrant {
         }
         let st = caller.state.clone();
         let issuer = st.config.server.issuer.clone();
-        let out = db::run(&st.pool, move |c| {
-            let g = caller.bot.grant(Surface::Mcp);
-            let args = reach::SearchArgs {
-                query: input.query.trim(),
-                descending: true,
-                after: None,
-                limit: i64::from(size) + 1,
-            };
-            let rows = reach::search(c, g, &args)?;
-            let has_more = rows.len() > size as usize;
-            let pages: Vec<_> = rows
-                .into_iter()
-                .take(size as usize)
-                .map(|s| s.page)
-                .collect();
-            let paths = reach::breadcrumbs(c, g, &pages)?;
-            let results = pages
-                .iter()
-                .zip(paths)
-                .map(|(p, path)| PageRef {
-                    id: p.id.to_string(),
-                    title: title_of(p),
-                    url: url_of(&issuer, p),
-                    path: path.iter().map(title_of).collect(),
-                })
-                .collect();
-            Ok(SearchOutput { results, has_more })
-        })
-        .await;
+        let out = caller
+            .run(move |c, bot| {
+                let g = bot.grant(Surface::Mcp);
+                let args = reach::SearchArgs {
+                    query: input.query.trim(),
+                    descending: true,
+                    after: None,
+                    limit: i64::from(size) + 1,
+                };
+                let rows = reach::search(c, g, &args)?;
+                let has_more = rows.len() > size as usize;
+                let pages: Vec<_> = rows
+                    .into_iter()
+                    .take(size as usize)
+                    .map(|s| s.page)
+                    .collect();
+                let paths = reach::breadcrumbs(c, g, &pages)?;
+                let results = pages
+                    .iter()
+                    .zip(paths)
+                    .map(|(p, path)| PageRef {
+                        id: p.id.to_string(),
+                        title: title_of(p),
+                        url: url_of(&issuer, p),
+                        path: path.iter().map(title_of).collect(),
+                    })
+                    .collect();
+                Ok(SearchOutput { results, has_more })
+            })
+            .await;
         let out = match out {
             Ok(out) => out,
             Err(e) => return refusal(e),
@@ -449,7 +446,7 @@ impl Pagegrant {
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
         let caller = caller(&ctx)?;
-        if let Err(e) = require(&caller, Capability::ReadContent) {
+        if let Err(e) = caller.require(Capability::ReadContent) {
             return refusal(e);
         }
         let st = caller.state.clone();
@@ -457,46 +454,48 @@ impl Pagegrant {
         let Some(id) = page_id(&issuer, &input.id) else {
             return Ok(tool_error(NOT_FOUND));
         };
-        let read = (caller.bot.connection.id.clone(), id.clone());
-        let out = db::run(&st.pool, move |c| {
-            let g = caller.bot.grant(Surface::Mcp);
-            // Only a live page: fetch reads a page's content, and a trashed
-            // page (or one under a trashed page) has none to read, as
-            // `GET /v1/blocks/{id}/children` answers. It is the same "not
-            // found" as an unshared page, which says nothing of whether it
-            // exists (S65).
-            let page = reach::live_page(c, g, &id)?;
-            let path: Vec<String> = reach::breadcrumb(c, g, &page)?
-                .iter()
-                .map(title_of)
-                .collect();
-            let content = reach::content(c, g, &page.id)?;
-            let sub_pages = reach::children(c, g, &page.id, None, MAX_SUB_PAGES)?;
-            let (markdown, truncated) = bounded(markdown::to_markdown(&content));
-            let sub_pages = sub_pages
-                .iter()
-                .map(|p| SubPage {
-                    id: p.id.to_string(),
-                    title: title_of(p),
-                    url: url_of(&issuer, p),
-                })
-                .collect();
-            Ok(FetchOutput {
-                id: page.id.to_string(),
-                title: title_of(&page),
-                url: url_of(&issuer, &page),
-                path,
-                markdown,
-                sub_pages,
-                truncated,
+        let read = id.clone();
+        let out = caller
+            .run(move |c, bot| {
+                let g = bot.grant(Surface::Mcp);
+                // Only a live page: fetch reads a page's content, and a trashed
+                // page (or one under a trashed page) has none to read, as
+                // `GET /v1/blocks/{id}/children` answers. It is the same "not
+                // found" as an unshared page, which says nothing of whether it
+                // exists (S65).
+                let page = reach::live_page(c, g, &id)?;
+                let path: Vec<String> = reach::breadcrumb(c, g, &page)?
+                    .iter()
+                    .map(title_of)
+                    .collect();
+                let content = reach::content(c, g, &page.id)?;
+                let sub_pages = reach::children(c, g, &page.id, None, MAX_SUB_PAGES)?;
+                let (markdown, truncated) = bounded(markdown::to_markdown(&content));
+                let sub_pages = sub_pages
+                    .iter()
+                    .map(|p| SubPage {
+                        id: p.id.to_string(),
+                        title: title_of(p),
+                        url: url_of(&issuer, p),
+                    })
+                    .collect();
+                let out = FetchOutput {
+                    id: page.id.to_string(),
+                    title: title_of(&page),
+                    url: url_of(&issuer, &page),
+                    path,
+                    markdown,
+                    sub_pages,
+                    truncated,
+                };
+                Ok((bot.connection.id.clone(), out))
             })
-        })
-        .await;
-        let out = match out {
+            .await;
+        let (connection, out) = match out {
             Ok(out) => out,
             Err(e) => return refusal(e),
         };
-        st.activity.read(&read.0, &read.1, ActivityOp::McpFetch);
+        st.activity.read(&connection, &read, ActivityOp::McpFetch);
         let mut text = format!("# {}\n\n", out.title);
         if !out.path.is_empty() {
             text.push_str(&format!("In: {}\n\n", out.path.join(" / ")));
@@ -533,7 +532,7 @@ impl Pagegrant {
         let st = caller.state.clone();
         let issuer = st.config.server.issuer.clone();
         // The capability first: a read-only grant learns nothing about ids.
-        if let Err(e) = require(&caller, Capability::InsertContent) {
+        if let Err(e) = caller.require(Capability::InsertContent) {
             return refusal(e);
         }
         let Some(parent) = page_id(&issuer, &input.parent_id) else {
@@ -546,11 +545,12 @@ impl Pagegrant {
         if let Err(e) = reach::content_bound(&content) {
             return refusal(e);
         }
-        let out = db::run(&st.pool, move |c| {
-            let g = caller.bot.grant(Surface::Mcp);
-            reach::create_page(c, g, &parent, input.title.trim(), &content)
-        })
-        .await;
+        let out = caller
+            .run(move |c, bot| {
+                let g = bot.grant(Surface::Mcp);
+                reach::create_page(c, g, &parent, input.title.trim(), &content)
+            })
+            .await;
         let (page, blocks_added) = match out {
             Ok((page, added)) => (page, added.len()),
             Err(e) => return refusal(e),
@@ -591,13 +591,12 @@ impl Pagegrant {
             (changes_page, Capability::UpdateContent),
             (input.append_content.is_some(), Capability::InsertContent),
         ];
-        let g = caller.bot.grant(Surface::Mcp);
-        if !g.allows(Capability::UpdateContent) && !g.allows(Capability::InsertContent) {
+        if !caller.allows(Capability::UpdateContent) && !caller.allows(Capability::InsertContent) {
             return refusal(Refusal::Missing(Capability::UpdateContent).into());
         }
         for (asked, capability) in wanted {
             if asked {
-                if let Err(e) = require(&caller, capability) {
+                if let Err(e) = caller.require(capability) {
                     return refusal(e);
                 }
             }
@@ -623,29 +622,31 @@ impl Pagegrant {
         if let Err(e) = reach::content_bound(&content) {
             return refusal(e);
         }
-        let out = db::run(&st.pool, move |c| {
-            let g = caller.bot.grant(Surface::Mcp);
-            let title = input.title.as_deref().map(str::trim);
-            db::write_tx(c, |c| {
-                // The append first: it needs a live page (as /v1 refuses
-                // children of a trashed one), so a refusal leaves nothing
-                // half done.
-                let (mut page, mut trashed, mut added) = (None, false, 0);
-                if input.append_content.is_some() {
-                    let (p, blocks) = reach::append_blocks(c, g, &id, &content, &Placement::End)?;
-                    (page, added) = (Some(p), blocks.len());
-                }
-                if changes_page {
-                    // A refusal here is only possible before any write: the
-                    // append above found the page live in this transaction.
-                    let s = reach::update_page(c, g, &id, title, input.in_trash)?;
-                    (page, trashed) = (Some(s.page), s.trashed);
-                }
-                page.map(|p| (p, trashed, added))
-                    .ok_or(Refusal::NotFound(reach::Object::Page).into())
+        let out = caller
+            .run(move |c, bot| {
+                let g = bot.grant(Surface::Mcp);
+                let title = input.title.as_deref().map(str::trim);
+                db::write_tx(c, |c| {
+                    // The append first: it needs a live page (as /v1 refuses
+                    // children of a trashed one), so a refusal leaves nothing
+                    // half done.
+                    let (mut page, mut trashed, mut added) = (None, false, 0);
+                    if input.append_content.is_some() {
+                        let (p, blocks) =
+                            reach::append_blocks(c, g, &id, &content, &Placement::End)?;
+                        (page, added) = (Some(p), blocks.len());
+                    }
+                    if changes_page {
+                        // A refusal here is only possible before any write: the
+                        // append above found the page live in this transaction.
+                        let s = reach::update_page(c, g, &id, title, input.in_trash)?;
+                        (page, trashed) = (Some(s.page), s.trashed);
+                    }
+                    page.map(|p| (p, trashed, added))
+                        .ok_or(Refusal::NotFound(reach::Object::Page).into())
+                })
             })
-        })
-        .await;
+            .await;
         let (page, in_trash, blocks_added) = match out {
             Ok(v) => v,
             Err(e) => return refusal(e),
@@ -694,18 +695,19 @@ impl Pagegrant {
             Some(Some(id)) => Some(id),
             None => None,
         };
-        let out = db::run(&st.pool, move |c| match polled {
-            Some(id) => access_requests::poll(c, &caller.bot.connection.id, &id),
-            None => {
-                let ask = Ask {
-                    via: RequestVia::Mcp,
-                    reason: &input.reason,
-                    search: &input.search,
-                };
-                access_requests::ask(c, &cfg, &caller.bot.connection, &ask)
-            }
-        })
-        .await;
+        let out = caller
+            .run(move |c, bot| match polled {
+                Some(id) => access_requests::poll(c, &bot.connection.id, &id),
+                None => {
+                    let ask = Ask {
+                        via: RequestVia::Mcp,
+                        reason: &input.reason,
+                        search: &input.search,
+                    };
+                    access_requests::ask(c, &cfg, &bot.connection, &ask)
+                }
+            })
+            .await;
         let r = match out {
             Ok(r) => r,
             Err(AppError::NotFound) => return Ok(tool_error(NO_REQUEST)),
@@ -779,7 +781,6 @@ impl ServerHandler for Pagegrant {
         context: RequestContext<RoleServer>,
     ) -> Result<ListToolsResult, ErrorData> {
         let caller = caller(&context)?;
-        let g = caller.bot.grant(Surface::Mcp);
         // Every tool, those the grant does not allow marked as such: calling
         // one answers the step-up challenge (DESIGN §10), so an agent can
         // ask the person for the access it needs.
@@ -789,7 +790,7 @@ impl ServerHandler for Pagegrant {
             .into_iter()
             .map(|mut t| {
                 let caps = needs(&t.name).unwrap_or(&[]);
-                if !caps.is_empty() && !caps.iter().any(|c| g.allows(*c)) {
+                if !caps.is_empty() && !caps.iter().any(|c| caller.allows(*c)) {
                     let names: Vec<&str> = caps.iter().map(|c| c.as_str()).collect();
                     let had = t.description.take().unwrap_or_default();
                     t.description = Some(Cow::Owned(format!(

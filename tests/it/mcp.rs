@@ -530,3 +530,37 @@ fn s67_blocking_a_client_stops_its_mcp_calls_at_once() {
     let body = json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list"}).to_string();
     assert_eq!(post(&fx, Some(&token), &body).status(), 401);
 }
+
+/// Issue 30: a tool call's token is resolved in the tool's own trip to the
+/// database, so what the bearer check answered before the transport is
+/// now answered after it. The connection's rate limit still holds on every
+/// tool, as a 429 with Retry-After on the HTTP response (a revoked token's
+/// 401 is `s65_a_disconnected_grant_stops_the_next_call`).
+#[test]
+fn mcp_tool_calls_are_rate_limited_per_connection_with_retry_after() {
+    let fx = fixture_with(|c| {
+        c.api.rate_limit_per_s = 1;
+        c.api.rate_limit_burst = 3;
+    });
+    let token = connect(&fx, "read_content", &[fx.eng.id.as_str()]);
+    let search = json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call",
+               "params": {"name": "search", "arguments": {"query": ""}}})
+    .to_string();
+    let fetch = json!({"jsonrpc": "2.0", "id": 2, "method": "tools/call",
+                       "params": {"name": "fetch", "arguments": {"id": fx.eng.id.to_string()}}})
+    .to_string();
+    let statuses: Vec<u16> = [&search, &fetch, &search, &fetch, &search]
+        .iter()
+        .map(|b| post(&fx, Some(&token), b).status().as_u16())
+        .collect();
+    assert_eq!(&statuses[..3], &[200, 200, 200], "{statuses:?}");
+    assert!(statuses[3..].iter().all(|s| *s == 429), "{statuses:?}");
+    let r = post(&fx, Some(&token), &fetch);
+    assert_eq!(r.status(), 429);
+    let retry: u64 = r.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(retry >= 1);
+}

@@ -143,7 +143,8 @@ pub fn page(
         .map(|found| found.map(|(page, trashed)| ScopedPage { page, trashed }))
 }
 
-/// The ancestors query: `$1` connection id, `$2` a JSON array of page ids.
+/// The ancestors query: `$1` connection id, `$2` a JSON array of page ids
+/// (the pages themselves are listed too).
 /// Recursive (each page's parent, its parent, …), which diesel's DSL cannot
 /// write; the backends differ only in how the bound JSON array becomes rows.
 /// (SQLite numbers `$n` parameters in the order they first appear, so `$1`
@@ -155,9 +156,9 @@ macro_rules! ancestors_sql {
                SELECT page_id, trashed FROM connection_scope WHERE connection_id = $1 \
              ), \
              up(id) AS ( \
-               SELECT p.parent_id FROM pages p WHERE p.id IN (",
+               SELECT p.id FROM pages p WHERE p.id IN (",
             $list,
-            ") AND p.parent_id IS NOT NULL \
+            ") \
                UNION \
                SELECT p.parent_id FROM up JOIN pages p ON p.id = up.id WHERE p.parent_id IS NOT NULL \
              ) \
@@ -170,7 +171,7 @@ const ANCESTORS_SQLITE: &str = ancestors_sql!("SELECT value AS v FROM json_each(
 const ANCESTORS_PG: &str =
     ancestors_sql!("SELECT v FROM json_array_elements_text($2::json) AS t(v)");
 
-/// The live pages the connection can see above any of `ids` (each
+/// The live pages the connection can see among `ids` and above them (each
 /// page's parent, its parent, … as far as the tree goes), in one query: what
 /// breadcrumbs are built from. A page above one the connection cannot see
 /// may be listed; `reach::breadcrumbs` stops at the first gap.
