@@ -1,7 +1,7 @@
 use diesel::prelude::*;
-use diesel::sql_types::Text;
 
 use crate::db::models::{Page, PageId, WorkspaceId};
+use crate::db::prepared::{prepared, Arg};
 use crate::db::schema::pages;
 use crate::db::Conn;
 
@@ -37,19 +37,19 @@ pub fn in_workspace(conn: &mut Conn, ws: &WorkspaceId) -> QueryResult<Vec<Page>>
 }
 
 /// The page and its ancestors, nearest first: one recursive query (valid SQL
-/// on SQLite and PostgreSQL alike).
+/// on SQLite and PostgreSQL alike), a cached prepared statement (it runs
+/// for each page ticked on the consent page and each page shared or
+/// moved).
 pub fn with_ancestors(conn: &mut Conn, id: &PageId) -> QueryResult<Vec<Page>> {
-    diesel::sql_query(
-        "WITH RECURSIVE chain(id, depth) AS ( \
+    const WITH_ANCESTORS: &str = "WITH RECURSIVE chain(id, depth) AS ( \
              SELECT id, 0 FROM pages WHERE id = $1 \
              UNION ALL \
              SELECT p.parent_id, c.depth + 1 FROM pages p JOIN chain c ON p.id = c.id \
              WHERE p.parent_id IS NOT NULL AND c.depth < 64 \
          ) \
-         SELECT pages.* FROM pages JOIN chain ON pages.id = chain.id ORDER BY chain.depth",
-    )
-    .bind::<Text, _>(id.as_str())
-    .load(conn)
+         SELECT pages.* FROM pages JOIN chain ON pages.id = chain.id ORDER BY chain.depth";
+    let q = prepared(WITH_ANCESTORS).bind(Arg::Text(id.to_string()));
+    crate::db::native!(conn, |nc| q.load(nc))
 }
 
 /// Marks the page edited at `at` (its content changed).
