@@ -429,12 +429,13 @@ pub fn lock_key(conn: &mut Conn, key: &str) -> QueryResult<()> {
             Ok(())
         }
         #[cfg(feature = "postgres")]
-        DbConn::Pg(_) => diesel::RunQueryDsl::execute(
-            diesel::sql_query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
-                .bind::<diesel::sql_types::Text, _>(key),
-            conn,
-        )
-        .map(|_| ()),
+        DbConn::Pg(_) => {
+            // A cached prepared statement: it runs for each throttle key of
+            // every client authentication.
+            let q = prepared::prepared("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
+                .bind(prepared::Arg::Text(key.to_string()));
+            diesel::RunQueryDsl::execute(q, conn).map(|_| ())
+        }
     }
 }
 

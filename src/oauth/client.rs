@@ -12,7 +12,6 @@ use base64::Engine;
 use oxide_auth::primitives::registrar::Registrar;
 
 use crate::db::models::Integration;
-use crate::db::Conn;
 use crate::error::{AppResult, Refusal};
 use crate::http::errors::OAuthError;
 use crate::oauth::endpoint::DbRegistrar;
@@ -188,9 +187,10 @@ pub fn presented(req: &HttpRequest, p: &Params) -> Result<Presented, OAuthError>
 /// Checks presented credentials through the registrar: wrong secret and
 /// unknown client fail alike (S22); a confidential client must send its
 /// secret, a public one must not (S23). A failure is the refusal
-/// `Refusal::Client` (`invalid_client`).
-pub fn authenticate(conn: &mut Conn, who: &Presented) -> AppResult<Integration> {
-    let registrar = DbRegistrar::load(conn, &who.client_id)?;
+/// `Refusal::Client` (`invalid_client`). `found` is the client `who`
+/// names, as the caller already read it (`guard::authenticate`).
+pub fn authenticate_as(found: Option<Integration>, who: &Presented) -> AppResult<Integration> {
+    let registrar = DbRegistrar::for_check(found);
     let secret = who.secret.as_deref().filter(|s| !s.is_empty());
     let refused = || Refusal::Client { basic: who.basic }.into();
     match registrar.check(&who.client_id, secret.map(str::as_bytes)) {

@@ -78,7 +78,9 @@ impl ClientCall {
         Ok(state
             .grants
             .submit(move |c| {
-                let integration = authenticate_client(c, &sec, &who, &ip)?;
+                // The writer's savepoint is the transaction.
+                let integration = guard::authenticate_in(c, &sec, &who, &ip)?;
+                guard::check_guesses(c, &sec, &integration, &ip)?;
                 let client = AuthenticatedClient {
                     integration,
                     params,

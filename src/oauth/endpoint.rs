@@ -47,6 +47,16 @@ impl DbRegistrar {
         })
     }
 
+    /// The registrar for client authentication alone, from the client as
+    /// already read: `check` needs no redirect URIs (the token endpoint
+    /// authenticates every request, so this saves it two lookups).
+    pub fn for_check(integration: Option<Integration>) -> DbRegistrar {
+        DbRegistrar {
+            integration,
+            redirect_uris: Vec::new(),
+        }
+    }
+
     pub fn integration(&self) -> Option<&Integration> {
         self.integration.as_ref()
     }

@@ -14,9 +14,9 @@ use sha2::{Digest, Sha256};
 use crate::config::Config;
 use crate::crypto;
 use crate::db::models::{
-    now, AccessToken, Connection, ConnectionStatus, Integration, RefreshToken,
+    now, AccessToken, Connection, ConnectionStatus, Integration, RefreshToken, User, Workspace,
 };
-use crate::db::queries::{connections, integrations, oauth as q, tokens, users, workspaces};
+use crate::db::queries::{connections, integrations, oauth as q, tokens, users};
 use crate::db::{self, Conn};
 use crate::domain::resource;
 use crate::error::{AppError, AppResult, Capability, Refusal};
@@ -52,8 +52,9 @@ fn with_access(mut body: Value, access: String) -> Value {
     body
 }
 
-/// Runs the grant named by `grant_type` for an authenticated client and
-/// signs its access token (the demo partner's in-process exchange).
+/// Runs the grant named by `grant_type` for an authenticated client, in a
+/// transaction of its own, and signs its access token (the demo partner's
+/// in-process exchange).
 pub fn grant(
     conn: &mut Conn,
     cfg: &Config,
@@ -61,13 +62,17 @@ pub fn grant(
     client: &Integration,
     p: &Params,
 ) -> AppResult<Value> {
-    let decided = decide(conn, cfg, keys, client, p);
+    let decided = db::write_tx_refusing(conn, |c| decide(c, cfg, keys, client, p));
     signed(conn, keys, decided)
 }
 
 /// The grant named by `grant_type`, written but not yet signed: the token
 /// endpoint runs this in the grant writer's batch and signs with `sign`
-/// once the batch has committed.
+/// once the batch has committed. It runs inside a transaction that keeps
+/// a refusal's writes and rolls back on any other error: the writer's
+/// savepoint for the grant (`db::group`), or `grant`'s
+/// `write_tx_refusing` (a savepoint of its own here would be two more
+/// statements per grant that change nothing).
 pub fn decide(
     conn: &mut Conn,
     cfg: &Config,
@@ -127,84 +132,87 @@ fn exchange_code(
     let sent_redirect = p.get("redirect_uri").map(String::from);
     let resource_asked = p.get("resource");
     let verifier = p.get("code_verifier").map(String::from);
-    db::write_tx_refusing(conn, |c| {
-        let t = now();
-        let Some(row) = q::code_by_hash(c, &hash)? else {
-            return refuse(bad_code());
-        };
-        // Bound to its client (S26).
-        if row.integration_id != client.id {
-            return refuse(bad_code());
-        }
-        // Bound to the redirect URI as sent at authorize (S27).
-        let redirect_ok = match (&row.redirect_uri, &sent_redirect) {
-            (Some(r), Some(s)) => r == s,
-            (Some(_), None) => false,
-            (None, None) => true,
-            (None, Some(s)) => {
-                integrations::redirect_uris(c, &client.id)?.as_slice() == [s.clone()]
-            }
-        };
-        if !redirect_ok {
-            return refuse(Refusal::Grant(
-                "redirect_uri does not match the authorization request".into(),
-            ));
-        }
-        // PKCE (S18, S19).
-        match (&row.code_challenge, &verifier) {
-            (Some(challenge), Some(v)) => {
-                if !valid_verifier(v) || !crypto::constant_time_eq(&s256(v), challenge) {
-                    return refuse(Refusal::Grant(
-                        "code_verifier does not match the code_challenge".into(),
-                    ));
-                }
-            }
-            (Some(_), None) => return refuse(Refusal::Grant("code_verifier is missing".into())),
-            (None, Some(_)) => {
+    let c = conn;
+    let t = now();
+    let Some(row) = q::code_by_hash(c, &hash)? else {
+        return refuse(bad_code());
+    };
+    // Bound to its client (S26).
+    if row.integration_id != client.id {
+        return refuse(bad_code());
+    }
+    // Bound to the redirect URI as sent at authorize (S27).
+    let redirect_ok = match (&row.redirect_uri, &sent_redirect) {
+        (Some(r), Some(s)) => r == s,
+        (Some(_), None) => false,
+        (None, None) => true,
+        (None, Some(s)) => integrations::redirect_uris(c, &client.id)?.as_slice() == [s.clone()],
+    };
+    if !redirect_ok {
+        return refuse(Refusal::Grant(
+            "redirect_uri does not match the authorization request".into(),
+        ));
+    }
+    // PKCE (S18, S19).
+    match (&row.code_challenge, &verifier) {
+        (Some(challenge), Some(v)) => {
+            if !valid_verifier(v) || !crypto::constant_time_eq(&s256(v), challenge) {
                 return refuse(Refusal::Grant(
-                    "code_verifier was sent for a code issued without code_challenge".into(),
-                ))
+                    "code_verifier does not match the code_challenge".into(),
+                ));
             }
-            (None, None) => {}
         }
-        // A valid replay: whatever the first redemption issued dies (S29).
-        if row.consumed_at.is_some() {
-            if let Some(family) = &row.family_id {
-                tokens::revoke_family(c, &row.connection_id, family, t)?;
-                tracing::warn!(connection = %row.connection_id, "authorization code replayed; its tokens are revoked");
-            }
-            return refuse(bad_code());
+        (Some(_), None) => return refuse(Refusal::Grant("code_verifier is missing".into())),
+        (None, Some(_)) => {
+            return refuse(Refusal::Grant(
+                "code_verifier was sent for a code issued without code_challenge".into(),
+            ))
         }
-        if row.expires_at <= t {
-            return refuse(bad_code());
+        (None, None) => {}
+    }
+    // A valid replay: whatever the first redemption issued dies (S29).
+    if row.consumed_at.is_some() {
+        if let Some(family) = &row.family_id {
+            tokens::revoke_family(c, &row.connection_id, family, t)?;
+            tracing::warn!(connection = %row.connection_id, "authorization code replayed; its tokens are revoked");
         }
-        // Families are time-ordered ids, so their index entries append.
-        let family = crypto::new_ordered_id();
-        if !q::consume_code(c, &hash, &family, t)? {
-            // Consumed by a concurrent redemption between our read and our
-            // UPDATE (PostgreSQL; SQLite's BEGIN IMMEDIATE serialises them):
-            // a replay like any other, so what it issued dies too (S29).
-            if let Some(family) = q::code_by_hash(c, &hash)?.and_then(|r| r.family_id) {
-                tokens::revoke_family(c, &row.connection_id, &family, t)?;
-            }
-            return refuse(bad_code());
+        return refuse(bad_code());
+    }
+    if row.expires_at <= t {
+        return refuse(bad_code());
+    }
+    // Families are time-ordered ids, so their index entries append.
+    let family = crypto::new_ordered_id();
+    if !q::consume_code(c, &hash, &family, t)? {
+        // Consumed by a concurrent redemption between our read and our
+        // UPDATE (PostgreSQL; SQLite's BEGIN IMMEDIATE serialises them):
+        // a replay like any other, so what it issued dies too (S29).
+        if let Some(family) = q::code_by_hash(c, &hash)?.and_then(|r| r.family_id) {
+            tokens::revoke_family(c, &row.connection_id, &family, t)?;
         }
-        let connection = connections::by_id(c, &row.connection_id)?
+        return refuse(bad_code());
+    }
+    let (connection, workspace, installer) =
+        connections::with_workspace_and_installer(c, &row.connection_id)?
             .ok_or_else(|| AppError::internal("code without connection"))?;
-        if connection.status != ConnectionStatus::Active {
-            return refuse(bad_code());
-        }
-        let aud = match resource::audience(keys.issuer(), &row.resource, resource_asked) {
-            Ok(a) => a,
-            Err(why) => return refuse(Refusal::Target(why.into())),
-        };
-        let grant = Grant {
-            scope: &row.scope,
-            resource: &row.resource,
-            aud: &aud,
-        };
-        mint(c, cfg, keys, client, &connection, &family, grant, None)
-    })
+    if connection.status != ConnectionStatus::Active {
+        return refuse(bad_code());
+    }
+    let aud = match resource::audience(keys.issuer(), &row.resource, resource_asked) {
+        Ok(a) => a,
+        Err(why) => return refuse(Refusal::Target(why.into())),
+    };
+    let grant = Grant {
+        scope: &row.scope,
+        resource: &row.resource,
+        aud: &aud,
+    };
+    let named = Named {
+        connection: &connection,
+        workspace: &workspace,
+        installer: &installer,
+    };
+    mint(c, cfg, keys, client, named, &family, grant, None)
 }
 
 fn bad_refresh() -> Refusal {
@@ -224,82 +232,88 @@ fn refresh(
     let hash = crypto::sha256_hex(token);
     let grace = cfg.tokens.refresh_reuse_grace_s;
     let resource_asked = p.get("resource");
-    db::write_tx_refusing(conn, |c| {
-        let t = now();
-        let Some(row) = tokens::refresh_by_hash(c, &hash)? else {
-            return refuse(bad_refresh());
-        };
-        let Some(connection) = connections::by_id(c, &row.connection_id)? else {
-            return refuse(bad_refresh());
-        };
-        // Bound to its client (S35); another client learns nothing and changes nothing.
-        if connection.integration_id != client.id {
-            return refuse(bad_refresh());
-        }
-        if row.revoked_at.is_some()
-            || row.expires_at <= t
-            || connection.status != ConnectionStatus::Active
+    let c = conn;
+    let t = now();
+    let Some(row) = tokens::refresh_by_hash(c, &hash)? else {
+        return refuse(bad_refresh());
+    };
+    let Some((connection, workspace, installer)) =
+        connections::with_workspace_and_installer(c, &row.connection_id)?
+    else {
+        return refuse(bad_refresh());
+    };
+    let named = Named {
+        connection: &connection,
+        workspace: &workspace,
+        installer: &installer,
+    };
+    // Bound to its client (S35); another client learns nothing and changes nothing.
+    if connection.integration_id != client.id {
+        return refuse(bad_refresh());
+    }
+    if row.revoked_at.is_some()
+        || row.expires_at <= t
+        || connection.status != ConnectionStatus::Active
+    {
+        return refuse(bad_refresh());
+    }
+    // A refresh may narrow the audience to one of the grant's
+    // resources, never reach beyond them (RFC 8707 §2.2, S63). Judged
+    // after reuse, so a replayed token still revokes its family, and
+    // before the token is used, so a refused one stays usable.
+    let target = resource::audience(keys.issuer(), &row.resource, resource_asked)
+        .map_err(|why| Refusal::Target(why.into()));
+    let grant = |aud| Grant {
+        scope: &row.scope,
+        resource: &row.resource,
+        aud,
+    };
+    if let Some(used) = row.used_at {
+        // A retry inside the grace window gets a fresh successor; the first stays valid.
+        if grace > 0
+            && t - used <= grace
+            && !tokens::family_revoked(c, &connection.id, &row.family_id)?
         {
-            return refuse(bad_refresh());
+            let aud = match target {
+                Ok(a) => a,
+                Err(e) => return refuse(e),
+            };
+            let body = mint(
+                c,
+                cfg,
+                keys,
+                client,
+                named,
+                &row.family_id,
+                grant(aud.as_str()),
+                Some(&hash),
+            )?;
+            return Ok(body);
         }
-        // A refresh may narrow the audience to one of the grant's
-        // resources, never reach beyond them (RFC 8707 §2.2, S63). Judged
-        // after reuse, so a replayed token still revokes its family, and
-        // before the token is used, so a refused one stays usable.
-        let target = resource::audience(keys.issuer(), &row.resource, resource_asked)
-            .map_err(|why| Refusal::Target(why.into()));
-        let grant = |aud| Grant {
-            scope: &row.scope,
-            resource: &row.resource,
-            aud,
-        };
-        if let Some(used) = row.used_at {
-            // A retry inside the grace window gets a fresh successor; the first stays valid.
-            if grace > 0
-                && t - used <= grace
-                && !tokens::family_revoked(c, &connection.id, &row.family_id)?
-            {
-                let aud = match target {
-                    Ok(a) => a,
-                    Err(e) => return refuse(e),
-                };
-                let body = mint(
-                    c,
-                    cfg,
-                    keys,
-                    client,
-                    &connection,
-                    &row.family_id,
-                    grant(aud.as_str()),
-                    Some(&hash),
-                )?;
-                return Ok(body);
-            }
-            // Reuse: the family is compromised (S34).
-            tokens::revoke_family(c, &connection.id, &row.family_id, t)?;
-            tracing::warn!(connection = %connection.id, "refresh token reused; its family is revoked");
-            return refuse(bad_refresh());
-        }
-        let aud = match target {
-            Ok(a) => a,
-            Err(e) => return refuse(e),
-        };
-        if !tokens::use_refresh(c, &hash, t)? {
-            tokens::revoke_family(c, &connection.id, &row.family_id, t)?;
-            return refuse(bad_refresh());
-        }
-        let body = mint(
-            c,
-            cfg,
-            keys,
-            client,
-            &connection,
-            &row.family_id,
-            grant(aud.as_str()),
-            Some(&hash),
-        )?;
-        Ok(body)
-    })
+        // Reuse: the family is compromised (S34).
+        tokens::revoke_family(c, &connection.id, &row.family_id, t)?;
+        tracing::warn!(connection = %connection.id, "refresh token reused; its family is revoked");
+        return refuse(bad_refresh());
+    }
+    let aud = match target {
+        Ok(a) => a,
+        Err(e) => return refuse(e),
+    };
+    if !tokens::use_refresh(c, &hash, t)? {
+        tokens::revoke_family(c, &connection.id, &row.family_id, t)?;
+        return refuse(bad_refresh());
+    }
+    let body = mint(
+        c,
+        cfg,
+        keys,
+        client,
+        named,
+        &row.family_id,
+        grant(aud.as_str()),
+        Some(&hash),
+    )?;
+    Ok(body)
 }
 
 /// Issues an access token and a refresh token in `family`, and builds the
@@ -311,6 +325,16 @@ struct Grant<'a> {
     scope: &'a str,
     resource: &'a str,
     aud: &'a str,
+}
+
+/// The rows a token response names: the connection, its workspace and
+/// its installer, read in one statement
+/// (`connections::with_workspace_and_installer`).
+#[derive(Clone, Copy)]
+struct Named<'a> {
+    connection: &'a Connection,
+    workspace: &'a Workspace,
+    installer: &'a User,
 }
 
 /// A grant's rows, written: the access token's claims (signed after the
@@ -326,11 +350,16 @@ fn mint(
     cfg: &Config,
     keys: &Keys,
     client: &Integration,
-    connection: &Connection,
+    named: Named<'_>,
     family: &str,
     grant: Grant<'_>,
     parent: Option<&str>,
 ) -> AppResult<Minted> {
+    let Named {
+        connection,
+        workspace,
+        installer,
+    } = named;
     let scope = grant.scope;
     let t = now();
     let jti = crypto::new_jti();
@@ -374,9 +403,7 @@ fn mint(
             resource: grant.resource.to_string(),
         },
     )?;
-    let workspace = workspaces::by_id(c, &connection.workspace_id)?
-        .ok_or_else(|| AppError::internal("connection without workspace"))?;
-    let owner = owner_user(c, connection, scope)?;
+    let owner = owner_json(installer, scope);
     let body = json!({
         "token_type": "bearer",
         "expires_in": cfg.tokens.access_ttl_s,
@@ -398,17 +425,22 @@ fn mint(
 pub fn owner_user(c: &mut Conn, connection: &Connection, scope: &str) -> AppResult<Value> {
     let user = users::by_id(c, &connection.installed_by)?
         .ok_or_else(|| AppError::internal("connection without installer"))?;
+    Ok(owner_json(&user, scope))
+}
+
+/// `owner_user` for a user already read.
+fn owner_json(user: &User, scope: &str) -> Value {
     let person = if Capability::ReadUserWithEmail.in_text(scope) {
         json!({ "email": user.email })
     } else {
         json!({})
     };
-    Ok(json!({
+    json!({
         "object": "user",
         "id": user.id,
         "name": user.name,
         "avatar_url": user.avatar_url,
         "type": "person",
         "person": person,
-    }))
+    })
 }

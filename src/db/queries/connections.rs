@@ -1,9 +1,10 @@
 use diesel::prelude::*;
 
 use crate::db::models::{
-    Connection, ConnectionId, ConnectionPage, ConnectionStatus, InternalToken, PageId, UserId,
+    Connection, ConnectionId, ConnectionPage, ConnectionStatus, InternalToken, PageId, User,
+    UserId, Workspace,
 };
-use crate::db::schema::{connection_pages, connections, internal_tokens};
+use crate::db::schema::{connection_pages, connections, internal_tokens, users, workspaces};
 use crate::db::Conn;
 
 pub fn insert(conn: &mut Conn, c: &Connection) -> QueryResult<()> {
@@ -20,6 +21,28 @@ pub fn by_id(conn: &mut Conn, id: &ConnectionId) -> QueryResult<Option<Connectio
         connections::table
             .find(id)
             .select(Connection::as_select())
+            .first(nc)
+            .optional()
+    })
+}
+
+/// A connection with its workspace and the user who installed it, in one
+/// statement: what a grant's token response names (issue 30: the grant
+/// path read them one by one, three round trips on PostgreSQL).
+pub fn with_workspace_and_installer(
+    conn: &mut Conn,
+    id: &ConnectionId,
+) -> QueryResult<Option<(Connection, Workspace, User)>> {
+    crate::db::native!(conn, |nc| {
+        connections::table
+            .inner_join(workspaces::table)
+            .inner_join(users::table.on(users::id.eq(connections::installed_by)))
+            .filter(connections::id.eq(id))
+            .select((
+                Connection::as_select(),
+                Workspace::as_select(),
+                User::as_select(),
+            ))
             .first(nc)
             .optional()
     })
