@@ -344,6 +344,34 @@ where
     })?
 }
 
+/// `write_tx_refusing`, unless the caller already holds a transaction:
+/// then `f` runs in it. For a grant's steps (client authentication, the
+/// grant itself), which on SQLite run inside the grant writer's savepoint
+/// (`db::group`; it keeps a refusal's writes and rolls back on anything
+/// else, as this would, so a savepoint of their own would be two more
+/// statements that change nothing) and on PostgreSQL, where the writer
+/// hands them to the pool outside any transaction, each in a transaction
+/// of its own.
+pub fn write_tx_refusing_or_held<T, F>(conn: &mut Conn, f: F) -> AppResult<T>
+where
+    F: FnOnce(&mut Conn) -> AppResult<T>,
+{
+    use diesel::connection::{AnsiTransactionManager, TransactionManager};
+    let held = match conn {
+        DbConn::Sqlite(inner) => AnsiTransactionManager::transaction_manager_status_mut(inner)
+            .transaction_depth()?
+            .is_some(),
+        #[cfg(feature = "postgres")]
+        DbConn::Pg(inner) => AnsiTransactionManager::transaction_manager_status_mut(inner)
+            .transaction_depth()?
+            .is_some(),
+    };
+    match held {
+        true => f(conn),
+        false => write_tx_refusing(conn, f),
+    }
+}
+
 /// `write_tx` for any error type (query functions use `QueryResult`).
 pub fn write_tx_with<T, E, F>(conn: &mut Conn, f: F) -> Result<T, E>
 where

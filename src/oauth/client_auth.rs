@@ -78,8 +78,11 @@ impl ClientCall {
         Ok(state
             .grants
             .submit(move |c| {
-                // The writer's savepoint is the transaction.
-                let integration = guard::authenticate_in(c, &sec, &who, &ip)?;
+                // In the writer's savepoint (SQLite) or a transaction of
+                // its own (PostgreSQL, whose writer runs no batch).
+                let integration = db::write_tx_refusing_or_held(c, |c| {
+                    guard::authenticate_in(c, &sec, &who, &ip)
+                })?;
                 guard::check_guesses(c, &sec, &integration, &ip)?;
                 let client = AuthenticatedClient {
                     integration,

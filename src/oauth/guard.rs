@@ -70,9 +70,9 @@ pub fn authenticate(
 }
 
 /// `authenticate` inside a transaction the caller holds, which keeps a
-/// refusal's writes and rolls back on any other error: the grant writer's
-/// savepoint for the request (`db::group`), where a savepoint of its own
-/// would be two more statements per grant that change nothing.
+/// refusal's writes and rolls back on any other error (the token
+/// endpoint's `db::write_tx_refusing_or_held`). It must be a transaction:
+/// the advisory locks on PostgreSQL last until it ends.
 pub fn authenticate_in(
     c: &mut Conn,
     cfg: &SecurityConfig,

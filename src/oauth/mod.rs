@@ -58,7 +58,11 @@ pub async fn post_token(
                 &st.config.security,
                 i,
                 &client.ip,
-                |c| token::decide(c, &st.config, &st.keys, i, &client.params),
+                |c| {
+                    db::write_tx_refusing_or_held(c, |c| {
+                        token::decide(c, &st.config, &st.keys, i, &client.params)
+                    })
+                },
                 |out| matches!(out, Err(AppError::Refused(Refusal::Grant(_)))),
             )
         })

@@ -69,10 +69,10 @@ pub fn grant(
 /// The grant named by `grant_type`, written but not yet signed: the token
 /// endpoint runs this in the grant writer's batch and signs with `sign`
 /// once the batch has committed. It runs inside a transaction that keeps
-/// a refusal's writes and rolls back on any other error: the writer's
-/// savepoint for the grant (`db::group`), or `grant`'s
-/// `write_tx_refusing` (a savepoint of its own here would be two more
-/// statements per grant that change nothing).
+/// a refusal's writes and rolls back on any other error: the endpoint's
+/// `db::write_tx_refusing_or_held` (the writer's savepoint on SQLite, a
+/// transaction of its own on PostgreSQL), or `grant`'s
+/// `write_tx_refusing`.
 pub fn decide(
     conn: &mut Conn,
     cfg: &Config,
