@@ -170,7 +170,13 @@ impl ManageConnection for Manager {
     }
 
     fn is_valid(&self, conn: &mut DbConn) -> Result<(), Self::Error> {
-        conn.ping().map_err(diesel::r2d2::Error::QueryError)
+        match conn {
+            // An embedded database cannot lose its connection, so the
+            // `SELECT 1` r2d2 runs on every checkout would only cost time.
+            DbConn::Sqlite(_) => Ok(()),
+            #[cfg(feature = "postgres")]
+            DbConn::Pg(_) => conn.ping().map_err(diesel::r2d2::Error::QueryError),
+        }
     }
 
     fn has_broken(&self, conn: &mut DbConn) -> bool {
@@ -464,6 +470,27 @@ pub fn lock_key(conn: &mut Conn, key: &str) -> QueryResult<()> {
                 .bind(prepared::Arg::Text(key.to_string()));
             diesel::RunQueryDsl::execute(q, conn).map(|_| ())
         }
+    }
+}
+
+/// `lock_key` for several keys, taken in the order given (every caller
+/// that locks the same keys names them in the same order, so two
+/// transactions never wait on each other). Two keys are one statement on
+/// PostgreSQL: a client authentication's, on every grant.
+pub fn lock_keys(conn: &mut Conn, keys: &[&str]) -> QueryResult<()> {
+    match (&*conn, keys) {
+        #[cfg(feature = "postgres")]
+        (DbConn::Pg(_), [first, second]) => {
+            // The target list is evaluated left to right.
+            let q = prepared::prepared(
+                "SELECT pg_advisory_xact_lock(hashtextextended($1, 0)), \
+                 pg_advisory_xact_lock(hashtextextended($2, 0))",
+            )
+            .bind(prepared::Arg::Text(first.to_string()))
+            .bind(prepared::Arg::Text(second.to_string()));
+            diesel::RunQueryDsl::execute(q, conn).map(|_| ())
+        }
+        _ => keys.iter().try_for_each(|key| lock_key(conn, key)),
     }
 }
 

@@ -8,7 +8,9 @@
 //! every value bound as a parameter, which is what makes caching by text
 //! safe: diesel keys a query without a static id by its SQL and bind types
 //! (`StatementCacheKey::Sql`), so each pooled connection prepares each text
-//! once and reuses it. The text names its parameters `$1`, `$2`, … (a
+//! once and reuses it. (diesel's own UPDATEs, and INSERTs of rows with
+//! nullable fields, are never cached either: the hot grant writes use this
+//! too.) The text names its parameters `$1`, `$2`, … (a
 //! number may repeat); each is handed to diesel as a bind in place, so the
 //! backend's own placeholders come out (`?` on SQLite, `$n` on
 //! PostgreSQL). Results load by name (`QueryableByName`), as
@@ -17,7 +19,7 @@
 use diesel::backend::Backend;
 use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
 use diesel::serialize::ToSql;
-use diesel::sql_types::{BigInt, HasSqlType, Integer, Text, Untyped};
+use diesel::sql_types::{BigInt, HasSqlType, Integer, Nullable, Text, Untyped};
 use diesel::{QueryResult, RunQueryDsl};
 
 /// A value bound to a `Prepared` text.
@@ -26,6 +28,10 @@ pub enum Arg {
     Text(String),
     Integer(i32),
     BigInt(i64),
+    /// A nullable text column's value (`None` binds NULL).
+    OptText(Option<String>),
+    /// A nullable integer column's value (`None` binds NULL).
+    OptBigInt(Option<i64>),
 }
 
 /// A constant SQL text and the values of its `$n` parameters.
@@ -58,6 +64,8 @@ where
     String: ToSql<Text, DB>,
     i32: ToSql<Integer, DB>,
     i64: ToSql<BigInt, DB>,
+    Option<String>: ToSql<Nullable<Text>, DB>,
+    Option<i64>: ToSql<Nullable<BigInt>, DB>,
 {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
         // No `unsafe_to_cache_prepared`: the text never changes, and the
@@ -76,6 +84,12 @@ where
                 Some(Arg::Text(v)) => out.push_bind_param::<Text, String>(v)?,
                 Some(Arg::Integer(v)) => out.push_bind_param::<Integer, i32>(v)?,
                 Some(Arg::BigInt(v)) => out.push_bind_param::<BigInt, i64>(v)?,
+                Some(Arg::OptText(v)) => {
+                    out.push_bind_param::<Nullable<Text>, Option<String>>(v)?
+                }
+                Some(Arg::OptBigInt(v)) => {
+                    out.push_bind_param::<Nullable<BigInt>, Option<i64>>(v)?
+                }
                 // A `$` that names no bound value: a fault in the constant.
                 None => {
                     return Err(diesel::result::Error::QueryBuilderError(

@@ -83,7 +83,6 @@ impl ClientCall {
                 let integration = db::write_tx_refusing_or_held(c, |c| {
                     guard::authenticate_in(c, &sec, &who, &ip)
                 })?;
-                guard::check_guesses(c, &sec, &integration, &ip)?;
                 let client = AuthenticatedClient {
                     integration,
                     params,
@@ -104,9 +103,7 @@ pub fn authenticate_client(
     who: &Presented,
     ip: &str,
 ) -> AppResult<Integration> {
-    let integration = guard::authenticate(c, sec, who, ip)?;
-    guard::check_guesses(c, sec, &integration, ip)?;
-    Ok(integration)
+    guard::authenticate(c, sec, who, ip)
 }
 
 /// A refusal as the endpoint's OAuth error reads (`invalid_grant: …`),

@@ -54,8 +54,10 @@ fn guess_keys(cfg: &SecurityConfig, client: &Integration, ip: &str) -> Vec<(Stri
 
 /// Client authentication behind the throttle: refused with 429 once the
 /// address, or this client from this address, has used up its failures in
-/// the window. One write transaction: the counters are read under the
-/// database's write lock (SQLite) or a lock on each key (PostgreSQL), so
+/// the window, and past its guess budget (`record_guess`) once it has
+/// proved itself. One write transaction: the counters are read under the
+/// database's write lock (SQLite) or a lock on each key (PostgreSQL; the
+/// keys locked in one statement and read in one more), so
 /// parallel requests are judged one after another and no more than the
 /// limit are ever checked; only a failure writes (a success, the usual
 /// case, leaves nothing to commit). The failure's count commits with the
@@ -88,16 +90,25 @@ pub fn authenticate_in(
     if found.is_some() {
         keys.push((pair_key(&who.client_id, ip), cfg.client_max_failures));
     }
-    for (key, limit) in &keys {
-        db::lock_key(c, key)?;
-        if let Some((failures, start)) = throttle::current(c, key, t, window_s)? {
-            if i64::from(failures) >= i64::from(*limit) {
-                return Err(AppError::Throttled((start + window_s - t).max(1)));
-            }
-        }
-    }
+    // The client's guess budget is checked once it has proved itself; its
+    // counters are read now, with the others, in the same statement.
+    let guesses = found
+        .as_ref()
+        .map(|i| guess_keys(cfg, i, ip))
+        .unwrap_or_default();
+    let locked: Vec<&str> = keys.iter().map(|(k, _)| k.as_str()).collect();
+    db::lock_keys(c, &locked)?;
+    let mut named = locked.clone();
+    named.extend(guesses.iter().map(|(k, _)| k.as_str()));
+    named.sort_unstable();
+    named.dedup();
+    let open = throttle::open_windows(c, &named, t, window_s)?;
+    over_limit(&open, &keys, t, window_s)?;
     match client::authenticate_as(found, who) {
-        Ok(i) => Ok(i),
+        Ok(i) => {
+            over_limit(&open, &guesses, t, window_s)?;
+            Ok(i)
+        }
         Err(e @ AppError::Refused(_)) => {
             let mut opened = false;
             for (key, _) in &keys {
@@ -114,21 +125,18 @@ pub fn authenticate_in(
     }
 }
 
-/// 429 when `client` (a public one: from `ip`) has sent too many unknown
-/// codes or tokens in the window.
-pub fn check_guesses(
-    c: &mut Conn,
-    cfg: &SecurityConfig,
-    client: &Integration,
-    ip: &str,
+/// 429, with how long until the window closes, when any of `limits` has
+/// used up its failures in the windows read (`open`).
+fn over_limit(
+    open: &[throttle::OpenWindow],
+    limits: &[(String, u32)],
+    t: i64,
+    window_s: i64,
 ) -> AppResult<()> {
-    let t = now();
-    for (key, limit) in guess_keys(cfg, client, ip) {
-        if let Some((failures, start)) = throttle::current(c, &key, t, cfg.client_window_s)? {
-            if i64::from(failures) >= i64::from(limit) {
-                return Err(AppError::Throttled(
-                    (start + cfg.client_window_s - t).max(1),
-                ));
+    for (key, limit) in limits {
+        if let Some(w) = open.iter().find(|w| &w.key == key) {
+            if i64::from(w.failures) >= i64::from(*limit) {
+                return Err(AppError::Throttled((w.window_start + window_s - t).max(1)));
             }
         }
     }

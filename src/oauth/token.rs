@@ -16,7 +16,7 @@ use crate::crypto;
 use crate::db::models::{
     now, AccessToken, Connection, ConnectionStatus, Integration, RefreshToken, User, Workspace,
 };
-use crate::db::queries::{connections, integrations, oauth as q, tokens, users};
+use crate::db::queries::{integrations, oauth as q, tokens, users};
 use crate::db::{self, Conn};
 use crate::domain::resource;
 use crate::error::{AppError, AppResult, Capability, Refusal};
@@ -134,7 +134,8 @@ fn exchange_code(
     let verifier = p.get("code_verifier").map(String::from);
     let c = conn;
     let t = now();
-    let Some(row) = q::code_by_hash(c, &hash)? else {
+    // The code, its connection and what the response names: one read.
+    let Some((row, grantee)) = q::code_with_grantee(c, &hash)? else {
         return refuse(bad_code());
     };
     // Bound to its client (S26).
@@ -192,9 +193,7 @@ fn exchange_code(
         }
         return refuse(bad_code());
     }
-    let (connection, workspace, installer) =
-        connections::with_workspace_and_installer(c, &row.connection_id)?
-            .ok_or_else(|| AppError::internal("code without connection"))?;
+    let (connection, workspace, installer) = &grantee;
     if connection.status != ConnectionStatus::Active {
         return refuse(bad_code());
     }
@@ -208,9 +207,9 @@ fn exchange_code(
         aud: &aud,
     };
     let named = Named {
-        connection: &connection,
-        workspace: &workspace,
-        installer: &installer,
+        connection,
+        workspace,
+        installer,
     };
     mint(c, cfg, keys, client, named, &family, grant, None)
 }
@@ -234,18 +233,10 @@ fn refresh(
     let resource_asked = p.get("resource");
     let c = conn;
     let t = now();
-    let Some(row) = tokens::refresh_by_hash(c, &hash)? else {
-        return refuse(bad_refresh());
-    };
-    let Some((connection, workspace, installer)) =
-        connections::with_workspace_and_installer(c, &row.connection_id)?
+    // The token, its connection and what the response names: one read.
+    let Some((row, (connection, workspace, installer))) = tokens::refresh_with_grantee(c, &hash)?
     else {
         return refuse(bad_refresh());
-    };
-    let named = Named {
-        connection: &connection,
-        workspace: &workspace,
-        installer: &installer,
     };
     // Bound to its client (S35); another client learns nothing and changes nothing.
     if connection.integration_id != client.id {
@@ -257,63 +248,55 @@ fn refresh(
     {
         return refuse(bad_refresh());
     }
+    // A used token: a retry inside the grace window gets a fresh
+    // successor and the first stays valid; anything else is reuse, and
+    // the family is compromised (S34).
+    let retry = match row.used_at {
+        Some(used) => {
+            if grace == 0
+                || t - used > grace
+                || tokens::family_revoked(c, &connection.id, &row.family_id)?
+            {
+                tokens::revoke_family(c, &connection.id, &row.family_id, t)?;
+                tracing::warn!(connection = %connection.id, "refresh token reused; its family is revoked");
+                return refuse(bad_refresh());
+            }
+            true
+        }
+        None => false,
+    };
     // A refresh may narrow the audience to one of the grant's
     // resources, never reach beyond them (RFC 8707 §2.2, S63). Judged
     // after reuse, so a replayed token still revokes its family, and
     // before the token is used, so a refused one stays usable.
-    let target = resource::audience(keys.issuer(), &row.resource, resource_asked)
-        .map_err(|why| Refusal::Target(why.into()));
-    let grant = |aud| Grant {
+    let aud = match resource::audience(keys.issuer(), &row.resource, resource_asked) {
+        Ok(a) => a,
+        Err(why) => return refuse(Refusal::Target(why.into())),
+    };
+    if !retry && !tokens::use_refresh(c, &hash, t)? {
+        tokens::revoke_family(c, &connection.id, &row.family_id, t)?;
+        return refuse(bad_refresh());
+    }
+    let named = Named {
+        connection: &connection,
+        workspace: &workspace,
+        installer: &installer,
+    };
+    let grant = Grant {
         scope: &row.scope,
         resource: &row.resource,
-        aud,
+        aud: &aud,
     };
-    if let Some(used) = row.used_at {
-        // A retry inside the grace window gets a fresh successor; the first stays valid.
-        if grace > 0
-            && t - used <= grace
-            && !tokens::family_revoked(c, &connection.id, &row.family_id)?
-        {
-            let aud = match target {
-                Ok(a) => a,
-                Err(e) => return refuse(e),
-            };
-            let body = mint(
-                c,
-                cfg,
-                keys,
-                client,
-                named,
-                &row.family_id,
-                grant(aud.as_str()),
-                Some(&hash),
-            )?;
-            return Ok(body);
-        }
-        // Reuse: the family is compromised (S34).
-        tokens::revoke_family(c, &connection.id, &row.family_id, t)?;
-        tracing::warn!(connection = %connection.id, "refresh token reused; its family is revoked");
-        return refuse(bad_refresh());
-    }
-    let aud = match target {
-        Ok(a) => a,
-        Err(e) => return refuse(e),
-    };
-    if !tokens::use_refresh(c, &hash, t)? {
-        tokens::revoke_family(c, &connection.id, &row.family_id, t)?;
-        return refuse(bad_refresh());
-    }
-    let body = mint(
+    mint(
         c,
         cfg,
         keys,
         client,
         named,
         &row.family_id,
-        grant(aud.as_str()),
+        grant,
         Some(&hash),
-    )?;
-    Ok(body)
+    )
 }
 
 /// Issues an access token and a refresh token in `family`, and builds the
@@ -329,7 +312,7 @@ struct Grant<'a> {
 
 /// The rows a token response names: the connection, its workspace and
 /// its installer, read in one statement
-/// (`connections::with_workspace_and_installer`).
+/// (`oauth::code_with_grantee`, `tokens::refresh_with_grantee`).
 #[derive(Clone, Copy)]
 struct Named<'a> {
     connection: &'a Connection,

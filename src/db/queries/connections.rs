@@ -4,7 +4,7 @@ use crate::db::models::{
     Connection, ConnectionId, ConnectionPage, ConnectionStatus, InternalToken, PageId, User,
     UserId, Workspace,
 };
-use crate::db::schema::{connection_pages, connections, internal_tokens, users, workspaces};
+use crate::db::schema::{connection_pages, connections, internal_tokens};
 use crate::db::Conn;
 
 pub fn insert(conn: &mut Conn, c: &Connection) -> QueryResult<()> {
@@ -26,27 +26,12 @@ pub fn by_id(conn: &mut Conn, id: &ConnectionId) -> QueryResult<Option<Connectio
     })
 }
 
-/// A connection with its workspace and the user who installed it, in one
-/// statement: what a grant's token response names (issue 30: the grant
-/// path read them one by one, three round trips on PostgreSQL).
-pub fn with_workspace_and_installer(
-    conn: &mut Conn,
-    id: &ConnectionId,
-) -> QueryResult<Option<(Connection, Workspace, User)>> {
-    crate::db::native!(conn, |nc| {
-        connections::table
-            .inner_join(workspaces::table)
-            .inner_join(users::table.on(users::id.eq(connections::installed_by)))
-            .filter(connections::id.eq(id))
-            .select((
-                Connection::as_select(),
-                Workspace::as_select(),
-                User::as_select(),
-            ))
-            .first(nc)
-            .optional()
-    })
-}
+/// A connection, its workspace and the user who installed it: what a
+/// grant's token response names, read with the code or refresh token in
+/// one statement (`oauth::code_with_grantee`, `tokens::refresh_with_grantee`;
+/// issue 30: the grant path read them one by one, four round trips on
+/// PostgreSQL).
+pub type Grantee = (Connection, Workspace, User);
 
 pub fn insert_internal_token(conn: &mut Conn, t: &InternalToken) -> QueryResult<()> {
     crate::db::native!(conn, |nc| {

@@ -34,6 +34,45 @@ pub fn current(
     })
 }
 
+/// A key's open window, as `open_windows` reads it.
+#[derive(Debug, Clone, QueryableByName)]
+pub struct OpenWindow {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub key: String,
+    #[diesel(sql_type = diesel::sql_types::Integer)]
+    pub failures: i32,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub window_start: i64,
+}
+
+/// `current` for several keys, three to a statement (a client
+/// authentication names at most three: its address, its client and
+/// address, its guess budget), so the check is one round trip on
+/// PostgreSQL. A constant text diesel caches; a short chunk repeats its
+/// first key.
+pub fn open_windows(
+    conn: &mut Conn,
+    keys: &[&str],
+    now: i64,
+    window_s: i64,
+) -> QueryResult<Vec<OpenWindow>> {
+    use crate::db::prepared::{prepared, Arg};
+    let mut open = Vec::new();
+    for chunk in keys.chunks(3) {
+        let key = |i: usize| Arg::Text(chunk.get(i).unwrap_or(&chunk[0]).to_string());
+        let q = prepared(
+            "SELECT key, failures, window_start FROM auth_failures \
+             WHERE key IN ($1, $2, $3) AND window_start > $4",
+        )
+        .bind(key(0))
+        .bind(key(1))
+        .bind(key(2))
+        .bind(Arg::BigInt(now - window_s));
+        open.extend(crate::db::native!(conn, |nc| q.load::<OpenWindow>(nc))?);
+    }
+    Ok(open)
+}
+
 /// Counts one attempt in one statement (an upsert with `RETURNING`, which
 /// SQLite ≥ 3.35 and PostgreSQL both run) and returns the count it made:
 /// the check and the record are one atomic step. A fresh window when the

@@ -3,28 +3,53 @@
 
 use diesel::prelude::*;
 
-use crate::db::models::{AccessToken, Connection, ConnectionId, Integration, RefreshToken};
+use crate::db::models::{
+    AccessToken, Connection, ConnectionId, Integration, RefreshToken, User, Workspace,
+};
+use crate::db::prepared::{prepared, Arg};
+use crate::db::queries::connections::Grantee;
 use crate::db::schema::{
-    access_tokens, connections, integrations, internal_tokens, refresh_tokens,
+    access_tokens, connections, integrations, internal_tokens, refresh_tokens, users, workspaces,
 };
 use crate::db::Conn;
 
+// The grant's writes are constant texts diesel caches (`db::prepared`):
+// its DSL never caches an UPDATE, nor an INSERT of a row with nullable
+// fields, so each grant parsed three statements again (SQLite) or sent
+// each as an unnamed prepare plus its execution (PostgreSQL).
+
 pub fn insert_refresh(conn: &mut Conn, t: &RefreshToken) -> QueryResult<()> {
-    crate::db::native!(conn, |nc| {
-        diesel::insert_into(refresh_tokens::table)
-            .values(t)
-            .execute(nc)
-            .map(|_| ())
-    })
+    let q = prepared(
+        "INSERT INTO refresh_tokens (hash, connection_id, family_id, parent_hash, scope, \
+         created_at, expires_at, used_at, revoked_at, resource) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+    )
+    .bind(Arg::Text(t.hash.clone()))
+    .bind(Arg::Text(t.connection_id.to_string()))
+    .bind(Arg::Text(t.family_id.clone()))
+    .bind(Arg::OptText(t.parent_hash.clone()))
+    .bind(Arg::Text(t.scope.clone()))
+    .bind(Arg::BigInt(t.created_at))
+    .bind(Arg::BigInt(t.expires_at))
+    .bind(Arg::OptBigInt(t.used_at))
+    .bind(Arg::OptBigInt(t.revoked_at))
+    .bind(Arg::Text(t.resource.clone()));
+    crate::db::native!(conn, |nc| q.execute(nc).map(|_| ()))
 }
 
 pub fn insert_access(conn: &mut Conn, t: &AccessToken) -> QueryResult<()> {
-    crate::db::native!(conn, |nc| {
-        diesel::insert_into(access_tokens::table)
-            .values(t)
-            .execute(nc)
-            .map(|_| ())
-    })
+    let q = prepared(
+        "INSERT INTO access_tokens (jti, connection_id, family_id, scope, issued_at, \
+         expires_at, revoked_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(Arg::Text(t.jti.clone()))
+    .bind(Arg::Text(t.connection_id.to_string()))
+    .bind(Arg::Text(t.family_id.clone()))
+    .bind(Arg::Text(t.scope.clone()))
+    .bind(Arg::BigInt(t.issued_at))
+    .bind(Arg::BigInt(t.expires_at))
+    .bind(Arg::OptBigInt(t.revoked_at));
+    crate::db::native!(conn, |nc| q.execute(nc).map(|_| ()))
 }
 
 pub fn refresh_by_hash(conn: &mut Conn, hash: &str) -> QueryResult<Option<RefreshToken>> {
@@ -35,6 +60,31 @@ pub fn refresh_by_hash(conn: &mut Conn, hash: &str) -> QueryResult<Option<Refres
             .first(nc)
             .optional()
     })
+}
+
+/// A refresh token with its connection, the connection's workspace and
+/// its installer, in one statement (a rotation's reads; see
+/// `oauth::code_with_grantee`).
+pub fn refresh_with_grantee(
+    conn: &mut Conn,
+    hash: &str,
+) -> QueryResult<Option<(RefreshToken, Grantee)>> {
+    crate::db::native!(conn, |nc| {
+        refresh_tokens::table
+            .inner_join(connections::table)
+            .inner_join(workspaces::table.on(workspaces::id.eq(connections::workspace_id)))
+            .inner_join(users::table.on(users::id.eq(connections::installed_by)))
+            .filter(refresh_tokens::hash.eq(hash))
+            .select((
+                RefreshToken::as_select(),
+                Connection::as_select(),
+                Workspace::as_select(),
+                User::as_select(),
+            ))
+            .first(nc)
+            .optional()
+    })
+    .map(|row| row.map(|(token, c, w, u)| (token, (c, w, u))))
 }
 
 pub fn access_by_jti(conn: &mut Conn, jti: &str) -> QueryResult<Option<AccessToken>> {
@@ -90,17 +140,13 @@ pub fn internal_grant(
 
 /// Marks a live refresh token used; false when it was used or revoked already.
 pub fn use_refresh(conn: &mut Conn, hash: &str, now: i64) -> QueryResult<bool> {
-    crate::db::native!(conn, |nc| {
-        diesel::update(
-            refresh_tokens::table
-                .filter(refresh_tokens::hash.eq(hash))
-                .filter(refresh_tokens::used_at.is_null())
-                .filter(refresh_tokens::revoked_at.is_null()),
-        )
-        .set(refresh_tokens::used_at.eq(now))
-        .execute(nc)
-        .map(|n| n == 1)
-    })
+    let q = prepared(
+        "UPDATE refresh_tokens SET used_at = $1 \
+         WHERE hash = $2 AND used_at IS NULL AND revoked_at IS NULL",
+    )
+    .bind(Arg::BigInt(now))
+    .bind(Arg::Text(hash.to_string()));
+    crate::db::native!(conn, |nc| q.execute(nc).map(|n| n == 1))
 }
 
 /// Revokes every refresh and access token of a family (of `connection`:
