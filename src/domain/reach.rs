@@ -245,19 +245,31 @@ pub fn content(c: &mut Conn, g: Grant<'_>, id: &PageId) -> AppResult<Vec<BlockCo
 /// The titles above a page, outermost first, as far up as the grant
 /// reaches: a parent that was not shared is not named (its title would
 /// say more than the person chose to share).
-pub fn breadcrumb(c: &mut Conn, g: Grant<'_>, p: &Page) -> AppResult<Vec<Page>> {
-    Ok(breadcrumbs(c, g, std::slice::from_ref(p))?
+/// Each page above is handed to `name`, which says what to keep of it.
+pub fn breadcrumb<T>(
+    c: &mut Conn,
+    g: Grant<'_>,
+    p: &Page,
+    name: impl Fn(&Page) -> T,
+) -> AppResult<Vec<T>> {
+    Ok(breadcrumbs(c, g, std::slice::from_ref(p), name)?
         .pop()
         .unwrap_or_default())
 }
 
-/// `breadcrumb` for each of `pages`, from at most one query for all of
+/// `breadcrumb` for each of `pages` (what `name` keeps of each page
+/// above: pages are not copied), from at most one query for all of
 /// them. `pages` are live pages the grant reaches (what `search` and
 /// `live_page` return), so a parent among them is its own answer: only
 /// the parents outside them are looked up, with what is above them, and
 /// nothing is when every parent is among them (a listing of a shared
 /// tree, whose top page's parent is not shared, still asks once).
-pub fn breadcrumbs(c: &mut Conn, g: Grant<'_>, pages: &[Page]) -> AppResult<Vec<Vec<Page>>> {
+pub fn breadcrumbs<T>(
+    c: &mut Conn,
+    g: Grant<'_>,
+    pages: &[Page],
+    name: impl Fn(&Page) -> T,
+) -> AppResult<Vec<Vec<T>>> {
     g.require(Capability::ReadContent)?;
     let given: HashMap<&PageId, &Page> = pages.iter().map(|p| (&p.id, p)).collect();
     let mut outside: Vec<&PageId> = pages
@@ -286,7 +298,7 @@ pub fn breadcrumbs(c: &mut Conn, g: Grant<'_>, pages: &[Page]) -> AppResult<Vec<
                 if out.len() >= 64 {
                     break;
                 }
-                out.push(parent.clone());
+                out.push(name(parent));
                 next = parent.parent_id.as_ref();
             }
             out.reverse();

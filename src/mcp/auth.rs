@@ -10,7 +10,7 @@
 //! (RFC 6750 §3.1 `insufficient_scope`; S102). A request through another
 //! host name than the issuer's is told the right URL (S104).
 
-use actix_web::body::{BoxBody, MessageBody};
+use actix_web::body::{BodySize, BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::{header, Method, StatusCode};
 use actix_web::middleware::Next;
@@ -99,7 +99,29 @@ pub async fn authenticate(
     if let Some(why) = refused.and_then(|r| r.get().copied()) {
         return Ok(res.into_response(refusal(&issuer, why)));
     }
-    Ok(parse_error(json_sent, res))
+    sized(parse_error(json_sent, res)).await
+}
+
+/// A JSON answer, which the transport hands over whole but as a stream
+/// (chunked on the wire), sent with its length instead: one write with
+/// `Content-Length`, as `/v1` answers. A stream of events stays a stream.
+async fn sized(
+    res: ServiceResponse<BoxBody>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let json = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if !json || res.response().body().size() != BodySize::Stream {
+        return Ok(res);
+    }
+    let (req, res) = res.into_parts();
+    let (res, body) = res.into_parts();
+    let bytes = actix_web::body::to_bytes(body)
+        .await
+        .map_err(|e| ApiError::from(crate::error::AppError::internal(e.to_string())))?;
+    Ok(ServiceResponse::new(req, res.set_body(BoxBody::new(bytes))))
 }
 
 /// The bearer token sent through the issuer's host name, or the answer:

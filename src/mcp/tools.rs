@@ -10,6 +10,8 @@
 //! (`AppError::Refused`) to tool errors, once.
 
 use std::borrow::Cow;
+use std::fmt::Write as _;
+use std::sync::{Arc, LazyLock};
 
 use rmcp::handler::server::common::schema_for_output;
 use rmcp::handler::server::router::tool::ToolRouter;
@@ -236,7 +238,9 @@ pub(super) fn lacking(tool: &str, args: &Value, scope: &str) -> Vec<Capability> 
 
 #[derive(Clone)]
 pub struct Pagegrant {
-    tool_router: ToolRouter<Pagegrant>,
+    // Shared: the stateless transport asks for a handler per request, and
+    // cloning the router copied every tool's description.
+    tool_router: Arc<ToolRouter<Pagegrant>>,
 }
 
 fn caller(ctx: &RequestContext<RoleServer>) -> Result<Caller, ErrorData> {
@@ -310,7 +314,35 @@ fn page_id(issuer: &str, raw: &str) -> Option<PageId> {
 }
 
 fn url_of(issuer: &str, p: &Page) -> String {
-    format!("{issuer}/w/{}/p/{}", p.workspace_id, p.id)
+    let (ws, id) = (p.workspace_id.as_str(), p.id.as_str());
+    let mut url = String::with_capacity(issuer.len() + ws.len() + id.len() + 6);
+    for part in [issuer, "/w/", ws, "/p/", id] {
+        url.push_str(part);
+    }
+    url
+}
+
+/// `search`'s answer for models: one line per page, written into one
+/// buffer (it runs for every call, twenty pages each).
+fn search_text(out: &SearchOutput) -> String {
+    let mut text = String::with_capacity(64 + out.results.len() * 160);
+    match out.results.len() {
+        0 => text.push_str("No shared page matches."),
+        n => {
+            let _ = writeln!(text, "{n} shared page(s) match:");
+        }
+    }
+    for r in &out.results {
+        let _ = write!(text, "\n- {}", r.title);
+        if !r.path.is_empty() {
+            let _ = write!(text, " (in {})", r.path.join(" / "));
+        }
+        let _ = write!(text, " — id {} — {}", r.id, r.url);
+    }
+    if out.has_more {
+        text.push_str("\n\nMore pages match; narrow the query.");
+    }
+    text
 }
 
 fn title_of(p: &Page) -> String {
@@ -353,7 +385,7 @@ fn bounded(md: String) -> (String, bool) {
 impl Pagegrant {
     pub fn new() -> Pagegrant {
         Pagegrant {
-            tool_router: Self::tool_router(),
+            tool_router: Arc::new(Self::tool_router()),
         }
     }
 
@@ -396,7 +428,7 @@ impl Pagegrant {
                     .take(size as usize)
                     .map(|s| s.page)
                     .collect();
-                let paths = reach::breadcrumbs(c, g, &pages)?;
+                let paths = reach::breadcrumbs(c, g, &pages, title_of)?;
                 let results = pages
                     .iter()
                     .zip(paths)
@@ -404,7 +436,7 @@ impl Pagegrant {
                         id: p.id.to_string(),
                         title: title_of(p),
                         url: url_of(&issuer, p),
-                        path: path.iter().map(title_of).collect(),
+                        path,
                     })
                     .collect();
                 Ok(SearchOutput { results, has_more })
@@ -414,24 +446,7 @@ impl Pagegrant {
             Ok(out) => out,
             Err(e) => return refusal(e),
         };
-        let mut text = match out.results.len() {
-            0 => "No shared page matches.".to_string(),
-            n => format!("{n} shared page(s) match:\n"),
-        };
-        for r in &out.results {
-            let path = match r.path.is_empty() {
-                true => String::new(),
-                false => format!(" (in {})", r.path.join(" / ")),
-            };
-            text.push_str(&format!(
-                "\n- {}{} — id {} — {}",
-                r.title, path, r.id, r.url
-            ));
-        }
-        if out.has_more {
-            text.push_str("\n\nMore pages match; narrow the query.");
-        }
-        done(text, &out)
+        done(search_text(&out), &out)
     }
 
     #[tool(
@@ -464,10 +479,7 @@ impl Pagegrant {
                 // found" as an unshared page, which says nothing of whether it
                 // exists (S65).
                 let page = reach::live_page(c, g, &id)?;
-                let path: Vec<String> = reach::breadcrumb(c, g, &page)?
-                    .iter()
-                    .map(title_of)
-                    .collect();
+                let path = reach::breadcrumb(c, g, &page, title_of)?;
                 let content = reach::content(c, g, &page.id)?;
                 let sub_pages = reach::children(c, g, &page.id, None, MAX_SUB_PAGES)?;
                 let (markdown, truncated) = bounded(markdown::to_markdown(&content));
@@ -496,11 +508,12 @@ impl Pagegrant {
             Err(e) => return refusal(e),
         };
         st.activity.read(&connection, &read, ActivityOp::McpFetch);
-        let mut text = format!("# {}\n\n", out.title);
+        let mut text = String::with_capacity(out.markdown.len() + 256);
+        let _ = write!(text, "# {}\n\n", out.title);
         if !out.path.is_empty() {
-            text.push_str(&format!("In: {}\n\n", out.path.join(" / ")));
+            let _ = write!(text, "In: {}\n\n", out.path.join(" / "));
         }
-        text.push_str(&format!("URL: {}\n\n", out.url));
+        let _ = write!(text, "URL: {}\n\n", out.url);
         match out.markdown.trim().is_empty() {
             true => text.push_str("(This page has no content yet.)\n"),
             false => text.push_str(&out.markdown),
@@ -511,7 +524,7 @@ impl Pagegrant {
         if !out.sub_pages.is_empty() {
             text.push_str("\n\n## Sub-pages\n");
             for s in &out.sub_pages {
-                text.push_str(&format!("\n- [{}]({}) — id {}", s.title, s.url, s.id));
+                let _ = write!(text, "\n- [{}]({}) — id {}", s.title, s.url, s.id);
             }
         }
         done(text, &out)
@@ -766,13 +779,15 @@ impl ServerHandler for Pagegrant {
     /// DESIGN §7: protocol 2025-06-18 and later (the first with OAuth
     /// resource indicators and structured tool output).
     fn supported_protocol_versions(&self) -> Cow<'static, [ProtocolVersion]> {
-        Cow::Owned(
+        // Asked on every request of the stateless transport: built once.
+        static SUPPORTED: LazyLock<Vec<ProtocolVersion>> = LazyLock::new(|| {
             ProtocolVersion::KNOWN_VERSIONS
                 .iter()
                 .filter(|v| **v >= ProtocolVersion::V_2025_06_18)
                 .cloned()
-                .collect(),
-        )
+                .collect()
+        });
+        Cow::Borrowed(SUPPORTED.as_slice())
     }
 
     async fn list_tools(

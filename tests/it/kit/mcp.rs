@@ -101,6 +101,12 @@ pub fn rpc(fx: &Fx, token: &str, method: &str, params: Value) -> Value {
     }
     let ctype = r.headers()["content-type"].to_str().unwrap().to_string();
     assert!(ctype.starts_with("application/json"), "{method}: {ctype}");
+    // A whole JSON answer says its length (not chunked).
+    assert!(
+        r.headers().contains_key("content-length"),
+        "{method}: no Content-Length in {:?}",
+        r.headers()
+    );
     r.json().unwrap()
 }
 
