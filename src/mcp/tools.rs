@@ -314,12 +314,7 @@ fn page_id(issuer: &str, raw: &str) -> Option<PageId> {
 }
 
 fn url_of(issuer: &str, p: &Page) -> String {
-    let (ws, id) = (p.workspace_id.as_str(), p.id.as_str());
-    let mut url = String::with_capacity(issuer.len() + ws.len() + id.len() + 6);
-    for part in [issuer, "/w/", ws, "/p/", id] {
-        url.push_str(part);
-    }
-    url
+    format!("{issuer}/w/{}/p/{}", p.workspace_id, p.id)
 }
 
 /// `search`'s answer for models: one line per page, written into one
