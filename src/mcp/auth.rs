@@ -48,6 +48,10 @@ pub fn allowed_hosts(issuer: &str) -> Vec<String> {
     out
 }
 
+/// `allowed_hosts` of the issuer, worked out once when `/mcp` is mounted
+/// rather than by parsing the issuer's URL on every request.
+pub struct Hosts(pub Vec<String>);
+
 /// The largest request body `/mcp` reads: a tool call is a small JSON-RPC
 /// object, and Markdown content is capped well below this by the tools.
 pub const MAX_BODY: usize = 1024 * 1024;
@@ -219,7 +223,11 @@ fn rpc_error(status: StatusCode, id: Value, code: i64, message: String) -> HttpR
 /// authorize for a resource it does not use).
 fn foreign_host(req: &ServiceRequest, issuer: &str) -> Option<HttpResponse> {
     let host = req.headers().get(header::HOST)?.to_str().unwrap_or("");
-    let allowed = allowed_hosts(issuer);
+    let known = req.app_data::<web::Data<Hosts>>();
+    let allowed = match known {
+        Some(hosts) => std::borrow::Cow::Borrowed(&hosts.0),
+        None => std::borrow::Cow::Owned(allowed_hosts(issuer)),
+    };
     if allowed.iter().any(|a| a.eq_ignore_ascii_case(host)) {
         return None;
     }

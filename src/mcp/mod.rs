@@ -31,7 +31,7 @@ pub fn mount(cfg: &mut web::ServiceConfig, issuer: &str) {
         .stateful_mode(false)
         .json_response(true)
         .max_request_body_bytes(auth::MAX_BODY)
-        .allowed_hosts(hosts)
+        .allowed_hosts(hosts.clone())
         .on_request_fn(|req, ext| {
             use actix_web::HttpMessage;
             if let Some(caller) = req.extensions().get::<Caller>() {
@@ -41,6 +41,7 @@ pub fn mount(cfg: &mut web::ServiceConfig, issuer: &str) {
         .build();
     cfg.service(
         web::scope("/mcp")
+            .app_data(web::Data::new(auth::Hosts(hosts)))
             .wrap(actix_web::middleware::from_fn(auth::authenticate))
             .service(transport.scope()),
     );
