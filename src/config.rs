@@ -191,6 +191,9 @@ pub struct DatabaseConfig {
     pub url: String,
     pub pool_size: u32,
     pub busy_timeout_ms: u32,
+    /// Threads per HTTP worker that run database work; 0 picks (see
+    /// `server::db_threads`).
+    pub threads: u32,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -361,6 +364,9 @@ impl Config {
         }
         if self.database.pool_size == 0 || self.database.pool_size > 256 {
             return bad("database.pool_size", "expected 1 to 256");
+        }
+        if self.database.threads > 256 {
+            return bad("database.threads", "expected 0 (automatic) to 256");
         }
         for (key, v) in [
             ("tokens.code_ttl_s", self.tokens.code_ttl_s),

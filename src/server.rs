@@ -27,6 +27,7 @@ pub fn run(state: AppState, listener: TcpListener) -> std::io::Result<Server> {
             .unwrap_or(2),
         n => n as usize,
     };
+    let blocking_threads = db_threads(&state.config.database, workers);
     if state.config.registration.cimd_dev_loopback {
         tracing::warn!(
             "registration.cimd_dev_loopback is ON: client metadata documents are fetched from \
@@ -80,9 +81,28 @@ pub fn run(state: AppState, listener: TcpListener) -> std::io::Result<Server> {
             .default_service(web::to(crate::http::errors::not_found))
     })
     .workers(workers)
+    .worker_max_blocking_threads(blocking_threads)
     .listen(listener)?
     .run();
     Ok(server)
+}
+
+/// Threads per HTTP worker that run its `db::run` work (actix's blocking
+/// pool, 512 shared among the workers unless told). SQLite's work is CPU in
+/// this process: past a couple of threads per core they only take turns,
+/// and every request woke a thread of its own (two context switches each),
+/// while threads beyond the pool's connections waited in `r2d2`. With two,
+/// whatever queued while both were busy runs back to back on a thread that
+/// is already awake, and one thread waiting on the write lock does not stop
+/// the other. PostgreSQL's work waits on the network, so there each of the
+/// pool's connections gets a thread.
+fn db_threads(cfg: &crate::config::DatabaseConfig, workers: usize) -> usize {
+    let workers = workers.max(1);
+    match (cfg.threads, crate::db::Backend::of(&cfg.url)) {
+        (0, crate::db::Backend::Sqlite) => 2,
+        (0, crate::db::Backend::Postgres) => (cfg.pool_size as usize).div_ceil(workers).max(2),
+        (n, _) => n as usize,
+    }
 }
 
 /// Deletes unused dynamic and CIMD clients every

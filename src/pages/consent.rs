@@ -116,6 +116,19 @@ pub struct ConsentView {
     pub d: ConsentData,
 }
 
+impl ConsentView {
+    /// The page, rendered into one buffer sized for it. The picker's rows
+    /// are most of it (tens of KiB for a workspace of a hundred pages);
+    /// grown by doubling from askama's fixed guess, the buffer was copied
+    /// several times and took fresh heap pages on every view.
+    fn page(&self) -> Result<String, askama::Error> {
+        let rows = self.d.picker.list.as_ref().map_or(0, String::len);
+        let mut out = String::with_capacity(rows + Self::SIZE_HINT);
+        self.render_into(&mut out)?;
+        Ok(out)
+    }
+}
+
 /// Where the integration sends people back to, as a person reads it. Only
 /// http(s) URIs name a host; a private-use scheme (`com.example.app:/cb`,
 /// RFC 8252 §7.1) names an app on the device, whatever its "host" part says,
@@ -329,7 +342,7 @@ pub async fn view_authorize_get(
         Step::Show(shown) => {
             let (valid, user, plan) = *shown;
             let view = ConsentView::new(&valid, &user, plan, here, &state.trees)?;
-            Ok(html(view.render()?))
+            Ok(html(view.page()?))
         }
     }
 }

@@ -668,3 +668,54 @@ fn rate_limit_is_per_connection_with_retry_after() {
         "another connection has its own budget"
     );
 }
+
+#[test]
+fn one_database_thread_answers_many_callers_at_once() {
+    // `database.threads = 1`: every request's database work queues to one
+    // thread per worker. Thirty-two callers at once, each with a write of
+    // its own (the token's use noted) beside the reads, are all answered,
+    // none stuck behind another.
+    let srv = TestServer::start_with(|c| {
+        c.server.workers = 1;
+        c.database.threads = 1;
+        c.api.rate_limit_per_s = 0;
+    });
+    let ada = srv.user("ada@example.com", "Ada");
+    let ws = srv.workspace("Acme", &ada, pagegrant::db::models::Plan::Free);
+    let token = pagegrant::domain::integrations::register(
+        &mut srv.conn(),
+        &srv.sbox,
+        pagegrant::domain::integrations::NewIntegration {
+            name: "Busy".into(),
+            kind: Some(IntegrationKind::Internal),
+            workspace: Some(ws),
+            ..Default::default()
+        },
+    )
+    .expect("internal")
+    .internal_token
+    .expect("token");
+    let url = srv.url("/v1/users/me");
+    let callers: Vec<_> = (0..32)
+        .map(|_| {
+            let (url, token) = (url.clone(), token.clone());
+            std::thread::spawn(move || {
+                let c = bare_client();
+                (0..10)
+                    .map(|_| {
+                        c.get(&url)
+                            .bearer_auth(&token)
+                            .send()
+                            .expect("me")
+                            .status()
+                            .as_u16()
+                    })
+                    .collect::<Vec<_>>()
+            })
+        })
+        .collect();
+    for caller in callers {
+        let statuses = caller.join().expect("caller");
+        assert!(statuses.iter().all(|s| *s == 200), "{statuses:?}");
+    }
+}

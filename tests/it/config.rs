@@ -81,6 +81,14 @@ fn bad_keys_and_values_stop_startup_naming_the_key() {
         &[],
     );
     assert!(String::from_utf8_lossy(&out.stderr).contains("database.pool_size"));
+    std::fs::write(&file, "[database]\nthreads = 999\n").expect("write");
+    let out = run(
+        d,
+        &["--config", file.to_str().expect("path"), "migrate"],
+        &[],
+    );
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("database.threads"));
     let out = run(d, &["--config", "/no/such/file.toml", "migrate"], &[]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("/no/such/file.toml"));
