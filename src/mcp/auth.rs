@@ -123,12 +123,13 @@ async fn sized(
     }
     let (req, res) = res.into_parts();
     let (res, body) = res.into_parts();
-    let bytes = gather(body, usize::MAX)
-        .await
-        .ok()
-        .transpose()
-        .map_err(|e| ApiError::from(crate::error::AppError::internal(e.to_string())))?
-        .unwrap_or_default();
+    let bytes = gather(body, usize::MAX).await.map_err(|e| {
+        let why = match e {
+            Unread::Failed(e) => e.to_string(),
+            Unread::TooLarge => "the answer is too large".into(),
+        };
+        ApiError::from(crate::error::AppError::internal(why))
+    })?;
     Ok(ServiceResponse::new(req, res.set_body(BoxBody::new(bytes))))
 }
 
@@ -138,19 +139,16 @@ async fn sized(
 /// buffered, and only a second chunk starts a buffer, sized for both. Every
 /// `/mcp` call read two bodies that way, and each 32 KiB allocation made
 /// glibc consolidate its bins of small free chunks first: a tenth of a
-/// call's allocator time. `Err` when the body passes `limit`.
-async fn gather<B: MessageBody>(body: B, limit: usize) -> Result<Result<Bytes, B::Error>, ()> {
+/// call's allocator time.
+async fn gather<B: MessageBody>(body: B, limit: usize) -> Result<Bytes, Unread<B::Error>> {
     let mut body = std::pin::pin!(body);
     let mut first: Option<Bytes> = None;
     let mut rest = BytesMut::new();
     while let Some(chunk) = std::future::poll_fn(|cx| body.as_mut().poll_next(cx)).await {
-        let chunk = match chunk {
-            Ok(chunk) => chunk,
-            Err(e) => return Ok(Err(e)),
-        };
+        let chunk = chunk.map_err(Unread::Failed)?;
         let had = first.as_ref().map_or(rest.len(), Bytes::len);
         if had.saturating_add(chunk.len()) > limit {
-            return Err(());
+            return Err(Unread::TooLarge);
         }
         match first.take() {
             None if rest.is_empty() => first = Some(chunk),
@@ -163,7 +161,15 @@ async fn gather<B: MessageBody>(body: B, limit: usize) -> Result<Result<Bytes, B
             }
         }
     }
-    Ok(Ok(first.unwrap_or_else(|| rest.freeze())))
+    Ok(first.unwrap_or_else(|| rest.freeze()))
+}
+
+/// Why `gather` did not read a body.
+enum Unread<E> {
+    /// It passed the limit.
+    TooLarge,
+    /// The body itself failed (the connection, the transport).
+    Failed(E),
 }
 
 /// The bearer token sent through the issuer's host name, or the answer:
@@ -297,8 +303,9 @@ async fn read_call(
     }
     let payload = req.extract::<web::Payload>().await?;
     let body = match gather(actix_web::body::BodyStream::new(payload), MAX_BODY).await {
-        Ok(read) => read?,
-        Err(_) => {
+        Ok(body) => body,
+        Err(Unread::Failed(e)) => return Err(e.into()),
+        Err(Unread::TooLarge) => {
             return Ok(Err(rpc_error(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 Value::Null,
