@@ -2,8 +2,10 @@
 //! Each grant is one write transaction (`BEGIN IMMEDIATE` on SQLite; at the
 //! endpoint, a savepoint in the grant writer's batch, `db::group`) whose
 //! single-use steps are conditional UPDATEs, so parallel redemptions have
-//! exactly one winner (S28, S34); the access token is signed after it
-//! commits. A refused request is `Err(AppError::Refused)` from a
+//! exactly one winner (S28, S34); on PostgreSQL the step and the tokens it
+//! issues are one statement (`tokens::spend_and_insert`). The access token
+//! is signed after the grant commits. A refused request is
+//! `Err(AppError::Refused)` from a
 //! `db::write_tx_refusing` transaction, so what it must write (a replay's
 //! revocation, S29) still commits.
 
@@ -14,8 +16,10 @@ use sha2::{Digest, Sha256};
 use crate::config::Config;
 use crate::crypto;
 use crate::db::models::{
-    now, AccessToken, Connection, ConnectionStatus, Integration, RefreshToken, User, Workspace,
+    now, AccessToken, Connection, ConnectionId, ConnectionStatus, Integration, RefreshToken, User,
+    Workspace,
 };
+use crate::db::queries::tokens::Spend;
 use crate::db::queries::{integrations, oauth as q, tokens, users};
 use crate::db::{self, Conn};
 use crate::domain::resource;
@@ -184,22 +188,23 @@ fn exchange_code(
     }
     // Families are time-ordered ids, so their index entries append.
     let family = crypto::new_ordered_id();
-    if !q::consume_code(c, &hash, &family, t)? {
-        // Consumed by a concurrent redemption between our read and our
-        // UPDATE (PostgreSQL; SQLite's BEGIN IMMEDIATE serialises them):
-        // a replay like any other, so what it issued dies too (S29).
-        if let Some(family) = q::code_by_hash(c, &hash)?.and_then(|r| r.family_id) {
-            tokens::revoke_family(c, &row.connection_id, &family, t)?;
-        }
-        return refuse(bad_code());
-    }
     let (connection, workspace, installer) = &grantee;
-    if connection.status != ConnectionStatus::Active {
-        return refuse(bad_code());
-    }
-    let aud = match resource::audience(keys.issuer(), &row.resource, resource_asked) {
-        Ok(a) => a,
-        Err(why) => return refuse(Refusal::Target(why.into())),
+    let active = connection.status == ConnectionStatus::Active;
+    let aud = match (
+        resource::audience(keys.issuer(), &row.resource, resource_asked),
+        active,
+    ) {
+        (Ok(aud), true) => aud,
+        (aud, active) => {
+            // Refused, and the code is spent all the same (one try each).
+            if !q::consume_code(c, &hash, &family, t)? {
+                return lost_race(c, &hash, &row.connection_id, t);
+            }
+            return match aud {
+                Err(why) if active => refuse(Refusal::Target(why.into())),
+                _ => refuse(bad_code()),
+            };
+        }
     };
     let grant = Grant {
         scope: &row.scope,
@@ -211,7 +216,24 @@ fn exchange_code(
         workspace,
         installer,
     };
-    mint(c, cfg, keys, client, named, &family, grant, None)
+    let spend = Spend::Code {
+        hash: &hash,
+        family: &family,
+    };
+    match mint(c, cfg, keys, client, named, &family, grant, None, spend)? {
+        Some(minted) => Ok(minted),
+        None => lost_race(c, &hash, &row.connection_id, t),
+    }
+}
+
+/// The code was consumed by a concurrent redemption between our read and
+/// our UPDATE (PostgreSQL; SQLite's BEGIN IMMEDIATE serialises them): a
+/// replay like any other, so what it issued dies too (S29).
+fn lost_race(c: &mut Conn, hash: &str, connection: &ConnectionId, t: i64) -> Decided {
+    if let Some(family) = q::code_by_hash(c, hash)?.and_then(|r| r.family_id) {
+        tokens::revoke_family(c, connection, &family, t)?;
+    }
+    refuse(bad_code())
 }
 
 fn bad_refresh() -> Refusal {
@@ -273,10 +295,6 @@ fn refresh(
         Ok(a) => a,
         Err(why) => return refuse(Refusal::Target(why.into())),
     };
-    if !retry && !tokens::use_refresh(c, &hash, t)? {
-        tokens::revoke_family(c, &connection.id, &row.family_id, t)?;
-        return refuse(bad_refresh());
-    }
     let named = Named {
         connection: &connection,
         workspace: &workspace,
@@ -287,7 +305,12 @@ fn refresh(
         resource: &row.resource,
         aud: &aud,
     };
-    mint(
+    // A retry spends nothing: its token was used by the first try.
+    let spend = match retry {
+        true => Spend::Nothing,
+        false => Spend::Refresh { hash: &hash },
+    };
+    let minted = mint(
         c,
         cfg,
         keys,
@@ -296,11 +319,18 @@ fn refresh(
         &row.family_id,
         grant,
         Some(&hash),
-    )
+        spend,
+    )?;
+    match minted {
+        Some(minted) => Ok(minted),
+        // Used by a concurrent rotation since our read: reuse (S34).
+        None => {
+            tokens::revoke_family(c, &connection.id, &row.family_id, t)?;
+            refuse(bad_refresh())
+        }
+    }
 }
 
-/// Issues an access token and a refresh token in `family`, and builds the
-/// token response of DESIGN §4.
 /// What a token is minted from: the grant's scope and resources, and the
 /// audience chosen for this access token.
 #[derive(Clone, Copy)]
@@ -327,6 +357,10 @@ pub struct Minted {
     body: Value,
 }
 
+/// Spends `spend` and writes the grant's two tokens in `family`
+/// (`tokens::spend_and_insert`: one statement on PostgreSQL), and builds
+/// the token response of DESIGN §4; `None` when `spend` was already spent,
+/// and nothing was written.
 #[allow(clippy::too_many_arguments)]
 fn mint(
     c: &mut Conn,
@@ -337,7 +371,8 @@ fn mint(
     family: &str,
     grant: Grant<'_>,
     parent: Option<&str>,
-) -> AppResult<Minted> {
+    spend: Spend<'_>,
+) -> AppResult<Option<Minted>> {
     let Named {
         connection,
         workspace,
@@ -358,34 +393,31 @@ fn mint(
         exp,
         scope: scope.to_string(),
     };
-    tokens::insert_access(
-        c,
-        &AccessToken {
-            jti,
-            connection_id: connection.id.clone(),
-            family_id: family.to_string(),
-            scope: scope.to_string(),
-            issued_at: t,
-            expires_at: exp,
-            revoked_at: None,
-        },
-    )?;
+    let access = AccessToken {
+        jti,
+        connection_id: connection.id.clone(),
+        family_id: family.to_string(),
+        scope: scope.to_string(),
+        issued_at: t,
+        expires_at: exp,
+        revoked_at: None,
+    };
     let refresh = format!("{REFRESH_PREFIX}{}", crypto::random_secret());
-    tokens::insert_refresh(
-        c,
-        &RefreshToken {
-            hash: crypto::sha256_hex(&refresh),
-            connection_id: connection.id.clone(),
-            family_id: family.to_string(),
-            parent_hash: parent.map(String::from),
-            scope: scope.to_string(),
-            created_at: t,
-            expires_at: t + cfg.tokens.refresh_ttl_s,
-            used_at: None,
-            revoked_at: None,
-            resource: grant.resource.to_string(),
-        },
-    )?;
+    let row = RefreshToken {
+        hash: crypto::sha256_hex(&refresh),
+        connection_id: connection.id.clone(),
+        family_id: family.to_string(),
+        parent_hash: parent.map(String::from),
+        scope: scope.to_string(),
+        created_at: t,
+        expires_at: t + cfg.tokens.refresh_ttl_s,
+        used_at: None,
+        revoked_at: None,
+        resource: grant.resource.to_string(),
+    };
+    if !tokens::spend_and_insert(c, spend, t, &access, &row)? {
+        return Ok(None);
+    }
     let owner = owner_json(installer, scope);
     let body = json!({
         "token_type": "bearer",
@@ -400,7 +432,7 @@ fn mint(
         "duplicated_template_id": null,
         "request_id": crypto::new_uuid(),
     });
-    Ok(Minted { claims, body })
+    Ok(Some(Minted { claims, body }))
 }
 
 /// The installing user as Notion shows it; the email only with

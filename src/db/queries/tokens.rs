@@ -52,6 +52,114 @@ pub fn insert_access(conn: &mut Conn, t: &AccessToken) -> QueryResult<()> {
     crate::db::native!(conn, |nc| q.execute(nc).map(|_| ()))
 }
 
+/// What a grant spends before its tokens are written: the code it
+/// redeems (recording the family it starts), the refresh token it rotates,
+/// or nothing (a retry inside the refresh grace window).
+#[derive(Clone, Copy)]
+pub enum Spend<'a> {
+    Code { hash: &'a str, family: &'a str },
+    Refresh { hash: &'a str },
+    Nothing,
+}
+
+/// Spends `spend` in its conditional UPDATE and, only if it was still
+/// live, writes the grant's access and refresh tokens (as minted: neither
+/// used nor revoked). Answers whether it was spent; when not, nothing was
+/// written. Of parallel grants spending the same code or token, exactly
+/// one sees `true`.
+///
+/// On PostgreSQL this is one statement (data-modifying CTEs: the inserts
+/// select from the UPDATE's RETURNING, so they write a row only when it
+/// matched), one round trip instead of three (issue 30 item 4). SQLite
+/// has no data-modifying CTEs, and its statements are calls in this
+/// process, not trips: there it is the three statements.
+pub fn spend_and_insert(
+    conn: &mut Conn,
+    spend: Spend<'_>,
+    now: i64,
+    access: &AccessToken,
+    refresh: &RefreshToken,
+) -> QueryResult<bool> {
+    debug_assert!(access.revoked_at.is_none() && refresh.used_at.is_none());
+    debug_assert!(refresh.revoked_at.is_none());
+    #[cfg(feature = "postgres")]
+    if let crate::db::DbConn::Pg(pg) = conn {
+        // $1 to $3 are the spend's (unused ones are bound, never sent).
+        let (sql, hash, family) = match spend {
+            Spend::Code { hash, family } => (SPEND_CODE_PG, hash, family),
+            Spend::Refresh { hash } => (SPEND_REFRESH_PG, hash, ""),
+            Spend::Nothing => (INSERT_BOTH_PG, "", ""),
+        };
+        let q = prepared(sql)
+            .bind(Arg::BigInt(now))
+            .bind(Arg::Text(hash.to_string()))
+            .bind(Arg::Text(family.to_string()))
+            .bind(Arg::Text(access.jti.clone()))
+            .bind(Arg::Text(access.connection_id.to_string()))
+            .bind(Arg::Text(access.family_id.clone()))
+            .bind(Arg::Text(access.scope.clone()))
+            .bind(Arg::BigInt(access.issued_at))
+            .bind(Arg::BigInt(access.expires_at))
+            .bind(Arg::Text(refresh.hash.clone()))
+            .bind(Arg::Text(refresh.connection_id.to_string()))
+            .bind(Arg::Text(refresh.family_id.clone()))
+            .bind(Arg::OptText(refresh.parent_hash.clone()))
+            .bind(Arg::Text(refresh.scope.clone()))
+            .bind(Arg::BigInt(refresh.created_at))
+            .bind(Arg::BigInt(refresh.expires_at))
+            .bind(Arg::Text(refresh.resource.clone()));
+        return q.execute(pg).map(|n| n == 1);
+    }
+    let spent = match spend {
+        Spend::Code { hash, family } => super::oauth::consume_code(conn, hash, family, now)?,
+        Spend::Refresh { hash } => use_refresh(conn, hash, now)?,
+        Spend::Nothing => true,
+    };
+    if spent {
+        insert_access(conn, access)?;
+        insert_refresh(conn, refresh)?;
+    }
+    Ok(spent)
+}
+
+/// `spend_and_insert`'s statements on PostgreSQL: the spend in `spent`
+/// ($1 now, $2 the code's or token's hash, $3 the family a code starts),
+/// then the two inserts from it ($4 to $9 the access token, $10 to $17 the
+/// refresh token), which write a row only when `spent` returned one.
+#[cfg(feature = "postgres")]
+macro_rules! insert_tokens {
+    ($from:literal) => {
+        concat!(
+            "access AS (INSERT INTO access_tokens \
+               (jti, connection_id, family_id, scope, issued_at, expires_at) \
+             SELECT $4, $5, $6, $7, $8, $9",
+            $from,
+            ") INSERT INTO refresh_tokens (hash, connection_id, family_id, parent_hash, scope, \
+               created_at, expires_at, resource) \
+             SELECT $10, $11, $12, $13, $14, $15, $16, $17",
+            $from
+        )
+    };
+}
+
+#[cfg(feature = "postgres")]
+const SPEND_CODE_PG: &str = concat!(
+    "WITH spent AS (UPDATE authorization_codes SET consumed_at = $1, family_id = $3 \
+       WHERE code_hash = $2 AND consumed_at IS NULL AND expires_at > $1 RETURNING 1), ",
+    insert_tokens!(" FROM spent")
+);
+
+#[cfg(feature = "postgres")]
+const SPEND_REFRESH_PG: &str = concat!(
+    "WITH spent AS (UPDATE refresh_tokens SET used_at = $1 \
+       WHERE hash = $2 AND used_at IS NULL AND revoked_at IS NULL RETURNING 1), ",
+    insert_tokens!(" FROM spent")
+);
+
+/// A retry inside the grace window spends nothing: the inserts alone.
+#[cfg(feature = "postgres")]
+const INSERT_BOTH_PG: &str = concat!("WITH ", insert_tokens!(""));
+
 pub fn refresh_by_hash(conn: &mut Conn, hash: &str) -> QueryResult<Option<RefreshToken>> {
     crate::db::native!(conn, |nc| {
         refresh_tokens::table
