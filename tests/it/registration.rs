@@ -686,6 +686,11 @@ fn unknown_resource_is_invalid_target_s63() {
     let r = exchange_for(&fx, &id, &code, &[("resource", "https://evil.example/v1")]);
     assert_eq!(r.status(), 400);
     assert_eq!(r.json::<Value>().unwrap()["error"], "invalid_target");
+    // The refused redemption spent the code: one try per code, even when
+    // the grant itself was never written.
+    let again = exchange_for(&fx, &id, &code, &[]);
+    assert_eq!(again.status(), 400);
+    assert_eq!(again.json::<Value>().unwrap()["error"], "invalid_grant");
 }
 
 #[test]
