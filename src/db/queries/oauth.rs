@@ -202,17 +202,26 @@ pub fn code_with_grantee(
     .map(|row| row.map(|(code, c, w, u)| (code, (c, w, u))))
 }
 
+/// `consume_code`'s UPDATE ($1 now, $2 the code's hash, $3 the family),
+/// which is also the spend of PostgreSQL's one-statement grant
+/// (`tokens::spend_and_insert`): one text, so the two cannot part.
+macro_rules! consume_code_sql {
+    () => {
+        "UPDATE authorization_codes SET consumed_at = $1, family_id = $3 \
+         WHERE code_hash = $2 AND consumed_at IS NULL AND expires_at > $1"
+    };
+}
+#[cfg(feature = "postgres")]
+pub(crate) use consume_code_sql;
+
 /// Consumes a live code in one conditional UPDATE, recording the token
 /// family its redemption starts: of several parallel redemptions exactly
 /// one sees `true`.
 pub fn consume_code(conn: &mut Conn, hash: &str, family: &str, now: i64) -> QueryResult<bool> {
     // A constant text diesel caches (its DSL never caches an UPDATE).
-    let q = prepared(
-        "UPDATE authorization_codes SET consumed_at = $1, family_id = $2 \
-         WHERE code_hash = $3 AND consumed_at IS NULL AND expires_at > $1",
-    )
-    .bind(Arg::BigInt(now))
-    .bind(Arg::Text(family.to_string()))
-    .bind(Arg::Text(hash.to_string()));
+    let q = prepared(consume_code_sql!())
+        .bind(Arg::BigInt(now))
+        .bind(Arg::Text(hash.to_string()))
+        .bind(Arg::Text(family.to_string()));
     crate::db::native!(conn, |nc| q.execute(nc).map(|n| n == 1))
 }

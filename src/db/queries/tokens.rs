@@ -18,6 +18,15 @@ use crate::db::Conn;
 // fields, so each grant parsed three statements again (SQLite) or sent
 // each as an unnamed prepare plus its execution (PostgreSQL).
 
+/// `use_refresh`'s UPDATE ($1 now, $2 the token's hash), which is also
+/// the spend of PostgreSQL's one-statement rotation (`spend_and_insert`).
+macro_rules! use_refresh_sql {
+    () => {
+        "UPDATE refresh_tokens SET used_at = $1 \
+         WHERE hash = $2 AND used_at IS NULL AND revoked_at IS NULL"
+    };
+}
+
 pub fn insert_refresh(conn: &mut Conn, t: &RefreshToken) -> QueryResult<()> {
     let q = prepared(
         "INSERT INTO refresh_tokens (hash, connection_id, family_id, parent_hash, scope, \
@@ -144,15 +153,17 @@ macro_rules! insert_tokens {
 
 #[cfg(feature = "postgres")]
 const SPEND_CODE_PG: &str = concat!(
-    "WITH spent AS (UPDATE authorization_codes SET consumed_at = $1, family_id = $3 \
-       WHERE code_hash = $2 AND consumed_at IS NULL AND expires_at > $1 RETURNING 1), ",
+    "WITH spent AS (",
+    super::oauth::consume_code_sql!(),
+    " RETURNING 1), ",
     insert_tokens!(" FROM spent")
 );
 
 #[cfg(feature = "postgres")]
 const SPEND_REFRESH_PG: &str = concat!(
-    "WITH spent AS (UPDATE refresh_tokens SET used_at = $1 \
-       WHERE hash = $2 AND used_at IS NULL AND revoked_at IS NULL RETURNING 1), ",
+    "WITH spent AS (",
+    use_refresh_sql!(),
+    " RETURNING 1), ",
     insert_tokens!(" FROM spent")
 );
 
@@ -248,12 +259,9 @@ pub fn internal_grant(
 
 /// Marks a live refresh token used; false when it was used or revoked already.
 pub fn use_refresh(conn: &mut Conn, hash: &str, now: i64) -> QueryResult<bool> {
-    let q = prepared(
-        "UPDATE refresh_tokens SET used_at = $1 \
-         WHERE hash = $2 AND used_at IS NULL AND revoked_at IS NULL",
-    )
-    .bind(Arg::BigInt(now))
-    .bind(Arg::Text(hash.to_string()));
+    let q = prepared(use_refresh_sql!())
+        .bind(Arg::BigInt(now))
+        .bind(Arg::Text(hash.to_string()));
     crate::db::native!(conn, |nc| q.execute(nc).map(|n| n == 1))
 }
 
