@@ -146,14 +146,15 @@ pub fn resolve_for(
         if claims.aud != wanted {
             return Ok(None);
         }
-        let Some((row, connection, integration, used)) = tokens::access_grant(conn, &claims.jti)?
+        let Some((family, connection, integration, used)) =
+            tokens::access_grant(conn, &claims.fam, &claims.jti)?
         else {
             return Ok(None);
         };
-        if row.revoked_at.is_some() {
+        if family.revoked_at.is_some() {
             return Ok(None);
         }
-        (connection, integration, Some(row.scope), used)
+        (connection, integration, Some(claims.scope), used)
     };
     if connection.status != ConnectionStatus::Active {
         return Ok(None);

@@ -652,18 +652,17 @@ impl std::fmt::Debug for AuthorizationCode {
     }
 }
 
+/// A refresh token: one link of its family's chain, keyed by the family
+/// so a rotation's used token and its successor share a page.
 #[derive(Queryable, Selectable, Insertable, Clone)]
 #[diesel(table_name = refresh_tokens)]
 pub struct RefreshToken {
-    pub hash: String,
-    pub connection_id: ConnectionId,
     pub family_id: String,
-    pub parent_hash: Option<String>,
+    pub hash: String,
     pub scope: String,
     pub created_at: i64,
     pub expires_at: i64,
     pub used_at: Option<i64>,
-    pub revoked_at: Option<i64>,
     /// The grant's RFC 8707 resources, kept across rotations so a refresh
     /// may narrow the audience, never widen the grant.
     pub resource: String,
@@ -673,10 +672,21 @@ impl std::fmt::Debug for RefreshToken {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("RefreshToken")
             .field("hash", &"<hidden>")
-            .field("connection_id", &self.connection_id)
             .field("family_id", &self.family_id)
             .finish()
     }
+}
+
+/// The tokens of one authorization: its code's redemption starts it, each
+/// rotation continues it, and it is revoked as a whole (reuse, a replayed
+/// code, the connection's end).
+#[derive(Debug, Queryable, Selectable, Insertable, Clone)]
+#[diesel(table_name = token_families)]
+pub struct TokenFamily {
+    pub id: String,
+    pub connection_id: ConnectionId,
+    pub created_at: i64,
+    pub revoked_at: Option<i64>,
 }
 
 #[derive(Debug, Queryable, Selectable, Insertable, Clone)]

@@ -322,17 +322,30 @@ diesel::table! {
 }
 
 diesel::table! {
-    refresh_tokens (hash) {
+    legacy_refresh_families (hash) {
         hash -> Text,
-        connection_id -> Text,
         family_id -> Text,
-        parent_hash -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    refresh_tokens (family_id, hash) {
+        family_id -> Text,
+        hash -> Text,
         scope -> Text,
         created_at -> BigInt,
         expires_at -> BigInt,
         used_at -> Nullable<BigInt>,
-        revoked_at -> Nullable<BigInt>,
         resource -> Text,
+    }
+}
+
+diesel::table! {
+    token_families (id) {
+        id -> Text,
+        connection_id -> Text,
+        created_at -> BigInt,
+        revoked_at -> Nullable<BigInt>,
     }
 }
 
@@ -472,7 +485,9 @@ diesel::joinable!(memberships -> workspaces (workspace_id));
 diesel::joinable!(pages -> workspaces (workspace_id));
 diesel::joinable!(passkey_challenges -> users (user_id));
 diesel::joinable!(passkeys -> users (user_id));
-diesel::joinable!(refresh_tokens -> connections (connection_id));
+diesel::joinable!(refresh_tokens -> token_families (family_id));
+diesel::joinable!(token_families -> connections (connection_id));
+diesel::joinable!(legacy_refresh_families -> token_families (family_id));
 diesel::joinable!(sessions -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
@@ -506,6 +521,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     passkeys,
     rate_buckets,
     refresh_tokens,
+    token_families,
+    legacy_refresh_families,
     sealed_keys,
     sessions,
     signing_keys,

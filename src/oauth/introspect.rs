@@ -4,14 +4,13 @@
 
 use serde_json::{json, Value};
 
-use crate::crypto;
-use crate::db::models::{now, Connection, ConnectionStatus, Integration};
+use crate::db::models::{now, Connection, ConnectionStatus, Integration, TokenFamily};
 use crate::db::queries::{connections, tokens};
 use crate::db::{self, Conn};
 use crate::domain::audit::{Actor, AuditAction};
 use crate::error::AppResult;
-use crate::oauth::token::REFRESH_PREFIX;
-use crate::state::jwt::Keys;
+use crate::oauth::token::{refresh_key, REFRESH_PREFIX};
+use crate::state::jwt::{Claims, Keys};
 
 fn inactive() -> Value {
     json!({ "active": false })
@@ -30,14 +29,18 @@ pub fn introspect(
     let mine =
         |c: &Connection| c.integration_id == client.id && c.status == ConnectionStatus::Active;
     if token.starts_with(REFRESH_PREFIX) {
-        let Some(row) = tokens::refresh_by_hash(conn, &crypto::sha256_hex(token))? else {
+        let found = match refresh_key(conn, token)? {
+            Some((family, hash)) => tokens::refresh_by_key(conn, &family, &hash)?,
+            None => None,
+        };
+        let Some((row, family)) = found else {
             return Ok((inactive(), false));
         };
-        let Some(connection) = connections::by_id(conn, &row.connection_id)? else {
+        let Some(connection) = connections::by_id(conn, &family.connection_id)? else {
             return known(inactive());
         };
         if !mine(&connection)
-            || row.revoked_at.is_some()
+            || family.revoked_at.is_some()
             || row.used_at.is_some()
             || row.expires_at <= t
         {
@@ -72,18 +75,18 @@ pub fn introspect(
         let ours = keys.verify_ignoring_expiry(conn, token).is_some();
         return Ok((inactive(), ours));
     };
-    let Some(row) = tokens::access_by_jti(conn, &claims.jti)? else {
+    let Some(family) = access_family_row(conn, &claims)? else {
         return known(inactive());
     };
-    let Some(connection) = connections::by_id(conn, &row.connection_id)? else {
+    let Some(connection) = connections::by_id(conn, &family.connection_id)? else {
         return known(inactive());
     };
-    if !mine(&connection) || row.revoked_at.is_some() || claims.client_id != client.client_id {
+    if !mine(&connection) || family.revoked_at.is_some() || claims.client_id != client.client_id {
         return known(inactive());
     }
     known(json!({
         "active": true,
-        "scope": row.scope,
+        "scope": claims.scope,
         "client_id": client.client_id,
         "sub": claims.sub,
         "bot_id": connection.bot_id,
@@ -104,14 +107,18 @@ pub fn introspect(
 /// clients' tokens change nothing. Answers whether the token was one this
 /// server issued (an unknown one counts as a guess, S54).
 pub fn revoke(conn: &mut Conn, keys: &Keys, client: &Integration, token: &str) -> AppResult<bool> {
-    let connection_id = if token.starts_with(REFRESH_PREFIX) {
-        tokens::refresh_by_hash(conn, &crypto::sha256_hex(token))?.map(|r| r.connection_id)
+    let family = if token.starts_with(REFRESH_PREFIX) {
+        match refresh_key(conn, token)? {
+            Some((family, hash)) => tokens::refresh_by_key(conn, &family, &hash)?.map(|(_, f)| f),
+            None => None,
+        }
     } else {
         match keys.verify_ignoring_expiry(conn, token) {
-            Some(claims) => tokens::access_by_jti(conn, &claims.jti)?.map(|r| r.connection_id),
+            Some(claims) => access_family_row(conn, &claims)?,
             None => None,
         }
     };
+    let connection_id = family.map(|f| f.connection_id);
     let Some(id) = connection_id else {
         return Ok(false);
     };
@@ -132,4 +139,12 @@ pub fn revoke(conn: &mut Conn, keys: &Keys, client: &Integration, token: &str) -
         )?;
         Ok(true)
     })
+}
+
+/// The family row of an access token we signed (`claims`).
+fn access_family_row(conn: &mut Conn, claims: &Claims) -> AppResult<Option<TokenFamily>> {
+    match tokens::access_family(conn, &claims.fam, &claims.jti)? {
+        Some(id) => Ok(tokens::family(conn, &id)?),
+        None => Ok(None),
+    }
 }

@@ -16,8 +16,7 @@ use sha2::{Digest, Sha256};
 use crate::config::Config;
 use crate::crypto;
 use crate::db::models::{
-    now, AccessToken, Connection, ConnectionId, ConnectionStatus, Integration, RefreshToken, User,
-    Workspace,
+    now, Connection, ConnectionStatus, Integration, RefreshToken, User, Workspace,
 };
 use crate::db::queries::tokens::Spend;
 use crate::db::queries::{integrations, oauth as q, tokens, users};
@@ -29,6 +28,24 @@ use crate::state::jwt::{Claims, Keys};
 use crate::state::AppState;
 
 pub const REFRESH_PREFIX: &str = "nrt_";
+/// Ends the family's id in a refresh token (`nrt_<family>.<secret>`): a
+/// UUID and a base64url secret never contain it.
+const FAMILY_END: char = '.';
+
+/// The key of a refresh token's row: its family and its SHA-256. A token
+/// names its family; one issued before tokens did (`nrt_<secret>`) is found
+/// by its hash. `None` for what is not a refresh token of ours.
+pub fn refresh_key(conn: &mut Conn, token: &str) -> AppResult<Option<(String, String)>> {
+    let Some(rest) = token.strip_prefix(REFRESH_PREFIX) else {
+        return Ok(None);
+    };
+    let hash = crypto::sha256_hex(token);
+    let family = match rest.split_once(FAMILY_END) {
+        Some((family, _)) => Some(family.to_string()),
+        None => tokens::legacy_family(conn, &hash)?,
+    };
+    Ok(family.map(|f| (f, hash)))
+}
 
 /// What a grant's transaction decided: the response, still to be signed.
 type Decided = AppResult<Minted>;
@@ -43,8 +60,8 @@ fn missing(what: &str) -> Refusal {
 }
 
 /// Signs the access token of a committed grant, outside the transaction:
-/// the ECDSA work does not hold SQLite's write lock (the `jti` row is
-/// already written, so a token that fails to sign is merely never used).
+/// the ECDSA work does not hold SQLite's write lock (its family is already
+/// written, so a token that fails to sign is merely never used).
 fn signed(conn: &mut Conn, keys: &Keys, decided: Decided) -> AppResult<Value> {
     let Minted { claims, body } = decided?;
     let access = keys.sign(conn, &claims)?;
@@ -178,7 +195,7 @@ fn exchange_code(
     // A valid replay: whatever the first redemption issued dies (S29).
     if row.consumed_at.is_some() {
         if let Some(family) = &row.family_id {
-            tokens::revoke_family(c, &row.connection_id, family, t)?;
+            tokens::revoke_family(c, family, t)?;
             tracing::warn!(connection = %row.connection_id, "authorization code replayed; its tokens are revoked");
         }
         return refuse(bad_code());
@@ -198,7 +215,7 @@ fn exchange_code(
         (aud, active) => {
             // Refused, and the code is spent all the same (one try each).
             if !q::consume_code(c, &hash, &family, t)? {
-                return lost_race(c, &hash, &row.connection_id, t);
+                return lost_race(c, &hash, t);
             }
             return match aud {
                 Err(why) if active => refuse(Refusal::Target(why.into())),
@@ -218,20 +235,20 @@ fn exchange_code(
     };
     let spend = Spend::Code {
         hash: &hash,
-        family: &family,
+        connection: &connection.id,
     };
-    match mint(c, cfg, keys, client, named, &family, grant, None, spend)? {
+    match mint(c, cfg, keys, client, named, &family, grant, spend)? {
         Some(minted) => Ok(minted),
-        None => lost_race(c, &hash, &row.connection_id, t),
+        None => lost_race(c, &hash, t),
     }
 }
 
 /// The code was consumed by a concurrent redemption between our read and
 /// our UPDATE (PostgreSQL; SQLite's BEGIN IMMEDIATE serialises them): a
 /// replay like any other, so what it issued dies too (S29).
-fn lost_race(c: &mut Conn, hash: &str, connection: &ConnectionId, t: i64) -> Decided {
+fn lost_race(c: &mut Conn, hash: &str, t: i64) -> Decided {
     if let Some(family) = q::code_by_hash(c, hash)?.and_then(|r| r.family_id) {
-        tokens::revoke_family(c, connection, &family, t)?;
+        tokens::revoke_family(c, &family, t)?;
     }
     refuse(bad_code())
 }
@@ -250,24 +267,26 @@ fn refresh(
     let Some(token) = p.get("refresh_token") else {
         return refuse(missing("refresh_token is missing"));
     };
-    let hash = crypto::sha256_hex(token);
     let grace = cfg.tokens.refresh_reuse_grace_s;
     let resource_asked = p.get("resource");
     let c = conn;
     let t = now();
-    // The token, its connection and what the response names: one read.
-    let Some((row, (connection, workspace, installer))) = tokens::refresh_with_grantee(c, &hash)?
+    let Some((family, hash)) = refresh_key(c, token)? else {
+        return refuse(bad_refresh());
+    };
+    // The token, its family, its connection and what the response names:
+    // one read.
+    let Some((row, family_row, (connection, workspace, installer))) =
+        tokens::refresh_with_grantee(c, &family, &hash)?
     else {
         return refuse(bad_refresh());
     };
+    let revoked = family_row.revoked_at.is_some();
     // Bound to its client (S35); another client learns nothing and changes nothing.
     if connection.integration_id != client.id {
         return refuse(bad_refresh());
     }
-    if row.revoked_at.is_some()
-        || row.expires_at <= t
-        || connection.status != ConnectionStatus::Active
-    {
+    if revoked || row.expires_at <= t || connection.status != ConnectionStatus::Active {
         return refuse(bad_refresh());
     }
     // A used token: a retry inside the grace window gets a fresh
@@ -275,11 +294,8 @@ fn refresh(
     // the family is compromised (S34).
     let retry = match row.used_at {
         Some(used) => {
-            if grace == 0
-                || t - used > grace
-                || tokens::family_revoked(c, &connection.id, &row.family_id)?
-            {
-                tokens::revoke_family(c, &connection.id, &row.family_id, t)?;
+            if grace == 0 || t - used > grace {
+                tokens::revoke_family(c, &family, t)?;
                 tracing::warn!(connection = %connection.id, "refresh token reused; its family is revoked");
                 return refuse(bad_refresh());
             }
@@ -310,22 +326,12 @@ fn refresh(
         true => Spend::Nothing,
         false => Spend::Refresh { hash: &hash },
     };
-    let minted = mint(
-        c,
-        cfg,
-        keys,
-        client,
-        named,
-        &row.family_id,
-        grant,
-        Some(&hash),
-        spend,
-    )?;
+    let minted = mint(c, cfg, keys, client, named, &family, grant, spend)?;
     match minted {
         Some(minted) => Ok(minted),
         // Used by a concurrent rotation since our read: reuse (S34).
         None => {
-            tokens::revoke_family(c, &connection.id, &row.family_id, t)?;
+            tokens::revoke_family(c, &family, t)?;
             refuse(bad_refresh())
         }
     }
@@ -370,7 +376,6 @@ fn mint(
     named: Named<'_>,
     family: &str,
     grant: Grant<'_>,
-    parent: Option<&str>,
     spend: Spend<'_>,
 ) -> AppResult<Option<Minted>> {
     let Named {
@@ -392,30 +397,24 @@ fn mint(
         iat: t,
         exp,
         scope: scope.to_string(),
+        fam: family.to_string(),
     };
-    let access = AccessToken {
-        jti,
-        connection_id: connection.id.clone(),
-        family_id: family.to_string(),
-        scope: scope.to_string(),
-        issued_at: t,
-        expires_at: exp,
-        revoked_at: None,
-    };
-    let refresh = format!("{REFRESH_PREFIX}{}", crypto::random_secret());
+    // The token names its family, so its row is found by the table's key
+    // (family, hash) and a rotation writes next to the token it used.
+    let refresh = format!(
+        "{REFRESH_PREFIX}{family}{FAMILY_END}{}",
+        crypto::random_secret()
+    );
     let row = RefreshToken {
-        hash: crypto::sha256_hex(&refresh),
-        connection_id: connection.id.clone(),
         family_id: family.to_string(),
-        parent_hash: parent.map(String::from),
+        hash: crypto::sha256_hex(&refresh),
         scope: scope.to_string(),
         created_at: t,
         expires_at: t + cfg.tokens.refresh_ttl_s,
         used_at: None,
-        revoked_at: None,
         resource: grant.resource.to_string(),
     };
-    if !tokens::spend_and_insert(c, spend, t, &access, &row)? {
+    if !tokens::spend_and_insert(c, spend, t, &row)? {
         return Ok(None);
     }
     let owner = owner_json(installer, scope);

@@ -50,6 +50,12 @@ pub struct Claims {
     pub iat: i64,
     pub exp: i64,
     pub scope: String,
+    /// The token family the access token belongs to, so the bearer check
+    /// reads the family's row (is it revoked, whose connection) and a grant
+    /// writes no access-token row (issue 30). Empty in tokens signed before
+    /// the claim existed: those are found by `jti` in `access_tokens`.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub fam: String,
 }
 
 struct Entry {
@@ -408,6 +414,7 @@ mod tests {
             iat: 0,
             exp,
             scope: "read_content".into(),
+            fam: String::new(),
         }
     }
 

@@ -305,13 +305,20 @@ fn kill_9_under_load_loses_no_committed_grant_s57() {
             ),
             (
                 "a token family with two live heads",
-                "SELECT COUNT(*) AS n FROM (SELECT family_id FROM refresh_tokens \
-                 WHERE used_at IS NULL AND revoked_at IS NULL GROUP BY family_id HAVING COUNT(*) > 1) AS heads",
+                "SELECT COUNT(*) AS n FROM (SELECT r.family_id FROM refresh_tokens r \
+                 JOIN token_families f ON f.id = r.family_id \
+                 WHERE r.used_at IS NULL AND f.revoked_at IS NULL \
+                 GROUP BY r.family_id HAVING COUNT(*) > 1) AS heads",
             ),
             (
-                "an access token of no family",
-                "SELECT COUNT(*) AS n FROM access_tokens t \
-                 WHERE NOT EXISTS (SELECT 1 FROM refresh_tokens r WHERE r.family_id = t.family_id)",
+                "a token family without its first token",
+                "SELECT COUNT(*) AS n FROM token_families f \
+                 WHERE NOT EXISTS (SELECT 1 FROM refresh_tokens r WHERE r.family_id = f.id)",
+            ),
+            (
+                "a redeemed code's family without its row",
+                "SELECT COUNT(*) AS n FROM refresh_tokens r \
+                 WHERE NOT EXISTS (SELECT 1 FROM token_families f WHERE f.id = r.family_id)",
             ),
         ] {
             #[derive(QueryableByName)]

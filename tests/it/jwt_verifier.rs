@@ -43,6 +43,7 @@ fn claims(keys: &Keys) -> Claims {
         iat: 0,
         exp: chrono::Utc::now().timestamp() + 3600,
         scope: "read_content".into(),
+        fam: String::new(),
     }
 }
 

@@ -898,7 +898,8 @@ fn pkce_verifier_checks_s18() {
             what,
         );
     }
-    assert_eq!(fx.srv.count("access_tokens"), 0, "nothing issued");
+    assert_eq!(fx.srv.count("token_families"), 0, "nothing issued");
+    assert_eq!(fx.srv.count("refresh_tokens"), 0, "nothing issued");
     let r = post_form(
         &fx,
         "/v1/oauth/token",
@@ -1029,6 +1030,53 @@ fn refresh_reuse_revokes_the_family_s34() {
         statuses.iter().filter(|s| **s == 200).count() <= 1,
         "{statuses:?}"
     );
+}
+
+/// S108: a refresh token names its family (`nrt_<family>.<secret>`), and
+/// the name is only a key, never a credential: a token whose family part
+/// was changed (to another live family of the same client, or to nonsense)
+/// is `invalid_grant`, is not a reuse of either family, and changes
+/// nothing; introspection and revocation treat it as unknown.
+#[test]
+fn a_refresh_token_under_another_family_is_unknown_s108() {
+    let fx = fixture();
+    let a = logged_in(&fx.srv, "ada@example.com");
+    let mine = tokens_for(&fx, &a);
+    let other = tokens_for(&fx, &a);
+    let rt = mine["refresh_token"].as_str().expect("rt").to_string();
+    let rt_other = other["refresh_token"].as_str().expect("rt").to_string();
+    let split = |t: &str| {
+        let (family, secret) = t[4..].split_once('.').expect("nrt_<family>.<secret>");
+        (family.to_string(), secret.to_string())
+    };
+    let (family, secret) = split(&rt);
+    let (family_other, _) = split(&rt_other);
+    assert_ne!(family, family_other, "one family per authorization");
+    let forged = [
+        format!("nrt_{family_other}.{secret}"),
+        format!("nrt_{}.{secret}", uuid::Uuid::now_v7()),
+        format!("nrt_x.{secret}"),
+        format!("nrt_.{secret}"),
+        format!("nrt_{family}."),
+        format!("nrt_{family}.{secret}."),
+        format!("nrt_{secret}"),
+    ];
+    for f in &forged {
+        assert_oauth_error(refresh(&fx, f), 400, "invalid_grant", f);
+        assert_eq!(introspect(&fx, f), json!({"active": false}), "{f}");
+        assert_eq!(revoke(&fx, f).status(), 200, "{f}");
+    }
+    // Both families are untouched: their tokens work and rotate.
+    for (v, rt) in [(&mine, &rt), (&other, &rt_other)] {
+        let at = v["access_token"].as_str().expect("at");
+        assert_eq!(me(&fx, at).status(), 200);
+        assert_eq!(introspect(&fx, rt)["active"], json!(true));
+        let n: Value = refresh(&fx, rt).json().expect("json");
+        assert_eq!(
+            split(n["refresh_token"].as_str().expect("rt")).0,
+            split(rt).0
+        );
+    }
 }
 
 #[test]
@@ -1385,10 +1433,16 @@ fn codes_refresh_tokens_and_jtis_are_distinct_over_http_s55() {
     let mut refresh_seen = HashSet::new();
     let mut jtis = HashSet::new();
     let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    // `nrt_<family>.<secret>`: the family is the chain's, constant across
+    // rotations; the secret is 256 fresh bits each time.
+    let family_of = |t: &str| t[4..].split_once('.').expect("family").0.to_string();
+    let family = family_of(&rt);
+    assert_eq!(family.len(), 36, "a UUID");
     for _ in 0..1000 {
         let n: Value = refresh(&fx, &rt).json().expect("json");
         rt = n["refresh_token"].as_str().expect("rt").to_string();
-        assert_eq!(rt.len(), 4 + 43);
+        assert_eq!(family_of(&rt), family, "one family");
+        assert_eq!(rt.len(), 4 + 36 + 1 + 43, "256 bits after the family");
         assert!(refresh_seen.insert(rt.clone()));
         let payload = n["access_token"]
             .as_str()

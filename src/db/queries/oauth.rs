@@ -211,7 +211,6 @@ macro_rules! consume_code_sql {
          WHERE code_hash = $2 AND consumed_at IS NULL AND expires_at > $1"
     };
 }
-#[cfg(feature = "postgres")]
 pub(crate) use consume_code_sql;
 
 /// Consumes a live code in one conditional UPDATE, recording the token
