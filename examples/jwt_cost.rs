@@ -37,6 +37,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         iat: chrono::Utc::now().timestamp(),
         exp: chrono::Utc::now().timestamp() + 3600,
         scope: "read_content update_content insert_content read_user_with_email".into(),
+        fam: "0190c1f0-0000-7000-8000-000000000000".into(),
     };
     let tokens: Vec<String> = (0..n)
         .map(|i| keys.sign_now(&claims(i)))
