@@ -75,10 +75,9 @@ pub fn introspect(
         let ours = keys.verify_ignoring_expiry(conn, token).is_some();
         return Ok((inactive(), ours));
     };
-    let Some(family) = access_family_row(conn, &claims)? else {
-        return known(inactive());
-    };
-    let Some(connection) = connections::by_id(conn, &family.connection_id)? else {
+    // The family and its connection in one statement (the bearer check's).
+    let Some((family, connection, _, _)) = tokens::access_grant(conn, &claims.fam, &claims.jti)?
+    else {
         return known(inactive());
     };
     if !mine(&connection) || family.revoked_at.is_some() || claims.client_id != client.client_id {
