@@ -4,7 +4,9 @@
 
 use serde_json::{json, Value};
 
-use crate::db::models::{now, Connection, ConnectionStatus, Integration, TokenFamily};
+use crate::db::models::{
+    now, Connection, ConnectionStatus, Integration, RefreshToken, TokenFamily,
+};
 use crate::db::queries::{connections, tokens};
 use crate::db::{self, Conn};
 use crate::domain::audit::{Actor, AuditAction};
@@ -29,11 +31,7 @@ pub fn introspect(
     let mine =
         |c: &Connection| c.integration_id == client.id && c.status == ConnectionStatus::Active;
     if token.starts_with(REFRESH_PREFIX) {
-        let found = match refresh_key(conn, token)? {
-            Some((family, hash)) => tokens::refresh_by_key(conn, &family, &hash)?,
-            None => None,
-        };
-        let Some((row, family)) = found else {
+        let Some((row, family)) = refresh_row(conn, token)? else {
             return Ok((inactive(), false));
         };
         let Some(connection) = connections::by_id(conn, &family.connection_id)? else {
@@ -107,10 +105,7 @@ pub fn introspect(
 /// server issued (an unknown one counts as a guess, S54).
 pub fn revoke(conn: &mut Conn, keys: &Keys, client: &Integration, token: &str) -> AppResult<bool> {
     let family = if token.starts_with(REFRESH_PREFIX) {
-        match refresh_key(conn, token)? {
-            Some((family, hash)) => tokens::refresh_by_key(conn, &family, &hash)?.map(|(_, f)| f),
-            None => None,
-        }
+        refresh_row(conn, token)?.map(|(_, f)| f)
     } else {
         match keys.verify_ignoring_expiry(conn, token) {
             Some(claims) => access_family_row(conn, &claims)?,
@@ -138,6 +133,14 @@ pub fn revoke(conn: &mut Conn, keys: &Keys, client: &Integration, token: &str) -
         )?;
         Ok(true)
     })
+}
+
+/// A refresh token's row and its family's, by the token as sent.
+fn refresh_row(conn: &mut Conn, token: &str) -> AppResult<Option<(RefreshToken, TokenFamily)>> {
+    match refresh_key(conn, token)? {
+        Some((family, hash)) => Ok(tokens::refresh_by_key(conn, &family, &hash)?),
+        None => Ok(None),
+    }
 }
 
 /// The family row of an access token we signed (`claims`).
